@@ -1,0 +1,34 @@
+package io.snapcoherence;
+
+import io.snapcoherence.charm.CharmRunner;
+import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.juju.ProcessHookTools;
+import io.snapcoherence.snap.HttpStoreProxy;
+import io.snapcoherence.snap.SnapCli;
+
+import java.time.Clock;
+import java.util.Arrays;
+
+/**
+ * {@code hook}: what {@code dispatch} runs for every Juju hook and action.
+ * {@code rehearse}: simulates a rollout across a model (see README).
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        String command = args.length == 0 ? "rehearse" : args[0];
+        String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
+        switch (command) {
+            case "hook" -> System.exit(CharmRunner.run(JujuContext.fromEnvironment(System.getenv()),
+                    new ProcessHookTools(), new SnapCli(), new HttpStoreProxy(), Clock.systemUTC()));
+            case "rehearse" -> System.exit(io.snapcoherence.sim.Rehearse.main(rest));
+            default -> {
+                System.err.println("usage: snap-coherence hook | rehearse [options]");
+                System.exit(2);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookTools;
+import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreProxy;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The charm: every hook runs the same reconcile (read the model, decide, apply), so the order in which
+ * Juju delivers events cannot break it. Actions are answered from the same model.
+ */
+public final class Charm {
+    public static final String PEER_ENDPOINT = "coherence";
+
+    private final JujuContext context;
+    private final HookTools tools;
+    private final Snaps snaps;
+    private final StoreProxy proxy;
+    private final Clock clock;
+
+    public Charm(JujuContext context, HookTools tools, Snaps snaps, StoreProxy proxy, Clock clock) {
+        this.context = context;
+        this.tools = tools;
+        this.snaps = snaps;
+        this.proxy = proxy;
+        this.clock = clock;
+    }
+
+    public void handle() {
+        Event event = context.event();
+        if (event instanceof Event.Action action) {
+            runAction(action);
+        } else if (!(event instanceof Event.Unknown)) {
+            reconcile();
+        }
+    }
+
+    private void reconcile() {
+        CharmConfig config;
+        try {
+            config = CharmConfig.parse(tools.configGet());
+        } catch (CharmConfig.InvalidConfigException e) {
+            tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
+            return;
+        }
+        Optional<Role> role = role();
+        if (role.isEmpty()) {
+            tools.statusSet(Status.waiting("waiting for a control-plane or worker relation"));
+            return;
+        }
+        tools.statusSet(Status.active("ready (" + role.get().endpoint() + ", " + config.snaps().size()
+                + " snaps managed)"));
+    }
+
+    private void runAction(Event.Action action) {
+        switch (action.name()) {
+            case "plan", "refresh", "pause", "resume" -> tools.actionFail(action.name() + " is not available yet");
+            default -> tools.actionFail("unknown action " + action.name());
+        }
+    }
+
+    /** The role comes from the container relation to the principal that exists. */
+    Optional<Role> role() {
+        for (Role role : Role.values()) {
+            List<String> ids = tools.relationIds(role.endpoint());
+            if (!ids.isEmpty()) {
+                return Optional.of(role);
+            }
+        }
+        return Optional.empty();
+    }
+}

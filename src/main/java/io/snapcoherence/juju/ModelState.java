@@ -1,0 +1,162 @@
+package io.snapcoherence.juju;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What one unit sees of the model during one hook, as plain immutable data: the input and the output of
+ * {@code run(event, state) -> state}. {@link StateHookTools} serves the hook tools from it.
+ */
+public record ModelState(String unitName, boolean leader, Map<String, Object> config,
+                         List<RelationState> relations, Map<String, String> unitStore, Status unitStatus,
+                         Status appStatus, String workloadVersion, ActionState action, List<String> log) {
+
+    public ModelState {
+        config = Map.copyOf(config);
+        relations = List.copyOf(relations);
+        unitStore = Map.copyOf(unitStore);
+        log = List.copyOf(log);
+        workloadVersion = workloadVersion == null ? "" : workloadVersion;
+    }
+
+    public static ModelState of(String unitName) {
+        return new ModelState(unitName, false, Map.of(), List.of(), Map.of(), Status.unknown(), Status.unknown(),
+                "", ActionState.none(), List.of());
+    }
+
+    public String appName() {
+        return unitName.substring(0, unitName.indexOf('/'));
+    }
+
+    public ModelState withLeader(boolean leader) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    public ModelState withConfig(Map<String, Object> config) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    public ModelState withConfigValue(String key, Object value) {
+        Map<String, Object> merged = new LinkedHashMap<>(config);
+        merged.put(key, value);
+        return withConfig(merged);
+    }
+
+    public ModelState withRelations(List<RelationState> relations) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    /** Adds the relation, or replaces the one with the same id. */
+    public ModelState withRelation(RelationState relation) {
+        List<RelationState> updated = new java.util.ArrayList<>(relations);
+        updated.removeIf(r -> r.id().equals(relation.id()));
+        updated.add(relation);
+        return withRelations(updated);
+    }
+
+    public ModelState withUnitStore(Map<String, String> unitStore) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    public ModelState withStatuses(Status unitStatus, Status appStatus) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    public ModelState withWorkloadVersion(String version) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus, version,
+                action, log);
+    }
+
+    public ModelState withAction(ActionState action) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    public ModelState withLog(List<String> log) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log);
+    }
+
+    public Optional<RelationState> relation(String id) {
+        return relations.stream().filter(r -> r.id().equals(id)).findFirst();
+    }
+
+    public List<RelationState> relations(String endpoint) {
+        return relations.stream().filter(r -> r.endpoint().equals(endpoint)).toList();
+    }
+
+    /**
+     * One relation as this unit sees it: its own databags and the remote ones. For a peer relation the
+     * remote application is this application, so {@code remoteAppData} and {@code localAppData} are the same
+     * databag: keep them equal.
+     */
+    public record RelationState(String endpoint, String id, String remoteApp, Map<String, String> localUnitData,
+                                Map<String, String> localAppData, Map<String, Map<String, String>> remoteUnitsData,
+                                Map<String, String> remoteAppData) {
+        public RelationState {
+            localUnitData = Map.copyOf(localUnitData);
+            localAppData = Map.copyOf(localAppData);
+            remoteAppData = Map.copyOf(remoteAppData);
+            Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
+            remoteUnitsData.forEach((unit, data) -> remotes.put(unit, Map.copyOf(data)));
+            remoteUnitsData = java.util.Collections.unmodifiableMap(remotes);
+        }
+
+        public static RelationState of(String endpoint, String id, String remoteApp) {
+            return new RelationState(endpoint, id, remoteApp, Map.of(), Map.of(), Map.of(), Map.of());
+        }
+
+        public boolean isPeer(String localApp) {
+            return remoteApp.equals(localApp);
+        }
+
+        public RelationState withLocalUnitData(Map<String, String> data) {
+            return new RelationState(endpoint, id, remoteApp, data, localAppData, remoteUnitsData, remoteAppData);
+        }
+
+        public RelationState withLocalAppData(Map<String, String> data) {
+            return new RelationState(endpoint, id, remoteApp, localUnitData, data, remoteUnitsData, remoteAppData);
+        }
+
+        public RelationState withRemoteUnit(String unit, Map<String, String> data) {
+            Map<String, Map<String, String>> remotes = new LinkedHashMap<>(remoteUnitsData);
+            remotes.put(unit, data);
+            return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remotes, remoteAppData);
+        }
+
+        public RelationState withoutRemoteUnit(String unit) {
+            Map<String, Map<String, String>> remotes = new LinkedHashMap<>(remoteUnitsData);
+            remotes.remove(unit);
+            return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remotes, remoteAppData);
+        }
+
+        public RelationState withRemoteAppData(Map<String, String> data) {
+            return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remoteUnitsData, data);
+        }
+    }
+
+    /** The action being run, if any, and what the charm reported for it. */
+    public record ActionState(Optional<String> name, Map<String, Object> params, Map<String, String> results,
+                              Optional<String> failure, List<String> logs) {
+        public ActionState {
+            params = Map.copyOf(params);
+            results = Map.copyOf(results);
+            logs = List.copyOf(logs);
+        }
+
+        public static ActionState none() {
+            return new ActionState(Optional.empty(), Map.of(), Map.of(), Optional.empty(), List.of());
+        }
+
+        public static ActionState of(String name, Map<String, Object> params) {
+            return new ActionState(Optional.of(name), params, Map.of(), Optional.empty(), List.of());
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.snapcoherence.juju;
+
+import io.snapcoherence.Json;
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteException;
+import org.apache.commons.exec.ExecuteWatchdog;
+import org.apache.commons.exec.PumpStreamHandler;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The real hook tools: each call spawns the tool found on PATH with its exact argv (never through a shell),
+ * values that may hold anything go on stdin, and a non-zero exit becomes a {@link HookToolException}.
+ */
+public final class ProcessHookTools implements HookTools {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    @Override
+    public Map<String, Object> configGet() {
+        return parse("config-get", Json::objectMap, "--format=json");
+    }
+
+    @Override
+    public boolean isLeader() {
+        String out = run(null, "is-leader", "--format=json").strip();
+        if (!out.equals("true") && !out.equals("false")) {
+            throw new HookToolException("is-leader", List.of("is-leader", "--format=json"), 0,
+                    "unexpected output: " + Json.abbreviate(out));
+        }
+        return out.equals("true");
+    }
+
+    @Override
+    public List<String> relationIds(String endpoint) {
+        return parse("relation-ids", Json::stringList, endpoint, "--format=json");
+    }
+
+    @Override
+    public List<String> relationList(String relationId) {
+        return parse("relation-list", Json::stringList, "-r", relationId, "--format=json");
+    }
+
+    @Override
+    public Map<String, String> relationGet(String relationId, String unit) {
+        return parse("relation-get", Json::stringMap, "-r", relationId, "--format=json", "-", unit);
+    }
+
+    @Override
+    public Map<String, String> relationGetApp(String relationId, String app) {
+        return parse("relation-get", Json::stringMap, "-r", relationId, "--app", "--format=json", "-", app);
+    }
+
+    @Override
+    public void relationSet(String relationId, Map<String, String> values) {
+        run(Json.write(values), "relation-set", "-r", relationId, "--file", "-");
+    }
+
+    @Override
+    public void relationSetApp(String relationId, Map<String, String> values) {
+        run(Json.write(values), "relation-set", "-r", relationId, "--app", "--file", "-");
+    }
+
+    @Override
+    public void statusSet(Status status) {
+        run(null, "status-set", "--application=False", status.kind().jujuName(), "--", status.message());
+    }
+
+    @Override
+    public void appStatusSet(Status status) {
+        run(null, "status-set", "--application=True", status.kind().jujuName(), "--", status.message());
+    }
+
+    @Override
+    public Map<String, String> stateGet() {
+        return parse("state-get", Json::stringMap, "--format=json");
+    }
+
+    @Override
+    public void stateSet(Map<String, String> values) {
+        run(Json.write(values), "state-set", "--file", "-");
+    }
+
+    @Override
+    public Map<String, Object> actionGet() {
+        return parse("action-get", Json::objectMap, "--format=json");
+    }
+
+    @Override
+    public void actionSet(Map<String, String> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        List<String> args = new ArrayList<>();
+        results.forEach((key, value) -> args.add(key + "=" + value));
+        run(null, "action-set", args.toArray(String[]::new));
+    }
+
+    @Override
+    public void actionFail(String message) {
+        run(null, "action-fail", "--", message);
+    }
+
+    @Override
+    public void actionLog(String message) {
+        run(null, "action-log", "--", message);
+    }
+
+    @Override
+    public void log(LogLevel level, String message) {
+        run(null, "juju-log", "--log-level", level.name(), "--", message);
+    }
+
+    @Override
+    public void applicationVersionSet(String version) {
+        run(null, "application-version-set", "--", version);
+    }
+
+    private <T> T parse(String tool, java.util.function.Function<String, T> parser, String... args) {
+        String out = run(null, tool, args);
+        try {
+            return parser.apply(out);
+        } catch (IllegalArgumentException e) {
+            throw new HookToolException(tool, argv(tool, args), 0, "unparseable output: " + e.getMessage());
+        }
+    }
+
+    /** Runs one tool; returns its stdout. */
+    private String run(String stdin, String tool, String... args) {
+        List<String> argv = argv(tool, args);
+        CommandLine command = new CommandLine(tool);
+        for (String arg : args) {
+            command.addArgument(arg, false);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        InputStream in = stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+        DefaultExecutor executor = DefaultExecutor.builder().get();
+        executor.setStreamHandler(new PumpStreamHandler(out, err, in));
+        executor.setWatchdog(ExecuteWatchdog.builder().setTimeout(TIMEOUT).get());
+        executor.setExitValues(null);
+        int exit;
+        try {
+            exit = executor.execute(command);
+        } catch (ExecuteException e) {
+            exit = e.getExitValue();
+        } catch (IOException e) {
+            throw new HookToolException(tool, argv, -1, "cannot run: " + e.getMessage());
+        }
+        if (executor.isFailure(exit) || exit != 0) {
+            String reason = err.toString(StandardCharsets.UTF_8);
+            if (executor.getWatchdog().killedProcess()) {
+                reason = "killed after " + TIMEOUT.toSeconds() + "s. " + reason;
+            }
+            throw new HookToolException(tool, argv, exit, reason);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static List<String> argv(String tool, String... args) {
+        List<String> argv = new ArrayList<>(args.length + 1);
+        argv.add(tool);
+        argv.addAll(List.of(args));
+        return argv;
+    }
+}

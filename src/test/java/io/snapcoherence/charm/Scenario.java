@@ -1,0 +1,50 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.juju.ModelState;
+import io.snapcoherence.juju.StateHookTools;
+import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreProxy;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Optional;
+
+/**
+ * Scenario-style tests: {@code run(event, state) -> state} through the production entry point, with Juju's
+ * commit-on-success: when the charm exits non-zero, its relation and unit-store writes are discarded.
+ */
+public final class Scenario {
+    public static final Clock FIXED_CLOCK = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
+
+    private final Snaps snaps;
+    private final StoreProxy proxy;
+    private final Clock clock;
+
+    public Scenario(Snaps snaps, StoreProxy proxy) {
+        this(snaps, proxy, FIXED_CLOCK);
+    }
+
+    public Scenario(Snaps snaps, StoreProxy proxy, Clock clock) {
+        this.snaps = snaps;
+        this.proxy = proxy;
+        this.clock = clock;
+    }
+
+    public record Result(ModelState state, int exitCode) {
+    }
+
+    public Result run(Event event, ModelState state) {
+        return run(event, state, Optional.empty());
+    }
+
+    public Result run(Event event, ModelState state, Optional<String> principalUnit) {
+        JujuContext context = new JujuContext(state.unitName(), "test-model", Path.of("."), principalUnit, event);
+        StateHookTools tools = new StateHookTools(state);
+        int exit = CharmRunner.run(context, tools, snaps, proxy, clock);
+        return new Result(tools.finish(exit == 0), exit);
+    }
+}
