@@ -3,6 +3,7 @@ package io.snapcoherence.charm;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreProxy;

@@ -1,4 +1,4 @@
-package io.snapcoherence.charm;
+package io.snapcoherence.coherence;
 
 import java.util.Optional;
 
