@@ -1,0 +1,44 @@
+package io.snapcoherence.sim;
+
+import java.util.List;
+
+/**
+ * One thing that happened in the model, as the invariants see it: a hook run on a unit (started and, unless
+ * slow, finished in the same step), the commit of a slow hook, or snapd's own timer on a machine.
+ *
+ * @param started   the hook ran its code in this step (refresh attempts and machine events happened now)
+ * @param finished  the hook ended in this step: its writes are committed (or discarded when not {@code committed})
+ */
+public record Step(long number, long round, String unit, String hook, boolean started, boolean finished,
+                   int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
+                   List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader) {
+
+    public Step {
+        attempts = List.copyOf(attempts);
+        events = List.copyOf(events);
+    }
+
+    public String describe() {
+        StringBuilder line = new StringBuilder();
+        line.append('#').append(number).append(" r").append(round).append(' ').append(unit).append(' ').append(hook);
+        if (finished) {
+            line.append(committed ? " ok" : " FAILED(exit " + exitCode + ")");
+        } else {
+            line.append(" (slow: still running)");
+        }
+        if (unitDataChanged) {
+            line.append(" +unit-data");
+        }
+        if (appDataChanged) {
+            line.append(" +app-data");
+        }
+        for (ObservedMachine.Attempt attempt : attempts) {
+            line.append(" refresh ").append(attempt.snap()).append(attempt.failure().map(f -> " failed").orElse(""));
+        }
+        for (RefreshEvent event : events) {
+            line.append(" [").append(event.snap()).append(' ').append(event.fromRevision()).append("->")
+                    .append(event.toRevision()).append(' ').append(event.cause()).append(']');
+        }
+        return line.toString();
+    }
+}
