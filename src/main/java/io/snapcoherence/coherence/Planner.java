@@ -1,0 +1,165 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The leader's rules, as a function from what it reads to the app databag it writes. Run on every hook, so a new
+ * leader simply continues from the databag: grants it finds stay, and it never grants beyond max-unavailable.
+ */
+public final class Planner {
+
+    private Planner() {
+    }
+
+    public static PlannerDecision decide(PlannerInput input) {
+        Census census = Census.of(input.peers());
+        RolloutState state = applyRequest(input.state(), input.request());
+
+        // A departed unit's grant is freed (I8): only units still in the relation keep theirs.
+        List<String> grants = state.grants().stream().filter(census::knows).toList();
+        Optional<Plan> plan = state.plan();
+        Optional<Halt> halt = state.halt();
+
+        if (plan.isPresent() && plan.get().active()) {
+            Plan active = plan.get();
+            if (halt.isEmpty()) {
+                halt = census.reports().stream().filter(r -> r.failed(active)).findFirst()
+                        .map(r -> new Halt(r.unit(), r.progress().flatMap(Progress::failure)
+                                .map(f -> f.describe(active.id())).orElse("failed")));
+            }
+            grants = grants.stream().filter(u -> census.report(u).map(r -> !r.done(active)).orElse(true)).toList();
+            boolean allDone = !census.anyUnknown() && census.reports().stream().allMatch(r -> r.done(active));
+            if (allDone) {
+                plan = Optional.of(active.completed());
+                grants = List.of();
+                halt = Optional.empty();
+            }
+        }
+
+        List<Target> differences = differences(census, input);
+        boolean triggered = input.autoRefresh() || input.request().orElse(null) instanceof LeaderRequest.Refresh;
+        boolean planCreated = false;
+        if (plan.map(Plan::complete).orElse(true) && halt.isEmpty() && triggered && !differences.isEmpty()
+                && input.store() instanceof StoreView.Revisions) {
+            plan = Optional.of(new Plan(state.lastPlanId() + 1, 1, differences, false));
+            grants = List.of();
+            planCreated = true;
+        }
+
+        if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused()) {
+            grants = grant(census, plan.get(), grants, input.maxUnavailable());
+        }
+
+        RolloutState next = new RolloutState(plan, grants, halt, state.paused());
+        return new PlannerDecision(next, appStatus(next, census, differences, input), differences, planCreated);
+    }
+
+    private static RolloutState applyRequest(RolloutState state, Optional<LeaderRequest> request) {
+        if (request.isEmpty()) {
+            return state;
+        }
+        if (request.get() instanceof LeaderRequest.Pause) {
+            return new RolloutState(state.plan(), state.grants(), state.halt(), true);
+        }
+        if (request.get() instanceof LeaderRequest.Resume) {
+            return new RolloutState(state.halt().isPresent() ? state.plan().map(Plan::nextAttempt) : state.plan(),
+                    state.grants(), Optional.empty(), false);
+        }
+        return state;
+    }
+
+    /**
+     * Every (snap, channel) some unit tracks whose revision differs from the store's, newer or older: overrides
+     * can pin older revisions. Snaps installed only on workers count as much as the leader's own.
+     */
+    static List<Target> differences(Census census, PlannerInput input) {
+        if (!(input.store() instanceof StoreView.Revisions store)) {
+            return List.of();
+        }
+        Set<String> managed = Set.copyOf(input.managedSnaps());
+        Map<SnapChannel, Target> targets = new TreeMap<>();
+        for (UnitReport report : census.reports()) {
+            report.installed().forEach((snap, have) -> {
+                boolean wanted = managed.contains(snap) && input.request()
+                        .map(r -> !(r instanceof LeaderRequest.Refresh refresh) || refresh.covers(snap)).orElse(true);
+                if (wanted) {
+                    store.revision(snap, have.channel())
+                            .filter(rev -> rev != have.revision())
+                            .ifPresent(rev -> targets.put(new SnapChannel(snap, have.channel()),
+                                    new Target(snap, have.channel(), rev)));
+                }
+            });
+        }
+        return List.copyOf(targets.values());
+    }
+
+    /** Grants units of the current tier in unit order until max-unavailable of that tier are granted and not done. */
+    static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable) {
+        Role tier = census.controlPlaneOn(plan) ? Role.WORKER : Role.CONTROL_PLANE;
+        Set<String> next = new LinkedHashSet<>(grants);
+        // A granted unit whose role cannot be read counts against the tier: it may be refreshing in it.
+        long busy = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier).orElse(true)).count();
+        for (UnitReport report : census.tier(tier)) {
+            if (busy >= maxUnavailable) {
+                break;
+            }
+            if (!next.contains(report.unit()) && !report.done(plan)) {
+                next.add(report.unit());
+                busy++;
+            }
+        }
+        return Units.ordered(next);
+    }
+
+    /** The order units would go in for a plan of these targets: per tier, the units with something to do. */
+    public static Map<Role, List<String>> order(Census census, Plan plan) {
+        Map<Role, List<String>> order = new TreeMap<>();
+        for (Role role : Role.values()) {
+            order.put(role, census.tier(role).stream().filter(r -> !r.done(plan)).map(UnitReport::unit).toList());
+        }
+        return order;
+    }
+
+    static Status appStatus(RolloutState state, Census census, List<Target> differences, PlannerInput input) {
+        String unreadable = census.unreadable().isEmpty() ? "" : "; unreadable peer data from "
+                + census.unreadable().stream().map(Malformed::describe).collect(Collectors.joining(", "));
+        String storeTrouble = input.store() instanceof StoreView.Unavailable u ? "; store check failed: "
+                + u.reason() : "";
+        Optional<Plan> active = state.activePlan();
+        if (active.isPresent()) {
+            Plan plan = active.get();
+            if (state.halt().isPresent()) {
+                Halt halt = state.halt().get();
+                return Status.blocked("halted at plan " + plan.id() + ": " + halt.unit() + " " + halt.reason()
+                        + "; run the resume action" + unreadable);
+            }
+            String progress = census.tierProgress(Role.CONTROL_PLANE, plan) + ", "
+                    + census.tierProgress(Role.WORKER, plan);
+            if (state.paused()) {
+                return Status.waiting("paused at plan " + plan.id() + ": " + progress + "; run the resume action"
+                        + unreadable);
+            }
+            return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + unreadable + storeTrouble);
+        }
+        if (input.store() instanceof StoreView.Unavailable u) {
+            return Status.waiting("store check failed: " + u.reason() + "; retrying on the next hook" + unreadable);
+        }
+        if (!differences.isEmpty()) {
+            return Status.active("updates available: " + differences.stream()
+                    .map(t -> t.snap() + " " + t.revision() + " (" + t.channel() + ")")
+                    .collect(Collectors.joining(", ")) + "; run the refresh action" + unreadable);
+        }
+        List<String> last = new ArrayList<>();
+        state.plan().ifPresent(p -> last.add("plan " + p.id()));
+        return Status.active("up to date" + (last.isEmpty() ? "" : " (" + last.get(0) + ")") + unreadable);
+    }
+}

@@ -1,0 +1,123 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
+import io.snapcoherence.snap.SnapService;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** Every unit's rules: refresh only when granted for the active plan, and only what differs from its targets. */
+public final class UnitAgent {
+
+    private UnitAgent() {
+    }
+
+    public static AgentDecision decide(AgentInput input) {
+        if (input.app() instanceof PeerCodec.AppReading.Unreadable bad) {
+            return settle(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
+        }
+        RolloutState state = ((PeerCodec.AppReading.Read) input.app()).state();
+        Optional<Plan> active = state.activePlan();
+        if (active.isEmpty()) {
+            return settle(state.plan().filter(p -> p.reachedBy(input.installed()))
+                    .map(p -> Status.active("on plan " + p.id()))
+                    .orElse(Status.active("up to date")));
+        }
+        Plan plan = active.get();
+        Optional<Failure> ownFailure = input.lastProgress().filter(p -> p.failedAttemptOf(plan))
+                .flatMap(Progress::failure);
+        if (ownFailure.isPresent()) {
+            return settle(Status.blocked(ownFailure.get().describe(plan.id())));
+        }
+        List<Target> pending = plan.pendingOn(input.installed());
+        boolean granted = state.granted(input.unit());
+        if (pending.isEmpty()) {
+            // Already on target, e.g. an earlier hook refreshed but was killed before its report was written.
+            Progress done = Progress.done(plan);
+            boolean report = granted && !input.lastProgress().equals(Optional.of(done));
+            return new AgentDecision.Settle(Status.active("on plan " + plan.id()),
+                    report ? Optional.of(done) : Optional.empty());
+        }
+        Census census = Census.of(withSelf(input));
+        if (state.halt().isPresent()) {
+            Halt halt = state.halt().get();
+            return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
+        }
+        if (!granted) {
+            return settle(Status.waiting(waitingFor(census, plan)));
+        }
+        if (!input.registrationOk()) {
+            return settle(Status.waiting("granted for plan " + plan.id() + "; waiting for proxy registration"));
+        }
+        if (input.role() == Role.WORKER && !census.controlPlaneOn(plan)) {
+            // Defence in depth for the control-plane-first rule: the grant alone is not trusted.
+            return settle(Status.waiting(census.tierProgress(Role.CONTROL_PLANE, plan) + " on plan " + plan.id()));
+        }
+        return new AgentDecision.Refresh(plan, pending);
+    }
+
+    /** The status line while refreshing one target. */
+    public static Status refreshing(Plan plan, Target target) {
+        return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id() + ")");
+    }
+
+    /**
+     * After the refreshes: each target must be installed at its revision and every enabled service of its snap
+     * active. The first shortfall is the failure.
+     */
+    public static Optional<Failure> verify(List<Target> targets, List<InstalledSnap> installed,
+                                           List<SnapService> services) {
+        Map<String, InstalledSnap> byName = installed.stream()
+                .collect(Collectors.toMap(InstalledSnap::name, s -> s, (a, b) -> a));
+        for (Target target : targets) {
+            InstalledSnap snap = byName.get(target.snap());
+            if (snap == null || snap.revision() != target.revision()) {
+                return Optional.of(new Failure(target.snap(), target.revision(), "installed revision is "
+                        + (snap == null ? "none" : String.valueOf(snap.revision())) + " after the refresh"));
+            }
+            List<String> down = services.stream()
+                    .filter(s -> s.snap().equals(target.snap()) && s.enabled() && !s.active())
+                    .map(SnapService::service).toList();
+            if (!down.isEmpty()) {
+                return Optional.of(new Failure(target.snap(), target.revision(),
+                        "enabled services not active: " + String.join(", ", down)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The managed snaps a machine runs, as a unit reports them. */
+    public static Map<String, InstalledRevision> managed(List<InstalledSnap> installed, List<String> managedSnaps) {
+        Map<String, InstalledRevision> out = new java.util.TreeMap<>();
+        for (InstalledSnap snap : installed) {
+            if (managedSnaps.contains(snap.name())) {
+                out.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            }
+        }
+        return out;
+    }
+
+    private static String waitingFor(Census census, Plan plan) {
+        if (!census.controlPlaneOn(plan)) {
+            return census.tierProgress(Role.CONTROL_PLANE, plan) + " on plan " + plan.id();
+        }
+        return census.tierProgress(Role.WORKER, plan) + " on plan " + plan.id();
+    }
+
+    private static List<UnitReading> withSelf(AgentInput input) {
+        List<UnitReading> all = new ArrayList<>(input.peers());
+        if (all.stream().noneMatch(r -> r.unit().equals(input.unit()))) {
+            all.add(new UnitReading.Reported(new UnitReport(input.unit(), input.role(), input.installed(),
+                    input.lastProgress())));
+        }
+        return all;
+    }
+
+    private static AgentDecision settle(Status status) {
+        return new AgentDecision.Settle(status, Optional.empty());
+    }
+}

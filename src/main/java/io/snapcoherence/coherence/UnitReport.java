@@ -1,0 +1,24 @@
+package io.snapcoherence.coherence;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** What one unit tells its peers: its tier, the managed snaps on its machine, and its last plan outcome. */
+public record UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
+                         Optional<Progress> progress) {
+
+    public UnitReport {
+        installed = java.util.Collections.unmodifiableMap(new TreeMap<>(installed));
+    }
+
+    /** Whether this unit failed the plan's current attempt. */
+    public boolean failed(Plan plan) {
+        return progress.map(p -> p.failedAttemptOf(plan)).orElse(false);
+    }
+
+    /** Done means on the plan's revisions and not failed: a report alone, without the revisions, is not enough. */
+    public boolean done(Plan plan) {
+        return plan.reachedBy(installed) && !failed(plan);
+    }
+}

@@ -1,0 +1,237 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static io.snapcoherence.coherence.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PlannerTest {
+
+    private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, StoreView store, int m) {
+        return Planner.decide(input(peers, state, store, m));
+    }
+
+    private static RolloutState planned(long id, List<Target> targets, String... grants) {
+        return new RolloutState(Optional.of(new Plan(id, 1, targets, false)), List.of(grants), Optional.empty(), false);
+    }
+
+    @Test
+    void aNewerRevisionMakesAPlanAndGrantsTheFirstControlPlaneUnits() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
+                worker(2, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kubectl", 1350), 1);
+
+        assertThat(d.planCreated()).isTrue();
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, 1350));
+        assertThat(d.state().plan().orElseThrow().id()).isEqualTo(1);
+        assertThat(d.state().grants()).containsExactly(u(0));
+        assertThat(d.appStatus()).isEqualTo(Status.maintenance("rolling out plan 1: control plane 0/2, workers 0/1"));
+    }
+
+    @Test
+    void anOlderRevisionPinnedByAnOverrideIsADowngradePlan() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))));
+        PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kubectl", 1342), 1);
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, 1342));
+    }
+
+    @Test
+    void aSnapInstalledOnlyOnWorkersIsCheckedAndPlanned() {
+        var peers = peers(cp(0, Map.of("kube-apiserver", rev(10))), worker(1, Map.of("kubelet", rev(20))));
+        PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kube-apiserver", 10, "kubelet", 21), 1);
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, 21));
+        // The control plane has nothing to do for kubelet, so the worker tier is granted at once.
+        assertThat(d.state().grants()).containsExactly(u(1));
+    }
+
+    @Test
+    void unitsOnDifferentChannelsGetOneTargetPerChannel() {
+        var peers = peers(cp(0, Map.of("kubectl", new InstalledRevision("1.29/stable", 1342))),
+                cp(1, Map.of("kubectl", new InstalledRevision("1.30/stable", 1400))));
+        PlannerDecision d = decide(peers, RolloutState.EMPTY,
+                store("kubectl@1.29/stable", 1350, "kubectl@1.30/stable", 1401), 2);
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(
+                new Target("kubectl", "1.29/stable", 1350), new Target("kubectl", "1.30/stable", 1401));
+        assertThat(d.state().grants()).containsExactly(u(0), u(1));
+    }
+
+    @Test
+    void noPlanWithoutAutoRefreshUnlessTheRefreshActionAsks() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342), "kubelet", rev(5))));
+        var quiet = new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1350, "kubelet", 6),
+                List.of("kubectl", "kubelet"), 1, false, Optional.empty());
+        PlannerDecision d = Planner.decide(quiet);
+        assertThat(d.state().plan()).isEmpty();
+        assertThat(d.appStatus().message()).startsWith("updates available: kubectl 1350");
+
+        var asked = new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1350, "kubelet", 6),
+                List.of("kubectl", "kubelet"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of("kubelet"))));
+        assertThat(Planner.decide(asked).state().plan().orElseThrow().targets())
+                .containsExactly(new Target("kubelet", CH, 6));
+    }
+
+    @Test
+    void aStoreOutageNeitherCreatesNorCancelsAPlan() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))));
+        PlannerDecision none = decide(peers, RolloutState.EMPTY, new StoreView.Unavailable("timeout"), 1);
+        assertThat(none.state()).isEqualTo(RolloutState.EMPTY);
+        assertThat(none.appStatus().kind()).isEqualTo(Status.Kind.WAITING);
+
+        var state = planned(4, List.of(new Target("kubectl", CH, 1350)), u(0));
+        PlannerDecision kept = decide(peers, state, new StoreView.Unavailable("timeout"), 1);
+        assertThat(kept.state()).isEqualTo(state);
+    }
+
+    @Test
+    void workersWaitUntilEveryControlPlaneUnitIsOnThePlanRevisionNotMerelyReporting() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        // cp/1 reports done progress but still runs the old revision: not done.
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))),
+                reported(u(1), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)),
+                        Optional.of(new Progress(7, 1, Phase.DONE, Optional.empty()))),
+                worker(2, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).containsExactly(u(1));
+
+        peers.set(1, cp(1, Map.of("kubectl", rev(1350))));
+        d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).containsExactly(u(2));
+        assertThat(d.appStatus().message()).isEqualTo("rolling out plan 7: control plane 2/2, workers 0/1");
+    }
+
+    @Test
+    void grantsNeverExceedMaxUnavailableAndFollowUnitNumbers() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(10, Map.of("kubectl", rev(1342))),
+                worker(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))),
+                worker(4, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = decide(peers, planned(1, target, u(3)), store("kubectl", 1350), 2);
+        assertThat(d.state().grants()).containsExactly(u(2), u(3));
+    }
+
+    @Test
+    void aNewerRevisionDuringARolloutBecomesTheNextPlanAfterItCompletes() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))));
+        PlannerDecision during = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
+        assertThat(during.state().plan().orElseThrow().id()).isEqualTo(3);
+
+        peers.set(1, cp(1, Map.of("kubectl", rev(1350))));
+        PlannerDecision after = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
+        Plan next = after.state().plan().orElseThrow();
+        assertThat(next.id()).isEqualTo(4);
+        assertThat(next.targets()).containsExactly(new Target("kubectl", CH, 1360));
+        assertThat(after.state().grants()).containsExactly(u(0));
+    }
+
+    @Test
+    void allUnitsDoneCompletesThePlan() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))));
+        PlannerDecision d = decide(peers, planned(2, target, u(1)), store("kubectl", 1350), 1);
+        assertThat(d.state().plan().orElseThrow().complete()).isTrue();
+        assertThat(d.state().grants()).isEmpty();
+        assertThat(d.appStatus()).isEqualTo(Status.active("up to date (plan 2)"));
+    }
+
+    @Test
+    void aFailureHaltsAndResumeRegrantsTheFailedUnitForANewAttempt() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        Plan plan = new Plan(5, 1, target, false);
+        var failed = Progress.failed(plan, Phase.FAILED, new Failure("kubectl", 1350, "cannot refresh"));
+        var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.of(failed)),
+                cp(1, Map.of("kubectl", rev(1342))));
+        PlannerDecision halted = decide(peers, planned(5, target, u(0)), store("kubectl", 1350), 2);
+        assertThat(halted.state().halt()).contains(new Halt(u(0), "kubectl 1350 failed (plan 5): cannot refresh"));
+        assertThat(halted.state().grants()).containsExactly(u(0));
+        assertThat(halted.appStatus()).isEqualTo(Status.blocked(
+                "halted at plan 5: snap-coherence/0 kubectl 1350 failed (plan 5): cannot refresh; run the resume action"));
+
+        // Still halted on the next hook, even with a newer revision in the store.
+        PlannerDecision still = decide(peers, halted.state(), store("kubectl", 1360), 2);
+        assertThat(still.state()).isEqualTo(halted.state());
+
+        PlannerDecision resumed = Planner.decide(new PlannerInput(peers, halted.state(), store("kubectl", 1350),
+                List.of("kubectl"), 2, true, Optional.of(new LeaderRequest.Resume())));
+        assertThat(resumed.state().halt()).isEmpty();
+        assertThat(resumed.state().plan().orElseThrow().attempt()).isEqualTo(2);
+        assertThat(resumed.state().grants()).containsExactly(u(0), u(1));
+    }
+
+    @Test
+    void aRefreshWhilePausedMakesThePlanButGrantsNothingUntilResume() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
+        var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true);
+        PlannerDecision d = Planner.decide(new PlannerInput(peers, paused, store("kubectl", 1350), List.of("kubectl"),
+                1, false, Optional.of(new LeaderRequest.Refresh(Set.of()))));
+        assertThat(d.state().plan()).isPresent();
+        assertThat(d.state().grants()).isEmpty();
+        assertThat(d.appStatus().message()).startsWith("paused at plan 1");
+
+        PlannerDecision resumed = Planner.decide(new PlannerInput(peers, d.state(), store("kubectl", 1350),
+                List.of("kubectl"), 1, false, Optional.of(new LeaderRequest.Resume())));
+        assertThat(resumed.state().grants()).containsExactly(u(0));
+        assertThat(resumed.state().paused()).isFalse();
+    }
+
+    @Test
+    void pauseKeepsTheCurrentBatchAndGrantsNoMore() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))),
+                cp(2, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = Planner.decide(new PlannerInput(peers, planned(1, target, u(0), u(1)),
+                store("kubectl", 1350), List.of("kubectl"), 2, true, Optional.of(new LeaderRequest.Pause())));
+        assertThat(d.state().grants()).containsExactly(u(1));
+        assertThat(d.state().paused()).isTrue();
+    }
+
+    @Test
+    void aDepartedUnitsGrantIsFreed() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(2, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = decide(peers, planned(1, target, u(1)), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).containsExactly(u(0));
+    }
+
+    @Test
+    void aNewLeaderContinuesFromTheDatabagWithoutExtraGrants() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
+                cp(2, Map.of("kubectl", rev(1342))));
+        RolloutState inherited = planned(9, target, u(2));
+        PlannerDecision d = decide(peers, inherited, store("kubectl", 1350), 1);
+        assertThat(d.state()).isEqualTo(inherited);
+    }
+
+    @Test
+    void unreadableOrSilentUnitsHoldBackWorkersAndCompletionAndCountAgainstEveryTier() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
+                new UnitReading.Unreadable(new Malformed(u(2), "schema 2")));
+        PlannerDecision d = decide(peers, planned(1, target), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).isEmpty();
+        assertThat(d.appStatus().message()).contains("unreadable peer data from snap-coherence/2: schema 2");
+
+        var silent = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
+                new UnitReading.Unreported(u(2)));
+        // u(2) was granted before its data became unreadable: it may be refreshing, so nobody else is granted.
+        PlannerDecision busy = decide(silent, planned(1, target, u(2)), store("kubectl", 1350), 1);
+        assertThat(busy.state().grants()).containsExactly(u(2));
+    }
+
+    @Test
+    void aUnitJoiningMidRolloutIsBroughtToTargetInItsTiersTurn() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))),
+                worker(2, Map.of("kubectl", rev(1342))), cp(3, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = decide(peers, planned(1, target, u(2)), store("kubectl", 1350), 1);
+        // The new control-plane unit is granted; the worker grant stays (its agent waits for the control plane).
+        assertThat(d.state().grants()).containsExactly(u(2), u(3));
+    }
+}
