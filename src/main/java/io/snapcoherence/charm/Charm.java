@@ -55,13 +55,25 @@ public final class Charm {
             tools.statusSet(Status.waiting("waiting for a control-plane or worker relation"));
             return;
         }
-        tools.statusSet(Status.active("ready (" + role.get().endpoint() + ", " + config.snaps().size()
-                + " snaps managed)"));
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName());
+        if (isTearDown(context.event())) {
+            rollout.releaseHolds();
+            return;
+        }
+        // Registration outcome: true until proxy registration reports it (no planned refresh before it, I6).
+        boolean registrationOk = true;
+        tools.statusSet(rollout.reconcile(registrationOk, Optional.empty()).unitStatus());
+    }
+
+    private static boolean isTearDown(Event event) {
+        return event instanceof Event.Lifecycle l
+                && (l.kind() == Event.LifecycleKind.STOP || l.kind() == Event.LifecycleKind.REMOVE);
     }
 
     private void runAction(Event.Action action) {
         switch (action.name()) {
-            case "plan", "refresh", "pause", "resume" -> tools.actionFail(action.name() + " is not available yet");
+            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, this)
+                    .run(action.name());
             default -> tools.actionFail("unknown action " + action.name());
         }
     }

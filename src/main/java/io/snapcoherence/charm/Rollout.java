@@ -1,0 +1,332 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.Json;
+import io.snapcoherence.coherence.AgentDecision;
+import io.snapcoherence.coherence.AgentInput;
+import io.snapcoherence.coherence.Failure;
+import io.snapcoherence.coherence.InstalledRevision;
+import io.snapcoherence.coherence.LeaderRequest;
+import io.snapcoherence.coherence.Malformed;
+import io.snapcoherence.coherence.PeerCodec;
+import io.snapcoherence.coherence.Phase;
+import io.snapcoherence.coherence.Plan;
+import io.snapcoherence.coherence.Planner;
+import io.snapcoherence.coherence.PlannerDecision;
+import io.snapcoherence.coherence.PlannerInput;
+import io.snapcoherence.coherence.Progress;
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.coherence.SnapChannel;
+import io.snapcoherence.coherence.StoreView;
+import io.snapcoherence.coherence.Target;
+import io.snapcoherence.coherence.UnitAgent;
+import io.snapcoherence.coherence.UnitReading;
+import io.snapcoherence.coherence.UnitReport;
+import io.snapcoherence.juju.HookToolException;
+import io.snapcoherence.juju.HookTools;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
+import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.SnapException;
+import io.snapcoherence.snap.SnapService;
+import io.snapcoherence.snap.Snaps;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The rollout on one unit for one hook: read the peer relation and the machine, let the pure {@link Planner}
+ * (leader) and {@link UnitAgent} decide, apply. Databags are written only where a value changed; the store is
+ * asked only by the leader, once.
+ */
+final class Rollout {
+    static final String HELD_KEY = "held-snaps";
+
+    private final HookTools tools;
+    private final Snaps snaps;
+    private final CharmConfig config;
+    private final Role role;
+    private final String unit;
+    private final String app;
+
+    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit) {
+        this.tools = tools;
+        this.snaps = snaps;
+        this.config = config;
+        this.role = role;
+        this.unit = unit;
+        this.app = unit.substring(0, unit.indexOf('/'));
+    }
+
+    /** What one reconcile did, for the unit status and for action results. */
+    record Outcome(Status unitStatus, Optional<PlannerDecision> leaderDecision) {
+    }
+
+    /** The peer relation as read this hook. */
+    private record PeerView(String relationId, Map<String, String> ownData, List<UnitReading> others,
+                            PeerCodec.AppReading app, Map<String, String> appData) {
+    }
+
+    /**
+     * Every hook: holds, the leader's plan and grants, this unit's refresh. {@code registrationOk} is false while
+     * a configured proxy is not registered: no planned refresh happens then.
+     */
+    Outcome reconcile(boolean registrationOk, Optional<LeaderRequest> request) {
+        List<InstalledSnap> listed;
+        try {
+            listed = snaps.list();
+        } catch (SnapException e) {
+            return new Outcome(Status.waiting("cannot list snaps: " + e.error().describe()), Optional.empty());
+        }
+        Map<String, InstalledRevision> installed = UnitAgent.managed(listed, config.snaps());
+        applyHolds(config.hold() ? installed.keySet() : Set.of());
+
+        Optional<PeerView> view = readPeers();
+        if (view.isEmpty()) {
+            return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
+        }
+        PeerView peers = view.get();
+        Optional<Progress> lastProgress = ownProgress(peers.ownData());
+        UnitReport own = new UnitReport(unit, role, installed, lastProgress);
+
+        Optional<PlannerDecision> decision = Optional.empty();
+        Optional<StoreView> store = Optional.empty();
+        PeerCodec.AppReading app = peers.app();
+        if (tools.isLeader() && app instanceof PeerCodec.AppReading.Read read) {
+            store = Optional.of(askStore(own, peers.others()));
+            decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), read.state(), store.get(),
+                    request)));
+            app = new PeerCodec.AppReading.Read(decision.get().state());
+        }
+
+        AgentDecision act = UnitAgent.decide(new AgentInput(unit, role, installed, lastProgress, app,
+                peers.others(), registrationOk));
+        Status status;
+        UnitReport report;
+        if (act instanceof AgentDecision.Refresh refresh) {
+            RefreshResult result = refresh(refresh.plan(), refresh.targets());
+            status = result.progress().failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
+                    .orElse(Status.active("on plan " + refresh.plan().id()));
+            report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(result.progress()));
+        } else {
+            AgentDecision.Settle settle = (AgentDecision.Settle) act;
+            status = settle.status();
+            report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress));
+        }
+        writeChanged(peers.ownData(), PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId(),
+                values));
+
+        if (decision.isPresent()) {
+            PlannerDecision first = decision.get();
+            // The leader's own refresh changed what it reports: decide again so its grant moves on this hook
+            // (no peer write would wake the leader otherwise).
+            PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers.others(),
+                    first.state(), store.get(), Optional.empty()));
+            writeChanged(peers.appData(), PeerCodec.encodeApp(last.state()),
+                    values -> tools.relationSetApp(peers.relationId(), values));
+            tools.appStatusSet(last.appStatus());
+            decision = Optional.of(new PlannerDecision(last.state(), last.appStatus(), first.differences(),
+                    first.planCreated()));
+        } else if (tools.isLeader() && peers.app() instanceof PeerCodec.AppReading.Unreadable bad) {
+            tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
+        }
+        return new Outcome(status, decision);
+    }
+
+    /** Stop/remove, or hold=false: release every hold the charm set. */
+    void releaseHolds() {
+        applyHolds(Set.of());
+    }
+
+    // ---- the plan action: read-only ------------------------------------------------------------------------
+
+    /** What a plan would be (or the active one) and the order of units per tier; writes nothing. */
+    record Preview(long planId, boolean active, List<Target> targets, Map<Role, List<String>> order) {
+    }
+
+    Preview preview() {
+        Map<String, InstalledRevision> installed = UnitAgent.managed(snaps.list(), config.snaps());
+        PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
+        UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData()));
+        RolloutState state = peers.app() instanceof PeerCodec.AppReading.Read read ? read.state()
+                : RolloutState.EMPTY;
+        List<UnitReading> all = withOwn(own, peers.others());
+        var census = io.snapcoherence.coherence.Census.of(all);
+        Optional<Plan> active = state.activePlan();
+        if (active.isPresent()) {
+            return new Preview(active.get().id(), true, active.get().targets(), Planner.order(census, active.get()));
+        }
+        StoreView store = askStore(own, peers.others());
+        if (store instanceof StoreView.Unavailable u) {
+            throw new IllegalStateException("store check failed: " + u.reason());
+        }
+        PlannerDecision d = Planner.decide(new PlannerInput(all, state, store, config.snaps(),
+                config.maxUnavailable(), false, Optional.empty()));
+        Plan hypothetical = new Plan(state.lastPlanId() + 1, 1, d.differences(), false);
+        return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical));
+    }
+
+    // ---- reading -------------------------------------------------------------------------------------------
+
+    private Optional<PeerView> readPeers() {
+        List<String> ids = tools.relationIds(Charm.PEER_ENDPOINT);
+        if (ids.isEmpty()) {
+            return Optional.empty();
+        }
+        String rid = ids.get(0);
+        List<UnitReading> others = new ArrayList<>();
+        for (String peer : tools.relationList(rid)) {
+            try {
+                others.add(PeerCodec.decodeUnit(peer, tools.relationGet(rid, peer)));
+            } catch (HookToolException e) {
+                // The unit left between relation-list and relation-get: it is departed, its grant is freed.
+                tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
+            }
+        }
+        Map<String, String> appData = tools.relationGetApp(rid, app);
+        return Optional.of(new PeerView(rid, tools.relationGet(rid, unit), others,
+                PeerCodec.decodeApp(app, appData), appData));
+    }
+
+    private Optional<Progress> ownProgress(Map<String, String> ownData) {
+        // Own data damaged or from another schema: start from no progress; this hook rewrites it.
+        return PeerCodec.decodeUnit(unit, ownData) instanceof UnitReading.Reported r
+                ? r.report().progress() : Optional.empty();
+    }
+
+    /** One {@code snap info} for every managed snap; revisions for the channels any unit tracks. */
+    private StoreView askStore(UnitReport own, List<UnitReading> others) {
+        Set<SnapChannel> tracked = new TreeSet<>();
+        for (UnitReading reading : withOwn(own, others)) {
+            if (reading instanceof UnitReading.Reported r) {
+                r.report().installed().forEach((snap, rev) -> tracked.add(new SnapChannel(snap, rev.channel())));
+            }
+        }
+        try {
+            return StoreView.fromInfo(snaps.info(config.snaps()), tracked);
+        } catch (SnapException e) {
+            return new StoreView.Unavailable(e.error().describe());
+        }
+    }
+
+    private PlannerInput plannerInput(UnitReport own, List<UnitReading> others, RolloutState state, StoreView store,
+                                      Optional<LeaderRequest> request) {
+        return new PlannerInput(withOwn(own, others), state, store, config.snaps(), config.maxUnavailable(),
+                config.autoRefresh(), request);
+    }
+
+    private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {
+        List<UnitReading> all = new ArrayList<>(others);
+        all.add(new UnitReading.Reported(own));
+        return all;
+    }
+
+    // ---- acting --------------------------------------------------------------------------------------------
+
+    private record RefreshResult(Progress progress, Optional<Map<String, InstalledRevision>> installed) {
+    }
+
+    /** One {@code snap refresh} per target, then verify; a failure is a report, never an exception. */
+    private RefreshResult refresh(Plan plan, List<Target> targets) {
+        List<String> refreshed = new ArrayList<>();
+        Optional<Failure> failure = Optional.empty();
+        for (Target target : targets) {
+            tools.statusSet(UnitAgent.refreshing(plan, target));
+            try {
+                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()));
+                refreshed.add(target.snap());
+            } catch (SnapException e) {
+                failure = Optional.of(new Failure(target.snap(), target.revision(), e.error().describe()));
+                break;
+            }
+        }
+        List<String> names = targets.stream().map(Target::snap).toList();
+        Optional<List<InstalledSnap>> after = Optional.empty();
+        try {
+            after = Optional.of(snaps.list());
+            if (failure.isEmpty()) {
+                List<SnapService> services = snaps.services(names);
+                failure = UnitAgent.verify(targets, after.get(), services);
+            }
+        } catch (SnapException e) {
+            failure = failure.or(() -> Optional.of(new Failure(targets.get(0).snap(), targets.get(0).revision(),
+                    "cannot verify: " + e.error().describe())));
+        }
+        if (failure.isEmpty()) {
+            return new RefreshResult(Progress.done(plan), after.map(this::managed));
+        }
+        if (config.onFailure() == CharmConfig.OnFailure.REVERT && !refreshed.isEmpty()) {
+            List<String> problems = new ArrayList<>();
+            for (String snap : refreshed) {
+                try {
+                    snaps.revert(snap);
+                } catch (SnapException e) {
+                    problems.add(snap + ": " + e.error().describe());
+                }
+            }
+            Failure f = failure.get();
+            Failure reported = problems.isEmpty() ? f : new Failure(f.snap(), f.revision(),
+                    f.error() + "; revert failed: " + String.join("; ", problems));
+            Optional<Map<String, InstalledRevision>> reverted;
+            try {
+                reverted = Optional.of(managed(snaps.list()));
+            } catch (SnapException e) {
+                reverted = Optional.empty();
+            }
+            return new RefreshResult(Progress.failed(plan, Phase.REVERTED, reported), reverted);
+        }
+        return new RefreshResult(Progress.failed(plan, Phase.FAILED, failure.get()), after.map(this::managed));
+    }
+
+    private Map<String, InstalledRevision> managed(List<InstalledSnap> listed) {
+        return UnitAgent.managed(listed, config.snaps());
+    }
+
+    /** Holds what should be held and releases the rest; the unit store remembers what the charm holds. */
+    private void applyHolds(Set<String> wanted) {
+        Map<String, String> store = tools.stateGet();
+        Set<String> held = new TreeSet<>();
+        try {
+            held.addAll(Json.stringList(store.getOrDefault(HELD_KEY, "")));
+        } catch (IllegalArgumentException e) {
+            tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_KEY + ", treating as none: " + e.getMessage());
+        }
+        Set<String> target = new TreeSet<>(wanted);
+        if (target.equals(held)) {
+            return;
+        }
+        List<String> toHold = target.stream().filter(s -> !held.contains(s)).toList();
+        List<String> toRelease = held.stream().filter(s -> !target.contains(s)).toList();
+        try {
+            if (!toRelease.isEmpty()) {
+                snaps.unhold(toRelease);
+            }
+            if (!toHold.isEmpty()) {
+                snaps.hold(toHold);
+            }
+        } catch (SnapException e) {
+            tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());
+            return;
+        }
+        tools.stateSet(Map.of(HELD_KEY, target.isEmpty() ? "" : Json.write(List.copyOf(target))));
+    }
+
+    /** relation-set of the keys whose value differs; nothing at all when nothing changed. */
+    private static void writeChanged(Map<String, String> current, Map<String, String> wanted,
+                                     java.util.function.Consumer<Map<String, String>> write) {
+        Map<String, String> changed = new LinkedHashMap<>();
+        wanted.forEach((key, value) -> {
+            if (!value.equals(current.getOrDefault(key, ""))) {
+                changed.put(key, value);
+            }
+        });
+        if (!changed.isEmpty()) {
+            write.accept(changed);
+        }
+    }
+}
