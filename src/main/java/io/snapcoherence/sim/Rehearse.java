@@ -1,12 +1,165 @@
 package io.snapcoherence.sim;
 
-/** The rehearse command. (Placeholder until the simulator lands.) */
+import io.snapcoherence.coherence.Role;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code snap-coherence rehearse}: rehearses a rollout of new snap revisions across a simulated model with the
+ * real charm, prints the timeline and a summary, and exits 0 when every invariant held, 1 when one broke
+ * (with the seed and the trace), 2 on bad arguments.
+ */
 public final class Rehearse {
+    static final String USAGE = """
+            usage: snap-coherence rehearse [--control-plane N] [--workers N] [--seed N] [--max-unavailable N]
+                     [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
+                     [--proxy-url URL] [--slow ROUNDS] [--chaos] [--brief]
+              UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
+              (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
+              --resume runs the resume action on the leader after a halt (faults cleared first).
+              --slow: hooks that refresh snaps take this many rounds. --chaos: random leader changes, killed
+              hooks, unit removal and addition, proxy outages, malformed peer data. --brief: summary only.""";
+
     private Rehearse() {
     }
 
     public static int main(String[] args) {
-        System.err.println("rehearse: the simulator is not built yet");
-        return 2;
+        Rehearsal.Options options;
+        boolean brief = false;
+        try {
+            options = parse(args);
+            brief = List.of(args).contains("--brief");
+        } catch (IllegalArgumentException e) {
+            System.err.println("rehearse: " + e.getMessage());
+            System.err.println(USAGE);
+            return 2;
+        }
+        long started = System.nanoTime();
+        Rehearsal.Result result;
+        try {
+            result = Rehearsal.run(options);
+        } catch (IllegalArgumentException e) {
+            System.err.println("rehearse: " + e.getMessage());
+            return 2;
+        }
+        print(result, brief, (System.nanoTime() - started) / 1_000_000, System.out);
+        return result.held() ? 0 : 1;
+    }
+
+    static Rehearsal.Options parse(String[] args) {
+        Rehearsal.Options d = Rehearsal.Options.defaults();
+        int controlPlane = d.controlPlane();
+        int workers = d.workers();
+        long seed = d.seed();
+        int maxUnavailable = d.maxUnavailable();
+        List<Rehearsal.FailSpec> fails = new ArrayList<>();
+        Optional<String> proxyUrl = d.proxyUrl();
+        String onFailure = d.onFailure();
+        int slow = d.slowRefreshRounds();
+        boolean chaos = false;
+        boolean resume = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            switch (arg) {
+                case "--control-plane" -> controlPlane = number(args, ++i, arg, 1);
+                case "--workers" -> workers = number(args, ++i, arg, 0);
+                case "--seed" -> seed = Long.parseLong(value(args, ++i, arg));
+                case "--max-unavailable" -> maxUnavailable = number(args, ++i, arg, 1);
+                case "--fail", "--fail-always" -> {
+                    String spec = value(args, ++i, arg);
+                    int at = spec.indexOf('@');
+                    if (at <= 0 || at == spec.length() - 1) {
+                        throw new IllegalArgumentException(arg + " wants SNAP@UNIT, got " + spec);
+                    }
+                    fails.add(new Rehearsal.FailSpec(spec.substring(0, at), spec.substring(at + 1),
+                            arg.equals("--fail-always")));
+                }
+                case "--on-failure" -> onFailure = value(args, ++i, arg);
+                case "--proxy-url" -> proxyUrl = Optional.of(value(args, ++i, arg));
+                case "--slow" -> slow = number(args, ++i, arg, 0);
+                case "--chaos" -> chaos = true;
+                case "--resume" -> resume = true;
+                case "--brief" -> { }
+                default -> throw new IllegalArgumentException("unknown option " + arg);
+            }
+        }
+        return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slow,
+                chaos, resume, d.updateStatusEvery(), d.maxRounds(), d.checks());
+    }
+
+    static void print(Rehearsal.Result result, boolean brief, long millis, PrintStream out) {
+        Rehearsal.Options o = result.options();
+        SimulatedModel model = result.model();
+        out.printf("rehearsal: %d control-plane + %d worker units, max-unavailable %d, on-failure %s, seed %d%n",
+                o.controlPlane(), o.workers(), o.maxUnavailable(), o.onFailure(), o.seed());
+        if (!brief) {
+            out.println();
+            out.println("timeline (r = scheduler round):");
+            result.timeline().lines().forEach(line -> out.println("  " + line));
+            out.println();
+            out.println("final statuses:");
+            out.println("  app " + SimulatedModel.APP + ": " + model.appStatus());
+            for (SimUnit unit : model.liveUnits()) {
+                out.printf("  %-20s %-28s %s%n", unit.name(), unit.principal(), unit.status());
+            }
+        }
+        out.println();
+        out.println("summary:");
+        long units = model.liveUnits().size();
+        long maxHooks = model.units().stream().mapToLong(SimUnit::hookRuns).max().orElse(0);
+        long maxWrites = model.units().stream().mapToLong(SimUnit::ownWrites).max().orElse(0);
+        out.printf("  hook runs during the rollout: %d (%.1f per unit; busiest unit %d over the whole run)%n",
+                result.hookRuns(), units == 0 ? 0.0 : (double) result.hookRuns() / units, maxHooks);
+        out.printf("  relation writes during the rollout: %d (most by one unit over the whole run: %d)%n",
+                result.relationWrites(), maxWrites);
+        long cp = model.liveUnits().stream().filter(u -> u.role() == Role.CONTROL_PLANE).count();
+        long lower = ceil(cp, o.maxUnavailable()) + ceil(units - cp, o.maxUnavailable());
+        Rehearsal.Timeline timeline = result.timeline();
+        out.printf("  rollout length: %s rounds from the plan (r%d) to the last unit on target; lower bound %d "
+                        + "batches of max-unavailable; control plane done at r%d, first worker refresh at r%d%n",
+                timeline.rolloutRounds() < 0 ? "not finished," : String.valueOf(timeline.rolloutRounds()),
+                timeline.planRound(), lower, timeline.controlPlaneDoneRound(), timeline.firstWorkerRound());
+        if (result.resumes() > 0) {
+            out.println("  resumed after a halt: " + result.resumes() + " time(s)");
+        }
+        out.printf("  simulated %d rounds, %d steps, %d hook runs in %d ms%n", model.round(), model.steps(),
+                model.hookRuns(), millis);
+        if (result.violation().isPresent()) {
+            out.println("  INVARIANT BROKEN: " + result.violation().get().getMessage());
+            out.println("  reproduce with --seed " + o.seed() + "; last steps:");
+            model.trace().stream().skip(Math.max(0, model.trace().size() - 60)).forEach(l -> out.println("    " + l));
+        } else if (!result.quiet()) {
+            out.println("  NOT QUIET after " + o.maxRounds() + " rounds (seed " + o.seed() + ")");
+        } else {
+            out.println("  invariants held: " + Set.copyOf(o.checks()).stream().sorted().map(Enum::name).toList());
+        }
+    }
+
+    private static long ceil(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int number(String[] args, int i, String option, int min) {
+        String text = value(args, i, option);
+        try {
+            int n = Integer.parseInt(text);
+            if (n < min) {
+                throw new IllegalArgumentException(option + " must be at least " + min + ", got " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " wants a number, got " + text);
+        }
     }
 }

@@ -112,6 +112,14 @@ public final class SimulatedMachine implements Snaps {
         return List.copyOf(calls);
     }
 
+    /** What {@code snap list} would show, without recording a call: for checks that read ground truth. */
+    public List<InstalledSnap> installedSnaps() {
+        List<InstalledSnap> rows = new ArrayList<>();
+        installed.forEach((snap, i) -> rows.add(new InstalledSnap(snap, "v" + i.revision, i.revision, i.channel,
+                isHeld(snap) ? "held" : "-")));
+        return rows;
+    }
+
     public Optional<Integer> installedRevision(String snap) {
         return Optional.ofNullable(installed.get(snap)).map(i -> i.revision);
     }

@@ -105,13 +105,14 @@ public final class SimulatedModel {
     private Status appStatus = Status.unknown();
     private String leader = "";
     private int nextUnit;
-    private int nextPrincipal;
+    private final Map<Role, Integer> nextPrincipal = new HashMap<>();
     private int nextAction;
     private long round;
     private long steps;
     private long hookRuns;
     private long coalesced;
     private long lastActivityRound;
+    private int stepEventsSeen;
 
     public SimulatedModel(Settings settings, SimClock clock, SimulatedStore store, HookRunner runner,
                           BiConsumer<Role, SimulatedMachine> machineSetup) {
@@ -139,7 +140,8 @@ public final class SimulatedModel {
     /** Adds a principal unit of the role's application and its snap-coherence unit; returns the latter. */
     public SimUnit addUnit(Role role) {
         String name = APP + "/" + nextUnit++;
-        String principal = (role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP) + "/" + nextPrincipal++;
+        int principalNumber = nextPrincipal.merge(role, 1, Integer::sum) - 1;
+        String principal = (role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP) + "/" + principalNumber;
         SimulatedMachine machine = new SimulatedMachine(principal, store);
         machineSetup.accept(role, machine);
         machine.onRefresh(stepEvents::add);
@@ -303,7 +305,7 @@ public final class SimulatedModel {
                 if (!stepEvents.isEmpty()) {
                     activity = true;
                     emit(new Step(++steps, round, unit.name(), "snapd refresh timer", true, true, 0, true,
-                            List.of(), stepEvents, false, false, leader));
+                            List.of(), stepEvents, false, false, leader, Map.of()));
                 }
             }
         }
@@ -330,6 +332,7 @@ public final class SimulatedModel {
     public boolean runUntilQuiet(long maxRounds) {
         long quietRounds = Math.max(3, settings.updateStatusEvery() + 1L);
         long start = round;
+        lastActivityRound = round;
         while (round - start < maxRounds) {
             runRound();
             if (round - lastActivityRound >= quietRounds && units.values().stream().noneMatch(SimUnit::busy)) {
@@ -353,8 +356,10 @@ public final class SimulatedModel {
         if (next == null) {
             return false;
         }
+        long writesBefore = unit.ownWrites;
+        int eventsBefore = stepEventsSeen;
         runHook(unit, next);
-        return !next.timer();
+        return !next.timer() || unit.ownWrites != writesBefore || stepEventsSeen != eventsBefore || unit.busy();
     }
 
     private void runHook(SimUnit unit, HookEvent hook) {
@@ -392,6 +397,7 @@ public final class SimulatedModel {
         ModelState after = tools.finish(committed);
         List<ObservedMachine.Attempt> attempts = unit.machine.attempts();
         List<RefreshEvent> events = List.copyOf(stepEvents);
+        stepEventsSeen += events.size();
         int exitCode = exit;
         unit.status = after.unitStatus();
         if (view.leader()) {
@@ -401,8 +407,10 @@ public final class SimulatedModel {
             unit.pendingCommit = () -> finishHook(unit, hook, view, after, committed, exitCode, false, List.of(),
                     List.of());
             unit.busyUntilRound = round + unit.refreshRounds;
+            Map<String, String> written = view.leader() && committed
+                    ? after.relation(PEER_ID).orElseThrow().localAppData() : Map.of();
             emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exitCode, committed, attempts,
-                    events, false, false, leader));
+                    events, false, false, leader, written));
             return;
         }
         finishHook(unit, hook, view, after, committed, exitCode, true, attempts, events);
@@ -446,7 +454,7 @@ public final class SimulatedModel {
             unit.failedHooks++;
         }
         emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, exitCode, committed, attempts,
-                events, unitChanged, appChanged, leader));
+                events, unitChanged, appChanged, leader, Map.of()));
     }
 
     private void afterSuccess(SimUnit unit, HookEvent hook) {

@@ -1,6 +1,7 @@
 package io.snapcoherence.sim;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One thing that happened in the model, as the invariants see it: a hook run on a unit (started and, unless
@@ -8,14 +9,18 @@ import java.util.List;
  *
  * @param started   the hook ran its code in this step (refresh attempts and machine events happened now)
  * @param finished  the hook ended in this step: its writes are committed (or discarded when not {@code committed})
+ * @param appDataWritten the app databag as this (leader's) hook would commit it: a slow leader hook refreshes
+ *                  under the plan it is writing before that plan is committed; empty for other steps
  */
 public record Step(long number, long round, String unit, String hook, boolean started, boolean finished,
                    int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
-                   List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader) {
+                   List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader,
+                   Map<String, String> appDataWritten) {
 
     public Step {
         attempts = List.copyOf(attempts);
         events = List.copyOf(events);
+        appDataWritten = Map.copyOf(appDataWritten);
     }
 
     public String describe() {

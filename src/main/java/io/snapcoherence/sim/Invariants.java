@@ -1,0 +1,348 @@
+package io.snapcoherence.sim;
+
+import io.snapcoherence.charm.CharmConfig;
+import io.snapcoherence.coherence.InstalledRevision;
+import io.snapcoherence.coherence.PeerCodec;
+import io.snapcoherence.coherence.Plan;
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
+
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The rollout's safety and liveness rules, checked after every step of a {@link SimulatedModel} against ground
+ * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (who
+ * had joined, who is leader, what the databags hold). The charm's own status messages are never trusted except
+ * where a rule is about what it reports (I3's "reported failed"). Definitions at the edges:
+ * <dl>
+ * <dt>I1 control plane first</dt><dd>When a worker's machine changes a snap to a revision of the active plan,
+ *   every control-plane unit that had joined the peer relation as the leader sees it (its -joined ran on the
+ *   current leader, or it is the leader) and is still alive has, on its machine, every plan target whose snap and
+ *   channel it has installed. A control-plane unit the leader has not seen join cannot be waited for.</dd>
+ * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
+ *   the hook that made it has ended and its machine is on the active plan's targets, or the plan it started for
+ *   is no longer the active one, or it is removed. At no step are more than {@code max-unavailable} units of a
+ *   tier unavailable.</dd>
+ * <dt>I3 end state</dt><dd>At quiescence every live unit's machine is on its store's current revision for every
+ *   managed snap it has, unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
+ *   alive, shows {@code blocked}.</dd>
+ * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed),
+ *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
+ *   at that moment or held a grant in the committed app databag (granted before anyone could know).</dd>
+ * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
+ *   a target of the active plan (same snap, channel and revision), or a revert with {@code on-failure=revert};
+ *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}.</dd>
+ * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
+ *   {@code proxy.store} is the proxy's store id.</dd>
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before it completes, its id never goes
+ *   back and its targets never change; the app databag never stops being readable; grants of a tier never exceed
+ *   {@code max-unavailable}.</dd>
+ * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
+ *   counting a unit the moment it is removed).</dd>
+ * </dl>
+ */
+public final class Invariants implements StepObserver {
+
+    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8 }
+
+    private final Set<Id> enabled;
+    private final Map<String, Long> unavailableSincePlan = new HashMap<>();
+    private final Set<String> started = new HashSet<>();
+    private final Set<String> failedUnreported = new HashSet<>();
+    private Optional<Set<String>> haltedAllowed = Optional.empty();
+    private Optional<Plan> lastPlan = Optional.empty();
+    private long checks;
+    private Map<String, String> decodedAppData;
+    private Optional<RolloutState> decodedRollout = Optional.empty();
+    private Map<String, Object> parsedConfigSource;
+    private Optional<CharmConfig> parsedConfig = Optional.empty();
+
+    public Invariants(Set<Id> enabled) {
+        this.enabled = enabled.isEmpty() ? EnumSet.noneOf(Id.class) : EnumSet.copyOf(enabled);
+    }
+
+    public static Invariants all() {
+        return new Invariants(EnumSet.allOf(Id.class));
+    }
+
+    public Set<Id> enabled() {
+        return Set.copyOf(enabled);
+    }
+
+    public long checks() {
+        return checks;
+    }
+
+    @Override
+    public void afterStep(SimulatedModel model, Step step) {
+        checks++;
+        Optional<CharmConfig> config = config(model);
+        if (config.isEmpty()) {
+            return;
+        }
+        SimUnit unit = model.unit(step.unit());
+        if (step.hook().equals("start") && step.committed()) {
+            started.add(unit.name());
+        }
+        Optional<RolloutState> rollout = rollout(model);
+        Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
+        if (!step.appDataWritten().isEmpty()
+                && PeerCodec.decodeApp("hook", step.appDataWritten()) instanceof PeerCodec.AppReading.Read pending) {
+            active = pending.state().activePlan(); // a slow leader hook refreshes under the plan it is writing
+        }
+        checkPlanContinuity(model, rollout, config.get());
+        if (step.hook().equals("action resume") && step.committed()) {
+            haltedAllowed = Optional.empty();
+        }
+        for (ObservedMachine.Attempt attempt : step.attempts()) {
+            onAttempt(model, unit, attempt, config.get(), active);
+        }
+        for (RefreshEvent event : step.events()) {
+            onRevisionChange(model, unit, event, config.get(), active);
+        }
+        onFailureReported(unit, step, rollout);
+        closeWindows(model, step, active);
+        checkUnavailable(model, config.get());
+    }
+
+    /** The end-state rules (I3, I8), for a model that has become quiet. */
+    public void checkQuiescent(SimulatedModel model) {
+        Optional<CharmConfig> config = config(model);
+        Optional<RolloutState> rollout = rollout(model);
+        if (config.isEmpty()) {
+            return;
+        }
+        if (on(Id.I8) && rollout.isPresent()) {
+            for (String granted : rollout.get().grants()) {
+                SimUnit unit = model.unit(granted);
+                if (!unit.alive()) {
+                    throw new InvariantViolation("I8", "grant of departed unit " + granted + " was never freed");
+                }
+            }
+        }
+        if (on(Id.I3)) {
+            boolean halted = rollout.flatMap(RolloutState::halt).isPresent();
+            if (halted) {
+                String haltedUnit = rollout.get().halt().orElseThrow().unit();
+                Optional<SimUnit> failed = model.units().stream().filter(u -> u.name().equals(haltedUnit)).findFirst();
+                if (failed.isPresent() && failed.get().alive() && failed.get().status().kind() != Status.Kind.BLOCKED) {
+                    throw new InvariantViolation("I3", "rollout halted on " + haltedUnit + " but it shows "
+                            + failed.get().status());
+                }
+                return;
+            }
+            for (SimUnit unit : model.liveUnits()) {
+                for (InstalledSnap snap : unit.machine().installedSnaps()) {
+                    if (!config.get().snaps().contains(snap.name())) {
+                        continue;
+                    }
+                    Optional<Integer> head = model.store().revision(snap.name(), snap.tracking());
+                    if (head.isPresent() && head.get() != snap.revision()) {
+                        throw new InvariantViolation("I3", unit.name() + " ended on " + snap.name() + " "
+                                + snap.revision() + " but " + snap.tracking() + " serves " + head.get()
+                                + ", and the rollout is not halted (unit status: " + unit.status() + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
+                           Optional<Plan> active) {
+        if (on(Id.I6) && config.proxyUrl().isPresent()) {
+            String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
+            if (!store.equals(model.store().storeId())) {
+                throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()
+                        + " while proxy.store is \"" + store + "\", not the proxy's " + model.store().storeId());
+            }
+        }
+        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name())) {
+            throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
+                    + " after a failure, before resume");
+        }
+        unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L));
+        if (attempt.failure().isPresent()) {
+            failedUnreported.add(unit.name());
+        }
+    }
+
+    /**
+     * A failure counts from the moment it is reported: the hook that saw snapd fail has committed. Units then
+     * unavailable, or granted in the committed app databag (granted before anyone could know), may go on.
+     */
+    private void onFailureReported(SimUnit unit, Step step, Optional<RolloutState> rollout) {
+        if (!step.finished() || !failedUnreported.contains(unit.name())) {
+            return;
+        }
+        if (!step.committed()) {
+            if (step.attempts().isEmpty() && !unit.busy()) {
+                failedUnreported.remove(unit.name()); // killed or failed hook: nothing was reported, it will retry
+            }
+            return;
+        }
+        failedUnreported.remove(unit.name());
+        if (haltedAllowed.isEmpty()) {
+            Set<String> allowed = new HashSet<>(unavailableSincePlan.keySet());
+            rollout.ifPresent(r -> allowed.addAll(r.grants()));
+            haltedAllowed = Optional.of(Set.copyOf(allowed));
+        }
+    }
+
+    private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
+                                  Optional<Plan> active) {
+        if (!config.snaps().contains(event.snap())) {
+            return;
+        }
+        if (event.cause() == RefreshEvent.Cause.AUTO) {
+            if (on(Id.I5) && config.hold() && started.contains(unit.name())) {
+                throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
+                        + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
+            }
+            return;
+        }
+        if (event.cause() == RefreshEvent.Cause.REVERT) {
+            if (on(Id.I5) && config.onFailure() != CharmConfig.OnFailure.REVERT) {
+                throw new InvariantViolation("I5", unit.name() + " reverted " + event.snap()
+                        + " with on-failure=halt");
+            }
+            return;
+        }
+        boolean planned = active.flatMap(p -> p.targets().stream().filter(t -> t.snap().equals(event.snap())
+                && t.channel().equals(event.channel()) && t.revision() == event.toRevision()).findFirst()).isPresent();
+        if (on(Id.I5) && !planned) {
+            throw new InvariantViolation("I5", unit.name() + " refreshed " + event.snap() + " " + event.channel()
+                    + " to " + event.toRevision() + ", which is not a target of the active plan "
+                    + active.map(p -> p.id() + " " + p.targets()).orElse("(none)"));
+        }
+        if (on(Id.I1) && unit.role() == Role.WORKER && active.isPresent()) {
+            SimUnit leader = model.unit(model.leader());
+            Set<String> joined = new HashSet<>(leader.peersSeen);
+            joined.add(leader.name());
+            for (String name : joined) {
+                SimUnit peer = model.unit(name);
+                if (peer.role() == Role.CONTROL_PLANE && peer.alive()
+                        && !active.get().reachedBy(installed(peer))) {
+                    throw new InvariantViolation("I1", unit.name() + " refreshed " + event.snap() + " to "
+                            + event.toRevision() + " while control-plane " + peer.name() + " still needs "
+                            + active.get().pendingOn(installed(peer)));
+                }
+            }
+        }
+    }
+
+    private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active) {
+        unavailableSincePlan.entrySet().removeIf(entry -> {
+            SimUnit unit = model.unit(entry.getKey());
+            if (!unit.alive()) {
+                return true;
+            }
+            if (unit.busy()) {
+                return false;
+            }
+            if (active.isEmpty() || active.get().id() != entry.getValue()) {
+                return true;
+            }
+            return active.get().reachedBy(installed(unit));
+        });
+    }
+
+    private void checkUnavailable(SimulatedModel model, CharmConfig config) {
+        if (!on(Id.I2)) {
+            return;
+        }
+        Map<Role, Integer> counts = new LinkedHashMap<>();
+        unavailableSincePlan.keySet().forEach(name -> counts.merge(model.unit(name).role(), 1, Integer::sum));
+        counts.forEach((role, count) -> {
+            if (count > config.maxUnavailable()) {
+                throw new InvariantViolation("I2", count + " " + role.endpoint() + " units unavailable at once "
+                        + unavailableSincePlan.keySet() + ", max-unavailable is " + config.maxUnavailable());
+            }
+        });
+    }
+
+    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, CharmConfig config) {
+        if (!on(Id.I7)) {
+            return;
+        }
+        if (rollout.isEmpty()) {
+            if (!model.appData().isEmpty()) {
+                throw new InvariantViolation("I7", "the app databag became unreadable: " + model.appData());
+            }
+            return;
+        }
+        Optional<Plan> plan = rollout.get().plan();
+        if (lastPlan.isPresent()) {
+            Plan before = lastPlan.get();
+            if (plan.isEmpty()) {
+                throw new InvariantViolation("I7", "plan " + before.id() + " disappeared from the app databag");
+            }
+            Plan now = plan.get();
+            if (now.id() < before.id()) {
+                throw new InvariantViolation("I7", "plan id went back from " + before.id() + " to " + now.id());
+            }
+            if (now.id() == before.id() && !now.targets().equals(before.targets())) {
+                throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
+            }
+            if (now.id() > before.id() && before.active()) {
+                throw new InvariantViolation("I7", "plan " + before.id() + " was replaced by " + now.id()
+                        + " before it completed");
+            }
+        }
+        lastPlan = plan;
+        Map<Role, Integer> grants = new LinkedHashMap<>();
+        for (String granted : rollout.get().grants()) {
+            model.units().stream().filter(u -> u.name().equals(granted)).findFirst()
+                    .ifPresent(u -> grants.merge(u.role(), 1, Integer::sum));
+        }
+        grants.forEach((role, count) -> {
+            if (count > config.maxUnavailable()) {
+                throw new InvariantViolation("I7", count + " " + role.endpoint() + " grants "
+                        + rollout.get().grants() + " exceed max-unavailable " + config.maxUnavailable());
+            }
+        });
+    }
+
+    private static Map<String, InstalledRevision> installed(SimUnit unit) {
+        Map<String, InstalledRevision> installed = new HashMap<>();
+        for (InstalledSnap snap : unit.machine().installedSnaps()) {
+            installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+        }
+        return installed;
+    }
+
+    /** Decoded once per version of the app databag (the model replaces the map on every change). */
+    private Optional<RolloutState> rollout(SimulatedModel model) {
+        Map<String, String> data = model.appData();
+        if (data != decodedAppData) {
+            decodedAppData = data;
+            decodedRollout = PeerCodec.decodeApp("app", data) instanceof PeerCodec.AppReading.Read read
+                    ? Optional.of(read.state()) : Optional.empty();
+        }
+        return decodedRollout;
+    }
+
+    private Optional<CharmConfig> config(SimulatedModel model) {
+        Map<String, Object> raw = model.config();
+        if (raw != parsedConfigSource) {
+            parsedConfigSource = raw;
+            try {
+                parsedConfig = Optional.of(CharmConfig.parse(raw));
+            } catch (CharmConfig.InvalidConfigException e) {
+                parsedConfig = Optional.empty();
+            }
+        }
+        return parsedConfig;
+    }
+
+    private boolean on(Id id) {
+        return enabled.contains(id);
+    }
+}

@@ -1,0 +1,326 @@
+package io.snapcoherence.sim;
+
+import io.snapcoherence.coherence.PeerCodec;
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One rehearsed rollout with the real charm: a model of Charmed Kubernetes units on channel 1.29/stable, settled;
+ * then the proxy serves new revisions of every snap and the model runs until quiet, with the faults asked for.
+ * Used by {@code rehearse}, the randomized suite and the scale benchmark.
+ */
+public final class Rehearsal {
+    public static final String CHANNEL = "1.29/stable";
+    public static final Map<String, Integer> OLD = revisions(3100);
+    public static final Map<String, Integer> NEW = revisions(3150);
+    static final List<String> CONTROL_PLANE_SNAPS = List.of("kube-apiserver", "kube-controller-manager",
+            "kube-scheduler", "kube-proxy", "kubelet", "kubectl");
+    static final List<String> WORKER_SNAPS = List.of("kube-proxy", "kubelet", "kubectl");
+
+    /** A refresh of {@code snap} fails on the unit (a principal or snap-coherence unit name), once or always. */
+    public record FailSpec(String snap, String unit, boolean persistent) {
+    }
+
+    public record Options(int controlPlane, int workers, long seed, int maxUnavailable, List<FailSpec> fails,
+                          Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, boolean chaos,
+                          boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks) {
+        public Options {
+            fails = List.copyOf(fails);
+            checks = Set.copyOf(checks);
+        }
+
+        public static Options defaults() {
+            return new Options(3, 20, 1, 2, List.of(), Optional.empty(), "halt", 0, false, false, 10, 20_000,
+                    Set.of(Invariants.Id.values()));
+        }
+    }
+
+    /** What happened after the new revisions were published. */
+    public record Result(Options options, SimulatedModel model, Timeline timeline, boolean quiet,
+                         Optional<InvariantViolation> violation, long hookRuns, long relationWrites,
+                         int resumes) {
+        public boolean held() {
+            return violation.isEmpty() && quiet;
+        }
+    }
+
+    private Rehearsal() {
+    }
+
+    public static Result run(Options options) {
+        SimulatedStore store = new SimulatedStore("snap-proxy-store");
+        OLD.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
+        SimClock clock = new SimClock(Instant.parse("2026-11-25T10:00:00Z"));
+        SimulatedProxy proxy = new SimulatedProxy(store);
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("max-unavailable", options.maxUnavailable());
+        config.put("on-failure", options.onFailure());
+        options.proxyUrl().ifPresent(url -> config.put("proxy-url", url));
+        SimulatedModel.Settings settings = new SimulatedModel.Settings(options.seed(), config,
+                options.updateStatusEvery(), options.chaos() ? 7 : 0, 600);
+        SimulatedModel model = new SimulatedModel(settings, clock, store, HookRunner.charm(proxy, clock),
+                (role, machine) -> (role == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS)
+                        .forEach(snap -> machine.install(snap, CHANNEL, OLD.get(snap))));
+        Invariants invariants = new Invariants(options.checks());
+        Timeline timeline = new Timeline();
+        model.observe(invariants).observe(timeline);
+        for (int i = 0; i < options.controlPlane(); i++) {
+            model.addUnit(Role.CONTROL_PLANE);
+        }
+        for (int i = 0; i < options.workers(); i++) {
+            model.addUnit(Role.WORKER);
+        }
+        int resumes = 0;
+        long hooksBefore = 0;
+        long writesBefore = 0;
+        boolean quiet = false;
+        try {
+            quiet = model.runUntilQuiet(options.maxRounds());
+            hooksBefore = model.hookRuns();
+            writesBefore = model.relationWrites();
+            for (FailSpec fail : options.fails()) {
+                resolve(model, fail.unit()).machine().failRefresh(fail.snap(),
+                        "error: cannot refresh \"" + fail.snap() + "\": simulated download failure", fail.persistent());
+            }
+            if (options.slowRefreshRounds() > 0) {
+                model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), options.slowRefreshRounds()));
+            }
+            if (options.chaos()) {
+                model.chaos(new Chaos(options));
+            }
+            timeline.start(model);
+            NEW.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
+            quiet = model.runUntilQuiet(options.maxRounds());
+            while (quiet && options.resumeAfterHalt() && halted(model) && resumes < 3) {
+                invariants.checkQuiescent(model);
+                model.chaos((m, r) -> { });
+                store.setOutage(false);
+                model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
+                model.runAction(model.leader(), "resume", Map.of());
+                resumes++;
+                quiet = model.runUntilQuiet(options.maxRounds());
+            }
+            if (quiet) {
+                invariants.checkQuiescent(model);
+            }
+            return new Result(options, model, timeline, quiet, Optional.empty(), model.hookRuns() - hooksBefore,
+                    model.relationWrites() - writesBefore, resumes);
+        } catch (InvariantViolation violation) {
+            return new Result(options, model, timeline, quiet, Optional.of(violation),
+                    model.hookRuns() - hooksBefore, model.relationWrites() - writesBefore, resumes);
+        }
+    }
+
+    static boolean halted(SimulatedModel model) {
+        return PeerCodec.decodeApp("app", model.appData()) instanceof PeerCodec.AppReading.Read read
+                && (read.state().halt().isPresent() || read.state().paused());
+    }
+
+    static Optional<RolloutState> rollout(SimulatedModel model) {
+        return PeerCodec.decodeApp("app", model.appData()) instanceof PeerCodec.AppReading.Read read
+                ? Optional.of(read.state()) : Optional.empty();
+    }
+
+    /**
+     * A unit named as in {@code --fail}: a snap-coherence unit ({@code snap-coherence/3}), a principal unit
+     * ({@code kubernetes-worker/4}) or its short form ({@code worker/4}, {@code control-plane/0}).
+     */
+    static SimUnit resolve(SimulatedModel model, String name) {
+        String principal = name;
+        if (name.startsWith("worker/")) {
+            principal = SimulatedModel.WORKER_APP + name.substring("worker".length());
+        } else if (name.startsWith("control-plane/")) {
+            principal = SimulatedModel.CONTROL_PLANE_APP + name.substring("control-plane".length());
+        }
+        if (name.startsWith(SimulatedModel.APP + "/")) {
+            return model.unit(name);
+        }
+        String wanted = principal;
+        return model.unitOnPrincipal(wanted).orElseThrow(() -> new IllegalArgumentException("no unit " + name));
+    }
+
+    /** Whether every managed snap on the unit's machine is what its channel serves now. */
+    static boolean onStoreRevisions(SimulatedModel model, SimUnit unit) {
+        for (InstalledSnap snap : unit.machine().installedSnaps()) {
+            Optional<Integer> head = model.store().revision(snap.name(), snap.tracking());
+            if (head.isPresent() && head.get() != snap.revision()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Map<String, Integer> revisions(int base) {
+        Map<String, Integer> revisions = new LinkedHashMap<>();
+        int i = 0;
+        for (String snap : List.of("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
+                "kubelet", "kubectl")) {
+            revisions.put(snap, base + i++);
+        }
+        return Map.copyOf(revisions);
+    }
+
+    /**
+     * Random disturbances during the rollout, drawn from the model's seeded random: leader changes, killed
+     * hooks, unit removal and addition, proxy outages, and malformed data written into a peer databag by
+     * "another version" (the unit's own next hook rewrites it).
+     */
+    static final class Chaos implements SimulatedModel.Chaos {
+        private final Options options;
+        private int removals;
+        private int additions;
+        private long outageUntil = -1;
+
+        Chaos(Options options) {
+            this.options = options;
+        }
+
+        @Override
+        public void beforeTurn(SimulatedModel model, java.util.Random random) {
+            List<SimUnit> live = model.liveUnits();
+            if (outageUntil >= 0 && model.round() >= outageUntil) {
+                model.store().setOutage(false);
+                outageUntil = -1;
+            }
+            int dice = random.nextInt(300 * live.size()); // the odds below are per round
+            if (dice < 15) {
+                model.electLeader(Optional.of(live.get(random.nextInt(live.size())).name()));
+            } else if (dice < 22) {
+                model.killNextHook(live.get(random.nextInt(live.size())).name(), random.nextInt(8));
+            } else if (dice < 24 && removals < 2) {
+                Role role = random.nextBoolean() ? Role.CONTROL_PLANE : Role.WORKER;
+                List<SimUnit> ofRole = live.stream().filter(u -> u.role() == role).toList();
+                if (ofRole.size() > 1) {
+                    model.removeUnit(ofRole.get(random.nextInt(ofRole.size())).name());
+                    removals++;
+                }
+            } else if (dice < 26 && additions < 2) {
+                SimUnit added = model.addUnit(random.nextInt(4) == 0 ? Role.CONTROL_PLANE : Role.WORKER);
+                model.setRefreshRounds(added.name(), options.slowRefreshRounds());
+                additions++;
+            } else if (dice < 29 && outageUntil < 0) {
+                model.store().setOutage(true);
+                outageUntil = model.round() + 1 + random.nextInt(5);
+            } else if (dice < 32) {
+                // data of a schema this version does not know, as a unit running another version writes it
+                SimUnit victim = live.get(random.nextInt(live.size()));
+                Map<String, String> foreign = new LinkedHashMap<>(model.unitData(victim.name()).orElse(Map.of()));
+                foreign.put("schema", "2");
+                foreign.put("installed", "{\"kubelet\": [3154]}");
+                model.overwriteUnitData(victim.name(), foreign);
+            }
+        }
+    }
+
+    /** Ground truth of the rollout as it happens: revision changes per unit and per round, failures. */
+    public static final class Timeline implements StepObserver {
+        private final List<String> lines = new ArrayList<>();
+        private long startRound = -1;
+        private long controlPlaneDone = -1;
+        private long firstWorker = -1;
+        private long allDone = -1;
+        private long planRound = -1;
+
+        void start(SimulatedModel model) {
+            startRound = model.round();
+            lines.add("r" + startRound + " proxy serves " + NEW.size() + " new revisions on " + CHANNEL);
+        }
+
+        @Override
+        public void afterStep(SimulatedModel model, Step step) {
+            if (startRound < 0) {
+                return;
+            }
+            SimUnit unit = model.unit(step.unit());
+            if (planRound < 0 && step.appDataChanged()) {
+                Optional<RolloutState> rollout = rollout(model);
+                if (rollout.flatMap(RolloutState::activePlan).isPresent()) {
+                    planRound = model.round();
+                    lines.add("r" + planRound + " == " + step.unit() + " (leader) wrote plan "
+                            + rollout.get().plan().orElseThrow().id());
+                }
+            }
+            StringBuilder line = new StringBuilder();
+            for (RefreshEvent event : step.events()) {
+                line.append(line.length() == 0 ? "" : ", ").append(event.snap()).append(' ')
+                        .append(event.fromRevision()).append("->").append(event.toRevision())
+                        .append(event.cause() == RefreshEvent.Cause.REFRESH ? "" : " (" + event.cause() + ")");
+                if (unit.role() == Role.WORKER && firstWorker < 0 && event.cause() == RefreshEvent.Cause.REFRESH) {
+                    firstWorker = model.round();
+                    lines.add("r" + model.round() + " == first worker refresh");
+                }
+            }
+            for (ObservedMachine.Attempt attempt : step.attempts()) {
+                attempt.failure().ifPresent(f -> line.append(line.length() == 0 ? "" : ", ")
+                        .append(attempt.snap()).append(" FAILED: ").append(f));
+            }
+            if (line.length() > 0) {
+                lines.add("r" + model.round() + " " + unit.name() + " (" + unit.principal() + ") " + line
+                        + (step.finished() ? "" : " [slow refresh, busy]"));
+            }
+            if (!step.events().isEmpty() || step.hook().startsWith("action") || step.hook().equals("remove")) {
+                if (controlPlaneDone < 0 && tierDone(model, Role.CONTROL_PLANE)) {
+                    controlPlaneDone = model.round();
+                    lines.add("r" + model.round() + " == control plane on the new revisions");
+                }
+                if (allDone < 0 && tierDone(model, Role.CONTROL_PLANE) && tierDone(model, Role.WORKER)) {
+                    allDone = model.round();
+                    lines.add("r" + model.round() + " == every unit on the new revisions");
+                }
+            }
+            if (step.hook().startsWith("action")) {
+                lines.add("r" + model.round() + " " + step.unit() + " ran " + step.hook());
+            }
+        }
+
+        private static boolean tierDone(SimulatedModel model, Role role) {
+            return model.liveUnits().stream().filter(u -> u.role() == role)
+                    .allMatch(u -> onStoreRevisions(model, u));
+        }
+
+        public List<String> lines() {
+            return List.copyOf(lines);
+        }
+
+        public long startRound() {
+            return startRound;
+        }
+
+        /** Rounds from the leader's plan to every unit on the new revisions; -1 if that never happened. */
+        public long rolloutRounds() {
+            return allDone < 0 || planRound < 0 ? -1 : allDone - planRound + 1;
+        }
+
+        public long planRound() {
+            return planRound;
+        }
+
+        public long controlPlaneDoneRound() {
+            return controlPlaneDone;
+        }
+
+        public long firstWorkerRound() {
+            return firstWorker;
+        }
+    }
+
+    /** Final statuses grouped, e.g. {@code active: on plan 1 x 23}. */
+    static Map<String, Integer> statusCounts(SimulatedModel model) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (SimUnit unit : model.liveUnits()) {
+            Status status = unit.status();
+            counts.merge(status.toString(), 1, Integer::sum);
+        }
+        return counts;
+    }
+}
