@@ -38,7 +38,10 @@ import java.util.Set;
  *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
  *   at that moment or held a grant in the committed app databag (granted before anyone could know).</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
- *   a target of the active plan (same snap, channel and revision), or a revert with {@code on-failure=revert};
+ *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
+ *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
+ *   killed and its plan write lost; its retry writes the plan again), or a revert with
+ *   {@code on-failure=revert};
  *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}.</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
  *   {@code proxy.store} is the proxy's store id.</dd>
@@ -59,6 +62,7 @@ public final class Invariants implements StepObserver {
     private final Set<String> failedUnreported = new HashSet<>();
     private Optional<Set<String>> haltedAllowed = Optional.empty();
     private Optional<Plan> lastPlan = Optional.empty();
+    private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
     private Map<String, String> decodedAppData;
     private Optional<RolloutState> decodedRollout = Optional.empty();
@@ -94,10 +98,17 @@ public final class Invariants implements StepObserver {
         }
         Optional<RolloutState> rollout = rollout(model);
         Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
+        Set<Plan> plansOfStep = new HashSet<>();
+        active.ifPresent(plansOfStep::add);
+        activeBefore.ifPresent(plansOfStep::add);
         if (!step.appDataWritten().isEmpty()
                 && PeerCodec.decodeApp("hook", step.appDataWritten()) instanceof PeerCodec.AppReading.Read pending) {
-            active = pending.state().activePlan(); // a slow leader hook refreshes under the plan it is writing
+            pending.state().plan().ifPresent(plansOfStep::add);
+            if (active.isEmpty()) {
+                active = pending.state().activePlan();
+            }
         }
+        activeBefore = rollout.flatMap(RolloutState::activePlan);
         checkPlanContinuity(model, rollout, config.get());
         if (step.hook().equals("action resume") && step.committed()) {
             haltedAllowed = Optional.empty();
@@ -106,7 +117,7 @@ public final class Invariants implements StepObserver {
             onAttempt(model, unit, attempt, config.get(), active);
         }
         for (RefreshEvent event : step.events()) {
-            onRevisionChange(model, unit, event, config.get(), active);
+            onRevisionChange(model, unit, event, config.get(), active, plansOfStep);
         }
         onFailureReported(unit, step, rollout);
         closeWindows(model, step, active);
@@ -197,7 +208,7 @@ public final class Invariants implements StepObserver {
     }
 
     private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
-                                  Optional<Plan> active) {
+                                  Optional<Plan> active, Set<Plan> plansOfStep) {
         if (!config.snaps().contains(event.snap())) {
             return;
         }
@@ -215,8 +226,9 @@ public final class Invariants implements StepObserver {
             }
             return;
         }
-        boolean planned = active.flatMap(p -> p.targets().stream().filter(t -> t.snap().equals(event.snap())
-                && t.channel().equals(event.channel()) && t.revision() == event.toRevision()).findFirst()).isPresent();
+        boolean planned = plansOfStep.stream().anyMatch(p -> p.targets().stream().anyMatch(t ->
+                t.snap().equals(event.snap()) && t.channel().equals(event.channel())
+                        && t.revision() == event.toRevision()));
         if (on(Id.I5) && !planned) {
             throw new InvariantViolation("I5", unit.name() + " refreshed " + event.snap() + " " + event.channel()
                     + " to " + event.toRevision() + ", which is not a target of the active plan "

@@ -17,7 +17,7 @@ public final class Rehearse {
     static final String USAGE = """
             usage: snap-coherence rehearse [--control-plane N] [--workers N] [--seed N] [--max-unavailable N]
                      [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
-                     [--proxy-url URL] [--slow ROUNDS] [--chaos] [--brief]
+                     [--proxy-url URL] [--slow ROUNDS] [--chaos] [--update-status-every ROUNDS] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
               --resume runs the resume action on the leader after a halt (faults cleared first).
@@ -62,6 +62,7 @@ public final class Rehearse {
         int slow = d.slowRefreshRounds();
         boolean chaos = false;
         boolean resume = false;
+        int updateStatusEvery = d.updateStatusEvery();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -83,12 +84,13 @@ public final class Rehearse {
                 case "--slow" -> slow = number(args, ++i, arg, 0);
                 case "--chaos" -> chaos = true;
                 case "--resume" -> resume = true;
+                case "--update-status-every" -> updateStatusEvery = number(args, ++i, arg, 1);
                 case "--brief" -> { }
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slow,
-                chaos, resume, d.updateStatusEvery(), d.maxRounds(), d.checks());
+                chaos, resume, updateStatusEvery, d.maxRounds(), d.checks());
     }
 
     static void print(Rehearsal.Result result, boolean brief, long millis, PrintStream out) {

@@ -395,6 +395,9 @@ public final class SimulatedModel {
         unit.hookRuns++;
         boolean committed = exit == 0;
         ModelState after = tools.finish(committed);
+        // what a leader's hook wrote to the app databag, kept or not: its refreshes ran under that plan
+        Map<String, String> written = view.leader()
+                ? tools.finish(true).relation(PEER_ID).orElseThrow().localAppData() : Map.of();
         List<ObservedMachine.Attempt> attempts = unit.machine.attempts();
         List<RefreshEvent> events = List.copyOf(stepEvents);
         stepEventsSeen += events.size();
@@ -405,20 +408,18 @@ public final class SimulatedModel {
         }
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
             unit.pendingCommit = () -> finishHook(unit, hook, view, after, committed, exitCode, false, List.of(),
-                    List.of());
+                    List.of(), Map.of());
             unit.busyUntilRound = round + unit.refreshRounds;
-            Map<String, String> written = view.leader() && committed
-                    ? after.relation(PEER_ID).orElseThrow().localAppData() : Map.of();
             emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exitCode, committed, attempts,
                     events, false, false, leader, written));
             return;
         }
-        finishHook(unit, hook, view, after, committed, exitCode, true, attempts, events);
+        finishHook(unit, hook, view, after, committed, exitCode, true, attempts, events, written);
     }
 
     private void finishHook(SimUnit unit, HookEvent hook, ModelState view, ModelState after, boolean committed,
                             int exitCode, boolean started, List<ObservedMachine.Attempt> attempts,
-                            List<RefreshEvent> events) {
+                            List<RefreshEvent> events, Map<String, String> written) {
         boolean unitChanged = false;
         boolean appChanged = false;
         if (hook.action().isPresent()) {
@@ -454,7 +455,7 @@ public final class SimulatedModel {
             unit.failedHooks++;
         }
         emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, exitCode, committed, attempts,
-                events, unitChanged, appChanged, leader, Map.of()));
+                events, unitChanged, appChanged, leader, written));
     }
 
     private void afterSuccess(SimUnit unit, HookEvent hook) {

@@ -9,8 +9,8 @@ import java.util.Map;
  *
  * @param started   the hook ran its code in this step (refresh attempts and machine events happened now)
  * @param finished  the hook ended in this step: its writes are committed (or discarded when not {@code committed})
- * @param appDataWritten the app databag as this (leader's) hook would commit it: a slow leader hook refreshes
- *                  under the plan it is writing before that plan is committed; empty for other steps
+ * @param appDataWritten the app databag as this leader's hook wrote it, committed or not (a slow hook commits
+ *                  later, a killed one never): its refreshes ran under that plan; empty when not the leader
  */
 public record Step(long number, long round, String unit, String hook, boolean started, boolean finished,
                    int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
