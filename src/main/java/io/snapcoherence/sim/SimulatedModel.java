@@ -299,15 +299,7 @@ public final class SimulatedModel {
             }
         }
         if (settings.snapdTimerEvery() > 0 && round % settings.snapdTimerEvery() == 0) {
-            for (SimUnit unit : liveUnits()) {
-                stepEvents.clear();
-                unit.machine().autoRefreshTick();
-                if (!stepEvents.isEmpty()) {
-                    activity = true;
-                    emit(new Step(++steps, round, unit.name(), "snapd refresh timer", true, true, 0, true,
-                            List.of(), stepEvents, false, false, leader, Map.of()));
-                }
-            }
+            activity |= runSnapdTimer();
         }
         for (SimUnit unit : order) {
             if (unit.gone()) {
@@ -322,6 +314,22 @@ public final class SimulatedModel {
             lastActivityRound = round;
         }
         return activity;
+    }
+
+    /** snapd's own refresh timer fires on every live unit's machine; returns whether anything changed. */
+    public boolean runSnapdTimer() {
+        boolean changed = false;
+        for (SimUnit unit : liveUnits()) {
+            stepEvents.clear();
+            unit.machine().autoRefreshTick();
+            if (!stepEvents.isEmpty()) {
+                changed = true;
+                stepEventsSeen += stepEvents.size();
+                emit(new Step(++steps, round, unit.name(), "snapd refresh timer", true, true, 0, true,
+                        List.of(), stepEvents, false, false, leader, Map.of()));
+            }
+        }
+        return changed;
     }
 
     /**
