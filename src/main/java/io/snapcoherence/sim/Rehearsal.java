@@ -188,11 +188,17 @@ public final class Rehearsal {
         @Override
         public void beforeTurn(SimulatedModel model, java.util.Random random) {
             List<SimUnit> live = model.liveUnits();
-            if (outageUntil >= 0 && model.round() >= outageUntil) {
-                model.store().setOutage(false);
-                outageUntil = -1;
+            if (outageUntil >= 0) {
+                model.touch(); // an outage is not quiet: the leader must get to retry after it
+                if (model.round() >= outageUntil) {
+                    model.store().setOutage(false);
+                    outageUntil = -1;
+                }
             }
             int dice = random.nextInt(300 * live.size()); // the odds below are per round
+            if (dice < 32) {
+                model.touch();
+            }
             if (dice < 15) {
                 model.electLeader(Optional.of(live.get(random.nextInt(live.size())).name()));
             } else if (dice < 22) {

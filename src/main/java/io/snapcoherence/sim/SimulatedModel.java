@@ -316,6 +316,11 @@ public final class SimulatedModel {
         return activity;
     }
 
+    /** Something outside the hooks changed (a fault, an outage): the model is not quiet this round. */
+    public void touch() {
+        lastActivityRound = round;
+    }
+
     /** snapd's own refresh timer fires on every live unit's machine; returns whether anything changed. */
     public boolean runSnapdTimer() {
         boolean changed = false;
