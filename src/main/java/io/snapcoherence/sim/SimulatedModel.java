@@ -113,6 +113,8 @@ public final class SimulatedModel {
     private long coalesced;
     private long lastActivityRound;
     private int stepEventsSeen;
+    private boolean muteJoins;
+    private boolean muteFanOut;
 
     public SimulatedModel(Settings settings, SimClock clock, SimulatedStore store, HookRunner runner,
                           BiConsumer<Role, SimulatedMachine> machineSetup) {
@@ -163,7 +165,7 @@ public final class SimulatedModel {
         enqueue(unit, relation(Event.RelationKind.JOINED, containerId(role), Optional.of(principal), Optional.empty()));
         enqueue(unit, relation(Event.RelationKind.CHANGED, containerId(role), Optional.of(principal), Optional.empty()));
         for (SimUnit peer : units.values()) {
-            if (peer == unit || !peer.alive()) {
+            if (peer == unit || !peer.alive() || muteJoins) {
                 continue;
             }
             enqueue(unit, relation(Event.RelationKind.JOINED, PEER_ID, Optional.of(peer.name()), Optional.empty()));
@@ -173,6 +175,41 @@ public final class SimulatedModel {
         }
         note("add " + unit);
         return unit;
+    }
+
+    /**
+     * Adds units as in a model that has been up for a while: every peer has joined every other (no -joined and
+     * -changed storm queued) and, while {@link #settleQuietly(long)} runs their start-up hooks, their first
+     * reports fan out to nobody; each unit reads all peer data on its next hook anyway. For benchmarks at a
+     * scale where the join storm (about 2 N^2 hooks) would dominate what is measured.
+     */
+    public void addSettledUnits(int controlPlane, int workers) {
+        for (int i = 0; i < controlPlane + workers; i++) {
+            Role role = i < controlPlane ? Role.CONTROL_PLANE : Role.WORKER;
+            muteJoins = true;
+            addUnit(role);
+            muteJoins = false;
+        }
+        List<String> names = liveUnits().stream().map(SimUnit::name).toList();
+        for (SimUnit unit : liveUnits()) {
+            for (String name : names) {
+                if (!name.equals(unit.name())) {
+                    unit.peersSeen.add(name);
+                }
+            }
+        }
+    }
+
+    /** Runs start-up hooks without peer fan-out (see {@link #addSettledUnits}), then drops pending peer events. */
+    public boolean settleQuietly(long maxRounds) {
+        muteFanOut = true;
+        boolean quiet = runUntilQuiet(maxRounds);
+        muteFanOut = false;
+        for (SimUnit unit : units.values()) {
+            dropPending(unit, hook -> hook.event() instanceof Event.Relation r && r.relationId().equals(PEER_ID)
+                    && r.kind() == Event.RelationKind.CHANGED);
+        }
+        return quiet;
     }
 
     /**
@@ -454,7 +491,7 @@ public final class SimulatedModel {
                 unit.ownWrites++;
                 appChanged = true;
                 for (SimUnit other : units.values()) {
-                    if (other != unit && !other.dying && !other.gone()) {
+                    if (other != unit && !other.dying && !other.gone() && !muteFanOut) {
                         enqueue(other, relation(Event.RelationKind.CHANGED, PEER_ID, Optional.empty(), Optional.of(APP)));
                     }
                 }
@@ -504,6 +541,9 @@ public final class SimulatedModel {
 
     private void commitUnitData(SimUnit unit, Map<String, String> data) {
         unitData.put(unit.name(), data);
+        if (muteFanOut) {
+            return;
+        }
         for (SimUnit other : units.values()) {
             if (other != unit && !other.gone() && other.peersSeen.contains(unit.name())) {
                 enqueue(other, relation(Event.RelationKind.CHANGED, PEER_ID, Optional.of(unit.name()), Optional.empty()));
