@@ -36,7 +36,8 @@ import java.util.Set;
  *   alive, shows {@code blocked}.</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed),
  *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
- *   at that moment or held a grant in the committed app databag (granted before anyone could know).</dd>
+ *   at that moment or held a grant in the committed app databag (granted before anyone could know). A failure
+ *   reported by a unit already removed, or whose unit is removed later, stops counting: its machine is gone.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
@@ -61,6 +62,7 @@ public final class Invariants implements StepObserver {
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
     private Optional<Set<String>> haltedAllowed = Optional.empty();
+    private String haltedBy = "";
     private Optional<Plan> lastPlan = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
@@ -120,6 +122,9 @@ public final class Invariants implements StepObserver {
             onRevisionChange(model, unit, event, config.get(), active, plansOfStep);
         }
         onFailureReported(unit, step, rollout);
+        if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
+            haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
+        }
         closeWindows(model, step, active);
         checkUnavailable(model, config.get());
     }
@@ -200,7 +205,8 @@ public final class Invariants implements StepObserver {
             return;
         }
         failedUnreported.remove(unit.name());
-        if (haltedAllowed.isEmpty()) {
+        if (haltedAllowed.isEmpty() && unit.alive()) {
+            haltedBy = unit.name();
             Set<String> allowed = new HashSet<>(unavailableSincePlan.keySet());
             rollout.ifPresent(r -> allowed.addAll(r.grants()));
             haltedAllowed = Optional.of(Set.copyOf(allowed));
