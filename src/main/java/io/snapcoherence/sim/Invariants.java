@@ -46,8 +46,9 @@ import java.util.Set;
  *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}.</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
  *   {@code proxy.store} is the proxy's store id.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before it completes, its id never goes
- *   back and its targets never change; the app databag never stops being readable; grants of a tier never exceed
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
+ *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
+ *   targets never change; the app databag never stops being readable; grants of a tier never exceed
  *   {@code max-unavailable}.</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
  *   counting a unit the moment it is removed).</dd>
@@ -309,9 +310,10 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
-            if (now.id() > before.id() && before.active()) {
-                throw new InvariantViolation("I7", "plan " + before.id() + " was replaced by " + now.id()
-                        + " before it completed");
+            if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
+                    && !model.liveUnits().stream().allMatch(u -> before.reachedBy(installed(u)))) {
+                throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
+                        + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }
         }
         lastPlan = plan;
