@@ -20,7 +20,7 @@ class AssertionsTest {
         List<Assertions.Assertion> all = parse(FakeAssertions.streamFor("abc", "http://p"));
 
         assertThat(all).extracting(Assertions.Assertion::type).containsExactly("account-key", "account", "store");
-        assertThat(all.get(0).body()).startsWith("AcbBTQRWhcGAARAAt");
+        assertThat(all.get(0).body()).startsWith("AcbBTQRWhcGAARAA");
         assertThat(all.get(2).header("store")).hasValue("abc");
         assertThat(all.get(2).signature()).startsWith("AcLBXAQAAQoABgUCWYuXiAAKCRAdLQyY");
     }

@@ -1,8 +1,5 @@
 package io.snapcoherence.snap.fakestore;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-
 /**
  * Assertion streams shaped like a Snap Store Proxy's: {@code account-key} (with a body), {@code account} and
  * {@code store}. The signature is a well-formed OpenPGP signature packet (taken from snapd's generic model
@@ -21,7 +18,19 @@ public final class FakeAssertions {
             ER4UvKnR7hcVI26e3NGNkXP5kp0SFCkV5NQs8rzXzokpB7p/V5Pnqp3Km6wu45cU6UiTZFhR2IMT
             l+6AMtrS4gDGHktOhwfmOMWqmhvR/INF+TjaWbsB6g==""";
     private static final String ROOT_KEY = "-CvQKAwRQ5h3Ffn10FILJoEZUXOv6km9FwA80-Rcj-f-6jadQ89VRswHNiEB9Lxk";
-    private static final String STORE_KEY = "BWDEoaqyr25nF5SNCvEv2v7QnM9QsfCc0PBMYD_i2NGSQ32EF2d4D0hqUel3m8ul";
+    /** An OpenPGP RSA public key packet in snapd's encoding (random modulus), and its sha3-384 key id. */
+    private static final String STORE_PUBLIC_KEY = """
+            AcbBTQRWhcGAARAA04JZpZKfLypc4vK1oW6rB0GPFB/I7amyqMPNWx1sOIFNSVXFjhvW8OYpTKwQ
+            fOw2i43PPPgYuvk0FizamWOAwn+MkONOnczr5TxF3fQWRBuwa1MyxD3dtAtmloiotoWorThzufhA
+            /aQ8/mUc6ejXf/eTIaJuwQVzZLk98+rGM/NGmEKV0ZxSmcF+dQWvP3Rp9u3D7Fz0XHxm35IgCmKJ
+            FKWVsydAZpXdQuoXH4AVTEpQ8v83gZoQp2ojFwGsDAsYeg7VHE1ZsZmGeatvAzFyKrdS4Lx9JhGk
+            8+f3CL60Ua6pCg87kJN5ZxPo3IGaYrJ8amYWBVTDLHsjDqvZyh3vgTR6DNf2ha4dbzcUgaz9XXRi
+            nHNNMnuWof4mEiDAGeVntJuho6/ZN+IKu2LC+GQuQMcXyq5pB+caqZwRmS/+Wrpi7+bD5/xLTdxO
+            6g4V9j3uf76hsio/TlWWwoW/L0mGQuKMzGaRJ9Dpvuie2Ib0ZwDsTdhKkiHH9OvCENy/aZxDCv0u
+            L3RRZjqlSxa3cC5j8Rdp4KnvWq99gcNVVtgV7i4i2TbpvMSluloYsY4Fk1WU28TGvgCG+m3t5lCR
+            ikx+3JfZx7RlvaIgoyOZo1cxTjD2xqKt9gnB3f8FC14kiNQ//gnwa70Le02ZAREuysNHVRCOfQK3
+            ypATrb82Sw7+JV8AEQEAAQ==""";
+    private static final String STORE_KEY = "yI4VUqh3BNhaUprWO4HhZv8yXooL9XmWUgQYGWqAYwnn6ZxW-GQ7Cw7O9s7hxWbM";
 
     private FakeAssertions() {
     }
@@ -57,8 +66,7 @@ public final class FakeAssertions {
     }
 
     static String accountKey(String storeId) {
-        String publicKey = "AcbBTQRWhcGAARAAt" + Base64.getEncoder().encodeToString(
-                ("public key of " + storeId).getBytes(StandardCharsets.UTF_8));
+        String publicKey = STORE_PUBLIC_KEY;
         return signed("""
                 type: account-key
                 authority-id: canonical
