@@ -128,7 +128,7 @@ public final class RealSnapd implements AutoCloseable {
     public void close() {
         daemon.destroy();
         try {
-            if (!daemon.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!daemon.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
                 daemon.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
