@@ -170,10 +170,8 @@ public final class ProcessHookTools implements HookTools {
     /** Runs one tool; returns its stdout. */
     private String run(String stdin, String tool, String... args) {
         List<String> argv = argv(tool, args);
-        CommandLine command = new CommandLine(toolsDir.map(dir -> dir.resolve(tool).toString()).orElse(tool));
-        for (String arg : args) {
-            command.addArgument(arg, false);
-        }
+        List<String> command = new ArrayList<>(argv);
+        command.set(0, toolsDir.map(dir -> dir.resolve(tool).toString()).orElse(tool));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         InputStream in = stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
@@ -183,7 +181,7 @@ public final class ProcessHookTools implements HookTools {
         executor.setExitValues(null);
         int exit;
         try {
-            exit = executor.execute(command);
+            exit = executor.execute(new VerbatimCommandLine(command));
         } catch (ExecuteException e) {
             exit = e.getExitValue();
         } catch (IOException e) {
@@ -197,6 +195,24 @@ public final class ProcessHookTools implements HookTools {
             throw new HookToolException(tool, argv, exit, reason);
         }
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * commons-exec trims every argument it is given (a message ending in a newline, a value with a trailing
+     * space); a hook tool must receive its argv exactly, so the command line is handed over as it is.
+     */
+    private static final class VerbatimCommandLine extends CommandLine {
+        private final List<String> command;
+
+        VerbatimCommandLine(List<String> command) {
+            super(command.get(0));
+            this.command = List.copyOf(command);
+        }
+
+        @Override
+        public String[] toStrings() {
+            return command.toArray(String[]::new);
+        }
     }
 
     private static List<String> argv(String tool, String... args) {

@@ -55,6 +55,7 @@ class ProcessHookToolsTest {
         values.put("shell", "$HOME ${PATH} `id` ; | & * \\");
         values.put("unicode", "größe ✓");
         values.put("dash", "-r");
+        values.put("padded", "  indented and trailing  ");
         return values;
     }
 
@@ -150,6 +151,26 @@ class ProcessHookToolsTest {
                     assertThat(e.stderr()).contains("relation not found");
                     assertThat(e.getMessage()).contains("relation-get", "coherence:9", "relation not found");
                 });
+    }
+
+    @Test
+    void aWriteToARelationThatIsGoneIsATypedErrorEvenWhenStdinIsNotRead() {
+        assertThatThrownBy(() -> tools.relationSet("coherence:9", AWKWARD))
+                .isInstanceOfSatisfying(HookToolException.class, e -> {
+                    assertThat(e.argv()).containsExactly("relation-set", "-r", "coherence:9", "--file", "-");
+                    assertThat(e.stderr()).contains("relation not found");
+                });
+    }
+
+    @Test
+    void argumentsReachTheToolVerbatimWithoutAnyShell() {
+        juju.action("plan", Map.of());
+        for (String value : AWKWARD.values()) {
+            tools.actionLog(value);
+        }
+
+        assertThat(juju.calls("action-log")).extracting(call -> call.args().get(1))
+                .containsExactlyElementsOf(AWKWARD.values());
     }
 
     @Test
