@@ -55,7 +55,7 @@ public final class Charm {
             tools.statusSet(Status.waiting("waiting for a control-plane or worker relation"));
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName());
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
         if (isTearDown(context.event())) {
             rollout.releaseHolds();
             return;

@@ -22,6 +22,7 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
 import io.snapcoherence.coherence.UnitReading;
 import io.snapcoherence.coherence.UnitReport;
+import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
@@ -54,7 +55,10 @@ final class Rollout {
     private final String unit;
     private final String app;
 
-    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit) {
+    private final Optional<String> departing;
+
+    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event) {
+        this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
         this.tools = tools;
         this.snaps = snaps;
         this.config = config;
@@ -109,7 +113,7 @@ final class Rollout {
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
-            RefreshResult result = refresh(refresh.plan(), refresh.targets());
+            RefreshResult result = refresh(refresh.plan(), refresh.refresh(), refresh.verify());
             status = result.progress().failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
                     .orElse(Status.active("on plan " + refresh.plan().id()));
             report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(result.progress()));
@@ -181,6 +185,9 @@ final class Rollout {
         String rid = ids.get(0);
         List<UnitReading> others = new ArrayList<>();
         for (String peer : tools.relationList(rid)) {
+            if (departing.equals(Optional.of(peer))) {
+                continue; // leaving: its grant is freed now (I8)
+            }
             try {
                 others.add(PeerCodec.decodeUnit(peer, tools.relationGet(rid, peer)));
             } catch (HookToolException e) {
@@ -232,7 +239,7 @@ final class Rollout {
     }
 
     /** One {@code snap refresh} per target, then verify; a failure is a report, never an exception. */
-    private RefreshResult refresh(Plan plan, List<Target> targets) {
+    private RefreshResult refresh(Plan plan, List<Target> targets, List<Target> verify) {
         List<String> refreshed = new ArrayList<>();
         Optional<Failure> failure = Optional.empty();
         for (Target target : targets) {
@@ -245,16 +252,16 @@ final class Rollout {
                 break;
             }
         }
-        List<String> names = targets.stream().map(Target::snap).toList();
+        List<String> names = verify.stream().map(Target::snap).toList();
         Optional<List<InstalledSnap>> after = Optional.empty();
         try {
             after = Optional.of(snaps.list());
             if (failure.isEmpty()) {
                 List<SnapService> services = snaps.services(names);
-                failure = UnitAgent.verify(targets, after.get(), services);
+                failure = UnitAgent.verify(verify, after.get(), services);
             }
         } catch (SnapException e) {
-            failure = failure.or(() -> Optional.of(new Failure(targets.get(0).snap(), targets.get(0).revision(),
+            failure = failure.or(() -> Optional.of(new Failure(verify.get(0).snap(), verify.get(0).revision(),
                     "cannot verify: " + e.error().describe())));
         }
         if (failure.isEmpty()) {
@@ -306,8 +313,10 @@ final class Rollout {
             if (!toRelease.isEmpty()) {
                 snaps.unhold(toRelease);
             }
-            if (!toHold.isEmpty()) {
-                snaps.hold(toHold);
+            // Without per-snap holds a release clears snapd's system-wide hold: hold the whole set again then.
+            List<String> hold = toRelease.isEmpty() ? toHold : List.copyOf(target);
+            if (!hold.isEmpty()) {
+                snaps.hold(hold);
             }
         } catch (SnapException e) {
             tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());

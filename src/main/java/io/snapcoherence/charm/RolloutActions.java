@@ -48,7 +48,7 @@ final class RolloutActions {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName());
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
         if (action.equals("plan")) {
             plan(rollout);
             return;

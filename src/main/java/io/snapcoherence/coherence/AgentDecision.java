@@ -12,10 +12,15 @@ public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecisio
     record Settle(Status status, Optional<Progress> progress) implements AgentDecision {
     }
 
-    /** Refresh each target, one snap per call, then verify and report for {@code plan}. */
-    record Refresh(Plan plan, List<Target> targets) implements AgentDecision {
+    /**
+     * Refresh each of {@code refresh}, one snap per call, then verify all of {@code verify} (installed revision,
+     * enabled services active) and report for {@code plan}. {@code refresh} is empty for a unit already on target
+     * whose done report is missing: it only verifies.
+     */
+    record Refresh(Plan plan, List<Target> refresh, List<Target> verify) implements AgentDecision {
         public Refresh {
-            targets = List.copyOf(targets);
+            refresh = List.copyOf(refresh);
+            verify = List.copyOf(verify);
         }
     }
 }

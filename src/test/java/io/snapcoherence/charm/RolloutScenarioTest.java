@@ -281,4 +281,21 @@ class RolloutScenarioTest {
         ModelState bad = c.action(c.member(0), "refresh", Map.of("snaps", "firefox"));
         assertThat(bad.action().failure()).hasValueSatisfying(m -> assertThat(m).contains("not managed"));
     }
+
+    @Test
+    void aControlPlaneUnitWithBrokenServicesKeepsWorkersBackEvenAfterResume() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.member(0).machine.breakServicesAfterRefresh("kube-apiserver");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1)");
+
+        c.action(c.member(0), "resume", Map.of());
+        c.settle();
+        // Still on 101 with its service down: verified again, failed again, workers never started.
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1");
+        assertThat(c.firstRefreshIndex(Role.WORKER)).isEqualTo(Integer.MAX_VALUE);
+    }
 }
