@@ -24,7 +24,7 @@ class UnitAgentTest {
         return new RolloutState(Optional.of(PLAN), List.of(units), Optional.empty(), false);
     }
 
-    private static AgentInput worker(RolloutState state, List<UnitReading> peers) {
+    private static AgentInput workerFive(RolloutState state, List<UnitReading> peers) {
         return new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), app(state), peers,
                 true);
     }
@@ -33,22 +33,22 @@ class UnitAgentTest {
 
     @Test
     void aGrantedWorkerRefreshesItsPendingTargetsOnlyWhenTheControlPlaneIsOnThePlan() {
-        AgentDecision go = UnitAgent.decide(worker(granted(u(5)), CP_ON_TARGET));
+        AgentDecision go = UnitAgent.decide(workerFive(granted(u(5)), CP_ON_TARGET));
         assertThat(go).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
 
         var cpBehind = List.<UnitReading>of(cp(0, Map.of("kubelet", rev(200))));
-        AgentDecision wait = UnitAgent.decide(worker(granted(u(5)), cpBehind));
+        AgentDecision wait = UnitAgent.decide(workerFive(granted(u(5)), cpBehind));
         assertThat(wait).isEqualTo(new AgentDecision.Settle(Status.waiting("control plane 0/1 on plan 7"),
                 Optional.empty()));
 
         var silentPeer = List.<UnitReading>of(cp(0, Map.of()), new UnitReading.Unreported(u(9)));
-        assertThat(UnitAgent.decide(worker(granted(u(5)), silentPeer))).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(UnitAgent.decide(workerFive(granted(u(5)), silentPeer))).isInstanceOf(AgentDecision.Settle.class);
     }
 
     @Test
     void anUngrantedUnitWaitsWithTheTierProgress() {
         var peers = List.<UnitReading>of(cp(0, Map.of()), worker(6, Map.of("kubelet", rev(201))));
-        AgentDecision d = UnitAgent.decide(worker(granted(u(6)), peers));
+        AgentDecision d = UnitAgent.decide(workerFive(granted(u(6)), peers));
         assertThat(d).isEqualTo(new AgentDecision.Settle(Status.waiting("workers 1/2 on plan 7"), Optional.empty()));
     }
 
@@ -89,12 +89,12 @@ class UnitAgentTest {
     @Test
     void nothingStartsWhileHaltedWhileAPeerHasFailedOrBeforeRegistration() {
         var halted = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(6), "x")), false);
-        assertThat(UnitAgent.decide(worker(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(UnitAgent.decide(workerFive(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);
 
         var failedPeer = reported(u(6), Role.WORKER, Map.of("kubelet", rev(200)),
                 Optional.of(Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "x"))));
         var peers = List.of(CP_ON_TARGET.get(0), failedPeer);
-        assertThat(UnitAgent.decide(worker(granted(u(5), u(6)), peers))).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(UnitAgent.decide(workerFive(granted(u(5), u(6)), peers))).isInstanceOf(AgentDecision.Settle.class);
 
         var unregistered = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 app(granted(u(5))), CP_ON_TARGET, false);
