@@ -72,8 +72,38 @@ final class Rollout {
     }
 
     /** The peer relation as read this hook. */
-    private record PeerView(String relationId, Map<String, String> ownData, List<UnitReading> others,
-                            PeerCodec.AppReading app, Map<String, String> appData) {
+    private final class PeerView {
+        final String relationId;
+        final Map<String, String> ownData;
+        final List<String> otherUnits;
+        final PeerCodec.AppReading app;
+        final Map<String, String> appData;
+        private List<UnitReading> others;
+
+        PeerView(String relationId, Map<String, String> ownData, List<String> otherUnits, PeerCodec.AppReading app,
+                 Map<String, String> appData) {
+            this.relationId = relationId;
+            this.ownData = ownData;
+            this.otherUnits = otherUnits;
+            this.app = app;
+            this.appData = appData;
+        }
+
+        /** The other units' readings: one relation-get each, so read once and only when needed. */
+        List<UnitReading> others() {
+            if (others == null) {
+                others = new ArrayList<>();
+                for (String peer : otherUnits) {
+                    try {
+                        others.add(PeerCodec.decodeUnit(peer, tools.relationGet(relationId, peer)));
+                    } catch (HookToolException e) {
+                        // Left between relation-list and relation-get: departed, its grant is freed.
+                        tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
+                    }
+                }
+            }
+            return others;
+        }
     }
 
     /**
@@ -95,21 +125,25 @@ final class Rollout {
             return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
         }
         PeerView peers = view.get();
-        Optional<Progress> lastProgress = ownProgress(peers.ownData());
+        Optional<Progress> lastProgress = ownProgress(peers.ownData);
         UnitReport own = new UnitReport(unit, role, installed, lastProgress);
 
         Optional<PlannerDecision> decision = Optional.empty();
         Optional<StoreView> store = Optional.empty();
-        PeerCodec.AppReading app = peers.app();
+        PeerCodec.AppReading app = peers.app;
         if (tools.isLeader() && app instanceof PeerCodec.AppReading.Read read) {
             store = Optional.of(askStore(own, peers.others()));
             decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), read.state(), store.get(),
                     request)));
-            app = new PeerCodec.AppReading.Read(decision.get().state());
+            app = new PeerCodec.AppReading.Read(decision.get().state(), decision.get().tally());
         }
 
-        AgentDecision act = UnitAgent.decide(new AgentInput(unit, role, installed, lastProgress, app,
-                peers.others(), registrationOk));
+        AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, Optional.empty(),
+                registrationOk);
+        AgentDecision act = UnitAgent.decide(agentInput);
+        if (act instanceof AgentDecision.NeedPeers) {
+            act = UnitAgent.decide(agentInput.withPeers(peers.others()));
+        }
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
@@ -122,7 +156,7 @@ final class Rollout {
             status = settle.status();
             report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress));
         }
-        writeChanged(peers.ownData(), PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId(),
+        writeChanged(peers.ownData, PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId,
                 values));
 
         if (decision.isPresent()) {
@@ -131,12 +165,12 @@ final class Rollout {
             // (no peer write would wake the leader otherwise).
             PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers.others(),
                     first.state(), store.get(), Optional.empty()));
-            writeChanged(peers.appData(), PeerCodec.encodeApp(last.state()),
-                    values -> tools.relationSetApp(peers.relationId(), values));
+            writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
+                    values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
-            decision = Optional.of(new PlannerDecision(last.state(), last.appStatus(), first.differences(),
-                    first.planCreated()));
-        } else if (tools.isLeader() && peers.app() instanceof PeerCodec.AppReading.Unreadable bad) {
+            decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
+                    first.differences(), first.planCreated()));
+        } else if (tools.isLeader() && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
             tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
         }
         return new Outcome(status, decision);
@@ -156,8 +190,8 @@ final class Rollout {
     Preview preview() {
         Map<String, InstalledRevision> installed = UnitAgent.managed(snaps.list(), config.snaps());
         PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
-        UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData()));
-        RolloutState state = peers.app() instanceof PeerCodec.AppReading.Read read ? read.state()
+        UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData));
+        RolloutState state = peers.app instanceof PeerCodec.AppReading.Read read ? read.state()
                 : RolloutState.EMPTY;
         List<UnitReading> all = withOwn(own, peers.others());
         var census = io.snapcoherence.coherence.Census.of(all);
@@ -183,18 +217,8 @@ final class Rollout {
             return Optional.empty();
         }
         String rid = ids.get(0);
-        List<UnitReading> others = new ArrayList<>();
-        for (String peer : tools.relationList(rid)) {
-            if (departing.equals(Optional.of(peer))) {
-                continue; // leaving: its grant is freed now (I8)
-            }
-            try {
-                others.add(PeerCodec.decodeUnit(peer, tools.relationGet(rid, peer)));
-            } catch (HookToolException e) {
-                // The unit left between relation-list and relation-get: it is departed, its grant is freed.
-                tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
-            }
-        }
+        List<String> others = tools.relationList(rid).stream().filter(peer -> !departing.equals(Optional.of(peer)))
+                .toList(); // a departing unit is leaving: its grant is freed now (I8)
         Map<String, String> appData = tools.relationGetApp(rid, app);
         return Optional.of(new PeerView(rid, tools.relationGet(rid, unit), others,
                 PeerCodec.decodeApp(app, appData), appData));

@@ -6,7 +6,12 @@ import java.util.List;
 import java.util.Optional;
 
 /** What a unit does this hook: nothing but a status (and maybe a progress report), or refresh these targets. */
-public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecision.Refresh {
+public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecision.Refresh,
+        AgentDecision.NeedPeers {
+
+    /** Decide again with the peers' readings (reading them costs a relation-get per unit, so only on demand). */
+    record NeedPeers() implements AgentDecision {
+    }
 
     /** No refresh; {@code progress} replaces the unit's reported outcome when present. */
     record Settle(Status status, Optional<Progress> progress) implements AgentDecision {

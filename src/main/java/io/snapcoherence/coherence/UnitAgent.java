@@ -46,14 +46,18 @@ public final class UnitAgent {
             return new AgentDecision.Settle(Status.active("on plan " + plan.id()),
                     granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty());
         }
-        Census census = Census.of(withSelf(input));
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }
         if (!granted) {
-            return settle(Status.waiting(waitingFor(census, plan)));
+            return settle(Status.waiting(((PeerCodec.AppReading.Read) input.app()).tally()
+                    .map(t -> t.describe(plan.id())).orElse("queued for plan " + plan.id())));
         }
+        if (input.peers().isEmpty()) {
+            return new AgentDecision.NeedPeers();
+        }
+        Census census = Census.of(withSelf(input));
         Optional<UnitReport> failedPeer = census.reports().stream()
                 .filter(r -> !r.unit().equals(input.unit()) && r.failed(plan)).findFirst();
         if (failedPeer.isPresent()) {
@@ -112,15 +116,8 @@ public final class UnitAgent {
         return out;
     }
 
-    private static String waitingFor(Census census, Plan plan) {
-        if (!census.controlPlaneOn(plan)) {
-            return census.tierProgress(Role.CONTROL_PLANE, plan) + " on plan " + plan.id();
-        }
-        return census.tierProgress(Role.WORKER, plan) + " on plan " + plan.id();
-    }
-
     private static List<UnitReading> withSelf(AgentInput input) {
-        List<UnitReading> all = new ArrayList<>(input.peers());
+        List<UnitReading> all = new ArrayList<>(input.peers().orElse(List.of()));
         if (all.stream().noneMatch(r -> r.unit().equals(input.unit()))) {
             all.add(new UnitReading.Reported(new UnitReport(input.unit(), input.role(), input.installed(),
                     input.lastProgress())));

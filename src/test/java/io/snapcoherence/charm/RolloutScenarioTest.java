@@ -171,6 +171,8 @@ class RolloutScenarioTest {
         // The leader refreshed itself and granted the next control-plane unit in the same hook.
         assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        c.hook(c.member(4), peerChanged());
+        assertThat(c.member(4).status).isEqualTo(Status.waiting("control plane 1/2 on plan 1"));
 
         c.leader = "snap-coherence/3";
         c.hook(c.member(3), Cluster.lifecycle(Event.LifecycleKind.LEADER_ELECTED));

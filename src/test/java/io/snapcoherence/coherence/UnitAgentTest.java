@@ -25,8 +25,8 @@ class UnitAgentTest {
     }
 
     private static AgentInput workerFive(RolloutState state, List<UnitReading> peers) {
-        return new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), app(state), peers,
-                true);
+        return new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), app(state),
+                Optional.of(peers), true);
     }
 
     private static final List<UnitReading> CP_ON_TARGET = List.of(cp(0, Map.of("kube-apiserver", rev(10))));
@@ -46,20 +46,29 @@ class UnitAgentTest {
     }
 
     @Test
-    void anUngrantedUnitWaitsWithTheTierProgress() {
-        var peers = List.<UnitReading>of(cp(0, Map.of()), worker(6, Map.of("kubelet", rev(201))));
-        AgentDecision d = UnitAgent.decide(workerFive(granted(u(6)), peers));
-        assertThat(d).isEqualTo(new AgentDecision.Settle(Status.waiting("workers 1/2 on plan 7"), Optional.empty()));
+    void anUngrantedUnitWaitsWithTheLeadersTallyAndReadsNoPeers() {
+        var withTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(3, 3, 1, 2)));
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), withTally,
+                Optional.empty(), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("workers 1/2 on plan 7"), Optional.empty()));
+        var cpTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(2, 3, 0, 2)));
+        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                cpTally, Optional.empty(), true))).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("control plane 2/3 on plan 7"), Optional.empty()));
+        // Granted: the agent asks for the peers before refreshing.
+        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(granted(u(5))), Optional.empty(), true))).isEqualTo(new AgentDecision.NeedPeers());
     }
 
     @Test
     void aUnitAlreadyOnTargetVerifiesAndReportsWithoutRefreshing() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.empty(),
-                app(granted(u(5))), CP_ON_TARGET, true);
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
         assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(), List.of(KUBELET)));
 
         var reported = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)),
-                Optional.of(Progress.done(PLAN)), app(granted(u(5))), CP_ON_TARGET, true);
+                Optional.of(Progress.done(PLAN)), app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
         assertThat(UnitAgent.decide(reported)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
                 Optional.empty()));
     }
@@ -67,7 +76,7 @@ class UnitAgentTest {
     @Test
     void aUnitWithoutThePlannedSnapHasNothingToDo() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubectl", rev(3)), Optional.empty(),
-                app(granted(u(5))), CP_ON_TARGET, true);
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
         assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
                 Optional.of(Progress.done(PLAN))));
     }
@@ -76,13 +85,13 @@ class UnitAgentTest {
     void itsOwnFailureBlocksUntilAResumeRaisesTheAttempt() {
         var failure = Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "cannot refresh"));
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
-                app(granted(u(5))), CP_ON_TARGET, true);
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
         assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
                 Status.blocked("kubelet 201 failed (plan 7): cannot refresh"), Optional.empty()));
 
         var resumed = new RolloutState(Optional.of(PLAN.nextAttempt()), List.of(u(5)), Optional.empty(), false);
         var retry = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
-                app(resumed), CP_ON_TARGET, true);
+                app(resumed), Optional.of(CP_ON_TARGET), true);
         assertThat(UnitAgent.decide(retry)).isInstanceOf(AgentDecision.Refresh.class);
     }
 
@@ -97,7 +106,7 @@ class UnitAgentTest {
         assertThat(UnitAgent.decide(workerFive(granted(u(5), u(6)), peers))).isInstanceOf(AgentDecision.Settle.class);
 
         var unregistered = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
-                app(granted(u(5))), CP_ON_TARGET, false);
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), false);
         assertThat(UnitAgent.decide(unregistered)).isEqualTo(new AgentDecision.Settle(
                 Status.waiting("granted for plan 7; waiting for proxy registration"), Optional.empty()));
     }
@@ -105,7 +114,7 @@ class UnitAgentTest {
     @Test
     void unreadableAppDataBlocksInsteadOfGuessing() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of(), Optional.empty(),
-                new PeerCodec.AppReading.Unreadable(new Malformed("snap-coherence", "schema 9")), List.of(), true);
+                new PeerCodec.AppReading.Unreadable(new Malformed("snap-coherence", "schema 9")), Optional.empty(), true);
         assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
                 Status.blocked("rollout data unreadable: schema 9"), Optional.empty()));
     }
