@@ -1,14 +1,10 @@
 package io.snapcoherence.charm;
 
-import io.snapcoherence.Json;
 import io.snapcoherence.coherence.AgentDecision;
 import io.snapcoherence.coherence.AgentInput;
-import io.snapcoherence.coherence.Failure;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.LeaderRequest;
-import io.snapcoherence.coherence.Malformed;
 import io.snapcoherence.coherence.PeerCodec;
-import io.snapcoherence.coherence.Phase;
 import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.Planner;
 import io.snapcoherence.coherence.PlannerDecision;
@@ -27,9 +23,7 @@ import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapException;
-import io.snapcoherence.snap.SnapService;
 import io.snapcoherence.snap.Snaps;
 
 import java.util.ArrayList;
@@ -46,8 +40,6 @@ import java.util.TreeSet;
  * asked only by the leader, once.
  */
 final class Rollout {
-    static final String HELD_KEY = "held-snaps";
-
     private final HookTools tools;
     private final Snaps snaps;
     private final CharmConfig config;
@@ -118,7 +110,7 @@ final class Rollout {
             return new Outcome(Status.waiting("cannot list snaps: " + e.error().describe()), Optional.empty());
         }
         Map<String, InstalledRevision> installed = UnitAgent.managed(listed, config.snaps());
-        applyHolds(config.hold() ? installed.keySet() : Set.of());
+        new Holds(tools, snaps).apply(config.hold() ? installed.keySet() : Set.of());
 
         Optional<PeerView> view = readPeers();
         if (view.isEmpty()) {
@@ -147,7 +139,8 @@ final class Rollout {
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
-            RefreshResult result = refresh(refresh.plan(), refresh.refresh(), refresh.verify());
+            RefreshRun.Result result = new RefreshRun(tools, snaps, config).run(refresh.plan(), refresh.refresh(),
+                    refresh.verify());
             status = result.progress().failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
                     .orElse(Status.active("on plan " + refresh.plan().id()));
             report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(result.progress()));
@@ -178,7 +171,7 @@ final class Rollout {
 
     /** Stop/remove, or hold=false: release every hold the charm set. */
     void releaseHolds() {
-        applyHolds(Set.of());
+        new Holds(tools, snaps).apply(Set.of());
     }
 
     // ---- the plan action: read-only ------------------------------------------------------------------------
@@ -238,6 +231,9 @@ final class Rollout {
                 r.report().installed().forEach((snap, rev) -> tracked.add(new SnapChannel(snap, rev.channel())));
             }
         }
+        if (tracked.isEmpty()) {
+            return StoreView.fromInfo(Map.of(), tracked); // nothing installed to compare: no store call
+        }
         try {
             return StoreView.fromInfo(snaps.info(config.snaps()), tracked);
         } catch (SnapException e) {
@@ -258,96 +254,6 @@ final class Rollout {
     }
 
     // ---- acting --------------------------------------------------------------------------------------------
-
-    private record RefreshResult(Progress progress, Optional<Map<String, InstalledRevision>> installed) {
-    }
-
-    /** One {@code snap refresh} per target, then verify; a failure is a report, never an exception. */
-    private RefreshResult refresh(Plan plan, List<Target> targets, List<Target> verify) {
-        List<String> refreshed = new ArrayList<>();
-        Optional<Failure> failure = Optional.empty();
-        for (Target target : targets) {
-            tools.statusSet(UnitAgent.refreshing(plan, target));
-            try {
-                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()));
-                refreshed.add(target.snap());
-            } catch (SnapException e) {
-                failure = Optional.of(new Failure(target.snap(), target.revision(), e.error().describe()));
-                break;
-            }
-        }
-        List<String> names = verify.stream().map(Target::snap).toList();
-        Optional<List<InstalledSnap>> after = Optional.empty();
-        try {
-            after = Optional.of(snaps.list());
-            if (failure.isEmpty()) {
-                List<SnapService> services = snaps.services(names);
-                failure = UnitAgent.verify(verify, after.get(), services);
-            }
-        } catch (SnapException e) {
-            failure = failure.or(() -> Optional.of(new Failure(verify.get(0).snap(), verify.get(0).revision(),
-                    "cannot verify: " + e.error().describe())));
-        }
-        if (failure.isEmpty()) {
-            return new RefreshResult(Progress.done(plan), after.map(this::managed));
-        }
-        if (config.onFailure() == CharmConfig.OnFailure.REVERT && !refreshed.isEmpty()) {
-            List<String> problems = new ArrayList<>();
-            for (String snap : refreshed) {
-                try {
-                    snaps.revert(snap);
-                } catch (SnapException e) {
-                    problems.add(snap + ": " + e.error().describe());
-                }
-            }
-            Failure f = failure.get();
-            Failure reported = problems.isEmpty() ? f : new Failure(f.snap(), f.revision(),
-                    f.error() + "; revert failed: " + String.join("; ", problems));
-            Optional<Map<String, InstalledRevision>> reverted;
-            try {
-                reverted = Optional.of(managed(snaps.list()));
-            } catch (SnapException e) {
-                reverted = Optional.empty();
-            }
-            return new RefreshResult(Progress.failed(plan, Phase.REVERTED, reported), reverted);
-        }
-        return new RefreshResult(Progress.failed(plan, Phase.FAILED, failure.get()), after.map(this::managed));
-    }
-
-    private Map<String, InstalledRevision> managed(List<InstalledSnap> listed) {
-        return UnitAgent.managed(listed, config.snaps());
-    }
-
-    /** Holds what should be held and releases the rest; the unit store remembers what the charm holds. */
-    private void applyHolds(Set<String> wanted) {
-        Map<String, String> store = tools.stateGet();
-        Set<String> held = new TreeSet<>();
-        try {
-            held.addAll(Json.stringList(store.getOrDefault(HELD_KEY, "")));
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_KEY + ", treating as none: " + e.getMessage());
-        }
-        Set<String> target = new TreeSet<>(wanted);
-        if (target.equals(held)) {
-            return;
-        }
-        List<String> toHold = target.stream().filter(s -> !held.contains(s)).toList();
-        List<String> toRelease = held.stream().filter(s -> !target.contains(s)).toList();
-        try {
-            if (!toRelease.isEmpty()) {
-                snaps.unhold(toRelease);
-            }
-            // Without per-snap holds a release clears snapd's system-wide hold: hold the whole set again then.
-            List<String> hold = toRelease.isEmpty() ? toHold : List.copyOf(target);
-            if (!hold.isEmpty()) {
-                snaps.hold(hold);
-            }
-        } catch (SnapException e) {
-            tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());
-            return;
-        }
-        tools.stateSet(Map.of(HELD_KEY, target.isEmpty() ? "" : Json.write(List.copyOf(target))));
-    }
 
     /** relation-set of the keys whose value differs; nothing at all when nothing changed. */
     private static void writeChanged(Map<String, String> current, Map<String, String> wanted,
