@@ -1,5 +1,6 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.snap.Assertions;
 import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapError;
@@ -159,16 +160,14 @@ public final class SimulatedMachine implements Snaps {
             return; // snapd acknowledges an empty stream silently
         }
         List<String> stores = new ArrayList<>();
-        for (String block : text.split("\n\n")) {
-            if (block.isBlank()) {
-                continue;
+        try {
+            for (Assertions.Assertion assertion : Assertions.parse(assertions)) {
+                if (assertion.type().equals("store")) {
+                    assertion.header("store").ifPresent(stores::add);
+                }
             }
-            if (block.startsWith("type: store\n")) {
-                block.lines().filter(l -> l.startsWith("store: ")).findFirst()
-                        .ifPresent(l -> stores.add(l.substring("store: ".length()).strip()));
-            } else if (!block.startsWith("type: ") && !block.startsWith("AcL")) {
-                throw new SnapException(new SnapError.CannotDecodeAssertions("unexpected EOF"));
-            }
+        } catch (Assertions.FormatException e) {
+            throw new SnapException(new SnapError.CannotDecodeAssertions("unexpected EOF"));
         }
         knownStores.addAll(stores);
     }

@@ -92,6 +92,6 @@ public final class SimulatedStore {
     private static String assertion(String type, String headers, String body) {
         return "type: " + type + "\n" + headers + "sign-key-sha3-384: BWDEoaqyr25nF5SNCvEv2v7QnM9QsfCc0PBMYD_i2NGSQ32EF2d4D0hqUel3m8ul\n"
                 + "\n" + body + (body.isEmpty() ? "" : "\n\n")
-                + "AcLBUgQAAQoABgUCYAAAAAAKCRBQsY6TO7AhAQsignature" + type + "\n\n";
+                + "AcLBUgQAAQoABgUCYAAAAAAKCRBQsY6TO7AhAQsignature\n\n";
     }
 }
