@@ -103,6 +103,12 @@ final class Rollout {
      * a configured proxy is not registered: no planned refresh happens then.
      */
     Outcome reconcile(boolean registrationOk, Optional<LeaderRequest> request) {
+        // Juju creates the peer relation with the application; until its first hook there is nothing to do.
+        Optional<PeerView> view = readPeers();
+        if (view.isEmpty()) {
+            return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
+        }
+        PeerView peers = view.get();
         List<InstalledSnap> listed;
         try {
             listed = snaps.list();
@@ -111,12 +117,6 @@ final class Rollout {
         }
         Map<String, InstalledRevision> installed = UnitAgent.managed(listed, config.snaps());
         new Holds(tools, snaps).apply(config.hold() ? installed.keySet() : Set.of());
-
-        Optional<PeerView> view = readPeers();
-        if (view.isEmpty()) {
-            return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
-        }
-        PeerView peers = view.get();
         Optional<Progress> lastProgress = ownProgress(peers.ownData);
         UnitReport own = new UnitReport(unit, role, installed, lastProgress);
 

@@ -300,4 +300,22 @@ class RolloutScenarioTest {
         assertThat(c.appStatus.message()).startsWith("halted at plan 1");
         assertThat(c.firstRefreshIndex(Role.WORKER)).isEqualTo(Integer.MAX_VALUE);
     }
+
+    @Test
+    void noPlannedRefreshBeforeTheProxyIsRegistered() {
+        Cluster c = kubernetes();
+        c.config.put("proxy-url", "http://snap-proxy.internal");
+        c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.DOWN);
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        // The leader still plans and grants, but no unit refreshes while its node is not on the proxy (I6).
+        assertThat(c.appData.get("plan")).contains("\"revision\":301");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(c.timeline).isEmpty();
+
+        c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.OK);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.systemConfig()).containsEntry("proxy.store", "store-1"));
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
 }
