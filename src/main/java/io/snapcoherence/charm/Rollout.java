@@ -184,8 +184,10 @@ final class Rollout {
         Map<String, InstalledRevision> installed = UnitAgent.managed(snaps.list(), config.snaps());
         PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
         UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData));
-        RolloutState state = peers.app instanceof PeerCodec.AppReading.Read read ? read.state()
-                : RolloutState.EMPTY;
+        if (peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
+            throw new IllegalStateException("rollout data unreadable: " + bad.malformed().reason());
+        }
+        RolloutState state = ((PeerCodec.AppReading.Read) peers.app).state();
         List<UnitReading> all = withOwn(own, peers.others());
         var census = io.snapcoherence.coherence.Census.of(all);
         Optional<Plan> active = state.activePlan();
