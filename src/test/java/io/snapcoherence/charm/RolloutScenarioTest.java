@@ -318,4 +318,17 @@ class RolloutScenarioTest {
         c.members.values().forEach(m -> assertThat(m.machine.systemConfig()).containsEntry("proxy.store", "store-1"));
         c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
     }
+
+    @Test
+    void unitsJoiningMidRolloutAreBroughtToTargetInTheirTiersTurn() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        // A control-plane unit and a worker join while the control plane is still rolling.
+        c.add(5, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        c.add(6, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301));
+        assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
+    }
 }
