@@ -50,26 +50,27 @@ public final class Charm {
             tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
             return;
         }
-        // Registration comes first: no refresh may be planned before the node uses the proxy's store.
-        ProxyRegistration.Outcome registration = new ProxyRegistration(tools, snaps, proxy)
-                .reconcile(config, context.event());
-        if (registration.status().isPresent()) {
-            tools.statusSet(registration.status().get());
-            return;
-        }
+        // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
+        ProxyRegistration.Outcome registration = register(config);
         Optional<Role> role = role();
         if (role.isEmpty()) {
-            tools.statusSet(Status.waiting("waiting for a control-plane or worker relation"));
+            tools.statusSet(registration.status()
+                    .orElse(Status.waiting("waiting for a control-plane or worker relation")));
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName());
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
         if (isTearDown(context.event())) {
             rollout.releaseHolds();
             return;
         }
-        // Registration outcome: true until proxy registration reports it (no planned refresh before it, I6).
-        boolean registrationOk = true;
-        tools.statusSet(rollout.reconcile(registrationOk, Optional.empty()).unitStatus());
+        // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
+        // others; only this unit's own refresh waits. A registration problem is the status to show.
+        Status rolloutStatus = rollout.reconcile(registration.allowsRefresh(), Optional.empty()).unitStatus();
+        tools.statusSet(registration.status().orElse(rolloutStatus));
+    }
+
+    ProxyRegistration.Outcome register(CharmConfig config) {
+        return new ProxyRegistration(tools, snaps, proxy).reconcile(config, context.event());
     }
 
     private static boolean isTearDown(Event event) {

@@ -1,14 +1,10 @@
 package io.snapcoherence.charm;
 
-import io.snapcoherence.Json;
 import io.snapcoherence.coherence.AgentDecision;
 import io.snapcoherence.coherence.AgentInput;
-import io.snapcoherence.coherence.Failure;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.LeaderRequest;
-import io.snapcoherence.coherence.Malformed;
 import io.snapcoherence.coherence.PeerCodec;
-import io.snapcoherence.coherence.Phase;
 import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.Planner;
 import io.snapcoherence.coherence.PlannerDecision;
@@ -22,13 +18,12 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
 import io.snapcoherence.coherence.UnitReading;
 import io.snapcoherence.coherence.UnitReport;
+import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapException;
-import io.snapcoherence.snap.SnapService;
 import io.snapcoherence.snap.Snaps;
 
 import java.util.ArrayList;
@@ -45,8 +40,6 @@ import java.util.TreeSet;
  * asked only by the leader, once.
  */
 final class Rollout {
-    static final String HELD_KEY = "held-snaps";
-
     private final HookTools tools;
     private final Snaps snaps;
     private final CharmConfig config;
@@ -54,7 +47,10 @@ final class Rollout {
     private final String unit;
     private final String app;
 
-    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit) {
+    private final Optional<String> departing;
+
+    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event) {
+        this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
         this.tools = tools;
         this.snaps = snaps;
         this.config = config;
@@ -68,8 +64,38 @@ final class Rollout {
     }
 
     /** The peer relation as read this hook. */
-    private record PeerView(String relationId, Map<String, String> ownData, List<UnitReading> others,
-                            PeerCodec.AppReading app, Map<String, String> appData) {
+    private final class PeerView {
+        final String relationId;
+        final Map<String, String> ownData;
+        final List<String> otherUnits;
+        final PeerCodec.AppReading app;
+        final Map<String, String> appData;
+        private List<UnitReading> others;
+
+        PeerView(String relationId, Map<String, String> ownData, List<String> otherUnits, PeerCodec.AppReading app,
+                 Map<String, String> appData) {
+            this.relationId = relationId;
+            this.ownData = ownData;
+            this.otherUnits = otherUnits;
+            this.app = app;
+            this.appData = appData;
+        }
+
+        /** The other units' readings: one relation-get each, so read once and only when needed. */
+        List<UnitReading> others() {
+            if (others == null) {
+                others = new ArrayList<>();
+                for (String peer : otherUnits) {
+                    try {
+                        others.add(PeerCodec.decodeUnit(peer, tools.relationGet(relationId, peer)));
+                    } catch (HookToolException e) {
+                        // Left between relation-list and relation-get: departed, its grant is freed.
+                        tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
+                    }
+                }
+            }
+            return others;
+        }
     }
 
     /**
@@ -77,6 +103,12 @@ final class Rollout {
      * a configured proxy is not registered: no planned refresh happens then.
      */
     Outcome reconcile(boolean registrationOk, Optional<LeaderRequest> request) {
+        // Juju creates the peer relation with the application; until its first hook there is nothing to do.
+        Optional<PeerView> view = readPeers();
+        if (view.isEmpty()) {
+            return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
+        }
+        PeerView peers = view.get();
         List<InstalledSnap> listed;
         try {
             listed = snaps.list();
@@ -84,32 +116,31 @@ final class Rollout {
             return new Outcome(Status.waiting("cannot list snaps: " + e.error().describe()), Optional.empty());
         }
         Map<String, InstalledRevision> installed = UnitAgent.managed(listed, config.snaps());
-        applyHolds(config.hold() ? installed.keySet() : Set.of());
-
-        Optional<PeerView> view = readPeers();
-        if (view.isEmpty()) {
-            return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
-        }
-        PeerView peers = view.get();
-        Optional<Progress> lastProgress = ownProgress(peers.ownData());
+        new Holds(tools, snaps).apply(config.hold() ? installed.keySet() : Set.of());
+        Optional<Progress> lastProgress = ownProgress(peers.ownData);
         UnitReport own = new UnitReport(unit, role, installed, lastProgress);
 
         Optional<PlannerDecision> decision = Optional.empty();
         Optional<StoreView> store = Optional.empty();
-        PeerCodec.AppReading app = peers.app();
+        PeerCodec.AppReading app = peers.app;
         if (tools.isLeader() && app instanceof PeerCodec.AppReading.Read read) {
             store = Optional.of(askStore(own, peers.others()));
             decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), read.state(), store.get(),
                     request)));
-            app = new PeerCodec.AppReading.Read(decision.get().state());
+            app = new PeerCodec.AppReading.Read(decision.get().state(), decision.get().tally());
         }
 
-        AgentDecision act = UnitAgent.decide(new AgentInput(unit, role, installed, lastProgress, app,
-                peers.others(), registrationOk));
+        AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, Optional.empty(),
+                registrationOk);
+        AgentDecision act = UnitAgent.decide(agentInput);
+        if (act instanceof AgentDecision.NeedPeers) {
+            act = UnitAgent.decide(agentInput.withPeers(peers.others()));
+        }
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
-            RefreshResult result = refresh(refresh.plan(), refresh.targets());
+            RefreshRun.Result result = new RefreshRun(tools, snaps, config).run(refresh.plan(), refresh.refresh(),
+                    refresh.verify());
             status = result.progress().failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
                     .orElse(Status.active("on plan " + refresh.plan().id()));
             report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(result.progress()));
@@ -118,7 +149,7 @@ final class Rollout {
             status = settle.status();
             report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress));
         }
-        writeChanged(peers.ownData(), PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId(),
+        writeChanged(peers.ownData, PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId,
                 values));
 
         if (decision.isPresent()) {
@@ -127,12 +158,12 @@ final class Rollout {
             // (no peer write would wake the leader otherwise).
             PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers.others(),
                     first.state(), store.get(), Optional.empty()));
-            writeChanged(peers.appData(), PeerCodec.encodeApp(last.state()),
-                    values -> tools.relationSetApp(peers.relationId(), values));
+            writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
+                    values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
-            decision = Optional.of(new PlannerDecision(last.state(), last.appStatus(), first.differences(),
-                    first.planCreated()));
-        } else if (tools.isLeader() && peers.app() instanceof PeerCodec.AppReading.Unreadable bad) {
+            decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
+                    first.differences(), first.planCreated()));
+        } else if (tools.isLeader() && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
             tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
         }
         return new Outcome(status, decision);
@@ -140,7 +171,7 @@ final class Rollout {
 
     /** Stop/remove, or hold=false: release every hold the charm set. */
     void releaseHolds() {
-        applyHolds(Set.of());
+        new Holds(tools, snaps).apply(Set.of());
     }
 
     // ---- the plan action: read-only ------------------------------------------------------------------------
@@ -152,9 +183,11 @@ final class Rollout {
     Preview preview() {
         Map<String, InstalledRevision> installed = UnitAgent.managed(snaps.list(), config.snaps());
         PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
-        UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData()));
-        RolloutState state = peers.app() instanceof PeerCodec.AppReading.Read read ? read.state()
-                : RolloutState.EMPTY;
+        UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData));
+        if (peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
+            throw new IllegalStateException("rollout data unreadable: " + bad.malformed().reason());
+        }
+        RolloutState state = ((PeerCodec.AppReading.Read) peers.app).state();
         List<UnitReading> all = withOwn(own, peers.others());
         var census = io.snapcoherence.coherence.Census.of(all);
         Optional<Plan> active = state.activePlan();
@@ -179,15 +212,8 @@ final class Rollout {
             return Optional.empty();
         }
         String rid = ids.get(0);
-        List<UnitReading> others = new ArrayList<>();
-        for (String peer : tools.relationList(rid)) {
-            try {
-                others.add(PeerCodec.decodeUnit(peer, tools.relationGet(rid, peer)));
-            } catch (HookToolException e) {
-                // The unit left between relation-list and relation-get: it is departed, its grant is freed.
-                tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
-            }
-        }
+        List<String> others = tools.relationList(rid).stream().filter(peer -> !departing.equals(Optional.of(peer)))
+                .toList(); // a departing unit is leaving: its grant is freed now (I8)
         Map<String, String> appData = tools.relationGetApp(rid, app);
         return Optional.of(new PeerView(rid, tools.relationGet(rid, unit), others,
                 PeerCodec.decodeApp(app, appData), appData));
@@ -206,6 +232,9 @@ final class Rollout {
             if (reading instanceof UnitReading.Reported r) {
                 r.report().installed().forEach((snap, rev) -> tracked.add(new SnapChannel(snap, rev.channel())));
             }
+        }
+        if (tracked.isEmpty()) {
+            return StoreView.fromInfo(Map.of(), tracked); // nothing installed to compare: no store call
         }
         try {
             return StoreView.fromInfo(snaps.info(config.snaps()), tracked);
@@ -227,94 +256,6 @@ final class Rollout {
     }
 
     // ---- acting --------------------------------------------------------------------------------------------
-
-    private record RefreshResult(Progress progress, Optional<Map<String, InstalledRevision>> installed) {
-    }
-
-    /** One {@code snap refresh} per target, then verify; a failure is a report, never an exception. */
-    private RefreshResult refresh(Plan plan, List<Target> targets) {
-        List<String> refreshed = new ArrayList<>();
-        Optional<Failure> failure = Optional.empty();
-        for (Target target : targets) {
-            tools.statusSet(UnitAgent.refreshing(plan, target));
-            try {
-                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()));
-                refreshed.add(target.snap());
-            } catch (SnapException e) {
-                failure = Optional.of(new Failure(target.snap(), target.revision(), e.error().describe()));
-                break;
-            }
-        }
-        List<String> names = targets.stream().map(Target::snap).toList();
-        Optional<List<InstalledSnap>> after = Optional.empty();
-        try {
-            after = Optional.of(snaps.list());
-            if (failure.isEmpty()) {
-                List<SnapService> services = snaps.services(names);
-                failure = UnitAgent.verify(targets, after.get(), services);
-            }
-        } catch (SnapException e) {
-            failure = failure.or(() -> Optional.of(new Failure(targets.get(0).snap(), targets.get(0).revision(),
-                    "cannot verify: " + e.error().describe())));
-        }
-        if (failure.isEmpty()) {
-            return new RefreshResult(Progress.done(plan), after.map(this::managed));
-        }
-        if (config.onFailure() == CharmConfig.OnFailure.REVERT && !refreshed.isEmpty()) {
-            List<String> problems = new ArrayList<>();
-            for (String snap : refreshed) {
-                try {
-                    snaps.revert(snap);
-                } catch (SnapException e) {
-                    problems.add(snap + ": " + e.error().describe());
-                }
-            }
-            Failure f = failure.get();
-            Failure reported = problems.isEmpty() ? f : new Failure(f.snap(), f.revision(),
-                    f.error() + "; revert failed: " + String.join("; ", problems));
-            Optional<Map<String, InstalledRevision>> reverted;
-            try {
-                reverted = Optional.of(managed(snaps.list()));
-            } catch (SnapException e) {
-                reverted = Optional.empty();
-            }
-            return new RefreshResult(Progress.failed(plan, Phase.REVERTED, reported), reverted);
-        }
-        return new RefreshResult(Progress.failed(plan, Phase.FAILED, failure.get()), after.map(this::managed));
-    }
-
-    private Map<String, InstalledRevision> managed(List<InstalledSnap> listed) {
-        return UnitAgent.managed(listed, config.snaps());
-    }
-
-    /** Holds what should be held and releases the rest; the unit store remembers what the charm holds. */
-    private void applyHolds(Set<String> wanted) {
-        Map<String, String> store = tools.stateGet();
-        Set<String> held = new TreeSet<>();
-        try {
-            held.addAll(Json.stringList(store.getOrDefault(HELD_KEY, "")));
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_KEY + ", treating as none: " + e.getMessage());
-        }
-        Set<String> target = new TreeSet<>(wanted);
-        if (target.equals(held)) {
-            return;
-        }
-        List<String> toHold = target.stream().filter(s -> !held.contains(s)).toList();
-        List<String> toRelease = held.stream().filter(s -> !target.contains(s)).toList();
-        try {
-            if (!toRelease.isEmpty()) {
-                snaps.unhold(toRelease);
-            }
-            if (!toHold.isEmpty()) {
-                snaps.hold(toHold);
-            }
-        } catch (SnapException e) {
-            tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());
-            return;
-        }
-        tools.stateSet(Map.of(HELD_KEY, target.isEmpty() ? "" : Json.write(List.copyOf(target))));
-    }
 
     /** relation-set of the keys whose value differs; nothing at all when nothing changed. */
     private static void writeChanged(Map<String, String> current, Map<String, String> wanted,

@@ -48,7 +48,7 @@ final class RolloutActions {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName());
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
         if (action.equals("plan")) {
             plan(rollout);
             return;
@@ -62,8 +62,9 @@ final class RolloutActions {
         if (request.isEmpty()) {
             return;
         }
-        Rollout.Outcome outcome = rollout.reconcile(true, request);
-        tools.statusSet(outcome.unitStatus());
+        ProxyRegistration.Outcome registration = charm.register(config);
+        Rollout.Outcome outcome = rollout.reconcile(registration.allowsRefresh(), request);
+        tools.statusSet(registration.status().orElse(outcome.unitStatus()));
         if (outcome.leaderDecision().isEmpty()) {
             tools.actionFail("the rollout could not be read: " + outcome.unitStatus().message());
             return;

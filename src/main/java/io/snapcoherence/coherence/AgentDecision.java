@@ -6,16 +6,26 @@ import java.util.List;
 import java.util.Optional;
 
 /** What a unit does this hook: nothing but a status (and maybe a progress report), or refresh these targets. */
-public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecision.Refresh {
+public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecision.Refresh,
+        AgentDecision.NeedPeers {
+
+    /** Decide again with the peers' readings (reading them costs a relation-get per unit, so only on demand). */
+    record NeedPeers() implements AgentDecision {
+    }
 
     /** No refresh; {@code progress} replaces the unit's reported outcome when present. */
     record Settle(Status status, Optional<Progress> progress) implements AgentDecision {
     }
 
-    /** Refresh each target, one snap per call, then verify and report for {@code plan}. */
-    record Refresh(Plan plan, List<Target> targets) implements AgentDecision {
+    /**
+     * Refresh each of {@code refresh}, one snap per call, then verify all of {@code verify} (installed revision,
+     * enabled services active) and report for {@code plan}. {@code refresh} is empty for a unit already on target
+     * whose done report is missing: it only verifies.
+     */
+    record Refresh(Plan plan, List<Target> refresh, List<Target> verify) implements AgentDecision {
         public Refresh {
-            targets = List.copyOf(targets);
+            refresh = List.copyOf(refresh);
+            verify = List.copyOf(verify);
         }
     }
 }

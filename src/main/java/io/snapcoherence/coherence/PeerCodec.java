@@ -30,6 +30,7 @@ public final class PeerCodec {
     static final String KEY_GRANTS = "grants";
     static final String KEY_HALT = "halt";
     static final String KEY_PAUSED = "paused";
+    static final String KEY_TALLY = "tally";
 
     private PeerCodec() {
     }
@@ -104,6 +105,11 @@ public final class PeerCodec {
     // ---- app databag --------------------------------------------------------------------------------------
 
     public static Map<String, String> encodeApp(RolloutState state) {
+        return encodeApp(state, Optional.empty());
+    }
+
+    /** The app databag; {@code tally} is the active plan's progress for waiting units' status. */
+    public static Map<String, String> encodeApp(RolloutState state, Optional<Tally> tally) {
         Map<String, String> out = new LinkedHashMap<>();
         out.put(KEY_SCHEMA, SCHEMA);
         out.put(KEY_PLAN, state.plan().map(PeerCodec::encodePlan).orElse(""));
@@ -113,6 +119,8 @@ public final class PeerCodec {
         out.put(KEY_HALT, state.halt().map(h -> Json.write(Json.mapper().createObjectNode()
                 .put("unit", h.unit()).put("reason", h.reason()))).orElse(""));
         out.put(KEY_PAUSED, state.paused() ? "true" : "");
+        out.put(KEY_TALLY, tally.map(t -> Json.write(Json.mapper().createArrayNode().add(t.controlPlaneDone())
+                .add(t.controlPlaneTotal()).add(t.workersDone()).add(t.workersTotal()))).orElse(""));
         return out;
     }
 
@@ -157,7 +165,21 @@ public final class PeerCodec {
             if (!paused.equals("true") && !paused.equals("false")) {
                 throw new BadData("paused is " + Json.abbreviate(paused));
             }
-            return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true")));
+            Optional<Tally> tally = Optional.empty();
+            if (data.containsKey(KEY_TALLY)) {
+                JsonNode node = parse(data.get(KEY_TALLY), KEY_TALLY);
+                if (!node.isArray() || node.size() != 4) {
+                    throw new BadData("tally is not a list of 4 counts");
+                }
+                for (JsonNode count : node) {
+                    if (!count.canConvertToExactIntegral() || count.asLong() < 0) {
+                        throw new BadData("tally holds " + count);
+                    }
+                }
+                tally = Optional.of(new Tally(node.get(0).asLong(), node.get(1).asLong(), node.get(2).asLong(),
+                        node.get(3).asLong()));
+            }
+            return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true")), tally);
         } catch (BadData e) {
             return new AppReading.Unreadable(new Malformed(source, e.getMessage()));
         }
@@ -185,7 +207,10 @@ public final class PeerCodec {
 
     /** The app databag read: a state, or why not. */
     public sealed interface AppReading permits AppReading.Read, AppReading.Unreadable {
-        record Read(RolloutState state) implements AppReading {
+        record Read(RolloutState state, Optional<Tally> tally) implements AppReading {
+            public Read(RolloutState state) {
+                this(state, Optional.empty());
+            }
         }
 
         record Unreadable(Malformed malformed) implements AppReading {

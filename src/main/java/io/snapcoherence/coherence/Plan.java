@@ -2,7 +2,6 @@ package io.snapcoherence.coherence;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * One rollout: the targets every unit must reach. {@code attempt} starts at 1 and grows with each resume of a
@@ -29,13 +28,6 @@ public record Plan(long id, int attempt, List<Target> targets, boolean complete)
         return new Plan(id, attempt + 1, targets, complete);
     }
 
-    /** The target for what a unit has installed of one snap, if the plan covers that snap on that channel. */
-    public Optional<Target> targetFor(String snap, InstalledRevision installed) {
-        return targets.stream()
-                .filter(t -> t.snap().equals(snap) && t.channel().equals(installed.channel()))
-                .findFirst();
-    }
-
     /**
      * Whether a machine is on this plan: every target whose snap and channel it has installed is at the target
      * revision. A machine without a planned snap, or tracking another channel of it, has nothing to do for it.
@@ -46,10 +38,15 @@ public record Plan(long id, int attempt, List<Target> targets, boolean complete)
 
     /** The targets a machine still has to reach, in plan order. */
     public List<Target> pendingOn(Map<String, InstalledRevision> installed) {
+        return coveredOn(installed).stream().filter(t -> installed.get(t.snap()).revision() != t.revision()).toList();
+    }
+
+    /** The targets that concern a machine: the snap is installed there, tracking the target's channel. */
+    public List<Target> coveredOn(Map<String, InstalledRevision> installed) {
         return targets.stream()
                 .filter(t -> {
                     InstalledRevision have = installed.get(t.snap());
-                    return have != null && have.channel().equals(t.channel()) && have.revision() != t.revision();
+                    return have != null && have.channel().equals(t.channel());
                 })
                 .toList();
     }

@@ -60,7 +60,8 @@ public final class Planner {
         }
 
         RolloutState next = new RolloutState(plan, grants, halt, state.paused());
-        return new PlannerDecision(next, appStatus(next, census, differences, input), differences, planCreated);
+        Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
+        return new PlannerDecision(next, tally, appStatus(next, census, differences, input), differences, planCreated);
     }
 
     private static RolloutState applyRequest(RolloutState state, Optional<LeaderRequest> request) {

@@ -34,21 +34,36 @@ public final class UnitAgent {
             return settle(Status.blocked(ownFailure.get().describe(plan.id())));
         }
         List<Target> pending = plan.pendingOn(input.installed());
+        List<Target> mine = plan.coveredOn(input.installed());
         boolean granted = state.granted(input.unit());
         if (pending.isEmpty()) {
-            // Already on target, e.g. an earlier hook refreshed but was killed before its report was written.
-            Progress done = Progress.done(plan);
-            boolean report = granted && !input.lastProgress().equals(Optional.of(done));
+            // Already on target, e.g. an earlier hook refreshed but was killed before its report was written:
+            // verify and report, without refreshing again.
+            boolean reported = input.lastProgress().equals(Optional.of(Progress.done(plan)));
+            if (granted && !reported && !mine.isEmpty()) {
+                return new AgentDecision.Refresh(plan, List.of(), mine);
+            }
             return new AgentDecision.Settle(Status.active("on plan " + plan.id()),
-                    report ? Optional.of(done) : Optional.empty());
+                    granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty());
         }
-        Census census = Census.of(withSelf(input));
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }
         if (!granted) {
-            return settle(Status.waiting(waitingFor(census, plan)));
+            return settle(Status.waiting(((PeerCodec.AppReading.Read) input.app()).tally()
+                    .map(t -> t.describe(plan.id())).orElse("queued for plan " + plan.id())));
+        }
+        if (input.peers().isEmpty()) {
+            return new AgentDecision.NeedPeers();
+        }
+        Census census = Census.of(withSelf(input));
+        Optional<UnitReport> failedPeer = census.reports().stream()
+                .filter(r -> !r.unit().equals(input.unit()) && r.failed(plan)).findFirst();
+        if (failedPeer.isPresent()) {
+            // The leader has not halted yet, but a failure is known: start nothing new (I4).
+            return settle(Status.waiting("rollout halting at plan " + plan.id() + ": " + failedPeer.get().unit()
+                    + " failed"));
         }
         if (!input.registrationOk()) {
             return settle(Status.waiting("granted for plan " + plan.id() + "; waiting for proxy registration"));
@@ -57,7 +72,7 @@ public final class UnitAgent {
             // Defence in depth for the control-plane-first rule: the grant alone is not trusted.
             return settle(Status.waiting(census.tierProgress(Role.CONTROL_PLANE, plan) + " on plan " + plan.id()));
         }
-        return new AgentDecision.Refresh(plan, pending);
+        return new AgentDecision.Refresh(plan, pending, mine);
     }
 
     /** The status line while refreshing one target. */
@@ -101,15 +116,8 @@ public final class UnitAgent {
         return out;
     }
 
-    private static String waitingFor(Census census, Plan plan) {
-        if (!census.controlPlaneOn(plan)) {
-            return census.tierProgress(Role.CONTROL_PLANE, plan) + " on plan " + plan.id();
-        }
-        return census.tierProgress(Role.WORKER, plan) + " on plan " + plan.id();
-    }
-
     private static List<UnitReading> withSelf(AgentInput input) {
-        List<UnitReading> all = new ArrayList<>(input.peers());
+        List<UnitReading> all = new ArrayList<>(input.peers().orElse(List.of()));
         if (all.stream().noneMatch(r -> r.unit().equals(input.unit()))) {
             all.add(new UnitReading.Reported(new UnitReport(input.unit(), input.role(), input.installed(),
                     input.lastProgress())));

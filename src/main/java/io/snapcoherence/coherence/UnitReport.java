@@ -17,8 +17,13 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
         return progress.map(p -> p.failedAttemptOf(plan)).orElse(false);
     }
 
-    /** Done means on the plan's revisions and not failed: a report alone, without the revisions, is not enough. */
+    /**
+     * Done means on the plan's revisions, and no failure for this plan left standing (of any attempt: after a
+     * resume a unit whose verification failed must verify again). A report alone, without the revisions, is not
+     * enough.
+     */
     public boolean done(Plan plan) {
-        return plan.reachedBy(installed) && !failed(plan);
+        boolean failureStanding = progress.map(p -> p.plan() == plan.id() && p.phase().failed()).orElse(false);
+        return plan.reachedBy(installed) && !failureStanding;
     }
 }

@@ -1,0 +1,175 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.juju.ModelState;
+import io.snapcoherence.juju.StateHookTools;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.sim.RefreshEvent;
+import io.snapcoherence.sim.SimulatedMachine;
+import io.snapcoherence.sim.SimulatedProxy;
+import io.snapcoherence.sim.SimulatedStore;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A few units of snap-coherence sharing a peer relation, each with its own simulated machine, for scenario tests
+ * of the rollout across units. Each hook runs one unit through {@link CharmRunner} on its {@link ModelState}; its
+ * committed writes become what the others read. Not a scheduler: tests pick which unit runs which hook.
+ */
+final class Cluster {
+    static final String APP = "snap-coherence";
+    static final String PEER = "coherence:1";
+
+    final SimulatedStore store = new SimulatedStore("store-1");
+    final SimulatedProxy proxy = new SimulatedProxy(store);
+    final Map<String, Member> members = new TreeMap<>(io.snapcoherence.coherence.Units.ORDER);
+    /** Every revision change on every machine, in the order it happened. */
+    final List<RefreshEvent> timeline = new ArrayList<>();
+    Map<String, String> appData = Map.of();
+    Status appStatus = Status.unknown();
+    Map<String, Object> config = new LinkedHashMap<>(Map.of("snaps", "kube-apiserver kubelet kubectl"));
+    String leader = APP + "/0";
+
+    static final class Member {
+        final String unit;
+        final Role role;
+        final SimulatedMachine machine;
+        Map<String, String> databag = Map.of();
+        Map<String, String> unitStore = Map.of();
+        Status status = Status.unknown();
+        int relationWrites;
+
+        Member(String unit, Role role, SimulatedMachine machine) {
+            this.unit = unit;
+            this.role = role;
+            this.machine = machine;
+        }
+    }
+
+    Member add(int number, Role role, Object... snapChannelRevision) {
+        String unit = APP + "/" + number;
+        SimulatedMachine machine = new SimulatedMachine("machine-" + number, store);
+        for (int i = 0; i < snapChannelRevision.length; i += 3) {
+            machine.install((String) snapChannelRevision[i], (String) snapChannelRevision[i + 1],
+                    (Integer) snapChannelRevision[i + 2]);
+        }
+        machine.onRefresh(timeline::add);
+        Member member = new Member(unit, role, machine);
+        members.put(unit, member);
+        return member;
+    }
+
+    Member member(int number) {
+        return members.get(APP + "/" + number);
+    }
+
+    ModelState stateOf(Member m, ModelState.ActionState action) {
+        Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
+        members.values().stream().filter(o -> o != m).forEach(o -> remotes.put(o.unit, o.databag));
+        var peer = new ModelState.RelationState("coherence", PEER, APP, m.databag, appData, remotes, appData);
+        String principal = m.role == Role.CONTROL_PLANE ? "kubernetes-control-plane" : "kubernetes-worker";
+        var container = ModelState.RelationState.of(m.role.endpoint(), m.role.endpoint() + ":2", principal)
+                .withRemoteUnit(principal + "/" + m.unit.substring(m.unit.indexOf('/') + 1), Map.of());
+        return ModelState.of(m.unit).withLeader(m.unit.equals(leader)).withConfig(config)
+                .withRelations(List.of(peer, container)).withUnitStore(m.unitStore)
+                .withStatuses(m.status, appStatus).withAction(action);
+    }
+
+    /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
+    ModelState run(Member m, Event event, ModelState.ActionState action) {
+        ModelState in = stateOf(m, action);
+        StateHookTools tools = new StateHookTools(in);
+        JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
+        int exit = CharmRunner.run(context, tools, m.machine, proxy, Scenario.FIXED_CLOCK);
+        if (exit != 0) {
+            throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());
+        }
+        ModelState out = tools.finish(true);
+        ModelState.RelationState peer = out.relation(PEER).orElseThrow();
+        m.databag = peer.localUnitData();
+        m.unitStore = out.unitStore();
+        m.status = out.unitStatus();
+        m.relationWrites += tools.relationWrites();
+        if (m.unit.equals(leader)) {
+            appData = peer.localAppData();
+            appStatus = out.appStatus();
+        }
+        return out;
+    }
+
+    ModelState hook(Member m, Event event) {
+        return run(m, event, ModelState.ActionState.none());
+    }
+
+    ModelState action(Member m, String name, Map<String, Object> params) {
+        return run(m, new Event.Action(name, "1"), ModelState.ActionState.of(name, params));
+    }
+
+    static Event peerChanged() {
+        return new Event.Relation("coherence", Event.RelationKind.CHANGED, PEER, Optional.empty(),
+                Optional.of(APP), Optional.empty());
+    }
+
+    static Event lifecycle(Event.LifecycleKind kind) {
+        return new Event.Lifecycle(kind);
+    }
+
+    /** Rounds of one peer-changed hook per unit, leader first, until a whole round changes no databag. */
+    int settle() {
+        for (int round = 1; round <= 200; round++) {
+            String before = snapshot();
+            Member lead = members.get(leader);
+            if (lead != null) {
+                hook(lead, peerChanged());
+            }
+            for (Member m : List.copyOf(members.values())) {
+                if (!m.unit.equals(leader)) {
+                    hook(m, peerChanged());
+                }
+            }
+            if (snapshot().equals(before)) {
+                return round;
+            }
+        }
+        throw new AssertionError("no quiescence after 200 rounds");
+    }
+
+    private String snapshot() {
+        StringBuilder out = new StringBuilder(appData.toString());
+        members.values().forEach(m -> out.append(m.databag));
+        return out.toString();
+    }
+
+    /** The index in the timeline of the last refresh on a machine of this role (-1 when none). */
+    int lastRefreshIndex(Role role) {
+        int last = -1;
+        for (int i = 0; i < timeline.size(); i++) {
+            if (roleOf(timeline.get(i).machine()) == role) {
+                last = i;
+            }
+        }
+        return last;
+    }
+
+    int firstRefreshIndex(Role role) {
+        for (int i = 0; i < timeline.size(); i++) {
+            if (roleOf(timeline.get(i).machine()) == role) {
+                return i;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    private Role roleOf(String machine) {
+        return members.values().stream().filter(m -> m.machine.name().equals(machine)).findFirst()
+                .map(m -> m.role).orElseThrow();
+    }
+}

@@ -1,0 +1,334 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.ModelState;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.sim.RefreshEvent;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static io.snapcoherence.charm.Cluster.peerChanged;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RolloutScenarioTest {
+    private static final String CH = "1.29/stable";
+
+    /** 2 control-plane units with kube-apiserver and kubectl, 3 workers with kubelet and kubectl. */
+    private static Cluster kubernetes() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        for (int n = 0; n < 2; n++) {
+            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        }
+        for (int n = 2; n < 5; n++) {
+            c.add(n, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        }
+        c.settle();
+        return c;
+    }
+
+    @Test
+    void aNewRevisionRollsOutControlPlaneFirstThenWorkersOneAtATime() {
+        Cluster c = kubernetes();
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date"));
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+        assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
+        assertThat(c.timeline).allMatch(e -> e.cause() == RefreshEvent.Cause.REFRESH);
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
+        assertThat(c.member(3).status).isEqualTo(Status.active("on plan 1"));
+        assertThat(c.appData).containsEntry("grants", "[]");
+    }
+
+    @Test
+    void ownRelationWritesStayWithinFourPerUnitPerPlan() {
+        Cluster c = kubernetes();
+        c.members.values().forEach(m -> m.relationWrites = 0);
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        c.members.values().stream().filter(m -> !m.unit.equals(c.leader))
+                .forEach(m -> assertThat(m.relationWrites).as(m.unit).isLessThanOrEqualTo(4));
+        // The leader also writes the app databag: about once per batch (2 + 3 batches at max-unavailable 1).
+        assertThat(c.member(0).relationWrites).isLessThanOrEqualTo(4 + 5);
+        // Quiet hooks write nothing.
+        c.members.values().forEach(m -> m.relationWrites = 0);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.relationWrites).as(m.unit).isZero());
+    }
+
+    @Test
+    void aSnapInstalledOnlyOnWorkersIsRolledOut() {
+        Cluster c = kubernetes();
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+        for (int n = 2; n < 5; n++) {
+            assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
+        }
+        assertThat(c.firstRefreshIndex(Role.CONTROL_PLANE)).isEqualTo(Integer.MAX_VALUE);
+        // Only the leader asks the store.
+        assertThat(c.member(1).machine.calls()).noneMatch(call -> call.startsWith("snap info"));
+        assertThat(c.member(0).machine.calls()).anyMatch(call -> call.startsWith("snap info"));
+    }
+
+    @Test
+    void anOverrideToAnOlderRevisionDowngradesEveryUnit() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 290).publish("kubectl", CH, 300);
+        c.store.publish("kubectl", CH, 290);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(290));
+        assertThat(c.member(4).machine.calls()).contains("snap refresh kubectl --channel=1.29/stable --revision=290");
+    }
+
+    @Test
+    void unitsOnDifferentChannelsEachGetTheirChannelsRevision() {
+        Cluster c = new Cluster();
+        c.store.publish("kubectl", "1.29/stable", 300).publish("kubectl", "1.30/stable", 400);
+        c.add(0, Role.CONTROL_PLANE, "kubectl", "1.29/stable", 300);
+        c.add(1, Role.WORKER, "kubectl", "1.30/stable", 400);
+        c.settle();
+        c.store.publish("kubectl", "1.29/stable", 301).publish("kubectl", "1.30/stable", 401);
+        c.settle();
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(401);
+    }
+
+    @Test
+    void aFailedRefreshHaltsTheRolloutUntilResume() {
+        Cluster c = kubernetes();
+        c.member(2).machine.failRefresh("kubelet", "error: cannot refresh \"kubelet\": download failed", false);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+
+        assertThat(c.member(2).status).isEqualTo(Status.blocked(
+                "kubelet 201 failed (plan 1): error: cannot refresh \"kubelet\": download failed"));
+        assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed")
+                .endsWith("run the resume action");
+        // Nobody else started after the failure.
+        assertThat(c.member(3).machine.installedRevision("kubelet")).contains(200);
+        assertThat(c.member(4).machine.installedRevision("kubelet")).contains(200);
+        assertThat(c.member(3).status.message()).contains("halted at plan 1");
+
+        ModelState out = c.action(c.member(0), "resume", Map.of());
+        assertThat(out.action().failure()).isEmpty();
+        assertThat(out.action().results()).containsEntry("halted", "false");
+        c.settle();
+        for (int n = 2; n < 5; n++) {
+            assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
+        }
+        assertThat(c.member(2).status).isEqualTo(Status.active("on plan 1"));
+    }
+
+    @Test
+    void withRevertAFailedVerificationRevertsAndHalts() {
+        Cluster c = kubernetes();
+        c.config.put("on-failure", "revert");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.member(0).machine.breakServicesAfterRefresh("kube-apiserver");
+        c.settle();
+
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(0).machine.calls()).contains("snap revert kube-apiserver");
+        assertThat(c.member(0).databag.get("progress")).contains("\"phase\":\"reverted\"");
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services");
+        assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1");
+        assertThat(c.timeline).noneMatch(e -> e.machine().equals("machine-2"));
+    }
+
+    @Test
+    void aRefreshRequestedWhilePausedMakesAPlanThatWaitsForResume() {
+        Cluster c = kubernetes();
+        c.config.put("auto-refresh", false);
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("updates available: kubectl 301");
+        assertThat(c.timeline).isEmpty();
+
+        assertThat(c.action(c.member(0), "pause", Map.of()).action().results()).containsEntry("paused", "true");
+        ModelState refreshed = c.action(c.member(0), "refresh", Map.of("snaps", "kubectl"));
+        assertThat(refreshed.action().results()).containsEntry("plan-created", "true")
+                .containsEntry("plan.id", "1").containsEntry("targets.0.revision", "301").containsEntry("grants", "");
+        c.settle();
+        assertThat(c.timeline).isEmpty();
+        assertThat(c.appStatus.message()).startsWith("paused at plan 1");
+
+        c.action(c.member(0), "resume", Map.of());
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
+    void aNewLeaderContinuesThePlanWithoutExtraGrants() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        // The leader refreshed itself and granted the next control-plane unit in the same hook.
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        c.hook(c.member(4), peerChanged());
+        assertThat(c.member(4).status).isEqualTo(Status.waiting("control plane 1/2 on plan 1"));
+
+        c.leader = "snap-coherence/3";
+        c.hook(c.member(3), Cluster.lifecycle(Event.LifecycleKind.LEADER_ELECTED));
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("plan")).contains("\"id\":1");
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+        assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
+    }
+
+    @Test
+    void aDepartedUnitsGrantIsFreed() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        c.members.remove("snap-coherence/1");
+        c.hook(c.member(0), new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
+                java.util.Optional.of("snap-coherence/1"), java.util.Optional.of("snap-coherence"),
+                java.util.Optional.of("snap-coherence/1")));
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/2\"]");
+    }
+
+    @Test
+    void malformedPeerDataIsReportedNotMisreadAndHealsWhenTheUnitWritesAgain() {
+        Cluster c = kubernetes();
+        c.member(3).databag = Map.of("schema", "2", "role", "worker", "installed", "[]");
+        c.store.publish("kubelet", CH, 201);
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appStatus.message()).contains("unreadable peer data from snap-coherence/3: schema 2");
+        // Workers wait while a unit's role cannot be read: it could be control plane.
+        assertThat(c.appData.get("grants")).isEqualTo("[]");
+        c.settle();
+        for (int n = 2; n < 5; n++) {
+            assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
+        }
+    }
+
+    @Test
+    void aStoreOutageMakesNoPlanAndFailsNoHook() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.store.setOutage(true);
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
+        assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.WAITING);
+        assertThat(c.appStatus.message()).startsWith("store check failed");
+        c.store.setOutage(false);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
+    void aUnitAlreadyOnTargetReportsDoneWithoutRefreshing() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        // snap-coherence/1's machine got there in a hook whose writes were lost.
+        c.member(1).machine.refresh("kubectl", CH, new io.snapcoherence.snap.RefreshPin.Revision(301));
+        int calls = c.member(1).machine.calls().size();
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).machine.calls().subList(calls, c.member(1).machine.calls().size()))
+                .noneMatch(call -> call.startsWith("snap refresh kubectl"));
+        assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"done\"");
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1"));
+    }
+
+    @Test
+    void theManagedSnapsAreHeldAndReleasedWithHoldFalseAndOnRemoval() {
+        Cluster c = kubernetes();
+        assertThat(c.member(2).machine.isHeld("kubelet")).isTrue();
+        c.config.put("hold", false);
+        c.hook(c.member(2), Cluster.lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
+        assertThat(c.member(2).machine.isHeld("kubelet")).isFalse();
+        c.config.put("hold", true);
+        c.hook(c.member(2), Cluster.lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
+        assertThat(c.member(2).machine.isHeld("kubelet")).isTrue();
+        int holds = (int) c.member(2).machine.calls().stream().filter(x -> x.contains("--hold")).count();
+        c.hook(c.member(2), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.member(2).machine.calls().stream().filter(x -> x.contains("--hold")).count()).isEqualTo(holds);
+        c.hook(c.member(2), Cluster.lifecycle(Event.LifecycleKind.STOP));
+        assertThat(c.member(2).machine.isHeld("kubelet")).isFalse();
+        assertThat(c.member(2).machine.isHeld("kubectl")).isFalse();
+    }
+
+    @Test
+    void thePlanActionShowsTargetsAndOrderAndChangesNothing() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        Cluster.Member worker = c.member(3);
+        ModelState before = c.stateOf(worker, ModelState.ActionState.of("plan", Map.of()));
+        ModelState out = c.action(worker, "plan", Map.of());
+        assertThat(out.action().failure()).isEmpty();
+        assertThat(out.action().results()).containsEntry("targets.0.snap", "kubectl")
+                .containsEntry("targets.0.revision", "301").containsEntry("plan.active", "false")
+                .containsEntry("order.control-plane", "snap-coherence/0 snap-coherence/1")
+                .containsEntry("order.worker", "snap-coherence/2 snap-coherence/3 snap-coherence/4");
+        assertThat(out.relations()).isEqualTo(before.relations());
+        assertThat(out.unitStore()).isEqualTo(before.unitStore());
+        assertThat(worker.machine.calls()).noneMatch(call -> call.startsWith("snap refresh kubectl"));
+    }
+
+    @Test
+    void refreshOnANonLeaderFailsSayingToUseTheLeader() {
+        Cluster c = kubernetes();
+        ModelState out = c.action(c.member(2), "refresh", Map.of());
+        assertThat(out.action().failure()).hasValueSatisfying(m -> assertThat(m).contains("run it on the leader"));
+        ModelState bad = c.action(c.member(0), "refresh", Map.of("snaps", "firefox"));
+        assertThat(bad.action().failure()).hasValueSatisfying(m -> assertThat(m).contains("not managed"));
+    }
+
+    @Test
+    void aControlPlaneUnitWithBrokenServicesKeepsWorkersBackEvenAfterResume() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.member(0).machine.breakServicesAfterRefresh("kube-apiserver");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1)");
+
+        c.action(c.member(0), "resume", Map.of());
+        c.settle();
+        // Still on 101 with its service down: verified again, failed again, workers never started.
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1");
+        assertThat(c.firstRefreshIndex(Role.WORKER)).isEqualTo(Integer.MAX_VALUE);
+    }
+
+    @Test
+    void noPlannedRefreshBeforeTheProxyIsRegistered() {
+        Cluster c = kubernetes();
+        c.config.put("proxy-url", "http://snap-proxy.internal");
+        c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.DOWN);
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        // The leader still plans and grants, but no unit refreshes while its node is not on the proxy (I6).
+        assertThat(c.appData.get("plan")).contains("\"revision\":301");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(c.timeline).isEmpty();
+
+        c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.OK);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.systemConfig()).containsEntry("proxy.store", "store-1"));
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
+    void unitsJoiningMidRolloutAreBroughtToTargetInTheirTiersTurn() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        // A control-plane unit and a worker join while the control plane is still rolling.
+        c.add(5, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        c.add(6, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301));
+        assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
+    }
+}

@@ -1,0 +1,134 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
+import io.snapcoherence.snap.SnapService;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static io.snapcoherence.coherence.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class UnitAgentTest {
+    private static final Target KUBELET = new Target("kubelet", CH, 201);
+    private static final Plan PLAN = new Plan(7, 1, List.of(KUBELET), false);
+
+    private static PeerCodec.AppReading app(RolloutState state) {
+        return new PeerCodec.AppReading.Read(state);
+    }
+
+    private static RolloutState granted(String... units) {
+        return new RolloutState(Optional.of(PLAN), List.of(units), Optional.empty(), false);
+    }
+
+    private static AgentInput workerFive(RolloutState state, List<UnitReading> peers) {
+        return new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), app(state),
+                Optional.of(peers), true);
+    }
+
+    private static final List<UnitReading> CP_ON_TARGET = List.of(cp(0, Map.of("kube-apiserver", rev(10))));
+
+    @Test
+    void aGrantedWorkerRefreshesItsPendingTargetsOnlyWhenTheControlPlaneIsOnThePlan() {
+        AgentDecision go = UnitAgent.decide(workerFive(granted(u(5)), CP_ON_TARGET));
+        assertThat(go).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
+
+        var cpBehind = List.<UnitReading>of(cp(0, Map.of("kubelet", rev(200))));
+        AgentDecision wait = UnitAgent.decide(workerFive(granted(u(5)), cpBehind));
+        assertThat(wait).isEqualTo(new AgentDecision.Settle(Status.waiting("control plane 0/1 on plan 7"),
+                Optional.empty()));
+
+        var silentPeer = List.<UnitReading>of(cp(0, Map.of()), new UnitReading.Unreported(u(9)));
+        assertThat(UnitAgent.decide(workerFive(granted(u(5)), silentPeer))).isInstanceOf(AgentDecision.Settle.class);
+    }
+
+    @Test
+    void anUngrantedUnitWaitsWithTheLeadersTallyAndReadsNoPeers() {
+        var withTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(3, 3, 1, 2)));
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), withTally,
+                Optional.empty(), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("workers 1/2 on plan 7"), Optional.empty()));
+        var cpTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(2, 3, 0, 2)));
+        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                cpTally, Optional.empty(), true))).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("control plane 2/3 on plan 7"), Optional.empty()));
+        // Granted: the agent asks for the peers before refreshing.
+        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(granted(u(5))), Optional.empty(), true))).isEqualTo(new AgentDecision.NeedPeers());
+    }
+
+    @Test
+    void aUnitAlreadyOnTargetVerifiesAndReportsWithoutRefreshing() {
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.empty(),
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(), List.of(KUBELET)));
+
+        var reported = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)),
+                Optional.of(Progress.done(PLAN)), app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
+        assertThat(UnitAgent.decide(reported)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
+                Optional.empty()));
+    }
+
+    @Test
+    void aUnitWithoutThePlannedSnapHasNothingToDo() {
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubectl", rev(3)), Optional.empty(),
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
+                Optional.of(Progress.done(PLAN))));
+    }
+
+    @Test
+    void itsOwnFailureBlocksUntilAResumeRaisesTheAttempt() {
+        var failure = Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "cannot refresh"));
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+                Status.blocked("kubelet 201 failed (plan 7): cannot refresh"), Optional.empty()));
+
+        var resumed = new RolloutState(Optional.of(PLAN.nextAttempt()), List.of(u(5)), Optional.empty(), false);
+        var retry = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
+                app(resumed), Optional.of(CP_ON_TARGET), true);
+        assertThat(UnitAgent.decide(retry)).isInstanceOf(AgentDecision.Refresh.class);
+    }
+
+    @Test
+    void nothingStartsWhileHaltedWhileAPeerHasFailedOrBeforeRegistration() {
+        var halted = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(6), "x")), false);
+        assertThat(UnitAgent.decide(workerFive(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);
+
+        var failedPeer = reported(u(6), Role.WORKER, Map.of("kubelet", rev(200)),
+                Optional.of(Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "x"))));
+        var peers = List.of(CP_ON_TARGET.get(0), failedPeer);
+        assertThat(UnitAgent.decide(workerFive(granted(u(5), u(6)), peers))).isInstanceOf(AgentDecision.Settle.class);
+
+        var unregistered = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(granted(u(5))), Optional.of(CP_ON_TARGET), false);
+        assertThat(UnitAgent.decide(unregistered)).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("granted for plan 7; waiting for proxy registration"), Optional.empty()));
+    }
+
+    @Test
+    void unreadableAppDataBlocksInsteadOfGuessing() {
+        var input = new AgentInput(u(5), Role.WORKER, Map.of(), Optional.empty(),
+                new PeerCodec.AppReading.Unreadable(new Malformed("snap-coherence", "schema 9")), Optional.empty(), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+                Status.blocked("rollout data unreadable: schema 9"), Optional.empty()));
+    }
+
+    @Test
+    void verificationWantsTheTargetRevisionAndActiveEnabledServices() {
+        var list = List.of(new InstalledSnap("kubelet", "v", 201, CH, "held"));
+        assertThat(UnitAgent.verify(List.of(KUBELET), list,
+                List.of(new SnapService("kubelet", "kubelet.daemon", true, true),
+                        new SnapService("kubelet", "kubelet.helper", false, false)))).isEmpty();
+        assertThat(UnitAgent.verify(List.of(KUBELET), list,
+                List.of(new SnapService("kubelet", "kubelet.daemon", true, false))))
+                .contains(new Failure("kubelet", 201, "enabled services not active: kubelet.daemon"));
+        assertThat(UnitAgent.verify(List.of(KUBELET), List.of(new InstalledSnap("kubelet", "v", 200, CH, "")),
+                List.of())).contains(new Failure("kubelet", 201, "installed revision is 200 after the refresh"));
+    }
+}
