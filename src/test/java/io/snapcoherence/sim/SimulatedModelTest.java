@@ -72,8 +72,8 @@ class SimulatedModelTest {
 
         assertThat(hooksOn("snap-coherence/1").subList(0, 8)).containsExactly("install",
                 "coherence-relation-created(app)", "worker-relation-created(app)", "leader-settings-changed",
-                "config-changed", "start", "worker-relation-joined(kubernetes-worker/1)",
-                "worker-relation-changed(kubernetes-worker/1)");
+                "config-changed", "start", "worker-relation-joined(kubernetes-worker/0)",
+                "worker-relation-changed(kubernetes-worker/0)");
         assertThat(hooksOn("snap-coherence/0")).contains("leader-elected")
                 .containsSubsequence("coherence-relation-joined(snap-coherence/1)",
                         "coherence-relation-changed(snap-coherence/1)");
