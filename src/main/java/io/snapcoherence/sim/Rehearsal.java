@@ -21,6 +21,7 @@ import java.util.Set;
  */
 public final class Rehearsal {
     public static final String CHANNEL = "1.29/stable";
+    public static final String DEFAULT_PROXY = "http://snap-proxy.internal";
     public static final Map<String, Integer> OLD = revisions(3100);
     public static final Map<String, Integer> NEW = revisions(3150);
     static final List<String> CONTROL_PLANE_SNAPS = List.of("kube-apiserver", "kube-controller-manager",
@@ -40,7 +41,7 @@ public final class Rehearsal {
         }
 
         public static Options defaults() {
-            return new Options(3, 20, 1, 2, List.of(), Optional.empty(), "halt", 0, false, false, 10, 20_000,
+            return new Options(3, 20, 1, 2, List.of(), Optional.of(DEFAULT_PROXY), "halt", 0, false, false, 10, 20_000,
                     Set.of(Invariants.Id.values()));
         }
     }
@@ -96,7 +97,7 @@ public final class Rehearsal {
                 model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), options.slowRefreshRounds()));
             }
             if (options.chaos()) {
-                model.chaos(new Chaos(options));
+                model.chaos(new Chaos(options, proxy));
             }
             timeline.start(model);
             NEW.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
@@ -105,6 +106,7 @@ public final class Rehearsal {
                 invariants.checkQuiescent(model);
                 model.chaos((m, r) -> { });
                 store.setOutage(false);
+                proxy.setMode(SimulatedProxy.Mode.OK);
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
                 model.runAction(model.leader(), "resume", Map.of());
                 resumes++;
@@ -177,12 +179,14 @@ public final class Rehearsal {
      */
     static final class Chaos implements SimulatedModel.Chaos {
         private final Options options;
+        private final SimulatedProxy proxy;
         private int removals;
         private int additions;
         private long outageUntil = -1;
 
-        Chaos(Options options) {
+        Chaos(Options options, SimulatedProxy proxy) {
             this.options = options;
+            this.proxy = proxy;
         }
 
         @Override
@@ -192,6 +196,7 @@ public final class Rehearsal {
                 model.touch(); // an outage is not quiet: the leader must get to retry after it
                 if (model.round() >= outageUntil) {
                     model.store().setOutage(false);
+                    proxy.setMode(SimulatedProxy.Mode.OK);
                     outageUntil = -1;
                 }
             }
@@ -216,6 +221,7 @@ public final class Rehearsal {
                 additions++;
             } else if (dice < 29 && outageUntil < 0) {
                 model.store().setOutage(true);
+                proxy.setMode(random.nextBoolean() ? SimulatedProxy.Mode.DOWN : SimulatedProxy.Mode.SERVER_ERROR);
                 outageUntil = model.round() + 1 + random.nextInt(5);
             } else if (dice < 32) {
                 // data of a schema this version does not know, as a unit running another version writes it.

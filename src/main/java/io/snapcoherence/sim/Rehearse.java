@@ -17,9 +17,10 @@ public final class Rehearse {
     static final String USAGE = """
             usage: snap-coherence rehearse [--control-plane N] [--workers N] [--seed N] [--max-unavailable N]
                      [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
-                     [--proxy-url URL] [--slow ROUNDS] [--chaos] [--update-status-every ROUNDS] [--brief]
+                     [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--chaos] [--update-status-every ROUNDS] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
+              --proxy-url defaults to http://snap-proxy.internal (a simulated proxy; --no-proxy: none).
               --resume runs the resume action on the leader after a halt (faults cleared first).
               --slow: hooks that refresh snaps take this many rounds. --chaos: random leader changes, killed
               hooks, unit removal and addition, proxy outages, malformed peer data. --brief: summary only.""";
@@ -81,6 +82,7 @@ public final class Rehearse {
                 }
                 case "--on-failure" -> onFailure = value(args, ++i, arg);
                 case "--proxy-url" -> proxyUrl = Optional.of(value(args, ++i, arg));
+                case "--no-proxy" -> proxyUrl = Optional.empty();
                 case "--slow" -> slow = number(args, ++i, arg, 0);
                 case "--chaos" -> chaos = true;
                 case "--resume" -> resume = true;
@@ -96,8 +98,9 @@ public final class Rehearse {
     static void print(Rehearsal.Result result, boolean brief, long millis, PrintStream out) {
         Rehearsal.Options o = result.options();
         SimulatedModel model = result.model();
-        out.printf("rehearsal: %d control-plane + %d worker units, max-unavailable %d, on-failure %s, seed %d%n",
-                o.controlPlane(), o.workers(), o.maxUnavailable(), o.onFailure(), o.seed());
+        out.printf("rehearsal: %d control-plane + %d worker units, max-unavailable %d, on-failure %s, proxy %s, "
+                        + "seed %d%n", o.controlPlane(), o.workers(), o.maxUnavailable(), o.onFailure(),
+                o.proxyUrl().orElse("none"), o.seed());
         if (!brief) {
             out.println();
             out.println("timeline (r = scheduler round):");

@@ -57,14 +57,16 @@ class RandomizedRolloutTest {
         }
         String onFailure = random.nextInt(3) == 0 ? "revert" : "halt";
         int slow = random.nextInt(3);
-        return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, Optional.empty(), onFailure,
+        Optional<String> proxy = random.nextInt(3) == 0 ? Optional.empty() : Optional.of(Rehearsal.DEFAULT_PROXY);
+        return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxy, onFailure,
                 slow, true, true, 5, 3_000, EnumSet.allOf(Invariants.Id.class));
     }
 
     static String describe(Rehearsal.Options o) {
         StringBuilder s = new StringBuilder("rehearse --control-plane " + o.controlPlane() + " --workers " + o.workers()
                 + " --seed " + o.seed() + " --max-unavailable " + o.maxUnavailable() + " --on-failure " + o.onFailure()
-                + " --slow " + o.slowRefreshRounds() + " --chaos --resume --update-status-every " + o.updateStatusEvery());
+                + " --slow " + o.slowRefreshRounds() + " --chaos --resume --update-status-every " + o.updateStatusEvery()
+                + (o.proxyUrl().isPresent() ? "" : " --no-proxy"));
         o.fails().forEach(f -> s.append(f.persistent() ? " --fail-always " : " --fail ").append(f.snap()).append('@')
                 .append(f.unit()));
         return s.toString();
