@@ -52,6 +52,11 @@ public final class Charm {
         }
         // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
         ProxyRegistration.Outcome registration = register(config);
+        if (ProxyRegistration.isTeardown(context.event())) {
+            // Leaving the machine (the container relation may already be gone): release the holds we set.
+            new Holds(tools, snaps).apply(java.util.Set.of());
+            return;
+        }
         Optional<Role> role = role();
         if (role.isEmpty()) {
             tools.statusSet(registration.status()
@@ -59,10 +64,6 @@ public final class Charm {
             return;
         }
         Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
-        if (isTearDown(context.event())) {
-            rollout.releaseHolds();
-            return;
-        }
         // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
         // others; only this unit's own refresh waits. A registration problem is the status to show.
         Status rolloutStatus = rollout.reconcile(registration.allowsRefresh(), Optional.empty()).unitStatus();
@@ -71,11 +72,6 @@ public final class Charm {
 
     ProxyRegistration.Outcome register(CharmConfig config) {
         return new ProxyRegistration(tools, snaps, proxy).reconcile(config, context.event());
-    }
-
-    private static boolean isTearDown(Event event) {
-        return event instanceof Event.Lifecycle l
-                && (l.kind() == Event.LifecycleKind.STOP || l.kind() == Event.LifecycleKind.REMOVE);
     }
 
     private void runAction(Event.Action action) {

@@ -169,11 +169,6 @@ final class Rollout {
         return new Outcome(status, decision);
     }
 
-    /** Stop/remove, or hold=false: release every hold the charm set. */
-    void releaseHolds() {
-        new Holds(tools, snaps).apply(Set.of());
-    }
-
     // ---- the plan action: read-only ------------------------------------------------------------------------
 
     /** What a plan would be (or the active one) and the order of units per tier; writes nothing. */
