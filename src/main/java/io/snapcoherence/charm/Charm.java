@@ -54,7 +54,7 @@ public final class Charm {
         ProxyRegistration.Outcome registration = register(config);
         if (ProxyRegistration.isTeardown(context.event())) {
             // Leaving the machine (the container relation may already be gone): release the holds we set.
-            new Holds(tools, snaps).apply(java.util.Set.of());
+            new Holds(tools, snaps, clock).apply(java.util.Set.of());
             return;
         }
         Optional<Role> role = role();
@@ -63,7 +63,7 @@ public final class Charm {
                     .orElse(Status.waiting("waiting for a control-plane or worker relation")));
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event(), clock);
         // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
         // others; only this unit's own refresh waits. A registration problem is the status to show.
         Status rolloutStatus = rollout.reconcile(registration.allowsRefresh(), Optional.empty()).unitStatus();
@@ -76,7 +76,7 @@ public final class Charm {
 
     private void runAction(Event.Action action) {
         switch (action.name()) {
-            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, this)
+            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, this, clock)
                     .run(action.name());
             default -> tools.actionFail("unknown action " + action.name());
         }

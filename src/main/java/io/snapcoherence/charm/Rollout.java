@@ -26,6 +26,7 @@ import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,11 +47,13 @@ final class Rollout {
     private final Role role;
     private final String unit;
     private final String app;
+    private final Clock clock;
 
     private final Optional<String> departing;
 
-    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event) {
+    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event, Clock clock) {
         this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
+        this.clock = clock;
         this.tools = tools;
         this.snaps = snaps;
         this.config = config;
@@ -116,8 +119,9 @@ final class Rollout {
             return new Outcome(Status.waiting("cannot list snaps: " + e.error().describe()), Optional.empty());
         }
         Map<String, InstalledRevision> installed = UnitAgent.managed(listed, config.snaps());
-        new Holds(tools, snaps).apply(config.hold() ? installed.keySet() : Set.of());
-        Optional<Progress> lastProgress = ownProgress(peers.ownData);
+        new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
+        OwnReport ownReport = new OwnReport(tools, unit);
+        Optional<Progress> lastProgress = ownReport.lastProgress(peers.ownData);
         UnitReport own = new UnitReport(unit, role, installed, lastProgress);
 
         Optional<PlannerDecision> decision = Optional.empty();
@@ -127,7 +131,9 @@ final class Rollout {
             store = Optional.of(askStore(own, peers.others()));
             decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), read.state(), store.get(),
                     request)));
-            app = new PeerCodec.AppReading.Read(decision.get().state(), decision.get().tally());
+            // The leader's own refresh waits for its plan to be committed (I5, see Planner.forLeaderAgent).
+            app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
+                    decision.get().tally());
         }
 
         AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, Optional.empty(),
@@ -149,7 +155,7 @@ final class Rollout {
             status = settle.status();
             report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress));
         }
-        writeChanged(peers.ownData, PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId,
+        ownReport.write(peers.ownData, PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId,
                 values));
 
         if (decision.isPresent()) {
@@ -178,25 +184,26 @@ final class Rollout {
     Preview preview() {
         Map<String, InstalledRevision> installed = UnitAgent.managed(snaps.list(), config.snaps());
         PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
-        UnitReport own = new UnitReport(unit, role, installed, ownProgress(peers.ownData));
+        UnitReport own = new UnitReport(unit, role, installed, new OwnReport(tools, unit).lastProgress(peers.ownData));
         if (peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
             throw new IllegalStateException("rollout data unreadable: " + bad.malformed().reason());
         }
         RolloutState state = ((PeerCodec.AppReading.Read) peers.app).state();
         List<UnitReading> all = withOwn(own, peers.others());
         var census = io.snapcoherence.coherence.Census.of(all);
+        Optional<String> leader = tools.isLeader() ? Optional.of(unit) : Optional.empty();
         Optional<Plan> active = state.activePlan();
         if (active.isPresent()) {
-            return new Preview(active.get().id(), true, active.get().targets(), Planner.order(census, active.get()));
+            return new Preview(active.get().id(), true, active.get().targets(), Planner.order(census, active.get(), leader));
         }
         StoreView store = askStore(own, peers.others());
         if (store instanceof StoreView.Unavailable u) {
             throw new IllegalStateException("store check failed: " + u.reason());
         }
         PlannerDecision d = Planner.decide(new PlannerInput(all, state, store, config.snaps(),
-                config.maxUnavailable(), false, Optional.empty()));
+                config.maxUnavailable(), false, Optional.empty(), leader));
         Plan hypothetical = new Plan(state.lastPlanId() + 1, 1, d.differences(), false);
-        return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical));
+        return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical, leader));
     }
 
     // ---- reading -------------------------------------------------------------------------------------------
@@ -212,12 +219,6 @@ final class Rollout {
         Map<String, String> appData = tools.relationGetApp(rid, app);
         return Optional.of(new PeerView(rid, tools.relationGet(rid, unit), others,
                 PeerCodec.decodeApp(app, appData), appData));
-    }
-
-    private Optional<Progress> ownProgress(Map<String, String> ownData) {
-        // Own data damaged or from another schema: start from no progress; this hook rewrites it.
-        return PeerCodec.decodeUnit(unit, ownData) instanceof UnitReading.Reported r
-                ? r.report().progress() : Optional.empty();
     }
 
     /** One {@code snap info} for every managed snap; revisions for the channels any unit tracks. */
@@ -241,7 +242,7 @@ final class Rollout {
     private PlannerInput plannerInput(UnitReport own, List<UnitReading> others, RolloutState state, StoreView store,
                                       Optional<LeaderRequest> request) {
         return new PlannerInput(withOwn(own, others), state, store, config.snaps(), config.maxUnavailable(),
-                config.autoRefresh(), request);
+                config.autoRefresh(), request, Optional.of(unit));
     }
 
     private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {
@@ -253,7 +254,7 @@ final class Rollout {
     // ---- acting --------------------------------------------------------------------------------------------
 
     /** relation-set of the keys whose value differs; nothing at all when nothing changed. */
-    private static void writeChanged(Map<String, String> current, Map<String, String> wanted,
+    static void writeChanged(Map<String, String> current, Map<String, String> wanted,
                                      java.util.function.Consumer<Map<String, String>> write) {
         Map<String, String> changed = new LinkedHashMap<>();
         wanted.forEach((key, value) -> {

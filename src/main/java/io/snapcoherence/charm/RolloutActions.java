@@ -10,6 +10,7 @@ import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,8 +28,10 @@ final class RolloutActions {
     private final HookTools tools;
     private final Snaps snaps;
     private final Charm charm;
+    private final Clock clock;
 
-    RolloutActions(JujuContext context, HookTools tools, Snaps snaps, Charm charm) {
+    RolloutActions(JujuContext context, HookTools tools, Snaps snaps, Charm charm, Clock clock) {
+        this.clock = clock;
         this.context = context;
         this.tools = tools;
         this.snaps = snaps;
@@ -48,7 +51,7 @@ final class RolloutActions {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event());
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event(), clock);
         if (action.equals("plan")) {
             plan(rollout);
             return;

@@ -3,6 +3,7 @@ package io.snapcoherence.coherence;
 import io.snapcoherence.juju.Status;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ public final class Planner {
         }
 
         if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused()) {
-            grants = grant(census, plan.get(), grants, input.maxUnavailable());
+            grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
         }
 
         RolloutState next = new RolloutState(plan, grants, halt, state.paused());
@@ -103,13 +104,19 @@ public final class Planner {
         return List.copyOf(targets.values());
     }
 
-    /** Grants units of the current tier in unit order until max-unavailable of that tier are granted and not done. */
-    static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable) {
+    /**
+     * Grants units of the current tier in unit order, the leader last, until max-unavailable of that tier are
+     * granted and not done. The leader goes last because it refreshes only for a plan committed before its hook
+     * ({@link #forLeaderAgent}); granted after the others of its tier, it is granted in a hook woken by their
+     * {@code done} reports, for a committed plan, and refreshes in that same hook.
+     */
+    static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable,
+                              Optional<String> leader) {
         Role tier = census.controlPlaneOn(plan) ? Role.WORKER : Role.CONTROL_PLANE;
         Set<String> next = new LinkedHashSet<>(grants);
         // A granted unit whose role cannot be read counts against the tier: it may be refreshing in it.
         long busy = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier).orElse(true)).count();
-        for (UnitReport report : census.tier(tier)) {
+        for (UnitReport report : leaderLast(census.tier(tier), leader)) {
             if (busy >= maxUnavailable) {
                 break;
             }
@@ -121,13 +128,39 @@ public final class Planner {
         return Units.ordered(next);
     }
 
-    /** The order units would go in for a plan of these targets: per tier, the units with something to do. */
-    public static Map<Role, List<String>> order(Census census, Plan plan) {
+    /**
+     * The app state the leader's own agent acts on in this hook. What the leader writes is committed only when its
+     * hook ends: had it refreshed its own machine for a plan written in the same hook and the hook been killed,
+     * the machine would run revisions no committed plan names (I5). So the leader's own grant counts only for a
+     * plan that was already in the app databag when the hook started; for a new plan it refreshes in a later hook.
+     */
+    public static RolloutState forLeaderAgent(RolloutState committed, RolloutState decided, String leader) {
+        boolean planCommitted = decided.activePlan()
+                .map(p -> committed.plan().map(c -> c.id() == p.id()).orElse(false)).orElse(true);
+        if (planCommitted || !decided.granted(leader)) {
+            return decided;
+        }
+        return new RolloutState(decided.plan(), decided.grants().stream().filter(u -> !u.equals(leader)).toList(),
+                decided.halt(), decided.paused());
+    }
+
+    /**
+     * The order units would go in for a plan of these targets: per tier, the units with something to do, the
+     * leader (when known: only the leader knows it is one) last.
+     */
+    public static Map<Role, List<String>> order(Census census, Plan plan, Optional<String> leader) {
         Map<Role, List<String>> order = new TreeMap<>();
         for (Role role : Role.values()) {
-            order.put(role, census.tier(role).stream().filter(r -> !r.done(plan)).map(UnitReport::unit).toList());
+            order.put(role, leaderLast(census.tier(role), leader).stream().filter(r -> !r.done(plan))
+                    .map(UnitReport::unit).toList());
         }
         return order;
+    }
+
+    private static List<UnitReport> leaderLast(List<UnitReport> tier, Optional<String> leader) {
+        List<UnitReport> ordered = new ArrayList<>(tier);
+        ordered.sort(Comparator.comparing(r -> leader.equals(Optional.of(r.unit())))); // stable: false first
+        return ordered;
     }
 
     static Status appStatus(RolloutState state, Census census, List<Target> differences, PlannerInput input) {

@@ -40,7 +40,7 @@ public final class SnapCli implements Snaps {
      * snapd before 2.58 has no per-snap hold, only the system-wide {@code refresh.hold} time, and 2.57 caps a hold
      * at 90 days after the last refresh. 60 days stays well inside that cap, and every hook that holds renews it.
      */
-    static final Duration SYSTEM_HOLD = Duration.ofDays(60);
+    public static final Duration SYSTEM_HOLD = Duration.ofDays(60);
     private static final Pattern CONFIG_KEY = Pattern.compile("[a-z][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)*");
     private static final Pattern SNAP_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*(_[a-z0-9]+)?");
 

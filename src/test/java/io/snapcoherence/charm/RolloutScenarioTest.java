@@ -129,14 +129,15 @@ class RolloutScenarioTest {
         Cluster c = kubernetes();
         c.config.put("on-failure", "revert");
         c.store.publish("kube-apiserver", CH, 101);
-        c.member(0).machine.breakServicesAfterRefresh("kube-apiserver");
+        // snap-coherence/1 goes first: the leader (0) is granted last in its tier.
+        c.member(1).machine.breakServicesAfterRefresh("kube-apiserver");
         c.settle();
 
-        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
-        assertThat(c.member(0).machine.calls()).contains("snap revert kube-apiserver");
-        assertThat(c.member(0).databag.get("progress")).contains("\"phase\":\"reverted\"");
-        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services");
         assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(1).machine.calls()).contains("snap revert kube-apiserver");
+        assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"reverted\"");
+        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services");
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.appStatus.message()).startsWith("halted at plan 1");
         assertThat(c.timeline).noneMatch(e -> e.machine().equals("machine-2"));
     }
@@ -168,15 +169,17 @@ class RolloutScenarioTest {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
-        // The leader refreshed itself and granted the next control-plane unit in the same hook.
-        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
+        // The leader planned and granted the other control-plane unit first; it goes last in its tier.
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
         c.hook(c.member(4), peerChanged());
-        assertThat(c.member(4).status).isEqualTo(Status.waiting("control plane 1/2 on plan 1"));
+        assertThat(c.member(4).status).isEqualTo(Status.waiting("control plane 0/2 on plan 1"));
 
+        // snap-coherence/1 is done; the new leader frees its grant and grants the last control-plane unit only.
         c.leader = "snap-coherence/3";
         c.hook(c.member(3), Cluster.lifecycle(Event.LifecycleKind.LEADER_ELECTED));
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
         assertThat(c.appData.get("plan")).contains("\"id\":1");
         c.settle();
         c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
@@ -318,7 +321,7 @@ class RolloutScenarioTest {
         c.settle();
         // The leader still plans and grants, but no unit refreshes while its node is not on the proxy (I6).
         assertThat(c.appData.get("plan")).contains("\"revision\":301");
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
         assertThat(c.timeline).isEmpty();
 
         c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.OK);

@@ -1,0 +1,64 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.Json;
+import io.snapcoherence.coherence.PeerCodec;
+import io.snapcoherence.coherence.Progress;
+import io.snapcoherence.coherence.UnitReading;
+import io.snapcoherence.juju.HookTools;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * What this unit last wrote to its own peer databag, also kept in its unit store. The databag is not the unit's
+ * alone in practice: a unit running another version of the charm (a downgrade, a mixed-version model) can write
+ * data of another schema there, and a failure report lost that way would turn a halted unit's {@code blocked}
+ * into {@code waiting} (I3). The unit store copy is committed with the databag write (same hook), so it is what
+ * the unit last reported; when the databag no longer holds it, the next write puts it back.
+ */
+final class OwnReport {
+    static final String STORE_KEY = "reported";
+
+    private final HookTools tools;
+    private final String unit;
+    private final Optional<Map<String, String>> remembered;
+
+    OwnReport(HookTools tools, String unit) {
+        this.tools = tools;
+        this.unit = unit;
+        this.remembered = read(tools, tools.stateGet().getOrDefault(STORE_KEY, ""));
+    }
+
+    /** The last reported progress: from the unit store, or from the databag if this unit never stored one. */
+    Optional<Progress> lastProgress(Map<String, String> databag) {
+        Map<String, String> source = remembered.orElse(databag);
+        return PeerCodec.decodeUnit(unit, source) instanceof UnitReading.Reported r
+                ? r.report().progress() : Optional.empty();
+    }
+
+    /**
+     * Writes the keys of {@code wanted} that differ from the databag as read (so data someone else wrote there is
+     * replaced), and remembers {@code wanted} in the unit store when it changed.
+     */
+    void write(Map<String, String> databag, Map<String, String> wanted, Consumer<Map<String, String>> relationSet) {
+        Rollout.writeChanged(databag, wanted, relationSet);
+        if (!remembered.equals(Optional.of(wanted))) {
+            tools.stateSet(Map.of(STORE_KEY, Json.write(new LinkedHashMap<>(wanted))));
+        }
+    }
+
+    private static Optional<Map<String, String>> read(HookTools tools, String text) {
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Json.stringMap(text));
+        } catch (IllegalArgumentException e) {
+            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + " in the unit store, using the databag: "
+                    + e.getMessage());
+            return Optional.empty();
+        }
+    }
+}
