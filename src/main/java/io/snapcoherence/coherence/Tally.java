@@ -6,9 +6,20 @@ package io.snapcoherence.coherence;
  */
 public record Tally(long controlPlaneDone, long controlPlaneTotal, long workersDone, long workersTotal) {
 
+    /**
+     * Units whose role the leader cannot read (silent, unreadable) count as control plane not done: they could
+     * be. A worker refreshes only when the tally shows the control plane through, so a control-plane unit that
+     * joins after a worker's grant stops that worker as soon as the leader has seen it join (I1), even before the
+     * worker itself has seen it.
+     */
     static Tally of(Census census, Plan plan) {
-        return new Tally(census.doneCount(Role.CONTROL_PLANE, plan), census.tier(Role.CONTROL_PLANE).size(),
+        long unknown = census.unreadable().size() + census.unreported().size();
+        return new Tally(census.doneCount(Role.CONTROL_PLANE, plan), census.tier(Role.CONTROL_PLANE).size() + unknown,
                 census.doneCount(Role.WORKER, plan), census.tier(Role.WORKER).size());
+    }
+
+    public boolean controlPlaneThrough() {
+        return controlPlaneDone >= controlPlaneTotal;
     }
 
     /** {@code control plane 2/3 on plan 7} until the control plane is through, then the workers' count. */

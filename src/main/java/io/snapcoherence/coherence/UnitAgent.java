@@ -72,6 +72,11 @@ public final class UnitAgent {
             // Defence in depth for the control-plane-first rule: the grant alone is not trusted.
             return settle(Status.waiting(census.tierProgress(Role.CONTROL_PLANE, plan) + " on plan " + plan.id()));
         }
+        Optional<Tally> tally = ((PeerCodec.AppReading.Read) input.app()).tally();
+        if (input.role() == Role.WORKER && tally.filter(t -> !t.controlPlaneThrough()).isPresent()) {
+            // The leader counts a unit this unit has not seen yet (joined since): it could be control plane.
+            return settle(Status.waiting(tally.get().describe(plan.id())));
+        }
         return new AgentDecision.Refresh(plan, pending, mine);
     }
 

@@ -224,15 +224,10 @@ public final class Rehearsal {
                 proxy.setMode(random.nextBoolean() ? SimulatedProxy.Mode.DOWN : SimulatedProxy.Mode.SERVER_ERROR);
                 outageUntil = model.round() + 1 + random.nextInt(5);
             } else if (dice < 32) {
-                // data of a schema this version does not know, as a unit running another version writes it.
-                // Not on a unit reporting a failure: its report lives only in its databag, so a foreign
-                // rewrite (a downgrade mid-halt) loses it; a known gap of the protocol, see docs/simulator.md.
+                // data of a schema this version does not know, as a unit running another version writes it,
+                // on any unit, one reporting a failure too: the unit keeps its report in its unit store as well.
                 SimUnit victim = live.get(random.nextInt(live.size()));
                 Map<String, String> foreign = new LinkedHashMap<>(model.unitData(victim.name()).orElse(Map.of()));
-                String progress = foreign.getOrDefault("progress", "");
-                if (progress.contains("\"failed\"") || progress.contains("\"reverted\"")) {
-                    return;
-                }
                 foreign.put("schema", "2");
                 foreign.put("installed", "{\"kubelet\": [3154]}");
                 model.overwriteUnitData(victim.name(), foreign);
