@@ -127,9 +127,12 @@ final class Rollout {
         Optional<PlannerDecision> decision = Optional.empty();
         Optional<StoreView> store = Optional.empty();
         PeerCodec.AppReading app = peers.app;
+        // Every unit remembers its peers: it may lead later and must then tell who left from who it has not seen.
+        Set<String> left = Membership.left(tools, peers.otherUnits, departing,
+                app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of());
         if (tools.isLeader() && app instanceof PeerCodec.AppReading.Read read) {
             store = Optional.of(askStore(own, peers.others()));
-            decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), read.state(), store.get(),
+            decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), left, read.state(), store.get(),
                     request)));
             // The leader's own refresh waits for its plan to be committed (I5, see Planner.forLeaderAgent).
             app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
@@ -163,7 +166,7 @@ final class Rollout {
             // The leader's own refresh changed what it reports: decide again so its grant moves on this hook
             // (no peer write would wake the leader otherwise).
             PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers.others(),
-                    first.state(), store.get(), Optional.empty()));
+                    left, first.state(), store.get(), Optional.empty()));
             writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
                     values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
@@ -201,7 +204,7 @@ final class Rollout {
             throw new IllegalStateException("store check failed: " + u.reason());
         }
         PlannerDecision d = Planner.decide(new PlannerInput(all, state, store, config.snaps(),
-                config.maxUnavailable(), false, Optional.empty(), leader));
+                config.maxUnavailable(), false, Optional.empty(), leader, Set.of()));
         Plan hypothetical = new Plan(state.lastPlanId() + 1, 1, d.differences(), false);
         return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical, leader));
     }
@@ -239,10 +242,11 @@ final class Rollout {
         }
     }
 
-    private PlannerInput plannerInput(UnitReport own, List<UnitReading> others, RolloutState state, StoreView store,
+    private PlannerInput plannerInput(UnitReport own, List<UnitReading> others, Set<String> left, RolloutState state,
+                                      StoreView store,
                                       Optional<LeaderRequest> request) {
         return new PlannerInput(withOwn(own, others), state, store, config.snaps(), config.maxUnavailable(),
-                config.autoRefresh(), request, Optional.of(unit));
+                config.autoRefresh(), request, Optional.of(unit), left);
     }
 
     private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {

@@ -23,10 +23,13 @@ public final class Planner {
 
     public static PlannerDecision decide(PlannerInput input) {
         Census census = Census.of(input.peers());
-        RolloutState state = applyRequest(input.state(), input.request());
+        RolloutState state = applyRequest(input.state(), input.request(), census);
 
-        // A departed unit's grant is freed (I8): only units still in the relation keep theirs.
-        List<String> grants = state.grants().stream().filter(census::knows).toList();
+        // A departed unit's grant is freed (I8). A granted unit the leader has not seen join yet keeps its grant
+        // (it may be refreshing), and until it is seen the leader neither grants nor completes anything.
+        List<String> grants = state.grants().stream().filter(u -> census.knows(u) || !input.left().contains(u))
+                .toList();
+        boolean viewComplete = grants.stream().allMatch(census::knows);
         Optional<Plan> plan = state.plan();
         Optional<Halt> halt = state.halt();
 
@@ -38,7 +41,8 @@ public final class Planner {
                                 .map(f -> f.describe(active.id())).orElse("failed")));
             }
             grants = grants.stream().filter(u -> census.report(u).map(r -> !r.done(active)).orElse(true)).toList();
-            boolean allDone = !census.anyUnknown() && census.reports().stream().allMatch(r -> r.done(active));
+            boolean allDone = viewComplete && !census.anyUnknown()
+                    && census.reports().stream().allMatch(r -> r.done(active));
             if (allDone) {
                 plan = Optional.of(active.completed());
                 grants = List.of();
@@ -56,7 +60,7 @@ public final class Planner {
             planCreated = true;
         }
 
-        if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused()) {
+        if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
             grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
         }
 
@@ -65,7 +69,7 @@ public final class Planner {
         return new PlannerDecision(next, tally, appStatus(next, census, differences, input), differences, planCreated);
     }
 
-    private static RolloutState applyRequest(RolloutState state, Optional<LeaderRequest> request) {
+    private static RolloutState applyRequest(RolloutState state, Optional<LeaderRequest> request, Census census) {
         if (request.isEmpty()) {
             return state;
         }
@@ -73,8 +77,10 @@ public final class Planner {
             return new RolloutState(state.plan(), state.grants(), state.halt(), true);
         }
         if (request.get() instanceof LeaderRequest.Resume) {
+            // Resume also frees grants of units the leader cannot see: the operator's way out when a unit left
+            // before this leader joined and no leader saw it go.
             return new RolloutState(state.halt().isPresent() ? state.plan().map(Plan::nextAttempt) : state.plan(),
-                    state.grants(), Optional.empty(), false);
+                    state.grants().stream().filter(census::knows).toList(), Optional.empty(), false);
         }
         return state;
     }

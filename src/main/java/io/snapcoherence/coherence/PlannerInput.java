@@ -2,21 +2,27 @@ package io.snapcoherence.coherence;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Everything the leader decides from: every peer's reading (the leader's own included), the app databag, the
- * store, the configuration, an operator's request, and which unit the leader is (it goes last in its tier).
+ * store, the configuration, an operator's request, which unit the leader is (it goes last in its tier), and the
+ * units it knows have left the relation (a unit it merely has not seen yet is not one of them).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
-                           Optional<String> leader) {
-    /** Without a leader among the peers: every tier in plain unit order. */
+                           Optional<String> leader, Set<String> left) {
+    /** Without a leader among the peers and without a memory of them: a granted unit not among them has left. */
     public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request) {
-        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, Optional.empty());
+        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, Optional.empty(),
+                state.grants().stream().filter(u -> peers.stream().noneMatch(p -> p.unit().equals(u)))
+                        .collect(Collectors.toSet()));
     }
 
     public PlannerInput {
+        left = Set.copyOf(left);
         peers = List.copyOf(peers);
         managedSnaps = List.copyOf(managedSnaps);
         if (maxUnavailable < 1) {
