@@ -74,6 +74,7 @@ final class Rollout {
         final PeerCodec.AppReading app;
         final Map<String, String> appData;
         private List<UnitReading> others;
+        private final Set<String> reportedLeft = new TreeSet<>();
 
         PeerView(String relationId, Map<String, String> ownData, List<String> otherUnits, PeerCodec.AppReading app,
                  Map<String, String> appData) {
@@ -90,7 +91,9 @@ final class Rollout {
                 others = new ArrayList<>();
                 for (String peer : otherUnits) {
                     try {
-                        others.add(PeerCodec.decodeUnit(peer, tools.relationGet(relationId, peer)));
+                        Map<String, String> data = tools.relationGet(relationId, peer);
+                        others.add(PeerCodec.decodeUnit(peer, data));
+                        reportedLeft.addAll(PeerCodec.decodeLeft(data));
                     } catch (HookToolException e) {
                         // Left between relation-list and relation-get: departed, its grant is freed.
                         tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
@@ -98,6 +101,12 @@ final class Rollout {
                 }
             }
             return others;
+        }
+
+        /** Units the other units report as having left while granted (read with {@link #others()}). */
+        Set<String> reportedLeft() {
+            others();
+            return reportedLeft;
         }
     }
 
@@ -128,10 +137,16 @@ final class Rollout {
         Optional<StoreView> store = Optional.empty();
         PeerCodec.AppReading app = peers.app;
         // Every unit remembers its peers: it may lead later and must then tell who left from who it has not seen.
-        Set<String> left = Membership.left(tools, peers.otherUnits, departing,
-                app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of());
+        List<String> granted = app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of();
+        Set<String> left = Membership.left(tools, peers.otherUnits, departing, granted);
+        // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
+        List<String> leftGranted = left.stream().filter(granted::contains).toList();
         if (tools.isLeader() && app instanceof PeerCodec.AppReading.Read read) {
             store = Optional.of(askStore(own, peers.others()));
+            Set<String> known = new TreeSet<>(left);
+            peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
+                    .forEach(known::add);
+            left = known;
             decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), left, read.state(), store.get(),
                     request)));
             // The leader's own refresh waits for its plan to be committed (I5, see Planner.forLeaderAgent).
@@ -158,8 +173,9 @@ final class Rollout {
             status = settle.status();
             report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress));
         }
-        ownReport.write(peers.ownData, PeerCodec.encodeUnit(report), values -> tools.relationSet(peers.relationId,
-                values));
+        Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
+        ownData.putAll(PeerCodec.encodeLeft(leftGranted));
+        ownReport.write(peers.ownData, ownData, values -> tools.relationSet(peers.relationId, values));
 
         if (decision.isPresent()) {
             PlannerDecision first = decision.get();

@@ -31,6 +31,7 @@ public final class PeerCodec {
     static final String KEY_HALT = "halt";
     static final String KEY_PAUSED = "paused";
     static final String KEY_TALLY = "tally";
+    static final String KEY_LEFT = "left";
 
     private PeerCodec() {
     }
@@ -47,6 +48,27 @@ public final class PeerCodec {
         out.put(KEY_INSTALLED, Json.write(installed));
         out.put(KEY_PROGRESS, report.progress().map(PeerCodec::encodeProgress).orElse(""));
         return out;
+    }
+
+    /**
+     * The {@code left} key of a unit databag: granted units this unit saw leave the relation, so that a leader
+     * that never saw them (it joined after they left) can free their grants. Empty value (key deleted) when none.
+     */
+    public static Map<String, String> encodeLeft(java.util.Collection<String> left) {
+        return Map.of(KEY_LEFT, left.isEmpty() ? "" : Json.write(Units.ordered(left)));
+    }
+
+    /** The units a unit databag reports as having left; none when absent or unreadable (it is only a hint). */
+    public static List<String> decodeLeft(Map<String, String> databag) {
+        String text = databag.getOrDefault(KEY_LEFT, "");
+        if (text.isEmpty()) {
+            return List.of();
+        }
+        try {
+            return Json.stringList(text);
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
     }
 
     private static String encodeProgress(Progress progress) {
