@@ -160,6 +160,11 @@ final class Rollout {
         if (act instanceof AgentDecision.NeedPeers) {
             act = UnitAgent.decide(agentInput.withPeers(peers.others()));
         }
+        if (act instanceof AgentDecision.Refresh && departing.equals(Optional.of(unit))) {
+            // This unit is leaving: its view of the peers shrinks with each -departed, so it could no longer see
+            // a peer's failure (I4); and a refresh on a machine being removed helps nobody.
+            act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
+        }
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
