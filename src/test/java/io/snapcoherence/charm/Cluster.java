@@ -83,12 +83,23 @@ final class Cluster {
                 .withStatuses(m.status, appStatus).withAction(action);
     }
 
+    /** The charm's clock; tests move it to show what happens with time (hold renewal). */
+    java.time.Clock clock = Scenario.FIXED_CLOCK;
+
+    /** A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost. */
+    void killedHook(Member m, Event event) {
+        StateHookTools tools = new StateHookTools(stateOf(m, ModelState.ActionState.none()));
+        CharmRunner.run(new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event), tools,
+                m.machine, proxy, clock);
+        tools.finish(false);
+    }
+
     /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
     ModelState run(Member m, Event event, ModelState.ActionState action) {
         ModelState in = stateOf(m, action);
         StateHookTools tools = new StateHookTools(in);
         JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
-        int exit = CharmRunner.run(context, tools, m.machine, proxy, Scenario.FIXED_CLOCK);
+        int exit = CharmRunner.run(context, tools, m.machine, proxy, clock);
         if (exit != 0) {
             throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());
         }

@@ -46,6 +46,19 @@ class UnitAgentTest {
     }
 
     @Test
+    void aGrantedWorkerWaitsWhileTheLeadersTallyShowsTheControlPlaneNotThrough() {
+        // The leader saw a unit join that this worker has not seen yet: it could be control plane.
+        var tallyBehind = new PeerCodec.AppReading.Read(granted(u(5)), Optional.of(new Tally(1, 2, 0, 3)));
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), tallyBehind,
+                Optional.of(CP_ON_TARGET), true);
+        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("control plane 1/2 on plan 7"), Optional.empty()));
+        var tallyThrough = new PeerCodec.AppReading.Read(granted(u(5)), Optional.of(new Tally(2, 2, 0, 3)));
+        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                tallyThrough, Optional.of(CP_ON_TARGET), true))).isInstanceOf(AgentDecision.Refresh.class);
+    }
+
+    @Test
     void anUngrantedUnitWaitsWithTheLeadersTallyAndReadsNoPeers() {
         var withTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(3, 3, 1, 2)));
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), withTally,

@@ -1,0 +1,141 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.Status;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+import static io.snapcoherence.charm.Cluster.lifecycle;
+import static io.snapcoherence.charm.Cluster.peerChanged;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The rollout under the faults the simulator's chaos found: killed hooks, foreign data, churn, time. */
+class RolloutFaultsScenarioTest {
+    private static final String CH = "1.29/stable";
+
+    /** snap-coherence/0 (leader) alone on the control plane, workers 1 and 2. */
+    private static Cluster small() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        c.add(1, Role.WORKER, "kubectl", CH, 300);
+        c.add(2, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        return c;
+    }
+
+    @Test
+    void aLeaderKilledInTheHookThatWritesAPlanLeavesNoRefreshOutsideACommittedPlan() {
+        Cluster c = small();
+        c.store.publish("kubectl", CH, 301);
+        c.killedHook(c.member(0), peerChanged());
+        // The plan died with the hook: the machine must not be on a revision no committed plan names (I5).
+        assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(300);
+
+        // The retry commits plan 1 with the leader granted; it refreshes in a hook that starts with the plan.
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"revision\":301");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(300);
+        // Alone in its tier, nothing but update-status wakes it.
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
+    void aFailureReportOverwrittenByAnotherVersionsDataIsRestoredAndTheUnitStaysBlocked() {
+        Cluster c = small();
+        c.member(1).machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", true);
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1");
+
+        Map<String, String> foreign = new LinkedHashMap<>(c.member(1).databag);
+        foreign.put("schema", "2");
+        foreign.put("installed", "{\"kubectl\": [300]}");
+        c.member(1).databag = foreign;
+        c.hook(c.member(1), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+
+        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1)");
+        assertThat(c.member(1).databag).containsEntry("schema", "1");
+        assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"failed\"").contains("download failed");
+    }
+
+    @Test
+    void aUnitLeavingTheRelationStartsNoRefresh() {
+        Cluster c = small();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        Cluster.Member leaving = c.member(1);
+        c.hook(leaving, new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
+                Optional.of("snap-coherence/2"), Optional.of(Cluster.APP), Optional.of(leaving.unit)));
+        assertThat(leaving.machine.installedRevision("kubectl")).contains(300);
+        assertThat(leaving.status).isEqualTo(Status.maintenance("leaving the relation: no refresh"));
+    }
+
+    @Test
+    void aLeaderThatNeverSawAGrantedUnitLeaveFreesItsGrantFromAPeersReport() {
+        Cluster c = small();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+
+        // snap-coherence/1 is removed; snap-coherence/2 sees it go while it is granted and says so.
+        c.members.remove("snap-coherence/1");
+        c.hook(c.member(2), peerChanged());
+        assertThat(c.member(2).databag).containsEntry("left", "[\"snap-coherence/1\"]");
+
+        // A unit that joined after the removal leads: it never saw snap-coherence/1 at all.
+        c.add(3, Role.WORKER, "kubectl", CH, 300);
+        c.hook(c.member(3), peerChanged());
+        c.leader = "snap-coherence/3";
+        c.hook(c.member(3), lifecycle(Event.LifecycleKind.LEADER_ELECTED));
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/2\"]");
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+        assertThat(c.member(2).databag.getOrDefault("left", "")).isEmpty();
+    }
+
+    @Test
+    void theSystemWideHoldOfOldSnapdIsRenewedBeforeItLapses() {
+        Cluster c = new Cluster();
+        c.store.publish("kubelet", CH, 200);
+        c.add(0, Role.WORKER, "kubelet", CH, 200).machine.withVersion("2.57");
+        c.settle();
+        Cluster.Member worker = c.member(0);
+        assertThat(systemHolds(worker)).isEqualTo(1);
+
+        Clock start = c.clock;
+        c.clock = Clock.fixed(start.instant().plus(Duration.ofDays(29)), ZoneOffset.UTC);
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(systemHolds(worker)).isEqualTo(1);
+
+        // Past half of the 60 days snapd 2.57 was asked to hold: held again, and the next renewal counts from now.
+        c.clock = Clock.fixed(start.instant().plus(Duration.ofDays(31)), ZoneOffset.UTC);
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(systemHolds(worker)).isEqualTo(2);
+        c.clock = Clock.fixed(start.instant().plus(Duration.ofDays(59)), ZoneOffset.UTC);
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(systemHolds(worker)).isEqualTo(2);
+        assertThat(worker.machine.systemConfig()).containsKey("refresh.hold");
+    }
+
+    private static long systemHolds(Cluster.Member m) {
+        return m.machine.calls().stream().filter(call -> call.startsWith("snap set system refresh.hold=")
+                && !call.endsWith("=")).count();
+    }
+}

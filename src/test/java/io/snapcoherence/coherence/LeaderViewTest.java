@@ -1,0 +1,89 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static io.snapcoherence.coherence.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The leader's own place in the rollout, and what it does while it cannot see every unit. */
+class LeaderViewTest {
+    private static final List<Target> TARGET = List.of(new Target("kubectl", CH, 1350));
+
+    private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, int m, String leader,
+                                          Set<String> left) {
+        return Planner.decide(new PlannerInput(peers, state, store("kubectl", 1350), List.of("kubectl"), m, true,
+                Optional.empty(), Optional.of(leader), left));
+    }
+
+    private static RolloutState planned(String... grants) {
+        return new RolloutState(Optional.of(new Plan(1, 1, TARGET, false)), List.of(grants), Optional.empty(), false);
+    }
+
+    private static List<UnitReading> controlPlane(int... numbers) {
+        List<UnitReading> out = peers();
+        for (int n : numbers) {
+            out.add(cp(n, Map.of("kubectl", rev(1342))));
+        }
+        return out;
+    }
+
+    @Test
+    void theLeaderIsGrantedLastInItsTier() {
+        PlannerDecision d = decide(controlPlane(0, 1, 2), RolloutState.EMPTY, 2, u(0), Set.of());
+        assertThat(d.state().grants()).containsExactly(u(1), u(2));
+        // The others done: now the leader, for a plan it committed in an earlier hook.
+        var othersDone = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1350))),
+                cp(2, Map.of("kubectl", rev(1350))));
+        assertThat(decide(othersDone, d.state(), 2, u(0), Set.of()).state().grants()).containsExactly(u(0));
+        assertThat(Planner.order(Census.of(controlPlane(0, 1, 2)), d.state().plan().orElseThrow(),
+                Optional.of(u(0))).get(Role.CONTROL_PLANE)).containsExactly(u(1), u(2), u(0));
+    }
+
+    @Test
+    void theLeadersOwnGrantCountsOnlyForAPlanCommittedBeforeItsHook() {
+        RolloutState decided = decide(controlPlane(0), RolloutState.EMPTY, 1, u(0), Set.of()).state();
+        assertThat(decided.grants()).containsExactly(u(0));
+        // Plan 1 is being written in this hook: the leader's agent does not see its own grant yet.
+        assertThat(Planner.forLeaderAgent(RolloutState.EMPTY, decided, u(0)).granted(u(0))).isFalse();
+        // The next hook starts with plan 1 committed: the grant stands.
+        assertThat(Planner.forLeaderAgent(decided, decided, u(0)).granted(u(0))).isTrue();
+    }
+
+    @Test
+    void aGrantedUnitTheLeaderHasNotSeenJoinKeepsItsGrantAndHoldsTheRollout() {
+        // A unit just added and elected leader sees only itself; snap-coherence/1 was granted and may be refreshing.
+        var self = peers(cp(5, Map.of("kubectl", rev(1350))));
+        PlannerDecision d = decide(self, planned(u(1)), 2, u(5), Set.of());
+        assertThat(d.state().grants()).containsExactly(u(1));
+        assertThat(d.state().plan().orElseThrow().complete()).isFalse();
+    }
+
+    @Test
+    void aGrantedUnitKnownToHaveLeftIsFreed() {
+        PlannerDecision d = decide(controlPlane(0, 2), planned(u(1)), 1, u(0), Set.of(u(1)));
+        assertThat(d.state().grants()).containsExactly(u(2));
+    }
+
+    @Test
+    void resumeFreesGrantsOfUnitsTheLeaderCannotSee() {
+        PlannerDecision d = Planner.decide(new PlannerInput(controlPlane(0, 2), planned(u(1)), store("kubectl", 1350),
+                List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Resume()), Optional.of(u(0)), Set.of()));
+        assertThat(d.state().grants()).containsExactly(u(2));
+    }
+
+    @Test
+    void theTallyCountsUnitsOfUnknownRoleAsControlPlaneNotThrough() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
+                new UnitReading.Unreported(u(2)));
+        PlannerDecision d = decide(peers, planned(u(1)), 1, u(0), Set.of());
+        assertThat(d.tally().orElseThrow().controlPlaneThrough()).isFalse();
+        assertThat(d.tally().orElseThrow().describe(1)).isEqualTo("control plane 1/2 on plan 1");
+        assertThat(d.appStatus()).isInstanceOf(Status.class);
+    }
+}
