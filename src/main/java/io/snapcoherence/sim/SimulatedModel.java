@@ -593,8 +593,15 @@ public final class SimulatedModel {
 
     private void dropPending(SimUnit unit, java.util.function.Predicate<HookEvent> drop) {
         Iterator<HookEvent> it = unit.queue.iterator();
+        // A slow hook in flight is the head of its queue until it commits: it is running, not pending, and the
+        // commit pops it (dropping it would make the commit pop the next hook, unrun).
+        boolean inFlight = unit.busy();
         while (it.hasNext()) {
             HookEvent hook = it.next();
+            if (inFlight) {
+                inFlight = false;
+                continue;
+            }
             if (drop.test(hook) && hook.action().isEmpty()) {
                 it.remove();
                 hook.coalesceKey().ifPresent(unit.pendingKeys::remove);
