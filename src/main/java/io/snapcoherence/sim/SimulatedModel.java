@@ -286,7 +286,12 @@ public final class SimulatedModel {
     public String queueAction(String unitName, String action, Map<String, Object> params) {
         SimUnit unit = unit(unitName);
         String id = String.valueOf(++nextAction);
+        // Behind a slow hook in flight: it stays the head until its commit pops it.
+        HookEvent inFlight = unit.busy() ? unit.queue.pollFirst() : null;
         unit.queue.addFirst(HookEvent.action(action, id, params));
+        if (inFlight != null) {
+            unit.queue.addFirst(inFlight);
+        }
         note("queue action " + action + " on " + unitName);
         return id;
     }

@@ -252,6 +252,43 @@ class SimulatedModelTest {
     }
 
     @Test
+    void aUnitInsideASlowHookStillRunsDepartedForAPeerRemovedMeanwhile() {
+        SimulatedStore store = new SimulatedStore("store").publish("kubelet", "1.29/stable", 100)
+                .publish("kubelet", "1.29/stable", 101);
+        // No timers: nothing else is queued behind the slow hook, so a lost -departed would show.
+        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(14).withTimers(0, 0),
+                new SimClock(Instant.EPOCH), store, (context, tools, machine) -> {
+                    if (context.event() instanceof Event.Action) {
+                        tools.relationSet(PEER, Map.of("go", "1"));
+                    }
+                    if (context.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.CHANGED
+                            && r.remoteUnit().equals(Optional.of("snap-coherence/2"))
+                            && "1".equals(tools.relationGet(PEER, "snap-coherence/2").get("go"))) {
+                        machine.refresh("kubelet", "1.29/stable", new io.snapcoherence.snap.RefreshPin.Revision(101));
+                    }
+                    return 0;
+                }, (role, machine) -> machine.install("kubelet", "1.29/stable", 100));
+        model.observe((m, step) -> steps.add(step));
+        for (int i = 0; i < 3; i++) {
+            model.addUnit(Role.WORKER);
+        }
+        model.runUntilQuiet(500);
+        model.setRefreshRounds("snap-coherence/0", 4);
+        model.queueAction("snap-coherence/2", "write", Map.of());
+        for (int i = 0; i < 50 && !model.unit("snap-coherence/0").busy(); i++) {
+            model.runRound();
+        }
+        assertThat(model.unit("snap-coherence/0").busy()).isTrue();
+
+        model.removeUnit("snap-coherence/2");
+        model.runUntilQuiet(500);
+
+        assertThat(hooksOn("snap-coherence/0")).containsSubsequence(
+                "coherence-relation-changed(snap-coherence/2)", "coherence-relation-departed(snap-coherence/2)");
+        assertThat(model.unit("snap-coherence/0").pendingHooks()).isZero();
+    }
+
+    @Test
     void removingTheLeaderElectsAnotherLiveUnit() {
         SimulatedModel model = model(10, 2, 2, quiet());
         model.runUntilQuiet(500);
