@@ -200,8 +200,10 @@ public final class Invariants implements StepObserver {
             return;
         }
         if (!step.committed()) {
-            if (step.attempts().isEmpty() && !unit.busy()) {
-                failedUnreported.remove(unit.name()); // killed or failed hook: nothing was reported, it will retry
+            // Killed or failed hook, the one that saw snapd fail included: nothing was reported. Its retry may
+            // succeed and report done; only a committed hook after a failed attempt of its own reports it.
+            if (!unit.busy()) {
+                failedUnreported.remove(unit.name());
             }
             return;
         }
