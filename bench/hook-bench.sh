@@ -44,36 +44,48 @@ juju_env=(env -i PATH="$project/packaging/training-tools:/usr/bin:/bin" LANG=C.U
 peer_env=(JUJU_DISPATCH_PATH=hooks/coherence-relation-changed JUJU_RELATION=coherence
     JUJU_RELATION_ID=coherence:2 JUJU_REMOTE_UNIT=snap-coherence/1 JUJU_REMOTE_APP=snap-coherence)
 
-declare -A wall rss
-measure() {
-    local label=$1 i start end
+# Cases run round-robin (one run of each per round), so a change in machine load hits every case alike.
+declare -A command wall rss times sizes
+labels=()
+add_case() {
+    local label=$1
     shift
-    local times=() sizes=()
-    for i in 1 2; do "$@" >/dev/null 2>&1 || true; done
-    for ((i = 0; i < runs; i++)); do
-        start=$(date +%s%N)
-        /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>&1 || true
-        end=$(date +%s%N)
-        times+=($(((end - start) / 1000)))
-        sizes+=("$(tail -n 1 "$work/rss")")
-    done
-    wall[$label]=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$((runs / 2 + 1))p")
-    rss[$label]=$(printf '%s\n' "${sizes[@]}" | sort -n | sed -n "$((runs / 2 + 1))p")
+    labels+=("$label")
+    command[$label]=$(printf '%q ' "$@")
 }
 
-(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1) # restores the JAR time
-measure floor "$charm/runtime/bin/java" $flags -XX:SharedArchiveFile="$work/floor.jsa" -cp "$work/empty" Empty
-measure no-op "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$charm/dispatch"
-measure peer "${juju_env[@]}" "${peer_env[@]}" "$charm/dispatch"
-measure reconcile "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed "$charm/dispatch"
-measure java-jar "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$jdk/bin/java" -jar "$project/target/snap-coherence.jar" hook
+add_case floor "$charm/runtime/bin/java" $flags -XX:SharedArchiveFile="$work/floor.jsa" -cp "$work/empty" Empty
+add_case no-op "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$charm/dispatch"
+add_case peer "${juju_env[@]}" "${peer_env[@]}" "$charm/dispatch"
+add_case reconcile "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed "$charm/dispatch"
+add_case java-jar "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$jdk/bin/java" -jar "$project/target/snap-coherence.jar" hook
 if [ -x /usr/bin/python3 ]; then
-    measure python "$work/py/dispatch"
+    add_case python "$work/py/dispatch"
 fi
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1) # restores the JAR time
+for ((round = -2; round < runs; round++)); do    # two warm-up rounds fill the page cache
+    for label in "${labels[@]}"; do
+        start=$(date +%s%N)
+        eval "/usr/bin/time -f %M -o $work/rss ${command[$label]}" >/dev/null 2>&1 || true
+        end=$(date +%s%N)
+        if ((round >= 0)); then
+            times[$label]+="$(((end - start) / 1000)) "
+            sizes[$label]+="$(tail -n 1 "$work/rss") "
+        fi
+    done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for label in "${labels[@]}"; do
+    wall[$label]=$(echo "${times[$label]}" | median)
+    rss[$label]=$(echo "${sizes[$label]}" | median)
+done
+
+echo "load average before: $load_before   after: $(cut -d' ' -f1-3 /proc/loadavg)   cores: $(nproc)"
 echo "runs: $runs   runtime: $(sed -n 's/^MODULES=//p' "$charm/runtime/release")   charm: $(($(stat -c %s "$charm_zip") / 1024)) KiB"
 printf '%-11s %10s %8s %10s\n' case "median ms" "x floor" "RSS MiB"
-for label in floor no-op peer reconcile java-jar python; do
+for label in "${labels[@]}"; do
     [ -n "${wall[$label]:-}" ] || continue
     awk -v l="$label" -v t="${wall[$label]}" -v f="${wall[floor]}" -v r="${rss[$label]}" \
         'BEGIN { printf "%-11s %10.1f %8.2f %10.1f\n", l, t / 1000, t / f, r / 1024 }'
