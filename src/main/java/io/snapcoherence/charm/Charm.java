@@ -50,6 +50,13 @@ public final class Charm {
             tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
             return;
         }
+        // Registration comes first: no refresh may be planned before the node uses the proxy's store.
+        ProxyRegistration.Outcome registration = new ProxyRegistration(tools, snaps, proxy)
+                .reconcile(config, context.event());
+        if (registration.status().isPresent()) {
+            tools.statusSet(registration.status().get());
+            return;
+        }
         Optional<Role> role = role();
         if (role.isEmpty()) {
             tools.statusSet(Status.waiting("waiting for a control-plane or worker relation"));

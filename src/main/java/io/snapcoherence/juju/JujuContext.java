@@ -28,17 +28,23 @@ public record JujuContext(String unitName, String modelName, Path charmDir, Opti
     public static JujuContext fromEnvironment(Map<String, String> env) {
         String unit = env.get("JUJU_UNIT_NAME");
         String dispatchPath = value(env, "JUJU_DISPATCH_PATH").orElse("");
+        Optional<String> actionName = dispatchPath.startsWith("actions/")
+                ? Optional.of(dispatchPath.substring("actions/".length())).filter(name -> !name.isEmpty())
+                : dispatchPath.isEmpty() ? value(env, "JUJU_ACTION_NAME") : Optional.empty();
         Event event;
-        if (dispatchPath.startsWith("actions/")) {
-            event = new Event.Action(dispatchPath.substring("actions/".length()),
-                    value(env, "JUJU_ACTION_UUID").orElse(""));
-        } else if (dispatchPath.isEmpty() && value(env, "JUJU_ACTION_NAME").isPresent()) {
-            event = new Event.Action(env.get("JUJU_ACTION_NAME"), value(env, "JUJU_ACTION_UUID").orElse(""));
+        if (actionName.isPresent()) {
+            event = new Event.Action(actionName.get(), value(env, "JUJU_ACTION_UUID").orElse(""));
+        } else if (dispatchPath.startsWith("actions/")) {
+            event = new Event.Unknown(dispatchPath);
         } else {
             String hook = dispatchPath.startsWith("hooks/") ? dispatchPath.substring("hooks/".length())
                     : value(env, "JUJU_HOOK_NAME").orElse(dispatchPath);
-            event = Event.ofHook(hook, env.get("JUJU_RELATION_ID"), value(env, "JUJU_REMOTE_UNIT"),
-                    value(env, "JUJU_REMOTE_APP"), value(env, "JUJU_DEPARTING_UNIT"));
+            Optional<String> remoteUnit = value(env, "JUJU_REMOTE_UNIT");
+            // Juju before 2.7 sets no JUJU_REMOTE_APP; the remote unit's name carries it.
+            Optional<String> remoteApp = value(env, "JUJU_REMOTE_APP")
+                    .or(() -> remoteUnit.map(remote -> remote.substring(0, Math.max(0, remote.indexOf('/')))));
+            event = Event.ofHook(hook, env.get("JUJU_RELATION_ID"), remoteUnit, remoteApp.filter(a -> !a.isEmpty()),
+                    value(env, "JUJU_DEPARTING_UNIT"));
         }
         Path charmDir = Path.of(value(env, "JUJU_CHARM_DIR").orElse("."));
         return new JujuContext(unit, value(env, "JUJU_MODEL_NAME").orElse(""), charmDir,

@@ -12,10 +12,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The real hook tools: each call spawns the tool found on PATH with its exact argv (never through a shell),
@@ -23,6 +26,24 @@ import java.util.Map;
  */
 public final class ProcessHookTools implements HookTools {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Linux refuses to start a process with any single argument over 128 KiB (MAX_ARG_STRLEN), so free text
+     * such as a stack trace is cut to this many chars (at most 3 UTF-8 bytes each) rather than lost.
+     */
+    static final int MAX_TEXT_ARGUMENT = 32_000;
+
+    private final Optional<Path> toolsDir;
+
+    /** Tools found on PATH, as Juju runs a hook. */
+    public ProcessHookTools() {
+        this.toolsDir = Optional.empty();
+    }
+
+    /** Tools taken from {@code toolsDir} instead of PATH: lets tests run emulated tools in-process. */
+    ProcessHookTools(Path toolsDir) {
+        this.toolsDir = Optional.of(toolsDir.toAbsolutePath());
+    }
 
     @Override
     public Map<String, Object> configGet() {
@@ -34,7 +55,7 @@ public final class ProcessHookTools implements HookTools {
         String out = run(null, "is-leader", "--format=json").strip();
         if (!out.equals("true") && !out.equals("false")) {
             throw new HookToolException("is-leader", List.of("is-leader", "--format=json"), 0,
-                    "unexpected output: " + Json.abbreviate(out));
+                    "unparseable output: expected true or false, got " + Json.abbreviate(out));
         }
         return out.equals("true");
     }
@@ -61,12 +82,12 @@ public final class ProcessHookTools implements HookTools {
 
     @Override
     public void relationSet(String relationId, Map<String, String> values) {
-        run(Json.write(values), "relation-set", "-r", relationId, "--file", "-");
+        run(databag(values), "relation-set", "-r", relationId, "--file", "-");
     }
 
     @Override
     public void relationSetApp(String relationId, Map<String, String> values) {
-        run(Json.write(values), "relation-set", "-r", relationId, "--app", "--file", "-");
+        run(databag(values), "relation-set", "-r", relationId, "--app", "--file", "-");
     }
 
     @Override
@@ -86,7 +107,7 @@ public final class ProcessHookTools implements HookTools {
 
     @Override
     public void stateSet(Map<String, String> values) {
-        run(Json.write(values), "state-set", "--file", "-");
+        run(databag(values), "state-set", "--file", "-");
     }
 
     @Override
@@ -106,22 +127,35 @@ public final class ProcessHookTools implements HookTools {
 
     @Override
     public void actionFail(String message) {
-        run(null, "action-fail", "--", message);
+        run(null, "action-fail", "--", text(message));
     }
 
     @Override
     public void actionLog(String message) {
-        run(null, "action-log", "--", message);
+        run(null, "action-log", "--", text(message));
     }
 
     @Override
     public void log(LogLevel level, String message) {
-        run(null, "juju-log", "--log-level", level.name(), "--", message);
+        run(null, "juju-log", "--log-level", level.name(), "--", text(message));
     }
 
     @Override
     public void applicationVersionSet(String version) {
         run(null, "application-version-set", "--", version);
+    }
+
+    /** JSON is YAML, which is what {@code --file -} reads; a null value is sent as "" (delete the key). */
+    private static String databag(Map<String, String> values) {
+        Map<String, String> data = new LinkedHashMap<>();
+        values.forEach((key, value) -> data.put(key, value == null ? "" : value));
+        return Json.write(data);
+    }
+
+    private static String text(String message) {
+        String suffix = "\n... (truncated)";
+        return message.length() <= MAX_TEXT_ARGUMENT ? message
+                : message.substring(0, MAX_TEXT_ARGUMENT - suffix.length()) + suffix;
     }
 
     private <T> T parse(String tool, java.util.function.Function<String, T> parser, String... args) {
@@ -136,10 +170,8 @@ public final class ProcessHookTools implements HookTools {
     /** Runs one tool; returns its stdout. */
     private String run(String stdin, String tool, String... args) {
         List<String> argv = argv(tool, args);
-        CommandLine command = new CommandLine(tool);
-        for (String arg : args) {
-            command.addArgument(arg, false);
-        }
+        List<String> command = new ArrayList<>(argv);
+        command.set(0, toolsDir.map(dir -> dir.resolve(tool).toString()).orElse(tool));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         InputStream in = stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
@@ -149,7 +181,7 @@ public final class ProcessHookTools implements HookTools {
         executor.setExitValues(null);
         int exit;
         try {
-            exit = executor.execute(command);
+            exit = executor.execute(new VerbatimCommandLine(command));
         } catch (ExecuteException e) {
             exit = e.getExitValue();
         } catch (IOException e) {
@@ -163,6 +195,24 @@ public final class ProcessHookTools implements HookTools {
             throw new HookToolException(tool, argv, exit, reason);
         }
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * commons-exec trims every argument it is given (a message ending in a newline, a value with a trailing
+     * space); a hook tool must receive its argv exactly, so the command line is handed over as it is.
+     */
+    private static final class VerbatimCommandLine extends CommandLine {
+        private final List<String> command;
+
+        VerbatimCommandLine(List<String> command) {
+            super(command.get(0));
+            this.command = List.copyOf(command);
+        }
+
+        @Override
+        public String[] toStrings() {
+            return command.toArray(String[]::new);
+        }
     }
 
     private static List<String> argv(String tool, String... args) {

@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  * writes the application databag or status; an unknown relation id is an error, as from the real tools.
  */
 public final class StateHookTools implements HookTools {
-    private static final Pattern ACTION_KEY = Pattern.compile("[a-z0-9]([a-z0-9.-]*[a-z0-9])?");
+    /** Juju checks each '.'-separated part of an action-set key against this. */
+    private static final Pattern ACTION_KEY_PART = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
+    /** Juju fills these itself from the action's output; ops refuses them, and so do we. */
     private static final List<String> RESERVED_ACTION_KEYS = List.of("stdout", "stdout-encoding", "stderr",
             "stderr-encoding");
 
@@ -183,7 +185,9 @@ public final class StateHookTools implements HookTools {
     public void actionSet(Map<String, String> results) {
         requireAction("action-set");
         for (String key : results.keySet()) {
-            if (!ACTION_KEY.matcher(key).matches() || RESERVED_ACTION_KEYS.contains(key)) {
+            boolean valid = java.util.Arrays.stream(key.split("\\.", -1))
+                    .allMatch(part -> ACTION_KEY_PART.matcher(part).matches());
+            if (!valid || RESERVED_ACTION_KEYS.contains(key)) {
                 throw error("action-set", List.of(key + "=" + results.get(key)),
                         "ERROR key \"" + key + "\" must start and end with lowercase alphanumeric, "
                                 + "and contain only lowercase alphanumeric, hyphens and periods");

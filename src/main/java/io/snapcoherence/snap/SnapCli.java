@@ -1,26 +1,297 @@
 package io.snapcoherence.snap;
 
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteException;
+import org.apache.commons.exec.ExecuteWatchdog;
+import org.apache.commons.exec.PumpStreamHandler;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
-/** The real snap CLI. (Placeholder until the snap edge lands.) */
+/**
+ * The real snap CLI: each call runs the {@code snap} binary with its exact argv (never a shell), under a
+ * watchdog, and a non-zero exit becomes a {@link SnapException} typed by {@link SnapErrors}.
+ */
 public final class SnapCli implements Snaps {
-    private static UnsupportedOperationException todo() {
-        return new UnsupportedOperationException("snap CLI edge not built yet");
+    /** Store queries and configuration answer in seconds; a snapd that takes longer is stuck or seeding. */
+    static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * {@code snap refresh} and {@code snap revert} wait for the whole change: download (Kubernetes snaps are tens of
+     * MB through a proxy), unpack, stop and restart services. snapd keeps running the change if we stop waiting,
+     * so this bound only decides when the hook gives up waiting; the next hook sees the outcome.
+     */
+    static final Duration REFRESH_TIMEOUT = Duration.ofMinutes(15);
+    /**
+     * snapd before 2.58 has no per-snap hold, only the system-wide {@code refresh.hold} time, and 2.57 caps a hold
+     * at 90 days after the last refresh. 60 days stays well inside that cap, and every hook that holds renews it.
+     */
+    static final Duration SYSTEM_HOLD = Duration.ofDays(60);
+    private static final Pattern CONFIG_KEY = Pattern.compile("[a-z][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)*");
+    private static final Pattern SNAP_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*(_[a-z0-9]+)?");
+
+    private final Path snapBinary;
+    private final Clock clock;
+    private Optional<Boolean> perSnapHold = Optional.empty();
+
+    public SnapCli() {
+        this(Path.of("/usr/bin/snap"), Clock.systemUTC());
     }
 
-    public void ack(byte[] assertions) { throw todo(); }
-    public List<String> knownStores() { throw todo(); }
-    public Optional<String> getSystem(String key) { throw todo(); }
-    public void setSystem(String key, String value) { throw todo(); }
-    public Map<String, SnapInfo> info(List<String> names) { throw todo(); }
-    public List<InstalledSnap> list() { throw todo(); }
-    public void refresh(String snap, String channel, RefreshPin pin) { throw todo(); }
-    public void revert(String snap) { throw todo(); }
-    public Map<String, String> createCohort(List<String> snaps) { throw todo(); }
-    public void hold(List<String> snaps) { throw todo(); }
-    public void unhold(List<String> snaps) { throw todo(); }
-    public List<SnapService> services(List<String> snaps) { throw todo(); }
-    public SnapVersion version() { throw todo(); }
+    public SnapCli(Path snapBinary, Clock clock) {
+        this.snapBinary = snapBinary;
+        this.clock = clock;
+    }
+
+    /** What one call printed and how it exited. */
+    record Outcome(int exitCode, String stdout, String stderr) {
+    }
+
+    @Override
+    public void ack(byte[] assertions) {
+        Path file = null;
+        try {
+            file = Files.createTempFile("snap-coherence-", ".assert",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(file, assertions);
+            run(QUERY_TIMEOUT, "ack", file.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the assertions to a temporary file", e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // /tmp is cleaned by the system; the assertions are public data.
+                }
+            }
+        }
+    }
+
+    @Override
+    public List<String> knownStores() {
+        String out = run(QUERY_TIMEOUT, "known", "store");
+        try {
+            return KnownStoreParser.parse(out);
+        } catch (RuntimeException e) {
+            throw unparseable("known store", e);
+        }
+    }
+
+    @Override
+    public Optional<String> getSystem(String key) {
+        requireKey(key);
+        Outcome outcome = exec(QUERY_TIMEOUT, List.of("get", "system", key));
+        if (outcome.exitCode() != 0) {
+            SnapError error = SnapErrors.classify(outcome.exitCode(), outcome.stderr());
+            if (error instanceof SnapError.NoSuchOption) {
+                return Optional.empty();
+            }
+            throw new SnapException(error);
+        }
+        return Optional.of(outcome.stdout().strip()).filter(v -> !v.isEmpty());
+    }
+
+    @Override
+    public void setSystem(String key, String value) {
+        requireKey(key);
+        run(QUERY_TIMEOUT, "set", "system", key + "=" + value);
+    }
+
+    @Override
+    public Map<String, SnapInfo> info(List<String> names) {
+        if (names.isEmpty()) {
+            return Map.of();
+        }
+        names.forEach(SnapCli::requireSnap);
+        List<String> args = new ArrayList<>();
+        args.add("info");
+        args.addAll(names);
+        Outcome outcome = exec(QUERY_TIMEOUT, args);
+        if (outcome.exitCode() != 0) {
+            // One unknown name: "no snap found"; several, all unknown: "no valid snaps given".
+            SnapError error = SnapErrors.classify(outcome.exitCode(), outcome.stderr());
+            if (error instanceof SnapError.NotFound || outcome.stderr().contains("no valid snaps given")) {
+                return Map.of();
+            }
+            throw new SnapException(error);
+        }
+        try {
+            return SnapInfoParser.parse(outcome.stdout()).snaps();
+        } catch (RuntimeException e) {
+            throw unparseable("info", e);
+        }
+    }
+
+    @Override
+    public List<InstalledSnap> list() {
+        String out = run(QUERY_TIMEOUT, "list");
+        try {
+            return SnapListParser.parse(out);
+        } catch (RuntimeException e) {
+            throw unparseable("list", e);
+        }
+    }
+
+    @Override
+    public void refresh(String snap, String channel, RefreshPin pin) {
+        requireSnap(snap);
+        String pinArg = pin instanceof RefreshPin.Revision r ? "--revision=" + r.revision()
+                : "--cohort=" + ((RefreshPin.Cohort) pin).key();
+        run(REFRESH_TIMEOUT, "refresh", snap, "--channel=" + channel, pinArg);
+    }
+
+    @Override
+    public void revert(String snap) {
+        requireSnap(snap);
+        run(REFRESH_TIMEOUT, "revert", snap);
+    }
+
+    @Override
+    public Map<String, String> createCohort(List<String> snaps) {
+        snaps.forEach(SnapCli::requireSnap);
+        List<String> args = new ArrayList<>();
+        args.add("create-cohort");
+        args.addAll(snaps);
+        String out = run(QUERY_TIMEOUT, args.toArray(String[]::new));
+        try {
+            return CohortParser.parse(out);
+        } catch (RuntimeException e) {
+            throw unparseable("create-cohort", e);
+        }
+    }
+
+    @Override
+    public void hold(List<String> snaps) {
+        snaps.forEach(SnapCli::requireSnap);
+        if (perSnapHold() && perSnapCall("--hold", snaps)) {
+            return;
+        }
+        String until = DateTimeFormatter.ISO_INSTANT.format(clock.instant().plus(SYSTEM_HOLD)
+                .truncatedTo(ChronoUnit.SECONDS));
+        setSystem("refresh.hold", until);
+    }
+
+    /** With the system-wide fallback this releases the hold of every snap: 2.57 has nothing finer. */
+    @Override
+    public void unhold(List<String> snaps) {
+        snaps.forEach(SnapCli::requireSnap);
+        if (perSnapHold() && perSnapCall("--unhold", snaps)) {
+            return;
+        }
+        setSystem("refresh.hold", "");
+    }
+
+    @Override
+    public List<SnapService> services(List<String> snaps) {
+        snaps.forEach(SnapCli::requireSnap);
+        List<String> args = new ArrayList<>();
+        args.add("services");
+        args.addAll(snaps);
+        String out = run(QUERY_TIMEOUT, args.toArray(String[]::new));
+        try {
+            return SnapServicesParser.parse(out);
+        } catch (RuntimeException e) {
+            throw unparseable("services", e);
+        }
+    }
+
+    @Override
+    public SnapVersion version() {
+        String out = run(QUERY_TIMEOUT, "version");
+        try {
+            return SnapVersionParser.parse(out);
+        } catch (RuntimeException e) {
+            throw unparseable("version", e);
+        }
+    }
+
+    /** Detected once per instance (one hook): from {@code snap version}, corrected by an exit-64 unknown flag. */
+    private boolean perSnapHold() {
+        if (perSnapHold.isEmpty()) {
+            perSnapHold = Optional.of(version().hasPerSnapHold());
+        }
+        return perSnapHold.get();
+    }
+
+    /** Returns false (and remembers it) when this snap does not know the flag after all. */
+    private boolean perSnapCall(String flag, List<String> snaps) {
+        List<String> args = new ArrayList<>();
+        args.add("refresh");
+        args.add(flag);
+        args.addAll(snaps);
+        try {
+            run(QUERY_TIMEOUT, args.toArray(String[]::new));
+            return true;
+        } catch (SnapException e) {
+            if (e.error() instanceof SnapError.UnknownFlag) {
+                perSnapHold = Optional.of(false);
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private String run(Duration timeout, String... args) {
+        Outcome outcome = exec(timeout, List.of(args));
+        if (outcome.exitCode() != 0) {
+            throw new SnapException(SnapErrors.classify(outcome.exitCode(), outcome.stderr()));
+        }
+        return outcome.stdout();
+    }
+
+    Outcome exec(Duration timeout, List<String> args) {
+        CommandLine command = new CommandLine(snapBinary.toString());
+        args.forEach(arg -> command.addArgument(arg, false));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        DefaultExecutor executor = DefaultExecutor.builder().get();
+        executor.setStreamHandler(new PumpStreamHandler(out, err));
+        ExecuteWatchdog watchdog = ExecuteWatchdog.builder().setTimeout(timeout).get();
+        executor.setWatchdog(watchdog);
+        executor.setExitValues(null);
+        int exit;
+        try {
+            exit = executor.execute(command);
+        } catch (ExecuteException e) {
+            exit = e.getExitValue();
+        } catch (IOException e) {
+            throw new SnapException(new SnapError.SnapdUnavailable("cannot run " + snapBinary + ": " + e.getMessage()));
+        }
+        if (watchdog.killedProcess()) {
+            throw new SnapException(new SnapError.Timeout("snap " + String.join(" ", args)
+                    + " (no answer within " + timeout.toSeconds() + "s)"));
+        }
+        return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static SnapException unparseable(String command, RuntimeException e) {
+        return new SnapException(new SnapError.Other(0, "unexpected output of snap " + command + ": " + e.getMessage()));
+    }
+
+    private static void requireKey(String key) {
+        if (!CONFIG_KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException("not a snap configuration key: " + key);
+        }
+    }
+
+    private static void requireSnap(String snap) {
+        if (!SNAP_NAME.matcher(snap).matches()) {
+            throw new IllegalArgumentException("not a snap name: " + snap);
+        }
+    }
 }

@@ -69,6 +69,57 @@ public sealed interface SnapError {
         }
     }
 
+    /** {@code snap get} of an option that was never set. */
+    record NoSuchOption(String snap, String option) implements SnapError {
+        public String describe() {
+            return "snap \"" + snap + "\" has no \"" + option + "\" configuration option";
+        }
+    }
+
+    /** A store assertion exists but has no {@code url}, so snapd cannot point at that store. */
+    record StoreAssertionWithoutUrl(String store) implements SnapError {
+        public String describe() {
+            return "snapd refused proxy.store=" + store + ": its store assertion has no url";
+        }
+    }
+
+    /** snapd decoded the assertions but would not accept them (signature, missing prerequisites). */
+    record AssertionsRejected(String detail) implements SnapError {
+        public String describe() {
+            return "snapd rejected the assertions: " + detail;
+        }
+    }
+
+    record NoRevisionToRevert(String snap) implements SnapError {
+        public String describe() {
+            return "snap \"" + snap + "\" has no revision to revert to";
+        }
+    }
+
+    /** Another change on the snap is running; the next hook can try again. */
+    record ChangeInProgress(String snap, String detail) implements SnapError {
+        public String describe() {
+            return "snap \"" + snap + "\" is busy: " + detail;
+        }
+
+        @Override
+        public boolean isTransient() {
+            return true;
+        }
+    }
+
+    /** The CLI could not reach snapd (socket missing, daemon restarting or still seeding). */
+    record SnapdUnavailable(String detail) implements SnapError {
+        public String describe() {
+            return "snapd unavailable: " + detail;
+        }
+
+        @Override
+        public boolean isTransient() {
+            return true;
+        }
+    }
+
     /** Anything else: the exit code and snapd's own words. */
     record Other(int exitCode, String message) implements SnapError {
         public String describe() {

@@ -1,0 +1,209 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.ModelState;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.sim.SimulatedMachine;
+import io.snapcoherence.sim.SimulatedProxy;
+import io.snapcoherence.sim.SimulatedStore;
+import io.snapcoherence.snap.HttpStoreProxy;
+import io.snapcoherence.snap.fakestore.FakeSnapStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Issue 4: registration with the Snap Store Proxy, told as hooks on one unit. */
+class ProxyRegistrationScenarioTest {
+    private static final String URL = "http://snap-proxy.internal";
+    private static final Event CONFIG_CHANGED = new Event.Lifecycle(Event.LifecycleKind.CONFIG_CHANGED);
+    private static final Event UPDATE_STATUS = new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS);
+    private static FakeSnapStore fakeStore;
+
+    private final SimulatedStore store = new SimulatedStore("proxy-store-id");
+    private final SimulatedMachine machine = new SimulatedMachine("machine-0", store).withVersion("2.57.6");
+    private final SimulatedProxy proxy = new SimulatedProxy(store);
+    private final Scenario scenario = new Scenario(machine, proxy);
+
+    @BeforeAll
+    static void startFakeStore() throws IOException {
+        fakeStore = new FakeSnapStore();
+    }
+
+    @AfterAll
+    static void stopFakeStore() {
+        fakeStore.close();
+    }
+
+    private static ModelState unit(String proxyUrl) {
+        return ModelState.of("snap-coherence/0").withConfigValue("proxy-url", proxyUrl)
+                .withRelation(ModelState.RelationState.of("worker", "worker:1", "kubernetes-worker"));
+    }
+
+    private static long sets(SimulatedMachine machine) {
+        return machine.calls().stream().filter(c -> c.startsWith("snap set system proxy.store")).count();
+    }
+
+    @Test
+    void registersOnceAndLaterHooksChangeNothing() {
+        ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+        assertThat(machine.knownStores()).containsExactly("proxy-store-id");
+        assertThat(after.unitStatus().kind()).isNotIn(Status.Kind.BLOCKED);
+        assertThat(after.unitStore()).containsKey(ProxyRegistration.STATE_KEY);
+
+        int callsAfterFirst = machine.calls().size();
+        ModelState again = scenario.run(UPDATE_STATUS, after).state();
+        scenario.run(UPDATE_STATUS, again);
+
+        assertThat(proxy.fetches()).isEqualTo(1);
+        assertThat(machine.calls().subList(callsAfterFirst, machine.calls().size()))
+                .allMatch(c -> c.startsWith("snap get") || c.startsWith("snap known"));
+        assertThat(sets(machine)).isEqualTo(1);
+    }
+
+    @Test
+    void configuredStoreIdMustMatchTheProxys() {
+        ModelState after = scenario.run(CONFIG_CHANGED, unit(URL).withConfigValue("store-id", "expected-id")).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked(
+                "store id mismatch: proxy " + URL + " says proxy-store-id, config says expected-id"));
+        assertThat(sets(machine)).isZero();
+        assertThat(machine.calls()).doesNotContain("snap ack");
+    }
+
+    enum BadProxy {
+        SERVER_ERROR(FakeSnapStore.Fault.SERVER_ERROR, Status.Kind.WAITING, "HTTP 503"),
+        SLOW(FakeSnapStore.Fault.SLOW, Status.Kind.WAITING, "no answer within"),
+        EMPTY(FakeSnapStore.Fault.EMPTY, Status.Kind.BLOCKED, "empty response"),
+        GARBAGE(FakeSnapStore.Fault.GARBAGE, Status.Kind.BLOCKED, "not an assertion stream"),
+        WRONG_STORE_ID(FakeSnapStore.Fault.WRONG_STORE_ID, Status.Kind.BLOCKED, "store id mismatch");
+
+        final FakeSnapStore.Fault fault;
+        final Status.Kind status;
+        final String reason;
+
+        BadProxy(FakeSnapStore.Fault fault, Status.Kind status, String reason) {
+            this.fault = fault;
+            this.status = status;
+            this.reason = reason;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(BadProxy.class)
+    void aBadProxyAnswerGivesItsStatusAndTouchesNothing(BadProxy bad) {
+        fakeStore.reset();
+        fakeStore.fault(bad.fault);
+        HttpStoreProxy client = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofMillis(300), 64 * 1024);
+        Scenario overHttp = new Scenario(machine, client);
+
+        ModelState after = overHttp.run(CONFIG_CHANGED, unit(fakeStore.url().toString())).state();
+
+        assertThat(after.unitStatus().kind()).isEqualTo(bad.status);
+        assertThat(after.unitStatus().message()).contains(fakeStore.url() + "/v2/auth/store/assertions")
+                .contains(bad.reason);
+        assertThat(machine.calls()).doesNotContain("snap ack");
+        assertThat(sets(machine)).isZero();
+        assertThat(after.unitStore()).doesNotContainKey(ProxyRegistration.STATE_KEY);
+    }
+
+    @Test
+    void aProxyThatIsDownIsRetriedOnTheNextHook() {
+        proxy.setMode(SimulatedProxy.Mode.DOWN);
+        ModelState waiting = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        assertThat(waiting.unitStatus().kind()).isEqualTo(Status.Kind.WAITING);
+
+        proxy.setMode(SimulatedProxy.Mode.OK);
+        scenario.run(UPDATE_STATUS, waiting);
+
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+        assertThat(proxy.fetches()).isEqualTo(2);
+    }
+
+    @Test
+    void emptyingProxyUrlUndoesWhatTheCharmSet() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        ModelState after = scenario.run(CONFIG_CHANGED, registered.withConfigValue("proxy-url", "")).state();
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+        assertThat(after.unitStore()).doesNotContainKey(ProxyRegistration.STATE_KEY);
+    }
+
+    @Test
+    void removalUndoesOnlyWhileTheNodeStillHoldsTheCharmsValue() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        // The operator re-pointed the node at another store since.
+        machine.ack(SimulatedStore.assertionsFor("operators-store"));
+        machine.setSystem("proxy.store", "operators-store");
+
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.STOP), registered);
+
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "operators-store");
+    }
+
+    @Test
+    void principalRelationBrokenUndoesTheCharmsSetting() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        Event broken = new Event.Relation("worker", Event.RelationKind.BROKEN, "worker:1", Optional.empty(),
+                Optional.of("kubernetes-worker"), Optional.empty());
+
+        scenario.run(broken, registered);
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+    }
+
+    @Test
+    void aStoreTheCharmDidNotSetIsNeverUndone() {
+        machine.ack(store.assertions());
+        machine.setSystem("proxy.store", "proxy-store-id");
+        int before = machine.calls().size();
+        ModelState adopted = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        assertThat(machine.calls().subList(before, machine.calls().size()))
+                .noneMatch(c -> c.equals("snap ack") || c.startsWith("snap set"));
+
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.REMOVE), adopted);
+
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+    }
+
+    @Test
+    void withoutProxyUrlTheProxySettingsAreNeverTouched() {
+        machine.ack(SimulatedStore.assertionsFor("juju-managed"));
+        machine.setSystem("proxy.store", "juju-managed");
+        int before = machine.calls().size();
+
+        scenario.run(CONFIG_CHANGED, unit(""));
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.REMOVE), unit(""));
+
+        assertThat(machine.calls().subList(before, machine.calls().size())).noneMatch(c -> c.contains("proxy"));
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "juju-managed");
+        assertThat(proxy.fetches()).isZero();
+    }
+
+    @Test
+    void pureDecisions() {
+        var mine = Optional.of(new ProxyRegistration.Remembered(URL, "id", true));
+        var theirs = Optional.of(new ProxyRegistration.Remembered(URL, "id", false));
+        assertThat(ProxyRegistration.planTeardown(mine, Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.UNSET_AND_FORGET);
+        assertThat(ProxyRegistration.planTeardown(mine, Optional.of("other"))).isEqualTo(ProxyRegistration.Teardown.FORGET);
+        assertThat(ProxyRegistration.planTeardown(theirs, Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.FORGET);
+        assertThat(ProxyRegistration.planTeardown(Optional.empty(), Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.NOTHING);
+        assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.empty(), mine, Optional.of("id"),
+                java.util.List.of("id"))).isTrue();
+        assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.of("x"), mine, Optional.of("id"),
+                java.util.List.of("id"))).isFalse();
+        assertThat(ProxyRegistration.isRegistered(java.net.URI.create("http://elsewhere"), Optional.empty(), mine,
+                Optional.of("id"), java.util.List.of("id"))).isFalse();
+    }
+}

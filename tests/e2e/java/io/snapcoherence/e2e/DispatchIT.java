@@ -1,0 +1,223 @@
+package io.snapcoherence.e2e;
+
+import io.snapcoherence.juju.FakeJuju;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Runs {@code dispatch} as Juju does: a replaced environment (no JAVA_HOME, no HOME, PATH = the emulated hook
+ * tools + /usr/bin:/bin), the charm directory as working directory, no stdin; then checks what the tools got.
+ * The emulated tools refuse argv that Juju refuses, so "every call exited 0" is a check of the argv format.
+ */
+class DispatchIT {
+    private static final String UNIT = "snap-coherence/0";
+    private static final Path REPO = FakeJuju.repoRoot();
+    private static final List<String> STATUS_KINDS = List.of("active", "blocked", "waiting", "maintenance");
+
+    @TempDir
+    Path root;
+    private FakeJuju juju;
+
+    private record Run(int exit, String stdout, String stderr) {
+    }
+
+    @BeforeEach
+    void model() {
+        assertThat(REPO.resolve("target/snap-coherence.jar")).as("run after mvn package").exists();
+        juju = FakeJuju.create(root.resolve("juju"), UNIT)
+                .leader(true)
+                .config(Map.of("snaps", "kubelet kube-proxy", "max-unavailable", 1, "auto-refresh", true,
+                        "hold", true, "on-failure", "halt"))
+                .relation("worker:2", "kubernetes-worker")
+                .unitData("worker:2", UNIT, Map.of())
+                .unitData("worker:2", "kubernetes-worker/0", Map.of())
+                .relation("coherence:1", "snap-coherence")
+                .unitData("coherence:1", UNIT, Map.of())
+                .unitData("coherence:1", "snap-coherence/1", Map.of());
+    }
+
+    private Map<String, String> hook(String name, String... extra) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("JUJU_DISPATCH_PATH", "hooks/" + name);
+        env.put("JUJU_HOOK_NAME", name);
+        for (int i = 0; i < extra.length; i += 2) {
+            env.put(extra[i], extra[i + 1]);
+        }
+        return env;
+    }
+
+    private Run dispatch(Path charmDir, String executable, Map<String, String> jujuEnv, String path) throws Exception {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("JUJU_UNIT_NAME", UNIT);
+        env.put("JUJU_MODEL_NAME", "k8s");
+        env.put("JUJU_MODEL_UUID", "0b4a5d9c-7a4e-4b5e-8f6a-3a1f2e9d7c10");
+        env.put("JUJU_VERSION", "3.6.1");
+        env.put("JUJU_CHARM_DIR", charmDir.toString());
+        env.put("JUJU_PRINCIPAL_UNIT", "kubernetes-worker/0");
+        env.putAll(jujuEnv);
+        Map<String, String> full = juju.environment(env);
+        full.put("PATH", path);
+
+        ProcessBuilder builder = new ProcessBuilder(charmDir.resolve(executable).toString())
+                .directory(charmDir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(root.resolve("stdout").toFile())
+                .redirectError(root.resolve("stderr").toFile());
+        builder.environment().clear();
+        builder.environment().putAll(full);
+        Process process = builder.start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(executable + " did not finish");
+        }
+        return new Run(process.exitValue(), Files.readString(root.resolve("stdout")),
+                Files.readString(root.resolve("stderr")));
+    }
+
+    private Run dispatch(Map<String, String> jujuEnv) throws Exception {
+        return dispatch(REPO, "dispatch", jujuEnv, juju.toolsDir() + ":/usr/bin:/bin");
+    }
+
+    /** Every call was accepted by the emulated tools, and every status-set has Juju's argv shape. */
+    private void assertWellFormedHook(Run run) {
+        assertThat(run.exit()).as("exit code; stderr: %s", run.stderr()).isZero();
+        assertThat(juju.calls()).as("calls").isNotEmpty()
+                .allSatisfy(call -> assertThat(call.exit()).as("%s", call).isZero());
+        List<FakeJuju.Call> statuses = juju.calls("status-set");
+        assertThat(statuses).as("a handled hook ends with a unit status").isNotEmpty();
+        assertThat(statuses).allSatisfy(call -> {
+            assertThat(call.args()).hasSize(4);
+            assertThat(call.args().get(0)).isIn("--application=False", "--application=True");
+            assertThat(call.args().get(1)).isIn(STATUS_KINDS);
+            assertThat(call.args().get(2)).isEqualTo("--");
+        });
+        assertThat(statuses.get(statuses.size() - 1).args().get(0)).isEqualTo("--application=False");
+        assertThat(juju.calls()).noneMatch(call -> call.tool().startsWith("action-"));
+    }
+
+    @Test
+    void install() throws Exception {
+        Run run = dispatch(hook("install"));
+
+        assertWellFormedHook(run);
+        assertThat(juju.calls("config-get")).extracting(FakeJuju.Call::args)
+                .allSatisfy(args -> assertThat(args).containsExactly("--format=json"));
+    }
+
+    @Test
+    void configChangedWithInvalidConfigBlocksNamingTheOption() throws Exception {
+        juju.config(Map.of("max-unavailable", 0));
+
+        Run run = dispatch(hook("config-changed"));
+
+        assertWellFormedHook(run);
+        List<String> last = juju.calls("status-set").get(juju.calls("status-set").size() - 1).args();
+        assertThat(last.get(1)).isEqualTo("blocked");
+        assertThat(last.get(3)).contains("max-unavailable");
+    }
+
+    @Test
+    void coherenceRelationChanged() throws Exception {
+        Run run = dispatch(hook("coherence-relation-changed", "JUJU_RELATION", "coherence",
+                "JUJU_RELATION_ID", "coherence:1", "JUJU_REMOTE_UNIT", "snap-coherence/1",
+                "JUJU_REMOTE_APP", "snap-coherence"));
+
+        assertWellFormedHook(run);
+    }
+
+    @Test
+    void anActionAnswersThroughActionTools() throws Exception {
+        juju.action("plan", Map.of());
+
+        Run run = dispatch(Map.of("JUJU_DISPATCH_PATH", "actions/plan", "JUJU_ACTION_NAME", "plan",
+                "JUJU_ACTION_UUID", "17"));
+
+        assertThat(run.exit()).as("stderr: %s", run.stderr()).isZero();
+        assertThat(juju.calls()).allSatisfy(call -> assertThat(call.exit()).as("%s", call).isZero());
+        assertThat(juju.calls()).anyMatch(call -> call.tool().equals("action-set") || call.tool().equals("action-fail"));
+    }
+
+    @Test
+    void anUnknownActionFailsWithItsName() throws Exception {
+        juju.action("no-such-action", Map.of());
+
+        Run run = dispatch(Map.of("JUJU_DISPATCH_PATH", "actions/no-such-action",
+                "JUJU_ACTION_NAME", "no-such-action", "JUJU_ACTION_UUID", "18"));
+
+        assertThat(run.exit()).isZero();
+        FakeJuju.Call fail = juju.calls("action-fail").get(0);
+        assertThat(fail.args()).hasSize(2);
+        assertThat(fail.args().get(0)).isEqualTo("--");
+        assertThat(fail.args().get(1)).contains("no-such-action");
+    }
+
+    @Test
+    void oldJujuRunsHooksByNameWithoutDispatchPath() throws Exception {
+        Run run = dispatch(REPO, "hooks/install", Map.of("JUJU_HOOK_NAME", "install"),
+                juju.toolsDir() + ":/usr/bin:/bin");
+
+        assertWellFormedHook(run);
+    }
+
+    @Test
+    void anUnknownHookExitsZeroWithoutCallingAnyTool() throws Exception {
+        Run run = dispatch(hook("collect-metrics"));
+
+        assertThat(run.exit()).isZero();
+        assertThat(juju.calls()).isEmpty();
+    }
+
+    @Test
+    void aBundledRuntimeIsUsedWhenNoJavaIsOnPath() throws Exception {
+        Path charm = packedCharm();
+        Path runtime = Files.createDirectories(charm.resolve("runtime/bin"));
+        Files.createSymbolicLink(runtime.resolve("java"), Path.of(System.getProperty("java.home"), "bin", "java"));
+
+        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir().toString());
+
+        assertWellFormedHook(run);
+    }
+
+    @Test
+    void withoutAnyRuntimeDispatchFailsSayingSo() throws Exception {
+        Path charm = packedCharm();
+
+        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir().toString());
+
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.stderr()).contains("no Java runtime", charm.resolve("runtime/bin/java").toString());
+        assertThat(juju.calls()).isEmpty();
+    }
+
+    /** A charm laid out as charmcraft packs it: dispatch, hooks/ links, metadata, lib/snap-coherence.jar. */
+    private Path packedCharm() throws IOException {
+        Path charm = Files.createDirectories(root.resolve("charm"));
+        for (String file : List.of("dispatch", "metadata.yaml", "config.yaml", "actions.yaml")) {
+            Files.copy(REPO.resolve(file), charm.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path hooks = Files.createDirectories(charm.resolve("hooks"));
+        try (var links = Files.list(REPO.resolve("hooks"))) {
+            for (Path link : links.toList()) {
+                Files.createSymbolicLink(hooks.resolve(link.getFileName()), Path.of("../dispatch"));
+            }
+        }
+        Files.copy(REPO.resolve("target/snap-coherence.jar"),
+                Files.createDirectories(charm.resolve("lib")).resolve("snap-coherence.jar"));
+        assertThat(Files.readString(charm.resolve("dispatch"), StandardCharsets.UTF_8)).startsWith("#!/bin/sh");
+        return charm;
+    }
+}
