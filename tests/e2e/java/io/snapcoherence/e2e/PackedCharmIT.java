@@ -1,4 +1,4 @@
-package io.snapcoherence.packaging;
+package io.snapcoherence.e2e;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

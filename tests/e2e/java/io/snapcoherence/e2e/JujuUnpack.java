@@ -1,4 +1,4 @@
-package io.snapcoherence.packaging;
+package io.snapcoherence.e2e;
 
 import java.io.IOException;
 import java.io.InputStream;
