@@ -6,7 +6,8 @@
 #   (a) floor      the bundled runtime running an empty main (dispatch's JVM flags, a JDK-only CDS archive)
 #   (b) no-op      update-status through dispatch
 #   (c) peer       coherence-relation-changed that changes nothing, through dispatch
-#   (d) reconcile  config-changed (the full reconcile, with whatever store checks it does today)
+#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url: the proxy path
+#                  runs /usr/bin/snap by absolute path, which a benchmark must not do on the host)
 # and for reference: the shaded JAR with `java -jar` on the system JDK, and a minimal Python dispatch -> exit.
 # Hook tools and snap are the emulated ones from packaging/training-tools (they print canned answers).
 set -euo pipefail

@@ -51,13 +51,15 @@ EOF
 # Training: run the charm's hooks once against emulated hook tools (and an emulated snap), with the same
 # flags as dispatch, recording every class loaded. A training hook that fails still teaches its classes.
 java_flags="-XX:+UseSerialGC -Xint -XX:-UsePerfData"
+runs=0
 train() {
+    runs=$((runs + 1))
     dispatch_path=$1
     shift
     (cd "$charm" && env -i PATH="$project/packaging/training-tools:/usr/bin:/bin" LANG=C.UTF-8 \
         JUJU_CHARM_DIR="$charm" JUJU_UNIT_NAME=snap-coherence/0 JUJU_MODEL_NAME=training \
         JUJU_PRINCIPAL_UNIT=kubernetes-worker/0 JUJU_DISPATCH_PATH="$dispatch_path" "$@" \
-        runtime/bin/java $java_flags -Xshare:off -XX:DumpLoadedClassList="$work/$(echo "$dispatch_path" | tr / _).classes" \
+        runtime/bin/java $java_flags -Xshare:off -XX:DumpLoadedClassList="$work/run$runs.classes" \
         -cp lib/snap-coherence.jar io.snapcoherence.Main hook) >>"$work/training.log" 2>&1 ||
         echo "build-charm: training run $dispatch_path exited non-zero (see $work/training.log)" >&2
 }
