@@ -20,8 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The built .charm, unpacked as Juju unpacks it and run through {@code dispatch} with Juju's environment
- * (no JAVA_HOME, no HOME, PATH = hook tools + /usr/bin:/bin) against emulated hook tools and snap
- * (tests/charm/tools), which record every call and the program that spawned them.
+ * (no JAVA_HOME, no HOME, PATH = hook tools + /usr/bin:/bin) against emulated hook tools (tests/charm/tools) and
+ * an emulated snap (tests/snap-emulation), which record every call and the program that spawned them.
  */
 class PackedCharmIT {
     private static final Path CHARM = Path.of("target/snap-coherence.charm");
@@ -30,6 +30,8 @@ class PackedCharmIT {
             "config-changed", "start", "stop", "remove", "update-status", "upgrade-charm");
     private static final List<String> RELATION_SUFFIXES = List.of("created", "joined", "changed", "departed",
             "broken");
+
+    private static final String PEER_GET = "relation-get -r coherence:2";
 
     @TempDir
     static Path temp;
@@ -75,13 +77,15 @@ class PackedCharmIT {
         assertThat(calls).contains("config-get --format=json", "relation-ids worker --format=json");
         assertThat(calls).anyMatch(call -> call.startsWith("status-set --application=False active "));
 
+        keepWrites(emulation, calls);
         Files.delete(emulation.resolve("calls"));
         dispatch(emulation, Map.of("JUJU_DISPATCH_PATH", "hooks/update-status"));
         List<String> updateStatus = lines(emulation.resolve("calls"));
         assertThat(updateStatus).anyMatch(call -> call.startsWith("status-set "));
         assertThat(updateStatus).as("update-status writes no data and refreshes nothing")
                 .noneMatch(call -> call.startsWith("relation-set") || call.startsWith("state-set")
-                        || call.startsWith("snap refresh") || call.startsWith("snap install"));
+                        || call.startsWith("snap refresh") || call.startsWith("snap install")
+                        || call.startsWith("snap set"));
 
         String bundledJava = charmDir.resolve("runtime/bin/java").toRealPath().toString();
         assertThat(lines(emulation.resolve("spawned-by"))).as("every tool was spawned by the bundled runtime")
@@ -122,6 +126,32 @@ class PackedCharmIT {
         assertThat(fresh.resolve("lib/.restore-jar-time")).doesNotExist();
     }
 
+    /**
+     * Makes the tools answer with what the hooks wrote (the unit store and this unit's and the application's peer
+     * databags), as Juju keeps a successful hook's writes: the next hook then finds nothing to change.
+     */
+    private static void keepWrites(Path emulation, List<String> calls) throws IOException {
+        Map<String, Map<String, String>> kept = new HashMap<>();
+        for (int i = 0; i + 1 < calls.size(); i++) {
+            String next = calls.get(i + 1);
+            if (!next.startsWith("  stdin: ")) {
+                continue;
+            }
+            String answer = calls.get(i).startsWith("state-set") ? "state-get"
+                    : calls.get(i).startsWith("relation-set -r coherence:2 --app") ? PEER_GET + " --app --format=json - snap-coherence"
+                    : calls.get(i).startsWith("relation-set -r coherence:2") ? PEER_GET + " --format=json - snap-coherence/0"
+                    : null;
+            if (answer != null) {
+                kept.computeIfAbsent(answer, a -> new java.util.LinkedHashMap<>())
+                        .putAll(io.snapcoherence.Json.stringMap(next.substring("  stdin: ".length())));
+            }
+        }
+        for (Map.Entry<String, Map<String, String>> answer : kept.entrySet()) {
+            Files.writeString(emulation.resolve("answers").resolve(answer.getKey().replace('/', '%')),
+                    io.snapcoherence.Json.write(answer.getValue()) + "\n");
+        }
+    }
+
     private Path emulation(String name) throws IOException {
         Path dir = Files.createDirectories(temp.resolve("emulation-" + name));
         Path answers = Files.createDirectories(dir.resolve("answers"));
@@ -137,6 +167,8 @@ class PackedCharmIT {
         replies.put("action-get", "{}");
         replies.put("goal-state", "{\"units\": {}, \"relations\": {}}");
         replies.put("status-get", "{\"status\": \"maintenance\", \"message\": \"\", \"status-data\": {}}");
+        new SnapEmulation(dir).store("kubectl", "latest/stable", 3000).store("kubelet", "latest/stable", 2000)
+                .installed("kubectl", 3000, "latest/stable").installed("kubelet", 2000, "latest/stable");
         for (Map.Entry<String, String> reply : replies.entrySet()) {
             Files.writeString(answers.resolve(reply.getKey().replace('/', '%')), reply.getValue() + "\n");
         }
@@ -152,7 +184,7 @@ class PackedCharmIT {
                 .redirectErrorStream(true).redirectOutput(emulation.resolve("output").toFile());
         Map<String, String> environment = builder.environment();
         environment.clear();
-        environment.put("PATH", TOOLS + ":/usr/bin:/bin");
+        environment.put("PATH", TOOLS + ":" + SnapEmulation.binDir() + ":/usr/bin:/bin");
         environment.put("LANG", "C.UTF-8");
         environment.put("JUJU_CHARM_DIR", charmDir.toString());
         environment.put("JUJU_UNIT_NAME", "snap-coherence/0");
@@ -161,6 +193,8 @@ class PackedCharmIT {
         environment.put("JUJU_VERSION", "3.6.1");
         environment.put("JUJU_PRINCIPAL_UNIT", "kubernetes-worker/0");
         environment.put("EMULATION_DIR", emulation.toString());
+        // snap logs to the same "calls" file as the hook tools, so one log shows the hook's whole conversation.
+        environment.put(SnapEmulation.STATE_VARIABLE, emulation.toString());
         environment.putAll(env);
         return builder.start();
     }
