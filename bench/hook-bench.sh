@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$(pwd)
 runs=${1:-21}
-charm_zip=target/snap-coherence.charm
+charm_zip=${CHARM:-target/snap-coherence.charm}    # CHARM=<file> benchmarks another build
 [ -f "$charm_zip" ] || { echo "no $charm_zip: run 'mvn -B -q package -DskipTests' first" >&2; exit 1; }
 command -v unzip >/dev/null || { echo "needs unzip" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
