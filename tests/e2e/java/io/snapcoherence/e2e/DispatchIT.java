@@ -150,6 +150,8 @@ class DispatchIT {
         assertThat(snap.calls()).noneMatch(call -> call.startsWith("snap refresh") || call.startsWith("snap set")
                 || call.startsWith("snap revert") || call.startsWith("snap ack"));
         assertThat(juju.calls()).extracting(FakeJuju.Call::tool).doesNotContain("state-set", "relation-set");
+        assertThat(juju.calls()).as("each tool's answer is read once per hook")
+                .extracting(FakeJuju.Call::argv).doesNotHaveDuplicates();
     }
 
     /** Applies the last hook's unit-store and databag writes to the model, as Juju does when a hook succeeds. */
