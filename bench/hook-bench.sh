@@ -6,10 +6,11 @@
 #   (a) floor      the bundled runtime running an empty main (dispatch's JVM flags, a JDK-only CDS archive)
 #   (b) no-op      update-status through dispatch
 #   (c) peer       coherence-relation-changed that changes nothing, through dispatch
-#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url: the proxy path
-#                  runs /usr/bin/snap by absolute path, which a benchmark must not do on the host)
+#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url: the training
+#                  tools' canned snap cannot register a store)
 # and for reference: the shaded JAR with `java -jar` on the system JDK, and a minimal Python dispatch -> exit.
-# Hook tools and snap are the emulated ones from packaging/training-tools (they print canned answers).
+# Hook tools and snap are the emulated ones from packaging/training-tools (they print canned answers; snap is
+# found on PATH as in production). CHARM=<file> benchmarks another build, e.g. one made from main.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$(pwd)
