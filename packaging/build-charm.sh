@@ -50,7 +50,7 @@ EOF
 
 # Training: run the charm's hooks once against emulated hook tools (and an emulated snap), with the same
 # flags as dispatch, recording every class loaded. A training hook that fails still teaches its classes.
-java_flags="-XX:+UseSerialGC -Xint -XX:-UsePerfData"
+java_flags="-XX:+UseSerialGC -Xint -XX:-UsePerfData -Djdk.lang.Process.launchMechanism=VFORK"
 runs=0
 train() {
     runs=$((runs + 1))
