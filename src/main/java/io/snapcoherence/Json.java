@@ -356,7 +356,8 @@ public final class Json {
     }
 
     private static String describe(char c) {
-        return c >= 0x20 && c < 0x7f ? "'" + c + "'" : "U+" + Integer.toHexString(0x10000 | c).substring(1).toUpperCase();
+        return c >= 0x20 && c < 0x7f ? "'" + c + "'"
+                : "U+" + Integer.toHexString(0x10000 | c).substring(1).toUpperCase();
     }
 
     // ---- writing

@@ -137,9 +137,10 @@ class PackedCharmIT {
             if (!next.startsWith("  stdin: ")) {
                 continue;
             }
-            String answer = calls.get(i).startsWith("state-set") ? "state-get"
-                    : calls.get(i).startsWith("relation-set -r coherence:2 --app") ? PEER_GET + " --app --format=json - snap-coherence"
-                    : calls.get(i).startsWith("relation-set -r coherence:2") ? PEER_GET + " --format=json - snap-coherence/0"
+            String call = calls.get(i);
+            String answer = call.startsWith("state-set") ? "state-get"
+                    : call.startsWith("relation-set -r coherence:2 --app") ? PEER_GET + " --app --format=json - snap-coherence"
+                    : call.startsWith("relation-set -r coherence:2") ? PEER_GET + " --format=json - snap-coherence/0"
                     : null;
             if (answer != null) {
                 kept.computeIfAbsent(answer, a -> new java.util.LinkedHashMap<>())
