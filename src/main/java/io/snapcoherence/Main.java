@@ -5,6 +5,7 @@ import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ProcessHookTools;
 import io.snapcoherence.snap.HttpStoreProxy;
 import io.snapcoherence.snap.SnapCli;
+import io.snapcoherence.snap.StoreProxy;
 
 import java.time.Clock;
 import java.util.Arrays;
@@ -18,12 +19,20 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * The HTTP client (TLS context, trust store, selector thread) costs hundreds of milliseconds to build;
+     * most hooks never talk to the proxy, so it is built only when one does.
+     */
+    private static StoreProxy onFirstUse() {
+        return proxyUrl -> new HttpStoreProxy().fetchAssertions(proxyUrl);
+    }
+
     public static void main(String[] args) {
         String command = args.length == 0 ? "rehearse" : args[0];
         String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
         switch (command) {
             case "hook" -> System.exit(CharmRunner.run(JujuContext.fromEnvironment(System.getenv()),
-                    new ProcessHookTools(), new SnapCli(), new HttpStoreProxy(), Clock.systemUTC()));
+                    new ProcessHookTools(), new SnapCli(), onFirstUse(), Clock.systemUTC()));
             case "rehearse" -> System.exit(io.snapcoherence.sim.Rehearse.main(rest));
             default -> {
                 System.err.println("usage: snap-coherence hook | rehearse [options]");

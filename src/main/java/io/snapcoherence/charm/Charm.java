@@ -47,8 +47,13 @@ public final class Charm {
         try {
             config = CharmConfig.parse(tools.configGet());
         } catch (CharmConfig.InvalidConfigException e) {
-            tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
-            return;
+            if (!ProxyRegistration.isTeardown(context.event())) {
+                tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
+                return;
+            }
+            // Leaving the machine with unusable config: still undo what the charm set. With proxy-url empty,
+            // registration releases only a proxy.store the charm itself set and the node still holds.
+            config = CharmConfig.defaults();
         }
         // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
         ProxyRegistration.Outcome registration = register(config);

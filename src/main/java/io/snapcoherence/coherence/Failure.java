@@ -10,4 +10,18 @@ public record Failure(String snap, int revision, String error) {
     public String describe(long planId) {
         return snap + " " + revision + " failed (plan " + planId + "): " + error;
     }
+
+    // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,
+    // which costs a fresh hook JVM milliseconds (docs/performance.md), and every hook compares peer reports.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Failure other && java.util.Objects.equals(snap, other.snap)
+                && revision == other.revision
+                && java.util.Objects.equals(error, other.error);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(snap, revision, error);
+    }
 }

@@ -1,8 +1,5 @@
 package io.snapcoherence.coherence;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.snapcoherence.Json;
 
 import java.util.ArrayList;
@@ -42,9 +39,9 @@ public final class PeerCodec {
         Map<String, String> out = new LinkedHashMap<>();
         out.put(KEY_SCHEMA, SCHEMA);
         out.put(KEY_ROLE, report.role().endpoint());
-        ObjectNode installed = Json.mapper().createObjectNode();
-        report.installed().forEach((snap, rev) -> installed.putObject(snap)
-                .put("channel", rev.channel()).put("revision", rev.revision()));
+        Map<String, Object> installed = new LinkedHashMap<>();
+        report.installed().forEach((snap, rev) -> installed.put(snap,
+                fields("channel", rev.channel(), "revision", rev.revision())));
         out.put(KEY_INSTALLED, Json.write(installed));
         out.put(KEY_PROGRESS, report.progress().map(PeerCodec::encodeProgress).orElse(""));
         return out;
@@ -72,10 +69,10 @@ public final class PeerCodec {
     }
 
     private static String encodeProgress(Progress progress) {
-        ObjectNode node = Json.mapper().createObjectNode();
-        node.put("plan", progress.plan()).put("attempt", progress.attempt()).put("phase", progress.phase().wire());
-        progress.failure().ifPresent(f -> node.putObject("failure")
-                .put("snap", f.snap()).put("revision", f.revision()).put("error", f.error()));
+        Map<String, Object> node = fields("plan", progress.plan(), "attempt", progress.attempt(),
+                "phase", progress.phase().wire());
+        progress.failure().ifPresent(f -> node.put("failure",
+                fields("snap", f.snap(), "revision", f.revision(), "error", f.error())));
         return Json.write(node);
     }
 
@@ -89,11 +86,9 @@ public final class PeerCodec {
             Role role = Role.ofEndpoint(require(data, KEY_ROLE))
                     .orElseThrow(() -> new BadData("unknown role " + Json.abbreviate(data.get(KEY_ROLE))));
             Map<String, InstalledRevision> installed = new TreeMap<>();
-            JsonNode node = object(require(data, KEY_INSTALLED), KEY_INSTALLED);
-            for (var it = node.fields(); it.hasNext(); ) {
-                var entry = it.next();
-                JsonNode rev = entry.getValue();
-                if (!rev.isObject()) {
+            Map<String, Object> node = object(require(data, KEY_INSTALLED), KEY_INSTALLED);
+            for (Map.Entry<String, Object> entry : node.entrySet()) {
+                if (!(entry.getValue() instanceof Map<?, ?> rev)) {
                     throw new BadData("installed." + entry.getKey() + " is not an object");
                 }
                 installed.put(entry.getKey(), new InstalledRevision(text(rev, "channel"), positive(rev, "revision")));
@@ -106,13 +101,13 @@ public final class PeerCodec {
     }
 
     private static Progress decodeProgress(String text) {
-        JsonNode node = object(text, KEY_PROGRESS);
+        Map<String, Object> node = object(text, KEY_PROGRESS);
         Phase phase = Phase.ofWire(text(node, "phase"))
-                .orElseThrow(() -> new BadData("unknown phase " + node.get("phase")));
+                .orElseThrow(() -> new BadData("unknown phase " + Json.write(node.get("phase"))));
         Optional<Failure> failure = Optional.empty();
-        JsonNode f = node.get("failure");
-        if (f != null && !f.isNull()) {
-            if (!f.isObject()) {
+        Object failed = node.get("failure");
+        if (failed != null) {
+            if (!(failed instanceof Map<?, ?> f)) {
                 throw new BadData("progress.failure is not an object");
             }
             failure = Optional.of(new Failure(text(f, "snap"), positive(f, "revision"), text(f, "error")));
@@ -135,25 +130,21 @@ public final class PeerCodec {
         Map<String, String> out = new LinkedHashMap<>();
         out.put(KEY_SCHEMA, SCHEMA);
         out.put(KEY_PLAN, state.plan().map(PeerCodec::encodePlan).orElse(""));
-        ArrayNode grants = Json.mapper().createArrayNode();
-        state.grants().forEach(grants::add);
-        out.put(KEY_GRANTS, Json.write(grants));
-        out.put(KEY_HALT, state.halt().map(h -> Json.write(Json.mapper().createObjectNode()
-                .put("unit", h.unit()).put("reason", h.reason()))).orElse(""));
+        out.put(KEY_GRANTS, Json.write(state.grants()));
+        out.put(KEY_HALT, state.halt().map(h -> Json.write(fields("unit", h.unit(), "reason", h.reason())))
+                .orElse(""));
         out.put(KEY_PAUSED, state.paused() ? "true" : "");
-        out.put(KEY_TALLY, tally.map(t -> Json.write(Json.mapper().createArrayNode().add(t.controlPlaneDone())
-                .add(t.controlPlaneTotal()).add(t.workersDone()).add(t.workersTotal()))).orElse(""));
+        out.put(KEY_TALLY, tally.map(t -> Json.write(List.of(t.controlPlaneDone(), t.controlPlaneTotal(),
+                t.workersDone(), t.workersTotal()))).orElse(""));
         return out;
     }
 
     private static String encodePlan(Plan plan) {
-        ObjectNode node = Json.mapper().createObjectNode();
-        node.put("id", plan.id()).put("attempt", plan.attempt());
-        ArrayNode targets = node.putArray("targets");
-        plan.targets().forEach(t -> targets.addObject()
-                .put("snap", t.snap()).put("channel", t.channel()).put("revision", t.revision()));
-        node.put("complete", plan.complete());
-        return Json.write(node);
+        List<Object> targets = new ArrayList<>();
+        plan.targets().forEach(t -> targets.add(
+                fields("snap", t.snap(), "channel", t.channel(), "revision", t.revision())));
+        return Json.write(fields("id", plan.id(), "attempt", plan.attempt(), "targets", targets,
+                "complete", plan.complete()));
     }
 
     /** The rollout state, or why the app databag cannot be read ({@code source} names it in the report). */
@@ -167,20 +158,19 @@ public final class PeerCodec {
             Optional<Plan> plan = Optional.ofNullable(data.get(KEY_PLAN)).map(PeerCodec::decodePlan);
             List<String> grants = new ArrayList<>();
             if (data.containsKey(KEY_GRANTS)) {
-                JsonNode node = parse(data.get(KEY_GRANTS), KEY_GRANTS);
-                if (!node.isArray()) {
+                if (!(parse(data.get(KEY_GRANTS), KEY_GRANTS) instanceof List<?> node)) {
                     throw new BadData("grants is not a list");
                 }
-                for (JsonNode unit : node) {
-                    if (!unit.isTextual()) {
-                        throw new BadData("grants holds a non-name " + unit);
+                for (Object unit : node) {
+                    if (!(unit instanceof String name)) {
+                        throw new BadData("grants holds a non-name " + Json.write(unit));
                     }
-                    grants.add(unit.textValue());
+                    grants.add(name);
                 }
             }
             Optional<Halt> halt = Optional.empty();
             if (data.containsKey(KEY_HALT)) {
-                JsonNode node = object(data.get(KEY_HALT), KEY_HALT);
+                Map<String, Object> node = object(data.get(KEY_HALT), KEY_HALT);
                 halt = Optional.of(new Halt(text(node, "unit"), text(node, "reason")));
             }
             String paused = data.getOrDefault(KEY_PAUSED, "false");
@@ -189,17 +179,16 @@ public final class PeerCodec {
             }
             Optional<Tally> tally = Optional.empty();
             if (data.containsKey(KEY_TALLY)) {
-                JsonNode node = parse(data.get(KEY_TALLY), KEY_TALLY);
-                if (!node.isArray() || node.size() != 4) {
+                if (!(parse(data.get(KEY_TALLY), KEY_TALLY) instanceof List<?> node) || node.size() != 4) {
                     throw new BadData("tally is not a list of 4 counts");
                 }
-                for (JsonNode count : node) {
-                    if (!count.canConvertToExactIntegral() || count.asLong() < 0) {
-                        throw new BadData("tally holds " + count);
-                    }
+                long[] counts = new long[4];
+                for (int i = 0; i < 4; i++) {
+                    Object count = node.get(i);
+                    counts[i] = integral(count).filter(c -> c >= 0)
+                            .orElseThrow(() -> new BadData("tally holds " + Json.write(count)));
                 }
-                tally = Optional.of(new Tally(node.get(0).asLong(), node.get(1).asLong(), node.get(2).asLong(),
-                        node.get(3).asLong()));
+                tally = Optional.of(new Tally(counts[0], counts[1], counts[2], counts[3]));
             }
             return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true")), tally);
         } catch (BadData e) {
@@ -208,23 +197,21 @@ public final class PeerCodec {
     }
 
     private static Plan decodePlan(String text) {
-        JsonNode node = object(text, KEY_PLAN);
-        JsonNode targets = node.get("targets");
-        if (targets == null || !targets.isArray()) {
+        Map<String, Object> node = object(text, KEY_PLAN);
+        if (!(node.get("targets") instanceof List<?> targets)) {
             throw new BadData("plan.targets is not a list");
         }
         List<Target> parsed = new ArrayList<>();
-        for (JsonNode t : targets) {
-            if (!t.isObject()) {
+        for (Object target : targets) {
+            if (!(target instanceof Map<?, ?> t)) {
                 throw new BadData("plan.targets holds a non-object");
             }
             parsed.add(new Target(text(t, "snap"), text(t, "channel"), positive(t, "revision")));
         }
-        JsonNode complete = node.get("complete");
-        if (complete == null || !complete.isBoolean()) {
+        if (!(node.get("complete") instanceof Boolean complete)) {
             throw new BadData("plan.complete is not true or false");
         }
-        return new Plan(positiveLong(node, "id"), positive(node, "attempt"), parsed, complete.booleanValue());
+        return new Plan(positiveLong(node, "id"), positive(node, "attempt"), parsed, complete);
     }
 
     /** The app databag read: a state, or why not. */
@@ -275,7 +262,16 @@ public final class PeerCodec {
         return value;
     }
 
-    private static JsonNode parse(String text, String what) {
+    /** A JSON object's fields in the order given: name, value, name, value... */
+    private static Map<String, Object> fields(Object... namesAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            map.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return map;
+    }
+
+    private static Object parse(String text, String what) {
         try {
             return Json.parse(text);
         } catch (IllegalArgumentException e) {
@@ -283,23 +279,33 @@ public final class PeerCodec {
         }
     }
 
-    private static JsonNode object(String text, String what) {
-        JsonNode node = parse(text, what);
-        if (!node.isObject()) {
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(String text, String what) {
+        if (!(parse(text, what) instanceof Map<?, ?> node)) {
             throw new BadData(what + " is not an object");
         }
-        return node;
+        return (Map<String, Object>) node;
     }
 
-    private static String text(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        if (value == null || !value.isTextual() || value.textValue().isEmpty()) {
+    private static String text(Map<?, ?> node, String field) {
+        if (!(node.get(field) instanceof String value) || value.isEmpty()) {
             throw new BadData("missing or empty " + field);
         }
-        return value.textValue();
+        return value;
     }
 
-    private static int positive(JsonNode node, String field) {
+    /** A whole number: an integer, or a number with no fraction (3.0), as peers of any version may write. */
+    private static Optional<Long> integral(Object value) {
+        if (value instanceof Integer || value instanceof Long) {
+            return Optional.of(((Number) value).longValue());
+        }
+        if (value instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p63) {
+            return Optional.of(d.longValue());
+        }
+        return Optional.empty();
+    }
+
+    private static int positive(Map<?, ?> node, String field) {
         long value = positiveLong(node, field);
         if (value > Integer.MAX_VALUE) {
             throw new BadData(field + " too large");
@@ -307,11 +313,8 @@ public final class PeerCodec {
         return (int) value;
     }
 
-    private static long positiveLong(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        if (value == null || !value.canConvertToExactIntegral() || !value.isNumber() || value.asLong() <= 0) {
-            throw new BadData(field + " is not a positive integer");
-        }
-        return value.asLong();
+    private static long positiveLong(Map<?, ?> node, String field) {
+        return integral(node.get(field)).filter(value -> value > 0)
+                .orElseThrow(() -> new BadData(field + " is not a positive integer"));
     }
 }

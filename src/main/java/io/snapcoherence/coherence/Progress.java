@@ -23,4 +23,19 @@ public record Progress(long plan, int attempt, Phase phase, Optional<Failure> fa
     public boolean failedAttemptOf(Plan plan) {
         return phase.failed() && this.plan == plan.id() && attempt == plan.attempt();
     }
+
+    // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,
+    // which costs a fresh hook JVM milliseconds (docs/performance.md), and every hook compares peer reports.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Progress other && plan == other.plan
+                && attempt == other.attempt
+                && java.util.Objects.equals(phase, other.phase)
+                && java.util.Objects.equals(failure, other.failure);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(plan, attempt, phase, failure);
+    }
 }

@@ -26,4 +26,19 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
         boolean failureStanding = progress.map(p -> p.plan() == plan.id() && p.phase().failed()).orElse(false);
         return plan.reachedBy(installed) && !failureStanding;
     }
+
+    // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,
+    // which costs a fresh hook JVM milliseconds (docs/performance.md), and every hook compares peer reports.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UnitReport other && java.util.Objects.equals(unit, other.unit)
+                && java.util.Objects.equals(role, other.role)
+                && java.util.Objects.equals(installed, other.installed)
+                && java.util.Objects.equals(progress, other.progress);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(unit, role, installed, progress);
+    }
 }

@@ -1,20 +1,13 @@
 package io.snapcoherence.juju;
 
 import io.snapcoherence.Json;
-import org.apache.commons.exec.CommandLine;
-import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteException;
-import org.apache.commons.exec.ExecuteWatchdog;
-import org.apache.commons.exec.PumpStreamHandler;
+import io.snapcoherence.Processes;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +27,12 @@ public final class ProcessHookTools implements HookTools {
     static final int MAX_TEXT_ARGUMENT = 32_000;
 
     private final Optional<Path> toolsDir;
+    /**
+     * What each read-only tool answered in this hook, by argv: a hook reads the same config, unit store and
+     * databags from several places, and each spawn costs milliseconds. Nothing else changes them during a hook
+     * (Juju applies our own writes when the hook ends), and our writes drop the answers they affect.
+     */
+    private final Map<List<String>, String> answers = new HashMap<>();
 
     /** Tools found on PATH, as Juju runs a hook. */
     public ProcessHookTools() {
@@ -52,6 +51,7 @@ public final class ProcessHookTools implements HookTools {
 
     @Override
     public boolean isLeader() {
+        // Not remembered: leadership is only guaranteed for a while after a "true", and a hook asks once anyway.
         String out = run(null, "is-leader", "--format=json").strip();
         if (!out.equals("true") && !out.equals("false")) {
             throw new HookToolException("is-leader", List.of("is-leader", "--format=json"), 0,
@@ -82,11 +82,13 @@ public final class ProcessHookTools implements HookTools {
 
     @Override
     public void relationSet(String relationId, Map<String, String> values) {
+        forgetRelation(relationId);
         run(databag(values), "relation-set", "-r", relationId, "--file", "-");
     }
 
     @Override
     public void relationSetApp(String relationId, Map<String, String> values) {
+        forgetRelation(relationId);
         run(databag(values), "relation-set", "-r", relationId, "--app", "--file", "-");
     }
 
@@ -107,6 +109,7 @@ public final class ProcessHookTools implements HookTools {
 
     @Override
     public void stateSet(Map<String, String> values) {
+        answers.remove(argv("state-get", "--format=json"));
         run(databag(values), "state-set", "--file", "-");
     }
 
@@ -158,8 +161,24 @@ public final class ProcessHookTools implements HookTools {
                 : message.substring(0, MAX_TEXT_ARGUMENT - suffix.length()) + suffix;
     }
 
-    private <T> T parse(String tool, java.util.function.Function<String, T> parser, String... args) {
+    private void forgetRelation(String relationId) {
+        answers.keySet().removeIf(argv -> argv.get(0).equals("relation-get") && argv.get(2).equals(relationId));
+    }
+
+    /** A read-only tool's answer: spawned once per hook, then remembered. */
+    private String read(String tool, String... args) {
+        List<String> argv = argv(tool, args);
+        String known = answers.get(argv);
+        if (known != null) {
+            return known;
+        }
         String out = run(null, tool, args);
+        answers.put(argv, out);
+        return out;
+    }
+
+    private <T> T parse(String tool, java.util.function.Function<String, T> parser, String... args) {
+        String out = read(tool, args);
         try {
             return parser.apply(out);
         } catch (IllegalArgumentException e) {
@@ -172,47 +191,20 @@ public final class ProcessHookTools implements HookTools {
         List<String> argv = argv(tool, args);
         List<String> command = new ArrayList<>(argv);
         command.set(0, toolsDir.map(dir -> dir.resolve(tool).toString()).orElse(tool));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        InputStream in = stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
-        DefaultExecutor executor = DefaultExecutor.builder().get();
-        executor.setStreamHandler(new PumpStreamHandler(out, err, in));
-        executor.setWatchdog(ExecuteWatchdog.builder().setTimeout(TIMEOUT).get());
-        executor.setExitValues(null);
-        int exit;
+        Processes.Outcome outcome;
         try {
-            exit = executor.execute(new VerbatimCommandLine(command));
-        } catch (ExecuteException e) {
-            exit = e.getExitValue();
+            outcome = Processes.run(command, Optional.ofNullable(stdin), TIMEOUT);
         } catch (IOException e) {
             throw new HookToolException(tool, argv, -1, "cannot run: " + e.getMessage());
         }
-        if (executor.isFailure(exit) || exit != 0) {
-            String reason = err.toString(StandardCharsets.UTF_8);
-            if (executor.getWatchdog().killedProcess()) {
-                reason = "killed after " + TIMEOUT.toSeconds() + "s. " + reason;
-            }
-            throw new HookToolException(tool, argv, exit, reason);
+        if (outcome.timedOut()) {
+            throw new HookToolException(tool, argv, outcome.exitCode(),
+                    "killed after " + TIMEOUT.toSeconds() + "s. " + outcome.stderr());
         }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * commons-exec trims every argument it is given (a message ending in a newline, a value with a trailing
-     * space); a hook tool must receive its argv exactly, so the command line is handed over as it is.
-     */
-    private static final class VerbatimCommandLine extends CommandLine {
-        private final List<String> command;
-
-        VerbatimCommandLine(List<String> command) {
-            super(command.get(0));
-            this.command = List.copyOf(command);
+        if (outcome.exitCode() != 0) {
+            throw new HookToolException(tool, argv, outcome.exitCode(), outcome.stderr());
         }
-
-        @Override
-        public String[] toStrings() {
-            return command.toArray(String[]::new);
-        }
+        return outcome.stdout();
     }
 
     private static List<String> argv(String tool, String... args) {

@@ -1,15 +1,9 @@
 package io.snapcoherence.snap;
 
-import org.apache.commons.exec.CommandLine;
-import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteException;
-import org.apache.commons.exec.ExecuteWatchdog;
-import org.apache.commons.exec.PumpStreamHandler;
+import io.snapcoherence.Processes;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,7 +19,7 @@ import java.util.regex.Pattern;
 
 /**
  * The real snap CLI: each call runs the {@code snap} binary with its exact argv (never a shell), under a
- * watchdog, and a non-zero exit becomes a {@link SnapException} typed by {@link SnapErrors}.
+ * time limit, and a non-zero exit becomes a {@link SnapException} typed by {@link SnapErrors}.
  */
 public final class SnapCli implements Snaps {
     /** Store queries and configuration answer in seconds; a snapd that takes longer is stuck or seeding. */
@@ -48,8 +42,12 @@ public final class SnapCli implements Snaps {
     private final Clock clock;
     private Optional<Boolean> perSnapHold = Optional.empty();
 
+    /**
+     * {@code snap} as found on PATH: Juju's hook PATH holds /usr/bin, and tests, the training run and the benchmark
+     * put an emulated {@code snap} in front of it.
+     */
     public SnapCli() {
-        this(Path.of("/usr/bin/snap"), Clock.systemUTC());
+        this(Path.of("snap"), Clock.systemUTC());
     }
 
     public SnapCli(Path snapBinary, Clock clock) {
@@ -255,28 +253,20 @@ public final class SnapCli implements Snaps {
     }
 
     Outcome exec(Duration timeout, List<String> args) {
-        CommandLine command = new CommandLine(snapBinary.toString());
-        args.forEach(arg -> command.addArgument(arg, false));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        DefaultExecutor executor = DefaultExecutor.builder().get();
-        executor.setStreamHandler(new PumpStreamHandler(out, err));
-        ExecuteWatchdog watchdog = ExecuteWatchdog.builder().setTimeout(timeout).get();
-        executor.setWatchdog(watchdog);
-        executor.setExitValues(null);
-        int exit;
+        List<String> command = new ArrayList<>(args.size() + 1);
+        command.add(snapBinary.toString());
+        command.addAll(args);
+        Processes.Outcome outcome;
         try {
-            exit = executor.execute(command);
-        } catch (ExecuteException e) {
-            exit = e.getExitValue();
+            outcome = Processes.run(command, Optional.empty(), timeout);
         } catch (IOException e) {
             throw new SnapException(new SnapError.SnapdUnavailable("cannot run " + snapBinary + ": " + e.getMessage()));
         }
-        if (watchdog.killedProcess()) {
+        if (outcome.timedOut()) {
             throw new SnapException(new SnapError.Timeout("snap " + String.join(" ", args)
                     + " (no answer within " + timeout.toSeconds() + "s)"));
         }
-        return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Outcome(outcome.exitCode(), outcome.stdout(), outcome.stderr());
     }
 
     private static SnapException unparseable(String command, RuntimeException e) {

@@ -153,6 +153,17 @@ class ProxyRegistrationScenarioTest {
     }
 
     @Test
+    void removalWithUnusableConfigStillUndoesTheCharmsSetting() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.REMOVE),
+                registered.withConfigValue("max-unavailable", 0));
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+    }
+
+    @Test
     void principalRelationBrokenUndoesTheCharmsSetting() {
         ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
         Event broken = new Event.Relation("worker", Event.RelationKind.BROKEN, "worker:1", Optional.empty(),

@@ -1,6 +1,5 @@
 package io.snapcoherence.juju;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.snapcoherence.Json;
 
 import java.io.IOException;
@@ -144,12 +143,11 @@ public final class FakeJuju {
         try {
             List<Call> calls = new ArrayList<>();
             for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                JsonNode node = Json.parse(line);
+                Map<String, Object> node = Json.objectMap(line);
                 List<String> args = new ArrayList<>();
-                node.get("args").forEach(arg -> args.add(arg.textValue()));
-                Optional<String> stdin = node.has("stdin") ? Optional.of(node.get("stdin").textValue())
-                        : Optional.empty();
-                calls.add(new Call(node.get("tool").textValue(), args, stdin, node.get("exit").intValue()));
+                ((List<?>) node.get("args")).forEach(arg -> args.add((String) arg));
+                Optional<String> stdin = Optional.ofNullable((String) node.get("stdin"));
+                calls.add(new Call((String) node.get("tool"), args, stdin, ((Number) node.get("exit")).intValue()));
             }
             return calls;
         } catch (IOException e) {

@@ -79,6 +79,26 @@ class ProcessHookToolsTest {
     }
 
     @Test
+    void readsSpawnOncePerHookAndOurWritesMakeTheNextReadAskAgain() {
+        juju.unitStore(Map.of("k", "old"));
+        tools.stateGet();
+        tools.stateGet();
+        tools.configGet();
+        tools.configGet();
+        tools.relationGet("coherence:1", "snap-coherence/1");
+        tools.relationGet("coherence:1", "snap-coherence/1");
+        assertThat(juju.calls()).extracting(FakeJuju.Call::tool)
+                .containsExactly("state-get", "config-get", "relation-get");
+
+        tools.stateSet(Map.of("k", "new"));
+        tools.relationSet("coherence:1", Map.of("k", "v"));
+        tools.stateGet();
+        tools.relationGet("coherence:1", "snap-coherence/1");
+        assertThat(juju.calls()).extracting(FakeJuju.Call::tool).containsExactly("state-get", "config-get",
+                "relation-get", "state-set", "relation-set", "state-get", "relation-get");
+    }
+
+    @Test
     void relationIdsListsTheEndpointsRelations() {
         assertThat(tools.relationIds("coherence")).containsExactly("coherence:1");
         assertThat(tools.relationIds("control-plane")).isEmpty();

@@ -31,6 +31,7 @@ class DispatchIT {
     @TempDir
     Path root;
     private FakeJuju juju;
+    private SnapEmulation snap;
 
     private record Run(int exit, String stdout, String stderr) {
     }
@@ -38,6 +39,9 @@ class DispatchIT {
     @BeforeEach
     void model() {
         assertThat(REPO.resolve("target/snap-coherence.jar")).as("run after mvn package").exists();
+        snap = new SnapEmulation(root.resolve("snap"))
+                .store("kubelet", "1.29/stable", 1342).installed("kubelet", 1342, "1.29/stable")
+                .store("kube-proxy", "1.29/stable", 1100).installed("kube-proxy", 1100, "1.29/stable");
         juju = FakeJuju.create(root.resolve("juju"), UNIT)
                 .leader(true)
                 .config(Map.of("snaps", "kubelet kube-proxy", "max-unavailable", 1, "auto-refresh", true,
@@ -71,6 +75,7 @@ class DispatchIT {
         env.putAll(jujuEnv);
         Map<String, String> full = juju.environment(env);
         full.put("PATH", path);
+        full.put(SnapEmulation.STATE_VARIABLE, snap.stateDir().toString());
 
         ProcessBuilder builder = new ProcessBuilder(charmDir.resolve(executable).toString())
                 .directory(charmDir.toFile())
@@ -89,7 +94,12 @@ class DispatchIT {
     }
 
     private Run dispatch(Map<String, String> jujuEnv) throws Exception {
-        return dispatch(REPO, "dispatch", jujuEnv, juju.toolsDir() + ":/usr/bin:/bin");
+        return dispatch(REPO, "dispatch", jujuEnv, onPath());
+    }
+
+    /** Juju's hook PATH: the hook tools, then the system; here the emulated snap stands in front of the system's. */
+    private String onPath() {
+        return juju.toolsDir() + ":" + SnapEmulation.binDir() + ":/usr/bin:/bin";
     }
 
     /** Every call was accepted by the emulated tools, and every status-set has Juju's argv shape. */
@@ -116,6 +126,52 @@ class DispatchIT {
         assertWellFormedHook(run);
         assertThat(juju.calls("config-get")).extracting(FakeJuju.Call::args)
                 .allSatisfy(args -> assertThat(args).containsExactly("--format=json"));
+    }
+
+    @Test
+    void configChangedWithHoldHoldsTheManagedSnaps() throws Exception {
+        Run run = dispatch(hook("config-changed"));
+
+        assertWellFormedHook(run);
+        assertThat(snap.calls()).contains("snap refresh --hold kube-proxy kubelet");
+        assertThat(snap.calls()).noneMatch(call -> call.startsWith("snap refresh kube"));
+    }
+
+    @Test
+    void updateStatusWithNothingToDoRefreshesAndSetsNothing() throws Exception {
+        assertWellFormedHook(dispatch(hook("config-changed")));
+        keepWrites();
+        Files.deleteIfExists(snap.stateDir().resolve("calls"));
+        Files.deleteIfExists(juju.stateDir().resolve("calls.jsonl"));
+
+        Run run = dispatch(hook("update-status"));
+
+        assertWellFormedHook(run);
+        assertThat(snap.calls()).noneMatch(call -> call.startsWith("snap refresh") || call.startsWith("snap set")
+                || call.startsWith("snap revert") || call.startsWith("snap ack"));
+        assertThat(juju.calls()).extracting(FakeJuju.Call::tool).doesNotContain("state-set", "relation-set");
+        assertThat(juju.calls()).as("each tool's answer is read once per hook")
+                .extracting(FakeJuju.Call::argv).doesNotHaveDuplicates();
+    }
+
+    /** Applies the last hook's unit-store and databag writes to the model, as Juju does when a hook succeeds. */
+    private void keepWrites() {
+        Map<String, String> store = new LinkedHashMap<>();
+        Map<String, Map<String, String>> unitBags = new LinkedHashMap<>();
+        Map<String, Map<String, String>> appBags = new LinkedHashMap<>();
+        for (FakeJuju.Call call : juju.calls()) {
+            Map<String, String> written = io.snapcoherence.Json.stringMap(call.stdin().orElse("{}"));
+            if (call.tool().equals("state-set")) {
+                store.putAll(written);
+            } else if (call.tool().equals("relation-set")) {
+                String relation = call.args().get(call.args().indexOf("-r") + 1);
+                (call.args().contains("--app") ? appBags : unitBags)
+                        .computeIfAbsent(relation, r -> new LinkedHashMap<>()).putAll(written);
+            }
+        }
+        juju.unitStore(store);
+        unitBags.forEach((relation, data) -> juju.unitData(relation, UNIT, data));
+        appBags.forEach((relation, data) -> juju.appData(relation, "snap-coherence", data));
     }
 
     @Test
@@ -168,7 +224,7 @@ class DispatchIT {
     @Test
     void oldJujuRunsHooksByNameWithoutDispatchPath() throws Exception {
         Run run = dispatch(REPO, "hooks/install", Map.of("JUJU_HOOK_NAME", "install"),
-                juju.toolsDir() + ":/usr/bin:/bin");
+                onPath());
 
         assertWellFormedHook(run);
     }
@@ -187,7 +243,7 @@ class DispatchIT {
         Path runtime = Files.createDirectories(charm.resolve("runtime/bin"));
         Files.createSymbolicLink(runtime.resolve("java"), Path.of(System.getProperty("java.home"), "bin", "java"));
 
-        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir().toString());
+        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir() + ":" + SnapEmulation.binDir());
 
         assertWellFormedHook(run);
     }
@@ -196,7 +252,7 @@ class DispatchIT {
     void withoutAnyRuntimeDispatchFailsSayingSo() throws Exception {
         Path charm = packedCharm();
 
-        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir().toString());
+        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir() + ":" + SnapEmulation.binDir());
 
         assertThat(run.exit()).isNotZero();
         assertThat(run.stderr()).contains("no Java runtime", charm.resolve("runtime/bin/java").toString());

@@ -29,6 +29,17 @@ import java.util.concurrent.TimeUnit;
  * Every request is logged (method, path with query, body) for tests that assert what snapd asked.
  */
 public final class FakeSnapStore implements AutoCloseable {
+    /** The store's JSON is built and read with Jackson's trees (the charm's own Json has no tree model). */
+    static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    static JsonNode tree(String text) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + text, e);
+        }
+    }
+
 
     /** How the registration endpoint misbehaves. */
     public enum Fault { NONE, SERVER_ERROR, SLOW, EMPTY, GARBAGE, WRONG_STORE_ID, WRONG_CONTENT_TYPE, NOT_FOUND }
@@ -181,18 +192,18 @@ public final class FakeSnapStore implements AutoCloseable {
             send(exchange, 404, "application/json", notFound("No snap named '" + name + "' found in series '16'."));
             return;
         }
-        ObjectNode root = Json.mapper().createObjectNode();
+        ObjectNode root = MAPPER.createObjectNode();
         root.put("name", name);
         root.put("snap-id", snapId(name));
         root.set("snap", snapDetails(name));
         ArrayNode channelMap = root.putArray("channel-map");
         map.forEach((channel, release) -> channelMap.add(channelEntry(name, channel, release)));
-        send(exchange, 200, "application/json", Json.write(root));
+        send(exchange, 200, "application/json", root.toString());
     }
 
     private void cohorts(HttpExchange exchange, String body) throws IOException {
-        JsonNode request = Json.parse(body);
-        ObjectNode root = Json.mapper().createObjectNode();
+        JsonNode request = tree(body);
+        ObjectNode root = MAPPER.createObjectNode();
         ObjectNode keys = root.putObject("cohort-keys");
         synchronized (this) {
             for (JsonNode snap : request.path("snaps")) {
@@ -201,12 +212,12 @@ public final class FakeSnapStore implements AutoCloseable {
                 keys.put(snap.asText(), key);
             }
         }
-        send(exchange, 200, "application/json", Json.write(root));
+        send(exchange, 200, "application/json", root.toString());
     }
 
     private void refresh(HttpExchange exchange, String body) throws IOException {
-        JsonNode request = Json.parse(body);
-        ObjectNode root = Json.mapper().createObjectNode();
+        JsonNode request = tree(body);
+        ObjectNode root = MAPPER.createObjectNode();
         ArrayNode results = root.putArray("results");
         for (JsonNode action : request.path("actions")) {
             String name = action.path("name").asText(action.path("snap-id").asText().replace("snapid", ""));
@@ -234,11 +245,11 @@ public final class FakeSnapStore implements AutoCloseable {
             snap.setAll(channelEntry(name, channel, release.get()));
             result.set("snap", snap);
         }
-        send(exchange, 200, "application/json", Json.write(root));
+        send(exchange, 200, "application/json", root.toString());
     }
 
     private ObjectNode snapDetails(String name) {
-        ObjectNode snap = Json.mapper().createObjectNode();
+        ObjectNode snap = MAPPER.createObjectNode();
         snap.put("name", name).put("snap-id", snapId(name)).put("summary", name).put("description", name)
                 .put("license", "Apache-2.0").put("type", "app").put("private", false);
         snap.putObject("publisher").put("id", "canonical").put("username", "canonical")
@@ -247,7 +258,7 @@ public final class FakeSnapStore implements AutoCloseable {
     }
 
     private ObjectNode channelEntry(String name, String channel, Release release) {
-        ObjectNode entry = Json.mapper().createObjectNode();
+        ObjectNode entry = MAPPER.createObjectNode();
         String[] parts = channel.split("/");
         ObjectNode ch = entry.putObject("channel");
         ch.put("architecture", "amd64").put("name", channel).put("released-at", "2026-11-01T00:00:00.000000+00:00")

@@ -1,7 +1,6 @@
 package io.snapcoherence.snap.fakestore;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.snapcoherence.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +31,7 @@ class FakeSnapStoreTest {
     }
 
     private JsonNode post(String path, String body) throws IOException, InterruptedException {
-        return Json.parse(http.send(HttpRequest.newBuilder(URI.create(store.url() + path))
+        return FakeSnapStore.tree(http.send(HttpRequest.newBuilder(URI.create(store.url() + path))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body());
     }
 
@@ -41,13 +40,13 @@ class FakeSnapStoreTest {
         store.release("kubelet", "1.29/stable", 2000, "1.29.3");
         store.override("kubelet", "1.29/stable", 1900);
 
-        JsonNode info = Json.parse(get("/v2/snaps/info/kubelet?architecture=amd64").body());
+        JsonNode info = FakeSnapStore.tree(get("/v2/snaps/info/kubelet?architecture=amd64").body());
         assertThat(info.at("/channel-map/0/revision").asInt()).isEqualTo(1900);
         assertThat(info.at("/channel-map/0/channel/track").asText()).isEqualTo("1.29");
         assertThat(get("/v2/snaps/info/nosuch").statusCode()).isEqualTo(404);
 
         store.deleteOverride("kubelet", "1.29/stable");
-        assertThat(Json.parse(get("/v2/snaps/info/kubelet").body()).at("/channel-map/0/revision").asInt()).isEqualTo(2000);
+        assertThat(FakeSnapStore.tree(get("/v2/snaps/info/kubelet").body()).at("/channel-map/0/revision").asInt()).isEqualTo(2000);
     }
 
     @Test
