@@ -9,7 +9,6 @@ import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreProxy;
 
 import java.time.Clock;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -89,12 +88,6 @@ public final class Charm {
 
     /** The role comes from the container relation to the principal that exists. */
     Optional<Role> role() {
-        for (Role role : Role.values()) {
-            List<String> ids = tools.relationIds(role.endpoint());
-            if (!ids.isEmpty()) {
-                return Optional.of(role);
-            }
-        }
-        return Optional.empty();
+        return new KnownRelations(tools, context.event()).role();
     }
 }

@@ -50,9 +50,11 @@ final class Rollout {
     private final Clock clock;
 
     private final Optional<String> departing;
+    private final KnownRelations relations;
 
     Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event, Clock clock) {
         this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
+        this.relations = new KnownRelations(tools, event);
         this.clock = clock;
         this.tools = tools;
         this.snaps = snaps;
@@ -141,7 +143,8 @@ final class Rollout {
         Set<String> left = Membership.left(tools, peers.otherUnits, departing, granted);
         // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
         List<String> leftGranted = left.stream().filter(granted::contains).toList();
-        if (tools.isLeader() && app instanceof PeerCodec.AppReading.Read read) {
+        boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
+        if (leader && app instanceof PeerCodec.AppReading.Read read) {
             store = Optional.of(askStore(own, peers.others()));
             Set<String> known = new TreeSet<>(left);
             peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
@@ -193,7 +196,7 @@ final class Rollout {
             tools.appStatusSet(last.appStatus());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
                     first.differences(), first.planCreated()));
-        } else if (tools.isLeader() && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
+        } else if (leader && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
             tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
         }
         return new Outcome(status, decision);
@@ -233,11 +236,11 @@ final class Rollout {
     // ---- reading -------------------------------------------------------------------------------------------
 
     private Optional<PeerView> readPeers() {
-        List<String> ids = tools.relationIds(Charm.PEER_ENDPOINT);
-        if (ids.isEmpty()) {
+        Optional<String> peerRelation = relations.peerRelation();
+        if (peerRelation.isEmpty()) {
             return Optional.empty();
         }
-        String rid = ids.get(0);
+        String rid = peerRelation.get();
         List<String> others = tools.relationList(rid).stream().filter(peer -> !departing.equals(Optional.of(peer)))
                 .toList(); // a departing unit is leaving: its grant is freed now (I8)
         Map<String, String> appData = tools.relationGetApp(rid, app);

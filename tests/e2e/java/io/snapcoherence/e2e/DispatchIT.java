@@ -154,6 +154,53 @@ class DispatchIT {
                 .extracting(FakeJuju.Call::argv).doesNotHaveDuplicates();
     }
 
+    /**
+     * What a steady-state hook spawns, exactly: after config-changed (whose writes Juju kept), a non-leader's and a
+     * leader's update-status and a peer relation-changed that changes nothing. The role and the peer relation id
+     * are remembered in the unit store (a unit's principal and its application's peer relation never change while
+     * the unit exists), so no relation-ids is asked; is-leader is asked once.
+     */
+    @Test
+    void aSteadyStateHookSpawnsOnlyWhatItsOutcomeDependsOn() throws Exception {
+        List<String> reads = List.of("config-get --format=json", "state-get --format=json",
+                "relation-list -r coherence:1 --format=json",
+                "relation-get -r coherence:1 --app --format=json - snap-coherence",
+                "relation-get -r coherence:1 --format=json - " + UNIT, "is-leader --format=json");
+        for (boolean leader : List.of(false, true)) {
+            juju.leader(leader).unitStore(Map.of()).unitData("coherence:1", UNIT, Map.of())
+                    .appData("coherence:1", "snap-coherence", Map.of());
+            Files.deleteIfExists(juju.stateDir().resolve("calls.jsonl"));
+            assertWellFormedHook(dispatch(hook("config-changed")));
+            keepWrites();
+            for (Map<String, String> env : List.of(hook("update-status"), hook("coherence-relation-changed",
+                    "JUJU_RELATION", "coherence", "JUJU_RELATION_ID", "coherence:1",
+                    "JUJU_REMOTE_UNIT", "snap-coherence/1", "JUJU_REMOTE_APP", "snap-coherence"))) {
+                Files.deleteIfExists(snap.stateDir().resolve("calls"));
+                Files.deleteIfExists(juju.stateDir().resolve("calls.jsonl"));
+
+                assertWellFormedHook(dispatch(env));
+
+                String what = (leader ? "leader " : "non-leader ") + env.get("JUJU_HOOK_NAME");
+                List<String> spawned = juju.calls().stream().map(call -> String.join(" ", call.argv())).toList();
+                assertThat(spawned).as(what).doesNotContain("relation-ids control-plane --format=json",
+                        "relation-ids worker --format=json", "relation-ids coherence --format=json");
+                assertThat(spawned).as(what).filteredOn(call -> !call.startsWith("status-set"))
+                        .containsExactlyInAnyOrderElementsOf(leader ? withPeerRead(reads) : reads);
+                assertThat(spawned).as(what).filteredOn(call -> call.startsWith("status-set")).hasSize(leader ? 2 : 1);
+                assertThat(snap.calls()).as(what)
+                        .containsExactlyElementsOf(leader ? List.of("snap list", "snap info kubelet kube-proxy")
+                                : List.of("snap list"));
+            }
+        }
+    }
+
+    /** The leader also reads the other units' reports, for its plan. */
+    private static List<String> withPeerRead(List<String> reads) {
+        List<String> all = new java.util.ArrayList<>(reads);
+        all.add("relation-get -r coherence:1 --format=json - snap-coherence/1");
+        return all;
+    }
+
     /** Applies the last hook's unit-store and databag writes to the model, as Juju does when a hook succeeds. */
     private void keepWrites() {
         Map<String, String> store = new LinkedHashMap<>();

@@ -1,0 +1,101 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookTools;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The unit's role and its peer relation id, remembered in the unit store so a hook with nothing to do need not
+ * ask {@code relation-ids} for three endpoints. Both are fixed for the unit's life: a subordinate unit exists only
+ * with its one container relation (it sees only its own principal), and the peer relation lives as long as the
+ * application. Only found answers are remembered (a unit without a role yet asks every hook). Hooks where a
+ * relation comes or goes ({@code -relation-created}, {@code -relation-broken}), {@code install} and
+ * {@code upgrade-charm} (a store from another version) ask again; a {@code -broken} hook forgets the endpoint's
+ * answer instead, since Juju may still list the relation while it breaks. The store commits with the hook, so
+ * a failed hook leaves the previous answer, which was right.
+ */
+final class KnownRelations {
+    static final String ROLE_KEY = "role";
+    static final String PEER_KEY = "peer-relation";
+
+    private final HookTools tools;
+    private final Event event;
+
+    KnownRelations(HookTools tools, Event event) {
+        this.tools = tools;
+        this.event = event;
+    }
+
+    /** The role from the container relation to the principal that exists. */
+    Optional<Role> role() {
+        Optional<Role> known = remembered(ROLE_KEY).flatMap(Role::ofEndpoint);
+        if (known.isPresent()) {
+            return known;
+        }
+        Optional<Role> found = Optional.empty();
+        for (Role role : Role.values()) {
+            if (!tools.relationIds(role.endpoint()).isEmpty()) {
+                found = Optional.of(role);
+                break;
+            }
+        }
+        boolean breaking = false;
+        for (Role role : Role.values()) {
+            breaking |= breaking(role.endpoint());
+        }
+        remember(ROLE_KEY, found.map(Role::endpoint), breaking);
+        return found;
+    }
+
+    /** The peer relation's id, once Juju has created it. */
+    Optional<String> peerRelation() {
+        Optional<String> known = remembered(PEER_KEY);
+        if (known.isPresent()) {
+            return known;
+        }
+        List<String> ids = tools.relationIds(Charm.PEER_ENDPOINT);
+        Optional<String> found = ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(0));
+        remember(PEER_KEY, found, breaking(Charm.PEER_ENDPOINT));
+        return found;
+    }
+
+    private Optional<String> remembered(String key) {
+        if (relationsMayHaveChanged()) {
+            return Optional.empty();
+        }
+        String value = tools.stateGet().getOrDefault(key, "");
+        return value.isEmpty() ? Optional.empty() : Optional.of(value);
+    }
+
+    /**
+     * Stores what was found (or forgets when nothing was, or the relation is breaking); actions write nothing
+     * (the plan action is read-only).
+     */
+    private void remember(String key, Optional<String> found, boolean breaking) {
+        if (event instanceof Event.Action) {
+            return;
+        }
+        String next = breaking ? "" : found.orElse("");
+        if (!next.equals(tools.stateGet().getOrDefault(key, ""))) {
+            tools.stateSet(Map.of(key, next));
+        }
+    }
+
+    private boolean breaking(String endpoint) {
+        return event instanceof Event.Relation r && r.kind() == Event.RelationKind.BROKEN
+                && r.endpoint().equals(endpoint);
+    }
+
+    private boolean relationsMayHaveChanged() {
+        if (event instanceof Event.Lifecycle lifecycle) {
+            return lifecycle.kind() == Event.LifecycleKind.INSTALL
+                    || lifecycle.kind() == Event.LifecycleKind.UPGRADE_CHARM;
+        }
+        return event instanceof Event.Relation r
+                && (r.kind() == Event.RelationKind.CREATED || r.kind() == Event.RelationKind.BROKEN);
+    }
+}
