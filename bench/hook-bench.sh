@@ -9,8 +9,8 @@
 #   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url: the training
 #                  tools' canned snap cannot register a store)
 # and for reference: the shaded JAR with `java -jar` on the system JDK, and a minimal Python dispatch -> exit.
-# Hook tools and snap are the emulated ones from packaging/training-tools (they print canned answers; snap is
-# found on PATH as in production). CHARM=<file> benchmarks another build, e.g. one made from main.
+# Hook tools and snap are the emulated ones from packaging/training-tools (canned answers; snap is found on PATH
+# as in production), with the unit store and the peer databags answering what a first config-changed wrote. CHARM=<file> benchmarks another build, e.g. one made from main.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$(pwd)
@@ -41,7 +41,17 @@ printf '#!/bin/sh\nexec /usr/bin/python3 "$(dirname "$0")/charm.py"\n' > "$work/
 printf 'import os, sys\nsys.exit(0)\n' > "$work/py/charm.py"
 chmod +x "$work/py/dispatch"
 
-juju_env=(env -i PATH="$project/packaging/training-tools:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$charm"
+# Hook tools: the training tools, except that the unit store and this unit's and the application's peer databags
+# answer what a first config-changed wrote (as Juju keeps a successful hook's writes), so the measured hooks are
+# in the steady state: nothing to write, role and peer relation remembered.
+tools="$work/tools"
+cp -r "$project/packaging/training-tools" "$tools"
+kept="$work/kept"
+mkdir -p "$kept"
+printf '#!/bin/sh\ncat >> %q/state-set\necho >> %q/state-set\n' "$kept" "$kept" > "$tools/state-set"
+printf '#!/bin/sh\ncase "$*" in *--app*) f=app ;; *) f=unit ;; esac\ncat >> %q/relation-set-$f\necho >> %q/relation-set-$f\n' \
+    "$kept" "$kept" > "$tools/relation-set"
+juju_env=(env -i PATH="$tools:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$charm"
     JUJU_UNIT_NAME=snap-coherence/0 JUJU_MODEL_NAME=bench JUJU_PRINCIPAL_UNIT=kubernetes-worker/0)
 peer_env=(JUJU_DISPATCH_PATH=hooks/coherence-relation-changed JUJU_RELATION=coherence
     JUJU_RELATION_ID=coherence:2 JUJU_REMOTE_UNIT=snap-coherence/1 JUJU_REMOTE_APP=snap-coherence)
@@ -67,6 +77,26 @@ fi
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 (cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1) # restores the JAR time
+rm -f "$kept"/*
+(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed ./dispatch >/dev/null 2>&1)
+keep() {    # merges the JSON objects a hook wrote (one per line) into one answer
+    python3 -c 'import json, sys
+kept = {}
+for line in open(sys.argv[1]) if len(sys.argv) > 1 else []:
+    if line.strip(): kept.update(json.loads(line))
+print(json.dumps({k: v for k, v in kept.items() if v != ""}))' "$@"
+}
+[ -f "$kept/state-set" ] && keep "$kept/state-set" > "$kept/store" || echo '{}' > "$kept/store"
+[ -f "$kept/relation-set-unit" ] && keep "$kept/relation-set-unit" > "$kept/unit" || echo '{}' > "$kept/unit"
+[ -f "$kept/relation-set-app" ] && keep "$kept/relation-set-app" > "$kept/app" || echo '{}' > "$kept/app"
+printf '#!/bin/sh\ncat %q/store\n' "$kept" > "$tools/state-get"
+printf '#!/bin/sh\ncase "$*" in *--app*) cat %q/app ;; *snap-coherence/0) cat %q/unit ;; *) echo "{}" ;; esac\n' \
+    "$kept" "$kept" > "$tools/relation-get"
+printf '#!/bin/sh\ncat > /dev/null\n' > "$tools/state-set"
+printf '#!/bin/sh\ncat > /dev/null\n' > "$tools/relation-set"
+chmod +x "$tools"/*
+# Every case is then the steady state: a hook that writes must show up here, as a benchmark run is no test.
+echo "steady state: unit store $(cat "$kept/store")"
 for ((round = -2; round < runs; round++)); do    # two warm-up rounds fill the page cache
     for label in "${labels[@]}"; do
         start=$(date +%s%N)
