@@ -14,17 +14,9 @@ public final class SnapListParser {
 
     public static List<InstalledSnap> parse(String stdout) {
         List<InstalledSnap> snaps = new ArrayList<>();
-        List<String> lines = stdout.lines().filter(l -> !l.isBlank()).toList();
-        if (lines.isEmpty() || lines.get(0).startsWith("No snaps are installed yet")) {
-            return snaps;
-        }
-        if (!lines.get(0).startsWith("Name ")) {
-            throw new IllegalArgumentException("snap list: unexpected header: " + lines.get(0));
-        }
-        for (String line : lines.subList(1, lines.size())) {
-            String[] cols = line.strip().split("\\s+");
+        for (String[] cols : CliTable.rows(stdout, "snap list", "Name", "No snaps are installed yet")) {
             if (cols.length < 6) {
-                throw new IllegalArgumentException("snap list: expected 6 columns: " + line);
+                throw new IllegalArgumentException("snap list: expected 6 columns: " + String.join(" ", cols));
             }
             int revision;
             try {

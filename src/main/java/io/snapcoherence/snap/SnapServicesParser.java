@@ -14,18 +14,10 @@ public final class SnapServicesParser {
 
     public static List<SnapService> parse(String stdout) {
         List<SnapService> services = new ArrayList<>();
-        List<String> lines = stdout.lines().filter(l -> !l.isBlank()).toList();
-        if (lines.isEmpty() || lines.get(0).startsWith("There are no services")) {
-            return services;
-        }
-        if (!lines.get(0).startsWith("Service ")) {
-            throw new IllegalArgumentException("snap services: unexpected header: " + lines.get(0));
-        }
-        for (String line : lines.subList(1, lines.size())) {
-            String[] cols = line.strip().split("\\s+");
+        for (String[] cols : CliTable.rows(stdout, "snap services", "Service", "There are no services")) {
             int dot = cols[0].indexOf('.');
             if (cols.length < 3 || dot <= 0) {
-                throw new IllegalArgumentException("snap services: unexpected row: " + line);
+                throw new IllegalArgumentException("snap services: unexpected row: " + String.join(" ", cols));
             }
             services.add(new SnapService(cols[0].substring(0, dot), cols[0], cols[1].equals("enabled"),
                     cols[2].equals("active")));

@@ -89,17 +89,19 @@ final class Cluster {
     /** A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost. */
     void killedHook(Member m, Event event) {
         StateHookTools tools = new StateHookTools(stateOf(m, ModelState.ActionState.none()));
-        CharmRunner.run(new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event), tools,
-                m.machine, proxy, clock);
+        runCharm(m, event, tools);
         tools.finish(false);
+    }
+
+    private int runCharm(Member m, Event event, StateHookTools tools) {
+        JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
+        return CharmRunner.run(context, tools, m.machine, proxy, clock);
     }
 
     /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
     ModelState run(Member m, Event event, ModelState.ActionState action) {
-        ModelState in = stateOf(m, action);
-        StateHookTools tools = new StateHookTools(in);
-        JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
-        int exit = CharmRunner.run(context, tools, m.machine, proxy, clock);
+        StateHookTools tools = new StateHookTools(stateOf(m, action));
+        int exit = runCharm(m, event, tools);
         if (exit != 0) {
             throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());
         }

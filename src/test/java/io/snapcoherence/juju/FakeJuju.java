@@ -169,14 +169,8 @@ public final class FakeJuju {
     }
 
     private FakeJuju write(String name, String content) {
-        try {
-            Path file = stateDir.resolve(name);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, content, StandardCharsets.UTF_8);
-            return this;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        io.snapcoherence.testing.TestFiles.write(stateDir, name, content);
+        return this;
     }
 
     private static String relationPath(String relationId, String rest) {

@@ -54,14 +54,8 @@ final class SnapEmulation {
     }
 
     private SnapEmulation write(String name, String content) {
-        try {
-            Path file = stateDir.resolve(name);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, content, StandardCharsets.UTF_8);
-            return this;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        io.snapcoherence.testing.TestFiles.write(stateDir, name, content);
+        return this;
     }
 
     private SnapEmulation append(String name, String content) {
