@@ -76,6 +76,8 @@ final class Rollout {
         final PeerCodec.AppReading app;
         final Map<String, String> appData;
         private List<UnitReading> others;
+        private final Map<String, Optional<UnitReading>> readings = new java.util.HashMap<>();
+        private List<UnitReading> leaving;
         private final Set<String> reportedLeft = new TreeSet<>();
 
         PeerView(String relationId, Map<String, String> ownData, List<String> otherUnits, PeerCodec.AppReading app,
@@ -90,19 +92,51 @@ final class Rollout {
         /** The other units' readings: one relation-get each, so read once and only when needed. */
         List<UnitReading> others() {
             if (others == null) {
-                others = new ArrayList<>();
-                for (String peer : otherUnits) {
-                    try {
-                        Map<String, String> data = tools.relationGet(relationId, peer);
-                        others.add(PeerCodec.decodeUnit(peer, data));
-                        reportedLeft.addAll(PeerCodec.decodeLeft(data));
-                    } catch (HookToolException e) {
-                        // Left between relation-list and relation-get: departed, its grant is freed.
-                        tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
-                    }
-                }
+                others = read(otherUnits);
             }
             return others;
+        }
+
+        /** The readings of those of {@code units} in the relation, each read at most once per hook. */
+        List<UnitReading> read(java.util.Collection<String> units) {
+            List<UnitReading> out = new ArrayList<>();
+            for (String peer : otherUnits) {
+                if (units.contains(peer)) {
+                    readings.computeIfAbsent(peer, this::readOne).ifPresent(out::add);
+                }
+            }
+            return out;
+        }
+
+        private Optional<UnitReading> readOne(String peer) {
+            try {
+                Map<String, String> data = tools.relationGet(relationId, peer);
+                reportedLeft.addAll(PeerCodec.decodeLeft(data));
+                return Optional.of(PeerCodec.decodeUnit(peer, data));
+            } catch (HookToolException e) {
+                // Left between relation-list and relation-get: departed, its grant is freed.
+                tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
+                return Optional.empty();
+            }
+        }
+
+        /**
+         * In a {@code -departed} hook, the departing unit's reading: Juju still shows its data. It is no longer a
+         * peer (its grant is freed now), but while it leaves, its failure must still stop this unit and halt the
+         * rollout (I4), and a refresh it may be in must still count.
+         */
+        List<UnitReading> leaving() {
+            if (leaving == null) {
+                leaving = departing.filter(d -> !d.equals(unit)).flatMap(this::readOne).stream().toList();
+            }
+            return leaving;
+        }
+
+        /** {@code readings} and the departing unit's: what this unit's own refresh decision must see. */
+        List<UnitReading> withLeaving(List<UnitReading> readings) {
+            List<UnitReading> all = new ArrayList<>(readings);
+            all.addAll(leaving());
+            return all;
         }
 
         /** Units the other units report as having left while granted (read with {@link #others()}). */
@@ -150,18 +184,23 @@ final class Rollout {
             peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
                     .forEach(known::add);
             left = known;
-            decision = Optional.of(Planner.decide(plannerInput(own, peers.others(), left, read.state(), store.get(),
+            decision = Optional.of(Planner.decide(plannerInput(own, peers, left, read.state(), store.get(),
                     request)));
-            // The leader's own refresh waits for its plan to be committed (I5, see Planner.forLeaderAgent).
+            // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
             app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
                     decision.get().tally());
         }
 
-        AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, Optional.empty(),
-                registrationOk);
+        AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, config.maxUnavailable(),
+                Optional.empty(), false, registrationOk);
         AgentDecision act = UnitAgent.decide(agentInput);
+        if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
+            // The app state this unit acts on (the leader's decided one): its grants are the line it waits in.
+            List<String> line = ((PeerCodec.AppReading.Read) app).state().grants();
+            act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.read(line)), false));
+        }
         if (act instanceof AgentDecision.NeedPeers) {
-            act = UnitAgent.decide(agentInput.withPeers(peers.others()));
+            act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.others()), true));
         }
         if (act instanceof AgentDecision.Refresh && departing.equals(Optional.of(unit))) {
             // This unit is leaving: its view of the peers shrinks with each -departed, so it could no longer see
@@ -189,7 +228,7 @@ final class Rollout {
             PlannerDecision first = decision.get();
             // The leader's own refresh changed what it reports: decide again so its grant moves on this hook
             // (no peer write would wake the leader otherwise).
-            PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers.others(),
+            PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers,
                     left, first.state(), store.get(), Optional.empty()));
             writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
                     values -> tools.relationSetApp(peers.relationId, values));
@@ -266,11 +305,10 @@ final class Rollout {
         }
     }
 
-    private PlannerInput plannerInput(UnitReport own, List<UnitReading> others, Set<String> left, RolloutState state,
-                                      StoreView store,
-                                      Optional<LeaderRequest> request) {
-        return new PlannerInput(withOwn(own, others), state, store, config.snaps(), config.maxUnavailable(),
-                config.autoRefresh(), request, Optional.of(unit), left);
+    private PlannerInput plannerInput(UnitReport own, PeerView peers, Set<String> left, RolloutState state,
+                                      StoreView store, Optional<LeaderRequest> request) {
+        return new PlannerInput(withOwn(own, peers.others()), state, store, config.snaps(), config.maxUnavailable(),
+                config.autoRefresh(), request, Optional.of(unit), left, peers.leaving());
     }
 
     private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {

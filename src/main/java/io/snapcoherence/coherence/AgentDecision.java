@@ -9,8 +9,12 @@ import java.util.Optional;
 public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecision.Refresh,
         AgentDecision.NeedPeers {
 
-    /** Decide again with the peers' readings (reading them costs a relation-get per unit, so only on demand). */
-    record NeedPeers() implements AgentDecision {
+    /**
+     * Decide again with the peers' readings: reading them costs a relation-get per unit, so only on demand, and
+     * first only the granted units' ({@code all} false: enough to wait in line), then every peer's ({@code all}
+     * true: once, before refreshing).
+     */
+    record NeedPeers(boolean all) implements AgentDecision {
     }
 
     /** No refresh; {@code progress} replaces the unit's reported outcome when present. */

@@ -6,19 +6,35 @@ import java.util.Optional;
 
 /**
  * What one unit decides from: who it is, what its machine runs of the managed snaps, its last reported outcome,
- * the app databag, its peers' readings (read only when the agent asks: a granted unit about to refresh), and
- * whether the proxy is registered (no planned refresh before it is).
+ * the app databag, max-unavailable, its peers' readings (read only when the agent asks: the granted units' while
+ * it waits in line, every peer's before it refreshes; {@code allPeers} says which), and whether the proxy is
+ * registered (no planned refresh before it is).
  */
 public record AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
-                         Optional<Progress> lastProgress, PeerCodec.AppReading app,
-                         Optional<List<UnitReading>> peers, boolean registrationOk) {
+                         Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
+                         Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk) {
     public AgentInput {
         installed = Map.copyOf(installed);
         peers = peers.map(List::copyOf);
+        if (maxUnavailable < 1) {
+            throw new IllegalArgumentException("max-unavailable must be at least 1, got " + maxUnavailable);
+        }
     }
 
-    /** The same input with the peers' readings, once the agent asked for them. */
-    public AgentInput withPeers(List<UnitReading> readings) {
-        return new AgentInput(unit, role, installed, lastProgress, app, Optional.of(readings), registrationOk);
+    /** With every peer's reading when {@code peers} is present, max-unavailable 1. */
+    public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> lastProgress, PeerCodec.AppReading app,
+                      Optional<List<UnitReading>> peers, boolean registrationOk) {
+        this(unit, role, installed, lastProgress, app, 1, peers, peers.isPresent(), registrationOk);
+    }
+
+    /** The same input with the readings the agent asked for ({@code all}: every peer's). */
+    public AgentInput withPeers(List<UnitReading> readings, boolean all) {
+        return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, Optional.of(readings), all,
+                registrationOk);
+    }
+
+    public AgentInput withMaxUnavailable(int max) {
+        return new AgentInput(unit, role, installed, lastProgress, app, max, peers, allPeers, registrationOk);
     }
 }

@@ -36,7 +36,11 @@ public final class Planner {
         if (plan.isPresent() && plan.get().active()) {
             Plan active = plan.get();
             if (halt.isEmpty()) {
-                halt = census.reports().stream().filter(r -> r.failed(active)).findFirst()
+                // A unit leaving in this hook is out of the census (its grant is freed), but its failure is news
+                // about the revision, not about the unit: it halts like any other (I4).
+                halt = java.util.stream.Stream.concat(census.reports().stream(),
+                                Census.of(input.leaving()).reports().stream())
+                        .filter(r -> r.failed(active)).findFirst()
                         .map(r -> new Halt(r.unit(), r.progress().flatMap(Progress::failure)
                                 .map(f -> f.describe(active.id())).orElse("failed")));
             }
@@ -111,10 +115,18 @@ public final class Planner {
     }
 
     /**
-     * Grants units of the current tier in unit order, the leader last, until max-unavailable of that tier are
-     * granted and not done. The leader goes last because it refreshes only for a plan committed before its hook
-     * ({@link #forLeaderAgent}); granted after the others of its tier, it is granted in a hook woken by their
-     * {@code done} reports, for a committed plan, and refreshes in that same hook.
+     * How many batches of max-unavailable units a tier may hold granted and not done: the running one and the
+     * next. Units pace themselves inside the grants ({@link UnitAgent}: fewer than max-unavailable granted before
+     * a unit may be not done when it starts), so the next batch's units start one by one in the hooks that read
+     * the done reports before them, without waiting for a leader hook in between.
+     */
+    public static final int BATCHES_GRANTED = 2;
+
+    /**
+     * Grants units of the current tier in unit order, the leader last, until two batches of max-unavailable of
+     * that tier are granted and not done; new grants are appended after the existing ones, whose order is kept.
+     * The leader goes last because it refreshes only on a grant committed before its hook
+     * ({@link #forLeaderAgent}); granted after the others of its tier, it is woken by their {@code done} reports.
      */
     static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable,
                               Optional<String> leader) {
@@ -123,7 +135,7 @@ public final class Planner {
         // A granted unit whose role cannot be read counts against the tier: it may be refreshing in it.
         long busy = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier).orElse(true)).count();
         for (UnitReport report : leaderLast(census.tier(tier), leader)) {
-            if (busy >= maxUnavailable) {
+            if (busy >= (long) BATCHES_GRANTED * maxUnavailable) {
                 break;
             }
             if (!next.contains(report.unit()) && !report.done(plan)) {
@@ -131,19 +143,22 @@ public final class Planner {
                 busy++;
             }
         }
-        return Units.ordered(next);
+        return List.copyOf(next);
     }
 
     /**
      * The app state the leader's own agent acts on in this hook. What the leader writes is committed only when its
-     * hook ends: had it refreshed its own machine for a plan written in the same hook and the hook been killed,
-     * the machine would run revisions no committed plan names (I5). So the leader's own grant counts only for a
-     * plan that was already in the app databag when the hook started; for a new plan it refreshes in a later hook.
+     * hook ends: had it refreshed its own machine on a grant written in the same hook and the hook been killed,
+     * its machine would be changing while no committed databag says so: under a plan nobody else knows (I5), or
+     * outside the grants the other units pace themselves by (I2). So the leader acts on its own grant only when
+     * the app databag held it, for the same plan, when the hook started; otherwise it refreshes in a later hook.
      */
     public static RolloutState forLeaderAgent(RolloutState committed, RolloutState decided, String leader) {
-        boolean planCommitted = decided.activePlan()
-                .map(p -> committed.plan().map(c -> c.id() == p.id()).orElse(false)).orElse(true);
-        if (planCommitted || !decided.granted(leader)) {
+        boolean grantCommitted = decided.activePlan()
+                .map(p -> committed.activePlan().map(c -> c.id() == p.id()).orElse(false)
+                        && committed.granted(leader))
+                .orElse(true);
+        if (grantCommitted || !decided.granted(leader)) {
             return decided;
         }
         return new RolloutState(decided.plan(), decided.grants().stream().filter(u -> !u.equals(leader)).toList(),

@@ -7,12 +7,19 @@ import java.util.stream.Collectors;
 
 /**
  * Everything the leader decides from: every peer's reading (the leader's own included), the app databag, the
- * store, the configuration, an operator's request, which unit the leader is (it goes last in its tier), and the
- * units it knows have left the relation (a unit it merely has not seen yet is not one of them).
+ * store, the configuration, an operator's request, which unit the leader is (it goes last in its tier), the
+ * units it knows have left the relation (a unit it merely has not seen yet is not one of them), and the readings
+ * of units leaving in this hook ({@code -departed}): no longer peers, but a failure they report still halts.
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
-                           Optional<String> leader, Set<String> left) {
+                           Optional<String> leader, Set<String> left, List<UnitReading> leaving) {
+    public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
+                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
+                        Optional<String> leader, Set<String> left) {
+        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, List.of());
+    }
+
     /** Without a leader among the peers and without a memory of them: a granted unit not among them has left. */
     public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request) {
@@ -24,6 +31,7 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreVie
     public PlannerInput {
         left = Set.copyOf(left);
         peers = List.copyOf(peers);
+        leaving = List.copyOf(leaving);
         managedSnaps = List.copyOf(managedSnaps);
         if (maxUnavailable < 1) {
             throw new IllegalArgumentException("max-unavailable must be at least 1");

@@ -50,14 +50,29 @@ public final class UnitAgent {
             Halt halt = state.halt().get();
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }
+        if (state.paused() && granted) {
+            // Units in line behind the grants would otherwise keep starting: pause stops every refresh that has
+            // not started; one that has is inside its hook and finishes there.
+            return settle(Status.waiting("rollout paused at plan " + plan.id() + "; granted, starts after resume"));
+        }
         if (!granted) {
             return settle(Status.waiting(((PeerCodec.AppReading.Read) input.app()).tally()
                     .map(t -> t.describe(plan.id())).orElse("queued for plan " + plan.id())));
         }
         if (input.peers().isEmpty()) {
-            return new AgentDecision.NeedPeers();
+            return new AgentDecision.NeedPeers(false);
         }
+        // Decided twice when it may go: with the granted units' readings, then with every peer's (the checks
+        // below run again on the wider view).
         Census census = Census.of(withSelf(input));
+        // Every failure comes from a granted unit (only granted units refresh, and a failed one keeps its grant),
+        // so a unit that reads every other granted unit sees every failure of the plan (I4).
+        Optional<String> unread = state.grants().stream()
+                .filter(u -> !u.equals(input.unit()) && census.report(u).isEmpty()).findFirst();
+        if (unread.isPresent()) {
+            return settle(Status.waiting("granted for plan " + plan.id() + "; waiting to read " + unread.get()
+                    + "'s report"));
+        }
         Optional<UnitReport> failedPeer = census.reports().stream()
                 .filter(r -> !r.unit().equals(input.unit()) && r.failed(plan)).findFirst();
         if (failedPeer.isPresent()) {
@@ -65,8 +80,20 @@ public final class UnitAgent {
             return settle(Status.waiting("rollout halting at plan " + plan.id() + ": " + failedPeer.get().unit()
                     + " failed"));
         }
+        // The window: fewer than max-unavailable units of this tier granted before this one may still be busy.
+        // Whoever started later saw everyone granted before it, so no more than max-unavailable run at once (I2),
+        // and the next unit starts in the hook that reads its predecessor's done report, without a leader hook.
+        long ahead = state.grantedBefore(input.unit()).stream().map(u -> census.report(u).orElseThrow())
+                .filter(r -> r.role() == input.role() && !r.done(plan)).count();
+        if (ahead >= input.maxUnavailable()) {
+            return settle(Status.waiting("granted for plan " + plan.id() + "; " + ahead
+                    + " granted before it not done yet"));
+        }
         if (!input.registrationOk()) {
             return settle(Status.waiting("granted for plan " + plan.id() + "; waiting for proxy registration"));
+        }
+        if (!input.allPeers()) {
+            return new AgentDecision.NeedPeers(true);
         }
         if (input.role() == Role.WORKER && !census.controlPlaneOn(plan)) {
             // Defence in depth for the control-plane-first rule: the grant alone is not trusted.

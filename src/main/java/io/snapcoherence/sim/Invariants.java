@@ -4,6 +4,7 @@ import io.snapcoherence.charm.CharmConfig;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Plan;
+import io.snapcoherence.coherence.Planner;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.juju.Status;
@@ -23,7 +24,8 @@ import java.util.Set;
  * had joined, who is leader, what the databags hold). The charm's own status messages are never trusted except
  * where a rule is about what it reports (I3's "reported failed"). Definitions at the edges:
  * <dl>
- * <dt>I1 control plane first</dt><dd>When a worker's machine changes a snap to a revision of the active plan,
+ * <dt>I1 control plane first</dt><dd>When a worker's machine changes a snap to a revision of the active plan (the one
+ *   active before the step if it names the change: a leader may complete it and write the next in one hook),
  *   every control-plane unit that had joined the peer relation as the leader sees it (its -joined ran on the
  *   current leader, or it is the leader) and is still alive has, on its machine, every plan target whose snap and
  *   channel it has installed. A control-plane unit the leader has not seen join cannot be waited for.</dd>
@@ -36,8 +38,9 @@ import java.util.Set;
  *   alive, shows {@code blocked}.</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed),
  *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
- *   at that moment or held a grant in the committed app databag (granted before anyone could know). A failure
- *   reported by a unit already removed, or whose unit is removed later, stops counting: its machine is gone.</dd>
+ *   at that moment (already inside their refresh). A granted unit that has not started must not start: grants
+ *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
+ *   later, stops counting: its machine is gone.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
@@ -48,8 +51,9 @@ import java.util.Set;
  *   {@code proxy.store} is the proxy's store id.</dd>
  * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
  *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
- *   targets never change; the app databag never stops being readable; grants of a tier never exceed
- *   {@code max-unavailable}.</dd>
+ *   targets never change; the app databag never stops being readable; grants of a tier never exceed two batches
+ *   ({@link Planner#BATCHES_GRANTED} × {@code max-unavailable}: the running one and the next; I2 bounds the
+ *   units actually refreshing).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
  *   counting a unit the moment it is removed).</dd>
  * </dl>
@@ -111,6 +115,7 @@ public final class Invariants implements StepObserver {
                 active = pending.state().activePlan();
             }
         }
+        Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
         checkPlanContinuity(model, rollout, config.get());
         if (step.hook().equals("action resume") && step.committed()) {
@@ -120,9 +125,9 @@ public final class Invariants implements StepObserver {
             onAttempt(model, unit, attempt, config.get(), active);
         }
         for (RefreshEvent event : step.events()) {
-            onRevisionChange(model, unit, event, config.get(), active, plansOfStep);
+            onRevisionChange(model, unit, event, config.get(), forChange(event, before, active), plansOfStep);
         }
-        onFailureReported(unit, step, rollout);
+        onFailureReported(unit, step);
         if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
             haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
         }
@@ -193,9 +198,9 @@ public final class Invariants implements StepObserver {
 
     /**
      * A failure counts from the moment it is reported: the hook that saw snapd fail has committed. Units then
-     * unavailable, or granted in the committed app databag (granted before anyone could know), may go on.
+     * unavailable may go on; nobody else may start.
      */
-    private void onFailureReported(SimUnit unit, Step step, Optional<RolloutState> rollout) {
+    private void onFailureReported(SimUnit unit, Step step) {
         if (!step.finished() || !failedUnreported.contains(unit.name())) {
             return;
         }
@@ -210,9 +215,7 @@ public final class Invariants implements StepObserver {
         failedUnreported.remove(unit.name());
         if (haltedAllowed.isEmpty() && unit.alive()) {
             haltedBy = unit.name();
-            Set<String> allowed = new HashSet<>(unavailableSincePlan.keySet());
-            rollout.ifPresent(r -> allowed.addAll(r.grants()));
-            haltedAllowed = Optional.of(Set.copyOf(allowed));
+            haltedAllowed = Optional.of(Set.copyOf(unavailableSincePlan.keySet()));
         }
     }
 
@@ -257,6 +260,16 @@ public final class Invariants implements StepObserver {
                 }
             }
         }
+    }
+
+    /**
+     * The plan a revision change was made for: the one active before the step when it names the change (a leader
+     * may complete that plan and write the next in the same hook, after refreshing for it), else the one active
+     * after.
+     */
+    private static Optional<Plan> forChange(RefreshEvent event, Optional<Plan> before, Optional<Plan> after) {
+        return before.filter(p -> p.targets().stream().anyMatch(t -> t.snap().equals(event.snap())
+                && t.channel().equals(event.channel()) && t.revision() == event.toRevision())).or(() -> after);
     }
 
     private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active) {
@@ -325,9 +338,10 @@ public final class Invariants implements StepObserver {
                     .ifPresent(u -> grants.merge(u.role(), 1, Integer::sum));
         }
         grants.forEach((role, count) -> {
-            if (count > config.maxUnavailable()) {
+            if (count > Planner.BATCHES_GRANTED * config.maxUnavailable()) {
                 throw new InvariantViolation("I7", count + " " + role.endpoint() + " grants "
-                        + rollout.get().grants() + " exceed max-unavailable " + config.maxUnavailable());
+                        + rollout.get().grants() + " exceed " + Planner.BATCHES_GRANTED + " batches of max-unavailable "
+                        + config.maxUnavailable());
             }
         });
     }

@@ -78,7 +78,7 @@ class RolloutFaultsScenarioTest {
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
         Cluster.Member leaving = c.member(1);
         c.hook(leaving, new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
                 Optional.of("snap-coherence/2"), Optional.of(Cluster.APP), Optional.of(leaving.unit)));
@@ -92,22 +92,77 @@ class RolloutFaultsScenarioTest {
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
 
-        // snap-coherence/1 is removed; snap-coherence/2 sees it go while it is granted and says so.
+        // snap-coherence/1 is removed; snap-coherence/2 sees it go while it is granted and says so. Granted after
+        // it, snap-coherence/2 waits: it cannot read a unit granted before it.
         c.members.remove("snap-coherence/1");
         c.hook(c.member(2), peerChanged());
         assertThat(c.member(2).databag).containsEntry("left", "[\"snap-coherence/1\"]");
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.member(2).status).isEqualTo(Status.waiting(
+                "granted for plan 1; waiting to read snap-coherence/1's report"));
 
         // A unit that joined after the removal leads: it never saw snap-coherence/1 at all.
         c.add(3, Role.WORKER, "kubectl", CH, 300);
         c.hook(c.member(3), peerChanged());
         c.leader = "snap-coherence/3";
         c.hook(c.member(3), lifecycle(Event.LifecycleKind.LEADER_ELECTED));
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/2\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/2\",\"snap-coherence/3\"]");
         c.settle();
         c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
         assertThat(c.member(2).databag.getOrDefault("left", "")).isEmpty();
+    }
+
+    @Test
+    void aLeaderRefreshesOnlyOnAGrantCommittedBeforeItsHook() {
+        Cluster c = new Cluster();
+        c.store.publish("kubectl", CH, 300);
+        for (int n = 0; n < 3; n++) {
+            c.add(n, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        }
+        c.settle();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        c.hook(c.member(1), peerChanged());
+        c.hook(c.member(2), peerChanged());
+        // Both others done: the leader grants itself in this hook. Had it refreshed now and the hook been killed,
+        // its machine would change under a grant no committed databag shows, and units granted later (a joiner)
+        // would not count it (I2). It refreshes in its next hook.
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(300);
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.appData.get("plan")).contains("\"complete\":true");
+    }
+
+    @Test
+    void aFailureOfAUnitLeavingBeforeTheLeaderHaltedStillHalts() {
+        Cluster c = small();
+        c.config.put("max-unavailable", 2);
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        c.member(1).machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", false);
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"failed\"");
+
+        // The failed unit is removed before the leader ran a hook: in their -departed hooks its data is still
+        // readable, and the failure still halts the rollout and keeps snap-coherence/2 from starting (I4).
+        Event departed = new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
+                Optional.of("snap-coherence/1"), Optional.of(Cluster.APP), Optional.of("snap-coherence/1"));
+        c.hook(c.member(2), departed);
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.member(2).status.message()).contains("snap-coherence/1 failed");
+        c.hook(c.member(0), departed);
+        assertThat(c.appData.get("halt")).contains("snap-coherence/1");
+        c.members.remove("snap-coherence/1");
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubectl 301 failed");
     }
 
     @Test

@@ -170,7 +170,7 @@ class RolloutScenarioTest {
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
         // The leader planned and granted the other control-plane unit first; it goes last in its tier.
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/0\"]");
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
         c.hook(c.member(4), peerChanged());
@@ -187,16 +187,76 @@ class RolloutScenarioTest {
     }
 
     @Test
+    void theNextGrantedUnitStartsOnItsPredecessorsDoneReportWithoutWaitingForTheLeader() {
+        Cluster c = new Cluster();
+        c.store.publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        for (int n = 1; n < 5; n++) {
+            c.add(n, Role.WORKER, "kubectl", CH, 300);
+        }
+        c.settle();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged()); // plans; its own grant counts from the next hook
+        c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes, grants workers
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+
+        // max-unavailable 1: the second granted worker waits for the first.
+        c.hook(c.member(2), peerChanged());
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.member(2).status).isEqualTo(Status.waiting("granted for plan 1; 1 granted before it not done yet"));
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
+        // The hook that reads snap-coherence/1's done report starts snap-coherence/2; no leader hook in between.
+        c.hook(c.member(2), peerChanged());
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        c.hook(c.member(3), peerChanged());
+        assertThat(c.member(3).machine.installedRevision("kubectl")).contains(300);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
+    void pauseStopsUnitsInLineAndResumeLetsThemGo() {
+        Cluster c = new Cluster();
+        c.store.publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        for (int n = 1; n < 5; n++) {
+            c.add(n, Role.WORKER, "kubectl", CH, 300);
+        }
+        c.settle();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
+
+        assertThat(c.action(c.member(0), "pause", Map.of()).action().failure()).isEmpty();
+        // snap-coherence/2 is granted and next in line, but has not started: it waits.
+        c.settle();
+        assertThat(c.appData.get("grants")).contains("snap-coherence/2");
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.member(2).status).isEqualTo(Status.waiting("rollout paused at plan 1; granted, starts after resume"));
+        assertThat(c.appStatus.message()).startsWith("paused at plan 1");
+
+        assertThat(c.action(c.member(0), "resume", Map.of()).action().failure()).isEmpty();
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
     void aDepartedUnitsGrantIsFreed() {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/0\"]");
         c.members.remove("snap-coherence/1");
         c.hook(c.member(0), new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
                 java.util.Optional.of("snap-coherence/1"), java.util.Optional.of("snap-coherence"),
                 java.util.Optional.of("snap-coherence/1")));
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/2\"]");
+        // Freed: the leader, on its grant committed with the plan, refreshed itself and granted the workers.
+        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/2\",\"snap-coherence/3\"]");
     }
 
     @Test
@@ -321,7 +381,7 @@ class RolloutScenarioTest {
         c.settle();
         // The leader still plans and grants, but no unit refreshes while its node is not on the proxy (I6).
         assertThat(c.appData.get("plan")).contains("\"revision\":301");
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/0\"]");
         assertThat(c.timeline).isEmpty();
 
         c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.OK);

@@ -35,24 +35,32 @@ class LeaderViewTest {
 
     @Test
     void theLeaderIsGrantedLastInItsTier() {
-        PlannerDecision d = decide(controlPlane(0, 1, 2), RolloutState.EMPTY, 2, u(0), Set.of());
+        PlannerDecision d = decide(controlPlane(0, 1, 2, 3), RolloutState.EMPTY, 1, u(0), Set.of());
         assertThat(d.state().grants()).containsExactly(u(1), u(2));
-        // The others done: now the leader, for a plan it committed in an earlier hook.
+        // u(1) done: the next batch is granted behind u(2), the leader still last.
+        var oneDone = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1350))),
+                cp(2, Map.of("kubectl", rev(1342))), cp(3, Map.of("kubectl", rev(1342))));
+        d = decide(oneDone, d.state(), 1, u(0), Set.of());
+        assertThat(d.state().grants()).containsExactly(u(2), u(3));
         var othersDone = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1350))),
-                cp(2, Map.of("kubectl", rev(1350))));
-        assertThat(decide(othersDone, d.state(), 2, u(0), Set.of()).state().grants()).containsExactly(u(0));
-        assertThat(Planner.order(Census.of(controlPlane(0, 1, 2)), d.state().plan().orElseThrow(),
-                Optional.of(u(0))).get(Role.CONTROL_PLANE)).containsExactly(u(1), u(2), u(0));
+                cp(2, Map.of("kubectl", rev(1350))), cp(3, Map.of("kubectl", rev(1342))));
+        assertThat(decide(othersDone, d.state(), 1, u(0), Set.of()).state().grants()).containsExactly(u(3), u(0));
+        assertThat(Planner.order(Census.of(controlPlane(0, 1, 2, 3)), d.state().plan().orElseThrow(),
+                Optional.of(u(0))).get(Role.CONTROL_PLANE)).containsExactly(u(1), u(2), u(3), u(0));
     }
 
     @Test
-    void theLeadersOwnGrantCountsOnlyForAPlanCommittedBeforeItsHook() {
+    void theLeadersOwnGrantCountsOnlyWhenCommittedBeforeItsHook() {
         RolloutState decided = decide(controlPlane(0), RolloutState.EMPTY, 1, u(0), Set.of()).state();
         assertThat(decided.grants()).containsExactly(u(0));
         // Plan 1 is being written in this hook: the leader's agent does not see its own grant yet.
         assertThat(Planner.forLeaderAgent(RolloutState.EMPTY, decided, u(0)).granted(u(0))).isFalse();
         // The next hook starts with plan 1 committed: the grant stands.
         assertThat(Planner.forLeaderAgent(decided, decided, u(0)).granted(u(0))).isTrue();
+        // A committed plan but a grant written in this hook: not yet either (no committed databag would show the
+        // leader's machine changing, and others pace themselves by the committed grants).
+        RolloutState committedPlan = new RolloutState(decided.plan(), List.of(u(3)), Optional.empty(), false);
+        assertThat(Planner.forLeaderAgent(committedPlan, decided, u(0)).granted(u(0))).isFalse();
     }
 
     @Test
@@ -66,15 +74,16 @@ class LeaderViewTest {
 
     @Test
     void aGrantedUnitKnownToHaveLeftIsFreed() {
-        PlannerDecision d = decide(controlPlane(0, 2), planned(u(1)), 1, u(0), Set.of(u(1)));
-        assertThat(d.state().grants()).containsExactly(u(2));
+        PlannerDecision d = decide(controlPlane(0, 2, 3), planned(u(1), u(3)), 1, u(0), Set.of(u(1)));
+        assertThat(d.state().grants()).containsExactly(u(3), u(2));
     }
 
     @Test
     void resumeFreesGrantsOfUnitsTheLeaderCannotSee() {
-        PlannerDecision d = Planner.decide(new PlannerInput(controlPlane(0, 2), planned(u(1)), store("kubectl", 1350),
-                List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Resume()), Optional.of(u(0)), Set.of()));
-        assertThat(d.state().grants()).containsExactly(u(2));
+        PlannerDecision d = Planner.decide(new PlannerInput(controlPlane(0, 2, 3), planned(u(1), u(3)),
+                store("kubectl", 1350), List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Resume()),
+                Optional.of(u(0)), Set.of()));
+        assertThat(d.state().grants()).containsExactly(u(3), u(2));
     }
 
     @Test

@@ -22,16 +22,17 @@ class PlannerTest {
     }
 
     @Test
-    void aNewerRevisionMakesAPlanAndGrantsTheFirstControlPlaneUnits() {
+    void aNewerRevisionMakesAPlanAndGrantsTwoBatchesOfControlPlaneUnits() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
-                worker(2, Map.of("kubectl", rev(1342))));
+                cp(3, Map.of("kubectl", rev(1342))), worker(2, Map.of("kubectl", rev(1342))));
         PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kubectl", 1350), 1);
 
         assertThat(d.planCreated()).isTrue();
         assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, 1350));
         assertThat(d.state().plan().orElseThrow().id()).isEqualTo(1);
-        assertThat(d.state().grants()).containsExactly(u(0));
-        assertThat(d.appStatus()).isEqualTo(Status.maintenance("rolling out plan 1: control plane 0/2, workers 0/1"));
+        // The running batch and the next (max-unavailable 1): u(1) starts once it reads u(0) done.
+        assertThat(d.state().grants()).containsExactly(u(0), u(1));
+        assertThat(d.appStatus()).isEqualTo(Status.maintenance("rolling out plan 1: control plane 0/3, workers 0/1"));
     }
 
     @Test
@@ -83,7 +84,7 @@ class PlannerTest {
         assertThat(none.state()).isEqualTo(RolloutState.EMPTY);
         assertThat(none.appStatus().kind()).isEqualTo(Status.Kind.WAITING);
 
-        var state = planned(4, List.of(new Target("kubectl", CH, 1350)), u(0));
+        var state = planned(4, List.of(new Target("kubectl", CH, 1350)), u(0), u(1));
         PlannerDecision kept = decide(peers, state, new StoreView.Unavailable("timeout"), 1);
         assertThat(kept.state()).isEqualTo(state);
     }
@@ -106,13 +107,18 @@ class PlannerTest {
     }
 
     @Test
-    void grantsNeverExceedMaxUnavailableAndFollowUnitNumbers() {
+    void grantsNeverExceedTwoBatchesKeepTheirOrderAndAppendInUnitOrder() {
         var target = List.of(new Target("kubectl", CH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(10, Map.of("kubectl", rev(1342))),
                 worker(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))),
-                worker(4, Map.of("kubectl", rev(1342))));
+                worker(4, Map.of("kubectl", rev(1342))), worker(5, Map.of("kubectl", rev(1342))));
         PlannerDecision d = decide(peers, planned(1, target, u(3)), store("kubectl", 1350), 2);
-        assertThat(d.state().grants()).containsExactly(u(2), u(3));
+        // u(3) was granted first and stays first: units pace themselves by the order of the grants.
+        assertThat(d.state().grants()).containsExactly(u(3), u(2), u(4), u(5));
+
+        peers.set(3, worker(3, Map.of("kubectl", rev(1350))));
+        d = decide(peers, d.state(), store("kubectl", 1350), 2);
+        assertThat(d.state().grants()).containsExactly(u(2), u(4), u(5), u(10));
     }
 
     @Test
@@ -127,7 +133,7 @@ class PlannerTest {
         Plan next = after.state().plan().orElseThrow();
         assertThat(next.id()).isEqualTo(4);
         assertThat(next.targets()).containsExactly(new Target("kubectl", CH, 1360));
-        assertThat(after.state().grants()).containsExactly(u(0));
+        assertThat(after.state().grants()).containsExactly(u(0), u(1));
     }
 
     @Test
@@ -194,9 +200,10 @@ class PlannerTest {
     @Test
     void aDepartedUnitsGrantIsFreed() {
         var target = List.of(new Target("kubectl", CH, 1350));
-        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(2, Map.of("kubectl", rev(1342))));
-        PlannerDecision d = decide(peers, planned(1, target, u(1)), store("kubectl", 1350), 1);
-        assertThat(d.state().grants()).containsExactly(u(0));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(2, Map.of("kubectl", rev(1342))),
+                cp(4, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = decide(peers, planned(1, target, u(1), u(2)), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).containsExactly(u(2), u(0));
     }
 
     @Test
@@ -204,7 +211,7 @@ class PlannerTest {
         var target = List.of(new Target("kubectl", CH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
                 cp(2, Map.of("kubectl", rev(1342))));
-        RolloutState inherited = planned(9, target, u(2));
+        RolloutState inherited = planned(9, target, u(2), u(0));
         PlannerDecision d = decide(peers, inherited, store("kubectl", 1350), 1);
         assertThat(d.state()).isEqualTo(inherited);
     }
@@ -220,9 +227,10 @@ class PlannerTest {
 
         var silent = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
                 new UnitReading.Unreported(u(2)));
-        // u(2) was granted before its data became unreadable: it may be refreshing, so nobody else is granted.
+        // u(2) was granted before its data became unreadable: it may be refreshing, so it counts against the
+        // tier and only the next batch is granted (whose units wait until they can read u(2)).
         PlannerDecision busy = decide(silent, planned(1, target, u(2)), store("kubectl", 1350), 1);
-        assertThat(busy.state().grants()).containsExactly(u(2));
+        assertThat(busy.state().grants()).containsExactly(u(2), u(0));
     }
 
     @Test

@@ -71,7 +71,75 @@ class UnitAgentTest {
                 Status.waiting("control plane 2/3 on plan 7"), Optional.empty()));
         // Granted: the agent asks for the peers before refreshing.
         assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
-                app(granted(u(5))), Optional.empty(), true))).isEqualTo(new AgentDecision.NeedPeers());
+                app(granted(u(5))), Optional.empty(), true))).isEqualTo(new AgentDecision.NeedPeers(false));
+    }
+
+    private static AgentInput inLine(String unit, Role role, RolloutState state, int m, List<UnitReading> peers,
+                                     boolean all) {
+        return new AgentInput(unit, role, Map.of("kubelet", rev(200)), Optional.empty(), app(state), m,
+                Optional.of(peers), all, true);
+    }
+
+    private static UnitReading workerOn(int n, int revision) {
+        return worker(n, Map.of("kubelet", rev(revision)));
+    }
+
+    @Test
+    void aGrantedUnitStartsOnlyWhenFewerThanMaxUnavailableGrantedBeforeItAreNotDone() {
+        var line = granted(u(3), u(4), u(5), u(6));
+        // m = 2: u(3) and u(4) are ahead of u(5) and not done.
+        var busy = List.of(workerOn(3, 200), workerOn(4, 200), workerOn(6, 200));
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, busy, false))).isEqualTo(
+                new AgentDecision.Settle(Status.waiting("granted for plan 7; 2 granted before it not done yet"),
+                        Optional.empty()));
+        // u(3) done: u(5) may go, and asks for every peer's data once (the control-plane check) before it does.
+        var oneDone = List.of(workerOn(3, 201), workerOn(4, 200), workerOn(6, 200));
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, oneDone, false)))
+                .isEqualTo(new AgentDecision.NeedPeers(true));
+        var all = new java.util.ArrayList<>(oneDone);
+        all.addAll(CP_ON_TARGET);
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, all, true)))
+                .isEqualTo(new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
+        // Units granted after it do not count, however many are busy.
+        var othersBusy = List.of(workerOn(4, 200), workerOn(5, 200), workerOn(6, 200));
+        assertThat(UnitAgent.decide(inLine(u(3), Role.WORKER, line, 1, othersBusy, false)))
+                .isEqualTo(new AgentDecision.NeedPeers(true));
+    }
+
+    @Test
+    void onlyUnitsOfItsOwnTierAheadOfItCount() {
+        // A control-plane unit that joined mid-rollout is granted behind workers waiting for it: it must not wait
+        // for them, or neither would ever go.
+        var line = granted(u(3), u(4), u(9));
+        var peers = List.of(workerOn(3, 200), workerOn(4, 200));
+        AgentDecision d = UnitAgent.decide(new AgentInput(u(9), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)),
+                Optional.empty(), app(line), 1, Optional.of(peers), false, true));
+        assertThat(d).isEqualTo(new AgentDecision.NeedPeers(true));
+    }
+
+    @Test
+    void aPausedRolloutStartsNoGrantedUnit() {
+        var paused = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.empty(), true);
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, paused, 1, CP_ON_TARGET, true))).isEqualTo(
+                new AgentDecision.Settle(Status.waiting("rollout paused at plan 7; granted, starts after resume"),
+                        Optional.empty()));
+    }
+
+    @Test
+    void aGrantedUnitWaitsUntilItCanReadEveryOtherGrantedUnit() {
+        // Every failure comes from a granted unit: one it cannot read could have failed (I4), and could be busy.
+        var line = granted(u(3), u(5));
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, List.of(), false))).isEqualTo(
+                new AgentDecision.Settle(Status.waiting("granted for plan 7; waiting to read snap-coherence/3's report"),
+                        Optional.empty()));
+        var unreadable = List.<UnitReading>of(new UnitReading.Unreadable(new Malformed(u(3), "schema 2")));
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, unreadable, false)))
+                .isInstanceOf(AgentDecision.Settle.class);
+        var failed = reported(u(3), Role.WORKER, Map.of("kubelet", rev(200)),
+                Optional.of(Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "x"))));
+        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, List.of(failed), false))).isEqualTo(
+                new AgentDecision.Settle(Status.waiting("rollout halting at plan 7: snap-coherence/3 failed"),
+                        Optional.empty()));
     }
 
     @Test
