@@ -210,11 +210,18 @@ final class Rollout {
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
-            RefreshRun.Result result = new RefreshRun(tools, snaps, config).run(refresh.plan(), refresh.refresh(),
-                    refresh.verify());
-            status = result.progress().failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
-                    .orElse(Status.active("on plan " + refresh.plan().id()));
-            report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(result.progress()));
+            RefreshRun.Result result = new RefreshRun(tools, snaps, config, clock).run(refresh.plan(),
+                    refresh.refresh(), refresh.verify());
+            if (result instanceof RefreshRun.StillRunning running) {
+                // Granted and not done: the others keep counting this unit; the next hook looks again.
+                status = UnitAgent.stillRefreshing(refresh.plan(), running.target(), running.since());
+                report = new UnitReport(unit, role, result.installed().orElse(installed), lastProgress);
+            } else {
+                Progress progress = ((RefreshRun.Finished) result).progress();
+                status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
+                        .orElse(Status.active("on plan " + refresh.plan().id()));
+                report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(progress));
+            }
         } else {
             AgentDecision.Settle settle = (AgentDecision.Settle) act;
             status = settle.status();

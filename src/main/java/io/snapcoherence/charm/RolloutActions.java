@@ -81,6 +81,9 @@ final class RolloutActions {
             putTargets(results, p.targets());
         });
         results.put("plan-created", String.valueOf(decision.planCreated()));
+        // A refresh that could not start a plan now (one is active, halted, or the store did not answer) waits in
+        // the app databag and starts the next plan, even with auto-refresh off.
+        results.put("refresh-queued", String.valueOf(state.requested().isPresent()));
         results.put("paused", String.valueOf(state.paused()));
         results.put("halted", String.valueOf(state.halt().isPresent()));
         results.put("grants", String.join(" ", state.grants()));

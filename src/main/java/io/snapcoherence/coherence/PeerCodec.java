@@ -7,11 +7,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The peer relation's wire format, schema 1. Unit databag: {@code schema}, {@code role}, {@code installed},
- * {@code progress}. App databag: {@code schema}, {@code plan}, {@code grants}, {@code halt}, {@code paused}.
+ * {@code progress}. App databag: {@code schema}, {@code plan}, {@code grants}, {@code halt}, {@code paused},
+ * {@code tally}, {@code requested}.
  * Encoding yields every key, with an empty value for an absent one (relation-set deletes it), so a caller can
  * compare with what the databag holds and write only the keys that changed. Decoding never throws: data of
  * another schema or broken data is a {@link Malformed} naming why.
@@ -29,6 +31,7 @@ public final class PeerCodec {
     static final String KEY_PAUSED = "paused";
     static final String KEY_TALLY = "tally";
     static final String KEY_LEFT = "left";
+    static final String KEY_REQUESTED = "requested";
 
     private PeerCodec() {
     }
@@ -136,6 +139,8 @@ public final class PeerCodec {
         out.put(KEY_PAUSED, state.paused() ? "true" : "");
         out.put(KEY_TALLY, tally.map(t -> Json.write(List.of(t.controlPlaneDone(), t.controlPlaneTotal(),
                 t.workersDone(), t.workersTotal()))).orElse(""));
+        out.put(KEY_REQUESTED, state.requested().map(snaps -> Json.write(List.copyOf(new java.util.TreeSet<>(snaps))))
+                .orElse(""));
         return out;
     }
 
@@ -156,18 +161,9 @@ public final class PeerCodec {
         try {
             requireSchema(data);
             Optional<Plan> plan = Optional.ofNullable(data.get(KEY_PLAN)).map(PeerCodec::decodePlan);
-            List<String> grants = new ArrayList<>();
-            if (data.containsKey(KEY_GRANTS)) {
-                if (!(parse(data.get(KEY_GRANTS), KEY_GRANTS) instanceof List<?> node)) {
-                    throw new BadData("grants is not a list");
-                }
-                for (Object unit : node) {
-                    if (!(unit instanceof String name)) {
-                        throw new BadData("grants holds a non-name " + Json.write(unit));
-                    }
-                    grants.add(name);
-                }
-            }
+            List<String> grants = data.containsKey(KEY_GRANTS) ? names(data, KEY_GRANTS) : List.of();
+            Optional<Set<String>> requested = data.containsKey(KEY_REQUESTED)
+                    ? Optional.of(Set.copyOf(names(data, KEY_REQUESTED))) : Optional.empty();
             Optional<Halt> halt = Optional.empty();
             if (data.containsKey(KEY_HALT)) {
                 Map<String, Object> node = object(data.get(KEY_HALT), KEY_HALT);
@@ -190,10 +186,25 @@ public final class PeerCodec {
                 }
                 tally = Optional.of(new Tally(counts[0], counts[1], counts[2], counts[3]));
             }
-            return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true")), tally);
+            return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true"), requested), tally);
         } catch (BadData e) {
             return new AppReading.Unreadable(new Malformed(source, e.getMessage()));
         }
+    }
+
+    /** A JSON list of names (units, snaps) under {@code key}. */
+    private static List<String> names(Map<String, String> data, String key) {
+        if (!(parse(data.get(key), key) instanceof List<?> node)) {
+            throw new BadData(key + " is not a list");
+        }
+        List<String> names = new ArrayList<>();
+        for (Object item : node) {
+            if (!(item instanceof String name)) {
+                throw new BadData(key + " holds a non-name " + Json.write(item));
+            }
+            names.add(name);
+        }
+        return names;
     }
 
     private static Plan decodePlan(String text) {

@@ -54,21 +54,30 @@ public final class Planner {
             }
         }
 
-        List<Target> differences = differences(census, input);
-        boolean triggered = input.autoRefresh() || input.request().orElse(null) instanceof LeaderRequest.Refresh;
+        // A refresh request, now or waiting from an earlier one that could not start a plan yet.
+        Optional<Set<String>> asked = state.requested();
+        if (input.request().orElse(null) instanceof LeaderRequest.Refresh refresh) {
+            asked = Optional.of(asked.map(before -> before.isEmpty() || refresh.snaps().isEmpty() ? Set.<String>of()
+                    : union(before, refresh.snaps())).orElse(refresh.snaps()));
+        }
+        List<Target> differences = differences(census, input, asked);
+        boolean triggered = input.autoRefresh() || asked.isPresent();
         boolean planCreated = false;
-        if (plan.map(Plan::complete).orElse(true) && halt.isEmpty() && triggered && !differences.isEmpty()
-                && input.store() instanceof StoreView.Revisions) {
+        boolean idle = plan.map(Plan::complete).orElse(true) && halt.isEmpty();
+        if (idle && triggered && !differences.isEmpty() && input.store() instanceof StoreView.Revisions) {
             plan = Optional.of(new Plan(state.lastPlanId() + 1, 1, differences, false));
             grants = List.of();
             planCreated = true;
+        }
+        if (planCreated || (idle && input.store() instanceof StoreView.Revisions && differences.isEmpty())) {
+            asked = Optional.empty(); // done with: planned, or nothing to refresh
         }
 
         if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
             grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
         }
 
-        RolloutState next = new RolloutState(plan, grants, halt, state.paused());
+        RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked);
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         return new PlannerDecision(next, tally, appStatus(next, census, differences, input), differences, planCreated);
     }
@@ -78,22 +87,30 @@ public final class Planner {
             return state;
         }
         if (request.get() instanceof LeaderRequest.Pause) {
-            return new RolloutState(state.plan(), state.grants(), state.halt(), true);
+            return new RolloutState(state.plan(), state.grants(), state.halt(), true, state.requested());
         }
         if (request.get() instanceof LeaderRequest.Resume) {
             // Resume also frees grants of units the leader cannot see: the operator's way out when a unit left
             // before this leader joined and no leader saw it go.
             return new RolloutState(state.halt().isPresent() ? state.plan().map(Plan::nextAttempt) : state.plan(),
-                    state.grants().stream().filter(census::knows).toList(), Optional.empty(), false);
+                    state.grants().stream().filter(census::knows).toList(), Optional.empty(), false,
+                    state.requested());
         }
         return state;
     }
 
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new java.util.TreeSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     /**
      * Every (snap, channel) some unit tracks whose revision differs from the store's, newer or older: overrides
-     * can pin older revisions. Snaps installed only on workers count as much as the leader's own.
+     * can pin older revisions. Snaps installed only on workers count as much as the leader's own. A refresh
+     * request naming snaps ({@code asked}, empty set: all) restricts the plan to them.
      */
-    static List<Target> differences(Census census, PlannerInput input) {
+    static List<Target> differences(Census census, PlannerInput input, Optional<Set<String>> asked) {
         if (!(input.store() instanceof StoreView.Revisions store)) {
             return List.of();
         }
@@ -101,8 +118,8 @@ public final class Planner {
         Map<SnapChannel, Target> targets = new TreeMap<>();
         for (UnitReport report : census.reports()) {
             report.installed().forEach((snap, have) -> {
-                boolean wanted = managed.contains(snap) && input.request()
-                        .map(r -> !(r instanceof LeaderRequest.Refresh refresh) || refresh.covers(snap)).orElse(true);
+                boolean wanted = managed.contains(snap)
+                        && asked.map(snaps -> snaps.isEmpty() || snaps.contains(snap)).orElse(true);
                 if (wanted) {
                     store.revision(snap, have.channel())
                             .filter(rev -> rev != have.revision())
@@ -162,7 +179,7 @@ public final class Planner {
             return decided;
         }
         return new RolloutState(decided.plan(), decided.grants().stream().filter(u -> !u.equals(leader)).toList(),
-                decided.halt(), decided.paused());
+                decided.halt(), decided.paused(), decided.requested());
     }
 
     /**
@@ -198,7 +215,8 @@ public final class Planner {
                         + "; run the resume action" + unreadable);
             }
             String progress = census.tierProgress(Role.CONTROL_PLANE, plan) + ", "
-                    + census.tierProgress(Role.WORKER, plan);
+                    + census.tierProgress(Role.WORKER, plan)
+                    + (state.requested().isPresent() ? "; a requested refresh follows" : "");
             if (state.paused()) {
                 return Status.waiting("paused at plan " + plan.id() + ": " + progress + "; run the resume action"
                         + unreadable);
@@ -206,7 +224,8 @@ public final class Planner {
             return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + unreadable + storeTrouble);
         }
         if (input.store() instanceof StoreView.Unavailable u) {
-            return Status.waiting("store check failed: " + u.reason() + "; retrying on the next hook" + unreadable);
+            return Status.waiting("store check failed: " + u.reason() + "; retrying on the next hook"
+                    + (state.requested().isPresent() ? " (a refresh is requested)" : "") + unreadable);
         }
         if (!differences.isEmpty()) {
             return Status.active("updates available: " + differences.stream()

@@ -112,6 +112,12 @@ public final class UnitAgent {
         return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id() + ")");
     }
 
+    /** The status line while snapd goes on with a refresh the hook stopped waiting for. */
+    public static Status stillRefreshing(Plan plan, Target target, java.time.Instant since) {
+        return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id()
+                + "): snapd still at it since " + since + "; checked again on the next hook");
+    }
+
     /**
      * After the refreshes: each target must be installed at its revision and every enabled service of its snap
      * active. The first shortfall is the failure.

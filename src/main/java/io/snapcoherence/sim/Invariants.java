@@ -24,11 +24,13 @@ import java.util.Set;
  * had joined, who is leader, what the databags hold). The charm's own status messages are never trusted except
  * where a rule is about what it reports (I3's "reported failed"). Definitions at the edges:
  * <dl>
- * <dt>I1 control plane first</dt><dd>When a worker's machine changes a snap to a revision of the active plan (the one
- *   active before the step if it names the change: a leader may complete it and write the next in one hook),
- *   every control-plane unit that had joined the peer relation as the leader sees it (its -joined ran on the
- *   current leader, or it is the leader) and is still alive has, on its machine, every plan target whose snap and
- *   channel it has installed. A control-plane unit the leader has not seen join cannot be waited for.</dd>
+ * <dt>I1 control plane first</dt><dd>When a worker makes a refresh attempt to a revision of the active plan
+ *   (the one active before the step if it names the revision: a leader may complete it and write the next in one
+ *   hook), every control-plane unit that had joined the peer relation as the leader sees it (its -joined hook
+ *   committed on the current leader, or it is the leader) and is still alive has, on its machine, every plan target whose snap
+ *   and channel it has installed. Checked at the attempt, failed ones included, not at the change: a change snapd
+ *   finishes after the CLI stopped waiting may land after a control-plane unit joined. A control-plane unit the
+ *   leader has not seen join cannot be waited for.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
  *   the hook that made it has ended and its machine is on the active plan's targets, or the plan it started for
  *   is no longer the active one, or it is removed. At no step are more than {@code max-unavailable} units of a
@@ -122,7 +124,7 @@ public final class Invariants implements StepObserver {
             haltedAllowed = Optional.empty();
         }
         for (ObservedMachine.Attempt attempt : step.attempts()) {
-            onAttempt(model, unit, attempt, config.get(), active);
+            onAttempt(model, unit, attempt, config.get(), active, before);
         }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(event, before, active), plansOfStep);
@@ -178,7 +180,7 @@ public final class Invariants implements StepObserver {
     }
 
     private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
-                           Optional<Plan> active) {
+                           Optional<Plan> active, Optional<Plan> before) {
         if (on(Id.I6) && config.proxyUrl().isPresent()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
@@ -186,12 +188,22 @@ public final class Invariants implements StepObserver {
                         + " while proxy.store is \"" + store + "\", not the proxy's " + model.store().storeId());
             }
         }
-        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name())) {
+        if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY
+                && attempt.pin() instanceof io.snapcoherence.snap.RefreshPin.Revision pinned) {
+            RefreshEvent asked = new RefreshEvent(unit.name(), attempt.snap(), attempt.channel(), 0, pinned.revision(),
+                    RefreshEvent.Cause.REFRESH);
+            Optional<Plan> plan = forChange(asked, before, active).filter(p -> names(p, asked));
+            if (plan.isPresent()) {
+                checkControlPlaneOn(model, unit, asked, plan.get());
+            }
+        }
+        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name())
+                && attempt.result() != ObservedMachine.Result.BUSY) {
             throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
                     + " after a failure, before resume");
         }
         unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L));
-        if (attempt.failure().isPresent()) {
+        if (attempt.result() == ObservedMachine.Result.FAILED) {
             failedUnreported.add(unit.name());
         }
     }
@@ -238,26 +250,29 @@ public final class Invariants implements StepObserver {
             }
             return;
         }
-        boolean planned = plansOfStep.stream().anyMatch(p -> p.targets().stream().anyMatch(t ->
-                t.snap().equals(event.snap()) && t.channel().equals(event.channel())
-                        && t.revision() == event.toRevision()));
+        boolean planned = plansOfStep.stream().anyMatch(p -> names(p, event));
         if (on(Id.I5) && !planned) {
             throw new InvariantViolation("I5", unit.name() + " refreshed " + event.snap() + " " + event.channel()
                     + " to " + event.toRevision() + ", which is not a target of the active plan "
                     + active.map(p -> p.id() + " " + p.targets()).orElse("(none)"));
         }
-        if (on(Id.I1) && unit.role() == Role.WORKER && active.isPresent()) {
-            SimUnit leader = model.unit(model.leader());
-            Set<String> joined = new HashSet<>(leader.peersSeen);
-            joined.add(leader.name());
-            for (String name : joined) {
-                SimUnit peer = model.unit(name);
-                if (peer.role() == Role.CONTROL_PLANE && peer.alive()
-                        && !active.get().reachedBy(installed(peer))) {
-                    throw new InvariantViolation("I1", unit.name() + " refreshed " + event.snap() + " to "
-                            + event.toRevision() + " while control-plane " + peer.name() + " still needs "
-                            + active.get().pendingOn(installed(peer)));
-                }
+    }
+
+    /**
+     * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
+     * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
+     * plan's targets it has installed.
+     */
+    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, RefreshEvent asked, Plan plan) {
+        SimUnit leader = model.unit(model.leader());
+        Set<String> joined = new HashSet<>(leader.peersJoined);
+        joined.add(leader.name());
+        for (String name : joined) {
+            SimUnit peer = model.unit(name);
+            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !plan.reachedBy(installed(peer))) {
+                throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
+                        + asked.toRevision() + " while control-plane " + peer.name() + " still needs "
+                        + plan.pendingOn(installed(peer)));
             }
         }
     }
@@ -268,8 +283,12 @@ public final class Invariants implements StepObserver {
      * after.
      */
     private static Optional<Plan> forChange(RefreshEvent event, Optional<Plan> before, Optional<Plan> after) {
-        return before.filter(p -> p.targets().stream().anyMatch(t -> t.snap().equals(event.snap())
-                && t.channel().equals(event.channel()) && t.revision() == event.toRevision())).or(() -> after);
+        return before.filter(p -> names(p, event)).or(() -> after);
+    }
+
+    private static boolean names(Plan plan, RefreshEvent event) {
+        return plan.targets().stream().anyMatch(t -> t.snap().equals(event.snap())
+                && t.channel().equals(event.channel()) && t.revision() == event.toRevision());
     }
 
     private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active) {

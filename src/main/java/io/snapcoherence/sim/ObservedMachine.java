@@ -2,6 +2,7 @@ package io.snapcoherence.sim;
 
 import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
@@ -21,8 +22,18 @@ import java.util.Optional;
 final class ObservedMachine implements Snaps {
 
     /** A refresh the charm asked for and how it ended. */
-    record Attempt(String snap, String channel, RefreshPin pin, Optional<String> failure) {
+    record Attempt(String snap, String channel, RefreshPin pin, Result result, Optional<String> failure) {
+        /** Whether this call could have changed the machine (now or, for a change still running, later). */
+        boolean started() {
+            return result == Result.APPLIED || result == Result.STILL_RUNNING;
+        }
     }
+
+    /**
+     * APPLIED: done within the call (or nothing to do); STILL_RUNNING: the CLI stopped waiting, snapd goes on;
+     * BUSY: refused because a change on the snap is running; FAILED: snapd refused or the change failed.
+     */
+    enum Result { APPLIED, STILL_RUNNING, BUSY, FAILED }
 
     /** Thrown out of the charm (not a RuntimeException: the charm must not be able to catch it). */
     static final class HookKilled extends Error {
@@ -99,13 +110,16 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
-    public void refresh(String snap, String channel, RefreshPin pin) {
+    public void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait) {
         call();
         try {
-            machine.refresh(snap, channel, pin);
-            attempts.add(new Attempt(snap, channel, pin, Optional.empty()));
+            machine.refresh(snap, channel, pin, wait);
+            attempts.add(new Attempt(snap, channel, pin, Result.APPLIED, Optional.empty()));
         } catch (SnapException e) {
-            attempts.add(new Attempt(snap, channel, pin, Optional.of(e.getMessage())));
+            Result result = e.error() instanceof SnapError.Timeout ? Result.STILL_RUNNING
+                    : e.error() instanceof SnapError.ChangeInProgress ? Result.BUSY : Result.FAILED;
+            attempts.add(new Attempt(snap, channel, pin, result,
+                    result == Result.FAILED ? Optional.of(e.getMessage()) : Optional.empty()));
             throw e;
         }
     }

@@ -33,7 +33,8 @@ public final class Rehearsal {
     }
 
     public record Options(int controlPlane, int workers, long seed, int maxUnavailable, List<FailSpec> fails,
-                          Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, boolean chaos,
+                          Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
+                          boolean chaos,
                           boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks) {
         public Options {
             fails = List.copyOf(fails);
@@ -41,7 +42,8 @@ public final class Rehearsal {
         }
 
         public static Options defaults() {
-            return new Options(3, 20, 1, 2, List.of(), Optional.of(DEFAULT_PROXY), "halt", 0, false, false, 10, 20_000,
+            return new Options(3, 20, 1, 2, List.of(), Optional.of(DEFAULT_PROXY), "halt", 0, 0, false, false, 10,
+                    20_000,
                     Set.of(Invariants.Id.values()));
         }
     }
@@ -95,6 +97,9 @@ public final class Rehearsal {
             }
             if (options.slowRefreshRounds() > 0) {
                 model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), options.slowRefreshRounds()));
+            }
+            if (options.longChangeRounds() > 0) {
+                model.liveUnits().forEach(u -> model.setChangeRounds(u.name(), options.longChangeRounds()));
             }
             if (options.chaos()) {
                 model.chaos(new Chaos(options, proxy));
@@ -218,6 +223,7 @@ public final class Rehearsal {
             } else if (dice < 26 && additions < 2) {
                 SimUnit added = model.addUnit(random.nextInt(4) == 0 ? Role.CONTROL_PLANE : Role.WORKER);
                 model.setRefreshRounds(added.name(), options.slowRefreshRounds());
+                model.setChangeRounds(added.name(), options.longChangeRounds());
                 additions++;
             } else if (dice < 29 && outageUntil < 0) {
                 model.store().setOutage(true);

@@ -17,12 +17,14 @@ public final class Rehearse {
     static final String USAGE = """
             usage: snap-coherence rehearse [--control-plane N] [--workers N] [--seed N] [--max-unavailable N]
                      [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
-                     [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--chaos] [--update-status-every ROUNDS] [--brief]
+                     [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--long-changes ROUNDS] [--chaos]
+                     [--update-status-every ROUNDS] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
               --proxy-url defaults to http://snap-proxy.internal (a simulated proxy; --no-proxy: none).
               --resume runs the resume action on the leader after a halt (faults cleared first).
-              --slow: hooks that refresh snaps take this many rounds. --chaos: random leader changes, killed
+              --slow: hooks that refresh snaps take this many rounds. --long-changes: each refresh outlives the
+              hook's wait and snapd finishes it this many rounds later. --chaos: random leader changes, killed
               hooks, unit removal and addition, proxy outages, malformed peer data. --brief: summary only.""";
 
     private Rehearse() {
@@ -61,6 +63,7 @@ public final class Rehearse {
         Optional<String> proxyUrl = d.proxyUrl();
         String onFailure = d.onFailure();
         int slow = d.slowRefreshRounds();
+        int longChanges = d.longChangeRounds();
         boolean chaos = false;
         boolean resume = false;
         int updateStatusEvery = d.updateStatusEvery();
@@ -84,6 +87,7 @@ public final class Rehearse {
                 case "--proxy-url" -> proxyUrl = Optional.of(value(args, ++i, arg));
                 case "--no-proxy" -> proxyUrl = Optional.empty();
                 case "--slow" -> slow = number(args, ++i, arg, 0);
+                case "--long-changes" -> longChanges = number(args, ++i, arg, 0);
                 case "--chaos" -> chaos = true;
                 case "--resume" -> resume = true;
                 case "--update-status-every" -> updateStatusEvery = number(args, ++i, arg, 1);
@@ -92,7 +96,7 @@ public final class Rehearse {
             }
         }
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slow,
-                chaos, resume, updateStatusEvery, d.maxRounds(), d.checks());
+                longChanges, chaos, resume, updateStatusEvery, d.maxRounds(), d.checks());
     }
 
     static void print(Rehearsal.Result result, boolean brief, long millis, PrintStream out) {

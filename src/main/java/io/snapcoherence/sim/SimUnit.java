@@ -23,6 +23,11 @@ public final class SimUnit {
     final Set<String> pendingKeys = new HashSet<>();
     /** Remote peers whose -joined ran here and whose -departed has not: what relation-list shows. */
     final Set<String> peersSeen = new LinkedHashSet<>();
+    /**
+     * Peers whose {@code -joined} hook committed on this unit: what its charm has acted on. A killed or failed
+     * {@code -joined} shows the peer in relation-list ({@link #peersSeen}) but taught the charm nothing yet.
+     */
+    final Set<String> peersJoined = new LinkedHashSet<>();
     Map<String, String> store = Map.of();
     Status status = Status.unknown();
     boolean dying;

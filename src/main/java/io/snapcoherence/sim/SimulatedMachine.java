@@ -45,6 +45,8 @@ public final class SimulatedMachine implements Snaps {
     private final Set<String> brokenServices = new LinkedHashSet<>();
     private final List<RefreshEvent> history = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
+    private final Map<String, RunningChange> running = new LinkedHashMap<>();
+    private int changeRounds;
     private SnapVersion version = new SnapVersion("2.63");
     private Consumer<RefreshEvent> listener = event -> { };
 
@@ -60,6 +62,19 @@ public final class SimulatedMachine implements Snaps {
     }
 
     private record RefreshFault(String message, boolean persistent) {
+    }
+
+    /** A refresh snapd is still working on after the CLI stopped waiting. */
+    private static final class RunningChange {
+        final String channel;
+        final int target;
+        int roundsLeft;
+
+        RunningChange(String channel, int target, int roundsLeft) {
+            this.channel = channel;
+            this.target = target;
+            this.roundsLeft = roundsLeft;
+        }
     }
 
     public SimulatedMachine(String name, SimulatedStore store) {
@@ -86,6 +101,41 @@ public final class SimulatedMachine implements Snaps {
 
     public void onRefresh(Consumer<RefreshEvent> listener) {
         this.listener = listener;
+    }
+
+    /**
+     * From now on a refresh takes {@code rounds} scheduler rounds: the CLI stops waiting ({@link SnapError.Timeout}),
+     * snapd goes on, another refresh or revert of the snap is refused meanwhile ({@link SnapError.ChangeInProgress}),
+     * and {@link #advanceChanges()} finishes it. 0: refreshes finish within the call.
+     */
+    public SimulatedMachine changesTakeRounds(int rounds) {
+        this.changeRounds = rounds;
+        return this;
+    }
+
+    /** One scheduler round of snapd's work on the changes the CLI stopped waiting for; returns what finished. */
+    public List<RefreshEvent> advanceChanges() {
+        List<RefreshEvent> events = new ArrayList<>();
+        var it = running.entrySet().iterator();
+        while (it.hasNext()) {
+            var entry = it.next();
+            RunningChange change = entry.getValue();
+            if (--change.roundsLeft > 0) {
+                continue;
+            }
+            it.remove();
+            Installed current = installed.get(entry.getKey());
+            if (current != null) {
+                events.add(change(entry.getKey(), current, change.channel, change.target, RefreshEvent.Cause.REFRESH));
+                settleServices(entry.getKey());
+            }
+        }
+        return events;
+    }
+
+    /** Whether snapd is still working on a change the CLI stopped waiting for. */
+    public boolean changesRunning() {
+        return !running.isEmpty();
     }
 
     /** The next refresh of {@code snap} fails with {@code message} (every refresh, when persistent). */
@@ -147,7 +197,7 @@ public final class SimulatedMachine implements Snaps {
         for (Map.Entry<String, Installed> entry : installed.entrySet()) {
             String snap = entry.getKey();
             Installed current = entry.getValue();
-            if (isHeld(snap)) {
+            if (isHeld(snap) || running.containsKey(snap)) {
                 continue;
             }
             Optional<Integer> head = store.revision(snap, current.channel);
@@ -232,12 +282,13 @@ public final class SimulatedMachine implements Snaps {
     }
 
     @Override
-    public void refresh(String snap, String channel, RefreshPin pin) {
+    public void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait) {
         calls.add("snap refresh " + snap + " --channel=" + channel + " " + describe(pin));
         Installed current = installed.get(snap);
         if (current == null) {
             throw new SnapException(new SnapError.NotInstalled(snap));
         }
+        refuseWhileRunning(snap);
         requireStore();
         int target;
         if (pin instanceof RefreshPin.Revision r) {
@@ -262,11 +313,26 @@ public final class SimulatedMachine implements Snaps {
         if (target == current.revision && channel.equals(current.channel)) {
             return; // snapd: snap "x" has no updates available
         }
+        if (changeRounds > 0) {
+            running.put(snap, new RunningChange(channel, target, changeRounds));
+            throw new SnapException(new SnapError.Timeout("snap refresh " + snap + " --channel=" + channel + " "
+                    + describe(pin) + " (no answer within " + wait.toSeconds() + "s)"));
+        }
         change(snap, current, channel, target, RefreshEvent.Cause.REFRESH);
+        settleServices(snap);
+    }
+
+    private void settleServices(String snap) {
         if (brokenServices.remove("pending:" + snap)) {
             brokenServices.add(snap);
         } else {
             brokenServices.remove(snap);
+        }
+    }
+
+    private void refuseWhileRunning(String snap) {
+        if (running.containsKey(snap)) {
+            throw new SnapException(new SnapError.ChangeInProgress(snap, "\"refresh-snap\" change in progress"));
         }
     }
 
@@ -277,6 +343,7 @@ public final class SimulatedMachine implements Snaps {
         if (current == null) {
             throw new SnapException(new SnapError.NotInstalled(snap));
         }
+        refuseWhileRunning(snap);
         if (current.previous.isEmpty()) {
             throw new SnapException(new SnapError.Other(1, "error: cannot revert \"" + snap
                     + "\": no revision to revert to"));

@@ -195,6 +195,7 @@ public final class SimulatedModel {
             for (String name : names) {
                 if (!name.equals(unit.name())) {
                     unit.peersSeen.add(name);
+                    unit.peersJoined.add(name);
                 }
             }
         }
@@ -325,6 +326,11 @@ public final class SimulatedModel {
         unit(unitName).refreshRounds = rounds;
     }
 
+    /** The unit's refreshes outlive the CLI call by {@code rounds} rounds (see SimulatedMachine). */
+    public void setChangeRounds(String unitName, int rounds) {
+        unit(unitName).machine().changesTakeRounds(rounds);
+    }
+
     // ---- running ------------------------------------------------------------------------------------
 
     /** One round; returns whether any unit did something other than update-status. */
@@ -343,6 +349,7 @@ public final class SimulatedModel {
         if (settings.snapdTimerEvery() > 0 && round % settings.snapdTimerEvery() == 0) {
             activity |= runSnapdTimer();
         }
+        activity |= runSnapdChanges();
         for (SimUnit unit : order) {
             if (unit.gone()) {
                 continue;
@@ -377,6 +384,28 @@ public final class SimulatedModel {
             }
         }
         return changed;
+    }
+
+    /**
+     * snapd goes on with the changes the CLI stopped waiting for ({@link SimulatedMachine#changesTakeRounds});
+     * a change still running, or one finishing, is activity: the model is not quiet while snapd works.
+     */
+    private boolean runSnapdChanges() {
+        boolean working = false;
+        for (SimUnit unit : liveUnits()) {
+            if (!unit.machine().changesRunning()) {
+                continue;
+            }
+            working = true;
+            stepEvents.clear();
+            unit.machine().advanceChanges();
+            if (!stepEvents.isEmpty()) {
+                stepEventsSeen += stepEvents.size();
+                emit(new Step(++steps, round, unit.name(), "snapd change done", true, true, 0, true,
+                        List.of(), List.copyOf(stepEvents), false, false, leader, Map.of()));
+            }
+        }
+        return working;
     }
 
     /**
@@ -514,10 +543,15 @@ public final class SimulatedModel {
     }
 
     private void afterSuccess(SimUnit unit, HookEvent hook) {
+        if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.JOINED
+                && r.relationId().equals(PEER_ID)) {
+            unit.peersJoined.add(r.remoteUnit().orElseThrow());
+        }
         if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
                 && r.relationId().equals(PEER_ID)) {
             String departed = r.remoteUnit().orElseThrow();
             unit.peersSeen.remove(departed);
+            unit.peersJoined.remove(departed);
             forgetIfUnseen(departed);
         }
         if (hook.event() instanceof Event.Lifecycle l && l.kind() == Event.LifecycleKind.REMOVE) {

@@ -38,7 +38,12 @@ public record Step(long number, long round, String unit, String hook, boolean st
             line.append(" +app-data");
         }
         for (ObservedMachine.Attempt attempt : attempts) {
-            line.append(" refresh ").append(attempt.snap()).append(attempt.failure().map(f -> " failed").orElse(""));
+            line.append(" refresh ").append(attempt.snap()).append(switch (attempt.result()) {
+                case FAILED -> " failed";
+                case STILL_RUNNING -> " still-running";
+                case BUSY -> " busy";
+                default -> "";
+            });
         }
         for (RefreshEvent event : events) {
             line.append(" [").append(event.snap()).append(' ').append(event.fromRevision()).append("->")

@@ -25,11 +25,10 @@ public final class SnapCli implements Snaps {
     /** Store queries and configuration answer in seconds; a snapd that takes longer is stuck or seeding. */
     static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
     /**
-     * {@code snap refresh} and {@code snap revert} wait for the whole change: download (Kubernetes snaps are tens of
-     * MB through a proxy), unpack, stop and restart services. snapd keeps running the change if we stop waiting,
-     * so this bound only decides when the hook gives up waiting; the next hook sees the outcome.
+     * {@code snap revert} is local (no download) but stops and starts services. snapd keeps running a change when
+     * the CLI stops waiting, so this bound only decides how long the hook waits.
      */
-    static final Duration REFRESH_TIMEOUT = Duration.ofMinutes(15);
+    static final Duration REVERT_TIMEOUT = Duration.ofSeconds(40);
     /**
      * snapd before 2.58 has no per-snap hold, only the system-wide {@code refresh.hold} time, and 2.57 caps a hold
      * at 90 days after the last refresh. 60 days stays well inside that cap, and every hook that holds renews it.
@@ -145,18 +144,23 @@ public final class SnapCli implements Snaps {
         }
     }
 
+    /**
+     * {@code snap refresh} waits for the whole change (download, unpack, restart of services) and is stopped after
+     * {@code wait}: the change goes on in snapd, the call ends in {@link SnapError.Timeout}, and until the change
+     * ends snapd refuses another one on the snap ({@link SnapError.ChangeInProgress}).
+     */
     @Override
-    public void refresh(String snap, String channel, RefreshPin pin) {
+    public void refresh(String snap, String channel, RefreshPin pin, Duration wait) {
         requireSnap(snap);
         String pinArg = pin instanceof RefreshPin.Revision r ? "--revision=" + r.revision()
                 : "--cohort=" + ((RefreshPin.Cohort) pin).key();
-        run(REFRESH_TIMEOUT, "refresh", snap, "--channel=" + channel, pinArg);
+        run(wait, "refresh", snap, "--channel=" + channel, pinArg);
     }
 
     @Override
     public void revert(String snap) {
         requireSnap(snap);
-        run(REFRESH_TIMEOUT, "revert", snap);
+        run(REVERT_TIMEOUT, "revert", snap);
     }
 
     @Override

@@ -15,7 +15,10 @@ public final class SnapErrors {
     private static final Pattern CANNOT_DECODE = Pattern.compile("cannot decode request body into assertions: (.*)");
     private static final Pattern UNKNOWN_FLAG = Pattern.compile("unknown flag `([^']+)'");
     private static final Pattern NO_REVERT = Pattern.compile("cannot revert \"([^\"]+)\": no revision to revert to");
-    private static final Pattern CHANGE_IN_PROGRESS = Pattern.compile("snap \"([^\"]+)\" has \"([^\"]+)\" change in progress");
+    // snapd's ChangeConflictError: 'snap "x" has "refresh-snap" change in progress', or without the kind
+    // 'snap "x" has changes in progress' (the CLI exits 10, "retryable").
+    private static final Pattern CHANGE_IN_PROGRESS = Pattern.compile(
+            "snap \"([^\"]+)\" has (?:\"([^\"]+)\" change|changes) in progress");
 
     private SnapErrors() {
     }
@@ -50,7 +53,8 @@ public final class SnapErrors {
             return new SnapError.NoRevisionToRevert(m.group(1));
         }
         if ((m = CHANGE_IN_PROGRESS.matcher(oneLine)).find()) {
-            return new SnapError.ChangeInProgress(m.group(1), m.group(2) + " change in progress");
+            return new SnapError.ChangeInProgress(m.group(1),
+                    m.group(2) == null ? "changes in progress" : m.group(2) + " change in progress");
         }
         if ((m = NOT_INSTALLED.matcher(oneLine)).find()) {
             return new SnapError.NotInstalled(m.group(1));

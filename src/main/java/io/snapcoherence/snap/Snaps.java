@@ -32,8 +32,13 @@ public interface Snaps {
     /** {@code snap list}: installed snaps. */
     List<InstalledSnap> list();
 
-    /** {@code snap refresh <snap> --channel=<channel> (--revision=<n> | --cohort=<key>)}: one snap per call. */
-    void refresh(String snap, String channel, RefreshPin pin);
+    /**
+     * {@code snap refresh <snap> --channel=<channel> (--revision=<n> | --cohort=<key>)}: one snap per call, waiting
+     * at most {@code wait} for snapd's change. A change that takes longer goes on in snapd: the call throws
+     * {@link SnapError.Timeout}, and while the change runs another refresh of the snap throws
+     * {@link SnapError.ChangeInProgress}.
+     */
+    void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait);
 
     /** {@code snap revert <snap>}: back to the previous revision. */
     void revert(String snap);

@@ -165,6 +165,76 @@ class RolloutFaultsScenarioTest {
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubectl 301 failed");
     }
 
+    /** small(), plan 1 for kubectl 301 written and the leader through: workers 1 and 2 granted, in that order. */
+    private static Cluster workersGranted() {
+        Cluster c = small();
+        c.store.publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        return c;
+    }
+
+    @Test
+    void aRefreshOutlastingTheHooksWaitKeepsTheUnitInLineUntilSnapdFinishes() {
+        Cluster c = workersGranted();
+        Cluster.Member slow = c.member(1);
+        slow.machine.changesTakeRounds(2);
+
+        // The hook stops waiting; snapd goes on. No report: the unit is granted and not done, and says so.
+        c.hook(slow, peerChanged());
+        assertThat(slow.machine.installedRevision("kubectl")).contains(300);
+        assertThat(slow.status.kind()).isEqualTo(Status.Kind.MAINTENANCE);
+        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1): snapd still at it since ");
+        assertThat(slow.databag.getOrDefault("progress", "")).isEmpty();
+        assertThat(slow.unitStore).containsKey("refresh-run");
+        // The next in line keeps counting it.
+        c.hook(c.member(2), peerChanged());
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
+
+        // While the change runs, snapd refuses a second one: still refreshing, nothing failed.
+        c.hook(slow, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1)");
+        slow.machine.advanceChanges();
+        slow.machine.advanceChanges();
+        assertThat(slow.machine.installedRevision("kubectl")).contains(301);
+
+        // The next hook finds it done: verifies and reports, without refreshing again.
+        int calls = slow.machine.calls().size();
+        c.hook(slow, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(slow.machine.calls().subList(calls, slow.machine.calls().size()))
+                .noneMatch(call -> call.startsWith("snap refresh kubectl"));
+        assertThat(slow.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(slow.databag.get("progress")).contains("\"phase\":\"done\"");
+        assertThat(slow.unitStore.getOrDefault("refresh-run", "")).isEmpty();
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+    }
+
+    @Test
+    void aRefreshSnapdDoesNotFinishIn30MinutesIsAFailureAndNothingUnfinishedIsReverted() {
+        Cluster c = workersGranted();
+        c.config.put("on-failure", "revert");
+        Cluster.Member stuck = c.member(1);
+        stuck.machine.changesTakeRounds(1_000);
+        c.hook(stuck, peerChanged());
+        Clock start = c.clock;
+        c.clock = Clock.fixed(start.instant().plus(Duration.ofMinutes(29)), ZoneOffset.UTC);
+        c.hook(stuck, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(stuck.status.kind()).isEqualTo(Status.Kind.MAINTENANCE);
+
+        c.clock = Clock.fixed(start.instant().plus(Duration.ofMinutes(31)), ZoneOffset.UTC);
+        c.hook(stuck, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(stuck.status.kind()).isEqualTo(Status.Kind.BLOCKED);
+        assertThat(stuck.status.message()).startsWith("kubectl 301 failed (plan 1): snapd has not finished the "
+                + "refresh 30 minutes after it started");
+        // kubectl never got to 301: a revert would have moved it to whatever came before 300.
+        assertThat(stuck.machine.calls()).noneMatch(call -> call.startsWith("snap revert"));
+        assertThat(stuck.databag.get("progress")).contains("\"phase\":\"failed\"");
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubectl 301 failed");
+    }
+
     @Test
     void theSystemWideHoldOfOldSnapdIsRenewedBeforeItLapses() {
         Cluster c = new Cluster();

@@ -165,6 +165,30 @@ class RolloutScenarioTest {
     }
 
     @Test
+    void aRefreshRequestedDuringARolloutRunsAsTheNextPlan() {
+        Cluster c = kubernetes();
+        c.config.put("auto-refresh", false);
+        c.store.publish("kubectl", CH, 301);
+        c.action(c.member(0), "refresh", Map.of());
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"id\":1");
+
+        // kubelet 201 is published while plan 1 runs; the operator asks for it at once.
+        c.store.publish("kubelet", CH, 201);
+        ModelState asked = c.action(c.member(0), "refresh", Map.of("snaps", "kubelet"));
+        assertThat(asked.action().results()).containsEntry("plan-created", "false").containsEntry("plan.id", "1")
+                .containsEntry("refresh-queued", "true");
+        assertThat(c.appStatus.message()).endsWith("a requested refresh follows");
+        c.settle();
+        assertThat(c.appData.get("plan")).contains("\"id\":2").contains("kubelet").contains("\"complete\":true");
+        assertThat(c.appData.getOrDefault("requested", "")).isEmpty();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+        for (int n = 2; n < 5; n++) {
+            assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
+        }
+    }
+
+    @Test
     void aNewLeaderContinuesThePlanWithoutExtraGrants() {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
@@ -294,7 +318,8 @@ class RolloutScenarioTest {
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
         // snap-coherence/1's machine got there in a hook whose writes were lost.
-        c.member(1).machine.refresh("kubectl", CH, new io.snapcoherence.snap.RefreshPin.Revision(301));
+        c.member(1).machine.refresh("kubectl", CH, new io.snapcoherence.snap.RefreshPin.Revision(301),
+                java.time.Duration.ofSeconds(40));
         int calls = c.member(1).machine.calls().size();
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.calls().subList(calls, c.member(1).machine.calls().size()))

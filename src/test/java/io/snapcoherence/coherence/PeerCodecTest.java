@@ -41,6 +41,14 @@ class PeerCodecTest {
         assertThat(PeerCodec.decodeApp("snap-coherence", databag)).isEqualTo(new PeerCodec.AppReading.Read(state));
         assertThat(PeerCodec.decodeApp("snap-coherence", PeerCodec.encodeApp(RolloutState.EMPTY)))
                 .isEqualTo(new PeerCodec.AppReading.Read(RolloutState.EMPTY));
+        var requested = new RolloutState(Optional.of(PLAN), List.of(), Optional.empty(), false,
+                Optional.of(java.util.Set.of("kubelet", "kubectl")));
+        Map<String, String> withRequest = PeerCodec.encodeApp(requested);
+        assertThat(withRequest).containsEntry("requested", "[\"kubectl\",\"kubelet\"]");
+        assertThat(PeerCodec.decodeApp("snap-coherence", withRequest)).isEqualTo(new PeerCodec.AppReading.Read(requested));
+        withRequest.put("requested", "{}");
+        assertThat(PeerCodec.decodeApp("snap-coherence", withRequest))
+                .isEqualTo(new PeerCodec.AppReading.Unreadable(new Malformed("snap-coherence", "requested is not a list")));
     }
 
     @Test

@@ -78,6 +78,50 @@ class PlannerTest {
     }
 
     @Test
+    void aRefreshRequestedDuringAPlanWaitsAndStartsTheNextPlanWithAutoRefreshOff() {
+        var target = List.of(new Target("kubectl", CH, 1350));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350), "kubelet", rev(5))),
+                cp(1, Map.of("kubectl", rev(1342), "kubelet", rev(5))));
+        var active = planned(3, target, u(1));
+        var asked = Planner.decide(new PlannerInput(peers, active, store("kubectl", 1350, "kubelet", 6),
+                List.of("kubectl", "kubelet"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of("kubelet")))));
+        assertThat(asked.planCreated()).isFalse();
+        assertThat(asked.state().plan().orElseThrow().id()).isEqualTo(3);
+        assertThat(asked.state().requested()).contains(Set.of("kubelet"));
+        assertThat(asked.appStatus().message()).endsWith("; a requested refresh follows");
+
+        // Plan 3 completes: the waiting request makes plan 4, for the snaps it named, and is used up.
+        peers.set(1, cp(1, Map.of("kubectl", rev(1350), "kubelet", rev(5))));
+        var next = Planner.decide(new PlannerInput(peers, asked.state(), store("kubectl", 1350, "kubelet", 6),
+                List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
+        assertThat(next.planCreated()).isTrue();
+        assertThat(next.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, 6));
+        assertThat(next.state().requested()).isEmpty();
+
+        // Without the request, auto-refresh off: plan 3 completes and nothing follows.
+        var none = Planner.decide(new PlannerInput(peers, active, store("kubectl", 1350, "kubelet", 6),
+                List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
+        assertThat(none.state().plan().orElseThrow().complete()).isTrue();
+        assertThat(none.planCreated()).isFalse();
+    }
+
+    @Test
+    void aRefreshRequestedDuringAStoreOutageWaitsForTheStore() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
+        var down = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, new StoreView.Unavailable("timeout"),
+                List.of("kubectl"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of()))));
+        assertThat(down.state().requested()).contains(Set.of());
+        assertThat(down.appStatus().message()).contains("(a refresh is requested)");
+        var up = Planner.decide(new PlannerInput(peers, down.state(), store("kubectl", 1350), List.of("kubectl"), 1,
+                false, Optional.empty()));
+        assertThat(up.planCreated()).isTrue();
+        // A request that finds nothing to refresh is used up, not kept.
+        var nothing = Planner.decide(new PlannerInput(peers, down.state(), store("kubectl", 1342),
+                List.of("kubectl"), 1, false, Optional.empty()));
+        assertThat(nothing.state().requested()).isEmpty();
+    }
+
+    @Test
     void aStoreOutageNeitherCreatesNorCancelsAPlan() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))));
         PlannerDecision none = decide(peers, RolloutState.EMPTY, new StoreView.Unavailable("timeout"), 1);

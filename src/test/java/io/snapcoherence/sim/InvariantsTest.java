@@ -48,7 +48,7 @@ class InvariantsTest {
                     int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
                     if (head != snap.revision()) {
                         try {
-                            machine.refresh(snap.name(), snap.tracking(), new RefreshPin.Revision(head));
+                            machine.refresh(snap.name(), snap.tracking(), new RefreshPin.Revision(head), java.time.Duration.ofSeconds(40));
                         } catch (SnapException e) {
                             tools.relationSet(PEER, Map.of("failed", snap.name()));
                             return 0;

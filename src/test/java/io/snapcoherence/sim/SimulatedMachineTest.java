@@ -28,6 +28,8 @@ class SimulatedMachineTest {
         assertThat(machine.getSystem("proxy.store")).isEmpty();
     }
 
+    private static final java.time.Duration WAIT = java.time.Duration.ofSeconds(40);
+
     @Test
     void ackTakesAnEmptyStreamSilentlyButRefusesGarbage() {
         machine.ack(new byte[0]);
@@ -40,7 +42,7 @@ class SimulatedMachineTest {
     @Test
     void refreshToAnOlderRevisionAndRevertAreRecorded() {
         store.publish("kubelet", "1.29/stable", 1350).publish("kubelet", "1.29/stable", 1300);
-        machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1300));
+        machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1300), WAIT);
         machine.revert("kubelet");
         assertThat(machine.installedRevision("kubelet")).contains(1342);
         assertThat(machine.history()).extracting(RefreshEvent::toRevision, RefreshEvent::cause)
@@ -50,15 +52,36 @@ class SimulatedMachineTest {
 
     @Test
     void refreshOfASnapNotInstalledAndInjectedFailuresAreTyped() {
-        assertThatThrownBy(() -> machine.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(500)))
+        assertThatThrownBy(() -> machine.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(500), WAIT))
                 .isInstanceOfSatisfying(SnapException.class, e ->
                         assertThat(e.error()).isEqualTo(new SnapError.NotInstalled("kubectl")));
         store.publish("kubelet", "1.29/stable", 1350);
         machine.failRefresh("kubelet", "error: cannot perform the following tasks", false);
-        assertThatThrownBy(() -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350)))
+        assertThatThrownBy(() -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT))
                 .isInstanceOf(SnapException.class);
-        machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350));
+        machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT);
         assertThat(machine.installedRevision("kubelet")).contains(1350);
+    }
+
+    @Test
+    void aChangeOutlastingTheCallGoesOnAndRefusesAnotherUntilItEnds() {
+        store.publish("kubelet", "1.29/stable", 1350);
+        machine.changesTakeRounds(2);
+        assertThatThrownBy(() -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT))
+                .isInstanceOfSatisfying(SnapException.class, e ->
+                        assertThat(e.error()).isInstanceOf(SnapError.Timeout.class));
+        assertThat(machine.installedRevision("kubelet")).contains(1342);
+        for (Runnable again : List.<Runnable>of(() -> machine.revert("kubelet"),
+                () -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT))) {
+            assertThatThrownBy(again::run).isInstanceOfSatisfying(SnapException.class, e ->
+                    assertThat(e.error()).isEqualTo(new SnapError.ChangeInProgress("kubelet",
+                            "\"refresh-snap\" change in progress")));
+        }
+        assertThat(machine.autoRefreshTick()).isEmpty(); // snapd's timer leaves a snap with a change running
+        assertThat(machine.advanceChanges()).isEmpty();
+        assertThat(machine.advanceChanges()).extracting(RefreshEvent::toRevision).containsExactly(1350);
+        assertThat(machine.installedRevision("kubelet")).contains(1350);
+        assertThat(machine.changesRunning()).isFalse();
     }
 
     @Test

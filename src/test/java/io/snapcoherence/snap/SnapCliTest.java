@@ -47,6 +47,18 @@ class SnapCliTest {
     }
 
     @Test
+    void aRefreshWaitsOnlyAsLongAsItIsToldAndThenLeavesTheChangeToSnapd() throws IOException {
+        // snap refresh waits for snapd's change; a slow download outlasts the wait.
+        SnapCli cli = scripted("exec sleep 30");
+        long started = System.nanoTime();
+        SnapException e = catchThrowableOfType(() -> cli.refresh("kubelet", "1.29/stable",
+                new RefreshPin.Revision(1350), Duration.ofMillis(300)), SnapException.class);
+        assertThat(e.error()).isInstanceOf(SnapError.Timeout.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+        assertThat(calls()).containsExactly("refresh", "kubelet", "--channel=1.29/stable", "--revision=1350", "--");
+    }
+
+    @Test
     void aCallThatHangsIsKilledAndTypedAsTimeout() throws IOException {
         SnapCli cli = scripted("exec sleep 30");
 

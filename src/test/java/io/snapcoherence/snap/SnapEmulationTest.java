@@ -71,15 +71,15 @@ class SnapEmulationTest {
 
     @Test
     void refreshMovesTheRevisionAndRevertGoesBack() throws IOException {
-        cli.refresh("kubelet", "1.30/stable", new RefreshPin.Cohort("key"));
+        cli.refresh("kubelet", "1.30/stable", new RefreshPin.Cohort("key"), java.time.Duration.ofSeconds(40));
         assertThat(cli.list().get(0).revision()).isEqualTo(1400);
         cli.revert("kubelet");
         assertThat(cli.list().get(0).revision()).isEqualTo(1342);
-        cli.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1300));
+        cli.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1300), java.time.Duration.ofSeconds(40));
         assertThat(cli.list().get(0).revision()).isEqualTo(1300);
 
         SnapException notInstalled = catchThrowableOfType(
-                () -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(900)), SnapException.class);
+                () -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(900), java.time.Duration.ofSeconds(40)), SnapException.class);
         assertThat(notInstalled.error()).isInstanceOf(SnapError.NotInstalled.class);
         assertThat(calls()).contains("snap refresh kubelet --channel=1.30/stable --cohort=key", "snap revert kubelet");
     }

@@ -53,6 +53,9 @@ class SnapErrorsTest {
         assertThat(down.isTransient()).isTrue();
         assertThat(classify(1, "error: snap \"kubelet\" has \"refresh-snap\" change in progress\n"))
                 .isEqualTo(new SnapError.ChangeInProgress("kubelet", "refresh-snap change in progress"));
+        // snapd's conflict error without a change kind; the CLI exits 10 ("retryable") for both.
+        assertThat(classify(10, "error: snap \"kubelet\" has changes in progress\n"))
+                .isEqualTo(new SnapError.ChangeInProgress("kubelet", "changes in progress"));
     }
 
     @Test

@@ -124,9 +124,9 @@ class SnapCliContractTest {
     @Test
     void refreshAndRevertOfASnapThatIsNotInstalled(RealSnapd snapd) {
         SnapCli cli = snapd.cli();
-        assertThat(failure(() -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Cohort("abc"))))
+        assertThat(failure(() -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Cohort("abc"), java.time.Duration.ofSeconds(40))))
                 .isEqualTo(new SnapError.NotInstalled("kubectl"));
-        assertThat(failure(() -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(1342))))
+        assertThat(failure(() -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(1342), java.time.Duration.ofSeconds(40))))
                 .isEqualTo(new SnapError.NotInstalled("kubectl"));
         assertThat(failure(() -> cli.revert("kubectl"))).isEqualTo(new SnapError.NoRevisionToRevert("kubectl"));
         assertThat(failure(() -> cli.services(List.of("kubectl")))).isEqualTo(new SnapError.NotInstalled("kubectl"));
