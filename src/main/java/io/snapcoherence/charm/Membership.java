@@ -19,8 +19,23 @@ import java.util.TreeSet;
  */
 final class Membership {
     static final String STORE_KEY = "peers-seen";
+    static final String LEAVING_KEY = "leaving";
 
     private Membership() {
+    }
+
+    /**
+     * Whether this unit is leaving the relation: this hook is its own {@code -departed}, or an earlier one was
+     * (remembered in the unit store). A leaving unit's relation-list shrinks with each of its {@code -departed}
+     * hooks and is empty in the hooks after: everyone seems to have left, so it must not report anyone as left.
+     */
+    static boolean leaving(HookTools tools, String unit, Optional<String> departing) {
+        boolean remembered = "true".equals(tools.stateGet().get(LEAVING_KEY));
+        if (departing.equals(Optional.of(unit)) && !remembered) {
+            tools.stateSet(Map.of(LEAVING_KEY, "true"));
+            return true;
+        }
+        return remembered;
     }
 
     /**

@@ -175,8 +175,10 @@ final class Rollout {
         // Every unit remembers its peers: it may lead later and must then tell who left from who it has not seen.
         List<String> granted = app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of();
         Set<String> left = Membership.left(tools, peers.otherUnits, departing, granted);
-        // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
-        List<String> leftGranted = left.stream().filter(granted::contains).toList();
+        // Granted units seen leaving are also reported in the databag, for a leader that never saw them; by a unit
+        // that is not leaving itself (to a leaving unit, every peer seems to leave).
+        List<String> leftGranted = Membership.leaving(tools, unit, departing) ? List.of()
+                : left.stream().filter(granted::contains).toList();
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
         if (leader && app instanceof PeerCodec.AppReading.Read read) {
             store = Optional.of(askStore(own, peers.others()));
@@ -195,9 +197,10 @@ final class Rollout {
                 Optional.empty(), false, registrationOk);
         AgentDecision act = UnitAgent.decide(agentInput);
         if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
-            // The app state this unit acts on (the leader's decided one): its grants are the line it waits in.
-            List<String> line = ((PeerCodec.AppReading.Read) app).state().grants();
-            act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.read(line)), false));
+            // The app state this unit acts on (the leader's decided one): the units granted before it are the
+            // line it waits in.
+            List<String> ahead = ((PeerCodec.AppReading.Read) app).state().grantedBefore(unit);
+            act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.read(ahead)), false));
         }
         if (act instanceof AgentDecision.NeedPeers) {
             act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.others()), true));

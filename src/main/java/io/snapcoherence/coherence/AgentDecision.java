@@ -11,8 +11,8 @@ public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecisio
 
     /**
      * Decide again with the peers' readings: reading them costs a relation-get per unit, so only on demand, and
-     * first only the granted units' ({@code all} false: enough to wait in line), then every peer's ({@code all}
-     * true: once, before refreshing).
+     * first only those of the units granted before this one ({@code all} false: enough to wait in line), then
+     * every peer's ({@code all} true: once, before refreshing).
      */
     record NeedPeers(boolean all) implements AgentDecision {
     }

@@ -66,8 +66,10 @@ public final class UnitAgent {
         // below run again on the wider view).
         Census census = Census.of(withSelf(input));
         // Every failure comes from a granted unit (only granted units refresh, and a failed one keeps its grant),
-        // so a unit that reads every other granted unit sees every failure of the plan (I4).
-        Optional<String> unread = state.grants().stream()
+        // so a unit that reads every other granted unit sees every failure of the plan (I4). While it waits in
+        // line it reads only the units granted before it (what the window needs); before it starts, all.
+        List<String> mustRead = input.allPeers() ? state.grants() : state.grantedBefore(input.unit());
+        Optional<String> unread = mustRead.stream()
                 .filter(u -> !u.equals(input.unit()) && census.report(u).isEmpty()).findFirst();
         if (unread.isPresent()) {
             return settle(Status.waiting("granted for plan " + plan.id() + "; waiting to read " + unread.get()

@@ -27,7 +27,8 @@ import java.util.Set;
  * <dt>I1 control plane first</dt><dd>When a worker makes a refresh attempt to a revision of the active plan
  *   (the one active before the step if it names the revision: a leader may complete it and write the next in one
  *   hook), every control-plane unit that had joined the peer relation as the leader sees it (its -joined hook
- *   committed on the current leader, or it is the leader) and is still alive has, on its machine, every plan target whose snap
+ *   committed on the current leader, or it is the leader and has committed a hook as leader) and is still alive
+ *   has, on its machine, every plan target whose snap
  *   and channel it has installed. Checked at the attempt, failed ones included, not at the change: a change snapd
  *   finishes after the CLI stopped waiting may land after a control-plane unit joined. A control-plane unit the
  *   leader has not seen join cannot be waited for.</dd>
@@ -266,7 +267,9 @@ public final class Invariants implements StepObserver {
     private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, RefreshEvent asked, Plan plan) {
         SimUnit leader = model.unit(model.leader());
         Set<String> joined = new HashSet<>(leader.peersJoined);
-        joined.add(leader.name());
+        if (model.leaderActed()) {
+            joined.add(leader.name());
+        }
         for (String name : joined) {
             SimUnit peer = model.unit(name);
             if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !plan.reachedBy(installed(peer))) {

@@ -104,6 +104,8 @@ public final class SimulatedModel {
     private Map<String, String> appData = Map.of();
     private Status appStatus = Status.unknown();
     private String leader = "";
+    /** Whether the current leader has committed a hook since it was elected: only then has it published anything. */
+    private boolean leaderActed;
     private int nextUnit;
     private final Map<Role, Integer> nextPrincipal = new HashMap<>();
     private int nextAction;
@@ -261,6 +263,7 @@ public final class SimulatedModel {
             return false; // is-leader promised at least 30 s: Juju does not move the lease mid-hook
         }
         leader = name.get();
+        leaderActed = false;
         note("leader -> " + leader);
         enqueue(unit(leader), lifecycle(Event.LifecycleKind.LEADER_ELECTED));
         return true;
@@ -514,6 +517,9 @@ public final class SimulatedModel {
             pop(unit);
         }
         if (committed) {
+            if (view.leader() && unit.name().equals(leader)) {
+                leaderActed = true;
+            }
             ModelState.RelationState peer = after.relation(PEER_ID).orElseThrow();
             if (!unit.gone() && !peer.localUnitData().equals(unitData.get(unit.name()))) {
                 commitUnitData(unit, peer.localUnitData());
@@ -712,6 +718,11 @@ public final class SimulatedModel {
 
     public String leader() {
         return leader;
+    }
+
+    /** Whether the leader has committed a hook as leader (a unit elected a moment ago has told nobody anything). */
+    public boolean leaderActed() {
+        return leaderActed;
     }
 
     public Map<String, String> appData() {

@@ -236,6 +236,23 @@ class RolloutFaultsScenarioTest {
     }
 
     @Test
+    void aUnitBeingRemovedReportsNobodyAsLeft() {
+        Cluster c = workersGranted();
+        Cluster.Member leaving = c.member(2);
+        // snap-coherence/2 is removed: its own -departed hooks run, and its view of the peers shrinks with each.
+        c.hook(leaving, new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
+                Optional.of("snap-coherence/1"), Optional.of(Cluster.APP), Optional.of("snap-coherence/2")));
+        assertThat(leaving.databag.getOrDefault("left", "")).isEmpty();
+        // Later hooks of the leaving unit no longer see snap-coherence/1 (granted): it did not leave, this unit did.
+        Cluster.Member granted = c.members.remove("snap-coherence/1");
+        c.hook(leaving, lifecycle(Event.LifecycleKind.STOP));
+        assertThat(leaving.databag.getOrDefault("left", "")).isEmpty();
+        c.members.put("snap-coherence/1", granted);
+        // So a leader that never saw snap-coherence/1 is not told it left while it is refreshing.
+        assertThat(c.appData.get("grants")).contains("snap-coherence/1");
+    }
+
+    @Test
     void theSystemWideHoldOfOldSnapdIsRenewedBeforeItLapses() {
         Cluster c = new Cluster();
         c.store.publish("kubelet", CH, 200);
