@@ -62,8 +62,8 @@ public final class UnitAgent {
         if (input.peers().isEmpty()) {
             return new AgentDecision.NeedPeers(false);
         }
-        // Decided twice when it may go: with the granted units' readings, then with every peer's (the checks
-        // below run again on the wider view).
+        // Decided twice when it may go: with the readings of the units granted before it, then with every peer's
+        // (the checks below run again on the wider view).
         Census census = Census.of(withSelf(input));
         // Every failure comes from a granted unit (only granted units refresh, and a failed one keeps its grant),
         // so a unit that reads every other granted unit sees every failure of the plan (I4). While it waits in
@@ -88,8 +88,8 @@ public final class UnitAgent {
         long ahead = state.grantedBefore(input.unit()).stream().map(u -> census.report(u).orElseThrow())
                 .filter(r -> r.role() == input.role() && !r.done(plan)).count();
         if (ahead >= input.maxUnavailable()) {
-            return settle(Status.waiting("granted for plan " + plan.id() + "; " + ahead
-                    + " granted before it not done yet"));
+            return settle(Status.waiting("granted for plan " + plan.id() + " in line: " + ahead
+                    + (ahead == 1 ? " unit" : " units") + " ahead not done yet"));
         }
         if (!input.registrationOk()) {
             return settle(Status.waiting("granted for plan " + plan.id() + "; waiting for proxy registration"));

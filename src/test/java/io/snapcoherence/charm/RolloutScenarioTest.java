@@ -227,7 +227,7 @@ class RolloutScenarioTest {
         // max-unavailable 1: the second granted worker waits for the first.
         c.hook(c.member(2), peerChanged());
         assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
-        assertThat(c.member(2).status).isEqualTo(Status.waiting("granted for plan 1; 1 granted before it not done yet"));
+        assertThat(c.member(2).status).isEqualTo(Status.waiting("granted for plan 1 in line: 1 unit ahead not done yet"));
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
         // The hook that reads snap-coherence/1's done report starts snap-coherence/2; no leader hook in between.

@@ -90,7 +90,7 @@ class UnitAgentTest {
         // m = 2: u(3) and u(4) are ahead of u(5) and not done.
         var busy = List.of(workerOn(3, 200), workerOn(4, 200), workerOn(6, 200));
         assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, busy, false))).isEqualTo(
-                new AgentDecision.Settle(Status.waiting("granted for plan 7; 2 granted before it not done yet"),
+                new AgentDecision.Settle(Status.waiting("granted for plan 7 in line: 2 units ahead not done yet"),
                         Optional.empty()));
         // u(3) done: u(5) may go, and asks for every peer's data once (the control-plane check) before it does.
         var oneDone = List.of(workerOn(3, 201), workerOn(4, 200), workerOn(6, 200));
