@@ -60,7 +60,7 @@ final class RefreshRun {
         this.clock = clock;
     }
 
-    /** How a run ended: with a report, or with snapd still at work on {@code target}. */
+    /** How a run ended: with a report, or with snapd still at work. */
     sealed interface Result permits Finished, StillRunning {
         Optional<Map<String, InstalledRevision>> installed();
     }
@@ -68,8 +68,12 @@ final class RefreshRun {
     record Finished(Progress progress, Optional<Map<String, InstalledRevision>> installed) implements Result {
     }
 
-    record StillRunning(Target target, Instant since, Optional<Map<String, InstalledRevision>> installed)
+    /** snapd is still at {@code targets} (the first started longest ago); nothing reported yet. */
+    record StillRunning(List<Target> targets, Instant since, Optional<Map<String, InstalledRevision>> installed)
             implements Result {
+        StillRunning {
+            targets = List.copyOf(targets);
+        }
     }
 
     /** What an attempt that spans hooks did so far (unit store {@value #STORE_KEY}). */
@@ -83,32 +87,37 @@ final class RefreshRun {
         Instant since = remembered.map(Memory::since).orElse(start);
         Set<String> refreshed = new LinkedHashSet<>(remembered.map(Memory::refreshed).orElse(Set.of()));
         Optional<Failure> failure = Optional.empty();
-        Optional<Target> running = Optional.empty();
-        for (Target target : targets) {
+        List<Target> running = new ArrayList<>();
+        for (int i = 0; i < targets.size(); i++) {
+            Target target = targets.get(i);
             Duration left = HOOK_WAIT.minus(Duration.between(start, clock.instant()));
             if (left.compareTo(MIN_WAIT) < 0) {
-                running = Optional.of(target);
-                break;
+                running.add(target); // not started: the next hook starts it
+                continue;
             }
+            // Keep MIN_WAIT for each target after this one: if this download is slow, the others still start in
+            // this hook and snapd works on them side by side, instead of one hook per slow snap.
+            Duration wait = left.minus(MIN_WAIT.multipliedBy(targets.size() - 1L - i));
+            wait = wait.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : wait;
             tools.statusSet(UnitAgent.refreshing(plan, target));
             try {
-                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()), left);
+                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()), wait);
                 refreshed.add(target.snap());
             } catch (SnapException e) {
                 if (e.error() instanceof SnapError.Timeout || e.error() instanceof SnapError.ChangeInProgress) {
                     refreshed.add(target.snap()); // snapd goes on; whether it got there is checked before a revert
-                    running = Optional.of(target);
+                    running.add(target);
                 } else {
                     failure = Optional.of(new Failure(target.snap(), target.revision(), e.error().describe()));
+                    break;
                 }
-                break;
             }
         }
-        if (running.isPresent()) {
-            Target target = running.get();
+        if (failure.isEmpty() && !running.isEmpty()) {
+            Target target = running.get(0);
             if (Duration.between(since, clock.instant()).compareTo(GIVE_UP) < 0) {
                 remember(new Memory(plan.id(), plan.attempt(), since, refreshed));
-                return new StillRunning(target, since, listManaged());
+                return new StillRunning(running, since, listManaged());
             }
             failure = Optional.of(new Failure(target.snap(), target.revision(), "snapd has not finished the refresh "
                     + GIVE_UP.toMinutes() + " minutes after it started (" + since + ")"));

@@ -217,7 +217,7 @@ final class Rollout {
                     refresh.refresh(), refresh.verify());
             if (result instanceof RefreshRun.StillRunning running) {
                 // Granted and not done: the others keep counting this unit; the next hook looks again.
-                status = UnitAgent.stillRefreshing(refresh.plan(), running.target(), running.since());
+                status = UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since());
                 report = new UnitReport(unit, role, result.installed().orElse(installed), lastProgress);
             } else {
                 Progress progress = ((RefreshRun.Finished) result).progress();

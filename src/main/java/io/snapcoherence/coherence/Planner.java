@@ -221,7 +221,13 @@ public final class Planner {
                 return Status.waiting("paused at plan " + plan.id() + ": " + progress + "; run the resume action"
                         + unreadable);
             }
-            return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + unreadable + storeTrouble);
+            // A granted unit this leader cannot see holds the rollout (it may be refreshing); if it was removed
+            // before this leader joined and nobody saw it go, only the operator can tell: say how to go on.
+            List<String> unseen = state.grants().stream().filter(u -> !census.knows(u)).toList();
+            String holding = unseen.isEmpty() ? "" : "; waiting for granted " + String.join(", ", unseen)
+                    + ", not in the relation (if removed, run the resume action)";
+            return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + holding + unreadable
+                    + storeTrouble);
         }
         if (input.store() instanceof StoreView.Unavailable u) {
             return Status.waiting("store check failed: " + u.reason() + "; retrying on the next hook"

@@ -114,9 +114,11 @@ public final class UnitAgent {
         return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id() + ")");
     }
 
-    /** The status line while snapd goes on with a refresh the hook stopped waiting for. */
-    public static Status stillRefreshing(Plan plan, Target target, java.time.Instant since) {
-        return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id()
+    /** The status line while snapd goes on with refreshes the hook stopped waiting for. */
+    public static Status stillRefreshing(Plan plan, List<Target> targets, java.time.Instant since) {
+        Target first = targets.get(0);
+        return Status.maintenance("refreshing " + first.snap() + " " + first.revision()
+                + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : "") + " (plan " + plan.id()
                 + "): snapd still at it since " + since + "; checked again on the next hook");
     }
 

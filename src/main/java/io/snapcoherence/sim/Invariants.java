@@ -214,8 +214,8 @@ public final class Invariants implements StepObserver {
      * unavailable may go on; nobody else may start.
      */
     private void onFailureReported(SimUnit unit, Step step) {
-        if (!step.finished() || !failedUnreported.contains(unit.name())) {
-            return;
+        if (!step.hookRan() || !step.finished() || !failedUnreported.contains(unit.name())) {
+            return; // snapd finishing a change on its own reports nothing: only the hook that saw the failure does
         }
         if (!step.committed()) {
             // Killed or failed hook, the one that saw snapd fail included: nothing was reported. Its retry may

@@ -382,7 +382,7 @@ public final class SimulatedModel {
             if (!stepEvents.isEmpty()) {
                 changed = true;
                 stepEventsSeen += stepEvents.size();
-                emit(new Step(++steps, round, unit.name(), "snapd refresh timer", true, true, 0, true,
+                emit(new Step(++steps, round, unit.name(), Step.SNAPD_TIMER, true, true, 0, true,
                         List.of(), stepEvents, false, false, leader, Map.of()));
             }
         }
@@ -404,7 +404,7 @@ public final class SimulatedModel {
             unit.machine().advanceChanges();
             if (!stepEvents.isEmpty()) {
                 stepEventsSeen += stepEvents.size();
-                emit(new Step(++steps, round, unit.name(), "snapd change done", true, true, 0, true,
+                emit(new Step(++steps, round, unit.name(), Step.SNAPD_CHANGE_DONE, true, true, 0, true,
                         List.of(), List.copyOf(stepEvents), false, false, leader, Map.of()));
             }
         }

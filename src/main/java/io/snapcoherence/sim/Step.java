@@ -17,10 +17,19 @@ public record Step(long number, long round, String unit, String hook, boolean st
                    List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader,
                    Map<String, String> appDataWritten) {
 
+    /** What snapd did on its own (its refresh timer, a change the CLI stopped waiting for): no hook ran. */
+    static final String SNAPD_TIMER = "snapd refresh timer";
+    static final String SNAPD_CHANGE_DONE = "snapd change done";
+
     public Step {
         attempts = List.copyOf(attempts);
         events = List.copyOf(events);
         appDataWritten = Map.copyOf(appDataWritten);
+    }
+
+    /** Whether a hook ran in this step (not snapd on its own). */
+    public boolean hookRan() {
+        return !hook.equals(SNAPD_TIMER) && !hook.equals(SNAPD_CHANGE_DONE);
     }
 
     public String describe() {

@@ -212,6 +212,27 @@ class RolloutFaultsScenarioTest {
     }
 
     @Test
+    void slowRefreshesOfSeveralSnapsAllStartInOneHookAndRunSideBySide() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubectl", CH, 300);
+        Cluster.Member cp = c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        c.settle();
+        c.store.publish("kube-apiserver", CH, 101).publish("kubectl", CH, 301);
+        cp.machine.changesTakeRounds(1);
+        c.hook(cp, peerChanged()); // plans; the leader's own grant counts from its next hook
+        c.hook(cp, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        // The first download outlasted its share of the hook's wait; the second still started in this hook.
+        assertThat(cp.machine.calls()).contains("snap refresh kube-apiserver --channel=1.29/stable --revision=101",
+                "snap refresh kubectl --channel=1.29/stable --revision=301");
+        assertThat(cp.status.message()).startsWith("refreshing kube-apiserver 101 and 1 more (plan 1): snapd still");
+        cp.machine.advanceChanges();
+        c.hook(cp, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(cp.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(cp.machine.installedRevision("kube-apiserver")).contains(101);
+        assertThat(cp.machine.installedRevision("kubectl")).contains(301);
+    }
+
+    @Test
     void aRefreshSnapdDoesNotFinishIn30MinutesIsAFailureAndNothingUnfinishedIsReverted() {
         Cluster c = workersGranted();
         c.config.put("on-failure", "revert");

@@ -70,6 +70,8 @@ class LeaderViewTest {
         PlannerDecision d = decide(self, planned(u(1)), 2, u(5), Set.of());
         assertThat(d.state().grants()).containsExactly(u(1));
         assertThat(d.state().plan().orElseThrow().complete()).isFalse();
+        assertThat(d.appStatus().message()).endsWith("; waiting for granted snap-coherence/1, not in the relation "
+                + "(if removed, run the resume action)");
     }
 
     @Test
