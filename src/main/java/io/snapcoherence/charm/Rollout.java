@@ -102,17 +102,18 @@ final class Rollout {
             List<UnitReading> out = new ArrayList<>();
             for (String peer : otherUnits) {
                 if (units.contains(peer)) {
-                    readings.computeIfAbsent(peer, this::readOne).ifPresent(out::add);
+                    readings.computeIfAbsent(peer, p -> readOne(p).map(data -> {
+                        reportedLeft.addAll(PeerCodec.decodeLeft(data));
+                        return PeerCodec.decodeUnit(p, data);
+                    })).ifPresent(out::add);
                 }
             }
             return out;
         }
 
-        private Optional<UnitReading> readOne(String peer) {
+        private Optional<Map<String, String>> readOne(String peer) {
             try {
-                Map<String, String> data = tools.relationGet(relationId, peer);
-                reportedLeft.addAll(PeerCodec.decodeLeft(data));
-                return Optional.of(PeerCodec.decodeUnit(peer, data));
+                return Optional.of(tools.relationGet(relationId, peer));
             } catch (HookToolException e) {
                 // Left between relation-list and relation-get: departed, its grant is freed.
                 tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
@@ -127,7 +128,8 @@ final class Rollout {
          */
         List<UnitReading> leaving() {
             if (leaving == null) {
-                leaving = departing.filter(d -> !d.equals(unit)).flatMap(this::readOne).stream().toList();
+                leaving = departing.filter(d -> !d.equals(unit))
+                        .flatMap(d -> readOne(d).map(data -> PeerCodec.decodeUnit(d, data))).stream().toList();
             }
             return leaving;
         }
