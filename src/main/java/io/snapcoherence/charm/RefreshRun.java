@@ -122,7 +122,7 @@ final class RefreshRun {
             failure = Optional.of(new Failure(target.snap(), target.revision(), "snapd has not finished the refresh "
                     + GIVE_UP.toMinutes() + " minutes after it started (" + since + ")"));
         }
-        forget(remembered);
+        forget();
         List<String> names = verify.stream().map(Target::snap).toList();
         Optional<List<InstalledSnap>> after = Optional.empty();
         try {
@@ -219,8 +219,9 @@ final class RefreshRun {
         tools.stateSet(Map.of(STORE_KEY, Json.write(node)));
     }
 
-    private void forget(Optional<Memory> remembered) {
-        if (remembered.isPresent() || !tools.stateGet().getOrDefault(STORE_KEY, "").isEmpty()) {
+    /** Clears the memory, also one of an earlier plan or attempt that {@link #recall} did not take. */
+    private void forget() {
+        if (!tools.stateGet().getOrDefault(STORE_KEY, "").isEmpty()) {
             tools.stateSet(Map.of(STORE_KEY, ""));
         }
     }

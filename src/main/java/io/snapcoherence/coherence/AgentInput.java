@@ -33,8 +33,4 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, Optional.of(readings), all,
                 registrationOk);
     }
-
-    public AgentInput withMaxUnavailable(int max) {
-        return new AgentInput(unit, role, installed, lastProgress, app, max, peers, allPeers, registrationOk);
-    }
 }

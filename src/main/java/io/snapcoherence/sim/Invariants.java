@@ -7,6 +7,7 @@ import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.Planner;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.coherence.Target;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
 
@@ -128,7 +129,7 @@ public final class Invariants implements StepObserver {
             onAttempt(model, unit, attempt, config.get(), active, before);
         }
         for (RefreshEvent event : step.events()) {
-            onRevisionChange(model, unit, event, config.get(), forChange(event, before, active), plansOfStep);
+            onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
         }
         onFailureReported(unit, step);
         if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
@@ -191,9 +192,8 @@ public final class Invariants implements StepObserver {
         }
         if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY
                 && attempt.pin() instanceof io.snapcoherence.snap.RefreshPin.Revision pinned) {
-            RefreshEvent asked = new RefreshEvent(unit.name(), attempt.snap(), attempt.channel(), 0, pinned.revision(),
-                    RefreshEvent.Cause.REFRESH);
-            Optional<Plan> plan = forChange(asked, before, active).filter(p -> names(p, asked));
+            Target asked = new Target(attempt.snap(), attempt.channel(), pinned.revision());
+            Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
             if (plan.isPresent()) {
                 checkControlPlaneOn(model, unit, asked, plan.get());
             }
@@ -251,7 +251,7 @@ public final class Invariants implements StepObserver {
             }
             return;
         }
-        boolean planned = plansOfStep.stream().anyMatch(p -> names(p, event));
+        boolean planned = plansOfStep.stream().anyMatch(p -> p.targets().contains(targetOf(event)));
         if (on(Id.I5) && !planned) {
             throw new InvariantViolation("I5", unit.name() + " refreshed " + event.snap() + " " + event.channel()
                     + " to " + event.toRevision() + ", which is not a target of the active plan "
@@ -264,7 +264,7 @@ public final class Invariants implements StepObserver {
      * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
      * plan's targets it has installed.
      */
-    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, RefreshEvent asked, Plan plan) {
+    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan) {
         SimUnit leader = model.unit(model.leader());
         Set<String> joined = new HashSet<>(leader.peersJoined);
         if (model.leaderActed()) {
@@ -274,7 +274,7 @@ public final class Invariants implements StepObserver {
             SimUnit peer = model.unit(name);
             if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !plan.reachedBy(installed(peer))) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
-                        + asked.toRevision() + " while control-plane " + peer.name() + " still needs "
+                        + asked.revision() + " while control-plane " + peer.name() + " still needs "
                         + plan.pendingOn(installed(peer)));
             }
         }
@@ -285,13 +285,12 @@ public final class Invariants implements StepObserver {
      * may complete that plan and write the next in the same hook, after refreshing for it), else the one active
      * after.
      */
-    private static Optional<Plan> forChange(RefreshEvent event, Optional<Plan> before, Optional<Plan> after) {
-        return before.filter(p -> names(p, event)).or(() -> after);
+    private static Optional<Plan> forChange(Target change, Optional<Plan> before, Optional<Plan> after) {
+        return before.filter(p -> p.targets().contains(change)).or(() -> after);
     }
 
-    private static boolean names(Plan plan, RefreshEvent event) {
-        return plan.targets().stream().anyMatch(t -> t.snap().equals(event.snap())
-                && t.channel().equals(event.channel()) && t.revision() == event.toRevision());
+    private static Target targetOf(RefreshEvent event) {
+        return new Target(event.snap(), event.channel(), event.toRevision());
     }
 
     private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active) {

@@ -210,8 +210,11 @@ class RolloutScenarioTest {
         assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
     }
 
-    @Test
-    void theNextGrantedUnitStartsOnItsPredecessorsDoneReportWithoutWaitingForTheLeader() {
+    /**
+     * snap-coherence/0 (leader) alone on the control plane and workers 1 to 4, max-unavailable 1; kubectl 301 is
+     * planned, the leader is through, and workers 1 and 2 are granted, in that order.
+     */
+    private static Cluster workersInLine() {
         Cluster c = new Cluster();
         c.store.publish("kubectl", CH, 300);
         c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
@@ -223,6 +226,12 @@ class RolloutScenarioTest {
         c.hook(c.member(0), peerChanged()); // plans; its own grant counts from the next hook
         c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes, grants workers
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        return c;
+    }
+
+    @Test
+    void theNextGrantedUnitStartsOnItsPredecessorsDoneReportWithoutWaitingForTheLeader() {
+        Cluster c = workersInLine();
 
         // max-unavailable 1: the second granted worker waits for the first.
         c.hook(c.member(2), peerChanged());
@@ -242,16 +251,7 @@ class RolloutScenarioTest {
 
     @Test
     void pauseStopsUnitsInLineAndResumeLetsThemGo() {
-        Cluster c = new Cluster();
-        c.store.publish("kubectl", CH, 300);
-        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
-        for (int n = 1; n < 5; n++) {
-            c.add(n, Role.WORKER, "kubectl", CH, 300);
-        }
-        c.settle();
-        c.store.publish("kubectl", CH, 301);
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        Cluster c = workersInLine();
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
 
