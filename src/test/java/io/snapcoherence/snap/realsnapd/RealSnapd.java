@@ -6,80 +6,53 @@ import io.snapcoherence.snap.fakestore.FakeSnapStore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A real snapd ({@code /usr/lib/snapd/snapd}, no systemd) pointed at a {@link FakeSnapStore} through
- * {@code SNAPPY_FORCE_API_URL}. Only one snapd can run on a machine (one {@code /run/snapd.socket}), so one
- * instance serves the whole test run; see {@link RealSnapdExtension}.
+ * A real snapd 2.57 (Debian 12's, rebuilt with test keys by tests/snapd/build.sh) under its own root, its store
+ * the project's {@link FakeSnapStore} (a Snap Store Proxy: channel maps, overrides, cohorts, the registration
+ * endpoint), driven through the {@code snap} CLI of the same version. For the CLI-level contract; the REST
+ * contract runs on {@link RealSnapdFixture}. See {@link RealSnapdExtension}.
  */
 public final class RealSnapd implements AutoCloseable {
-    public static final Path DAEMON = Path.of("/usr/lib/snapd/snapd");
-    public static final Path SOCKET = Path.of("/run/snapd.socket");
-    public static final Path SNAP = Path.of("/usr/bin/snap");
-    /** snapd's on-disk assertion database; lookups read it directly. */
-    private static final Path STORE_ASSERTIONS = Path.of("/var/lib/snapd/assertions/asserts-v0/store");
-    private static final Duration START_DEADLINE = Duration.ofSeconds(30);
-
     private final FakeSnapStore store;
-    private final Process daemon;
-    private final Path log;
+    private final SnapdProcess snapd;
 
-    private RealSnapd(FakeSnapStore store, Process daemon, Path log) {
+    private RealSnapd(FakeSnapStore store, SnapdProcess snapd) {
         this.store = store;
-        this.daemon = daemon;
-        this.log = log;
+        this.snapd = snapd;
     }
 
-    /** Why a real snapd cannot run here, or empty when it can. */
-    static java.util.Optional<String> unavailableReason() {
-        if (!Files.isExecutable(DAEMON) || !Files.isExecutable(SNAP)) {
-            return java.util.Optional.of(DAEMON + " or " + SNAP + " missing (apt-get install snapd squashfs-tools)");
+    static RealSnapd start(RealSnapdBuild build) {
+        FakeSnapStore store;
+        try {
+            store = new FakeSnapStore();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        if (!"root".equals(System.getProperty("user.name"))) {
-            return java.util.Optional.of("snapd must run as root");
+        try {
+            return new RealSnapd(store, SnapdProcess.start(build.testkeysRoot(), java.net.URI.create(store.url() + "/")));
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
         }
-        if (Files.exists(SOCKET)) {
-            return java.util.Optional.of(SOCKET + " exists: another snapd is running on this machine");
-        }
-        return java.util.Optional.empty();
-    }
-
-    static RealSnapd start() throws IOException, InterruptedException {
-        FakeSnapStore store = new FakeSnapStore();
-        Path log = Files.createTempFile("snapd-contract-", ".log");
-        ProcessBuilder builder = new ProcessBuilder(DAEMON.toString()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        builder.environment().put("SNAPPY_FORCE_API_URL", store.url() + "/");
-        builder.environment().put("SNAPD_STANDBY_WAIT", "10m");
-        Process daemon = builder.start();
-        RealSnapd snapd = new RealSnapd(store, daemon, log);
-        Instant deadline = Instant.now().plus(START_DEADLINE);
-        while (!Files.exists(SOCKET)) {
-            if (!daemon.isAlive() || Instant.now().isAfter(deadline)) {
-                String output = Files.readString(log, StandardCharsets.UTF_8);
-                snapd.close();
-                throw new IllegalStateException("snapd did not open " + SOCKET + " within " + START_DEADLINE.toSeconds()
-                        + "s (alive: " + daemon.isAlive() + "); its output:\n" + output);
-            }
-            Thread.sleep(50); // polling a condition with a deadline, not synchronising on time
-        }
-        return snapd;
     }
 
     public FakeSnapStore store() {
         return store;
     }
 
+    /** The snap CLI of this snapd's version, bound to its root. */
+    public Path snapBinary() {
+        return snapd.cli();
+    }
+
     public SnapCli cli() {
-        return new SnapCli(SNAP, Clock.systemUTC());
+        return new SnapCli(snapd.cli(), Clock.systemUTC());
     }
 
     public SnapCli cli(Path snapBinary) {
@@ -87,11 +60,11 @@ public final class RealSnapd implements AutoCloseable {
     }
 
     public String log() {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return snapd.log();
+    }
+
+    private Path storeAssertions() {
+        return snapd.root().resolve("var/lib/snapd/assertions/asserts-v0/store");
     }
 
     /**
@@ -101,7 +74,7 @@ public final class RealSnapd implements AutoCloseable {
      */
     public void installStoreAssertion(String storeId) {
         try {
-            Path dir = STORE_ASSERTIONS.resolve(storeId);
+            Path dir = storeAssertions().resolve(storeId);
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("active"), FakeAssertions.store(storeId, store.url().toString()));
         } catch (IOException e) {
@@ -114,8 +87,8 @@ public final class RealSnapd implements AutoCloseable {
         SnapCli cli = cli();
         cli.setSystem("proxy.store", "");
         cli.setSystem("refresh.hold", "");
-        if (Files.exists(STORE_ASSERTIONS)) {
-            try (Stream<Path> paths = Files.walk(STORE_ASSERTIONS)) {
+        if (Files.exists(storeAssertions())) {
+            try (Stream<Path> paths = Files.walk(storeAssertions())) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -126,14 +99,10 @@ public final class RealSnapd implements AutoCloseable {
 
     @Override
     public void close() {
-        daemon.destroy();
         try {
-            if (!daemon.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                daemon.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            snapd.close();
+        } finally {
+            store.close();
         }
-        store.close();
     }
 }

@@ -26,7 +26,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-/** {@link SnapCli} against a real snapd 2.57 whose store is the fake proxy. */
+/** {@link SnapCli} against a real snapd 2.57 (own root, test keys) whose store is the fake proxy. */
 @ExtendWith(RealSnapdExtension.class)
 @ResourceLock(RealSnapdExtension.LOCK)
 class SnapCliContractTest {
@@ -158,7 +158,7 @@ class SnapCliContractTest {
         // A snap that reports 2.63 but is really 2.57: the exit-64 answer must switch to refresh.hold.
         Path lying = dir.resolve("snap");
         Files.writeString(lying, "#!/bin/sh\nif [ \"$1\" = version ]; then printf 'snap 2.63\\nsnapd 2.63\\n'; exit 0; fi\n"
-                + "exec " + RealSnapd.SNAP + " \"$@\"\n");
+                + "exec " + snapd.snapBinary() + " \"$@\"\n");
         Files.setPosixFilePermissions(lying, PosixFilePermissions.fromString("rwx------"));
         SnapCli cli = snapd.cli(lying);
 
