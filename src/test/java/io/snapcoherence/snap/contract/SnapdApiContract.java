@@ -265,13 +265,16 @@ public abstract class SnapdApiContract {
         snapd.stopStore();
         SnapdHttp patient = http().withLimit(Duration.ofSeconds(90));
 
-        // both at once: each takes snapd's retries (about 30 s) before it answers
+        // all at once: each takes snapd's retries (about 30 s) before it answers
         Instant start = Instant.now();
         java.util.concurrent.CompletableFuture<SnapdHttp.Response> refreshing = java.util.concurrent.CompletableFuture
                 .supplyAsync(() -> patient.post("/v2/snaps/kubectl", refresh("1.29/stable", 2)));
+        java.util.concurrent.CompletableFuture<Void> more = java.util.concurrent.CompletableFuture
+                .runAsync(alsoWhileTheStoreRefusesConnections());
         SnapdHttp.Response find = patient.get("/v2/find?select=refresh");
         Duration findTook = Duration.between(start, Instant.now());
         SnapdHttp.Response refresh = refreshing.join();
+        more.join();
 
         assertError(find, 500, null, "cannot list updates: Post \"");
         assertThat(find.message()).contains("/v2/snaps/refresh\": dial tcp 127.0.0.1:").endsWith("connect: connection refused");
@@ -279,6 +282,14 @@ public abstract class SnapdApiContract {
         assertThat(refresh.message()).endsWith("connect: connection refused");
         // snapd retries for about half a minute before it answers (store/store.go retry strategy)
         assertThat(findTook).isGreaterThan(Duration.ofSeconds(20));
+    }
+
+    /**
+     * More checks to run while the store refuses connections, at the same time as the contract's own (each waits
+     * about 30 s for snapd's retries): kubectl is installed at revision 1 and revision 2 is published.
+     */
+    protected Runnable alsoWhileTheStoreRefusesConnections() {
+        return () -> { };
     }
 
     // ---- configuration, assertions, holds ------------------------------------------------------------------

@@ -97,6 +97,36 @@ class RealSnapdStoreContractTest extends SnapdApiContract {
         assertThat(services.out()).isEqualTo("Service         Startup  Current  Notes\nkubelet.daemon  enabled  active   -\n");
     }
 
+    /** The CLI's view of an unreachable store, during the contract's own test of it. */
+    @Override
+    protected Runnable alsoWhileTheStoreRefusesConnections() {
+        return () -> {
+            Path cli = SNAPD.get().cli();
+            CompletableFuture<Run> list = CompletableFuture.supplyAsync(() -> snap(cli, "refresh", "--list"));
+            Run refresh = snap(cli, "refresh", "--channel=1.29/stable", "--revision=2", "kubectl");
+
+            // the CLI wraps snapd's message to the terminal width; no "unable to contact snap store" (that is for
+            // a network-timeout kind) and no exit 10: only the text tells an outage from a failed refresh
+            assertThat(refresh.exit()).isEqualTo(1);
+            assertThat(oneLine(refresh.err())).startsWith("error: cannot refresh \"kubectl\": Post \"http://127.0.0.1:")
+                    .endsWith("/v2/snaps/refresh\": dial tcp 127.0.0.1:" + portOf(refresh.err())
+                            + ": connect: connection refused");
+            Run listed = list.join();
+            assertThat(listed.exit()).isEqualTo(1);
+            assertThat(oneLine(listed.err())).startsWith("error: cannot list updates: Post \"http://127.0.0.1:")
+                    .endsWith("connect: connection refused");
+        };
+    }
+
+    private static String oneLine(String text) {
+        return text.strip().replaceAll("\\s+", " ");
+    }
+
+    private static String portOf(String message) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("127\\.0\\.0\\.1:([0-9]+)/").matcher(message);
+        return m.find() ? m.group(1) : "?";
+    }
+
     @SuppressWarnings("unchecked")
     private static String statusOf(java.util.Map<String, Object> change, String kind) {
         for (Object task : (List<Object>) change.getOrDefault("tasks", List.of())) {
