@@ -212,6 +212,9 @@ public final class SnapdProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // What snapd started outlives it: a stand-in still waiting at a gate (it would start a placeholder once
+        // the directory is gone) and the placeholders themselves.
+        killDaemonsOf(work);
         cleanUp(work);
     }
 
