@@ -24,6 +24,10 @@ ARCHIVE=http://deb.debian.org/debian
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 manifest=$CACHE/snapd/manifest
+# One build at a time per cache: a second run waits, then finds the cache warm.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock 9
 if [ "${1:-}" = --rebuild ]; then
     rm -rf "$CACHE/snapd" "$CACHE/apt"
 elif [ -n "${1:-}" ]; then
@@ -83,8 +87,12 @@ new_bin_version=$(apt_in trixie apt-cache policy snapd | awk '/Candidate:/ {prin
 old_root=$CACHE/snapd/$old_bin_version-testkeys-r$RECIPE
 new_root=$CACHE/snapd/$new_bin_version-r$RECIPE
 
-work=$CACHE/snapd/.work
-rm -rf "$work"
+# The scratch root (about 720 MB in many small files: Go toolchain, libraries, source, build cache) goes to memory
+# when it fits: unpacking and deleting it on disk took longer than the Go build on a loaded machine.
+scratch=$CACHE/snapd
+if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 {print $4}')" -gt 2000000 ]; then scratch=/dev/shm; fi
+work=$(mktemp -d "$scratch/snapd-build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/debs" "$work/toolchain" "$work/gopath/src/github.com/snapcore" "$work/gocache"
 
 if [ ! -f "$old_root/.complete" ]; then
