@@ -46,9 +46,30 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
         return tier(role).stream().filter(r -> r.done(plan)).count();
     }
 
-    /** Every control-plane unit is on the plan's revisions, and no unit of unknown role could be one that is not. */
+    /**
+     * Whether this view knows the control plane: at least one control-plane unit reports, and every unit in view
+     * reports readably (a silent or unreadable unit could be control plane). Nothing is planned, no worker is let
+     * through and no plan completes on a view without it: a leader that has not joined the control-plane units
+     * yet, or cannot read them, would plan the workers' snaps alone, or let them go first.
+     */
+    public boolean controlPlaneKnown() {
+        return !anyUnknown() && !tier(Role.CONTROL_PLANE).isEmpty();
+    }
+
+    /** Why the control plane is not known, for a status; empty when it is. */
+    public Optional<String> controlPlaneUnknown() {
+        if (!unreadable.isEmpty()) {
+            return Optional.of("cannot read " + unreadable.get(0).unit() + "'s data");
+        }
+        if (!unreported.isEmpty()) {
+            return Optional.of(unreported.get(0) + " has not reported yet");
+        }
+        return tier(Role.CONTROL_PLANE).isEmpty() ? Optional.of("no control-plane unit in view") : Optional.empty();
+    }
+
+    /** The control plane is known and every control-plane unit is on the plan's revisions. */
     public boolean controlPlaneOn(Plan plan) {
-        return !anyUnknown() && tier(Role.CONTROL_PLANE).stream().allMatch(r -> r.done(plan));
+        return controlPlaneKnown() && tier(Role.CONTROL_PLANE).stream().allMatch(r -> r.done(plan));
     }
 
     public String tierProgress(Role role, Plan plan) {
