@@ -57,11 +57,12 @@ final class Membership {
             tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", treating as none: " + e.getMessage());
         }
         departing.ifPresent(seen::add);
-        Set<String> left = new TreeSet<>(seen);
-        left.removeAll(present);
+        Set<String> here = new java.util.HashSet<>(present);
+        Set<String> left = new TreeSet<>();
+        seen.stream().filter(u -> !here.contains(u)).forEach(left::add);
 
         Set<String> remember = new TreeSet<>();
-        present.stream().filter(granted::contains).forEach(remember::add);
+        granted.stream().filter(here::contains).forEach(remember::add);
         departing.ifPresent(remember::add);
         left.stream().filter(granted::contains).forEach(remember::add);
         String next = remember.isEmpty() ? "" : Json.write(List.copyOf(remember));

@@ -101,9 +101,10 @@ final class Rollout {
 
         /** The readings of those of {@code units} in the relation, each read at most once per hook. */
         List<UnitReading> read(java.util.Collection<String> units) {
+            Set<String> wanted = new java.util.HashSet<>(units);
             List<UnitReading> out = new ArrayList<>();
             for (String peer : otherUnits) {
-                if (units.contains(peer)) {
+                if (wanted.contains(peer)) {
                     readings.computeIfAbsent(peer, p -> readOne(p).map(data -> {
                         reportedLeft.addAll(PeerCodec.decodeLeft(data));
                         return PeerCodec.decodeUnit(p, data);

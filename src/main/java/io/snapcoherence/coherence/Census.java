@@ -1,17 +1,25 @@
 package io.snapcoherence.coherence;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
-/** The peers sorted by what can be known of them: readable reports per tier, unreadable data, silent units. */
-public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported) {
+/**
+ * The peers sorted by what can be known of them: readable reports per tier, unreadable data, silent units; and
+ * every reading by unit name (a leader of thousands of units looks units up by name for every grant).
+ */
+public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
+                     Map<String, UnitReading> byUnit) {
 
     public static Census of(List<UnitReading> readings) {
+        Map<String, UnitReading> byUnit = new HashMap<>();
         List<UnitReport> reports = new ArrayList<>();
         List<Malformed> unreadable = new ArrayList<>();
         List<String> unreported = new ArrayList<>();
         for (UnitReading reading : readings) {
+            byUnit.putIfAbsent(reading.unit(), reading);
             if (reading instanceof UnitReading.Reported r) {
                 reports.add(r.report());
             } else if (reading instanceof UnitReading.Unreadable u) {
@@ -21,7 +29,8 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
             }
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
-        return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported));
+        return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
+                java.util.Collections.unmodifiableMap(byUnit));
     }
 
     public List<UnitReport> tier(Role role) {
@@ -29,7 +38,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
     }
 
     public Optional<UnitReport> report(String unit) {
-        return reports.stream().filter(r -> r.unit().equals(unit)).findFirst();
+        return byUnit.get(unit) instanceof UnitReading.Reported r ? Optional.of(r.report()) : Optional.empty();
     }
 
     /** Units whose role is unknown: nothing may be assumed about them (they could be control plane). */
@@ -38,8 +47,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
     }
 
     public boolean knows(String unit) {
-        return report(unit).isPresent() || unreported.contains(unit)
-                || unreadable.stream().anyMatch(m -> m.unit().equals(unit));
+        return byUnit.containsKey(unit);
     }
 
     public long doneCount(Role role, Plan plan) {
