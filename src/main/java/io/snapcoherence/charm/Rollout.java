@@ -189,7 +189,8 @@ final class Rollout {
         List<String> leftGranted = leaving ? List.of() : left.stream().filter(granted::contains).toList();
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
         if (leader && app instanceof PeerCodec.AppReading.Read read) {
-            StoreView store = leaving ? new StoreView.Unavailable("the leader is leaving") : askStore(own, peers.others());
+            StoreView store = leaving ? new StoreView.Unavailable("the leader is leaving")
+                    : askStore(own, peers.others());
             Set<String> known = new TreeSet<>(left);
             peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
                     .forEach(known::add);
@@ -249,10 +250,10 @@ final class Rollout {
             PlannerDecision first = decision.get();
             // The leader's own refresh changed what it reports: decide again so its grant moves on this hook
             // (no peer write would wake the leader otherwise).
-            PlannerDecision last = report.equals(own) ? first : Planner.decide(new PlannerInput(
-                    withOwn(report, peers.others()), first.state(), leaderInput.get().store(), config.snaps(),
-                    config.maxUnavailable(), config.autoRefresh(), Optional.empty(), Optional.of(unit),
-                    leaderInput.get().left(), peers.leaving()).at(new Watch(clock.instant(), first.dueSince(), Watch.SILENT_AFTER)));
+            Watch watch = leaderInput.get().watch();
+            PlannerDecision last = report.equals(own) ? first : Planner.decide(leaderInput.get().afterOwnRefresh(
+                    withOwn(report, peers.others()), first.state(),
+                    new Watch(watch.now(), first.dueSince(), watch.silentAfter())));
             writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
                     values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 
 /**
  * The peer relation's wire format, schema 1. Unit databag: {@code schema}, {@code role}, {@code installed},
- * {@code progress}, {@code witnessed}, {@code left}. App databag: {@code schema}, {@code plan}, {@code grants}, {@code halt}, {@code paused},
- * {@code tally}, {@code requested}.
+ * {@code progress}, {@code witnessed}, {@code left}. App databag: {@code schema}, {@code plan}, {@code grants},
+ * {@code halt}, {@code paused}, {@code tally}, {@code requested}.
  * Encoding yields every key, with an empty value for an absent one (relation-set deletes it), so a caller can
  * compare with what the databag holds and write only the keys that changed. Decoding never throws: data of
  * another schema or broken data is a {@link Malformed} naming why.
@@ -107,7 +107,8 @@ public final class PeerCodec {
                 installed.put(entry.getKey(), new InstalledRevision(text(rev, "channel"), positive(rev, "revision")));
             }
             Optional<Progress> progress = Optional.ofNullable(data.get(KEY_PROGRESS)).map(PeerCodec::decodeProgress);
-            Optional<Witnessed> witnessed = Optional.ofNullable(data.get(KEY_WITNESSED)).map(PeerCodec::decodeWitnessed);
+            Optional<Witnessed> witnessed = Optional.ofNullable(data.get(KEY_WITNESSED))
+                    .map(PeerCodec::decodeWitnessed);
             return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed));
         } catch (BadData e) {
             return new UnitReading.Unreadable(new Malformed(unit, e.getMessage()));

@@ -417,10 +417,14 @@ public final class Planner {
         }
         List<String> silent = state.grants().stream().filter(u -> census.knows(u) && watch.silent(u)).toList();
         if (!silent.isEmpty()) {
+            // A subordinate unit cannot be removed by itself (Juju refuses: "unit ... is a subordinate"): the
+            // operator removes the principal unit it runs on, which juju status lists it under.
+            boolean one = silent.size() == 1;
             notes.add(names(silent) + " granted and silent for " + minutes(watch, silent)
-                    + ", longer than a refresh can take: if " + (silent.size() == 1 ? "its machine is" : "their machines are")
-                    + " down, run juju remove-unit --force " + String.join(" ", silent.subList(0,
-                    Math.min(silent.size(), NAMED))) + " (a unit that leaves frees its grant)");
+                    + ", longer than a refresh can take: if " + (one ? "its machine is" : "their machines are")
+                    + " down, run juju remove-unit --force on the principal unit" + (one ? " it runs" : "s they run")
+                    + " on (juju status lists " + (one ? "it" : "them") + " there); a unit that leaves frees its "
+                    + "grant");
         }
         return notes.isEmpty() ? "" : "; " + String.join("; ", notes);
     }

@@ -62,9 +62,12 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreVie
                 left, leaving, leaderLeaving, committedTally, watch);
     }
 
-    /** The same input with another request (none: the leader deciding again after its own refresh). */
-    public PlannerInput with(RolloutState state, Optional<LeaderRequest> request) {
-        return new PlannerInput(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch);
+    /**
+     * The same input once the leader's own refresh changed its report: the peers with that report, the state it
+     * decided, no request (it was applied), and the watch it decided.
+     */
+    public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch) {
+        return new PlannerInput(peers, decided, store, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
+                leader, left, leaving, leaderLeaving, committedTally, watch);
     }
 }

@@ -254,11 +254,13 @@ class RolloutUnderJujuScenarioTest {
         c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(c.appStatus.message()).isEqualTo("rolling out plan 1: control plane 1/1, workers 0/2; "
                 + "snap-coherence/1 granted and silent for 46 min, longer than a refresh can take: if its machine "
-                + "is down, run juju remove-unit --force snap-coherence/1 (a unit that leaves frees its grant)");
+                + "is down, run juju remove-unit --force on the principal unit it runs on (juju status lists it "
+                + "there); a unit that leaves frees its grant");
         c.hook(c.member(2), peerChanged());
         assertThat(c.member(2).status).isEqualTo(Status.waiting("granted for plan 1 in line: 1 unit ahead not done yet"));
 
-        // The operator removes it: the others run -departed, its grant is freed, the rollout goes on.
+        // The operator removes its principal unit, and with it the subordinate: the others run -departed, its
+        // grant is freed, the rollout goes on.
         c.members.remove(U1);
         c.hook(leader, Cluster.departed(U1));
         c.hook(c.member(2), Cluster.departed(U1));

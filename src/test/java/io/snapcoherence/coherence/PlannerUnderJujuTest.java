@@ -154,6 +154,7 @@ class PlannerUnderJujuTest {
         Watch late = new Watch(NOW, Map.of(u(2), NOW.minus(Duration.ofMinutes(60))), Watch.SILENT_AFTER);
         PlannerDecision d = Planner.decide(input(peers, planned(u(2)), 1, Optional.empty()).at(late));
         assertThat(d.appStatus().message()).contains("snap-coherence/2 granted and silent for 60 min, longer than a "
-                + "refresh can take: if its machine is down, run juju remove-unit --force snap-coherence/2");
+                + "refresh can take: if its machine is down, run juju remove-unit --force on the principal unit it "
+                + "runs on");
     }
 }
