@@ -115,6 +115,11 @@ public final class Planner {
 
         RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked);
         Watch after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
+        Optional<Halt> silent = silence(next, census, after);
+        if (silent.isPresent()) {
+            next = new RolloutState(plan, grants, silent, state.paused(), asked);
+            after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
+        }
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         return new PlannerDecision(next, tally, appStatus(next, census, differences, input, after, planBlocked),
                 differences, planCreated, after.dueSince(), superseded, refused);
@@ -219,6 +224,26 @@ public final class Planner {
             }
         }
         return due;
+    }
+
+    /**
+     * A granted unit due for longer than a refresh can take halts the moving rollout, named: a node that went
+     * silent after its grant may be one its refresh took down, and the operator is the one who can tell (and
+     * remove the unit, or retry). A unit out of view that long is named with what resume does for it. A
+     * subordinate unit cannot be removed by itself (Juju refuses: "unit ... is a subordinate"): the operator
+     * removes the principal unit it runs on, which juju status lists it under.
+     */
+    private static Optional<Halt> silence(RolloutState state, Census census, Watch watch) {
+        if (state.activePlan().isEmpty() || state.halt().isPresent() || state.paused()) {
+            return Optional.empty();
+        }
+        return state.grants().stream().filter(watch::silent).findFirst().map(unit -> new Halt(unit,
+                census.knows(unit)
+                        ? "granted and silent for " + watch.dueFor(unit).toMinutes() + " min, longer than a refresh "
+                        + "can take: if its machine is down, run juju remove-unit --force on the principal unit it "
+                        + "runs on (juju status lists it there)"
+                        : "granted, not in the relation for " + watch.dueFor(unit).toMinutes() + " min: if it was "
+                        + "removed, resume frees its grant"));
     }
 
     private static RolloutState applyRequest(RolloutState state, Optional<LeaderRequest> request, Census census,
@@ -399,14 +424,15 @@ public final class Planner {
     }
 
     /**
-     * The granted units the rollout waits on that the operator should know of: out of the relation (from a leader
-     * that has not seen them; once longer than a refresh can take, resume frees them), and in view but silent
-     * for longer than a refresh can take (a dead machine keeps its unit in the relation and reports nothing).
+     * The granted units out of the leader's view, which the operator should know of: not seen yet, or (past the
+     * time a refresh can take, the rollout then halted on one of them) not seen for so long that resume frees them.
      */
     private static String waitingOn(RolloutState state, Census census, Watch watch) {
         List<String> notes = new ArrayList<>();
+        Optional<String> halted = state.halt().map(Halt::unit);
         List<String> unseen = state.grants().stream().filter(u -> !census.knows(u)).toList();
-        List<String> unseenLong = unseen.stream().filter(watch::silent).toList();
+        List<String> unseenLong = unseen.stream().filter(u -> watch.silent(u) && !halted.equals(Optional.of(u)))
+                .toList();
         List<String> unseenNew = unseen.stream().filter(u -> !watch.silent(u)).toList();
         if (!unseenNew.isEmpty()) {
             notes.add("waiting for granted " + names(unseenNew) + ", not in the relation yet");
@@ -414,17 +440,6 @@ public final class Planner {
         if (!unseenLong.isEmpty()) {
             notes.add("granted " + names(unseenLong) + " not in the relation for " + minutes(watch, unseenLong)
                     + ": if removed, run the resume action");
-        }
-        List<String> silent = state.grants().stream().filter(u -> census.knows(u) && watch.silent(u)).toList();
-        if (!silent.isEmpty()) {
-            // A subordinate unit cannot be removed by itself (Juju refuses: "unit ... is a subordinate"): the
-            // operator removes the principal unit it runs on, which juju status lists it under.
-            boolean one = silent.size() == 1;
-            notes.add(names(silent) + " granted and silent for " + minutes(watch, silent)
-                    + ", longer than a refresh can take: if " + (one ? "its machine is" : "their machines are")
-                    + " down, run juju remove-unit --force on the principal unit" + (one ? " it runs" : "s they run")
-                    + " on (juju status lists " + (one ? "it" : "them") + " there); a unit that leaves frees its "
-                    + "grant");
         }
         return notes.isEmpty() ? "" : "; " + String.join("; ", notes);
     }

@@ -148,13 +148,20 @@ class PlannerUnderJujuTest {
     }
 
     @Test
-    void aGrantedUnitWhoseDataCannotBeReadIsWatchedAndNamedOnceSilentLong() {
+    void aGrantedUnitWhoseDataCannotBeReadHaltsTheRolloutOnceSilentLong() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
                 new UnitReading.Unreadable(new Malformed(u(2), "schema 2")));
         Watch late = new Watch(NOW, Map.of(u(2), NOW.minus(Duration.ofMinutes(60))), Watch.SILENT_AFTER);
         PlannerDecision d = Planner.decide(input(peers, planned(u(2)), 1, Optional.empty()).at(late));
-        assertThat(d.appStatus().message()).contains("snap-coherence/2 granted and silent for 60 min, longer than a "
-                + "refresh can take: if its machine is down, run juju remove-unit --force on the principal unit it "
-                + "runs on");
+        assertThat(d.state().halt()).contains(new Halt(u(2), "granted and silent for 60 min, longer than a refresh "
+                + "can take: if its machine is down, run juju remove-unit --force on the principal unit it runs on "
+                + "(juju status lists it there)"));
+        // Halted, it is no longer due: after a resume its watch starts again.
+        assertThat(d.dueSince()).isEmpty();
+        Watch soon = new Watch(NOW.plus(Duration.ofMinutes(1)), d.dueSince(), Watch.SILENT_AFTER);
+        PlannerDecision resumed = Planner.decide(input(peers, d.state(), 1, Optional.of(new LeaderRequest.Resume()))
+                .at(soon));
+        assertThat(resumed.state().halt()).isEmpty();
+        assertThat(resumed.dueSince()).containsEntry(u(2), soon.now());
     }
 }
