@@ -397,6 +397,13 @@ public final class Planner {
                 return Status.waiting("paused at plan " + plan.id() + ": " + progress + "; run the resume action"
                         + waiting + unreadable);
             }
+            Optional<String> unknown = census.controlPlaneUnknown();
+            if (unknown.isPresent()) {
+                // Nothing moves past the control plane without one in view (rule 4): say so, not just 0/0.
+                return Status.waiting("rolling out plan " + plan.id() + ": " + progress + "; the control plane is "
+                        + "not known (" + unknown.get() + "): workers wait and the plan cannot complete" + waiting
+                        + unreadable + storeTrouble);
+            }
             return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + waiting + unreadable
                     + storeTrouble);
         }

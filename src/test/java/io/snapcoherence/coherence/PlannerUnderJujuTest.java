@@ -75,6 +75,9 @@ class PlannerUnderJujuTest {
         PlannerDecision d = Planner.decide(input(workersOnly, planned(), 1, Optional.empty()));
         assertThat(d.state().grants()).isEmpty();
         assertThat(d.state().plan().orElseThrow().complete()).isFalse();
+        assertThat(d.appStatus()).isEqualTo(Status.waiting("rolling out plan 1: control plane 0/0, workers 0/2; the "
+                + "control plane is not known (no control-plane unit in view): workers wait and the plan cannot "
+                + "complete"));
 
         var withControlPlane = new ArrayList<>(workersOnly);
         withControlPlane.add(cp(2, Map.of("kubectl", rev(1350))));
