@@ -21,6 +21,13 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
             "kube-scheduler", "kube-proxy", "kubelet", "kubectl");
     private static final Pattern SNAP_NAME = Pattern.compile("[a-z0-9](?:-?[a-z0-9])*");
     private static final Pattern STORE_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+    /**
+     * Upper bounds that keep every peer databag and unit-store value small whatever the number of units: grants
+     * (at most two batches of max-unavailable per tier) and the snaps each unit reports are what grows with them.
+     * At these bounds the largest value stays far below Juju's 64 KiB (docs/protocol.md, "Size").
+     */
+    public static final int MAX_UNAVAILABLE = 100;
+    public static final int MAX_SNAPS = 32;
 
     public enum OnFailure { HALT, REVERT }
 
@@ -42,8 +49,9 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
         });
         List<String> snaps = text(raw, "snaps").map(CharmConfig::snapList).orElse(DEFAULT_SNAPS);
         int maxUnavailable = integer(raw, "max-unavailable", 1);
-        if (maxUnavailable < 1) {
-            throw new InvalidConfigException("max-unavailable must be at least 1, got " + maxUnavailable);
+        if (maxUnavailable < 1 || maxUnavailable > MAX_UNAVAILABLE) {
+            throw new InvalidConfigException("max-unavailable must be between 1 and " + MAX_UNAVAILABLE + ", got "
+                    + maxUnavailable);
         }
         boolean autoRefresh = bool(raw, "auto-refresh", true);
         boolean hold = bool(raw, "hold", true);
@@ -94,6 +102,9 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
         }
         if (snaps.isEmpty()) {
             throw new InvalidConfigException("snaps must name at least one snap");
+        }
+        if (snaps.size() > MAX_SNAPS) {
+            throw new InvalidConfigException("snaps names " + snaps.size() + " snaps, at most " + MAX_SNAPS);
         }
         return snaps;
     }

@@ -11,11 +11,16 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The peers this unit has seen in the relation, remembered in its unit store. A unit absent from relation-list
- * has either left or not joined yet from this unit's view (a unit added and elected leader before its
- * {@code -joined} hooks ran sees nobody). Only the first may lose its grant (I8); taking the second for departed
- * would free a grant of a unit that is refreshing, and a leader would grant beyond max-unavailable (I2) or
- * complete a plan over a failure it cannot see (I4). Units that left are remembered only while a grant names them.
+ * The granted peers this unit has seen in the relation, remembered in its unit store. A unit absent from
+ * relation-list has either left or not joined yet from this unit's view (a unit added and elected leader before
+ * its {@code -joined} hooks ran sees nobody). Only the first may lose its grant (I8); taking the second for
+ * departed would free a grant of a unit that is refreshing, and a leader would grant beyond max-unavailable (I2)
+ * or complete a plan over a failure it cannot see (I4). Only granted units matter (only a grant is freed), so only
+ * they are remembered: the memory is bounded by the grants (at most two batches per tier), not by the number of
+ * units, which would pass Juju's 64 KiB limit on a unit-store value near 2,900 units. A unit granted after this
+ * unit's last hook and removed before its next one is caught by that next hook: its {@code -departed}. The
+ * departing unit of a {@code -departed} hook is remembered for one more hook, granted or not, in case a leader
+ * with an older view grants it meanwhile.
  */
 final class Membership {
     static final String STORE_KEY = "peers-seen";
@@ -39,8 +44,8 @@ final class Membership {
     }
 
     /**
-     * Units known to have left: seen in an earlier hook, or departing in this one, and not in the relation now.
-     * Remembers the peers of this hook for the next.
+     * Units known to have left: seen in an earlier hook while granted, or departing in this one, and not in the
+     * relation now. Remembers the granted peers of this hook (and the departing one) for the next.
      */
     static Set<String> left(HookTools tools, Collection<String> present, Optional<String> departing,
                             Collection<String> granted) {
@@ -52,10 +57,12 @@ final class Membership {
             tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", treating as none: " + e.getMessage());
         }
         departing.ifPresent(seen::add);
-        Set<String> left = new TreeSet<>(seen);
-        left.removeAll(present);
+        Set<String> here = new java.util.HashSet<>(present);
+        Set<String> left = new TreeSet<>();
+        seen.stream().filter(u -> !here.contains(u)).forEach(left::add);
 
-        Set<String> remember = new TreeSet<>(present);
+        Set<String> remember = new TreeSet<>();
+        granted.stream().filter(here::contains).forEach(remember::add);
         departing.ifPresent(remember::add);
         left.stream().filter(granted::contains).forEach(remember::add);
         String next = remember.isEmpty() ? "" : Json.write(List.copyOf(remember));

@@ -4,6 +4,8 @@ import io.snapcoherence.Json;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.UnitReading;
+import io.snapcoherence.coherence.UnitReport;
+import io.snapcoherence.coherence.Witnessed;
 import io.snapcoherence.juju.HookTools;
 
 import java.util.LinkedHashMap;
@@ -33,9 +35,18 @@ final class OwnReport {
 
     /** The last reported progress: from the unit store, or from the databag if this unit never stored one. */
     Optional<Progress> lastProgress(Map<String, String> databag) {
+        return last(databag).flatMap(UnitReport::progress);
+    }
+
+    /** The departed unit's failure this unit last reported, from the same source. */
+    Optional<Witnessed> lastWitnessed(Map<String, String> databag) {
+        return last(databag).flatMap(UnitReport::witnessed);
+    }
+
+    private Optional<UnitReport> last(Map<String, String> databag) {
         Map<String, String> source = remembered.orElse(databag);
         return PeerCodec.decodeUnit(unit, source) instanceof UnitReading.Reported r
-                ? r.report().progress() : Optional.empty();
+                ? Optional.of(r.report()) : Optional.empty();
     }
 
     /**

@@ -18,6 +18,8 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
 import io.snapcoherence.coherence.UnitReading;
 import io.snapcoherence.coherence.UnitReport;
+import io.snapcoherence.coherence.Watch;
+import io.snapcoherence.coherence.Witnessed;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
@@ -99,9 +101,10 @@ final class Rollout {
 
         /** The readings of those of {@code units} in the relation, each read at most once per hook. */
         List<UnitReading> read(java.util.Collection<String> units) {
+            Set<String> wanted = new java.util.HashSet<>(units);
             List<UnitReading> out = new ArrayList<>();
             for (String peer : otherUnits) {
-                if (units.contains(peer)) {
+                if (wanted.contains(peer)) {
                     readings.computeIfAbsent(peer, p -> readOne(p).map(data -> {
                         reportedLeft.addAll(PeerCodec.decodeLeft(data));
                         return PeerCodec.decodeUnit(p, data);
@@ -169,34 +172,40 @@ final class Rollout {
         new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
         OwnReport ownReport = new OwnReport(tools, unit);
         Optional<Progress> lastProgress = ownReport.lastProgress(peers.ownData);
-        UnitReport own = new UnitReport(unit, role, installed, lastProgress);
+        Optional<Witnessed> witnessed = witnessed(peers, ownReport.lastWitnessed(peers.ownData));
+        UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed);
 
         Optional<PlannerDecision> decision = Optional.empty();
-        Optional<StoreView> store = Optional.empty();
+        Optional<PlannerInput> leaderInput = Optional.empty();
         PeerCodec.AppReading app = peers.app;
-        // Every unit remembers its peers: it may lead later and must then tell who left from who it has not seen.
+        // Every unit remembers its granted peers: it may lead later and must then tell who left from who it has
+        // not seen.
         List<String> granted = app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of();
-        Set<String> left = Membership.left(tools, peers.otherUnits, departing, granted);
-        // Granted units seen leaving are also reported in the databag, for a leader that never saw them; by a unit
-        // that is not leaving itself (to a leaving unit, every peer seems to leave).
-        List<String> leftGranted = Membership.leaving(tools, unit, departing) ? List.of()
-                : left.stream().filter(granted::contains).toList();
+        Set<String> left = Membership.left(tools, peers.otherUnits, departing.filter(d -> !d.equals(unit)), granted);
+        // A unit that is leaving sees every peer leave (its relation-list shrinks with each of its own -departed
+        // hooks): it reports nobody as left, and as leader it changes nothing it cannot see (Planner).
+        boolean leaving = Membership.leaving(tools, unit, departing);
+        // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
+        List<String> leftGranted = leaving ? List.of() : left.stream().filter(granted::contains).toList();
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
         if (leader && app instanceof PeerCodec.AppReading.Read read) {
-            store = Optional.of(askStore(own, peers.others()));
+            StoreView store = leaving ? new StoreView.Unavailable("the leader is leaving")
+                    : askStore(own, peers.others());
             Set<String> known = new TreeSet<>(left);
             peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
                     .forEach(known::add);
-            left = known;
-            decision = Optional.of(Planner.decide(plannerInput(own, peers, left, read.state(), store.get(),
-                    request)));
+            PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), store, config.snaps(),
+                    config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
+                    peers.leaving()).at(LeaderWatch.read(tools, clock));
+            leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
+            decision = Optional.of(Planner.decide(leaderInput.get()));
             // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
             app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
                     decision.get().tally());
         }
 
         AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, config.maxUnavailable(),
-                Optional.empty(), false, registrationOk);
+                Optional.empty(), false, registrationOk, witnessed);
         AgentDecision act = UnitAgent.decide(agentInput);
         if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
             // The app state this unit acts on (the leader's decided one): the units granted before it are the
@@ -207,7 +216,7 @@ final class Rollout {
         if (act instanceof AgentDecision.NeedPeers) {
             act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.others()), true));
         }
-        if (act instanceof AgentDecision.Refresh && departing.equals(Optional.of(unit))) {
+        if (act instanceof AgentDecision.Refresh && leaving) {
             // This unit is leaving: its view of the peers shrinks with each -departed, so it could no longer see
             // a peer's failure (I4); and a refresh on a machine being removed helps nobody.
             act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
@@ -220,17 +229,18 @@ final class Rollout {
             if (result instanceof RefreshRun.StillRunning running) {
                 // Granted and not done: the others keep counting this unit; the next hook looks again.
                 status = UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since());
-                report = new UnitReport(unit, role, result.installed().orElse(installed), lastProgress);
+                report = new UnitReport(unit, role, result.installed().orElse(installed), lastProgress, witnessed);
             } else {
                 Progress progress = ((RefreshRun.Finished) result).progress();
                 status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
                         .orElse(Status.active("on plan " + refresh.plan().id()));
-                report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(progress));
+                report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(progress),
+                        witnessed);
             }
         } else {
             AgentDecision.Settle settle = (AgentDecision.Settle) act;
             status = settle.status();
-            report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress));
+            report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress), witnessed);
         }
         Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
         ownData.putAll(PeerCodec.encodeLeft(leftGranted));
@@ -240,17 +250,56 @@ final class Rollout {
             PlannerDecision first = decision.get();
             // The leader's own refresh changed what it reports: decide again so its grant moves on this hook
             // (no peer write would wake the leader otherwise).
-            PlannerDecision last = report.equals(own) ? first : Planner.decide(plannerInput(report, peers,
-                    left, first.state(), store.get(), Optional.empty()));
+            Watch watch = leaderInput.get().watch();
+            PlannerDecision last = report.equals(own) ? first : Planner.decide(leaderInput.get().afterOwnRefresh(
+                    withOwn(report, peers.others()), first.state(),
+                    new Watch(watch.now(), first.dueSince(), watch.silentAfter())));
             writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
                     values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
+            LeaderWatch.write(tools, last.dueSince());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
-                    first.differences(), first.planCreated()));
-        } else if (leader && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
-            tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
+                    first.differences(), first.planCreated(), last.dueSince(), first.superseded(), first.refused()));
+        } else {
+            if (leader && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
+                tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
+            }
+            // A watch kept while leading is stale by the time this unit leads again.
+            LeaderWatch.write(tools, Map.of());
         }
         return new Outcome(status, decision);
+    }
+
+    /**
+     * The failure of a departed unit this unit reports: in a {@code -departed} hook, the departing unit's failure
+     * of the current attempt (its data is readable for the last time), or one it reported itself; otherwise the
+     * one this unit reported before, while the plan and attempt it is about are still current.
+     */
+    private Optional<Witnessed> witnessed(PeerView peers, Optional<Witnessed> before) {
+        if (!(peers.app instanceof PeerCodec.AppReading.Read read)) {
+            return before;
+        }
+        Optional<Plan> active = read.state().activePlan();
+        if (active.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<Witnessed> kept = before.filter(w -> w.current(active.get()));
+        if (kept.isPresent() || departing.isEmpty() || departing.get().equals(unit)) {
+            return kept;
+        }
+        for (UnitReading reading : peers.leaving()) {
+            if (reading instanceof UnitReading.Reported r) {
+                UnitReport gone = r.report();
+                if (gone.failed(active.get())) {
+                    return Optional.of(new Witnessed(gone.unit(), gone.progress().orElseThrow()));
+                }
+                Optional<Witnessed> relayed = gone.witnessed().filter(w -> w.current(active.get()));
+                if (relayed.isPresent()) {
+                    return relayed;
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     // ---- the plan action: read-only ------------------------------------------------------------------------
@@ -315,12 +364,6 @@ final class Rollout {
         } catch (SnapException e) {
             return new StoreView.Unavailable(e.error().describe());
         }
-    }
-
-    private PlannerInput plannerInput(UnitReport own, PeerView peers, Set<String> left, RolloutState state,
-                                      StoreView store, Optional<LeaderRequest> request) {
-        return new PlannerInput(withOwn(own, peers.others()), state, store, config.snaps(), config.maxUnavailable(),
-                config.autoRefresh(), request, Optional.of(unit), left, peers.leaving());
     }
 
     private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {

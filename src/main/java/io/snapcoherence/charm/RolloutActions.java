@@ -81,6 +81,8 @@ final class RolloutActions {
             putTargets(results, p.targets());
         });
         results.put("plan-created", String.valueOf(decision.planCreated()));
+        // A refresh on a halted rollout replaces the halted plan with one from what the proxy serves now.
+        decision.superseded().ifPresent(id -> results.put("replaced-plan", String.valueOf(id)));
         // A refresh that could not start a plan now (one is active, halted, or the store did not answer) waits in
         // the app databag and starts the next plan, even with auto-refresh off.
         results.put("refresh-queued", String.valueOf(state.requested().isPresent()));
@@ -89,6 +91,7 @@ final class RolloutActions {
         results.put("grants", String.join(" ", state.grants()));
         results.put("status", decision.appStatus().toString());
         tools.actionSet(results);
+        decision.refused().ifPresent(why -> tools.actionFail(action + " not carried out: " + why));
     }
 
     private Optional<LeaderRequest> request(String action, CharmConfig config) {

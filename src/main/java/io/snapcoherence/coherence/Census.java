@@ -1,17 +1,25 @@
 package io.snapcoherence.coherence;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
-/** The peers sorted by what can be known of them: readable reports per tier, unreadable data, silent units. */
-public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported) {
+/**
+ * The peers sorted by what can be known of them: readable reports per tier, unreadable data, silent units; and
+ * every reading by unit name (a leader of thousands of units looks units up by name for every grant).
+ */
+public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
+                     Map<String, UnitReading> byUnit) {
 
     public static Census of(List<UnitReading> readings) {
+        Map<String, UnitReading> byUnit = new HashMap<>();
         List<UnitReport> reports = new ArrayList<>();
         List<Malformed> unreadable = new ArrayList<>();
         List<String> unreported = new ArrayList<>();
         for (UnitReading reading : readings) {
+            byUnit.putIfAbsent(reading.unit(), reading);
             if (reading instanceof UnitReading.Reported r) {
                 reports.add(r.report());
             } else if (reading instanceof UnitReading.Unreadable u) {
@@ -21,7 +29,8 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
             }
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
-        return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported));
+        return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
+                java.util.Collections.unmodifiableMap(byUnit));
     }
 
     public List<UnitReport> tier(Role role) {
@@ -29,7 +38,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
     }
 
     public Optional<UnitReport> report(String unit) {
-        return reports.stream().filter(r -> r.unit().equals(unit)).findFirst();
+        return byUnit.get(unit) instanceof UnitReading.Reported r ? Optional.of(r.report()) : Optional.empty();
     }
 
     /** Units whose role is unknown: nothing may be assumed about them (they could be control plane). */
@@ -38,17 +47,37 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
     }
 
     public boolean knows(String unit) {
-        return report(unit).isPresent() || unreported.contains(unit)
-                || unreadable.stream().anyMatch(m -> m.unit().equals(unit));
+        return byUnit.containsKey(unit);
     }
 
     public long doneCount(Role role, Plan plan) {
         return tier(role).stream().filter(r -> r.done(plan)).count();
     }
 
-    /** Every control-plane unit is on the plan's revisions, and no unit of unknown role could be one that is not. */
+    /**
+     * Whether this view knows the control plane: at least one control-plane unit reports, and every unit in view
+     * reports readably (a silent or unreadable unit could be control plane). Nothing is planned, no worker is let
+     * through and no plan completes on a view without it: a leader that has not joined the control-plane units
+     * yet, or cannot read them, would plan the workers' snaps alone, or let them go first.
+     */
+    public boolean controlPlaneKnown() {
+        return !anyUnknown() && !tier(Role.CONTROL_PLANE).isEmpty();
+    }
+
+    /** Why the control plane is not known, for a status; empty when it is. */
+    public Optional<String> controlPlaneUnknown() {
+        if (!unreadable.isEmpty()) {
+            return Optional.of("cannot read " + unreadable.get(0).unit() + "'s data");
+        }
+        if (!unreported.isEmpty()) {
+            return Optional.of(unreported.get(0) + " has not reported yet");
+        }
+        return tier(Role.CONTROL_PLANE).isEmpty() ? Optional.of("no control-plane unit in view") : Optional.empty();
+    }
+
+    /** The control plane is known and every control-plane unit is on the plan's revisions. */
     public boolean controlPlaneOn(Plan plan) {
-        return !anyUnknown() && tier(Role.CONTROL_PLANE).stream().allMatch(r -> r.done(plan));
+        return controlPlaneKnown() && tier(Role.CONTROL_PLANE).stream().allMatch(r -> r.done(plan));
     }
 
     public String tierProgress(Role role, Plan plan) {

@@ -2,9 +2,17 @@ package io.snapcoherence.coherence;
 
 /** A refresh that did not work: which snap, to which revision, and snapd's (or the verification's) words. */
 public record Failure(String snap, int revision, String error) {
+    /**
+     * The longest error kept: it travels in the unit databag, the unit store and the halt in the app databag, and
+     * snapd's output (or a peer of another version) has no length of its own.
+     */
+    public static final int MAX_ERROR = 500;
 
     public Failure {
         error = error == null || error.isBlank() ? "unknown error" : error.strip();
+        if (error.length() > MAX_ERROR) {
+            error = error.substring(0, MAX_ERROR - 3) + "...";
+        }
     }
 
     public String describe(long planId) {

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 
 /**
  * The peer relation's wire format, schema 1. Unit databag: {@code schema}, {@code role}, {@code installed},
- * {@code progress}. App databag: {@code schema}, {@code plan}, {@code grants}, {@code halt}, {@code paused},
- * {@code tally}, {@code requested}.
+ * {@code progress}, {@code witnessed}, {@code left}. App databag: {@code schema}, {@code plan}, {@code grants},
+ * {@code halt}, {@code paused}, {@code tally}, {@code requested}.
  * Encoding yields every key, with an empty value for an absent one (relation-set deletes it), so a caller can
  * compare with what the databag holds and write only the keys that changed. Decoding never throws: data of
  * another schema or broken data is a {@link Malformed} naming why.
@@ -32,6 +32,7 @@ public final class PeerCodec {
     static final String KEY_TALLY = "tally";
     static final String KEY_LEFT = "left";
     static final String KEY_REQUESTED = "requested";
+    static final String KEY_WITNESSED = "witnessed";
 
     private PeerCodec() {
     }
@@ -47,6 +48,11 @@ public final class PeerCodec {
                 fields("channel", rev.channel(), "revision", rev.revision())));
         out.put(KEY_INSTALLED, Json.write(installed));
         out.put(KEY_PROGRESS, report.progress().map(PeerCodec::encodeProgress).orElse(""));
+        out.put(KEY_WITNESSED, report.witnessed().map(w -> {
+            Map<String, Object> node = fields("unit", w.unit());
+            node.putAll(progressFields(w.progress()));
+            return Json.write(node);
+        }).orElse(""));
         return out;
     }
 
@@ -72,11 +78,15 @@ public final class PeerCodec {
     }
 
     private static String encodeProgress(Progress progress) {
+        return Json.write(progressFields(progress));
+    }
+
+    private static Map<String, Object> progressFields(Progress progress) {
         Map<String, Object> node = fields("plan", progress.plan(), "attempt", progress.attempt(),
                 "phase", progress.phase().wire());
         progress.failure().ifPresent(f -> node.put("failure",
                 fields("snap", f.snap(), "revision", f.revision(), "error", f.error())));
-        return Json.write(node);
+        return node;
     }
 
     public static UnitReading decodeUnit(String unit, Map<String, String> databag) {
@@ -97,14 +107,28 @@ public final class PeerCodec {
                 installed.put(entry.getKey(), new InstalledRevision(text(rev, "channel"), positive(rev, "revision")));
             }
             Optional<Progress> progress = Optional.ofNullable(data.get(KEY_PROGRESS)).map(PeerCodec::decodeProgress);
-            return new UnitReading.Reported(new UnitReport(unit, role, installed, progress));
+            Optional<Witnessed> witnessed = Optional.ofNullable(data.get(KEY_WITNESSED))
+                    .map(PeerCodec::decodeWitnessed);
+            return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed));
         } catch (BadData e) {
             return new UnitReading.Unreadable(new Malformed(unit, e.getMessage()));
         }
     }
 
+    private static Witnessed decodeWitnessed(String text) {
+        Map<String, Object> node = object(text, KEY_WITNESSED);
+        Progress progress = progressOf(node);
+        if (!progress.phase().failed()) {
+            throw new BadData("witnessed phase " + progress.phase().wire() + " is not a failure");
+        }
+        return new Witnessed(text(node, "unit"), progress);
+    }
+
     private static Progress decodeProgress(String text) {
-        Map<String, Object> node = object(text, KEY_PROGRESS);
+        return progressOf(object(text, KEY_PROGRESS));
+    }
+
+    private static Progress progressOf(Map<String, Object> node) {
         Phase phase = Phase.ofWire(text(node, "phase"))
                 .orElseThrow(() -> new BadData("unknown phase " + Json.write(node.get("phase"))));
         Optional<Failure> failure = Optional.empty();

@@ -2,16 +2,22 @@ package io.snapcoherence.coherence;
 
 import io.snapcoherence.juju.Status;
 
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The leader's decision: the app databag to hold (state and tally of the active plan), the app status, and what differs from the store (the targets a
- * plan would have, whether or not one was made), for action results.
+ * The leader's decision: the app databag to hold (state and tally of the active plan), the app status, what differs
+ * from the store (the targets a plan would have, whether or not one was made), for action results; since when each
+ * granted unit has been due (the leader's unit store); the halted plan a {@code refresh} replaced, and why an
+ * operator's request was not carried out ({@code refused}, for the action's result).
  */
 public record PlannerDecision(RolloutState state, Optional<Tally> tally, Status appStatus, List<Target> differences,
-                              boolean planCreated) {
+                              boolean planCreated, Map<String, Instant> dueSince, Optional<Long> superseded,
+                              Optional<String> refused) {
     public PlannerDecision {
         differences = List.copyOf(differences);
+        dueSince = Map.copyOf(dueSince);
     }
 }

@@ -10,10 +10,22 @@ import java.util.stream.Collectors;
  * store, the configuration, an operator's request, which unit the leader is (it goes last in its tier), the
  * units it knows have left the relation (a unit it merely has not seen yet is not one of them), and the readings
  * of units leaving in this hook ({@code -departed}): no longer peers, but a failure they report still halts.
+ * {@code leaderLeaving}: the leader itself is being removed (its own {@code -departed} hooks shrink its view);
+ * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
+ * since when each granted unit has been due.
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
-                           Optional<String> leader, Set<String> left, List<UnitReading> leaving) {
+                           Optional<String> leader, Set<String> left, List<UnitReading> leaving,
+                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
+
+    public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
+                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
+                        Optional<String> leader, Set<String> left, List<UnitReading> leaving) {
+        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving, false,
+                Optional.empty(), Watch.NONE);
+    }
+
     public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                         Optional<String> leader, Set<String> left) {
@@ -36,5 +48,26 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreVie
         if (maxUnavailable < 1) {
             throw new IllegalArgumentException("max-unavailable must be at least 1");
         }
+    }
+
+    /** The same input for a leader that is being removed, with the tally the app databag holds. */
+    public PlannerInput leaderLeaving(Optional<Tally> committed) {
+        return new PlannerInput(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, true, committed, watch);
+    }
+
+    /** The same input at this watch. */
+    public PlannerInput at(Watch watch) {
+        return new PlannerInput(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, leaderLeaving, committedTally, watch);
+    }
+
+    /**
+     * The same input once the leader's own refresh changed its report: the peers with that report, the state it
+     * decided, no request (it was applied), and the watch it decided.
+     */
+    public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch) {
+        return new PlannerInput(peers, decided, store, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
+                leader, left, leaving, leaderLeaving, committedTally, watch);
     }
 }

@@ -75,8 +75,9 @@ public final class UnitAgent {
             return settle(Status.waiting("granted for plan " + plan.id() + "; waiting to read " + unread.get()
                     + "'s report"));
         }
-        Optional<UnitReport> failedPeer = census.reports().stream()
-                .filter(r -> !r.unit().equals(input.unit()) && r.failed(plan)).findFirst();
+        // A peer's failure, or one a unit (this one included) saw as the failed unit left.
+        Optional<Halt> failedPeer = census.reports().stream().map(r -> r.failureOf(plan)).flatMap(Optional::stream)
+                .findFirst();
         if (failedPeer.isPresent()) {
             // The leader has not halted yet, but a failure is known: start nothing new (I4).
             return settle(Status.waiting("rollout halting at plan " + plan.id() + ": " + failedPeer.get().unit()
@@ -162,7 +163,7 @@ public final class UnitAgent {
         List<UnitReading> all = new ArrayList<>(input.peers().orElse(List.of()));
         if (all.stream().noneMatch(r -> r.unit().equals(input.unit()))) {
             all.add(new UnitReading.Reported(new UnitReport(input.unit(), input.role(), input.installed(),
-                    input.lastProgress())));
+                    input.lastProgress(), input.witnessed())));
         }
         return all;
     }

@@ -46,6 +46,12 @@ final class Cluster {
         Map<String, String> unitStore = Map.of();
         Status status = Status.unknown();
         int relationWrites;
+        /**
+         * Units this member does not see (relation-list, relation-get): not joined yet from its view (a unit added
+         * and elected leader before its -joined hooks ran), or taken out by its own -departed hooks while it is
+         * being removed.
+         */
+        final java.util.Set<String> hidden = new java.util.TreeSet<>();
 
         Member(String unit, Role role, SimulatedMachine machine) {
             this.unit = unit;
@@ -73,7 +79,8 @@ final class Cluster {
 
     ModelState stateOf(Member m, ModelState.ActionState action) {
         Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
-        members.values().stream().filter(o -> o != m).forEach(o -> remotes.put(o.unit, o.databag));
+        members.values().stream().filter(o -> o != m && !m.hidden.contains(o.unit))
+                .forEach(o -> remotes.put(o.unit, o.databag));
         var peer = new ModelState.RelationState("coherence", PEER, APP, m.databag, appData, remotes, appData);
         String principal = m.role == Role.CONTROL_PLANE ? "kubernetes-control-plane" : "kubernetes-worker";
         var container = ModelState.RelationState.of(m.role.endpoint(), m.role.endpoint() + ":2", principal)
@@ -129,6 +136,18 @@ final class Cluster {
     static Event peerChanged() {
         return new Event.Relation("coherence", Event.RelationKind.CHANGED, PEER, Optional.empty(),
                 Optional.of(APP), Optional.empty());
+    }
+
+    /** {@code -departed} for {@code unit} on another unit: Juju runs it on every unit that saw {@code unit} join. */
+    static Event departed(String unit) {
+        return new Event.Relation("coherence", Event.RelationKind.DEPARTED, PEER, Optional.of(unit),
+                Optional.of(APP), Optional.of(unit));
+    }
+
+    /** The leaving unit's own {@code -departed} hook for {@code peer}: Juju names the leaving unit as departing. */
+    static Event ownDeparted(String peer, String leaving) {
+        return new Event.Relation("coherence", Event.RelationKind.DEPARTED, PEER, Optional.of(peer),
+                Optional.of(APP), Optional.of(leaving));
     }
 
     static Event lifecycle(Event.LifecycleKind kind) {

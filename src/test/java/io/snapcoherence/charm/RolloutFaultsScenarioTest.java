@@ -97,7 +97,7 @@ class RolloutFaultsScenarioTest {
         // snap-coherence/1 is removed; snap-coherence/2 sees it go while it is granted and says so. Granted after
         // it, snap-coherence/2 waits: it cannot read a unit granted before it.
         c.members.remove("snap-coherence/1");
-        c.hook(c.member(2), peerChanged());
+        c.hook(c.member(2), Cluster.departed("snap-coherence/1"));
         assertThat(c.member(2).databag).containsEntry("left", "[\"snap-coherence/1\"]");
         assertThat(c.member(2).machine.installedRevision("kubectl")).contains(300);
         assertThat(c.member(2).status).isEqualTo(Status.waiting(

@@ -108,7 +108,7 @@ class RolloutScenarioTest {
                 "kubelet 201 failed (plan 1): error: cannot refresh \"kubelet\": download failed"));
         assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed")
-                .endsWith("run the resume action");
+                .contains("run the resume action to retry it, or the refresh action to replace the plan");
         // Nobody else started after the failure.
         assertThat(c.member(3).machine.installedRevision("kubelet")).contains(200);
         assertThat(c.member(4).machine.installedRevision("kubelet")).contains(200);

@@ -3,6 +3,8 @@ package io.snapcoherence.coherence;
 import io.snapcoherence.juju.Status;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -70,8 +72,7 @@ class LeaderViewTest {
         PlannerDecision d = decide(self, planned(u(1)), 2, u(5), Set.of());
         assertThat(d.state().grants()).containsExactly(u(1));
         assertThat(d.state().plan().orElseThrow().complete()).isFalse();
-        assertThat(d.appStatus().message()).endsWith("; waiting for granted snap-coherence/1, not in the relation "
-                + "(if removed, run the resume action)");
+        assertThat(d.appStatus().message()).endsWith("; waiting for granted snap-coherence/1, not in the relation yet");
     }
 
     @Test
@@ -81,11 +82,24 @@ class LeaderViewTest {
     }
 
     @Test
-    void resumeFreesGrantsOfUnitsTheLeaderCannotSee() {
-        PlannerDecision d = Planner.decide(new PlannerInput(controlPlane(0, 2, 3), planned(u(1), u(3)),
-                store("kubectl", 1350), List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Resume()),
-                Optional.of(u(0)), Set.of()));
-        assertThat(d.state().grants()).containsExactly(u(3), u(2));
+    void resumeFreesOnlyGrantsOfUnitsOutOfViewForLongerThanARefreshCanTake() {
+        // A leader elected before its -joined hooks ran sees few units: one it has not seen may be refreshing.
+        // Resume frees its grant only once this leader has watched it out of view for longer than a refresh takes.
+        Instant now = Instant.parse("2026-11-25T10:00:00Z");
+        PlannerInput input = new PlannerInput(controlPlane(0, 2, 3), planned(u(1), u(3)), store("kubectl", 1350),
+                List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Resume()), Optional.of(u(0)), Set.of());
+        PlannerDecision justElected = Planner.decide(input.at(new Watch(now, Map.of(), Watch.SILENT_AFTER)));
+        assertThat(justElected.state().grants()).containsExactly(u(1), u(3));
+        assertThat(justElected.dueSince()).containsEntry(u(1), now);
+
+        PlannerDecision soon = Planner.decide(input.at(new Watch(now.plus(Duration.ofMinutes(44)),
+                justElected.dueSince(), Watch.SILENT_AFTER)));
+        assertThat(soon.state().grants()).containsExactly(u(1), u(3));
+
+        PlannerDecision later = Planner.decide(input.at(new Watch(now.plus(Duration.ofMinutes(46)),
+                justElected.dueSince(), Watch.SILENT_AFTER)));
+        assertThat(later.state().grants()).containsExactly(u(3), u(2));
+        assertThat(later.dueSince()).doesNotContainKey(u(1));
     }
 
     @Test

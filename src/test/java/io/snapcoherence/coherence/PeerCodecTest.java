@@ -23,6 +23,28 @@ class PeerCodecTest {
     }
 
     @Test
+    void aWitnessedFailureRoundTripsAndABrokenOneMakesTheReportUnreadable() {
+        Witnessed seen = new Witnessed("snap-coherence/4", Progress.failed(PLAN, Phase.FAILED,
+                new Failure("kubelet", 1350, "download failed")));
+        var report = new UnitReport("snap-coherence/3", Role.WORKER, Map.of(), Optional.empty(), Optional.of(seen));
+        Map<String, String> databag = PeerCodec.encodeUnit(report);
+        assertThat(databag.get("witnessed")).isEqualTo("{\"unit\":\"snap-coherence/4\",\"plan\":7,\"attempt\":2,"
+                + "\"phase\":\"failed\",\"failure\":{\"snap\":\"kubelet\",\"revision\":1350,\"error\":\"download failed\"}}");
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", databag)).isEqualTo(new UnitReading.Reported(report));
+
+        Map<String, String> done = new java.util.HashMap<>(databag);
+        done.put("witnessed", "{\"unit\":\"snap-coherence/4\",\"plan\":7,\"attempt\":2,\"phase\":\"done\"}");
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", done)).isEqualTo(new UnitReading.Unreadable(
+                new Malformed("snap-coherence/3", "witnessed phase done is not a failure")));
+    }
+
+    @Test
+    void aFailuresErrorIsCutToABoundedLength() {
+        Failure failure = new Failure("kubelet", 1350, "x".repeat(10_000));
+        assertThat(failure.error()).hasSize(Failure.MAX_ERROR).endsWith("...");
+    }
+
+    @Test
     void anAbsentProgressIsEncodedAsADeletion() {
         var report = new UnitReport("snap-coherence/0", Role.CONTROL_PLANE, Map.of(), Optional.empty());
         Map<String, String> databag = PeerCodec.encodeUnit(report);

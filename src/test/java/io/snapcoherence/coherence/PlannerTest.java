@@ -201,7 +201,8 @@ class PlannerTest {
         assertThat(halted.state().halt()).contains(new Halt(u(0), "kubectl 1350 failed (plan 5): cannot refresh"));
         assertThat(halted.state().grants()).containsExactly(u(0));
         assertThat(halted.appStatus()).isEqualTo(Status.blocked(
-                "halted at plan 5: snap-coherence/0 kubectl 1350 failed (plan 5): cannot refresh; run the resume action"));
+                "halted at plan 5: snap-coherence/0 kubectl 1350 failed (plan 5): cannot refresh; run the resume action"
+                        + " to retry it, or the refresh action to replace the plan with what the proxy serves now"));
 
         // Still halted on the next hook, even with a newer revision in the store.
         PlannerDecision still = decide(peers, halted.state(), store("kubectl", 1360), 2);

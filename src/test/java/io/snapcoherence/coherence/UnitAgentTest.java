@@ -212,4 +212,33 @@ class UnitAgentTest {
         assertThat(UnitAgent.verify(List.of(KUBELET), List.of(new InstalledSnap("kubelet", "v", 200, CH, "")),
                 List.of())).contains(new Failure("kubelet", 201, "installed revision is 200 after the refresh"));
     }
+
+    @Test
+    void aFailureWitnessedAsAUnitLeftStopsAGrantedUnitLikeAPeersFailure() {
+        Witnessed seen = new Witnessed(u(3), Progress.failed(PLAN, Phase.FAILED,
+                new Failure("kubelet", 201, "download failed")));
+        // Reported by a peer (the failed unit itself is gone).
+        var peers = List.<UnitReading>of(cp(0, Map.of("kube-apiserver", rev(10))),
+                new UnitReading.Reported(new UnitReport(u(4), Role.WORKER, Map.of("kubelet", rev(200)),
+                        Optional.empty(), Optional.of(seen))));
+        assertThat(UnitAgent.decide(workerFive(granted(u(5)), peers))).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("rollout halting at plan 7: snap-coherence/3 failed"), Optional.empty()));
+        // Witnessed by this unit itself, in an earlier hook.
+        var own = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(granted(u(5))), 1, Optional.of(CP_ON_TARGET), true, true, Optional.of(seen));
+        assertThat(UnitAgent.decide(own)).isInstanceOf(AgentDecision.Settle.class);
+        // After a resume (attempt 2) it no longer counts.
+        Plan resumed = PLAN.nextAttempt();
+        var next = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(new RolloutState(Optional.of(resumed), List.of(u(5)), Optional.empty(), false)), 1,
+                Optional.of(CP_ON_TARGET), true, true, Optional.of(seen));
+        assertThat(UnitAgent.decide(next)).isInstanceOf(AgentDecision.Refresh.class);
+    }
+
+    @Test
+    void aGrantedWorkerThatSeesNoControlPlaneUnitDoesNotRefresh() {
+        var workersOnly = List.<UnitReading>of(worker(6, Map.of("kubelet", rev(201))));
+        assertThat(UnitAgent.decide(workerFive(granted(u(5)), workersOnly)))
+                .isInstanceOf(AgentDecision.Settle.class);
+    }
 }

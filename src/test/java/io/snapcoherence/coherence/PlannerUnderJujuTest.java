@@ -1,0 +1,170 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static io.snapcoherence.coherence.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The leader's rules for what Juju really does: a leader leaving, views without the control plane, time. */
+class PlannerUnderJujuTest {
+    private static final List<Target> KUBECTL = List.of(new Target("kubectl", CH, 1350));
+    private static final Plan PLAN = new Plan(1, 1, KUBECTL, false);
+    private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+
+    private static RolloutState planned(String... grants) {
+        return new RolloutState(Optional.of(PLAN), List.of(grants), Optional.empty(), false);
+    }
+
+    private static PlannerInput input(List<UnitReading> peers, RolloutState state, int m,
+                                      Optional<LeaderRequest> request) {
+        return new PlannerInput(peers, state, store("kubectl", 1350), List.of("kubectl"), m, true, request,
+                Optional.of(u(0)), Set.of());
+    }
+
+    @Test
+    void aLeavingLeaderKeepsTheDatabagButHaltsOnAFailureTakesAPauseAndQueuesARefresh() {
+        // It sees only itself, done: an ordinary leader would free both grants and complete the plan.
+        var alone = peers(cp(0, Map.of("kubectl", rev(1350))));
+        Tally tally = new Tally(1, 1, 0, 2);
+        PlannerDecision d = Planner.decide(input(alone, planned(u(1), u(2)), 1, Optional.empty())
+                .leaderLeaving(Optional.of(tally)));
+        assertThat(d.state()).isEqualTo(planned(u(1), u(2)));
+        assertThat(d.tally()).contains(tally);
+        assertThat(d.appStatus()).isEqualTo(Status.maintenance("leader leaving: plan 1 goes on within its grants; "
+                + "nothing new is granted or planned until the next leader is elected"));
+
+        // No plan either, whatever the store serves.
+        PlannerDecision idle = Planner.decide(input(peers(cp(0, Map.of("kubectl", rev(1342)))), RolloutState.EMPTY, 1,
+                Optional.empty()).leaderLeaving(Optional.empty()));
+        assertThat(idle.state().plan()).isEmpty();
+
+        var failed = peers(cp(0, Map.of("kubectl", rev(1350))), reported(u(1), Role.WORKER,
+                Map.of("kubectl", rev(1342)), Optional.of(Progress.failed(PLAN, Phase.FAILED,
+                        new Failure("kubectl", 1350, "download failed")))));
+        PlannerDecision halted = Planner.decide(input(failed, planned(u(1), u(2)), 1,
+                Optional.of(new LeaderRequest.Pause())).leaderLeaving(Optional.of(tally)));
+        assertThat(halted.state().halt()).contains(new Halt(u(1), "kubectl 1350 failed (plan 1): download failed"));
+        assertThat(halted.state().paused()).isTrue();
+        assertThat(halted.state().grants()).containsExactly(u(1), u(2));
+        assertThat(halted.appStatus().kind()).isEqualTo(Status.Kind.BLOCKED);
+
+        PlannerDecision asked = Planner.decide(input(alone, planned(u(1)), 1,
+                Optional.of(new LeaderRequest.Refresh(Set.of("kubectl")))).leaderLeaving(Optional.empty()));
+        assertThat(asked.state().requested()).contains(Set.of("kubectl"));
+        assertThat(asked.refused()).isEmpty();
+        PlannerDecision resumed = Planner.decide(input(alone, halted.state(), 1,
+                Optional.of(new LeaderRequest.Resume())).leaderLeaving(Optional.empty()));
+        assertThat(resumed.state()).isEqualTo(halted.state());
+        assertThat(resumed.refused()).hasValueSatisfying(r -> assertThat(r).startsWith("this leader is leaving"));
+    }
+
+    @Test
+    void theWorkerTierDoesNotOpenWhileTheLeaderSeesNoControlPlaneUnit() {
+        // A worker leader that has joined no control-plane unit: its view has nothing left to do in the control
+        // plane, which is not the same as a control plane on the plan.
+        var workersOnly = peers(worker(0, Map.of("kubectl", rev(1342))), worker(1, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = Planner.decide(input(workersOnly, planned(), 1, Optional.empty()));
+        assertThat(d.state().grants()).isEmpty();
+        assertThat(d.state().plan().orElseThrow().complete()).isFalse();
+        assertThat(d.appStatus()).isEqualTo(Status.waiting("rolling out plan 1: control plane 0/0, workers 0/2; the "
+                + "control plane is not known (no control-plane unit in view): workers wait and the plan cannot "
+                + "complete"));
+
+        var withControlPlane = new ArrayList<>(workersOnly);
+        withControlPlane.add(cp(2, Map.of("kubectl", rev(1350))));
+        assertThat(Planner.decide(input(withControlPlane, planned(), 1, Optional.empty())).state().grants())
+                .containsExactly(u(1), u(0));
+    }
+
+    @Test
+    void noPlanWhileAUnitInViewHasNotReported() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), new UnitReading.Unreported(u(1)));
+        PlannerDecision d = Planner.decide(input(peers, RolloutState.EMPTY, 1, Optional.empty()));
+        assertThat(d.state().plan()).isEmpty();
+        assertThat(d.appStatus()).isEqualTo(Status.waiting("updates available: kubectl 1350 (1.29/stable); no plan "
+                + "while the control plane is not known (snap-coherence/1 has not reported yet)"));
+    }
+
+    @Test
+    void noPlanOfMoreTargetsThanOnePlanHolds() {
+        Map<String, Integer> served = new java.util.TreeMap<>();
+        List<UnitReading> peers = new ArrayList<>();
+        peers.add(cp(0, Map.of("kubectl", rev(1))));
+        for (int n = 1; n <= Planner.MAX_TARGETS; n++) {
+            String channel = "2." + n + "/stable";
+            peers.add(worker(n, Map.of("kubectl", new InstalledRevision(channel, 1))));
+            served.put("kubectl@" + channel, 2);
+        }
+        served.put("kubectl@" + CH, 2);
+        Object[] pairs = served.entrySet().stream().flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue()))
+                .toArray();
+        PlannerDecision d = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, store(pairs),
+                List.of("kubectl"), 1, true, Optional.empty()));
+        assertThat(d.differences()).hasSize(Planner.MAX_TARGETS + 1);
+        assertThat(d.state().plan()).isEmpty();
+        assertThat(d.appStatus()).isEqualTo(Status.blocked("65 snap channels differ, more than one plan holds (64): "
+                + "manage fewer snaps, or fewer channels at once"));
+    }
+
+    @Test
+    void aRefreshReplacingAHaltedPlanWithNothingLeftToChangeClosesItWithAnEmptyPlan() {
+        // The override pinned kubectl back to what every unit runs.
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))));
+        var halted = new RolloutState(Optional.of(PLAN), List.of(u(1)), Optional.of(new Halt(u(1), "failed")), false);
+        PlannerDecision d = Planner.decide(new PlannerInput(peers, halted, store("kubectl", 1342), List.of("kubectl"),
+                1, true, Optional.of(new LeaderRequest.Refresh(Set.of())), Optional.of(u(0)), Set.of()));
+        assertThat(d.superseded()).contains(1L);
+        assertThat(d.state()).isEqualTo(new RolloutState(Optional.of(new Plan(2, 1, List.of(), true)), List.of(),
+                Optional.empty(), false));
+        assertThat(d.appStatus()).isEqualTo(Status.active("up to date (plan 2)"));
+    }
+
+    @Test
+    void theWatchRunsForUnitsFreeToStartOrOutOfViewAndOnlyWhileThePlanMoves() {
+        // max-unavailable 1: u(1) may start, u(2) waits in line behind it; u(5) is out of view.
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
+                worker(2, Map.of("kubectl", rev(1342))));
+        Watch earlier = new Watch(NOW, Map.of(u(1), NOW.minus(Duration.ofMinutes(10))), Watch.SILENT_AFTER);
+        RolloutState state = planned(u(1), u(2), u(5));
+        PlannerDecision d = Planner.decide(input(peers, state, 1, Optional.empty()).at(earlier));
+        assertThat(d.dueSince()).isEqualTo(Map.of(u(1), NOW.minus(Duration.ofMinutes(10)), u(5), NOW));
+
+        // Halted, nobody is expected to move: only the unit out of view is still watched (for resume).
+        var halted = new RolloutState(Optional.of(PLAN), List.of(u(1), u(2), u(5)), Optional.of(new Halt(u(9), "x")),
+                false);
+        assertThat(Planner.decide(input(peers, halted, 1, Optional.empty()).at(earlier)).dueSince())
+                .containsOnlyKeys(u(5));
+
+        // A worker is not due while the control plane is not through.
+        var controlPlaneBehind = peers(cp(0, Map.of("kubectl", rev(1342))), worker(1, Map.of("kubectl", rev(1342))));
+        assertThat(Planner.decide(input(controlPlaneBehind, planned(u(1), u(0)), 1, Optional.empty()).at(earlier))
+                .dueSince()).containsOnlyKeys(u(0));
+    }
+
+    @Test
+    void aGrantedUnitWhoseDataCannotBeReadHaltsTheRolloutOnceSilentLong() {
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
+                new UnitReading.Unreadable(new Malformed(u(2), "schema 2")));
+        Watch late = new Watch(NOW, Map.of(u(2), NOW.minus(Duration.ofMinutes(60))), Watch.SILENT_AFTER);
+        PlannerDecision d = Planner.decide(input(peers, planned(u(2)), 1, Optional.empty()).at(late));
+        assertThat(d.state().halt()).contains(new Halt(u(2), "granted and silent for 60 min, longer than a refresh "
+                + "can take: if its machine is down, run juju remove-unit --force on the principal unit it runs on "
+                + "(juju status lists it there)"));
+        // Halted, it is no longer due: after a resume its watch starts again.
+        assertThat(d.dueSince()).isEmpty();
+        Watch soon = new Watch(NOW.plus(Duration.ofMinutes(1)), d.dueSince(), Watch.SILENT_AFTER);
+        PlannerDecision resumed = Planner.decide(input(peers, d.state(), 1, Optional.of(new LeaderRequest.Resume()))
+                .at(soon));
+        assertThat(resumed.state().halt()).isEmpty();
+        assertThat(resumed.dueSince()).containsEntry(u(2), soon.now());
+    }
+}
