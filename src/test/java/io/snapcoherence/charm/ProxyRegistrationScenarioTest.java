@@ -7,6 +7,7 @@ import io.snapcoherence.sim.SimulatedMachine;
 import io.snapcoherence.sim.SimulatedProxy;
 import io.snapcoherence.sim.SimulatedStore;
 import io.snapcoherence.snap.HttpStoreProxy;
+import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.fakestore.FakeSnapStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +58,7 @@ class ProxyRegistrationScenarioTest {
         ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
 
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
-        assertThat(machine.knownStores()).containsExactly("proxy-store-id");
+        assertThat(machine.knownStores()).extracting(StoreAssertion::storeId).containsExactly("proxy-store-id");
         assertThat(after.unitStatus().kind()).isNotIn(Status.Kind.BLOCKED);
         assertThat(after.unitStore()).containsKey(ProxyRegistration.STATE_KEY);
 
@@ -210,11 +211,14 @@ class ProxyRegistrationScenarioTest {
         assertThat(ProxyRegistration.planTeardown(mine, Optional.of("other"))).isEqualTo(ProxyRegistration.Teardown.FORGET);
         assertThat(ProxyRegistration.planTeardown(theirs, Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.FORGET);
         assertThat(ProxyRegistration.planTeardown(Optional.empty(), Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.NOTHING);
+        var known = java.util.List.of(new StoreAssertion("id", Optional.of(URL)));
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.empty(), mine, Optional.of("id"),
-                java.util.List.of("id"))).isTrue();
+                known)).isTrue();
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.of("x"), mine, Optional.of("id"),
-                java.util.List.of("id"))).isFalse();
+                known)).isFalse();
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create("http://elsewhere"), Optional.empty(), mine,
-                Optional.of("id"), java.util.List.of("id"))).isFalse();
+                Optional.of("id"), known)).isFalse();
+        assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.empty(), mine, Optional.of("id"),
+                java.util.List.of(new StoreAssertion("id", Optional.of("http://other-host"))))).isFalse();
     }
 }

@@ -6,7 +6,6 @@ import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapException;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +47,10 @@ class InvariantsTest {
                     int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
                     if (head != snap.revision()) {
                         try {
-                            machine.refresh(snap.name(), snap.tracking(), new RefreshPin.Revision(head), java.time.Duration.ofSeconds(40));
+                            if (machine.change(machine.startRefresh(snap.name(), snap.tracking(), head)).failed()) {
+                                tools.relationSet(PEER, Map.of("failed", snap.name()));
+                                return 0;
+                            }
                         } catch (SnapException e) {
                             tools.relationSet(PEER, Map.of("failed", snap.name()));
                             return 0;
@@ -123,7 +125,7 @@ class InvariantsTest {
     @Test
     void refreshingOnAfterAReportedFailureBreaksI4() {
         SimulatedModel model = model(new Toy(true, true, false), Map.of("max-unavailable", 5), 3, 0);
-        model.unit("snap-coherence/0").machine().failRefresh("kubelet", "error: download failed", true);
+        model.unit("snap-coherence/0").machine().failRefresh("kubelet", "download failed", true);
         publishNew(model);
 
         assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
