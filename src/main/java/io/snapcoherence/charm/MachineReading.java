@@ -123,6 +123,11 @@ final class MachineReading {
         return !inProgress.isEmpty();
     }
 
+    /** Whether a change the unit store remembers is still running (as read this hook). */
+    boolean rememberedRunning() {
+        return followed.values().stream().anyMatch(c -> !c.ready());
+    }
+
     /** The state of a remembered change as read this hook; empty when not read or gone. */
     Optional<Change> followed(String id) {
         return Optional.ofNullable(followed.get(id));

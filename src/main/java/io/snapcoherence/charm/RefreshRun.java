@@ -153,7 +153,6 @@ final class RefreshRun {
 
         // Follow this attempt's refresh changes, within what is left of the hook's wait.
         List<Target> running = new ArrayList<>();
-        List<Target> refreshed = new ArrayList<>();
         for (Target target : verify) {
             Optional<String> id = Optional.ofNullable(memory.changes().get(target.snap()));
             if (id.isEmpty()) {
@@ -168,12 +167,14 @@ final class RefreshRun {
                 continue;
             }
             if (change.isEmpty()) {
-                memory = memory.withoutChange(target.snap()); // snapd forgot it: what the machine shows decides
+                // snapd no longer knows the change (pruned, or its state reset): its outcome is unknown, so the
+                // next hook looks at the machine afresh rather than verifying now.
+                memory = memory.withoutChange(target.snap());
+                notNow = notNow.or(() -> Optional.of("snapd no longer knows change " + id.get() + " of "
+                        + target.snap()));
             } else if (!change.get().ready()) {
                 running.add(target);
-            } else if (change.get().done()) {
-                refreshed.add(target);
-            } else if (failure.isEmpty()) {
+            } else if (!change.get().done() && failure.isEmpty()) {
                 failure = Optional.of(new Failure(target.snap(), target.revision(), changeError(change.get())));
             }
         }
@@ -190,7 +191,7 @@ final class RefreshRun {
                 // Still working: with on-failure=revert the changes still running must end before anything is
                 // reverted, and a failure seen meanwhile is remembered for then.
                 failure.map(memory::withFailure).orElse(memory).remember(tools);
-                return new StillRunning(running, memory.since(), false);
+                return new StillRunning(running, memory.started().orElse(memory.since()), false);
             }
         }
         if (failure.isPresent()) {
@@ -304,7 +305,7 @@ final class RefreshRun {
                     .orElse(false);
             if (!givenUp) {
                 memory.remember(tools);
-                return new StillRunning(reverting, memory.since(), true);
+                return new StillRunning(reverting, memory.started().orElse(memory.since()), true);
             }
             reverting.forEach(t -> problems.add(t.snap() + ": revert not finished after " + GIVE_UP.toMinutes()
                     + " minutes"));

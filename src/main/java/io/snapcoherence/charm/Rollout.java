@@ -219,6 +219,10 @@ final class Rollout {
         // its own removal): it follows them to their end and reports, and starts nothing new.
         Optional<Plan> activePlan = app instanceof PeerCodec.AppReading.Read read ? read.state().activePlan()
                 : Optional.empty();
+        if (memory.filter(m -> activePlan.map(p -> !m.isFor(p)).orElse(true)).isPresent()
+                && !machine.rememberedRunning() && !(act instanceof AgentDecision.Refresh)) {
+            RefreshMemory.forget(tools); // an earlier attempt's changes, all ended: nothing left to follow
+        }
         boolean followOnly = false;
         Optional<Status> heldBack = Optional.empty();
         if (act instanceof AgentDecision.Settle settle && activePlan.isPresent()
@@ -237,7 +241,13 @@ final class Rollout {
                 // Granted and not done: the others keep counting this unit; the next hook looks again.
                 status = UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since(),
                         running.reverting());
-                report = new UnitReport(unit, role, installed, lastProgress);
+                // Snaps snapd is still changing (a revert started in this hook included) count at what this unit
+                // last reported for them.
+                Map<String, InstalledRevision> reported = new java.util.TreeMap<>(installed);
+                Map<String, InstalledRevision> last = ownReport.lastInstalled(peers.ownData);
+                running.targets().forEach(t -> Optional.ofNullable(last.get(t.snap()))
+                        .ifPresent(rev -> reported.put(t.snap(), rev)));
+                report = new UnitReport(unit, role, reported, lastProgress);
             } else if (result instanceof RefreshRun.NotNow waiting) {
                 status = heldBack.orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(), waiting.since()));
                 report = new UnitReport(unit, role, installed, lastProgress);

@@ -64,8 +64,12 @@ import java.util.function.Supplier;
  *   <li><b>Stores.</b> proxy.store needs an acknowledged store assertion with a url (configcore/proxy.go
  *       validateProxyStore); while it names the proxy's store id the machine sees the proxy's view of the store,
  *       otherwise upstream's ({@link SimulatedStore}). An empty {@code ack} body is acknowledged silently
- *       (snapd.md); an undecodable one is refused. An unreachable store fails the requests that need it
- *       ({@code find}, a refresh's start) as {@link SnapError.StoreUnreachable}.</li>
+ *       (snapd.md); an undecodable one is refused; a store assertion snapd already holds is kept, the new copy
+ *       ignored without error (asserts/batch.go commitTo skips an unaccepted update). An unreachable store fails the
+ *       requests that need it ({@code find}, a refresh's start) as {@link SnapError.StoreUnreachable}.</li>
+ *   <li><b>Answers the client does not get</b> ({@link #noAnswerTo}, {@link #garbledAnswerTo}): what the REST
+ *       client turns a request without an answer in time, or an unreadable answer, into; snapd did receive the
+ *       request, so a refresh it started goes on.</li>
  * </ul>
  * Every revision change is recorded as a {@link RefreshEvent} and passed to the listener.
  */
@@ -87,8 +91,12 @@ public final class SimulatedMachine implements Snaps {
     private final List<RefreshEvent> history = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     private final Map<String, SimChange> changes = new LinkedHashMap<>();
+    /** Requests (by their CLI spelling's start) whose next answer is lost or unreadable, as the client sees it. */
+    private final Map<String, SnapError> answerFaults = new LinkedHashMap<>();
     private int nextChangeId;
     private int changeRounds;
+    /** Rounds a refresh change still runs after link-snap (services restart, hooks); -1: the last round only. */
+    private int afterLinkRounds = -1;
     private int snapdDownRounds;
     private boolean autoRefreshAfterLapse;
     private String version = "2.63";
@@ -121,6 +129,7 @@ public final class SimulatedMachine implements Snaps {
         final Map<String, Integer> targets;
         final Map<String, String> channels;
         final Optional<RefreshFault> fault;
+        final int linkAt;
         final int rounds;
         int elapsed;
         boolean linked;
@@ -130,6 +139,11 @@ public final class SimulatedMachine implements Snaps {
 
         SimChange(String kind, List<String> snaps, RefreshEvent.Cause cause, Map<String, Integer> targets,
                   Map<String, String> channels, Optional<RefreshFault> fault, int rounds) {
+            this(kind, snaps, cause, targets, channels, fault, Math.max(0, rounds - 1), rounds);
+        }
+
+        SimChange(String kind, List<String> snaps, RefreshEvent.Cause cause, Map<String, Integer> targets,
+                  Map<String, String> channels, Optional<RefreshFault> fault, int linkAt, int rounds) {
             this.id = String.valueOf(++nextChangeId);
             this.kind = kind;
             this.snaps = List.copyOf(snaps);
@@ -137,6 +151,7 @@ public final class SimulatedMachine implements Snaps {
             this.targets = Map.copyOf(targets);
             this.channels = Map.copyOf(channels);
             this.fault = fault;
+            this.linkAt = linkAt;
             this.rounds = rounds;
         }
 
@@ -148,12 +163,12 @@ public final class SimulatedMachine implements Snaps {
             return new Change(id, kind, status, ready(), error);
         }
 
-        /** Runs the change as far as {@code elapsed} rounds take it: link one round before done. */
+        /** Runs the change as far as {@code elapsed} rounds take it: link-snap at {@code linkAt}, done at the end. */
         void progress() {
             if (ready()) {
                 return;
             }
-            if (!linked && elapsed >= Math.max(0, rounds - 1)) {
+            if (!linked && elapsed >= linkAt) {
                 if (cause != null && fault.filter(f -> !f.afterLink()).isPresent()) {
                     fail("Download snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") from channel \""
                             + channels.get(snaps.get(0)) + "\"", fault.get().message());
@@ -259,9 +274,23 @@ public final class SimulatedMachine implements Snaps {
         this.listener = listener;
     }
 
-    /** From now on a refresh or revert change takes {@code rounds} scheduler rounds (0: done within the request). */
+    /**
+     * From now on a refresh or revert change takes {@code rounds} scheduler rounds (0: done within the request),
+     * linking in its last one.
+     */
     public SimulatedMachine changesTakeRounds(int rounds) {
         this.changeRounds = rounds;
+        this.afterLinkRounds = -1;
+        return this;
+    }
+
+    /**
+     * From now on a refresh change downloads for {@code download} rounds, links, and runs {@code afterLink} more
+     * rounds (services restarting, the post-refresh hook) before it is {@code Done}.
+     */
+    public SimulatedMachine changesTakeRounds(int download, int afterLink) {
+        this.changeRounds = download + afterLink;
+        this.afterLinkRounds = afterLink;
         return this;
     }
 
@@ -349,6 +378,20 @@ public final class SimulatedMachine implements Snaps {
                 targets, channels, Optional.empty(), Math.max(1, rounds));
         changes.put(change.id, change);
         change.progress();
+    }
+
+    /**
+     * The next request spelled {@code prefix...} gets no answer in time: the client gives up ({@link
+     * SnapError.Timeout}). snapd did receive it: a refresh or revert it starts goes on, its id never reaches the
+     * charm.
+     */
+    public void noAnswerTo(String prefix) {
+        answerFaults.put(prefix, new SnapError.Timeout(prefix + " (no answer within the client's limit)"));
+    }
+
+    /** The next request spelled {@code prefix...} gets an answer the client cannot read ({@link SnapError.BadResponse}). */
+    public void garbledAnswerTo(String prefix) {
+        answerFaults.put(prefix, new SnapError.BadResponse(prefix, "truncated JSON: unexpected end of input"));
     }
 
     /** Juju's machine agent starting: it sets proxy.store to the model's snap-store-proxy, empty here. */
@@ -514,11 +557,10 @@ public final class SimulatedMachine implements Snaps {
         }
         Optional<RefreshFault> fault = Optional.ofNullable(refreshFaults.get(snap));
         fault.filter(f -> !f.persistent()).ifPresent(f -> refreshFaults.remove(snap));
-        SimChange change = new SimChange("refresh-snap", List.of(snap), RefreshEvent.Cause.REFRESH,
-                Map.of(snap, revision), Map.of(snap, channel), fault, changeRounds);
-        changes.put(change.id, change);
-        change.progress();
-        return change.id;
+        int linkAt = afterLinkRounds < 0 ? Math.max(0, changeRounds - 1) : changeRounds - afterLinkRounds;
+        return started(calls.get(calls.size() - 1), new SimChange("refresh-snap", List.of(snap),
+                RefreshEvent.Cause.REFRESH, Map.of(snap, revision), Map.of(snap, channel), fault, linkAt,
+                changeRounds));
     }
 
     @Override
@@ -532,11 +574,9 @@ public final class SimulatedMachine implements Snaps {
         if (current.previous.isEmpty()) {
             throw new SnapException(new SnapError.NoRevisionToRevert(snap));
         }
-        SimChange change = new SimChange("revert-snap", List.of(snap), RefreshEvent.Cause.REVERT,
-                Map.of(snap, current.previous.peek()), Map.of(snap, current.channel), Optional.empty(), changeRounds);
-        changes.put(change.id, change);
-        change.progress();
-        return change.id;
+        return started(calls.get(calls.size() - 1), new SimChange("revert-snap", List.of(snap),
+                RefreshEvent.Cause.REVERT, Map.of(snap, current.previous.peek()), Map.of(snap, current.channel),
+                Optional.empty(), changeRounds));
     }
 
     @Override
@@ -577,7 +617,9 @@ public final class SimulatedMachine implements Snaps {
             throw new SnapException(new SnapError.AssertionsRejected(
                     "cannot decode request body into assertions: unexpected EOF"));
         }
-        knownStores.putAll(stores);
+        // A revision snapd already has is kept, silently, whatever the new copy says (asserts/batch.go commitTo
+        // skips IsUnaccceptedUpdate): these streams carry no revision header, so the first store assertion stays.
+        stores.forEach(knownStores::putIfAbsent);
     }
 
     @Override
@@ -653,6 +695,25 @@ public final class SimulatedMachine implements Snaps {
             throw new SnapException(new SnapError.SnapdUnavailable("cannot connect to snapd: "
                     + "dial unix /run/snapd.socket: connect: connection refused"));
         }
+        if (!call.startsWith("snap refresh ") && !call.startsWith("snap revert ")) {
+            answerFault(call);
+        }
+    }
+
+    /** A lost or unreadable answer to this request; for a request that starts a change, after snapd started it. */
+    private void answerFault(String call) {
+        for (String prefix : List.copyOf(answerFaults.keySet())) {
+            if (call.startsWith(prefix)) {
+                throw new SnapException(answerFaults.remove(prefix));
+            }
+        }
+    }
+
+    private String started(String call, SimChange change) {
+        changes.put(change.id, change);
+        change.progress();
+        answerFault(call);
+        return change.id;
     }
 
     private SimChange known(String id) {

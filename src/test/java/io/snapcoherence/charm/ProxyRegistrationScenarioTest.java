@@ -105,7 +105,7 @@ class ProxyRegistrationScenarioTest {
     void aBadProxyAnswerGivesItsStatusAndTouchesNothing(BadProxy bad) {
         fakeStore.reset();
         fakeStore.fault(bad.fault);
-        HttpStoreProxy client = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofMillis(300), 64 * 1024);
+        HttpStoreProxy client = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofSeconds(2), 64 * 1024);
         Scenario overHttp = new Scenario(machine, client);
 
         ModelState after = overHttp.run(CONFIG_CHANGED, unit(fakeStore.url().toString())).state();
@@ -201,6 +201,90 @@ class ProxyRegistrationScenarioTest {
         assertThat(machine.calls().subList(before, machine.calls().size())).noneMatch(c -> c.contains("proxy"));
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "juju-managed");
         assertThat(proxy.fetches()).isZero();
+    }
+
+    @Test
+    void aStoreAssertionPointingSnapdAtAnotherHostIsRefusedNamingBoth() {
+        SimulatedStore elsewhere = new SimulatedStore("proxy-store-id", "https://store.elsewhere.internal:8443");
+        SimulatedMachine node = new SimulatedMachine("machine-1", elsewhere);
+
+        ModelState after = new Scenario(node, new SimulatedProxy(elsewhere)).run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked("the store assertion of proxy-store-id points snapd at "
+                + "https://store.elsewhere.internal:8443 (host store.elsewhere.internal:8443), not at the host of "
+                + "proxy-url " + URL + " (snap-proxy.internal)"));
+        assertThat(node.calls()).doesNotContain("snap ack");
+        assertThat(node.systemConfig()).doesNotContainKey("proxy.store");
+    }
+
+    @Test
+    void anAcknowledgedStoreAssertionOnAnotherHostKeepsTheNodeFromRefreshing() {
+        // snapd already holds this store's assertion, with a url elsewhere; the proxy's own stream is fine.
+        machine.ack(SimulatedStore.assertionsFor("proxy-store-id", "http://old-proxy.internal"));
+        machine.setSystem("proxy.store", "proxy-store-id");
+
+        ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked("the store assertion of proxy-store-id points snapd "
+                + "at http://old-proxy.internal (host old-proxy.internal), not at the host of proxy-url " + URL
+                + " (snap-proxy.internal)"));
+    }
+
+    @Test
+    void aProxyThatSendsNoStoreIdHeaderIsRegisteredFromItsStoreAssertion() {
+        fakeStore.reset();
+        fakeStore.fault(FakeSnapStore.Fault.NO_STORE_ID);
+        SimulatedMachine node = new SimulatedMachine("machine-2", store);
+        Scenario overHttp = new Scenario(node, new HttpStoreProxy());
+
+        ModelState after = overHttp.run(CONFIG_CHANGED, unit(fakeStore.url().toString())).state();
+
+        assertThat(after.unitStatus().kind()).isNotEqualTo(Status.Kind.BLOCKED);
+        assertThat(node.systemConfig()).containsEntry("proxy.store", "fake-store-id");
+    }
+
+    @Test
+    void proxyStoreClearedByJujusMachineAgentIsSetAgainOnUpdateStatusAndStart() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        machine.jujuAgentRestart();
+        ModelState again = scenario.run(UPDATE_STATUS, registered).state();
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+
+        machine.jujuAgentRestart();
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.START), again);
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+        assertThat(sets(machine)).isEqualTo(3);
+    }
+
+    @Test
+    void aProxyStoreTheCharmDidNotSetIsLeftAloneAndTheStatusSaysSo() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        // The model's snap-store-proxy, set by Juju's machine agent when it starts.
+        machine.ack(SimulatedStore.assertionsFor("model-store"));
+        machine.setSystem("proxy.store", "model-store");
+        int before = machine.calls().size();
+
+        ModelState after = scenario.run(UPDATE_STATUS, registered).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked("proxy.store is model-store, not set by this charm "
+                + "(the model's snap-store-proxy?): left as it is; no refresh until it names the store of proxy-url "
+                + URL));
+        assertThat(machine.calls().subList(before, machine.calls().size())).noneMatch(c -> c.startsWith("snap set"));
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
+        assertThat(new ProxyRegistration(new io.snapcoherence.juju.StateHookTools(after), machine, proxy)
+                .reconcile(CharmConfig.parse(Map.of("proxy-url", URL)), UPDATE_STATUS).allowsRefresh()).isFalse();
+    }
+
+    @Test
+    void aNewUnitOnANodeUsingTheModelsStoreLeavesItAlone() {
+        machine.ack(SimulatedStore.assertionsFor("model-store"));
+        machine.setSystem("proxy.store", "model-store");
+
+        ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(after.unitStatus().message()).startsWith("proxy.store is model-store, not set by this charm");
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
+        assertThat(machine.calls()).noneMatch(c -> c.equals("snap set system proxy.store=proxy-store-id"));
     }
 
     @Test

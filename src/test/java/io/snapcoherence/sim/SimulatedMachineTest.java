@@ -50,6 +50,39 @@ class SimulatedMachineTest {
     }
 
     @Test
+    void aStoreAssertionSnapdAlreadyHoldsIsKeptWhateverANewCopySays() {
+        machine.ack(SimulatedStore.assertionsFor("store123", "http://old-proxy.internal"));
+        machine.ack(store.assertions());
+        assertThat(machine.knownStores()).containsExactly(new StoreAssertion("store123",
+                Optional.of("http://old-proxy.internal")));
+    }
+
+    @Test
+    void aChangeCanRunLongAfterLinkSnap() {
+        store.publish("kubelet", CH, 1350);
+        machine.changesTakeRounds(1, 3);
+        String id = machine.startRefresh("kubelet", CH, 1350);
+        machine.advanceChanges();
+        assertThat(machine.installedRevision("kubelet")).contains(1350);
+        machine.advanceChanges();
+        machine.advanceChanges();
+        assertThat(machine.change(id).ready()).isFalse();
+        machine.advanceChanges();
+        assertThat(machine.change(id).done()).isTrue();
+    }
+
+    @Test
+    void aLostAnswerLeavesTheChangeSnapdStarted() {
+        store.publish("kubelet", CH, 1350);
+        machine.noAnswerTo("snap refresh kubelet");
+        assertThat(failure(() -> machine.startRefresh("kubelet", CH, 1350))).isInstanceOf(SnapError.Timeout.class);
+        assertThat(machine.installedRevision("kubelet")).contains(1350);
+        machine.garbledAnswerTo("snap list");
+        assertThat(failure(machine::list)).isInstanceOf(SnapError.BadResponse.class);
+        assertThat(machine.list()).hasSize(1);
+    }
+
+    @Test
     void ackTakesAnEmptyStreamSilentlyButRefusesGarbage() {
         machine.ack(new byte[0]);
         assertThat(machine.knownStores()).isEmpty();
