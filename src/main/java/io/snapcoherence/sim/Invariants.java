@@ -42,7 +42,9 @@ import java.util.Set;
  * <dt>I3 end state</dt><dd>At quiescence every live unit's machine is on its store's current revision for every
  *   managed snap it has (the proxy's view with {@code proxy-url}, upstream's without), unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
  *   alive, shows {@code blocked}.</dd>
- * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed),
+ * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (a committed hook of the unit that saw snapd fail
+ *   wrote the failure of the plan's current attempt into its databag: the hook that saw it, or with
+ *   {@code on-failure=revert} the one that saw its reverts end),
  *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
  *   at that moment (already inside their refresh). A granted unit that has not started must not start: grants
  *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
@@ -134,11 +136,11 @@ public final class Invariants implements StepObserver {
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
         }
-        onFailureReported(unit, step);
+        onFailureReported(model, unit, step, activeBefore.or(() -> before));
         if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
             haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
         }
-        closeWindows(model, step, active);
+        closeWindows(model, step, active, config.get());
         checkUnavailable(model, config.get());
     }
 
@@ -221,7 +223,7 @@ public final class Invariants implements StepObserver {
      * A failure counts from the moment it is reported: the hook that saw snapd fail has committed. Units then
      * unavailable may go on; nobody else may start.
      */
-    private void onFailureReported(SimUnit unit, Step step) {
+    private void onFailureReported(SimulatedModel model, SimUnit unit, Step step, Optional<Plan> active) {
         if (!step.hookRan() || !step.finished() || !failedUnreported.contains(unit.name())) {
             return; // snapd finishing a change on its own reports nothing: only the hook that saw the failure does
         }
@@ -232,6 +234,9 @@ public final class Invariants implements StepObserver {
                 failedUnreported.remove(unit.name());
             }
             return;
+        }
+        if (active.isPresent() && !reportsFailure(model, unit, active.get())) {
+            return; // seen but not reported yet (with on-failure=revert, once its reverts have ended)
         }
         failedUnreported.remove(unit.name());
         if (haltedAllowed.isEmpty() && unit.alive()) {
@@ -273,6 +278,14 @@ public final class Invariants implements StepObserver {
         }
     }
 
+    /** Whether the unit's committed databag reports a failure of the plan's current attempt. */
+    private static boolean reportsFailure(SimulatedModel model, SimUnit unit, Plan plan) {
+        return model.unitData(unit.name()).map(data -> PeerCodec.decodeUnit(unit.name(), data))
+                .filter(r -> r instanceof io.snapcoherence.coherence.UnitReading.Reported)
+                .map(r -> ((io.snapcoherence.coherence.UnitReading.Reported) r).report().failed(plan))
+                .orElse(false);
+    }
+
     /**
      * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
      * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
@@ -307,13 +320,13 @@ public final class Invariants implements StepObserver {
         return new Target(event.snap(), event.channel(), event.toRevision());
     }
 
-    private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active) {
+    private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active, CharmConfig config) {
         unavailableSincePlan.entrySet().removeIf(entry -> {
             SimUnit unit = model.unit(entry.getKey());
             if (!unit.alive()) {
                 return true;
             }
-            if (unit.busy() || changing(unit)) {
+            if (unit.busy() || changing(unit, config)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
             if (active.isEmpty() || active.get().id() != entry.getValue()) {
@@ -323,9 +336,9 @@ public final class Invariants implements StepObserver {
         });
     }
 
-    /** Whether snapd still has a change of a snap on the unit's machine that may move it. */
-    private static boolean changing(SimUnit unit) {
-        return unit.machine().installedSnaps().stream().anyMatch(s -> unit.machine().changeInProgress(s.name()));
+    /** Whether snapd still has a change of a managed snap on the unit's machine that may move it. */
+    private static boolean changing(SimUnit unit, CharmConfig config) {
+        return config.snaps().stream().anyMatch(snap -> unit.machine().changeInProgress(snap));
     }
 
     /** On the plan's targets it has, with no change of them in progress (snapd links before it is done). */
