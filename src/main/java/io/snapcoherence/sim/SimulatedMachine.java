@@ -449,8 +449,9 @@ public final class SimulatedMachine implements Snaps {
 
     /**
      * What snapd's refresh timer does: unless refresh.hold is in effect, one auto-refresh change of every snap that
-     * is not held per snap, has no change running and whose channel serves another revision, done within the
-     * round. Returns the revision changes it made.
+     * is not held per snap, has no change running and whose channel serves another revision. It takes as long as
+     * this machine's other changes, and requests about its snaps conflict meanwhile. Returns the revision changes
+     * made within the round.
      */
     public List<RefreshEvent> autoRefreshTick() {
         if (store.outage() || snapdDownRounds > 0) {
@@ -486,7 +487,7 @@ public final class SimulatedMachine implements Snaps {
         autoRefreshAfterLapse = lapsed;
         int before = history.size();
         SimChange change = new SimChange("auto-refresh", List.copyOf(targets.keySet()), RefreshEvent.Cause.AUTO,
-                targets, channels, Optional.empty(), 0);
+                targets, channels, Optional.empty(), changeRounds);
         changes.put(change.id, change);
         change.progress();
         return List.copyOf(history.subList(before, history.size()));

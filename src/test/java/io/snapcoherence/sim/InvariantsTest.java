@@ -48,11 +48,11 @@ class InvariantsTest {
                     if (head != snap.revision()) {
                         try {
                             if (machine.change(machine.startRefresh(snap.name(), snap.tracking(), head)).failed()) {
-                                tools.relationSet(PEER, Map.of("failed", snap.name()));
+                                reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
                                 return 0;
                             }
                         } catch (SnapException e) {
-                            tools.relationSet(PEER, Map.of("failed", snap.name()));
+                            reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
                             return 0;
                         }
                     }
@@ -60,6 +60,23 @@ class InvariantsTest {
             }
             return 0;
         };
+    }
+
+    /** The failure as the charm reports it: {@code progress} failed for the plan's attempt. */
+    private static void reportFailure(io.snapcoherence.juju.HookTools tools, String unit, boolean worker,
+                                      io.snapcoherence.snap.Snaps machine, String snap, int revision) {
+        if (!(PeerCodec.decodeApp("toy", tools.relationGetApp(PEER, SimulatedModel.APP))
+                instanceof PeerCodec.AppReading.Read read) || read.state().plan().isEmpty()) {
+            tools.relationSet(PEER, Map.of("failed", snap));
+            return;
+        }
+        Map<String, io.snapcoherence.coherence.InstalledRevision> installed = new java.util.TreeMap<>();
+        machine.list().forEach(s -> installed.put(s.name(),
+                new io.snapcoherence.coherence.InstalledRevision(s.tracking(), s.revision())));
+        tools.relationSet(PEER, PeerCodec.encodeUnit(new io.snapcoherence.coherence.UnitReport(unit,
+                worker ? Role.WORKER : Role.CONTROL_PLANE, installed, Optional.of(io.snapcoherence.coherence.Progress
+                .failed(read.state().plan().get(), io.snapcoherence.coherence.Phase.FAILED,
+                        new io.snapcoherence.coherence.Failure(snap, revision, "failed"))))));
     }
 
     private static SimulatedModel model(Toy toy, Map<String, Object> config, int controlPlane, int workers) {

@@ -239,6 +239,20 @@ class SimulatedMachineTest {
     }
 
     @Test
+    void snapdsOwnAutoRefreshOfAnUnheldSnapConflictsWithARefreshWhileItRuns() {
+        store.publish("kubelet", CH, 1350);
+        machine.changesTakeRounds(2);
+        machine.autoRefreshTick();
+        assertThat(failure(() -> machine.startRefresh("kubelet", CH, 1350))).isEqualTo(new SnapError.ChangeConflict(
+                "kubelet", "snap \"kubelet\" has \"auto-refresh\" change in progress"));
+        assertThat(machine.changesInProgress("kubelet")).extracting(Change::kind).containsExactly("auto-refresh");
+        machine.advanceChanges();
+        machine.advanceChanges();
+        assertThat(machine.installedRevision("kubelet")).contains(1350);
+        assertThat(machine.changesInProgress("kubelet")).isEmpty();
+    }
+
+    @Test
     void beforeSnapd258TheSystemHoldEndsAtTheLastRefreshPlus95DaysAndThenLapses() {
         SimulatedMachine old = new SimulatedMachine("m1", store).withVersion("2.57.6").install("kubelet", CH, 1342)
                 .useClock(() -> now).withLastRefresh(now.minus(Duration.ofDays(90)));
