@@ -162,7 +162,8 @@ final class ObservedMachine implements Snaps {
     private Change seen(Change change) {
         if (change.failed() && failuresSeen.add(change.id())) {
             machine.refreshOf(change.id()).ifPresent(snap -> attempts.add(new Attempt(snap, "", 0,
-                    Result.CHANGE_FAILED, Optional.of(change.error().orElse(change.status())))));
+                    Result.CHANGE_FAILED, Optional.of(change.error().orElse(change.status())
+                    .replaceAll("\\s*\\n\\s*", " ")))));
         }
         return change;
     }
