@@ -2,14 +2,16 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
 import io.snapcoherence.juju.HookTools;
-import io.snapcoherence.snap.SnapCli;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.SystemInfo;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,19 +23,44 @@ import java.util.TreeSet;
  * remembers what the charm holds and when it last asked snapd to; snapd is called when that set changes, or when
  * the hold is due for renewal, and a release frees only holds the charm set.
  *
- * <p>Renewal: snapd before 2.58 has only the system-wide {@code refresh.hold}, a point in time
- * ({@link SnapCli#SYSTEM_HOLD} ahead; 2.57 caps it at 90 days), so a hold set once would lapse and snapd's timer
- * would refresh outside any plan. The hold is set again once half of it has passed. With per-snap holds (forever)
- * the renewal repeats an idempotent {@code snap refresh --hold}, once a month.
+ * <p>snapd ≥ 2.58 holds named snaps without limit ({@code POST /v2/snaps} action hold, time forever); the renewal
+ * repeats that idempotent request once a month.
+ *
+ * <p>Before 2.58 there is only the system-wide {@code refresh.hold}, a point in time, and snapd never holds
+ * beyond its last auto-refresh plus 95 days: the effective hold is the earlier of the two
+ * (overlord/snapstate/autorefresh.go {@code EffectiveRefreshHold} and {@code maxPostponement}, 2.57.6), so setting
+ * the value again does not extend it. When it lapses snapd clears the option, refreshes every snap it can and
+ * counts its 95 days from then. The charm sets the value {@link #SYSTEM_HOLD} ahead, again once half of that has
+ * passed or once the hold has lapsed, and says in the unit's status when the hold lapses. It releases with an
+ * unset, never by setting an empty value, and only a value it set itself. A {@code refresh.hold} someone else set
+ * and that still holds is left as it is: the operator's explicit choice wins over the charm's, restoring an old
+ * value on release could revive a hold nobody wants any more, and the status says what holds and until when.
  */
 final class Holds {
     static final String HELD_KEY = "held-snaps";
     static final String HELD_AT_KEY = "held-at";
-    static final Duration RENEW_AFTER = SnapCli.SYSTEM_HOLD.dividedBy(2);
+    /** The system-wide hold as the charm last saw it (snapd < 2.58): {set, lapses, operator}. */
+    static final String SYSTEM_HOLD_KEY = "refresh-hold";
+    static final String REFRESH_HOLD = "refresh.hold";
+    /** How far ahead the charm sets refresh.hold (snapd < 2.58); snapd caps the effect anyway. */
+    static final Duration SYSTEM_HOLD = Duration.ofDays(60);
+    static final Duration RENEW_AFTER = SYSTEM_HOLD.dividedBy(2);
+    /** snapd 2.57.6 overlord/snapstate/autorefresh.go: {@code maxPostponement = 95 * 24 * time.Hour}. */
+    static final Duration MAX_POSTPONEMENT = Duration.ofDays(95);
+    /**
+     * After a lapse, snapd counts its 95 days again from its next auto-refresh (its timer runs a few times a day);
+     * until then a hold set again is still capped in the past. Looked at again daily, not on every hook.
+     */
+    static final Duration LAPSED_RETRY = Duration.ofDays(1);
 
     private final HookTools tools;
     private final Snaps snaps;
     private final Clock clock;
+
+    /** What the charm knows of refresh.hold: the value it set, when snapd lets it lapse, a value it did not set. */
+    private record SystemHold(String set, Optional<Instant> lapses, String operator) {
+        static final SystemHold NONE = new SystemHold("", Optional.empty(), "");
+    }
 
     Holds(HookTools tools, Snaps snaps, Clock clock) {
         this.tools = tools;
@@ -41,8 +68,11 @@ final class Holds {
         this.clock = clock;
     }
 
-    /** Holds what should be held and releases the rest; the unit store remembers what the charm holds. */
-    void apply(Set<String> wanted) {
+    /**
+     * Holds what should be held and releases the rest. Returns a note for the unit's status when the hold cannot
+     * be relied on for long (snapd < 2.58).
+     */
+    Optional<String> apply(Set<String> wanted) {
         Map<String, String> store = tools.stateGet();
         Set<String> held = new TreeSet<>();
         try {
@@ -50,33 +80,94 @@ final class Holds {
         } catch (IllegalArgumentException e) {
             tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_KEY + ", treating as none: " + e.getMessage());
         }
+        SystemHold system = systemHold(store);
         Instant now = clock.instant();
         Set<String> target = new TreeSet<>(wanted);
-        // Unknown hold time (unreadable, or held by a charm version that did not record it) or one in the future
-        // (the clock was set back): renew now.
-        boolean renew = !target.isEmpty() && heldAt(store)
-                .map(at -> at.isAfter(now) || !now.isBefore(at.plus(RENEW_AFTER))).orElse(true);
+        // Unknown hold time (unreadable, or held by an earlier version) or one in the future (the clock was set back):
+        // renew now. A system-wide hold that has lapsed is set again.
+        Optional<Instant> heldAt = heldAt(store);
+        boolean renew = !target.isEmpty() && (heldAt
+                .map(at -> at.isAfter(now) || !now.isBefore(at.plus(RENEW_AFTER))).orElse(true)
+                || system.lapses().map(lapse -> !now.isBefore(lapse) && heldAt.map(at -> at.isBefore(lapse)
+                        || !now.isBefore(at.plus(LAPSED_RETRY))).orElse(true)).orElse(false));
         if (target.equals(held) && !renew) {
-            return;
+            return note(system, now);
         }
-        List<String> toHold = target.stream().filter(s -> renew || !held.contains(s)).toList();
-        List<String> toRelease = held.stream().filter(s -> !target.contains(s)).toList();
+        SystemInfo info;
+        SystemHold after;
         try {
-            if (!toRelease.isEmpty()) {
-                snaps.unhold(toRelease);
-            }
-            // Without per-snap holds a release clears snapd's system-wide hold: hold the whole set again then.
-            List<String> hold = toRelease.isEmpty() ? toHold : List.copyOf(target);
-            if (!hold.isEmpty()) {
-                snaps.hold(hold);
+            info = snaps.systemInfo();
+            if (info.perSnapHolds()) {
+                List<String> toRelease = held.stream().filter(s -> !target.contains(s)).toList();
+                List<String> toHold = target.stream().filter(s -> renew || !held.contains(s)).toList();
+                if (!toRelease.isEmpty()) {
+                    snaps.unhold(toRelease);
+                }
+                if (!toHold.isEmpty()) {
+                    snaps.hold(toHold);
+                }
+                releaseSystemHold(system); // set before snapd was upgraded to 2.58
+                after = SystemHold.NONE;
+            } else {
+                after = holdSystemWide(target, system, info, now);
             }
         } catch (SnapException e) {
             tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());
-            return;
+            return note(system, now);
         }
-        // Any hold call above set the system-wide hold afresh (snapd < 2.58): its clock starts now.
-        tools.stateSet(Map.of(HELD_KEY, target.isEmpty() ? "" : Json.write(List.copyOf(target)),
-                HELD_AT_KEY, target.isEmpty() ? "" : now.toString()));
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put(HELD_KEY, target.isEmpty() ? "" : Json.write(List.copyOf(target)));
+        values.put(HELD_AT_KEY, target.isEmpty() ? "" : now.toString());
+        values.put(SYSTEM_HOLD_KEY, after.equals(SystemHold.NONE) ? "" : encode(after));
+        tools.stateSet(values);
+        return note(after, now);
+    }
+
+    /** snapd < 2.58: refresh.hold for every snap at once, unless someone else's hold is in force. */
+    private SystemHold holdSystemWide(Set<String> target, SystemHold system, SystemInfo info, Instant now) {
+        Optional<String> current = snaps.getSystem(REFRESH_HOLD).filter(v -> !v.isBlank());
+        boolean ours = current.isPresent() && current.get().equals(system.set());
+        boolean othersInForce = current.isPresent() && !ours
+                && parse(current.get()).map(until -> until.isAfter(now)).orElse(true);
+        if (target.isEmpty()) {
+            if (ours) {
+                snaps.unsetSystem(REFRESH_HOLD);
+            }
+            return SystemHold.NONE;
+        }
+        if (othersInForce) {
+            Instant until = parse(current.get()).orElse(now);
+            return new SystemHold("", Optional.of(effective(until, info)), current.get());
+        }
+        Instant until = now.plus(SYSTEM_HOLD).truncatedTo(ChronoUnit.SECONDS);
+        String value = until.toString();
+        snaps.setSystem(REFRESH_HOLD, value);
+        return new SystemHold(value, Optional.of(effective(until, info)), "");
+    }
+
+    private void releaseSystemHold(SystemHold system) {
+        if (!system.set().isEmpty()
+                && snaps.getSystem(REFRESH_HOLD).filter(v -> v.equals(system.set())).isPresent()) {
+            snaps.unsetSystem(REFRESH_HOLD);
+        }
+    }
+
+    /** EffectiveRefreshHold: the earlier of the value and the last auto-refresh plus 95 days. */
+    static Instant effective(Instant value, SystemInfo info) {
+        return info.lastRefresh().map(last -> last.plus(MAX_POSTPONEMENT)).filter(limit -> limit.isBefore(value))
+                .orElse(value);
+    }
+
+    private static Optional<String> note(SystemHold system, Instant now) {
+        if (system.lapses().isEmpty()) {
+            return Optional.empty();
+        }
+        String lapse = system.lapses().get().truncatedTo(ChronoUnit.SECONDS).toString();
+        String state = system.lapses().get().isAfter(now) ? "lapses " + lapse : "lapsed " + lapse;
+        String whose = system.operator().isEmpty() ? "" : " (refresh.hold=" + system.operator()
+                + " set outside the charm, left as is)";
+        return Optional.of("refresh hold " + state + whose + ": snapd before 2.58 holds no longer than 95 days "
+                + "after its last refresh");
     }
 
     private Optional<Instant> heldAt(Map<String, String> store) {
@@ -88,6 +179,38 @@ final class Holds {
             return Optional.of(Instant.parse(text));
         } catch (DateTimeParseException e) {
             tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_AT_KEY + ", renewing the hold: " + text);
+            return Optional.empty();
+        }
+    }
+
+    private SystemHold systemHold(Map<String, String> store) {
+        String text = store.getOrDefault(SYSTEM_HOLD_KEY, "");
+        if (text.isEmpty()) {
+            return SystemHold.NONE;
+        }
+        try {
+            Map<String, String> fields = Json.stringMap(text);
+            return new SystemHold(fields.getOrDefault("set", ""),
+                    parse(fields.getOrDefault("lapses", "")), fields.getOrDefault("operator", ""));
+        } catch (IllegalArgumentException e) {
+            tools.log(HookTools.LogLevel.WARNING, "unreadable " + SYSTEM_HOLD_KEY + ", treating as none: "
+                    + e.getMessage());
+            return SystemHold.NONE;
+        }
+    }
+
+    private static String encode(SystemHold hold) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("set", hold.set());
+        fields.put("lapses", hold.lapses().map(Instant::toString).orElse(""));
+        fields.put("operator", hold.operator());
+        return Json.write(fields);
+    }
+
+    private static Optional<Instant> parse(String text) {
+        try {
+            return text.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(text));
+        } catch (DateTimeParseException e) {
             return Optional.empty();
         }
     }

@@ -49,6 +49,13 @@ final class OwnReport {
                 ? Optional.of(r.report()) : Optional.empty();
     }
 
+    /** The managed snaps as last reported (empty when this unit never reported or its report cannot be read). */
+    Map<String, io.snapcoherence.coherence.InstalledRevision> lastInstalled(Map<String, String> databag) {
+        Map<String, String> source = remembered.orElse(databag);
+        return PeerCodec.decodeUnit(unit, source) instanceof UnitReading.Reported r
+                ? r.report().installed() : Map.of();
+    }
+
     /**
      * Writes the keys of {@code wanted} that differ from the databag as read (so data someone else wrote there is
      * replaced), and remembers {@code wanted} in the unit store when it changed.

@@ -7,6 +7,7 @@ import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.ProxyException;
 import io.snapcoherence.snap.SnapException;
+import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreAssertions;
 import io.snapcoherence.snap.StoreProxy;
@@ -115,7 +116,7 @@ public final class ProxyRegistration {
             return register(config.proxyUrl().get(), config.storeId(), remembered);
         } catch (SnapException e) {
             String message = "snapd: " + e.error().describe();
-            return e.error().isTransient() ? new Outcome.Waiting(message) : new Outcome.Blocked(message);
+            return RefreshRun.notNow(e.error()) ? new Outcome.Waiting(message) : new Outcome.Blocked(message);
         }
     }
 
@@ -139,14 +140,53 @@ public final class ProxyRegistration {
                 ? Teardown.UNSET_AND_FORGET : Teardown.FORGET;
     }
 
-    /** Registered with the proxy at {@code url} without asking it again: remembered, set, known and as configured. */
+    /**
+     * Registered with the proxy at {@code url} without asking it again: remembered, set, acknowledged with a url on
+     * the proxy's host, and as configured.
+     */
     static boolean isRegistered(URI url, Optional<String> configStoreId, Optional<Remembered> remembered,
-                                Optional<String> currentProxyStore, List<String> knownStores) {
+                                Optional<String> currentProxyStore, List<StoreAssertion> knownStores) {
         return remembered.filter(r -> r.url().equals(url.toString()))
                 .filter(r -> currentProxyStore.equals(Optional.of(r.storeId())))
-                .filter(r -> knownStores.contains(r.storeId()))
+                .filter(r -> hostMismatch(url, r.storeId(), knownStores).isEmpty())
                 .filter(r -> configStoreId.map(id -> id.equals(r.storeId())).orElse(true))
                 .isPresent();
+    }
+
+    /**
+     * Why the acknowledged store assertion of {@code storeId} does not point at the proxy: none acknowledged, no url,
+     * or a url on another host. snapd sends a node's store requests to the store assertion's url, not to where the
+     * assertions came from, and Juju picks the store assertion whose url host is the proxy's host (core/snap
+     * assertions.go {@code findStoreID}, comparing URL.Host: host and port).
+     */
+    static Optional<String> hostMismatch(URI url, String storeId, List<StoreAssertion> knownStores) {
+        Optional<StoreAssertion> known = knownStores.stream().filter(a -> a.storeId().equals(storeId)).findFirst();
+        if (known.isEmpty()) {
+            return Optional.of("no store assertion for " + storeId + " acknowledged");
+        }
+        return urlMismatch(url, storeId, known.get().url());
+    }
+
+    /** The store assertion's url must be on proxy-url's host (and port). */
+    static Optional<String> urlMismatch(URI url, String storeId, Optional<String> assertionUrl) {
+        if (assertionUrl.isEmpty()) {
+            return Optional.of("the store assertion of " + storeId + " has no url, so snapd cannot use it");
+        }
+        String theirs;
+        try {
+            theirs = authority(new URI(assertionUrl.get().strip()));
+        } catch (java.net.URISyntaxException e) {
+            theirs = "";
+        }
+        String ours = authority(url);
+        return theirs.equals(ours) ? Optional.empty() : Optional.of("the store assertion of " + storeId
+                + " points snapd at " + assertionUrl.get() + " (host " + (theirs.isEmpty() ? "none" : theirs)
+                + "), not at the host of proxy-url " + url + " (" + ours + ")");
+    }
+
+    private static String authority(URI uri) {
+        String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(java.util.Locale.ROOT);
+        return host.isEmpty() || uri.getPort() < 0 ? host : host + ":" + uri.getPort();
     }
 
     /** The operator's store-id, when set, must be the proxy's. */
@@ -162,19 +202,31 @@ public final class ProxyRegistration {
             // Never registered by this charm: not even a read of the node's proxy settings.
             return proxyUrlEmptied ? new Outcome.NotConfigured() : new Outcome.Released(false);
         }
-        Teardown plan = planTeardown(remembered, snaps.getSystem(PROXY_STORE));
+        Teardown plan = planTeardown(remembered, proxyStore());
         if (plan == Teardown.UNSET_AND_FORGET) {
-            snaps.setSystem(PROXY_STORE, "");
+            snaps.unsetSystem(PROXY_STORE);
         }
         tools.stateSet(Map.of(STATE_KEY, ""));
         return proxyUrlEmptied ? new Outcome.NotConfigured() : new Outcome.Released(plan == Teardown.UNSET_AND_FORGET);
     }
 
+    /**
+     * Checked on every hook, because Juju's machine agent sets {@code proxy.store} to the model's
+     * {@code snap-store-proxy}, empty when there is none, each time it starts (worker/proxyupdater
+     * handleSnapProxyValues, first run): an agent restart clears what the charm set, and the charm sets it again.
+     * A value the charm did not set is left alone.
+     */
     private Outcome register(URI url, Optional<String> configStoreId, Optional<Remembered> remembered) {
-        Optional<String> current = snaps.getSystem(PROXY_STORE);
-        List<String> known = snaps.knownStores();
+        Optional<String> current = proxyStore();
+        List<StoreAssertion> known = snaps.knownStores();
         if (isRegistered(url, configStoreId, remembered, current, known)) {
             return new Outcome.Registered(remembered.get().storeId(), false);
+        }
+        Optional<String> ours = remembered.filter(Remembered::setByCharm).map(Remembered::storeId);
+        Optional<String> expected = configStoreId.or(() -> remembered.filter(r -> r.url().equals(url.toString()))
+                .map(Remembered::storeId));
+        if (current.isPresent() && !current.equals(ours) && expected.isPresent() && !current.equals(expected)) {
+            return foreign(current.get(), url); // no need to ask the proxy
         }
         StoreAssertions assertions;
         try {
@@ -185,20 +237,28 @@ public final class ProxyRegistration {
                     : new Outcome.Blocked("store proxy refused: " + e.getMessage());
         }
         String storeId = assertions.storeId();
-        Optional<String> mismatch = checkStoreId(url, configStoreId, storeId);
+        Optional<String> mismatch = checkStoreId(url, configStoreId, storeId)
+                .or(() -> urlMismatch(url, storeId, assertions.url()));
         if (mismatch.isPresent()) {
             return new Outcome.Blocked(mismatch.get());
         }
+        if (current.isPresent() && !current.equals(ours) && !current.equals(Optional.of(storeId))) {
+            return foreign(current.get(), url);
+        }
         boolean setByCharm;
-        if (current.equals(Optional.of(storeId)) && known.contains(storeId)) {
+        if (current.equals(Optional.of(storeId)) && hostMismatch(url, storeId, known).isEmpty()) {
             // Someone (the operator, Juju's model config, or this charm before its memory was lost) already did it.
             setByCharm = remembered.filter(r -> r.storeId().equals(storeId)).map(Remembered::setByCharm).orElse(false);
         } else {
-            if (!known.contains(storeId)) {
+            if (hostMismatch(url, storeId, known).isPresent()) {
                 try {
                     snaps.ack(assertions.body());
                 } catch (SnapException e) {
                     return snapdRefused(url, "its assertions", e);
+                }
+                Optional<String> acknowledged = hostMismatch(url, storeId, snaps.knownStores());
+                if (acknowledged.isPresent()) {
+                    return new Outcome.Blocked(acknowledged.get());
                 }
             }
             try {
@@ -212,8 +272,19 @@ public final class ProxyRegistration {
         return new Outcome.Registered(storeId, setByCharm && !current.equals(Optional.of(storeId)));
     }
 
+    /** proxy.store names another store, set outside this charm: left as it is; this unit refreshes nothing. */
+    private static Outcome foreign(String value, URI url) {
+        return new Outcome.Blocked("proxy.store is " + value + ", not set by this charm (the model's "
+                + "snap-store-proxy?): left as it is; no refresh until it names the store of proxy-url " + url);
+    }
+
+    /** proxy.store as snapd holds it; an empty value means none (the upstream store). */
+    private Optional<String> proxyStore() {
+        return snaps.getSystem(PROXY_STORE).map(String::strip).filter(v -> !v.isEmpty());
+    }
+
     private static Outcome snapdRefused(URI url, String what, SnapException e) {
         String message = "snapd refused " + what + " from store proxy " + url + ": " + e.error().describe();
-        return e.error().isTransient() ? new Outcome.Waiting(message) : new Outcome.Blocked(message);
+        return RefreshRun.notNow(e.error()) ? new Outcome.Waiting(message) : new Outcome.Blocked(message);
     }
 }

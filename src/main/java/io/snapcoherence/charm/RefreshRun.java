@@ -1,6 +1,5 @@
 package io.snapcoherence.charm;
 
-import io.snapcoherence.Json;
 import io.snapcoherence.coherence.Failure;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.Phase;
@@ -9,8 +8,8 @@ import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
 import io.snapcoherence.juju.HookTools;
+import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapService;
@@ -19,39 +18,48 @@ import io.snapcoherence.snap.Snaps;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * One unit's refresh for a plan: {@code snap refresh --revision} per target, then verification, and with
- * {@code on-failure=revert} a revert of what this attempt refreshed. Every snap failure becomes the reported
- * outcome, never an exception.
+ * One unit's refresh for a plan, as snapd changes: a refresh change per target, followed until snapd says
+ * {@code Done}, then verification (installed revision, enabled services active), and with {@code on-failure=revert}
+ * a revert change per snap this attempt refreshed. Every snapd problem becomes a report or a wait, never an
+ * exception.
  *
- * <p>A hook waits for snapd at most {@link #HOOK_WAIT} in all. A refresh that takes longer (a slow download) goes
- * on in snapd: the hook ends with the unit still refreshing, granted and not done, so the others keep counting it,
- * and the next hook asks again (snapd refuses a second change on the snap while the first runs, and a finished
- * one shows in {@code snap list}). What the attempt refreshed so far and since when are kept in the unit store,
- * for the revert and for {@link #GIVE_UP}.
+ * <p>A unit is refreshing until each of its changes is ready. Starting a change returns at once (the changes of
+ * several snaps run side by side in snapd); a hook then waits for them at most {@link #HOOK_WAIT} in all, and a
+ * change that takes longer goes on in snapd while the unit stays granted and not done, and its next hook follows
+ * it by the id kept in the unit store ({@link RefreshMemory}). A change that ends in {@code Error} (or
+ * {@code Undone}, {@code Hold}) is a failure reported with snapd's own error text, as is a refresh snapd refuses
+ * outright (a revision it cannot get). A change snapd has not finished {@link #GIVE_UP} after it started is a
+ * failure too. Anything that means "not now" (a conflicting change, the store or snapd unreachable, no answer in
+ * time, an answer that cannot be read) is no failure: the unit waits and tries again on its next hook.
  */
 final class RefreshRun {
-    /** How long one hook waits for snapd's refresh changes in all: a hook never blocks long. */
+    /** How long one hook waits for snapd's changes in all: a hook never blocks long. */
     static final Duration HOOK_WAIT = Duration.ofSeconds(40);
-    /** With less than this left of {@link #HOOK_WAIT}, the next refresh starts in the next hook. */
-    static final Duration MIN_WAIT = Duration.ofSeconds(5);
-    /** A refresh snapd has not finished after this long is reported failed: the rollout halts and says why. */
+    /** A change snapd has not finished this long after the attempt's first one started is reported failed. */
     static final Duration GIVE_UP = Duration.ofMinutes(30);
-    static final String STORE_KEY = "refresh-run";
+    /**
+     * The kinds of the changes this charm starts (daemon/api_snaps.go: {@code inst.Action + "-snap"}). A change of
+     * such a kind found running on a snap this attempt must change is taken for the one a killed hook started and
+     * followed; any other change of the snap (snapd's auto-refresh, the principal's {@code snap set}) is waited for.
+     */
+    static final Set<String> OWN_KINDS = Set.of("refresh-snap", "revert-snap");
+    /** Longest snapd error text kept in a report: snapd lists one line per failed task. */
+    static final int MAX_ERROR = 600;
 
     private final HookTools tools;
     private final Snaps snaps;
     private final CharmConfig config;
     private final Clock clock;
+    /** The latest state of each change read in this hook. */
+    private final Map<String, Change> seen = new LinkedHashMap<>();
 
     RefreshRun(HookTools tools, Snaps snaps, CharmConfig config, Clock clock) {
         this.tools = tools;
@@ -60,123 +68,281 @@ final class RefreshRun {
         this.clock = clock;
     }
 
-    /** How a run ended: with a report, or with snapd still at work. */
-    sealed interface Result permits Finished, StillRunning {
-        Optional<Map<String, InstalledRevision>> installed();
+    /** How a hook's part of the run ended: with a report, with snapd still at work, or waiting for a condition. */
+    sealed interface Result permits Finished, StillRunning, NotNow {
     }
 
+    /** Reported: done, failed or reverted; {@code installed} as listed once every change was ready. */
     record Finished(Progress progress, Optional<Map<String, InstalledRevision>> installed) implements Result {
     }
 
-    /** snapd is still at {@code targets} (the first started longest ago); nothing reported yet. */
-    record StillRunning(List<Target> targets, Instant since, Optional<Map<String, InstalledRevision>> installed)
-            implements Result {
+    /** snapd is still at the changes of {@code targets} (reverts when {@code reverting}); nothing reported yet. */
+    record StillRunning(List<Target> targets, Instant since, boolean reverting) implements Result {
         StillRunning {
             targets = List.copyOf(targets);
         }
     }
 
-    /** What an attempt that spans hooks did so far (unit store {@value #STORE_KEY}). */
-    private record Memory(long plan, int attempt, Instant since, Set<String> refreshed) {
-    }
-
-    /** One {@code snap refresh} per target, then verify; a failure is a report, never an exception. */
-    Result run(Plan plan, List<Target> targets, List<Target> verify) {
-        Instant start = clock.instant();
-        Optional<Memory> remembered = recall(plan);
-        Instant since = remembered.map(Memory::since).orElse(start);
-        Set<String> refreshed = new LinkedHashSet<>(remembered.map(Memory::refreshed).orElse(Set.of()));
-        Optional<Failure> failure = Optional.empty();
-        List<Target> running = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) {
-            Target target = targets.get(i);
-            Duration left = HOOK_WAIT.minus(Duration.between(start, clock.instant()));
-            if (left.compareTo(MIN_WAIT) < 0) {
-                running.add(target); // not started: the next hook starts it
-                continue;
-            }
-            // Keep MIN_WAIT for each target after this one: if this download is slow, the others still start in
-            // this hook and snapd works on them side by side, instead of one hook per slow snap.
-            Duration wait = left.minus(MIN_WAIT.multipliedBy(targets.size() - 1L - i));
-            wait = wait.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : wait;
-            tools.statusSet(UnitAgent.refreshing(plan, target));
-            try {
-                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()), wait);
-                refreshed.add(target.snap());
-            } catch (SnapException e) {
-                if (e.error() instanceof SnapError.Timeout || e.error() instanceof SnapError.ChangeInProgress) {
-                    refreshed.add(target.snap()); // snapd goes on; whether it got there is checked before a revert
-                    running.add(target);
-                } else {
-                    failure = Optional.of(new Failure(target.snap(), target.revision(), e.error().describe()));
-                    break;
-                }
-            }
-        }
-        if (failure.isEmpty() && !running.isEmpty()) {
-            Target target = running.get(0);
-            if (Duration.between(since, clock.instant()).compareTo(GIVE_UP) < 0) {
-                remember(new Memory(plan.id(), plan.attempt(), since, refreshed));
-                return new StillRunning(running, since, listManaged());
-            }
-            failure = Optional.of(new Failure(target.snap(), target.revision(), "snapd has not finished the refresh "
-                    + GIVE_UP.toMinutes() + " minutes after it started (" + since + ")"));
-        }
-        forget();
-        List<String> names = verify.stream().map(Target::snap).toList();
-        Optional<List<InstalledSnap>> after = Optional.empty();
-        try {
-            after = Optional.of(snaps.list());
-            if (failure.isEmpty()) {
-                List<SnapService> services = snaps.services(names);
-                failure = UnitAgent.verify(verify, after.get(), services);
-            }
-        } catch (SnapException e) {
-            failure = failure.or(() -> Optional.of(new Failure(verify.get(0).snap(), verify.get(0).revision(),
-                    "cannot verify: " + e.error().describe())));
-        }
-        if (failure.isEmpty()) {
-            return new Finished(Progress.done(plan), after.map(this::managed));
-        }
-        List<String> toRevert = onTarget(refreshed, verify, after);
-        if (config.onFailure() == CharmConfig.OnFailure.REVERT && !toRevert.isEmpty()) {
-            return revert(plan, failure.get(), toRevert);
-        }
-        return new Finished(Progress.failed(plan, Phase.FAILED, failure.get()), after.map(this::managed));
-    }
-
-    private Finished revert(Plan plan, Failure failure, List<String> refreshed) {
-        List<String> problems = new ArrayList<>();
-        for (String snap : refreshed) {
-            try {
-                snaps.revert(snap);
-            } catch (SnapException e) {
-                problems.add(snap + ": " + e.error().describe());
-            }
-        }
-        Failure reported = problems.isEmpty() ? failure : new Failure(failure.snap(), failure.revision(),
-                failure.error() + "; revert failed: " + String.join("; ", problems));
-        return new Finished(Progress.failed(plan, Phase.REVERTED, reported), listManaged());
+    /** Nothing running that this unit follows, and a condition that is not a failure keeps it from going on. */
+    record NotNow(String reason, Instant since) implements Result {
     }
 
     /**
-     * Of the snaps this attempt asked snapd to refresh, those now on their target: only these are reverted. A
-     * refresh that never got there must not be "reverted" to whatever revision came before it.
+     * Runs this hook's part of the attempt. {@code refresh} are the targets not yet reached (as the unit reports its
+     * machine), {@code verify} every target of the plan on this machine; with {@code followOnly} no change is
+     * started (a halt or pause came while this unit's changes ran: they finish, nothing new begins).
      */
-    private static List<String> onTarget(Set<String> refreshed, List<Target> targets,
-                                         Optional<List<InstalledSnap>> listed) {
-        if (listed.isEmpty()) {
-            return List.copyOf(refreshed); // cannot tell: revert what this attempt asked for, as snapd allows
+    Result run(Plan plan, List<Target> refresh, List<Target> verify, MachineReading reading, boolean followOnly) {
+        Instant start = clock.instant();
+        Instant deadline = start.plus(HOOK_WAIT);
+        RefreshMemory memory = RefreshMemory.recall(tools).filter(m -> m.isFor(plan))
+                .orElseGet(() -> RefreshMemory.fresh(plan, start));
+        Optional<String> notNow = Optional.empty();
+        Optional<Failure> failure = memory.failure();
+
+        boolean announced = false;
+        if (failure.isEmpty()) {
+            for (Target target : verify) {
+                String snap = target.snap();
+                if (memory.changes().containsKey(snap)) {
+                    continue;
+                }
+                Optional<Change> running = reading.inProgress(snap);
+                if (running.isPresent()) {
+                    if (OWN_KINDS.contains(running.get().kind())) {
+                        memory = memory.withChange(snap, running.get().id(), start);
+                    } else {
+                        notNow = notNow.or(() -> Optional.of(busy(snap, running.get())));
+                    }
+                    continue;
+                }
+                if (followOnly || !refresh.contains(target)) {
+                    continue; // on target with nothing running: verified below
+                }
+                if (target.channel().contains(MachineReading.SHORTENED)) {
+                    failure = Optional.of(new Failure(snap, target.revision(), "refusing to pass the shortened channel \""
+                            + target.channel() + "\" back to snapd"));
+                    break;
+                }
+                if (!announced) {
+                    tools.statusSet(UnitAgent.refreshing(plan, target));
+                    announced = true;
+                }
+                try {
+                    memory = memory.withChange(snap, snaps.startRefresh(snap, target.channel(), target.revision()),
+                            start);
+                } catch (SnapException e) {
+                    if (e.error() instanceof SnapError.ChangeConflict conflict) {
+                        Optional<Change> found = findOwn(snap);
+                        if (found.isPresent()) {
+                            memory = memory.withChange(snap, found.get().id(), start);
+                        } else {
+                            notNow = notNow.or(() -> Optional.of(conflict.describe()));
+                        }
+                    } else if (e.error() instanceof SnapError.NoUpdateAvailable) {
+                        continue; // nothing for snapd to do: verification says whether it is on target
+                    } else if (notNow(e.error())) {
+                        notNow = notNow.or(() -> Optional.of(e.error().describe()));
+                    } else {
+                        failure = Optional.of(new Failure(snap, target.revision(), e.error().describe()));
+                        break;
+                    }
+                }
+            }
         }
-        Map<String, Integer> revisions = new LinkedHashMap<>();
-        listed.get().forEach(s -> revisions.put(s.name(), s.revision()));
-        return targets.stream().filter(t -> refreshed.contains(t.snap())
-                && Integer.valueOf(t.revision()).equals(revisions.get(t.snap()))).map(Target::snap).toList();
+
+        // Follow this attempt's refresh changes, within what is left of the hook's wait.
+        List<Target> running = new ArrayList<>();
+        for (Target target : verify) {
+            Optional<String> id = Optional.ofNullable(memory.changes().get(target.snap()));
+            if (id.isEmpty()) {
+                continue;
+            }
+            Optional<Change> change;
+            try {
+                change = awaited(id.get(), reading, deadline);
+            } catch (SnapException e) {
+                notNow = notNow.or(() -> Optional.of(e.error().describe()));
+                running.add(target);
+                continue;
+            }
+            if (change.isEmpty()) {
+                // snapd no longer knows the change (pruned, or its state reset): its outcome is unknown, so the
+                // next hook looks at the machine afresh rather than verifying now.
+                memory = memory.withoutChange(target.snap());
+                notNow = notNow.or(() -> Optional.of("snapd no longer knows change " + id.get() + " of "
+                        + target.snap()));
+            } else if (!change.get().ready()) {
+                running.add(target);
+            } else if (!change.get().done() && failure.isEmpty()) {
+                failure = Optional.of(new Failure(target.snap(), target.revision(), changeError(change.get())));
+            }
+        }
+        if (!running.isEmpty()) {
+            Optional<Instant> started = memory.started();
+            boolean givenUp = started.map(at -> !Duration.between(at, clock.instant()).minus(GIVE_UP).isNegative())
+                    .orElse(false);
+            if (givenUp && failure.isEmpty()) {
+                Target first = running.get(0);
+                failure = Optional.of(new Failure(first.snap(), first.revision(), "snapd has not finished the refresh "
+                        + GIVE_UP.toMinutes() + " minutes after it started (" + started.get() + ")"));
+            }
+            if (failure.isEmpty() || (config.onFailure() == CharmConfig.OnFailure.REVERT && !givenUp)) {
+                // Still working: with on-failure=revert the changes still running must end before anything is
+                // reverted, and a failure seen meanwhile is remembered for then.
+                failure.map(memory::withFailure).orElse(memory).remember(tools);
+                return new StillRunning(running, memory.started().orElse(memory.since()), false);
+            }
+        }
+        if (failure.isPresent()) {
+            Set<String> stillRunning = new java.util.HashSet<>();
+            running.forEach(t -> stillRunning.add(t.snap()));
+            return failed(plan, memory.withFailure(failure.get()), deadline, reading, stillRunning);
+        }
+        if (notNow.isPresent()) {
+            memory.remember(tools);
+            return new NotNow(notNow.get(), memory.since());
+        }
+        return verified(plan, verify, memory, deadline, reading, followOnly, refresh);
     }
 
-    private Optional<Map<String, InstalledRevision>> listManaged() {
+    /** Every change ready and none failed: verify, unless this run only followed and targets are left. */
+    private Result verified(Plan plan, List<Target> verify, RefreshMemory memory, Instant deadline,
+                            MachineReading reading, boolean followOnly, List<Target> refresh) {
+        List<InstalledSnap> after;
+        List<SnapService> services;
         try {
-            return Optional.of(managed(snaps.list()));
+            after = snaps.list();
+            services = snaps.services();
+        } catch (SnapException e) {
+            // Nothing is reported from a machine read halfway.
+            memory.remember(tools);
+            return new NotNow(e.error().describe(), memory.since());
+        }
+        Map<String, InstalledRevision> installed = UnitAgent.managed(after, config.snaps());
+        if (followOnly && refresh.stream().anyMatch(t -> !memory.changes().containsKey(t.snap()))) {
+            // A halt or pause stopped this attempt before every target started: nothing more to follow, nothing
+            // to report; the unit waits with the others.
+            RefreshMemory.forget(tools);
+            return new NotNow("rollout stopped before every refresh started", memory.since());
+        }
+        Set<String> names = new java.util.HashSet<>();
+        verify.forEach(t -> names.add(t.snap()));
+        List<SnapService> ofTargets = services.stream().filter(s -> names.contains(s.snap())).toList();
+        Optional<Failure> failure = UnitAgent.verify(verify, after, ofTargets);
+        if (failure.isPresent()) {
+            return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
+        }
+        RefreshMemory.forget(tools);
+        return new Finished(Progress.done(plan), Optional.of(installed));
+    }
+
+    /**
+     * A failure of this attempt. With {@code on-failure=revert}, each snap whose refresh change this attempt made
+     * and that is now on its target is reverted, as a change followed like the refreshes (a refresh that never got
+     * there is not "reverted" to whatever came before it; one that snapd undid is back already).
+     */
+    private Result failed(Plan plan, RefreshMemory memory, Instant deadline, MachineReading reading,
+                          Set<String> stillRunning) {
+        Failure failure = memory.failure().orElseThrow();
+        Optional<List<InstalledSnap>> listed = listQuietly();
+        if (config.onFailure() != CharmConfig.OnFailure.REVERT || !stillRunning.isEmpty()) {
+            // Reported now, so the rollout halts without waiting for this unit's other changes; those still
+            // running count at their last reported revision until snapd has finished them.
+            RefreshMemory.forget(tools);
+            return new Finished(Progress.failed(plan, Phase.FAILED, failure), listed.map(l -> {
+                Map<String, InstalledRevision> installed = new java.util.TreeMap<>(managed(l));
+                stillRunning.forEach(snap -> Optional.ofNullable(reading.settled().get(snap))
+                        .ifPresent(rev -> installed.put(snap, rev)));
+                return installed;
+            }));
+        }
+        List<String> problems = new ArrayList<>();
+        List<Target> reverting = new ArrayList<>();
+        boolean reverted = !memory.reverts().isEmpty();
+        for (Map.Entry<String, String> change : memory.changes().entrySet()) {
+            String snap = change.getKey();
+            Optional<Target> planned = plan.targets().stream().filter(t -> t.snap().equals(snap)).findFirst();
+            if (planned.isEmpty()) {
+                continue;
+            }
+            int target = planned.get().revision();
+            if (!memory.reverts().containsKey(snap)) {
+                boolean onTarget = listed.map(l -> l.stream().anyMatch(s -> s.name().equals(snap)
+                        && s.revision() == target)).orElse(false);
+                boolean refreshedNow;
+                try {
+                    refreshedNow = awaited(change.getValue(), reading, deadline).map(Change::done).orElse(false);
+                } catch (SnapException e) {
+                    refreshedNow = false;
+                }
+                if (!onTarget || !refreshedNow) {
+                    continue;
+                }
+                try {
+                    memory = memory.withRevert(snap, snaps.startRevert(snap));
+                    reverted = true;
+                } catch (SnapException e) {
+                    problems.add(snap + ": " + e.error().describe());
+                    continue;
+                }
+            }
+            String id = memory.reverts().get(snap);
+            try {
+                Optional<Change> revert = awaited(id, reading, deadline);
+                if (revert.isPresent() && !revert.get().ready()) {
+                    reverting.add(planned.get());
+                } else if (revert.isPresent() && !revert.get().done()) {
+                    problems.add(snap + ": " + changeError(revert.get()));
+                }
+            } catch (SnapException e) {
+                reverting.add(planned.get());
+            }
+        }
+        if (!reverting.isEmpty()) {
+            Optional<Instant> started = memory.started();
+            boolean givenUp = started.map(at -> !Duration.between(at, clock.instant()).minus(GIVE_UP).isNegative())
+                    .orElse(false);
+            if (!givenUp) {
+                memory.remember(tools);
+                return new StillRunning(reverting, memory.started().orElse(memory.since()), true);
+            }
+            reverting.forEach(t -> problems.add(t.snap() + ": revert not finished after " + GIVE_UP.toMinutes()
+                    + " minutes"));
+        }
+        RefreshMemory.forget(tools);
+        Failure reported = problems.isEmpty() ? failure : new Failure(failure.snap(), failure.revision(),
+                failure.error() + "; revert failed: " + String.join("; ", problems));
+        return new Finished(Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported),
+                listQuietly().map(this::managed));
+    }
+
+    /** The change as read this hook, or awaited within what is left of the hook's wait when not ready. */
+    private Optional<Change> awaited(String id, MachineReading reading, Instant deadline) {
+        Optional<Change> change = Optional.ofNullable(seen.get(id)).or(() -> reading.followed(id))
+                .or(() -> MachineReading.follow(snaps, id));
+        if (change.isPresent() && !change.get().ready()) {
+            Duration left = Duration.between(clock.instant(), deadline);
+            if (!left.isNegative() && !left.isZero()) {
+                change = Optional.of(snaps.await(id, left));
+            }
+        }
+        change.ifPresent(c -> seen.put(id, c));
+        return change;
+    }
+
+    /** A change of this charm's kinds running on the snap (a killed hook's, whose id was lost). */
+    private Optional<Change> findOwn(String snap) {
+        try {
+            return snaps.changesInProgress(snap).stream().filter(c -> OWN_KINDS.contains(c.kind())).findFirst();
+        } catch (SnapException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<List<InstalledSnap>> listQuietly() {
+        try {
+            return Optional.of(snaps.list());
         } catch (SnapException e) {
             return Optional.empty();
         }
@@ -186,43 +352,19 @@ final class RefreshRun {
         return UnitAgent.managed(listed, config.snaps());
     }
 
-    // ---- the unit store ------------------------------------------------------------------------------------
-
-    private Optional<Memory> recall(Plan plan) {
-        String text = tools.stateGet().getOrDefault(STORE_KEY, "");
-        if (text.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            Map<String, Object> node = Json.objectMap(text);
-            List<String> snapsRefreshed = new ArrayList<>();
-            for (Object snap : (List<?>) node.get("refreshed")) {
-                snapsRefreshed.add((String) snap);
-            }
-            Memory memory = new Memory(((Number) node.get("plan")).longValue(),
-                    ((Number) node.get("attempt")).intValue(), Instant.parse((String) node.get("since")),
-                    new LinkedHashSet<>(snapsRefreshed));
-            return memory.plan() == plan.id() && memory.attempt() == plan.attempt() ? Optional.of(memory)
-                    : Optional.empty();
-        } catch (IllegalArgumentException | ClassCastException | NullPointerException | DateTimeParseException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", starting afresh: " + e.getMessage());
-            return Optional.empty();
-        }
+    /** Conditions that mean "not now": decided by the error's type, never by its words. */
+    static boolean notNow(SnapError error) {
+        return error.isTransient() || error instanceof SnapError.BadResponse;
     }
 
-    private void remember(Memory memory) {
-        Map<String, Object> node = new LinkedHashMap<>();
-        node.put("plan", memory.plan());
-        node.put("attempt", memory.attempt());
-        node.put("since", memory.since().toString());
-        node.put("refreshed", List.copyOf(memory.refreshed()));
-        tools.stateSet(Map.of(STORE_KEY, Json.write(node)));
+    private static String busy(String snap, Change change) {
+        return "snap \"" + snap + "\" has \"" + change.kind() + "\" change in progress";
     }
 
-    /** Clears the memory, also one of an earlier plan or attempt that {@link #recall} did not take. */
-    private void forget() {
-        if (!tools.stateGet().getOrDefault(STORE_KEY, "").isEmpty()) {
-            tools.stateSet(Map.of(STORE_KEY, ""));
-        }
+    /** snapd's own words for a change that did not end Done, on one line and bounded. */
+    static String changeError(Change change) {
+        String text = change.error().map(e -> e.strip().replaceAll("\\s*\\n\\s*", " "))
+                .filter(e -> !e.isEmpty()).orElse("snapd change " + change.id() + " ended " + change.status());
+        return text.length() <= MAX_ERROR ? text : text.substring(0, MAX_ERROR - 3) + "...";
     }
 }

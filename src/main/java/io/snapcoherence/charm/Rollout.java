@@ -24,7 +24,6 @@ import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
-import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 
@@ -162,15 +161,19 @@ final class Rollout {
             return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
         }
         PeerView peers = view.get();
-        List<InstalledSnap> listed;
-        try {
-            listed = snaps.list();
-        } catch (SnapException e) {
-            return new Outcome(Status.waiting("cannot list snaps: " + e.error().describe()), Optional.empty());
-        }
-        Map<String, InstalledRevision> installed = UnitAgent.managed(listed, config.snaps());
-        new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
         OwnReport ownReport = new OwnReport(tools, unit);
+        Optional<RefreshMemory> memory = RefreshMemory.recall(tools);
+        MachineReading machine;
+        try {
+            machine = MachineReading.read(snaps, config.snaps(), ownReport.lastInstalled(peers.ownData), memory);
+        } catch (SnapException e) {
+            // Nothing is decided or reported from a machine read halfway.
+            return new Outcome(Status.waiting("cannot read snapd: " + e.error().describe()
+                    + "; trying again on the next hook"), Optional.empty());
+        }
+        // A snap with a change in progress counts at its last reported revision (see MachineReading).
+        Map<String, InstalledRevision> installed = machine.settled();
+        Optional<String> holdNote = new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
         Optional<Progress> lastProgress = ownReport.lastProgress(peers.ownData);
         Optional<Witnessed> witnessed = witnessed(peers, ownReport.lastWitnessed(peers.ownData));
         UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed);
@@ -221,26 +224,57 @@ final class Rollout {
             // a peer's failure (I4); and a refresh on a machine being removed helps nobody.
             act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
         }
+        // Changes this unit started for the active plan run on whatever else holds it back now (a halt, a pause,
+        // its own removal): it follows them to their end and reports, and starts nothing new.
+        Optional<Plan> activePlan = app instanceof PeerCodec.AppReading.Read read ? read.state().activePlan()
+                : Optional.empty();
+        if (memory.filter(m -> activePlan.map(p -> !m.isFor(p)).orElse(true)).isPresent()
+                && !machine.rememberedRunning() && !(act instanceof AgentDecision.Refresh)) {
+            RefreshMemory.forget(tools); // an earlier attempt's changes, all ended: nothing left to follow
+        }
+        boolean followOnly = false;
+        Optional<Status> heldBack = Optional.empty();
+        if (act instanceof AgentDecision.Settle settle && activePlan.isPresent()
+                && memory.filter(m -> m.isFor(activePlan.get()) && !m.changes().isEmpty()).isPresent()) {
+            Plan plan = activePlan.get();
+            heldBack = Optional.of(settle.status());
+            followOnly = true;
+            act = new AgentDecision.Refresh(plan, plan.pendingOn(installed), plan.coveredOn(installed));
+        }
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
             RefreshRun.Result result = new RefreshRun(tools, snaps, config, clock).run(refresh.plan(),
-                    refresh.refresh(), refresh.verify());
+                    refresh.refresh(), refresh.verify(), machine, followOnly);
             if (result instanceof RefreshRun.StillRunning running) {
                 // Granted and not done: the others keep counting this unit; the next hook looks again.
-                status = UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since());
-                report = new UnitReport(unit, role, result.installed().orElse(installed), lastProgress, witnessed);
+                status = UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since(),
+                        running.reverting());
+                // Snaps snapd is still changing (a revert started in this hook included) count at what this unit
+                // last reported for them.
+                Map<String, InstalledRevision> reported = new java.util.TreeMap<>(installed);
+                Map<String, InstalledRevision> last = ownReport.lastInstalled(peers.ownData);
+                running.targets().forEach(t -> Optional.ofNullable(last.get(t.snap()))
+                        .ifPresent(rev -> reported.put(t.snap(), rev)));
+                report = new UnitReport(unit, role, reported, lastProgress, witnessed);
+            } else if (result instanceof RefreshRun.NotNow waiting) {
+                status = heldBack.orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(), waiting.since()));
+                report = new UnitReport(unit, role, installed, lastProgress, witnessed);
             } else {
-                Progress progress = ((RefreshRun.Finished) result).progress();
+                RefreshRun.Finished finished = (RefreshRun.Finished) result;
+                Progress progress = finished.progress();
                 status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
                         .orElse(Status.active("on plan " + refresh.plan().id()));
-                report = new UnitReport(unit, role, result.installed().orElse(installed), Optional.of(progress),
+                report = new UnitReport(unit, role, finished.installed().orElse(installed), Optional.of(progress),
                         witnessed);
             }
         } else {
             AgentDecision.Settle settle = (AgentDecision.Settle) act;
             status = settle.status();
             report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress), witnessed);
+        }
+        if (status.kind() == Status.Kind.ACTIVE && holdNote.isPresent()) {
+            status = Status.active(status.message() + "; " + holdNote.get());
         }
         Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
         ownData.putAll(PeerCodec.encodeLeft(leftGranted));
@@ -309,9 +343,11 @@ final class Rollout {
     }
 
     Preview preview() {
-        Map<String, InstalledRevision> installed = UnitAgent.managed(snaps.list(), config.snaps());
         PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
-        UnitReport own = new UnitReport(unit, role, installed, new OwnReport(tools, unit).lastProgress(peers.ownData));
+        OwnReport ownReport = new OwnReport(tools, unit);
+        Map<String, InstalledRevision> installed = MachineReading.read(snaps, config.snaps(),
+                ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(tools)).settled();
+        UnitReport own = new UnitReport(unit, role, installed, ownReport.lastProgress(peers.ownData));
         if (peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
             throw new IllegalStateException("rollout data unreadable: " + bad.malformed().reason());
         }

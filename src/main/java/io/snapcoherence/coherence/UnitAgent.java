@@ -115,17 +115,30 @@ public final class UnitAgent {
         return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id() + ")");
     }
 
-    /** The status line while snapd goes on with refreshes the hook stopped waiting for. */
-    public static Status stillRefreshing(Plan plan, List<Target> targets, java.time.Instant since) {
+    /**
+     * The status line while snapd goes on with changes the hook stopped waiting for: the unit is refreshing (or
+     * reverting) until each change is ready, whatever snap list shows meanwhile.
+     */
+    public static Status stillRefreshing(Plan plan, List<Target> targets, java.time.Instant since, boolean reverting) {
         Target first = targets.get(0);
-        return Status.maintenance("refreshing " + first.snap() + " " + first.revision()
-                + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : "") + " (plan " + plan.id()
-                + "): snapd still at it since " + since + "; checked again on the next hook");
+        return Status.maintenance((reverting ? "reverting " + first.snap() : "refreshing " + first.snap() + " "
+                + first.revision()) + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : "")
+                + " (plan " + plan.id() + "): snapd still at it since " + since + "; checked again on the next hook");
     }
 
     /**
-     * After the refreshes: each target must be installed at its revision and every enabled service of its snap
-     * active. The first shortfall is the failure.
+     * The status line of a granted unit held up by something that is not a failure (a conflicting change, the
+     * store or snapd unreachable, no answer in time, an answer it cannot read): it keeps its place and tries again.
+     */
+    public static Status waitingForSnapd(Plan plan, String reason, java.time.Instant since) {
+        return Status.waiting("refresh for plan " + plan.id() + " waiting since " + since + ": " + reason
+                + "; trying again on the next hook");
+    }
+
+    /**
+     * Once every refresh change is {@code Done}: each target must be installed at its revision and every enabled
+     * service of its snap active ({@code services}: those of the target snaps; a snap without services, such as
+     * kubectl, has none to check). The first shortfall is the failure.
      */
     public static Optional<Failure> verify(List<Target> targets, List<InstalledSnap> installed,
                                            List<SnapService> services) {
@@ -139,7 +152,7 @@ public final class UnitAgent {
             }
             List<String> down = services.stream()
                     .filter(s -> s.snap().equals(target.snap()) && s.enabled() && !s.active())
-                    .map(SnapService::service).toList();
+                    .map(s -> s.snap() + "." + s.service()).toList();
             if (!down.isEmpty()) {
                 return Optional.of(new Failure(target.snap(), target.revision(),
                         "enabled services not active: " + String.join(", ", down)));

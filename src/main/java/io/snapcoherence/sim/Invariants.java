@@ -29,18 +29,22 @@ import java.util.Set;
  *   (the one active before the step if it names the revision: a leader may complete it and write the next in one
  *   hook), every control-plane unit that had joined the peer relation as the leader sees it (its -joined hook
  *   committed on the current leader, or it is the leader and has committed a hook as leader) and is still alive
- *   has, on its machine, every plan target whose snap
- *   and channel it has installed. Checked at the attempt, failed ones included, not at the change: a change snapd
- *   finishes after the CLI stopped waiting may land after a control-plane unit joined. A control-plane unit the
+ *   has, on its machine, every plan target whose snap and channel it has installed, with no change of those snaps
+ *   in progress (snapd links a revision before the change is done and may still undo it). Checked at the request,
+ *   refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may land
+ *   after a control-plane unit joined. A control-plane unit the
  *   leader has not seen join cannot be waited for.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended and its machine is on the active plan's targets, or the plan it started for
- *   is no longer the active one, or it is removed. At no step are more than {@code max-unavailable} units of a
- *   tier unavailable.</dd>
+ *   the hook that made it has ended, snapd has finished every change of its machine's snaps (a change shows the new
+ *   revision from link-snap on, before its services restart, and can still be undone) and its machine is on the
+ *   active plan's targets, or the plan it started for is no longer the active one, or it is removed. At no step are
+ *   more than {@code max-unavailable} units of a tier unavailable.</dd>
  * <dt>I3 end state</dt><dd>At quiescence every live unit's machine is on its store's current revision for every
- *   managed snap it has, unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
+ *   managed snap it has (the proxy's view with {@code proxy-url}, upstream's without), unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
  *   alive, shows {@code blocked}.</dd>
- * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed),
+ * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (a committed hook of the unit that saw snapd fail
+ *   wrote the failure of the plan's current attempt into its databag: the hook that saw it, or with
+ *   {@code on-failure=revert} the one that saw its reverts end),
  *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
  *   at that moment (already inside their refresh). A granted unit that has not started must not start: grants
  *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
@@ -49,8 +53,9 @@ import java.util.Set;
  *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
- *   {@code on-failure=revert};
- *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}.</dd>
+ *   {@code on-failure=revert}, or snapd undoing a failed change back to the revision before it;
+ *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}, unless
+ *   the machine's snapd is older than 2.58 and its refresh.hold had lapsed (snapd's 95-day cap).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
  *   {@code proxy.store} is the proxy's store id.</dd>
  * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
@@ -131,11 +136,11 @@ public final class Invariants implements StepObserver {
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
         }
-        onFailureReported(unit, step);
+        onFailureReported(model, unit, step, activeBefore.or(() -> before));
         if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
             haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
         }
-        closeWindows(model, step, active);
+        closeWindows(model, step, active, config.get());
         checkUnavailable(model, config.get());
     }
 
@@ -165,12 +170,14 @@ public final class Invariants implements StepObserver {
                 }
                 return;
             }
+            SimulatedStore.View view = config.get().proxyUrl().isPresent() ? SimulatedStore.View.PROXY
+                    : SimulatedStore.View.UPSTREAM;
             for (SimUnit unit : model.liveUnits()) {
                 for (InstalledSnap snap : unit.machine().installedSnaps()) {
                     if (!config.get().snaps().contains(snap.name())) {
                         continue;
                     }
-                    Optional<Integer> head = model.store().revision(snap.name(), snap.tracking());
+                    Optional<Integer> head = model.store().revision(view, snap.name(), snap.tracking());
                     if (head.isPresent() && head.get() != snap.revision()) {
                         throw new InvariantViolation("I3", unit.name() + " ended on " + snap.name() + " "
                                 + snap.revision() + " but " + snap.tracking() + " serves " + head.get()
@@ -190,9 +197,12 @@ public final class Invariants implements StepObserver {
                         + " while proxy.store is \"" + store + "\", not the proxy's " + model.store().storeId());
             }
         }
-        if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY
-                && attempt.pin() instanceof io.snapcoherence.snap.RefreshPin.Revision pinned) {
-            Target asked = new Target(attempt.snap(), attempt.channel(), pinned.revision());
+        if (attempt.result() == ObservedMachine.Result.CHANGE_FAILED) {
+            failedUnreported.add(unit.name()); // a change that ran and failed: reported when this hook commits
+            return;
+        }
+        if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY) {
+            Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
             Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
             if (plan.isPresent()) {
                 checkControlPlaneOn(model, unit, asked, plan.get());
@@ -213,7 +223,7 @@ public final class Invariants implements StepObserver {
      * A failure counts from the moment it is reported: the hook that saw snapd fail has committed. Units then
      * unavailable may go on; nobody else may start.
      */
-    private void onFailureReported(SimUnit unit, Step step) {
+    private void onFailureReported(SimulatedModel model, SimUnit unit, Step step, Optional<Plan> active) {
         if (!step.hookRan() || !step.finished() || !failedUnreported.contains(unit.name())) {
             return; // snapd finishing a change on its own reports nothing: only the hook that saw the failure does
         }
@@ -224,6 +234,9 @@ public final class Invariants implements StepObserver {
                 failedUnreported.remove(unit.name());
             }
             return;
+        }
+        if (active.isPresent() && !reportsFailure(model, unit, active.get())) {
+            return; // seen but not reported yet (with on-failure=revert, once its reverts have ended)
         }
         failedUnreported.remove(unit.name());
         if (haltedAllowed.isEmpty() && unit.alive()) {
@@ -237,8 +250,14 @@ public final class Invariants implements StepObserver {
         if (!config.snaps().contains(event.snap())) {
             return;
         }
+        if (event.cause() == RefreshEvent.Cause.UNDO) {
+            return; // snapd undoing a failed change: back to the revision before it
+        }
         if (event.cause() == RefreshEvent.Cause.AUTO) {
-            if (on(Id.I5) && config.hold() && started.contains(unit.name())) {
+            // Before 2.58 snapd holds no longer than 95 days after its last refresh: a lapsed refresh.hold is
+            // snapd's rule, not the charm's doing (the unit's status says when it lapses).
+            if (on(Id.I5) && config.hold() && started.contains(unit.name())
+                    && !unit.machine().autoRefreshAfterLapse()) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
             }
@@ -259,6 +278,14 @@ public final class Invariants implements StepObserver {
         }
     }
 
+    /** Whether the unit's committed databag reports a failure of the plan's current attempt. */
+    private static boolean reportsFailure(SimulatedModel model, SimUnit unit, Plan plan) {
+        return model.unitData(unit.name()).map(data -> PeerCodec.decodeUnit(unit.name(), data))
+                .filter(r -> r instanceof io.snapcoherence.coherence.UnitReading.Reported)
+                .map(r -> ((io.snapcoherence.coherence.UnitReading.Reported) r).report().failed(plan))
+                .orElse(false);
+    }
+
     /**
      * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
      * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
@@ -272,7 +299,7 @@ public final class Invariants implements StepObserver {
         }
         for (String name : joined) {
             SimUnit peer = model.unit(name);
-            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !plan.reachedBy(installed(peer))) {
+            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !settledOn(peer, plan)) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
                         + asked.revision() + " while control-plane " + peer.name() + " still needs "
                         + plan.pendingOn(installed(peer)));
@@ -293,20 +320,32 @@ public final class Invariants implements StepObserver {
         return new Target(event.snap(), event.channel(), event.toRevision());
     }
 
-    private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active) {
+    private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active, CharmConfig config) {
         unavailableSincePlan.entrySet().removeIf(entry -> {
             SimUnit unit = model.unit(entry.getKey());
             if (!unit.alive()) {
                 return true;
             }
-            if (unit.busy()) {
-                return false;
+            if (unit.busy() || changing(unit, config)) {
+                return false; // a change snapd has not finished can still restart services or be undone
             }
             if (active.isEmpty() || active.get().id() != entry.getValue()) {
                 return true;
             }
             return active.get().reachedBy(installed(unit));
         });
+    }
+
+    /** Whether snapd still has a change of a managed snap on the unit's machine that may move it. */
+    private static boolean changing(SimUnit unit, CharmConfig config) {
+        return config.snaps().stream().anyMatch(snap -> unit.machine().changeInProgress(snap));
+    }
+
+    /** On the plan's targets it has, with no change of them in progress (snapd links before it is done). */
+    private static boolean settledOn(SimUnit unit, Plan plan) {
+        Map<String, InstalledRevision> installed = installed(unit);
+        return plan.reachedBy(installed)
+                && plan.coveredOn(installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()));
     }
 
     private void checkUnavailable(SimulatedModel model, CharmConfig config) {

@@ -1,39 +1,51 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
-import io.snapcoherence.snap.SnapVersion;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreAssertion;
+import io.snapcoherence.snap.SystemInfo;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The unit's view of its {@link SimulatedMachine} during one hook: records every refresh attempt and whether
- * snapd refused it (ground truth for the invariants, failures included, which the machine's history omits),
- * and can kill the hook process after a number of snap calls, as a machine crash or OOM kill would.
+ * The unit's view of its {@link SimulatedMachine} during one hook: records every refresh the charm asked snapd to
+ * start and how snapd answered, and every refresh change the charm saw fail (ground truth for the invariants,
+ * failures included, which the machine's history omits), and can kill the hook process after a number of requests,
+ * as a machine crash or OOM kill would.
  */
 final class ObservedMachine implements Snaps {
 
-    /** A refresh the charm asked for and how it ended. */
-    record Attempt(String snap, String channel, RefreshPin pin, Result result, Optional<String> failure) {
-        /** Whether this call could have changed the machine (now or, for a change still running, later). */
+    /** A refresh the charm asked for and how snapd answered, or a refresh change the charm saw end in failure. */
+    record Attempt(String snap, String channel, int revision, Result result, Optional<String> failure) {
+        /** Whether this request started a change that can move the machine (now or later). */
         boolean started() {
-            return result == Result.APPLIED || result == Result.STILL_RUNNING;
+            return result == Result.STARTED;
+        }
+
+        /** Whether the charm asked snapd to start something (snapd may have refused). */
+        boolean requested() {
+            return result != Result.CHANGE_FAILED;
         }
     }
 
     /**
-     * APPLIED: done within the call (or nothing to do); STILL_RUNNING: the CLI stopped waiting, snapd goes on;
-     * BUSY: refused because a change on the snap is running; FAILED: snapd refused or the change failed.
+     * STARTED: snapd made a change; BUSY: refused, a change of the snap is in progress; NOT_NOW: refused for a
+     * passing reason (store or snapd unreachable); FAILED: refused outright; CHANGE_FAILED: not a request, the charm
+     * read a refresh change that ended in failure.
      */
-    enum Result { APPLIED, STILL_RUNNING, BUSY, FAILED }
+    enum Result { STARTED, BUSY, NOT_NOW, FAILED, CHANGE_FAILED }
 
     /** Thrown out of the charm (not a RuntimeException: the charm must not be able to catch it). */
     static final class HookKilled extends Error {
@@ -44,6 +56,7 @@ final class ObservedMachine implements Snaps {
 
     private final SimulatedMachine machine;
     private final List<Attempt> attempts = new ArrayList<>();
+    private final Set<String> failuresSeen = new HashSet<>();
     private int callsBeforeKill = -1;
 
     ObservedMachine(SimulatedMachine machine) {
@@ -57,6 +70,7 @@ final class ObservedMachine implements Snaps {
     /** Starts a hook: forget the last hook's attempts; kill after {@code callsBeforeKill} calls (-1: never). */
     void begin(int callsBeforeKill) {
         attempts.clear();
+        failuresSeen.clear();
         this.callsBeforeKill = callsBeforeKill;
     }
 
@@ -74,13 +88,94 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
+    public SystemInfo systemInfo() {
+        call();
+        return machine.systemInfo();
+    }
+
+    @Override
+    public List<InstalledSnap> list() {
+        call();
+        return machine.list();
+    }
+
+    @Override
+    public List<SnapService> services() {
+        call();
+        return machine.services();
+    }
+
+    @Override
+    public List<RefreshCandidate> refreshCandidates() {
+        call();
+        return machine.refreshCandidates();
+    }
+
+    @Override
+    public Map<String, SnapInfo> info(List<String> names) {
+        call();
+        return machine.info(names);
+    }
+
+    @Override
+    public String startRefresh(String snap, String channel, int revision) {
+        call();
+        try {
+            String id = machine.startRefresh(snap, channel, revision);
+            attempts.add(new Attempt(snap, channel, revision, Result.STARTED, Optional.empty()));
+            return id;
+        } catch (SnapException e) {
+            SnapError error = e.error();
+            Result result = error instanceof SnapError.ChangeConflict ? Result.BUSY
+                    : error.isTransient() || error instanceof SnapError.BadResponse ? Result.NOT_NOW : Result.FAILED;
+            attempts.add(new Attempt(snap, channel, revision, result,
+                    result == Result.FAILED ? Optional.of(error.describe()) : Optional.empty()));
+            throw e;
+        }
+    }
+
+    @Override
+    public String startRevert(String snap) {
+        call();
+        return machine.startRevert(snap);
+    }
+
+    @Override
+    public Change change(String id) {
+        call();
+        return seen(machine.change(id));
+    }
+
+    @Override
+    public Change await(String id, Duration wait) {
+        call();
+        return seen(machine.await(id, wait));
+    }
+
+    @Override
+    public List<Change> changesInProgress(String snap) {
+        call();
+        return machine.changesInProgress(snap);
+    }
+
+    /** A refresh change read in failure is a failure the charm knows of (reported when its hook commits). */
+    private Change seen(Change change) {
+        if (change.failed() && failuresSeen.add(change.id())) {
+            machine.refreshOf(change.id()).ifPresent(snap -> attempts.add(new Attempt(snap, "", 0,
+                    Result.CHANGE_FAILED, Optional.of(change.error().orElse(change.status())
+                    .replaceAll("\\s*\\n\\s*", " ")))));
+        }
+        return change;
+    }
+
+    @Override
     public void ack(byte[] assertions) {
         call();
         machine.ack(assertions);
     }
 
     @Override
-    public List<String> knownStores() {
+    public List<StoreAssertion> knownStores() {
         call();
         return machine.knownStores();
     }
@@ -98,42 +193,9 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
-    public Map<String, SnapInfo> info(List<String> names) {
+    public void unsetSystem(String key) {
         call();
-        return machine.info(names);
-    }
-
-    @Override
-    public List<InstalledSnap> list() {
-        call();
-        return machine.list();
-    }
-
-    @Override
-    public void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait) {
-        call();
-        try {
-            machine.refresh(snap, channel, pin, wait);
-            attempts.add(new Attempt(snap, channel, pin, Result.APPLIED, Optional.empty()));
-        } catch (SnapException e) {
-            Result result = e.error() instanceof SnapError.Timeout ? Result.STILL_RUNNING
-                    : e.error() instanceof SnapError.ChangeInProgress ? Result.BUSY : Result.FAILED;
-            attempts.add(new Attempt(snap, channel, pin, result,
-                    result == Result.FAILED ? Optional.of(e.getMessage()) : Optional.empty()));
-            throw e;
-        }
-    }
-
-    @Override
-    public void revert(String snap) {
-        call();
-        machine.revert(snap);
-    }
-
-    @Override
-    public Map<String, String> createCohort(List<String> snaps) {
-        call();
-        return machine.createCohort(snaps);
+        machine.unsetSystem(key);
     }
 
     @Override
@@ -146,17 +208,5 @@ final class ObservedMachine implements Snaps {
     public void unhold(List<String> snaps) {
         call();
         machine.unhold(snaps);
-    }
-
-    @Override
-    public List<SnapService> services(List<String> snaps) {
-        call();
-        return machine.services(snaps);
-    }
-
-    @Override
-    public SnapVersion version() {
-        call();
-        return machine.version();
     }
 }

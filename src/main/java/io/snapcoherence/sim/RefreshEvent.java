@@ -8,11 +8,13 @@ public record RefreshEvent(String machine, String snap, String channel, int from
                            Cause cause) {
 
     public enum Cause {
-        /** {@code snap refresh} called by the charm. */
+        /** A refresh change the charm started. */
         REFRESH,
-        /** {@code snap revert} called by the charm. */
+        /** A revert change the charm started. */
         REVERT,
         /** snapd's own refresh timer. */
-        AUTO
+        AUTO,
+        /** snapd undoing a change that failed after link-snap: back to the revision before it. */
+        UNDO
     }
 }

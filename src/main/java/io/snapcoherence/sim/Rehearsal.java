@@ -24,6 +24,8 @@ public final class Rehearsal {
     public static final String DEFAULT_PROXY = "http://snap-proxy.internal";
     public static final Map<String, Integer> OLD = revisions(3100);
     public static final Map<String, Integer> NEW = revisions(3150);
+    /** How far upstream is ahead of the proxy's overrides during a proxied rollout. */
+    static final int UPSTREAM_AHEAD = 20;
     static final List<String> CONTROL_PLANE_SNAPS = List.of("kube-apiserver", "kube-controller-manager",
             "kube-scheduler", "kube-proxy", "kubelet", "kubectl");
     static final List<String> WORKER_SNAPS = List.of("kube-proxy", "kubelet", "kubectl");
@@ -61,7 +63,7 @@ public final class Rehearsal {
     }
 
     public static Result run(Options options) {
-        SimulatedStore store = new SimulatedStore("snap-proxy-store");
+        SimulatedStore store = new SimulatedStore("snap-proxy-store", options.proxyUrl().orElse(DEFAULT_PROXY));
         OLD.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
         SimClock clock = new SimClock(Instant.parse("2026-11-25T10:00:00Z"));
         SimulatedProxy proxy = new SimulatedProxy(store);
@@ -72,8 +74,7 @@ public final class Rehearsal {
         SimulatedModel.Settings settings = new SimulatedModel.Settings(options.seed(), config,
                 options.updateStatusEvery(), options.chaos() ? 7 : 0, 600);
         SimulatedModel model = new SimulatedModel(settings, clock, store, HookRunner.charm(proxy, clock),
-                (role, machine) -> (role == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS)
-                        .forEach(snap -> machine.install(snap, CHANNEL, OLD.get(snap))));
+                Rehearsal::installKubernetes);
         Invariants invariants = new Invariants(options.checks());
         Timeline timeline = new Timeline();
         model.observe(invariants).observe(timeline);
@@ -92,8 +93,8 @@ public final class Rehearsal {
             hooksBefore = model.hookRuns();
             writesBefore = model.relationWrites();
             for (FailSpec fail : options.fails()) {
-                resolve(model, fail.unit()).machine().failRefresh(fail.snap(),
-                        "error: cannot refresh \"" + fail.snap() + "\": simulated download failure", fail.persistent());
+                resolve(model, fail.unit()).machine().failRefresh(fail.snap(), "simulated download failure",
+                        fail.persistent());
             }
             if (options.slowRefreshRounds() > 0) {
                 model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), options.slowRefreshRounds()));
@@ -105,7 +106,7 @@ public final class Rehearsal {
                 model.chaos(new Chaos(options, proxy));
             }
             timeline.start(model);
-            NEW.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
+            publishNew(store, options.proxyUrl().isPresent());
             quiet = model.runUntilQuiet(options.maxRounds());
             while (quiet && options.resumeAfterHalt() && halted(model) && resumes < 3) {
                 invariants.checkQuiescent(model);
@@ -125,6 +126,27 @@ public final class Rehearsal {
         } catch (InvariantViolation violation) {
             return new Result(options, model, timeline, quiet, Optional.of(violation),
                     model.hookRuns() - hooksBefore, model.relationWrites() - writesBefore, resumes);
+        }
+    }
+
+    /** What every machine runs before the rollout: the Kubernetes snaps of its role on OLD, and snapd's own. */
+    static void installKubernetes(Role role, SimulatedMachine machine) {
+        (role == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS)
+                .forEach(snap -> machine.install(snap, CHANNEL, OLD.get(snap)));
+        machine.install("snapd", "latest/stable", 21759).install("core20", "latest/stable", 2015);
+    }
+
+    /**
+     * The rollout's trigger. Through a proxy, the new revisions are the proxy's overrides, and upstream has
+     * already moved on past them: a machine that is not on the proxy sees other revisions. Without a proxy, a
+     * release upstream.
+     */
+    static void publishNew(SimulatedStore store, boolean proxied) {
+        if (proxied) {
+            NEW.forEach((snap, revision) -> store.override(snap, CHANNEL, revision)
+                    .publishUpstream(snap, CHANNEL, revision + UPSTREAM_AHEAD));
+        } else {
+            NEW.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
         }
     }
 
@@ -185,6 +207,8 @@ public final class Rehearsal {
     static final class Chaos implements SimulatedModel.Chaos {
         private final Options options;
         private final SimulatedProxy proxy;
+        /** snapd's disturbances draw from a random of their own, so the draws above keep their sequence. */
+        private final java.util.Random snapdRandom;
         private int removals;
         private int additions;
         private long outageUntil = -1;
@@ -192,6 +216,7 @@ public final class Rehearsal {
         Chaos(Options options, SimulatedProxy proxy) {
             this.options = options;
             this.proxy = proxy;
+            this.snapdRandom = new java.util.Random(options.seed() * 104729 + 17);
         }
 
         @Override
@@ -237,6 +262,64 @@ public final class Rehearsal {
                 foreign.put("schema", "2");
                 foreign.put("installed", "{\"kubelet\": [3154]}");
                 model.overwriteUnitData(victim.name(), foreign);
+            }
+            drawSnapdDisturbance(model, live);
+        }
+
+        /** One in about a hundred rounds each: snapd on one machine misbehaves as a real one can. */
+        private void drawSnapdDisturbance(SimulatedModel model, List<SimUnit> live) {
+            int dice = snapdRandom.nextInt(300 * live.size());
+            SimUnit unit = live.get(snapdRandom.nextInt(live.size()));
+            if (dice < 3) {
+                drawSlowChanges(model, unit);
+            } else if (dice < 6) {
+                drawFailureAfterLink(model, unit);
+            } else if (dice < 9) {
+                drawConflictingChange(model, unit);
+            } else if (dice < 11) {
+                drawSnapdAutoRefresh(model, unit);
+            } else if (dice < 14) {
+                drawUnregisteredMachine(model, unit);
+            }
+        }
+
+        /** From now on the machine's refreshes and reverts outlast the hook's wait by 1 to 4 rounds. */
+        private void drawSlowChanges(SimulatedModel model, SimUnit unit) {
+            unit.machine().changesTakeRounds(1 + snapdRandom.nextInt(4));
+            model.touch();
+        }
+
+        /** The next refresh of one of its snaps links the new revision, then its service fails: snapd undoes it. */
+        private void drawFailureAfterLink(SimulatedModel model, SimUnit unit) {
+            List<String> snaps = unit.role() == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS;
+            String snap = snaps.get(snapdRandom.nextInt(snaps.size()));
+            unit.machine().failAfterLink(snap, "[start snap." + snap + ".daemon.service] failed with exit status 1");
+            model.touch();
+        }
+
+        /** The principal charm configures one of the snaps ({@code snap set}): a change of it for 1 to 3 rounds. */
+        private void drawConflictingChange(SimulatedModel model, SimUnit unit) {
+            List<String> snaps = unit.role() == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS;
+            unit.machine().startOtherChange(snaps.get(snapdRandom.nextInt(snaps.size())), "configure-snap",
+                    1 + snapdRandom.nextInt(3));
+            model.touch();
+        }
+
+        /** snapd auto-refreshes itself and its base over 1 to 3 rounds, then restarts. */
+        private void drawSnapdAutoRefresh(SimulatedModel model, SimUnit unit) {
+            unit.machine().autoRefreshSnapd(1 + snapdRandom.nextInt(3));
+            model.touch();
+        }
+
+        /**
+         * Juju's machine agent restarts and sets proxy.store to the model's value, here none: the machine is off
+         * the proxy until the charm registers it again. Not on the leader: a leader whose registration fails
+         * plans from the store its machine sees, a known limit to be lifted with per-node targets.
+         */
+        private void drawUnregisteredMachine(SimulatedModel model, SimUnit unit) {
+            if (options.proxyUrl().isPresent() && !unit.name().equals(model.leader())) {
+                unit.machine().jujuAgentRestart();
+                model.touch();
             }
         }
     }

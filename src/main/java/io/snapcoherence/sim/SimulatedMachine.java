@@ -1,16 +1,21 @@
 package io.snapcoherence.sim;
 
 import io.snapcoherence.snap.Assertions;
+import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
-import io.snapcoherence.snap.SnapVersion;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreAssertion;
+import io.snapcoherence.snap.SystemInfo;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -22,38 +27,88 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * A machine's snapd in memory, following the same CLI contract as {@link io.snapcoherence.snap.SnapCli}
- * (error types and texts from the snapd reference): installed snaps with their tracking channel, revision,
- * previous revisions and services; system configuration with snapd's proxy.store rule; acknowledged store
- * assertions; holds; injected refresh failures; and snapd's own refresh timer ({@link #autoRefreshTick()}).
+ * A machine's snapd in memory, answering the {@link Snaps} requests as snapd's REST API does. Where each behaviour
+ * comes from (snapd's source at tags 2.57.6 and 2.68.5, and shared/reference/snapd.md):
+ * <ul>
+ *   <li><b>Changes.</b> A refresh or revert answers at once with the id of a change (daemon/api_snaps.go,
+ *       async response; kinds {@code refresh-snap}, {@code revert-snap}); ids count up from 1 as
+ *       state.NewChange numbers them. A change takes {@link #changesTakeRounds} scheduler rounds (0: done before the
+ *       request returns). Its {@code link-snap} task switches the revision {@link #list()} shows one round before
+ *       the change is {@code Done}, while it is still {@code Doing} (snapstate.go doInstall: link-snap comes before
+ *       auto-connect, the aliases, start-snap-services and the post-refresh hook). A change whose download fails
+ *       ({@link #failRefresh}, or the store unreachable when its download ends) ends in {@code Error} before
+ *       link-snap; one whose services fail to start ({@link #failAfterLink}) is undone back to the old revision after
+ *       link-snap and ends in {@code Error} too (state/change.go Status: Error before Undone). The error text is
+ *       snapd's: {@code cannot perform the following tasks:\n- <task summary> (<error>)} (change.go
+ *       changeError). {@code GET /v2/changes/<id>} of an id snapd does not know is a 404.</li>
+ *   <li><b>Conflicts.</b> A request about a snap that a change not yet ready affects is refused with kind
+ *       {@code snap-change-conflict}, {@code snap "x" has "<kind>" change in progress} (snapstate/conflict.go
+ *       CheckChangeConflictMany, daemon/errors.go SnapChangeConflict). Changes of other snaps do not conflict.</li>
+ *   <li><b>Refreshing to the revision installed</b> is a change too (snapstate.go infoForUpdate: a revision already
+ *       in the sequence is a refresh to a local revision, doInstall relinks it and restarts its services); only a
+ *       refresh without a revision can answer {@code snap-no-update-available}.</li>
+ *   <li><b>Services</b> ({@code GET /v2/apps?select=service}, daemon/api_apps.go): every service of every installed
+ *       snap; a snap without services, such as kubectl, simply has none.</li>
+ *   <li><b>Holds.</b> From 2.58 a per-snap hold (action hold, time forever: held until now + a very long
+ *       duration, autorefresh_gating.go HoldRefresh). Before 2.58 only {@code refresh.hold}, a time, whose effect
+ *       is the earlier of the value and the last auto-refresh + 95 days (autorefresh.go EffectiveRefreshHold,
+ *       maxPostponement); once it has passed snapd clears the option and auto-refreshes (autorefresh.go Ensure,
+ *       clearRefreshHold), and every auto-refresh run sets last-refresh (launchAutoRefresh). An explicit refresh
+ *       of a held snap goes ahead.</li>
+ *   <li><b>Auto-refresh</b> ({@link #autoRefreshTick}): one {@code auto-refresh} change of every snap that is not
+ *       held and has an update, conflicting with requests for those snaps while it runs; when it includes the
+ *       snapd snap, snapd restarts and refuses connections meanwhile ({@link SnapError.SnapdUnavailable}).</li>
+ *   <li><b>Stores.</b> proxy.store needs an acknowledged store assertion with a url (configcore/proxy.go
+ *       validateProxyStore); while it names the proxy's store id the machine sees the proxy's view of the store,
+ *       otherwise upstream's ({@link SimulatedStore}). An empty {@code ack} body is acknowledged silently
+ *       (snapd.md); an undecodable one is refused; a store assertion snapd already holds is kept, the new copy
+ *       ignored without error (asserts/batch.go commitTo skips an unaccepted update). An unreachable store fails the
+ *       requests that need it ({@code find}, a refresh's start) as {@link SnapError.StoreUnreachable}.</li>
+ *   <li><b>Answers the client does not get</b> ({@link #noAnswerTo}, {@link #garbledAnswerTo}): what the REST
+ *       client turns a request without an answer in time, or an unreadable answer, into; snapd did receive the
+ *       request, so a refresh it started goes on.</li>
+ * </ul>
  * Every revision change is recorded as a {@link RefreshEvent} and passed to the listener.
  */
 public final class SimulatedMachine implements Snaps {
-    /** Snaps of Charmed Kubernetes that run no service. */
-    private static final Set<String> CLIENT_ONLY = Set.of("kubectl");
-    private static final String HOLD_UNTIL = "2027-02-20T00:00:00Z";
+    /** Snaps of Charmed Kubernetes that run no service, and snapd's own snaps. */
+    private static final Set<String> WITHOUT_SERVICES = Set.of("kubectl", "core20", "snapd");
+    /** What a per-snap hold "forever" stores: now plus snapd's maximum duration, in effect never. */
+    private static final Duration FOREVER = Duration.ofDays(365L * 290);
+    /** snapd 2.57.6 overlord/snapstate/autorefresh.go maxPostponement. */
+    static final Duration MAX_POSTPONEMENT = Duration.ofDays(95);
 
     private final String name;
     private final SimulatedStore store;
     private final Map<String, Installed> installed = new LinkedHashMap<>();
     private final Map<String, String> systemConfig = new LinkedHashMap<>();
-    private final Set<String> knownStores = new LinkedHashSet<>();
-    private final Set<String> heldSnaps = new LinkedHashSet<>();
+    private final Map<String, Optional<String>> knownStores = new LinkedHashMap<>();
     private final Map<String, RefreshFault> refreshFaults = new HashMap<>();
     private final Set<String> brokenServices = new LinkedHashSet<>();
     private final List<RefreshEvent> history = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
-    private final Map<String, RunningChange> running = new LinkedHashMap<>();
+    private final Map<String, SimChange> changes = new LinkedHashMap<>();
+    /** Requests (by their CLI spelling's start) whose next answer is lost or unreadable, as the client sees it. */
+    private final Map<String, SnapError> answerFaults = new LinkedHashMap<>();
+    private int nextChangeId;
     private int changeRounds;
-    private SnapVersion version = new SnapVersion("2.63");
+    /** Rounds a refresh change still runs after link-snap (services restart, hooks); -1: the last round only. */
+    private int afterLinkRounds = -1;
+    private int snapdDownRounds;
+    private boolean autoRefreshAfterLapse;
+    private String version = "2.63";
+    private Optional<Instant> lastRefresh = Optional.empty();
+    private Supplier<Instant> clock = () -> Instant.parse("2026-11-25T10:00:00Z");
     private Consumer<RefreshEvent> listener = event -> { };
 
     private static final class Installed {
         String channel;
         int revision;
         final Deque<Integer> previous = new ArrayDeque<>();
+        Optional<Instant> hold = Optional.empty();
 
         Installed(String channel, int revision) {
             this.channel = channel;
@@ -61,19 +116,123 @@ public final class SimulatedMachine implements Snaps {
         }
     }
 
-    private record RefreshFault(String message, boolean persistent) {
+    /** A refresh that will fail: in its download (before link-snap) or when its services start (after). */
+    private record RefreshFault(String message, boolean persistent, boolean afterLink) {
     }
 
-    /** A refresh snapd is still working on after the CLI stopped waiting. */
-    private static final class RunningChange {
-        final String channel;
-        final int target;
-        int roundsLeft;
+    /** One snapd change. Revision changes happen at link-snap; {@code undo} after it when services fail. */
+    private final class SimChange {
+        final String id;
+        final String kind;
+        final List<String> snaps;
+        final RefreshEvent.Cause cause;
+        final Map<String, Integer> targets;
+        final Map<String, String> channels;
+        final Optional<RefreshFault> fault;
+        final int linkAt;
+        final int rounds;
+        int elapsed;
+        boolean linked;
+        String status = "Doing";
+        Optional<String> error = Optional.empty();
+        final Map<String, Integer> linkedFrom = new LinkedHashMap<>();
 
-        RunningChange(String channel, int target, int roundsLeft) {
-            this.channel = channel;
-            this.target = target;
-            this.roundsLeft = roundsLeft;
+        SimChange(String kind, List<String> snaps, RefreshEvent.Cause cause, Map<String, Integer> targets,
+                  Map<String, String> channels, Optional<RefreshFault> fault, int rounds) {
+            this(kind, snaps, cause, targets, channels, fault, Math.max(0, rounds - 1), rounds);
+        }
+
+        SimChange(String kind, List<String> snaps, RefreshEvent.Cause cause, Map<String, Integer> targets,
+                  Map<String, String> channels, Optional<RefreshFault> fault, int linkAt, int rounds) {
+            this.id = String.valueOf(++nextChangeId);
+            this.kind = kind;
+            this.snaps = List.copyOf(snaps);
+            this.cause = cause;
+            this.targets = Map.copyOf(targets);
+            this.channels = Map.copyOf(channels);
+            this.fault = fault;
+            this.linkAt = linkAt;
+            this.rounds = rounds;
+        }
+
+        boolean ready() {
+            return !status.equals("Doing");
+        }
+
+        Change view() {
+            return new Change(id, kind, status, ready(), error);
+        }
+
+        /** Runs the change as far as {@code elapsed} rounds take it: link-snap at {@code linkAt}, done at the end. */
+        void progress() {
+            if (ready()) {
+                return;
+            }
+            if (!linked && elapsed >= linkAt) {
+                if (cause != null && fault.filter(f -> !f.afterLink()).isPresent()) {
+                    fail("Download snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") from channel \""
+                            + channels.get(snaps.get(0)) + "\"", fault.get().message());
+                    return;
+                }
+                if (cause == RefreshEvent.Cause.REFRESH && store.outage()) {
+                    fail("Download snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") from channel \""
+                            + channels.get(snaps.get(0)) + "\"", "persistent network error: unable to contact snap store");
+                    return;
+                }
+                link();
+            }
+            if (elapsed >= rounds) {
+                if (fault.filter(RefreshFault::afterLink).isPresent()) {
+                    undo();
+                    fail("Start snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") services",
+                            fault.get().message());
+                    return;
+                }
+                status = "Done";
+                if (snaps.contains("snapd") && cause == RefreshEvent.Cause.AUTO) {
+                    snapdDownRounds = Math.max(snapdDownRounds, 1); // snapd restarts into its new revision
+                }
+            }
+        }
+
+        private void link() {
+            linked = true;
+            for (String snap : snaps) {
+                Installed current = installed.get(snap);
+                Integer target = targets.get(snap);
+                if (current == null || target == null) {
+                    continue;
+                }
+                linkedFrom.put(snap, current.revision);
+                if (cause == RefreshEvent.Cause.REVERT) {
+                    current.previous.pop();
+                    record(new RefreshEvent(name, snap, current.channel, current.revision, target, cause));
+                    current.revision = target;
+                    brokenServices.remove(snap);
+                } else {
+                    change(snap, current, channels.get(snap), target, cause);
+                    settleServices(snap);
+                }
+            }
+        }
+
+        /** snapd's undo of a change that failed after link-snap: back to the revision before it. */
+        private void undo() {
+            linkedFrom.forEach((snap, from) -> {
+                Installed current = installed.get(snap);
+                if (current != null) {
+                    record(new RefreshEvent(name, snap, current.channel, current.revision, from,
+                            RefreshEvent.Cause.UNDO));
+                    current.revision = from;
+                    current.previous.pop();
+                    brokenServices.remove(snap);
+                }
+            });
+        }
+
+        private void fail(String task, String message) {
+            status = "Error";
+            error = Optional.of("cannot perform the following tasks:\n- " + task + " (" + message + ")");
         }
     }
 
@@ -95,7 +254,19 @@ public final class SimulatedMachine implements Snaps {
     }
 
     public SimulatedMachine withVersion(String snapdVersion) {
-        this.version = new SnapVersion(snapdVersion);
+        this.version = snapdVersion;
+        return this;
+    }
+
+    /** The time snapd sees (holds, last refresh); the model's clock. */
+    public SimulatedMachine useClock(Supplier<Instant> clock) {
+        this.clock = clock;
+        return this;
+    }
+
+    /** When snapd last ran an auto-refresh (the base of the 95-day cap on refresh.hold). */
+    public SimulatedMachine withLastRefresh(Instant at) {
+        this.lastRefresh = Optional.of(at);
         return this;
     }
 
@@ -104,52 +275,128 @@ public final class SimulatedMachine implements Snaps {
     }
 
     /**
-     * From now on a refresh takes {@code rounds} scheduler rounds: the CLI stops waiting ({@link SnapError.Timeout}),
-     * snapd goes on, another refresh or revert of the snap is refused meanwhile ({@link SnapError.ChangeInProgress}),
-     * and {@link #advanceChanges()} finishes it. 0: refreshes finish within the call.
+     * From now on a refresh or revert change takes {@code rounds} scheduler rounds (0: done within the request),
+     * linking in its last one.
      */
     public SimulatedMachine changesTakeRounds(int rounds) {
         this.changeRounds = rounds;
+        this.afterLinkRounds = -1;
         return this;
     }
 
-    /** One scheduler round of snapd's work on the changes the CLI stopped waiting for; returns what finished. */
+    /**
+     * From now on a refresh change downloads for {@code download} rounds, links, and runs {@code afterLink} more
+     * rounds (services restarting, the post-refresh hook) before it is {@code Done}.
+     */
+    public SimulatedMachine changesTakeRounds(int download, int afterLink) {
+        this.changeRounds = download + afterLink;
+        this.afterLinkRounds = afterLink;
+        return this;
+    }
+
+    /** One scheduler round of snapd's work on its changes; returns the revision changes it made. */
     public List<RefreshEvent> advanceChanges() {
-        List<RefreshEvent> events = new ArrayList<>();
-        var it = running.entrySet().iterator();
-        while (it.hasNext()) {
-            var entry = it.next();
-            RunningChange change = entry.getValue();
-            if (--change.roundsLeft > 0) {
-                continue;
-            }
-            it.remove();
-            Installed current = installed.get(entry.getKey());
-            if (current != null) {
-                events.add(change(entry.getKey(), current, change.channel, change.target, RefreshEvent.Cause.REFRESH));
-                settleServices(entry.getKey());
+        int before = history.size();
+        if (snapdDownRounds > 0) {
+            snapdDownRounds--;
+        }
+        for (SimChange change : List.copyOf(changes.values())) {
+            if (!change.ready()) {
+                change.elapsed++;
+                change.progress();
             }
         }
-        return events;
+        return List.copyOf(history.subList(before, history.size()));
     }
 
-    /** Whether snapd is still working on a change the CLI stopped waiting for. */
+    /** Whether snapd is working on a change, or restarting. */
     public boolean changesRunning() {
-        return !running.isEmpty();
+        return snapdDownRounds > 0 || changes.values().stream().anyMatch(c -> !c.ready());
     }
 
-    /** The next refresh of {@code snap} fails with {@code message} (every refresh, when persistent). */
+    /** Whether a change not yet ready may still move this snap (a refresh, revert or auto-refresh of it). */
+    public boolean changeInProgress(String snap) {
+        return changes.values().stream().anyMatch(c -> !c.ready() && c.cause != null && c.snaps.contains(snap));
+    }
+
+    /** The snap a refresh change is about, for observers that see only its id. */
+    Optional<String> refreshOf(String id) {
+        return Optional.ofNullable(changes.get(id)).filter(c -> c.kind.equals("refresh-snap"))
+                .map(c -> c.snaps.get(0));
+    }
+
+    /** The next refresh of {@code snap} fails in its download (every refresh, when persistent). */
     public void failRefresh(String snap, String message, boolean persistent) {
-        refreshFaults.put(snap, new RefreshFault(message, persistent));
+        refreshFaults.put(snap, new RefreshFault(message, persistent, false));
+    }
+
+    /** The next refresh of {@code snap} links the new revision, then its services fail to start: snapd undoes it. */
+    public void failAfterLink(String snap, String message) {
+        refreshFaults.put(snap, new RefreshFault(message, false, true));
     }
 
     public void clearRefreshFault(String snap) {
         refreshFaults.remove(snap);
     }
 
-    /** After the next refresh of {@code snap} its services stay inactive (until refreshed or reverted again). */
+    /** After the next refresh of {@code snap} its services stop (until refreshed or reverted again). */
     public void breakServicesAfterRefresh(String snap) {
         brokenServices.add("pending:" + snap);
+    }
+
+    /**
+     * Someone else's change of {@code snap} for {@code rounds} rounds, e.g. the principal charm's
+     * {@code snap set kubelet ...} ({@code configure-snap}, daemon/api_snap_conf.go setSnapConf): no revision
+     * change, but requests for the snap conflict while it runs.
+     */
+    public String startOtherChange(String snap, String kind, int rounds) {
+        SimChange change = new SimChange(kind, List.of(snap), null, Map.of(), Map.of(), Optional.empty(),
+                Math.max(1, rounds));
+        changes.put(change.id, change);
+        return change.id;
+    }
+
+    /**
+     * snapd auto-refreshes its own snaps (snapd, and the base core20 when installed) over {@code rounds} rounds, as
+     * its timer does when they have updates: their revisions move (they are not managed), and snapd restarts into
+     * the new snapd when the change ends.
+     */
+    public void autoRefreshSnapd(int rounds) {
+        Map<String, Integer> targets = new LinkedHashMap<>();
+        Map<String, String> channels = new LinkedHashMap<>();
+        for (String snap : List.of("snapd", "core20")) {
+            Installed current = installed.get(snap);
+            if (current != null && !changeInProgress(snap)) {
+                targets.put(snap, current.revision + 1);
+                channels.put(snap, current.channel);
+            }
+        }
+        if (targets.isEmpty()) {
+            return;
+        }
+        SimChange change = new SimChange("auto-refresh", List.copyOf(targets.keySet()), RefreshEvent.Cause.AUTO,
+                targets, channels, Optional.empty(), Math.max(1, rounds));
+        changes.put(change.id, change);
+        change.progress();
+    }
+
+    /**
+     * The next request spelled {@code prefix...} gets no answer in time: the client gives up ({@link
+     * SnapError.Timeout}). snapd did receive it: a refresh or revert it starts goes on, its id never reaches the
+     * charm.
+     */
+    public void noAnswerTo(String prefix) {
+        answerFaults.put(prefix, new SnapError.Timeout(prefix + " (no answer within the client's limit)"));
+    }
+
+    /** The next request spelled {@code prefix...} gets an answer the client cannot read ({@link SnapError.BadResponse}). */
+    public void garbledAnswerTo(String prefix) {
+        answerFaults.put(prefix, new SnapError.BadResponse(prefix, "truncated JSON: unexpected end of input"));
+    }
+
+    /** Juju's machine agent starting: it sets proxy.store to the model's snap-store-proxy, empty here. */
+    public void jujuAgentRestart() {
+        systemConfig.put("proxy.store", "");
     }
 
     // ---- observation --------------------------------------------------------------------------
@@ -158,16 +405,16 @@ public final class SimulatedMachine implements Snaps {
         return List.copyOf(history);
     }
 
-    /** Every CLI call made, as {@code snap <args>} lines, for tests that assert what was (not) run. */
+    /** Every request made, spelled as the snap CLI command that makes it, for tests that assert what was asked. */
     public List<String> calls() {
         return List.copyOf(calls);
     }
 
-    /** What {@code snap list} would show, without recording a call: for checks that read ground truth. */
+    /** What {@code GET /v2/snaps} would answer, without recording a request: for checks that read ground truth. */
     public List<InstalledSnap> installedSnaps() {
         List<InstalledSnap> rows = new ArrayList<>();
         installed.forEach((snap, i) -> rows.add(new InstalledSnap(snap, "v" + i.revision, i.revision, i.channel,
-                isHeld(snap) ? "held" : "-")));
+                i.hold)));
         return rows;
     }
 
@@ -175,97 +422,121 @@ public final class SimulatedMachine implements Snaps {
         return Optional.ofNullable(installed.get(snap)).map(i -> i.revision);
     }
 
+    /** Whether snapd's timer would leave the snap alone now: held per snap, or by an effective refresh.hold. */
     public boolean isHeld(String snap) {
-        return heldSnaps.contains(snap) || systemConfig.containsKey("refresh.hold");
+        Instant now = clock.get();
+        boolean perSnap = Optional.ofNullable(installed.get(snap)).flatMap(i -> i.hold).filter(now::isBefore)
+                .isPresent();
+        return perSnap || effectiveHold().filter(now::isBefore).isPresent();
+    }
+
+    /** Whether the last auto-refresh that changed snaps ran because a refresh.hold had lapsed (snapd < 2.58). */
+    public boolean autoRefreshAfterLapse() {
+        return autoRefreshAfterLapse;
     }
 
     public Map<String, String> systemConfig() {
         return Map.copyOf(systemConfig);
     }
 
+    /** Which store this machine asks: the proxy's while proxy.store names it. */
+    public SimulatedStore.View storeView() {
+        return store.storeId().equals(systemConfig.get("proxy.store")) ? SimulatedStore.View.PROXY
+                : SimulatedStore.View.UPSTREAM;
+    }
+
     // ---- snapd's own timer ----------------------------------------------------------------------
 
     /**
-     * What snapd's refresh timer does: every installed snap that is not held moves to its channel's revision.
-     * Returns the events it caused.
+     * What snapd's refresh timer does: unless refresh.hold is in effect, one auto-refresh change of every snap that
+     * is not held per snap, has no change running and whose channel serves another revision. It takes as long as
+     * this machine's other changes, and requests about its snaps conflict meanwhile. Returns the revision changes
+     * made within the round.
      */
     public List<RefreshEvent> autoRefreshTick() {
-        List<RefreshEvent> events = new ArrayList<>();
-        if (store.outage()) {
-            return events;
+        if (store.outage() || snapdDownRounds > 0) {
+            return List.of();
         }
+        Instant now = clock.get();
+        Optional<Instant> effective = effectiveHold();
+        if (effective.filter(now::isBefore).isPresent()) {
+            return List.of();
+        }
+        boolean lapsed = systemConfig.containsKey("refresh.hold");
+        if (lapsed) {
+            systemConfig.remove("refresh.hold"); // clearRefreshHold: an expired hold is removed
+        }
+        lastRefresh = Optional.of(now);
+        Map<String, Integer> targets = new LinkedHashMap<>();
+        Map<String, String> channels = new LinkedHashMap<>();
         for (Map.Entry<String, Installed> entry : installed.entrySet()) {
             String snap = entry.getKey();
             Installed current = entry.getValue();
-            if (isHeld(snap) || running.containsKey(snap)) {
+            if (current.hold.filter(now::isBefore).isPresent() || changeInProgress(snap)) {
                 continue;
             }
-            Optional<Integer> head = store.revision(snap, current.channel);
+            Optional<Integer> head = store.revision(storeView(), snap, current.channel);
             if (head.isPresent() && head.get() != current.revision) {
-                events.add(change(snap, current, current.channel, head.get(), RefreshEvent.Cause.AUTO));
+                targets.put(snap, head.get());
+                channels.put(snap, current.channel);
             }
         }
-        return events;
+        if (targets.isEmpty()) {
+            return List.of();
+        }
+        autoRefreshAfterLapse = lapsed;
+        int before = history.size();
+        SimChange change = new SimChange("auto-refresh", List.copyOf(targets.keySet()), RefreshEvent.Cause.AUTO,
+                targets, channels, Optional.empty(), changeRounds);
+        changes.put(change.id, change);
+        change.progress();
+        return List.copyOf(history.subList(before, history.size()));
     }
 
     // ---- Snaps ------------------------------------------------------------------------------------
 
     @Override
-    public void ack(byte[] assertions) {
-        calls.add("snap ack");
-        String text = new String(assertions, StandardCharsets.UTF_8);
-        if (text.isBlank()) {
-            return; // snapd acknowledges an empty stream silently
-        }
-        List<String> stores = new ArrayList<>();
-        try {
-            for (Assertions.Assertion assertion : Assertions.parse(assertions)) {
-                if (assertion.type().equals("store")) {
-                    assertion.header("store").ifPresent(stores::add);
-                }
-            }
-        } catch (Assertions.FormatException e) {
-            throw new SnapException(new SnapError.CannotDecodeAssertions("unexpected EOF"));
-        }
-        knownStores.addAll(stores);
+    public SystemInfo systemInfo() {
+        request("snap version");
+        return new SystemInfo(version, "amd64", effectiveHold(), lastRefresh);
     }
 
     @Override
-    public List<String> knownStores() {
-        calls.add("snap known store");
-        return List.copyOf(knownStores);
+    public List<InstalledSnap> list() {
+        request("snap list");
+        return installedSnaps();
     }
 
     @Override
-    public Optional<String> getSystem(String key) {
-        calls.add("snap get system " + key);
-        return Optional.ofNullable(systemConfig.get(key));
+    public List<SnapService> services() {
+        request("snap services");
+        List<SnapService> services = new ArrayList<>();
+        installed.keySet().stream().filter(snap -> !WITHOUT_SERVICES.contains(snap)).forEach(snap ->
+                services.add(new SnapService(snap, "daemon", true, !brokenServices.contains(snap))));
+        return services;
     }
 
     @Override
-    public void setSystem(String key, String value) {
-        calls.add("snap set system " + key + "=" + value);
-        if (value.isEmpty()) {
-            systemConfig.remove(key);
-            return;
-        }
-        if (key.equals("proxy.store") && !knownStores.contains(value)) {
-            throw new SnapException(new SnapError.NoMatchingStoreAssertion(value));
-        }
-        systemConfig.put(key, value);
+    public List<RefreshCandidate> refreshCandidates() {
+        request("snap refresh --list");
+        requireStore();
+        List<RefreshCandidate> candidates = new ArrayList<>();
+        installed.forEach((snap, i) -> store.revision(storeView(), snap, i.channel).filter(head -> head != i.revision)
+                .ifPresent(head -> candidates.add(new RefreshCandidate(snap, i.channel, head, "v" + head))));
+        return candidates;
     }
 
     @Override
     public Map<String, SnapInfo> info(List<String> names) {
-        calls.add("snap info " + String.join(" ", names));
+        request("snap info " + String.join(" ", names));
         requireStore();
         Map<String, SnapInfo> result = new LinkedHashMap<>();
         for (String snap : names) {
-            if (!store.knows(snap)) {
+            if (!store.knows(storeView(), snap)) {
                 continue;
             }
             Installed current = installed.get(snap);
-            result.put(snap, new SnapInfo(snap, store.channels(snap),
+            result.put(snap, new SnapInfo(snap, store.channels(storeView(), snap),
                     Optional.ofNullable(current).map(i -> i.channel),
                     Optional.ofNullable(current).map(i -> i.revision)));
         }
@@ -273,53 +544,216 @@ public final class SimulatedMachine implements Snaps {
     }
 
     @Override
-    public List<InstalledSnap> list() {
-        calls.add("snap list");
-        List<InstalledSnap> rows = new ArrayList<>();
-        installed.forEach((snap, i) -> rows.add(new InstalledSnap(snap, "v" + i.revision, i.revision, i.channel,
-                isHeld(snap) ? "held" : "-")));
-        return rows;
-    }
-
-    @Override
-    public void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait) {
-        calls.add("snap refresh " + snap + " --channel=" + channel + " " + describe(pin));
+    public String startRefresh(String snap, String channel, int revision) {
+        request("snap refresh " + snap + " --channel=" + channel + " --revision=" + revision);
         Installed current = installed.get(snap);
         if (current == null) {
             throw new SnapException(new SnapError.NotInstalled(snap));
         }
-        refuseWhileRunning(snap);
+        refuseWhileChanging(snap);
         requireStore();
-        int target;
-        if (pin instanceof RefreshPin.Revision r) {
-            if (!store.hasRevision(snap, r.revision())) {
-                throw new SnapException(new SnapError.Other(1, "error: cannot refresh \"" + snap
-                        + "\": no snap revision " + r.revision() + " available"));
+        if (!store.hasRevision(snap, revision)) {
+            throw new SnapException(new SnapError.RevisionNotAvailable(snap, "cannot refresh \"" + snap
+                    + "\" to revision " + revision + ": no snap revision available as specified"));
+        }
+        Optional<RefreshFault> fault = Optional.ofNullable(refreshFaults.get(snap));
+        fault.filter(f -> !f.persistent()).ifPresent(f -> refreshFaults.remove(snap));
+        int linkAt = afterLinkRounds < 0 ? Math.max(0, changeRounds - 1) : changeRounds - afterLinkRounds;
+        return started(calls.get(calls.size() - 1), new SimChange("refresh-snap", List.of(snap),
+                RefreshEvent.Cause.REFRESH, Map.of(snap, revision), Map.of(snap, channel), fault, linkAt,
+                changeRounds));
+    }
+
+    @Override
+    public String startRevert(String snap) {
+        request("snap revert " + snap);
+        Installed current = installed.get(snap);
+        if (current == null) {
+            throw new SnapException(new SnapError.NotInstalled(snap));
+        }
+        refuseWhileChanging(snap);
+        if (current.previous.isEmpty()) {
+            throw new SnapException(new SnapError.NoRevisionToRevert(snap));
+        }
+        return started(calls.get(calls.size() - 1), new SimChange("revert-snap", List.of(snap),
+                RefreshEvent.Cause.REVERT, Map.of(snap, current.previous.peek()), Map.of(snap, current.channel),
+                Optional.empty(), changeRounds));
+    }
+
+    @Override
+    public Change change(String id) {
+        request("snap change " + id);
+        return known(id).view();
+    }
+
+    /** No time passes inside a hook here: a change not ready now is still not ready when the wait is over. */
+    @Override
+    public Change await(String id, Duration wait) {
+        request("snap watch " + id);
+        return known(id).view();
+    }
+
+    @Override
+    public List<Change> changesInProgress(String snap) {
+        request("snap changes " + snap);
+        return changes.values().stream().filter(c -> !c.ready() && c.snaps.contains(snap)).map(SimChange::view)
+                .toList();
+    }
+
+    @Override
+    public void ack(byte[] assertions) {
+        request("snap ack");
+        String text = new String(assertions, StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            return; // snapd acknowledges an empty stream silently
+        }
+        Map<String, Optional<String>> stores = new LinkedHashMap<>();
+        try {
+            for (Assertions.Assertion assertion : Assertions.parse(assertions)) {
+                if (assertion.type().equals("store")) {
+                    assertion.header("store").ifPresent(id -> stores.put(id, assertion.header("url")));
+                }
             }
-            target = r.revision();
-        } else {
-            RefreshPin.Cohort c = (RefreshPin.Cohort) pin;
-            target = store.cohortRevision(c.key(), channel).orElseThrow(() ->
-                    new SnapException(new SnapError.Other(1, "error: cannot refresh \"" + snap
-                            + "\": no snap revision on specified channel")));
+        } catch (Assertions.FormatException e) {
+            throw new SnapException(new SnapError.AssertionsRejected(
+                    "cannot decode request body into assertions: unexpected EOF"));
         }
-        RefreshFault fault = refreshFaults.get(snap);
-        if (fault != null) {
-            if (!fault.persistent()) {
-                refreshFaults.remove(snap);
+        // A revision snapd already has is kept, silently, whatever the new copy says (asserts/batch.go commitTo
+        // skips IsUnaccceptedUpdate): these streams carry no revision header, so the first store assertion stays.
+        stores.forEach(knownStores::putIfAbsent);
+    }
+
+    @Override
+    public List<StoreAssertion> knownStores() {
+        request("snap known store");
+        List<StoreAssertion> known = new ArrayList<>();
+        knownStores.forEach((id, url) -> known.add(new StoreAssertion(id, url)));
+        return known;
+    }
+
+    @Override
+    public Optional<String> getSystem(String key) {
+        request("snap get system " + key);
+        return Optional.ofNullable(systemConfig.get(key));
+    }
+
+    @Override
+    public void setSystem(String key, String value) {
+        request("snap set system " + key + "=" + value);
+        if (key.equals("proxy.store") && !value.isEmpty()) {
+            if (!knownStores.containsKey(value)) {
+                throw new SnapException(new SnapError.NoMatchingStoreAssertion(value));
             }
-            throw new SnapException(new SnapError.Other(1, fault.message()));
+            if (knownStores.get(value).isEmpty()) {
+                throw new SnapException(new SnapError.StoreAssertionWithoutUrl(value));
+            }
         }
-        if (target == current.revision && channel.equals(current.channel)) {
-            return; // snapd: snap "x" has no updates available
+        if (key.equals("refresh.hold") && !value.isEmpty()) {
+            try {
+                Instant.parse(value);
+            } catch (DateTimeParseException e) {
+                if (!(value.equals("forever") && perSnapHolds())) {
+                    throw new SnapException(new SnapError.Other(400, "", "cannot perform the following tasks:\n- Run "
+                            + "configure hook of \"core\" snap (run hook \"configure\": refresh.hold cannot be parsed: "
+                            + e.getMessage() + ")"));
+                }
+            }
         }
-        if (changeRounds > 0) {
-            running.put(snap, new RunningChange(channel, target, changeRounds));
-            throw new SnapException(new SnapError.Timeout("snap refresh " + snap + " --channel=" + channel + " "
-                    + describe(pin) + " (no answer within " + wait.toSeconds() + "s)"));
+        systemConfig.put(key, value);
+    }
+
+    @Override
+    public void unsetSystem(String key) {
+        request("snap unset system " + key);
+        systemConfig.remove(key);
+    }
+
+    @Override
+    public void hold(List<String> snaps) {
+        request("snap refresh --hold " + String.join(" ", snaps));
+        requirePerSnapHolds("hold");
+        for (String snap : snaps) {
+            Installed current = installed.get(snap);
+            if (current == null) {
+                throw new SnapException(new SnapError.NotInstalled(snap));
+            }
         }
-        change(snap, current, channel, target, RefreshEvent.Cause.REFRESH);
-        settleServices(snap);
+        snaps.forEach(snap -> installed.get(snap).hold = Optional.of(clock.get().plus(FOREVER)));
+    }
+
+    @Override
+    public void unhold(List<String> snaps) {
+        request("snap refresh --unhold " + String.join(" ", snaps));
+        requirePerSnapHolds("unhold");
+        snaps.forEach(snap -> Optional.ofNullable(installed.get(snap)).ifPresent(i -> i.hold = Optional.empty()));
+    }
+
+    // ---- internals --------------------------------------------------------------------------------
+
+    private void request(String call) {
+        calls.add(call);
+        if (snapdDownRounds > 0) {
+            throw new SnapException(new SnapError.SnapdUnavailable("cannot connect to snapd: "
+                    + "dial unix /run/snapd.socket: connect: connection refused"));
+        }
+        if (!call.startsWith("snap refresh ") && !call.startsWith("snap revert ")) {
+            answerFault(call);
+        }
+    }
+
+    /** A lost or unreadable answer to this request; for a request that starts a change, after snapd started it. */
+    private void answerFault(String call) {
+        for (String prefix : List.copyOf(answerFaults.keySet())) {
+            if (call.startsWith(prefix)) {
+                throw new SnapException(answerFaults.remove(prefix));
+            }
+        }
+    }
+
+    private String started(String call, SimChange change) {
+        changes.put(change.id, change);
+        change.progress();
+        answerFault(call);
+        return change.id;
+    }
+
+    private SimChange known(String id) {
+        SimChange change = changes.get(id);
+        if (change == null) {
+            throw new SnapException(new SnapError.Other(404, "", "cannot find change with id \"" + id + "\""));
+        }
+        return change;
+    }
+
+    private boolean perSnapHolds() {
+        return new SystemInfo(version, "amd64", Optional.empty(), Optional.empty()).perSnapHolds();
+    }
+
+    private void requirePerSnapHolds(String action) {
+        if (!perSnapHolds()) {
+            // snapd 2.57 knows no such action (daemon/api_snaps.go snapOpMany).
+            throw new SnapException(new SnapError.Other(400, "", "unsupported multi-snap operation \"" + action + "\""));
+        }
+    }
+
+    /** EffectiveRefreshHold: the earlier of refresh.hold and the last auto-refresh plus 95 days. */
+    private Optional<Instant> effectiveHold() {
+        Optional<Instant> value;
+        try {
+            value = Optional.ofNullable(systemConfig.get("refresh.hold")).filter(v -> !v.isEmpty())
+                    .map(v -> v.equals("forever") ? clock.get().plus(FOREVER) : Instant.parse(v));
+        } catch (DateTimeParseException e) {
+            value = Optional.empty();
+        }
+        return value.map(hold -> lastRefresh.map(last -> last.plus(MAX_POSTPONEMENT))
+                .filter(limit -> limit.isBefore(hold)).orElse(hold));
+    }
+
+    private void refuseWhileChanging(String snap) {
+        changes.values().stream().filter(c -> !c.ready() && c.snaps.contains(snap)).findFirst().ifPresent(c -> {
+            throw new SnapException(new SnapError.ChangeConflict(snap, "snap \"" + snap + "\" has \"" + c.kind
+                    + "\" change in progress"));
+        });
     }
 
     private void settleServices(String snap) {
@@ -330,98 +764,12 @@ public final class SimulatedMachine implements Snaps {
         }
     }
 
-    private void refuseWhileRunning(String snap) {
-        if (running.containsKey(snap)) {
-            throw new SnapException(new SnapError.ChangeInProgress(snap, "\"refresh-snap\" change in progress"));
-        }
-    }
-
-    @Override
-    public void revert(String snap) {
-        calls.add("snap revert " + snap);
-        Installed current = installed.get(snap);
-        if (current == null) {
-            throw new SnapException(new SnapError.NotInstalled(snap));
-        }
-        refuseWhileRunning(snap);
-        if (current.previous.isEmpty()) {
-            throw new SnapException(new SnapError.Other(1, "error: cannot revert \"" + snap
-                    + "\": no revision to revert to"));
-        }
-        int previous = current.previous.pop();
-        RefreshEvent event = new RefreshEvent(name, snap, current.channel, current.revision, previous,
-                RefreshEvent.Cause.REVERT);
-        current.revision = previous;
-        brokenServices.remove(snap);
-        record(event);
-    }
-
-    @Override
-    public Map<String, String> createCohort(List<String> snaps) {
-        calls.add("snap create-cohort " + String.join(" ", snaps));
-        requireStore();
-        Map<String, String> keys = new LinkedHashMap<>();
-        for (String snap : snaps) {
-            if (!store.knows(snap)) {
-                throw new SnapException(new SnapError.NotFound(snap));
-            }
-            keys.put(snap, store.createCohort(snap));
-        }
-        return keys;
-    }
-
-    @Override
-    public void hold(List<String> snaps) {
-        if (version.hasPerSnapHold()) {
-            calls.add("snap refresh --hold " + String.join(" ", snaps));
-            heldSnaps.addAll(snaps);
-        } else {
-            calls.add("snap set system refresh.hold=" + HOLD_UNTIL);
-            systemConfig.put("refresh.hold", HOLD_UNTIL);
-        }
-    }
-
-    @Override
-    public void unhold(List<String> snaps) {
-        if (version.hasPerSnapHold()) {
-            calls.add("snap refresh --unhold " + String.join(" ", snaps));
-            snaps.forEach(heldSnaps::remove);
-        } else {
-            calls.add("snap set system refresh.hold=");
-            systemConfig.remove("refresh.hold");
-        }
-    }
-
-    @Override
-    public List<SnapService> services(List<String> snaps) {
-        calls.add("snap services " + String.join(" ", snaps));
-        List<SnapService> services = new ArrayList<>();
-        for (String snap : snaps) {
-            if (!installed.containsKey(snap)) {
-                throw new SnapException(new SnapError.NotInstalled(snap));
-            }
-            if (!CLIENT_ONLY.contains(snap)) {
-                services.add(new SnapService(snap, snap + ".daemon", true, !brokenServices.contains(snap)));
-            }
-        }
-        return services;
-    }
-
-    @Override
-    public SnapVersion version() {
-        calls.add("snap version");
-        return version;
-    }
-
-    // ---- internals --------------------------------------------------------------------------------
-
-    private RefreshEvent change(String snap, Installed current, String channel, int target, RefreshEvent.Cause cause) {
+    private void change(String snap, Installed current, String channel, int target, RefreshEvent.Cause cause) {
         RefreshEvent event = new RefreshEvent(name, snap, channel, current.revision, target, cause);
         current.previous.push(current.revision);
         current.revision = target;
         current.channel = channel;
         record(event);
-        return event;
     }
 
     private void record(RefreshEvent event) {
@@ -431,13 +779,7 @@ public final class SimulatedMachine implements Snaps {
 
     private void requireStore() {
         if (store.outage()) {
-            throw new SnapException(new SnapError.StoreUnavailable(
-                    "unexpectedly empty response from the server (try again later)"));
+            throw new SnapException(new SnapError.StoreUnreachable("unable to contact snap store"));
         }
-    }
-
-    private static String describe(RefreshPin pin) {
-        return pin instanceof RefreshPin.Revision r ? "--revision=" + r.revision()
-                : "--cohort=" + ((RefreshPin.Cohort) pin).key();
     }
 }

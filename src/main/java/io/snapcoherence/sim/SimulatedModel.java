@@ -146,7 +146,7 @@ public final class SimulatedModel {
         String name = APP + "/" + nextUnit++;
         int principalNumber = nextPrincipal.merge(role, 1, Integer::sum) - 1;
         String principal = (role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP) + "/" + principalNumber;
-        SimulatedMachine machine = new SimulatedMachine(principal, store);
+        SimulatedMachine machine = new SimulatedMachine(principal, store).useClock(clock::instant);
         machineSetup.accept(role, machine);
         machine.onRefresh(stepEvents::add);
         SimUnit unit = new SimUnit(name, role, principal, machine);

@@ -36,7 +36,7 @@ public final class SimulatedProxy implements StoreProxy {
         fetches++;
         String url = proxyUrl + "/v2/auth/store/assertions";
         return switch (mode) {
-            case OK -> new StoreAssertions(store.storeId(), store.assertions());
+            case OK -> new StoreAssertions(store.storeId(), java.util.Optional.of(store.url()), store.assertions());
             case DOWN -> throw new ProxyException(url + ": connection refused", true);
             case SERVER_ERROR -> throw new ProxyException(url + ": HTTP 503", true);
             case EMPTY -> throw new ProxyException(url + ": empty response", false);

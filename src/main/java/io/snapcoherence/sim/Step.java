@@ -47,12 +47,14 @@ public record Step(long number, long round, String unit, String hook, boolean st
             line.append(" +app-data");
         }
         for (ObservedMachine.Attempt attempt : attempts) {
-            line.append(" refresh ").append(attempt.snap()).append(switch (attempt.result()) {
-                case FAILED -> " failed";
-                case STILL_RUNNING -> " still-running";
-                case BUSY -> " busy";
-                default -> "";
-            });
+            line.append(attempt.requested() ? " refresh " : " change of ").append(attempt.snap())
+                    .append(switch (attempt.result()) {
+                        case FAILED -> " refused";
+                        case NOT_NOW -> " not-now";
+                        case BUSY -> " busy";
+                        case CHANGE_FAILED -> " failed";
+                        case STARTED -> "";
+                    });
         }
         for (RefreshEvent event : events) {
             line.append(" [").append(event.snap()).append(' ').append(event.fromRevision()).append("->")

@@ -17,7 +17,7 @@ import java.util.Locale;
  * The proxy's registration endpoint over HTTP: {@code GET <proxy-url>/v2/auth/store/assertions}. Everything is
  * checked before it can reach snapd, because snapd itself acknowledges an empty body silently: status 200,
  * content type, a non-empty body within {@link #maxBytes}, the shape of an assertion stream, one {@code store}
- * assertion, and {@code X-Assertion-Store-Id} equal to that assertion's {@code store:} header.
+ * assertion, and {@code X-Assertion-Store-Id}, when sent, equal to that assertion's {@code store:} header.
  * Comparing with the operator's {@code store-id} config is the registration's job.
  */
 public final class HttpStoreProxy implements StoreProxy {
@@ -84,7 +84,11 @@ public final class HttpStoreProxy implements StoreProxy {
         return validate(url, body, response.headers().firstValue(STORE_ID_HEADER));
     }
 
-    /** The checks on a 200 answer's body and store id header, apart from the transport. */
+    /**
+     * The checks on a 200 answer's body and store id header, apart from the transport. A proxy that sends no
+     * {@value #STORE_ID_HEADER} is accepted (Juju's core/snap LookupAssertions reads the store id from the store
+     * assertion alone); one whose header disagrees with the store assertion is not.
+     */
     static StoreAssertions validate(URI url, byte[] body, java.util.Optional<String> headerStoreId) {
         List<Assertions.Assertion> assertions;
         try {
@@ -92,24 +96,21 @@ public final class HttpStoreProxy implements StoreProxy {
         } catch (Assertions.FormatException e) {
             throw failure(url, "response is not an assertion stream: " + e.getMessage(), false);
         }
-        List<String> stores = assertions.stream().filter(a -> "store".equals(a.type()))
-                .map(a -> a.header("store").orElse("")).toList();
+        List<Assertions.Assertion> stores = assertions.stream().filter(a -> "store".equals(a.type())).toList();
         if (stores.isEmpty()) {
             throw failure(url, "no store assertion in the response", false);
         }
-        if (stores.size() > 1 || stores.get(0).isBlank()) {
-            throw failure(url, "expected one store assertion with a store id, got " + stores, false);
+        String storeId = stores.get(0).header("store").orElse("");
+        if (stores.size() > 1 || storeId.isBlank()) {
+            throw failure(url, "expected one store assertion with a store id, got "
+                    + stores.stream().map(a -> a.header("store").orElse("")).toList(), false);
         }
-        String storeId = stores.get(0);
         String header = headerStoreId.map(String::strip).orElse("");
-        if (header.isEmpty()) {
-            throw failure(url, "no " + STORE_ID_HEADER + " header", false);
-        }
-        if (!header.equals(storeId)) {
+        if (!header.isEmpty() && !header.equals(storeId)) {
             throw failure(url, "store id mismatch: " + STORE_ID_HEADER + " says " + header
                     + ", the store assertion says " + storeId, false);
         }
-        return new StoreAssertions(storeId, body);
+        return new StoreAssertions(storeId, stores.get(0).header("url").filter(u -> !u.isBlank()), body);
     }
 
     private static ProxyException failure(URI url, String reason, boolean transientFailure) {

@@ -9,12 +9,12 @@ public final class KnownStoreParser {
     private KnownStoreParser() {
     }
 
-    public static List<String> parse(String stdout) {
+    public static List<StoreAssertion> parse(String stdout) {
         if (stdout.isBlank()) {
             return List.of();
         }
         return Assertions.parse(stdout.getBytes(StandardCharsets.UTF_8)).stream()
-                .filter(a -> "store".equals(a.type())).map(a -> a.header("store").orElse(""))
-                .filter(id -> !id.isEmpty()).toList();
+                .filter(a -> "store".equals(a.type()) && !a.header("store").orElse("").isEmpty())
+                .map(a -> new StoreAssertion(a.header("store").orElse(""), a.header("url"))).toList();
     }
 }

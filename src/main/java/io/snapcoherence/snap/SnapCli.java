@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,26 +18,17 @@ import java.util.regex.Pattern;
 /**
  * The real snap CLI: each call runs the {@code snap} binary with its exact argv (never a shell), under a
  * time limit, and a non-zero exit becomes a {@link SnapException} typed by {@link SnapErrors}.
+ *
+ * <p>Superseded by the REST client ({@code SnapdClient}): the requests the CLI cannot make as snapd's API does
+ * (changes, refresh candidates) throw {@link UnsupportedOperationException}; SnapdClient replaces this class.
  */
 public final class SnapCli implements Snaps {
     /** Store queries and configuration answer in seconds; a snapd that takes longer is stuck or seeding. */
     static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
-    /**
-     * {@code snap revert} is local (no download) but stops and starts services. snapd keeps running a change when
-     * the CLI stops waiting, so this bound only decides how long the hook waits.
-     */
-    static final Duration REVERT_TIMEOUT = Duration.ofSeconds(40);
-    /**
-     * snapd before 2.58 has no per-snap hold, only the system-wide {@code refresh.hold} time, and 2.57 caps a hold
-     * at 90 days after the last refresh. 60 days stays well inside that cap, and every hook that holds renews it.
-     */
-    public static final Duration SYSTEM_HOLD = Duration.ofDays(60);
     private static final Pattern CONFIG_KEY = Pattern.compile("[a-z][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)*");
     private static final Pattern SNAP_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*(_[a-z0-9]+)?");
 
     private final Path snapBinary;
-    private final Clock clock;
-    private Optional<Boolean> perSnapHold = Optional.empty();
 
     /**
      * {@code snap} as found on PATH: Juju's hook PATH holds /usr/bin, and tests, the training run and the benchmark
@@ -51,7 +40,6 @@ public final class SnapCli implements Snaps {
 
     public SnapCli(Path snapBinary, Clock clock) {
         this.snapBinary = snapBinary;
-        this.clock = clock;
     }
 
     /** What one call printed and how it exited. */
@@ -80,7 +68,7 @@ public final class SnapCli implements Snaps {
     }
 
     @Override
-    public List<String> knownStores() {
+    public List<StoreAssertion> knownStores() {
         String out = run(QUERY_TIMEOUT, "known", "store");
         try {
             return KnownStoreParser.parse(out);
@@ -107,6 +95,47 @@ public final class SnapCli implements Snaps {
     public void setSystem(String key, String value) {
         requireKey(key);
         run(QUERY_TIMEOUT, "set", "system", key + "=" + value);
+    }
+
+    @Override
+    public void unsetSystem(String key) {
+        requireKey(key);
+        run(QUERY_TIMEOUT, "unset", "system", key);
+    }
+
+    @Override
+    public SystemInfo systemInfo() {
+        return new SystemInfo(version().snapd(), "", Optional.empty(), Optional.empty());
+    }
+
+    @Override
+    public List<RefreshCandidate> refreshCandidates() {
+        throw new UnsupportedOperationException("snap refresh --list: replaced by SnapdClient");
+    }
+
+    @Override
+    public String startRefresh(String snap, String channel, int revision) {
+        throw new UnsupportedOperationException("snap refresh --no-wait: replaced by SnapdClient");
+    }
+
+    @Override
+    public String startRevert(String snap) {
+        throw new UnsupportedOperationException("snap revert --no-wait: replaced by SnapdClient");
+    }
+
+    @Override
+    public Change change(String id) {
+        throw new UnsupportedOperationException("snap change: replaced by SnapdClient");
+    }
+
+    @Override
+    public Change await(String id, Duration wait) {
+        throw new UnsupportedOperationException("snap watch: replaced by SnapdClient");
+    }
+
+    @Override
+    public List<Change> changesInProgress(String snap) {
+        throw new UnsupportedOperationException("snap changes: replaced by SnapdClient");
     }
 
     @Override
@@ -144,67 +173,21 @@ public final class SnapCli implements Snaps {
         }
     }
 
-    /**
-     * {@code snap refresh} waits for the whole change (download, unpack, restart of services) and is stopped after
-     * {@code wait}: the change goes on in snapd, the call ends in {@link SnapError.Timeout}, and until the change
-     * ends snapd refuses another one on the snap ({@link SnapError.ChangeInProgress}).
-     */
-    @Override
-    public void refresh(String snap, String channel, RefreshPin pin, Duration wait) {
-        requireSnap(snap);
-        String pinArg = pin instanceof RefreshPin.Revision r ? "--revision=" + r.revision()
-                : "--cohort=" + ((RefreshPin.Cohort) pin).key();
-        run(wait, "refresh", snap, "--channel=" + channel, pinArg);
-    }
-
-    @Override
-    public void revert(String snap) {
-        requireSnap(snap);
-        run(REVERT_TIMEOUT, "revert", snap);
-    }
-
-    @Override
-    public Map<String, String> createCohort(List<String> snaps) {
-        snaps.forEach(SnapCli::requireSnap);
-        List<String> args = new ArrayList<>();
-        args.add("create-cohort");
-        args.addAll(snaps);
-        String out = run(QUERY_TIMEOUT, args.toArray(String[]::new));
-        try {
-            return CohortParser.parse(out);
-        } catch (RuntimeException e) {
-            throw unparseable("create-cohort", e);
-        }
-    }
-
     @Override
     public void hold(List<String> snaps) {
         snaps.forEach(SnapCli::requireSnap);
-        if (perSnapHold() && perSnapCall("--hold", snaps)) {
-            return;
-        }
-        String until = DateTimeFormatter.ISO_INSTANT.format(clock.instant().plus(SYSTEM_HOLD)
-                .truncatedTo(ChronoUnit.SECONDS));
-        setSystem("refresh.hold", until);
+        perSnapCall("--hold", snaps);
     }
 
-    /** With the system-wide fallback this releases the hold of every snap: 2.57 has nothing finer. */
     @Override
     public void unhold(List<String> snaps) {
         snaps.forEach(SnapCli::requireSnap);
-        if (perSnapHold() && perSnapCall("--unhold", snaps)) {
-            return;
-        }
-        setSystem("refresh.hold", "");
+        perSnapCall("--unhold", snaps);
     }
 
     @Override
-    public List<SnapService> services(List<String> snaps) {
-        snaps.forEach(SnapCli::requireSnap);
-        List<String> args = new ArrayList<>();
-        args.add("services");
-        args.addAll(snaps);
-        String out = run(QUERY_TIMEOUT, args.toArray(String[]::new));
+    public List<SnapService> services() {
+        String out = run(QUERY_TIMEOUT, "services");
         try {
             return SnapServicesParser.parse(out);
         } catch (RuntimeException e) {
@@ -212,8 +195,7 @@ public final class SnapCli implements Snaps {
         }
     }
 
-    @Override
-    public SnapVersion version() {
+    SnapVersion version() {
         String out = run(QUERY_TIMEOUT, "version");
         try {
             return SnapVersionParser.parse(out);
@@ -222,30 +204,12 @@ public final class SnapCli implements Snaps {
         }
     }
 
-    /** Detected once per instance (one hook): from {@code snap version}, corrected by an exit-64 unknown flag. */
-    private boolean perSnapHold() {
-        if (perSnapHold.isEmpty()) {
-            perSnapHold = Optional.of(version().hasPerSnapHold());
-        }
-        return perSnapHold.get();
-    }
-
-    /** Returns false (and remembers it) when this snap does not know the flag after all. */
-    private boolean perSnapCall(String flag, List<String> snaps) {
+    private void perSnapCall(String flag, List<String> snaps) {
         List<String> args = new ArrayList<>();
         args.add("refresh");
         args.add(flag);
         args.addAll(snaps);
-        try {
-            run(QUERY_TIMEOUT, args.toArray(String[]::new));
-            return true;
-        } catch (SnapException e) {
-            if (e.error() instanceof SnapError.UnknownFlag) {
-                perSnapHold = Optional.of(false);
-                return false;
-            }
-            throw e;
-        }
+        run(QUERY_TIMEOUT, args.toArray(String[]::new));
     }
 
     private String run(Duration timeout, String... args) {
@@ -274,7 +238,7 @@ public final class SnapCli implements Snaps {
     }
 
     private static SnapException unparseable(String command, RuntimeException e) {
-        return new SnapException(new SnapError.Other(0, "unexpected output of snap " + command + ": " + e.getMessage()));
+        return new SnapException(new SnapError.BadResponse("snap " + command, e.getMessage()));
     }
 
     private static void requireKey(String key) {

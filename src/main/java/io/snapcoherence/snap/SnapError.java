@@ -1,78 +1,122 @@
 package io.snapcoherence.snap;
 
-/** What went wrong in a snap call, typed from snapd's error texts. */
+/**
+ * What went wrong in a request to snapd, decided by the HTTP status and snapd's error {@code kind}
+ * (daemon/errors.go, client/errors.go), and by the message only where snapd gives no kind.
+ */
 public sealed interface SnapError {
 
     /** A one-line explanation fit for a status message. */
     String describe();
 
-    /** True when trying again later may succeed (store or network trouble, snapd busy). */
+    /** True when trying again later may succeed: snapd busy or restarting, the store unreachable, no answer. */
     default boolean isTransient() {
         return false;
     }
 
+    /**
+     * Kind {@code snap-change-conflict} (HTTP 409; the CLI's exit 10): a change of the snap in progress, snapd's own
+     * auto-refresh, "too early for operation" (snapstate.ChangeConflictError). {@code snap} is empty when snapd
+     * names none.
+     */
+    record ChangeConflict(String snap, String message) implements SnapError {
+        public String describe() {
+            return message;
+        }
+
+        @Override
+        public boolean isTransient() {
+            return true;
+        }
+    }
+
+    /** snapd could not reach the store (kinds network-timeout, dns-failure; "unable to contact snap store"). */
+    record StoreUnreachable(String message) implements SnapError {
+        public String describe() {
+            return "store unreachable: " + message;
+        }
+
+        @Override
+        public boolean isTransient() {
+            return true;
+        }
+    }
+
+    /** Socket missing or refused, daemon restarting (kinds daemon-restart, system-restart), still seeding. */
+    record SnapdUnavailable(String message) implements SnapError {
+        public String describe() {
+            return "snapd unavailable: " + message;
+        }
+
+        @Override
+        public boolean isTransient() {
+            return true;
+        }
+    }
+
+    /** snapd did not answer {@code request} within the call's limit. */
+    record Timeout(String request) implements SnapError {
+        public String describe() {
+            return "no answer from snapd in time: " + request;
+        }
+
+        @Override
+        public boolean isTransient() {
+            return true;
+        }
+    }
+
+    /** Kind {@code snap-not-installed}. */
     record NotInstalled(String snap) implements SnapError {
         public String describe() {
             return "snap \"" + snap + "\" is not installed";
         }
     }
 
+    /** Kind {@code snap-not-found}. */
     record NotFound(String snap) implements SnapError {
         public String describe() {
-            return "no snap found for \"" + snap + "\"";
+            return "snap \"" + snap + "\" not found";
         }
     }
 
-    record StoreUnavailable(String detail) implements SnapError {
+    /** Kind {@code snap-no-update-available}. */
+    record NoUpdateAvailable(String snap) implements SnapError {
         public String describe() {
-            return "store unavailable: " + detail;
+            return "snap \"" + snap + "\" has no updates available";
         }
+    }
 
-        @Override
-        public boolean isTransient() {
-            return true;
+    /** Kind {@code snap-revision-not-available}. */
+    record RevisionNotAvailable(String snap, String message) implements SnapError {
+        public String describe() {
+            return message;
+        }
+    }
+
+    /** Kind {@code option-not-found}. */
+    record NoSuchOption(String key) implements SnapError {
+        public String describe() {
+            return "no \"" + key + "\" configuration option";
+        }
+    }
+
+    record NoRevisionToRevert(String snap) implements SnapError {
+        public String describe() {
+            return "cannot revert \"" + snap + "\": no revision to revert to";
+        }
+    }
+
+    /** snapd would not accept the assertions (undecodable, signature, missing prerequisites). */
+    record AssertionsRejected(String message) implements SnapError {
+        public String describe() {
+            return "snapd rejected the assertions: " + message;
         }
     }
 
     record NoMatchingStoreAssertion(String store) implements SnapError {
         public String describe() {
             return "snapd refused proxy.store=" + store + ": no matching store assertion";
-        }
-    }
-
-    record CannotDecodeAssertions(String detail) implements SnapError {
-        public String describe() {
-            return "snapd cannot decode the assertions: " + detail;
-        }
-    }
-
-    record UnknownFlag(String flag) implements SnapError {
-        public String describe() {
-            return "snap does not know the flag " + flag;
-        }
-    }
-
-    record InvalidValue(String detail) implements SnapError {
-        public String describe() {
-            return "snapd refused the value: " + detail;
-        }
-    }
-
-    record Timeout(String command) implements SnapError {
-        public String describe() {
-            return "timed out: " + command;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
-        }
-    }
-
-    /** {@code snap get} of an option that was never set. */
-    record NoSuchOption(String snap, String option) implements SnapError {
-        public String describe() {
-            return "snap \"" + snap + "\" has no \"" + option + "\" configuration option";
         }
     }
 
@@ -83,47 +127,20 @@ public sealed interface SnapError {
         }
     }
 
-    /** snapd decoded the assertions but would not accept them (signature, missing prerequisites). */
-    record AssertionsRejected(String detail) implements SnapError {
+    /**
+     * snapd answered something that cannot be read (not JSON, wrong shape, truncated). Not worth retrying blindly,
+     * but never a hook error: the unit waits with a status naming the request.
+     */
+    record BadResponse(String request, String detail) implements SnapError {
         public String describe() {
-            return "snapd rejected the assertions: " + detail;
+            return "unreadable answer from snapd to " + request + ": " + detail;
         }
     }
 
-    record NoRevisionToRevert(String snap) implements SnapError {
+    /** Anything else: the HTTP status, snapd's kind (may be empty) and snapd's own words. */
+    record Other(int status, String kind, String message) implements SnapError {
         public String describe() {
-            return "snap \"" + snap + "\" has no revision to revert to";
-        }
-    }
-
-    /** Another change on the snap is running; the next hook can try again. */
-    record ChangeInProgress(String snap, String detail) implements SnapError {
-        public String describe() {
-            return "snap \"" + snap + "\" is busy: " + detail;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
-        }
-    }
-
-    /** The CLI could not reach snapd (socket missing, daemon restarting or still seeding). */
-    record SnapdUnavailable(String detail) implements SnapError {
-        public String describe() {
-            return "snapd unavailable: " + detail;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
-        }
-    }
-
-    /** Anything else: the exit code and snapd's own words. */
-    record Other(int exitCode, String message) implements SnapError {
-        public String describe() {
-            return message.isBlank() ? "snap exited " + exitCode : message;
+            return message.isBlank() ? "snapd answered " + status + (kind.isEmpty() ? "" : " " + kind) : message;
         }
     }
 }

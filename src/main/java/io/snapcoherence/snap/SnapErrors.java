@@ -16,7 +16,7 @@ public final class SnapErrors {
     private static final Pattern UNKNOWN_FLAG = Pattern.compile("unknown flag `([^']+)'");
     private static final Pattern NO_REVERT = Pattern.compile("cannot revert \"([^\"]+)\": no revision to revert to");
     // snapd's ChangeConflictError: 'snap "x" has "refresh-snap" change in progress', or without the kind
-    // 'snap "x" has changes in progress' (the CLI exits 10, "retryable").
+    // 'snap "x" has changes in progress' (the CLI exits 10, "retryable"); snapd's API says kind snap-change-conflict.
     private static final Pattern CHANGE_IN_PROGRESS = Pattern.compile(
             "snap \"([^\"]+)\" has (?:\"([^\"]+)\" change|changes) in progress");
 
@@ -28,7 +28,7 @@ public final class SnapErrors {
         String oneLine = text.replaceAll("\\s*\\n\\s*", " ");
         Matcher m;
         if ((m = UNKNOWN_FLAG.matcher(oneLine)).find()) {
-            return new SnapError.UnknownFlag(m.group(1));
+            return new SnapError.Other(exitCode, "unknown-flag", stripPrefix(oneLine));
         }
         if ((m = NO_SNAP_FOUND.matcher(oneLine)).find()) {
             return new SnapError.NotFound(m.group(1));
@@ -40,37 +40,35 @@ public final class SnapErrors {
             return new SnapError.StoreAssertionWithoutUrl(m.group(1));
         }
         if ((m = CANNOT_DECODE.matcher(oneLine)).find()) {
-            return new SnapError.CannotDecodeAssertions(m.group(1).strip());
+            return new SnapError.AssertionsRejected(m.group(1).strip());
         }
         if (oneLine.contains("cannot assert: assert failed")) {
             return new SnapError.AssertionsRejected(oneLine.substring(oneLine.indexOf("assert failed: ")
                     + "assert failed: ".length()));
         }
         if ((m = NO_OPTION.matcher(oneLine)).find()) {
-            return new SnapError.NoSuchOption(m.group(1), m.group(2));
+            return new SnapError.NoSuchOption(m.group(2));
         }
         if ((m = NO_REVERT.matcher(oneLine)).find()) {
             return new SnapError.NoRevisionToRevert(m.group(1));
         }
         if ((m = CHANGE_IN_PROGRESS.matcher(oneLine)).find()) {
-            return new SnapError.ChangeInProgress(m.group(1),
-                    m.group(2) == null ? "changes in progress" : m.group(2) + " change in progress");
+            return new SnapError.ChangeConflict(m.group(1), stripPrefix(oneLine));
+        }
+        if (oneLine.contains("too early for operation")) {
+            return new SnapError.ChangeConflict("", stripPrefix(oneLine));
         }
         if ((m = NOT_INSTALLED.matcher(oneLine)).find()) {
             return new SnapError.NotInstalled(m.group(1));
         }
         if (oneLine.contains("unexpectedly empty response from the server")
                 || oneLine.contains("persistent network error") || oneLine.contains("store is unavailable")) {
-            return new SnapError.StoreUnavailable(stripPrefix(oneLine));
+            return new SnapError.StoreUnreachable(stripPrefix(oneLine));
         }
-        if (oneLine.contains("cannot communicate with server") || oneLine.contains("too early for operation")) {
+        if (oneLine.contains("cannot communicate with server")) {
             return new SnapError.SnapdUnavailable(stripPrefix(oneLine));
         }
-        if (oneLine.contains("cannot be parsed") || oneLine.contains("invalid value")
-                || oneLine.contains("cannot parse")) {
-            return new SnapError.InvalidValue(stripPrefix(oneLine));
-        }
-        return new SnapError.Other(exitCode, stripPrefix(oneLine));
+        return new SnapError.Other(exitCode, "", stripPrefix(oneLine));
     }
 
     private static String stripPrefix(String text) {

@@ -25,7 +25,8 @@ public final class SnapListParser {
                 // x1, x2... are sideloaded revisions; the charm does not manage those.
                 revision = 0;
             }
-            snaps.add(new InstalledSnap(cols[0], cols[1], revision, cols[3], cols[5]));
+            // The table says "held" but not until when; snapd's API gives the time.
+            snaps.add(new InstalledSnap(cols[0], cols[1], revision, cols[3], java.util.Optional.empty()));
         }
         return snaps;
     }

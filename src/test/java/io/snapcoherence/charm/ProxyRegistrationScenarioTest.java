@@ -7,6 +7,7 @@ import io.snapcoherence.sim.SimulatedMachine;
 import io.snapcoherence.sim.SimulatedProxy;
 import io.snapcoherence.sim.SimulatedStore;
 import io.snapcoherence.snap.HttpStoreProxy;
+import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.fakestore.FakeSnapStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +58,7 @@ class ProxyRegistrationScenarioTest {
         ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
 
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
-        assertThat(machine.knownStores()).containsExactly("proxy-store-id");
+        assertThat(machine.knownStores()).extracting(StoreAssertion::storeId).containsExactly("proxy-store-id");
         assertThat(after.unitStatus().kind()).isNotIn(Status.Kind.BLOCKED);
         assertThat(after.unitStore()).containsKey(ProxyRegistration.STATE_KEY);
 
@@ -104,7 +105,7 @@ class ProxyRegistrationScenarioTest {
     void aBadProxyAnswerGivesItsStatusAndTouchesNothing(BadProxy bad) {
         fakeStore.reset();
         fakeStore.fault(bad.fault);
-        HttpStoreProxy client = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofMillis(300), 64 * 1024);
+        HttpStoreProxy client = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofSeconds(2), 64 * 1024);
         Scenario overHttp = new Scenario(machine, client);
 
         ModelState after = overHttp.run(CONFIG_CHANGED, unit(fakeStore.url().toString())).state();
@@ -203,6 +204,90 @@ class ProxyRegistrationScenarioTest {
     }
 
     @Test
+    void aStoreAssertionPointingSnapdAtAnotherHostIsRefusedNamingBoth() {
+        SimulatedStore elsewhere = new SimulatedStore("proxy-store-id", "https://store.elsewhere.internal:8443");
+        SimulatedMachine node = new SimulatedMachine("machine-1", elsewhere);
+
+        ModelState after = new Scenario(node, new SimulatedProxy(elsewhere)).run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked("the store assertion of proxy-store-id points snapd at "
+                + "https://store.elsewhere.internal:8443 (host store.elsewhere.internal:8443), not at the host of "
+                + "proxy-url " + URL + " (snap-proxy.internal)"));
+        assertThat(node.calls()).doesNotContain("snap ack");
+        assertThat(node.systemConfig()).doesNotContainKey("proxy.store");
+    }
+
+    @Test
+    void anAcknowledgedStoreAssertionOnAnotherHostKeepsTheNodeFromRefreshing() {
+        // snapd already holds this store's assertion, with a url elsewhere; the proxy's own stream is fine.
+        machine.ack(SimulatedStore.assertionsFor("proxy-store-id", "http://old-proxy.internal"));
+        machine.setSystem("proxy.store", "proxy-store-id");
+
+        ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked("the store assertion of proxy-store-id points snapd "
+                + "at http://old-proxy.internal (host old-proxy.internal), not at the host of proxy-url " + URL
+                + " (snap-proxy.internal)"));
+    }
+
+    @Test
+    void aProxyThatSendsNoStoreIdHeaderIsRegisteredFromItsStoreAssertion() {
+        fakeStore.reset();
+        fakeStore.fault(FakeSnapStore.Fault.NO_STORE_ID);
+        SimulatedMachine node = new SimulatedMachine("machine-2", store);
+        Scenario overHttp = new Scenario(node, new HttpStoreProxy());
+
+        ModelState after = overHttp.run(CONFIG_CHANGED, unit(fakeStore.url().toString())).state();
+
+        assertThat(after.unitStatus().kind()).isNotEqualTo(Status.Kind.BLOCKED);
+        assertThat(node.systemConfig()).containsEntry("proxy.store", "fake-store-id");
+    }
+
+    @Test
+    void proxyStoreClearedByJujusMachineAgentIsSetAgainOnUpdateStatusAndStart() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        machine.jujuAgentRestart();
+        ModelState again = scenario.run(UPDATE_STATUS, registered).state();
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+
+        machine.jujuAgentRestart();
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.START), again);
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+        assertThat(sets(machine)).isEqualTo(3);
+    }
+
+    @Test
+    void aProxyStoreTheCharmDidNotSetIsLeftAloneAndTheStatusSaysSo() {
+        ModelState registered = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+        // The model's snap-store-proxy, set by Juju's machine agent when it starts.
+        machine.ack(SimulatedStore.assertionsFor("model-store"));
+        machine.setSystem("proxy.store", "model-store");
+        int before = machine.calls().size();
+
+        ModelState after = scenario.run(UPDATE_STATUS, registered).state();
+
+        assertThat(after.unitStatus()).isEqualTo(Status.blocked("proxy.store is model-store, not set by this charm "
+                + "(the model's snap-store-proxy?): left as it is; no refresh until it names the store of proxy-url "
+                + URL));
+        assertThat(machine.calls().subList(before, machine.calls().size())).noneMatch(c -> c.startsWith("snap set"));
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
+        assertThat(new ProxyRegistration(new io.snapcoherence.juju.StateHookTools(after), machine, proxy)
+                .reconcile(CharmConfig.parse(Map.of("proxy-url", URL)), UPDATE_STATUS).allowsRefresh()).isFalse();
+    }
+
+    @Test
+    void aNewUnitOnANodeUsingTheModelsStoreLeavesItAlone() {
+        machine.ack(SimulatedStore.assertionsFor("model-store"));
+        machine.setSystem("proxy.store", "model-store");
+
+        ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(after.unitStatus().message()).startsWith("proxy.store is model-store, not set by this charm");
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
+        assertThat(machine.calls()).noneMatch(c -> c.equals("snap set system proxy.store=proxy-store-id"));
+    }
+
+    @Test
     void pureDecisions() {
         var mine = Optional.of(new ProxyRegistration.Remembered(URL, "id", true));
         var theirs = Optional.of(new ProxyRegistration.Remembered(URL, "id", false));
@@ -210,11 +295,14 @@ class ProxyRegistrationScenarioTest {
         assertThat(ProxyRegistration.planTeardown(mine, Optional.of("other"))).isEqualTo(ProxyRegistration.Teardown.FORGET);
         assertThat(ProxyRegistration.planTeardown(theirs, Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.FORGET);
         assertThat(ProxyRegistration.planTeardown(Optional.empty(), Optional.of("id"))).isEqualTo(ProxyRegistration.Teardown.NOTHING);
+        var known = java.util.List.of(new StoreAssertion("id", Optional.of(URL)));
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.empty(), mine, Optional.of("id"),
-                java.util.List.of("id"))).isTrue();
+                known)).isTrue();
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.of("x"), mine, Optional.of("id"),
-                java.util.List.of("id"))).isFalse();
+                known)).isFalse();
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create("http://elsewhere"), Optional.empty(), mine,
-                Optional.of("id"), java.util.List.of("id"))).isFalse();
+                Optional.of("id"), known)).isFalse();
+        assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.empty(), mine, Optional.of("id"),
+                java.util.List.of(new StoreAssertion("id", Optional.of("http://other-host"))))).isFalse();
     }
 }

@@ -55,7 +55,7 @@ class RolloutFaultsScenarioTest {
     @Test
     void aFailureReportOverwrittenByAnotherVersionsDataIsRestoredAndTheUnitStaysBlocked() {
         Cluster c = small();
-        c.member(1).machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", true);
+        c.member(1).machine.failRefresh("kubectl", "download failed", true);
         c.store.publish("kubectl", CH, 301);
         c.settle();
         assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1)");
@@ -146,7 +146,7 @@ class RolloutFaultsScenarioTest {
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
-        c.member(1).machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", false);
+        c.member(1).machine.failRefresh("kubectl", "download failed", false);
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"failed\"");
 

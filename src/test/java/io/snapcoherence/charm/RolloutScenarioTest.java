@@ -100,12 +100,13 @@ class RolloutScenarioTest {
     @Test
     void aFailedRefreshHaltsTheRolloutUntilResume() {
         Cluster c = kubernetes();
-        c.member(2).machine.failRefresh("kubelet", "error: cannot refresh \"kubelet\": download failed", false);
+        c.member(2).machine.failRefresh("kubelet", "download failed", false);
         c.store.publish("kubelet", CH, 201);
         c.settle();
 
-        assertThat(c.member(2).status).isEqualTo(Status.blocked(
-                "kubelet 201 failed (plan 1): error: cannot refresh \"kubelet\": download failed"));
+        // snapd's own words for the change that failed, on one line.
+        assertThat(c.member(2).status).isEqualTo(Status.blocked("kubelet 201 failed (plan 1): cannot perform the "
+                + "following tasks: - Download snap \"kubelet\" (201) from channel \"1.29/stable\" (download failed)"));
         assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed")
                 .contains("run the resume action to retry it, or the refresh action to replace the plan");
@@ -318,8 +319,7 @@ class RolloutScenarioTest {
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
         // snap-coherence/1's machine got there in a hook whose writes were lost.
-        c.member(1).machine.refresh("kubectl", CH, new io.snapcoherence.snap.RefreshPin.Revision(301),
-                java.time.Duration.ofSeconds(40));
+        c.member(1).machine.startRefresh("kubectl", CH, 301);
         int calls = c.member(1).machine.calls().size();
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.calls().subList(calls, c.member(1).machine.calls().size()))

@@ -6,7 +6,6 @@ import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapException;
 import org.junit.jupiter.api.Test;
 
@@ -48,9 +47,12 @@ class InvariantsTest {
                     int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
                     if (head != snap.revision()) {
                         try {
-                            machine.refresh(snap.name(), snap.tracking(), new RefreshPin.Revision(head), java.time.Duration.ofSeconds(40));
+                            if (machine.change(machine.startRefresh(snap.name(), snap.tracking(), head)).failed()) {
+                                reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
+                                return 0;
+                            }
                         } catch (SnapException e) {
-                            tools.relationSet(PEER, Map.of("failed", snap.name()));
+                            reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
                             return 0;
                         }
                     }
@@ -58,6 +60,23 @@ class InvariantsTest {
             }
             return 0;
         };
+    }
+
+    /** The failure as the charm reports it: {@code progress} failed for the plan's attempt. */
+    private static void reportFailure(io.snapcoherence.juju.HookTools tools, String unit, boolean worker,
+                                      io.snapcoherence.snap.Snaps machine, String snap, int revision) {
+        if (!(PeerCodec.decodeApp("toy", tools.relationGetApp(PEER, SimulatedModel.APP))
+                instanceof PeerCodec.AppReading.Read read) || read.state().plan().isEmpty()) {
+            tools.relationSet(PEER, Map.of("failed", snap));
+            return;
+        }
+        Map<String, io.snapcoherence.coherence.InstalledRevision> installed = new java.util.TreeMap<>();
+        machine.list().forEach(s -> installed.put(s.name(),
+                new io.snapcoherence.coherence.InstalledRevision(s.tracking(), s.revision())));
+        tools.relationSet(PEER, PeerCodec.encodeUnit(new io.snapcoherence.coherence.UnitReport(unit,
+                worker ? Role.WORKER : Role.CONTROL_PLANE, installed, Optional.of(io.snapcoherence.coherence.Progress
+                .failed(read.state().plan().get(), io.snapcoherence.coherence.Phase.FAILED,
+                        new io.snapcoherence.coherence.Failure(snap, revision, "failed"))))));
     }
 
     private static SimulatedModel model(Toy toy, Map<String, Object> config, int controlPlane, int workers) {
@@ -123,11 +142,63 @@ class InvariantsTest {
     @Test
     void refreshingOnAfterAReportedFailureBreaksI4() {
         SimulatedModel model = model(new Toy(true, true, false), Map.of("max-unavailable", 5), 3, 0);
-        model.unit("snap-coherence/0").machine().failRefresh("kubelet", "error: download failed", true);
+        model.unit("snap-coherence/0").machine().failRefresh("kubelet", "download failed", true);
         publishNew(model);
 
         assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
                 .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I4");
+    }
+
+    /**
+     * Two control-plane units, max-unavailable 1: snap-coherence/0 refreshes on the plan and says "linked" as soon as
+     * snap list shows the new revisions; snap-coherence/1 starts on that. snapd links well before it is done with
+     * the change (services restart, hooks), so /1 starts while /0 is still unavailable.
+     */
+    @Test
+    void startingWhileAnotherUnitsChangeIsLinkedButNotDoneBreaksI2() {
+        SimulatedStore store = new SimulatedStore("store");
+        Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+        HookRunner trustsTheList = (context, tools, machine) -> {
+            if (tools.isLeader() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
+                    && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
+                List<Target> targets = new ArrayList<>();
+                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, revision)));
+                tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
+                        Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
+                return 0;
+            }
+            if (tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
+                    || "1".equals(tools.relationGet(PEER, context.unitName()).get("started"))) {
+                boolean listed = machine.list().stream().allMatch(s -> s.revision() == Rehearsal.NEW.get(s.name()));
+                if (listed && !tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()) {
+                    tools.relationSet(PEER, Map.of("linked", "1"));
+                }
+                return 0;
+            }
+            boolean first = context.unitName().equals("snap-coherence/0");
+            if (first || "1".equals(tools.relationGet(PEER, "snap-coherence/0").get("linked"))) {
+                for (InstalledSnap snap : machine.list()) {
+                    machine.startRefresh(snap.name(), snap.tracking(), Rehearsal.NEW.get(snap.name()));
+                }
+                tools.relationSet(PEER, Map.of("started", "1"));
+            }
+            return 0;
+        };
+        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(Map.of("max-unavailable", 1)),
+                new SimClock(Instant.EPOCH), store, trustsTheList, (role, machine) -> {
+                    Rehearsal.CONTROL_PLANE_SNAPS.forEach(snap -> machine.install(snap, Rehearsal.CHANNEL,
+                            Rehearsal.OLD.get(snap)));
+                    machine.changesTakeRounds(1, 30); // linked after a round, done 30 rounds later
+                });
+        model.observe(Invariants.all());
+        model.addUnit(Role.CONTROL_PLANE);
+        model.addUnit(Role.CONTROL_PLANE);
+        model.runUntilQuiet(500);
+        publishNew(model);
+
+        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("2 control-plane units unavailable at once")
+                .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I2");
     }
 
     @Test

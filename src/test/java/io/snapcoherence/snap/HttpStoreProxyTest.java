@@ -110,6 +110,21 @@ class HttpStoreProxyTest {
     }
 
     @Test
+    void aProxyThatSendsNoStoreIdHeaderIsAcceptedAndTheStoreAssertionsUrlIsKept() {
+        byte[] stream = io.snapcoherence.snap.fakestore.FakeAssertions.streamFor("fake-store-id", "http://proxy:8080")
+                .getBytes(StandardCharsets.UTF_8);
+
+        StoreAssertions accepted = HttpStoreProxy.validate(URI.create("http://proxy:8080"), stream,
+                java.util.Optional.empty());
+
+        assertThat(accepted.storeId()).isEqualTo("fake-store-id");
+        assertThat(accepted.url()).hasValue("http://proxy:8080");
+        ProxyException disagreeing = catchThrowableOfType(() -> HttpStoreProxy.validate(URI.create("http://proxy:8080"),
+                stream, java.util.Optional.of("other")), ProxyException.class);
+        assertThat(disagreeing.getMessage()).contains("store id mismatch");
+    }
+
+    @Test
     void wrongContentTypeIsRejected() {
         store.fault(FakeSnapStore.Fault.WRONG_CONTENT_TYPE);
         assertThat(fetchFails().getMessage()).contains("content type is \"text/html\"");

@@ -70,31 +70,10 @@ class SnapEmulationTest {
     }
 
     @Test
-    void refreshMovesTheRevisionAndRevertGoesBack() throws IOException {
-        cli.refresh("kubelet", "1.30/stable", new RefreshPin.Cohort("key"), java.time.Duration.ofSeconds(40));
-        assertThat(cli.list().get(0).revision()).isEqualTo(1400);
-        cli.revert("kubelet");
-        assertThat(cli.list().get(0).revision()).isEqualTo(1342);
-        cli.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1300), java.time.Duration.ofSeconds(40));
-        assertThat(cli.list().get(0).revision()).isEqualTo(1300);
-
-        SnapException notInstalled = catchThrowableOfType(
-                () -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(900), java.time.Duration.ofSeconds(40)), SnapException.class);
-        assertThat(notInstalled.error()).isInstanceOf(SnapError.NotInstalled.class);
-        assertThat(calls()).contains("snap refresh kubelet --channel=1.30/stable --cohort=key", "snap revert kubelet");
-    }
-
-    @Test
-    void holdIsPerSnapOnNewSnapdAndSystemWideOn257() throws IOException {
+    void holdIsPerSnap() throws IOException {
         cli.hold(List.of("kubelet"));
         assertThat(state.resolve("held/kubelet")).exists();
-
-        write("version", "2.57.6");
-        SnapCli old = new SnapCli(dir.resolve("snap"), CLOCK);
-        old.hold(List.of("kubelet"));
-        assertThat(old.getSystem("refresh.hold")).hasValue("2027-01-24T10:00:00Z");
-        assertThat(calls())
-                .contains("snap refresh --hold kubelet", "snap set system refresh.hold=2027-01-24T10:00:00Z");
+        assertThat(calls()).contains("snap refresh --hold kubelet");
     }
 
     @Test
@@ -106,7 +85,7 @@ class SnapEmulationTest {
         cli.ack(FakeAssertions.streamFor("abc", "http://proxy:8000").getBytes(StandardCharsets.UTF_8));
         cli.setSystem("proxy.store", "abc");
 
-        assertThat(cli.knownStores()).containsExactly("abc");
+        assertThat(cli.knownStores()).extracting(StoreAssertion::storeId).containsExactly("abc");
         assertThat(cli.getSystem("proxy.store")).hasValue("abc");
         cli.setSystem("proxy.store", "");
         assertThat(cli.getSystem("proxy.store")).isEqualTo(Optional.empty());
@@ -116,14 +95,12 @@ class SnapEmulationTest {
     void garbageAssertionsAreRefusedAsSnapdRefusesThem() {
         SnapException e = catchThrowableOfType(() -> cli.ack("<html>oops</html>\n".getBytes(StandardCharsets.UTF_8)),
                 SnapException.class);
-        assertThat(e.error()).isInstanceOf(SnapError.CannotDecodeAssertions.class);
+        assertThat(e.error()).isInstanceOf(SnapError.AssertionsRejected.class);
     }
 
     @Test
-    void cohortsServicesAndVersionParse() {
-        assertThat(cli.createCohort(List.of("kubelet", "kubectl")))
-                .containsOnlyKeys("kubelet", "kubectl").allSatisfy((snap, key) -> assertThat(key).isNotBlank());
-        assertThat(cli.services(List.of("kubelet"))).isEmpty();
-        assertThat(cli.version().hasPerSnapHold()).isTrue();
+    void servicesAndVersionParse() {
+        assertThat(cli.services()).isEmpty();
+        assertThat(cli.systemInfo().perSnapHolds()).isTrue();
     }
 }

@@ -17,21 +17,21 @@ class SnapErrorsTest {
         assertThat(classify(1, "error: snap \"kubectl\" is not installed\n")).isEqualTo(new SnapError.NotInstalled("kubectl"));
         SnapError empty = classify(1, "error: cannot install \"kubectl\": unexpectedly empty response from the server\n"
                 + "       (try again later)\n");
-        assertThat(empty).isInstanceOf(SnapError.StoreUnavailable.class);
+        assertThat(empty).isInstanceOf(SnapError.StoreUnreachable.class);
         assertThat(empty.isTransient()).isTrue();
         assertThat(classify(1, "error: snap \"core\" has no \"proxy\" configuration option\n"))
-                .isEqualTo(new SnapError.NoSuchOption("core", "proxy"));
+                .isEqualTo(new SnapError.NoSuchOption("proxy"));
         assertThat(classify(1, "error: cannot perform the following tasks:\n- Run configure hook of \"core\" snap "
                 + "(run hook \"configure\": cannot set proxy.store to \"abc\" without a matching store assertion)\n"))
                 .isEqualTo(new SnapError.NoMatchingStoreAssertion("abc"));
         assertThat(classify(1, "error: cannot assert: cannot decode request body into assertions: unexpected EOF\n"))
-                .isEqualTo(new SnapError.CannotDecodeAssertions("unexpected EOF"));
+                .isEqualTo(new SnapError.AssertionsRejected("unexpected EOF"));
         assertThat(classify(1, "error: cannot perform the following tasks:\n- Run configure hook of \"core\" snap "
                 + "(run hook \"configure\": refresh.hold cannot be parsed: parsing time \"forever\" as "
                 + "\"2006-01-02T15:04:05Z07:00\": cannot parse \"forever\" as \"2006\")"))
-                .isInstanceOf(SnapError.InvalidValue.class);
-        assertThat(classify(64, "error: unknown flag `hold'\n")).isEqualTo(new SnapError.UnknownFlag("hold"));
-        assertThat(classify(64, "error: unknown flag `unhold'\n")).isEqualTo(new SnapError.UnknownFlag("unhold"));
+                .isInstanceOf(SnapError.Other.class);
+        assertThat(classify(64, "error: unknown flag `hold'\n")).isEqualTo(new SnapError.Other(64, "unknown-flag",
+                "unknown flag `hold'"));
     }
 
     @Test
@@ -52,14 +52,14 @@ class SnapErrorsTest {
         assertThat(down).isInstanceOf(SnapError.SnapdUnavailable.class);
         assertThat(down.isTransient()).isTrue();
         assertThat(classify(1, "error: snap \"kubelet\" has \"refresh-snap\" change in progress\n"))
-                .isEqualTo(new SnapError.ChangeInProgress("kubelet", "refresh-snap change in progress"));
+                .isEqualTo(new SnapError.ChangeConflict("kubelet", "snap \"kubelet\" has \"refresh-snap\" change in progress"));
         // snapd's conflict error without a change kind; the CLI exits 10 ("retryable") for both.
         assertThat(classify(10, "error: snap \"kubelet\" has changes in progress\n"))
-                .isEqualTo(new SnapError.ChangeInProgress("kubelet", "changes in progress"));
+                .isEqualTo(new SnapError.ChangeConflict("kubelet", "snap \"kubelet\" has changes in progress"));
     }
 
     @Test
     void anythingElseKeepsSnapdsWords() {
-        assertThat(classify(2, "error: something new\n")).isEqualTo(new SnapError.Other(2, "something new"));
+        assertThat(classify(2, "error: something new\n")).isEqualTo(new SnapError.Other(2, "", "something new"));
     }
 }

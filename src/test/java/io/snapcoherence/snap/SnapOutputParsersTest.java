@@ -83,9 +83,8 @@ class SnapOutputParsersTest {
                 kubelet  1.29.3   2000  1.29/stable  canonical✓ classic,held
                 """);
         assertThat(rows).containsExactly(
-                new InstalledSnap("core20", "20240111", 2182, "latest/stable", "base"),
-                new InstalledSnap("kubelet", "1.29.3", 2000, "1.29/stable", "classic,held"));
-        assertThat(rows.get(1).held()).isTrue();
+                new InstalledSnap("core20", "20240111", 2182, "latest/stable", Optional.empty()),
+                new InstalledSnap("kubelet", "1.29.3", 2000, "1.29/stable", Optional.empty()));
     }
 
     @Test
@@ -126,7 +125,9 @@ class SnapOutputParsersTest {
         assertThat(KnownStoreParser.parse("")).isEmpty();
         String two = io.snapcoherence.snap.fakestore.FakeAssertions.store("one", "http://a") + "\n"
                 + io.snapcoherence.snap.fakestore.FakeAssertions.store("two", "http://b");
-        assertThat(KnownStoreParser.parse(two)).containsExactly("one", "two");
+        assertThat(KnownStoreParser.parse(two)).extracting(StoreAssertion::storeId, StoreAssertion::url)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("one", Optional.of("http://a")),
+                        org.assertj.core.groups.Tuple.tuple("two", Optional.of("http://b")));
     }
 
     @Test

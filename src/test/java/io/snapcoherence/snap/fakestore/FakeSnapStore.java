@@ -42,7 +42,7 @@ public final class FakeSnapStore implements AutoCloseable {
 
 
     /** How the registration endpoint misbehaves. */
-    public enum Fault { NONE, SERVER_ERROR, SLOW, EMPTY, GARBAGE, WRONG_STORE_ID, WRONG_CONTENT_TYPE, NOT_FOUND }
+    public enum Fault { NONE, SERVER_ERROR, SLOW, EMPTY, GARBAGE, WRONG_STORE_ID, WRONG_CONTENT_TYPE, NOT_FOUND, NO_STORE_ID }
 
     public record Release(int revision, String version) {
     }
@@ -176,13 +176,16 @@ public final class FakeSnapStore implements AutoCloseable {
             case GARBAGE -> sendAssertions(exchange, contentType, id, "<html><body>Welcome to nginx</body></html>\n");
             case WRONG_STORE_ID -> sendAssertions(exchange, contentType, "other-store-id", stream);
             case WRONG_CONTENT_TYPE -> sendAssertions(exchange, "text/html", id, stream);
+            case NO_STORE_ID -> sendAssertions(exchange, contentType, "", stream);
             case NONE -> sendAssertions(exchange, contentType, id, stream);
         }
     }
 
     private static void sendAssertions(HttpExchange exchange, String contentType, String headerId, String body)
             throws IOException {
-        exchange.getResponseHeaders().add("X-Assertion-Store-Id", headerId);
+        if (!headerId.isEmpty()) {
+            exchange.getResponseHeaders().add("X-Assertion-Store-Id", headerId);
+        }
         send(exchange, 200, contentType, body);
     }
 

@@ -2,7 +2,7 @@ package io.snapcoherence.snap.realsnapd;
 
 import io.snapcoherence.snap.HttpStoreProxy;
 import io.snapcoherence.snap.ProxyException;
-import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.SnapCli;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
@@ -37,7 +37,7 @@ class SnapCliContractTest {
 
     @Test
     void versionIsReadFromSnapd(RealSnapd snapd) {
-        assertThat(snapd.cli().version().snapd()).startsWith("2.");
+        assertThat(snapd.cli().systemInfo().version()).startsWith("2.");
     }
 
     @Test
@@ -63,20 +63,9 @@ class SnapCliContractTest {
     }
 
     @Test
-    void createCohortReturnsTheStoresKeys(RealSnapd snapd) {
-        snapd.store().release("kubectl", "1.29/stable", 1342, "1.29.3").release("kubelet", "1.29/stable", 2000, "1.29.3");
-
-        Map<String, String> keys = snapd.cli().createCohort(List.of("kubectl", "kubelet"));
-
-        assertThat(keys).containsOnlyKeys("kubectl", "kubelet");
-        assertThat(keys.get("kubectl")).startsWith("MSBfakekubectlcohort");
-        assertThat(snapd.store().requests()).contains("POST /v2/cohorts {\"snaps\":[\"kubectl\",\"kubelet\"]}");
-    }
-
-    @Test
     void ackOfGarbageIsATypedError(RealSnapd snapd) {
         assertThat(failure(() -> snapd.cli().ack("<html>oops</html>\n".getBytes(StandardCharsets.UTF_8))))
-                .isEqualTo(new SnapError.CannotDecodeAssertions("unexpected EOF"));
+                .isEqualTo(new SnapError.AssertionsRejected("unexpected EOF"));
     }
 
     @Test
@@ -113,59 +102,19 @@ class SnapCliContractTest {
         SnapCli cli = snapd.cli();
         snapd.installStoreAssertion("fake-store-id");
 
-        assertThat(cli.knownStores()).containsExactly("fake-store-id");
+        assertThat(cli.knownStores()).extracting(StoreAssertion::storeId).containsExactly("fake-store-id");
         cli.setSystem("proxy.store", "fake-store-id");
         assertThat(cli.getSystem("proxy.store")).hasValue("fake-store-id");
 
-        cli.setSystem("proxy.store", "");
+        cli.unsetSystem("proxy.store");
         assertThat(cli.getSystem("proxy.store")).isEmpty();
-    }
-
-    @Test
-    void refreshAndRevertOfASnapThatIsNotInstalled(RealSnapd snapd) {
-        SnapCli cli = snapd.cli();
-        assertThat(failure(() -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Cohort("abc"), java.time.Duration.ofSeconds(40))))
-                .isEqualTo(new SnapError.NotInstalled("kubectl"));
-        assertThat(failure(() -> cli.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(1342), java.time.Duration.ofSeconds(40))))
-                .isEqualTo(new SnapError.NotInstalled("kubectl"));
-        assertThat(failure(() -> cli.revert("kubectl"))).isEqualTo(new SnapError.NoRevisionToRevert("kubectl"));
-        assertThat(failure(() -> cli.services(List.of("kubectl")))).isEqualTo(new SnapError.NotInstalled("kubectl"));
     }
 
     @Test
     void nothingInstalled(RealSnapd snapd) {
         assertThat(snapd.cli().list()).isEmpty();
-        assertThat(snapd.cli().services(List.of())).isEmpty();
+        assertThat(snapd.cli().services()).isEmpty();
         assertThat(snapd.cli().knownStores()).isEmpty();
-    }
-
-    @Test
-    void holdFallsBackToTheSystemWideHoldOn257(RealSnapd snapd) {
-        SnapCli cli = snapd.cli();
-        Instant before = Instant.now();
-
-        cli.hold(List.of("kubectl", "kubelet"));
-
-        Instant until = Instant.parse(cli.getSystem("refresh.hold").orElseThrow());
-        assertThat(until).isBetween(before.plus(Duration.ofDays(59)), before.plus(Duration.ofDays(61)));
-        cli.unhold(List.of("kubectl", "kubelet"));
-        assertThat(cli.getSystem("refresh.hold")).isEmpty();
-    }
-
-    @Test
-    void holdFallsBackWhenSnapClaimsPerSnapHoldButAnswersUnknownFlag(RealSnapd snapd, @TempDir Path dir)
-            throws IOException {
-        // A snap that reports 2.63 but is really 2.57: the exit-64 answer must switch to refresh.hold.
-        Path lying = dir.resolve("snap");
-        Files.writeString(lying, "#!/bin/sh\nif [ \"$1\" = version ]; then printf 'snap 2.63\\nsnapd 2.63\\n'; exit 0; fi\n"
-                + "exec " + snapd.snapBinary() + " \"$@\"\n");
-        Files.setPosixFilePermissions(lying, PosixFilePermissions.fromString("rwx------"));
-        SnapCli cli = snapd.cli(lying);
-
-        cli.hold(List.of("kubectl"));
-        assertThat(cli.getSystem("refresh.hold")).isPresent();
-        cli.unhold(List.of("kubectl"));
-        assertThat(cli.getSystem("refresh.hold")).isEmpty();
     }
 
     @Test
