@@ -1,9 +1,8 @@
 package io.snapcoherence.snap;
 
-/** One row of {@code snap list}: Name Version Rev Tracking Publisher Notes. */
-public record InstalledSnap(String name, String version, int revision, String tracking, String notes) {
+import java.time.Instant;
+import java.util.Optional;
 
-    public boolean held() {
-        return notes.contains("held");
-    }
+/** One installed snap (GET /v2/snaps). tracking: full channel, "" for a local snap. hold: per-snap hold, 2.58+ */
+public record InstalledSnap(String name, String version, int revision, String tracking, Optional<Instant> hold) {
 }

@@ -1,5 +1,5 @@
 package io.snapcoherence.snap;
 
-/** One row of {@code snap services}: Service Startup Current Notes, e.g. {@code kubelet.daemon enabled active -}. */
+/** One service (GET /v2/apps?select=service): e.g. snap kubelet, service daemon. */
 public record SnapService(String snap, String service, boolean enabled, boolean active) {
 }

@@ -1,60 +1,87 @@
 package io.snapcoherence.snap;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * snapd as the charm drives it, one method per CLI call. Production runs the real {@code snap} CLI
- * ({@link SnapCli}); the simulator runs an in-memory machine that follows the same contract.
- * Every failure is a {@link SnapException} carrying a typed {@link SnapError}.
+ * snapd as the charm drives it: one method per request to snapd's REST API on its socket (the same API the
+ * {@code snap} CLI is a client of). Production talks to the real snapd ({@code SnapdClient}); the simulator runs
+ * an in-memory machine that follows the same contract, and process-level tests a fake snapd on a socket; all
+ * three are held to one set of expectations observed from a real snapd.
+ *
+ * <p>Every failure is a {@link SnapException} carrying a typed {@link SnapError}, decided by snapd's error
+ * {@code kind} and HTTP status, never by matching whole sentences.
  */
 public interface Snaps {
 
-    /** {@code snap ack <file>}: acknowledges a stream of assertions. */
-    void ack(byte[] assertions);
+    // ---- the machine ---------------------------------------------------------------------------------------
 
-    /** {@code snap known store}: the store ids of the acknowledged store assertions. */
-    List<String> knownStores();
-
-    /** {@code snap get system <key>}; empty when the option was never set or is unset. */
-    Optional<String> getSystem(String key);
-
-    /** {@code snap set system <key>=<value>}; an empty value unsets the key. */
-    void setSystem(String key, String value);
+    /** GET /v2/system-info: snapd's version, the machine's architecture (dpkg name), refresh.hold/last. */
+    SystemInfo systemInfo();
 
     /**
-     * {@code snap info <name>...}: what the store serves for each snap, in one call. A snap the store does not
-     * know is absent from the result (never an exception for that alone).
+     * GET /v2/snaps: installed snaps with their full tracking channel (never the shortened {@code track/risk/…}
+     * that {@code snap list} prints), revision and per-snap hold.
      */
-    Map<String, SnapInfo> info(List<String> names);
-
-    /** {@code snap list}: installed snaps. */
     List<InstalledSnap> list();
 
     /**
-     * {@code snap refresh <snap> --channel=<channel> (--revision=<n> | --cohort=<key>)}: one snap per call, waiting
-     * at most {@code wait} for snapd's change. A change that takes longer goes on in snapd: the call throws
-     * {@link SnapError.Timeout}, and while the change runs another refresh of the snap throws
-     * {@link SnapError.ChangeInProgress}.
+     * GET /v2/apps?select=service: the services of every installed snap. A snap with no services simply has no
+     * entry (asking by name would fail for it: {@code snap "kubectl" has no services}).
      */
-    void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait);
+    List<SnapService> services();
 
-    /** {@code snap revert <snap>}: back to the previous revision. */
-    void revert(String snap);
+    // ---- the store, as this machine sees it ----------------------------------------------------------------
 
-    /** {@code snap create-cohort <snap>...}: a cohort key per snap. */
-    Map<String, String> createCohort(List<String> snaps);
+    /**
+     * GET /v2/find?select=refresh: what a refresh of the installed snaps would get now, from the store this
+     * machine uses (the proxy's, with its overrides, when proxy.store is set), for this machine's architecture.
+     * Snaps without an update are absent.
+     */
+    List<RefreshCandidate> refreshCandidates();
 
-    /** Holds the snaps from automatic refresh (per-snap hold where snapd has it, else system refresh.hold). */
+    /** GET /v2/find?name=&lt;snap&gt; per name: the store's channel map; a snap the store does not know is absent. */
+    Map<String, SnapInfo> info(List<String> names);
+
+    // ---- changes -------------------------------------------------------------------------------------------
+
+    /**
+     * POST /v2/snaps/&lt;snap&gt; {action: refresh, channel, revision}: starts snapd's change and returns its id
+     * at once (like {@code snap refresh --no-wait}). A conflicting change is {@link SnapError.ChangeConflict}.
+     */
+    String startRefresh(String snap, String channel, int revision);
+
+    /** POST /v2/snaps/&lt;snap&gt; {action: revert}: starts a revert change, returns its id. */
+    String startRevert(String snap);
+
+    /** GET /v2/changes/&lt;id&gt;: status, readiness, and on failure snapd's own error text. */
+    Change change(String id);
+
+    /** Polls {@link #change} until it is ready or {@code wait} has passed; returns the last state seen. */
+    Change await(String id, Duration wait);
+
+    // ---- configuration, assertions, holds ------------------------------------------------------------------
+
+    /** POST /v2/assertions: acknowledges a stream of assertions. */
+    void ack(byte[] assertions);
+
+    /** GET /v2/assertions/store: the acknowledged store assertions (store id and url). */
+    List<StoreAssertion> knownStores();
+
+    /** GET /v2/snaps/system/conf?keys=&lt;key&gt;; empty when the option is not set. */
+    Optional<String> getSystem(String key);
+
+    /** PUT /v2/snaps/system/conf {key: value}; waits (bounded) for snapd's configure change. */
+    void setSystem(String key, String value);
+
+    /** PUT /v2/snaps/system/conf {key: null}: removes the option (not the same as setting it empty). */
+    void unsetSystem(String key);
+
+    /** snapd ≥ 2.58: POST /v2/snaps {action: hold, time: forever} for the named snaps. */
     void hold(List<String> snaps);
 
-    /** Releases holds set by {@link #hold(List)}. */
+    /** snapd ≥ 2.58: POST /v2/snaps {action: unhold} for the named snaps. */
     void unhold(List<String> snaps);
-
-    /** {@code snap services <snap>...}: the services of installed snaps. */
-    List<SnapService> services(List<String> snaps);
-
-    /** {@code snap version}. */
-    SnapVersion version();
 }
