@@ -2,14 +2,15 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
 import io.snapcoherence.juju.HookTools;
-import io.snapcoherence.snap.SnapCli;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,14 +23,20 @@ import java.util.TreeSet;
  * the hold is due for renewal, and a release frees only holds the charm set.
  *
  * <p>Renewal: snapd before 2.58 has only the system-wide {@code refresh.hold}, a point in time
- * ({@link SnapCli#SYSTEM_HOLD} ahead; 2.57 caps it at 90 days), so a hold set once would lapse and snapd's timer
+ * ({@link #SYSTEM_HOLD} ahead; 2.57 caps it at 90 days), so a hold set once would lapse and snapd's timer
  * would refresh outside any plan. The hold is set again once half of it has passed. With per-snap holds (forever)
- * the renewal repeats an idempotent {@code snap refresh --hold}, once a month.
+ * the renewal repeats an idempotent hold request, once a month.
  */
 final class Holds {
     static final String HELD_KEY = "held-snaps";
     static final String HELD_AT_KEY = "held-at";
-    static final Duration RENEW_AFTER = SnapCli.SYSTEM_HOLD.dividedBy(2);
+    /**
+     * snapd before 2.58 has no per-snap hold, only the system-wide {@code refresh.hold} time, and 2.57 caps a hold
+     * at 90 days after the last refresh. 60 days stays well inside that cap, and every hook that holds renews it.
+     */
+    static final Duration SYSTEM_HOLD = Duration.ofDays(60);
+    static final Duration RENEW_AFTER = SYSTEM_HOLD.dividedBy(2);
+    private static final String REFRESH_HOLD = "refresh.hold";
 
     private final HookTools tools;
     private final Snaps snaps;
@@ -62,13 +69,23 @@ final class Holds {
         List<String> toHold = target.stream().filter(s -> renew || !held.contains(s)).toList();
         List<String> toRelease = held.stream().filter(s -> !target.contains(s)).toList();
         try {
+            boolean perSnap = snaps.systemInfo().perSnapHolds();
             if (!toRelease.isEmpty()) {
-                snaps.unhold(toRelease);
+                if (perSnap) {
+                    snaps.unhold(toRelease);
+                } else {
+                    snaps.unsetSystem(REFRESH_HOLD);
+                }
             }
             // Without per-snap holds a release clears snapd's system-wide hold: hold the whole set again then.
             List<String> hold = toRelease.isEmpty() ? toHold : List.copyOf(target);
             if (!hold.isEmpty()) {
-                snaps.hold(hold);
+                if (perSnap) {
+                    snaps.hold(hold);
+                } else {
+                    snaps.setSystem(REFRESH_HOLD, DateTimeFormatter.ISO_INSTANT.format(
+                            now.plus(SYSTEM_HOLD).truncatedTo(ChronoUnit.SECONDS)));
+                }
             }
         } catch (SnapException e) {
             tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());

@@ -8,6 +8,7 @@ import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.ProxyException;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.StoreAssertions;
 import io.snapcoherence.snap.StoreProxy;
 
@@ -164,7 +165,7 @@ public final class ProxyRegistration {
         }
         Teardown plan = planTeardown(remembered, snaps.getSystem(PROXY_STORE));
         if (plan == Teardown.UNSET_AND_FORGET) {
-            snaps.setSystem(PROXY_STORE, "");
+            snaps.unsetSystem(PROXY_STORE);
         }
         tools.stateSet(Map.of(STATE_KEY, ""));
         return proxyUrlEmptied ? new Outcome.NotConfigured() : new Outcome.Released(plan == Teardown.UNSET_AND_FORGET);
@@ -172,7 +173,7 @@ public final class ProxyRegistration {
 
     private Outcome register(URI url, Optional<String> configStoreId, Optional<Remembered> remembered) {
         Optional<String> current = snaps.getSystem(PROXY_STORE);
-        List<String> known = snaps.knownStores();
+        List<String> known = snaps.knownStores().stream().map(StoreAssertion::storeId).toList();
         if (isRegistered(url, configStoreId, remembered, current, known)) {
             return new Outcome.Registered(remembered.get().storeId(), false);
         }

@@ -9,8 +9,8 @@ import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
 import io.snapcoherence.juju.HookTools;
+import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapService;
@@ -47,6 +47,8 @@ final class RefreshRun {
     /** A refresh snapd has not finished after this long is reported failed: the rollout halts and says why. */
     static final Duration GIVE_UP = Duration.ofMinutes(30);
     static final String STORE_KEY = "refresh-run";
+    /** A revert is local (no download) but stops and starts services. */
+    static final Duration REVERT_WAIT = Duration.ofSeconds(40);
 
     private final HookTools tools;
     private final Snaps snaps;
@@ -101,10 +103,21 @@ final class RefreshRun {
             wait = wait.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : wait;
             tools.statusSet(UnitAgent.refreshing(plan, target));
             try {
-                snaps.refresh(target.snap(), target.channel(), new RefreshPin.Revision(target.revision()), wait);
+                String id = snaps.startRefresh(target.snap(), target.channel(), target.revision());
+                Change change = snaps.await(id, wait);
+                if (change.failed()) {
+                    failure = Optional.of(new Failure(target.snap(), target.revision(), change.error()
+                            .orElse("snapd change " + id + " ended " + change.status())));
+                    break;
+                }
                 refreshed.add(target.snap());
+                if (!change.ready()) {
+                    running.add(target); // snapd goes on; whether it got there is checked before a revert
+                }
             } catch (SnapException e) {
-                if (e.error() instanceof SnapError.Timeout || e.error() instanceof SnapError.ChangeInProgress) {
+                if (e.error() instanceof SnapError.NoUpdateAvailable) {
+                    refreshed.add(target.snap()); // already on the revision asked for
+                } else if (e.error() instanceof SnapError.Timeout || e.error() instanceof SnapError.ChangeConflict) {
                     refreshed.add(target.snap()); // snapd goes on; whether it got there is checked before a revert
                     running.add(target);
                 } else {
@@ -128,7 +141,8 @@ final class RefreshRun {
         try {
             after = Optional.of(snaps.list());
             if (failure.isEmpty()) {
-                List<SnapService> services = snaps.services(names);
+                List<SnapService> services = snaps.services().stream()
+                        .filter(service -> names.contains(service.snap())).toList();
                 failure = UnitAgent.verify(verify, after.get(), services);
             }
         } catch (SnapException e) {
@@ -149,7 +163,10 @@ final class RefreshRun {
         List<String> problems = new ArrayList<>();
         for (String snap : refreshed) {
             try {
-                snaps.revert(snap);
+                Change change = snaps.await(snaps.startRevert(snap), REVERT_WAIT);
+                if (!change.done()) {
+                    problems.add(snap + ": " + change.error().orElse("revert " + change.status()));
+                }
             } catch (SnapException e) {
                 problems.add(snap + ": " + e.error().describe());
             }

@@ -190,9 +190,8 @@ public final class Invariants implements StepObserver {
                         + " while proxy.store is \"" + store + "\", not the proxy's " + model.store().storeId());
             }
         }
-        if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY
-                && attempt.pin() instanceof io.snapcoherence.snap.RefreshPin.Revision pinned) {
-            Target asked = new Target(attempt.snap(), attempt.channel(), pinned.revision());
+        if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY) {
+            Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
             Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
             if (plan.isPresent()) {
                 checkControlPlaneOn(model, unit, asked, plan.get());

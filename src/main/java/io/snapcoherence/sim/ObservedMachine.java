@@ -1,14 +1,17 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
-import io.snapcoherence.snap.SnapVersion;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreAssertion;
+import io.snapcoherence.snap.SystemInfo;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +25,7 @@ import java.util.Optional;
 final class ObservedMachine implements Snaps {
 
     /** A refresh the charm asked for and how it ended. */
-    record Attempt(String snap, String channel, RefreshPin pin, Result result, Optional<String> failure) {
+    record Attempt(String snap, String channel, int revision, Result result, Optional<String> failure) {
         /** Whether this call could have changed the machine (now or, for a change still running, later). */
         boolean started() {
             return result == Result.APPLIED || result == Result.STILL_RUNNING;
@@ -30,7 +33,7 @@ final class ObservedMachine implements Snaps {
     }
 
     /**
-     * APPLIED: done within the call (or nothing to do); STILL_RUNNING: the CLI stopped waiting, snapd goes on;
+     * APPLIED: done within the call (or nothing to do); STILL_RUNNING: snapd's change goes on after the call;
      * BUSY: refused because a change on the snap is running; FAILED: snapd refused or the change failed.
      */
     enum Result { APPLIED, STILL_RUNNING, BUSY, FAILED }
@@ -74,13 +77,19 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
+    public SystemInfo systemInfo() {
+        call();
+        return machine.systemInfo();
+    }
+
+    @Override
     public void ack(byte[] assertions) {
         call();
         machine.ack(assertions);
     }
 
     @Override
-    public List<String> knownStores() {
+    public List<StoreAssertion> knownStores() {
         call();
         return machine.knownStores();
     }
@@ -98,9 +107,21 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
+    public void unsetSystem(String key) {
+        call();
+        machine.unsetSystem(key);
+    }
+
+    @Override
     public Map<String, SnapInfo> info(List<String> names) {
         call();
         return machine.info(names);
+    }
+
+    @Override
+    public List<RefreshCandidate> refreshCandidates() {
+        call();
+        return machine.refreshCandidates();
     }
 
     @Override
@@ -110,30 +131,39 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
-    public void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait) {
+    public String startRefresh(String snap, String channel, int revision) {
         call();
         try {
-            machine.refresh(snap, channel, pin, wait);
-            attempts.add(new Attempt(snap, channel, pin, Result.APPLIED, Optional.empty()));
+            String id = machine.startRefresh(snap, channel, revision);
+            boolean finished = machine.peekChange(id).map(Change::ready).orElse(true);
+            attempts.add(new Attempt(snap, channel, revision, finished ? Result.APPLIED : Result.STILL_RUNNING,
+                    Optional.empty()));
+            return id;
         } catch (SnapException e) {
-            Result result = e.error() instanceof SnapError.Timeout ? Result.STILL_RUNNING
-                    : e.error() instanceof SnapError.ChangeInProgress ? Result.BUSY : Result.FAILED;
-            attempts.add(new Attempt(snap, channel, pin, result,
+            Result result = e.error() instanceof SnapError.NoUpdateAvailable ? Result.APPLIED
+                    : e.error() instanceof SnapError.ChangeConflict ? Result.BUSY : Result.FAILED;
+            attempts.add(new Attempt(snap, channel, revision, result,
                     result == Result.FAILED ? Optional.of(e.getMessage()) : Optional.empty()));
             throw e;
         }
     }
 
     @Override
-    public void revert(String snap) {
+    public String startRevert(String snap) {
         call();
-        machine.revert(snap);
+        return machine.startRevert(snap);
     }
 
     @Override
-    public Map<String, String> createCohort(List<String> snaps) {
+    public Change change(String id) {
         call();
-        return machine.createCohort(snaps);
+        return machine.change(id);
+    }
+
+    @Override
+    public Change await(String id, Duration wait) {
+        call();
+        return machine.await(id, wait);
     }
 
     @Override
@@ -149,14 +179,8 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
-    public List<SnapService> services(List<String> snaps) {
+    public List<SnapService> services() {
         call();
-        return machine.services(snaps);
-    }
-
-    @Override
-    public SnapVersion version() {
-        call();
-        return machine.version();
+        return machine.services();
     }
 }

@@ -1,16 +1,21 @@
 package io.snapcoherence.sim;
 
 import io.snapcoherence.snap.Assertions;
+import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
+import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
-import io.snapcoherence.snap.SnapVersion;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreAssertion;
+import io.snapcoherence.snap.SystemInfo;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -24,7 +29,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A machine's snapd in memory, following the same CLI contract as {@link io.snapcoherence.snap.SnapCli}
+ * A machine's snapd in memory, following the same contract as {@link io.snapcoherence.snap.SnapdClient}
  * (error types and texts from the snapd reference): installed snaps with their tracking channel, revision,
  * previous revisions and services; system configuration with snapd's proxy.store rule; acknowledged store
  * assertions; holds; injected refresh failures; and snapd's own refresh timer ({@link #autoRefreshTick()}).
@@ -33,21 +38,24 @@ import java.util.function.Consumer;
 public final class SimulatedMachine implements Snaps {
     /** Snaps of Charmed Kubernetes that run no service. */
     private static final Set<String> CLIENT_ONLY = Set.of("kubectl");
-    private static final String HOLD_UNTIL = "2027-02-20T00:00:00Z";
+    /** snapd ≥ 2.58 reports a hold "forever" as now plus 290 years (overlord/snapstate/autorefresh.go). */
+    private static final Instant HELD_FOREVER = Instant.parse("2316-01-01T00:00:00Z");
 
     private final String name;
     private final SimulatedStore store;
     private final Map<String, Installed> installed = new LinkedHashMap<>();
     private final Map<String, String> systemConfig = new LinkedHashMap<>();
-    private final Set<String> knownStores = new LinkedHashSet<>();
+    private final Map<String, Optional<String>> knownStores = new LinkedHashMap<>();
     private final Set<String> heldSnaps = new LinkedHashSet<>();
     private final Map<String, RefreshFault> refreshFaults = new HashMap<>();
     private final Set<String> brokenServices = new LinkedHashSet<>();
     private final List<RefreshEvent> history = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     private final Map<String, RunningChange> running = new LinkedHashMap<>();
+    private final Map<String, Change> changes = new HashMap<>();
     private int changeRounds;
-    private SnapVersion version = new SnapVersion("2.63");
+    private int changeCounter;
+    private String version = "2.63";
     private Consumer<RefreshEvent> listener = event -> { };
 
     private static final class Installed {
@@ -64,13 +72,15 @@ public final class SimulatedMachine implements Snaps {
     private record RefreshFault(String message, boolean persistent) {
     }
 
-    /** A refresh snapd is still working on after the CLI stopped waiting. */
+    /** A refresh snapd is still working on after the hook stopped waiting. */
     private static final class RunningChange {
+        final String id;
         final String channel;
         final int target;
         int roundsLeft;
 
-        RunningChange(String channel, int target, int roundsLeft) {
+        RunningChange(String id, String channel, int target, int roundsLeft) {
+            this.id = id;
             this.channel = channel;
             this.target = target;
             this.roundsLeft = roundsLeft;
@@ -95,7 +105,7 @@ public final class SimulatedMachine implements Snaps {
     }
 
     public SimulatedMachine withVersion(String snapdVersion) {
-        this.version = new SnapVersion(snapdVersion);
+        this.version = snapdVersion;
         return this;
     }
 
@@ -104,8 +114,9 @@ public final class SimulatedMachine implements Snaps {
     }
 
     /**
-     * From now on a refresh takes {@code rounds} scheduler rounds: the CLI stops waiting ({@link SnapError.Timeout}),
-     * snapd goes on, another refresh or revert of the snap is refused meanwhile ({@link SnapError.ChangeInProgress}),
+     * From now on a refresh takes {@code rounds} scheduler rounds: its change is still Doing when the hook stops
+     * waiting, snapd goes on, another refresh or revert of the snap is refused meanwhile
+     * ({@link SnapError.ChangeConflict}),
      * and {@link #advanceChanges()} finishes it. 0: refreshes finish within the call.
      */
     public SimulatedMachine changesTakeRounds(int rounds) {
@@ -124,6 +135,7 @@ public final class SimulatedMachine implements Snaps {
                 continue;
             }
             it.remove();
+            finish(change.id, "Done");
             Installed current = installed.get(entry.getKey());
             if (current != null) {
                 events.add(change(entry.getKey(), current, change.channel, change.target, RefreshEvent.Cause.REFRESH));
@@ -133,7 +145,7 @@ public final class SimulatedMachine implements Snaps {
         return events;
     }
 
-    /** Whether snapd is still working on a change the CLI stopped waiting for. */
+    /** Whether snapd is still working on a change the hook stopped waiting for. */
     public boolean changesRunning() {
         return !running.isEmpty();
     }
@@ -158,7 +170,7 @@ public final class SimulatedMachine implements Snaps {
         return List.copyOf(history);
     }
 
-    /** Every CLI call made, as {@code snap <args>} lines, for tests that assert what was (not) run. */
+    /** Every request made, as the {@code snap <args>} line that asks the same, for tests that assert what was (not) run. */
     public List<String> calls() {
         return List.copyOf(calls);
     }
@@ -167,8 +179,13 @@ public final class SimulatedMachine implements Snaps {
     public List<InstalledSnap> installedSnaps() {
         List<InstalledSnap> rows = new ArrayList<>();
         installed.forEach((snap, i) -> rows.add(new InstalledSnap(snap, "v" + i.revision, i.revision, i.channel,
-                isHeld(snap) ? "held" : "-")));
+                heldSnaps.contains(snap) ? Optional.of(HELD_FOREVER) : Optional.empty())));
         return rows;
+    }
+
+    /** A change as {@code GET /v2/changes/<id>} shows it, without recording a call. */
+    public Optional<Change> peekChange(String id) {
+        return Optional.ofNullable(changes.get(id));
     }
 
     public Optional<Integer> installedRevision(String snap) {
@@ -176,7 +193,7 @@ public final class SimulatedMachine implements Snaps {
     }
 
     public boolean isHeld(String snap) {
-        return heldSnaps.contains(snap) || systemConfig.containsKey("refresh.hold");
+        return heldSnaps.contains(snap) || !systemConfig.getOrDefault("refresh.hold", "").isEmpty();
     }
 
     public Map<String, String> systemConfig() {
@@ -211,29 +228,44 @@ public final class SimulatedMachine implements Snaps {
     // ---- Snaps ------------------------------------------------------------------------------------
 
     @Override
+    public SystemInfo systemInfo() {
+        calls.add("snap version");
+        Optional<Instant> hold = Optional.empty();
+        try {
+            hold = Optional.ofNullable(systemConfig.get("refresh.hold")).filter(v -> !v.isEmpty()).map(Instant::parse);
+        } catch (DateTimeParseException e) {
+            // "forever" (2.58+): no time to show
+        }
+        return new SystemInfo(version, "amd64", hold, Optional.empty());
+    }
+
+    @Override
     public void ack(byte[] assertions) {
         calls.add("snap ack");
         String text = new String(assertions, StandardCharsets.UTF_8);
         if (text.isBlank()) {
             return; // snapd acknowledges an empty stream silently
         }
-        List<String> stores = new ArrayList<>();
+        Map<String, Optional<String>> stores = new LinkedHashMap<>();
         try {
             for (Assertions.Assertion assertion : Assertions.parse(assertions)) {
                 if (assertion.type().equals("store")) {
-                    assertion.header("store").ifPresent(stores::add);
+                    assertion.header("store").ifPresent(id -> stores.put(id, assertion.header("url")));
                 }
             }
         } catch (Assertions.FormatException e) {
-            throw new SnapException(new SnapError.CannotDecodeAssertions("unexpected EOF"));
+            throw new SnapException(new SnapError.AssertionsRejected(
+                    "cannot decode request body into assertions: unexpected EOF"));
         }
-        knownStores.addAll(stores);
+        knownStores.putAll(stores);
     }
 
     @Override
-    public List<String> knownStores() {
+    public List<StoreAssertion> knownStores() {
         calls.add("snap known store");
-        return List.copyOf(knownStores);
+        List<StoreAssertion> stores = new ArrayList<>();
+        knownStores.forEach((id, url) -> stores.add(new StoreAssertion(id, url)));
+        return stores;
     }
 
     @Override
@@ -242,17 +274,20 @@ public final class SimulatedMachine implements Snaps {
         return Optional.ofNullable(systemConfig.get(key));
     }
 
+    /** snapd keeps an empty value as set; proxy.store needs a matching store assertion unless empty. */
     @Override
     public void setSystem(String key, String value) {
         calls.add("snap set system " + key + "=" + value);
-        if (value.isEmpty()) {
-            systemConfig.remove(key);
-            return;
-        }
-        if (key.equals("proxy.store") && !knownStores.contains(value)) {
+        if (key.equals("proxy.store") && !value.isEmpty() && !knownStores.containsKey(value)) {
             throw new SnapException(new SnapError.NoMatchingStoreAssertion(value));
         }
         systemConfig.put(key, value);
+    }
+
+    @Override
+    public void unsetSystem(String key) {
+        calls.add("snap unset system " + key);
+        systemConfig.remove(key);
     }
 
     @Override
@@ -273,53 +308,52 @@ public final class SimulatedMachine implements Snaps {
     }
 
     @Override
-    public List<InstalledSnap> list() {
-        calls.add("snap list");
-        List<InstalledSnap> rows = new ArrayList<>();
-        installed.forEach((snap, i) -> rows.add(new InstalledSnap(snap, "v" + i.revision, i.revision, i.channel,
-                isHeld(snap) ? "held" : "-")));
-        return rows;
+    public List<RefreshCandidate> refreshCandidates() {
+        calls.add("snap refresh --list");
+        requireStore();
+        List<RefreshCandidate> candidates = new ArrayList<>();
+        installed.forEach((snap, i) -> store.revision(snap, i.channel).filter(head -> head != i.revision)
+                .ifPresent(head -> candidates.add(new RefreshCandidate(snap, i.channel, head, "v" + head))));
+        return candidates;
     }
 
     @Override
-    public void refresh(String snap, String channel, RefreshPin pin, java.time.Duration wait) {
-        calls.add("snap refresh " + snap + " --channel=" + channel + " " + describe(pin));
+    public List<InstalledSnap> list() {
+        calls.add("snap list");
+        return installedSnaps();
+    }
+
+    @Override
+    public String startRefresh(String snap, String channel, int revision) {
+        calls.add("snap refresh " + snap + " --channel=" + channel + " --revision=" + revision);
         Installed current = installed.get(snap);
         if (current == null) {
             throw new SnapException(new SnapError.NotInstalled(snap));
         }
         refuseWhileRunning(snap);
         requireStore();
-        int target;
-        if (pin instanceof RefreshPin.Revision r) {
-            if (!store.hasRevision(snap, r.revision())) {
-                throw new SnapException(new SnapError.Other(1, "error: cannot refresh \"" + snap
-                        + "\": no snap revision " + r.revision() + " available"));
-            }
-            target = r.revision();
-        } else {
-            RefreshPin.Cohort c = (RefreshPin.Cohort) pin;
-            target = store.cohortRevision(c.key(), channel).orElseThrow(() ->
-                    new SnapException(new SnapError.Other(1, "error: cannot refresh \"" + snap
-                            + "\": no snap revision on specified channel")));
+        if (!store.hasRevision(snap, revision)) {
+            throw new SnapException(new SnapError.RevisionNotAvailable(snap, "no snap revision available as specified"));
         }
         RefreshFault fault = refreshFaults.get(snap);
         if (fault != null) {
             if (!fault.persistent()) {
                 refreshFaults.remove(snap);
             }
-            throw new SnapException(new SnapError.Other(1, fault.message()));
+            throw new SnapException(new SnapError.Other(400, "", fault.message()));
         }
-        if (target == current.revision && channel.equals(current.channel)) {
-            return; // snapd: snap "x" has no updates available
+        if (revision == current.revision && channel.equals(current.channel)) {
+            throw new SnapException(new SnapError.NoUpdateAvailable(snap));
         }
+        String id = newChange("refresh-snap");
         if (changeRounds > 0) {
-            running.put(snap, new RunningChange(channel, target, changeRounds));
-            throw new SnapException(new SnapError.Timeout("snap refresh " + snap + " --channel=" + channel + " "
-                    + describe(pin) + " (no answer within " + wait.toSeconds() + "s)"));
+            running.put(snap, new RunningChange(id, channel, revision, changeRounds));
+            return id;
         }
-        change(snap, current, channel, target, RefreshEvent.Cause.REFRESH);
+        change(snap, current, channel, revision, RefreshEvent.Cause.REFRESH);
         settleServices(snap);
+        finish(id, "Done");
+        return id;
     }
 
     private void settleServices(String snap) {
@@ -332,12 +366,13 @@ public final class SimulatedMachine implements Snaps {
 
     private void refuseWhileRunning(String snap) {
         if (running.containsKey(snap)) {
-            throw new SnapException(new SnapError.ChangeInProgress(snap, "\"refresh-snap\" change in progress"));
+            throw new SnapException(new SnapError.ChangeConflict(snap,
+                    "snap \"" + snap + "\" has \"refresh-snap\" change in progress"));
         }
     }
 
     @Override
-    public void revert(String snap) {
+    public String startRevert(String snap) {
         calls.add("snap revert " + snap);
         Installed current = installed.get(snap);
         if (current == null) {
@@ -345,8 +380,7 @@ public final class SimulatedMachine implements Snaps {
         }
         refuseWhileRunning(snap);
         if (current.previous.isEmpty()) {
-            throw new SnapException(new SnapError.Other(1, "error: cannot revert \"" + snap
-                    + "\": no revision to revert to"));
+            throw new SnapException(new SnapError.NoRevisionToRevert(snap));
         }
         int previous = current.previous.pop();
         RefreshEvent event = new RefreshEvent(name, snap, current.channel, current.revision, previous,
@@ -354,66 +388,71 @@ public final class SimulatedMachine implements Snaps {
         current.revision = previous;
         brokenServices.remove(snap);
         record(event);
+        String id = newChange("revert-snap");
+        finish(id, "Done");
+        return id;
     }
 
     @Override
-    public Map<String, String> createCohort(List<String> snaps) {
-        calls.add("snap create-cohort " + String.join(" ", snaps));
-        requireStore();
-        Map<String, String> keys = new LinkedHashMap<>();
-        for (String snap : snaps) {
-            if (!store.knows(snap)) {
-                throw new SnapException(new SnapError.NotFound(snap));
-            }
-            keys.put(snap, store.createCohort(snap));
-        }
-        return keys;
+    public Change change(String id) {
+        calls.add("snap change " + id);
+        return peekChange(id).orElseThrow(() -> new SnapException(new SnapError.Other(404, "",
+                "cannot find change with id \"" + id + "\"")));
     }
 
+    /** Simulated time passes in rounds ({@link #advanceChanges()}), so waiting changes nothing here. */
+    @Override
+    public Change await(String id, Duration wait) {
+        return change(id);
+    }
+
+    /** snapd before 2.58 answers 400 "unsupported multi-snap operation \"hold\"" (daemon/api_snaps.go). */
     @Override
     public void hold(List<String> snaps) {
-        if (version.hasPerSnapHold()) {
-            calls.add("snap refresh --hold " + String.join(" ", snaps));
-            heldSnaps.addAll(snaps);
-        } else {
-            calls.add("snap set system refresh.hold=" + HOLD_UNTIL);
-            systemConfig.put("refresh.hold", HOLD_UNTIL);
-        }
+        calls.add("snap refresh --hold " + String.join(" ", snaps));
+        requirePerSnapHolds("hold");
+        heldSnaps.addAll(snaps);
     }
 
     @Override
     public void unhold(List<String> snaps) {
-        if (version.hasPerSnapHold()) {
-            calls.add("snap refresh --unhold " + String.join(" ", snaps));
-            snaps.forEach(heldSnaps::remove);
-        } else {
-            calls.add("snap set system refresh.hold=");
-            systemConfig.remove("refresh.hold");
+        calls.add("snap refresh --unhold " + String.join(" ", snaps));
+        requirePerSnapHolds("unhold");
+        snaps.forEach(heldSnaps::remove);
+    }
+
+    private void requirePerSnapHolds(String action) {
+        if (!new SystemInfo(version, "amd64", Optional.empty(), Optional.empty()).perSnapHolds()) {
+            throw new SnapException(new SnapError.Other(400, "", "unsupported multi-snap operation \"" + action
+                    + "\""));
         }
     }
 
+    /** Every service of every installed snap; snaps without services have no entry. */
     @Override
-    public List<SnapService> services(List<String> snaps) {
-        calls.add("snap services " + String.join(" ", snaps));
+    public List<SnapService> services() {
+        calls.add("snap services");
         List<SnapService> services = new ArrayList<>();
-        for (String snap : snaps) {
-            if (!installed.containsKey(snap)) {
-                throw new SnapException(new SnapError.NotInstalled(snap));
-            }
+        for (String snap : installed.keySet()) {
             if (!CLIENT_ONLY.contains(snap)) {
-                services.add(new SnapService(snap, snap + ".daemon", true, !brokenServices.contains(snap)));
+                services.add(new SnapService(snap, "daemon", true, !brokenServices.contains(snap)));
             }
         }
         return services;
     }
 
-    @Override
-    public SnapVersion version() {
-        calls.add("snap version");
-        return version;
+    // ---- internals --------------------------------------------------------------------------------
+
+    private String newChange(String kind) {
+        String id = String.valueOf(++changeCounter);
+        changes.put(id, new Change(id, kind, "Doing", false, Optional.empty()));
+        return id;
     }
 
-    // ---- internals --------------------------------------------------------------------------------
+    private void finish(String id, String status) {
+        Change change = changes.get(id);
+        changes.put(id, new Change(id, change.kind(), status, true, Optional.empty()));
+    }
 
     private RefreshEvent change(String snap, Installed current, String channel, int target, RefreshEvent.Cause cause) {
         RefreshEvent event = new RefreshEvent(name, snap, channel, current.revision, target, cause);
@@ -431,13 +470,8 @@ public final class SimulatedMachine implements Snaps {
 
     private void requireStore() {
         if (store.outage()) {
-            throw new SnapException(new SnapError.StoreUnavailable(
+            throw new SnapException(new SnapError.StoreUnreachable(
                     "unexpectedly empty response from the server (try again later)"));
         }
-    }
-
-    private static String describe(RefreshPin pin) {
-        return pin instanceof RefreshPin.Revision r ? "--revision=" + r.revision()
-                : "--cohort=" + ((RefreshPin.Cohort) pin).key();
     }
 }

@@ -10,16 +10,14 @@ import java.util.TreeSet;
 
 /**
  * A Snap Store Proxy in memory: what each channel of each snap serves (overrides included: to a node an
- * override is just the channel pointing at another revision), cohort keys, its store id and assertions, and
+ * override is just the channel pointing at another revision), its store id and assertions, and
  * an outage switch. Shared by every simulated machine of a model.
  */
 public final class SimulatedStore {
     private final String storeId;
     private final Map<String, Map<String, Integer>> channels = new LinkedHashMap<>();
     private final Map<String, Set<Integer>> published = new HashMap<>();
-    private final Map<String, Map<String, Integer>> cohorts = new HashMap<>();
     private boolean outage;
-    private int cohortCounter;
 
     public SimulatedStore(String storeId) {
         this.storeId = storeId;
@@ -51,17 +49,6 @@ public final class SimulatedStore {
     /** Whether the store ever served this revision of the snap (so {@code --revision=n} can install it). */
     public synchronized boolean hasRevision(String snap, int revision) {
         return published.getOrDefault(snap, Set.of()).contains(revision);
-    }
-
-    /** A cohort key pins the channel map of the moment it was made. */
-    public synchronized String createCohort(String snap) {
-        String key = "cohort-" + snap + "-" + (++cohortCounter);
-        cohorts.put(key, Map.copyOf(channels.getOrDefault(snap, Map.of())));
-        return key;
-    }
-
-    public synchronized Optional<Integer> cohortRevision(String key, String channel) {
-        return Optional.ofNullable(cohorts.getOrDefault(key, Map.of()).get(channel));
     }
 
     public synchronized void setOutage(boolean outage) {

@@ -57,7 +57,8 @@ class ProxyRegistrationScenarioTest {
         ModelState after = scenario.run(CONFIG_CHANGED, unit(URL)).state();
 
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
-        assertThat(machine.knownStores()).containsExactly("proxy-store-id");
+        assertThat(machine.knownStores()).extracting(io.snapcoherence.snap.StoreAssertion::storeId)
+                .containsExactly("proxy-store-id");
         assertThat(after.unitStatus().kind()).isNotIn(Status.Kind.BLOCKED);
         assertThat(after.unitStore()).containsKey(ProxyRegistration.STATE_KEY);
 

@@ -318,8 +318,7 @@ class RolloutScenarioTest {
         c.store.publish("kubectl", CH, 301);
         c.hook(c.member(0), peerChanged());
         // snap-coherence/1's machine got there in a hook whose writes were lost.
-        c.member(1).machine.refresh("kubectl", CH, new io.snapcoherence.snap.RefreshPin.Revision(301),
-                java.time.Duration.ofSeconds(40));
+        c.member(1).machine.startRefresh("kubectl", CH, 301);
         int calls = c.member(1).machine.calls().size();
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.calls().subList(calls, c.member(1).machine.calls().size()))

@@ -202,14 +202,14 @@ class UnitAgentTest {
 
     @Test
     void verificationWantsTheTargetRevisionAndActiveEnabledServices() {
-        var list = List.of(new InstalledSnap("kubelet", "v", 201, CH, "held"));
+        var list = List.of(new InstalledSnap("kubelet", "v", 201, CH, Optional.empty()));
         assertThat(UnitAgent.verify(List.of(KUBELET), list,
                 List.of(new SnapService("kubelet", "kubelet.daemon", true, true),
                         new SnapService("kubelet", "kubelet.helper", false, false)))).isEmpty();
         assertThat(UnitAgent.verify(List.of(KUBELET), list,
                 List.of(new SnapService("kubelet", "kubelet.daemon", true, false))))
                 .contains(new Failure("kubelet", 201, "enabled services not active: kubelet.daemon"));
-        assertThat(UnitAgent.verify(List.of(KUBELET), List.of(new InstalledSnap("kubelet", "v", 200, CH, "")),
+        assertThat(UnitAgent.verify(List.of(KUBELET), List.of(new InstalledSnap("kubelet", "v", 200, CH, Optional.empty())),
                 List.of())).contains(new Failure("kubelet", 201, "installed revision is 200 after the refresh"));
     }
 }

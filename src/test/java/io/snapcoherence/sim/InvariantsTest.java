@@ -6,7 +6,6 @@ import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.snap.InstalledSnap;
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapException;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +47,7 @@ class InvariantsTest {
                     int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
                     if (head != snap.revision()) {
                         try {
-                            machine.refresh(snap.name(), snap.tracking(), new RefreshPin.Revision(head), java.time.Duration.ofSeconds(40));
+                            machine.startRefresh(snap.name(), snap.tracking(), head);
                         } catch (SnapException e) {
                             tools.relationSet(PEER, Map.of("failed", snap.name()));
                             return 0;

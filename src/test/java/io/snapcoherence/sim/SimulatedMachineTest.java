@@ -1,6 +1,5 @@
 package io.snapcoherence.sim;
 
-import io.snapcoherence.snap.RefreshPin;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import org.junit.jupiter.api.Test;
@@ -24,11 +23,9 @@ class SimulatedMachineTest {
         machine.ack(store.assertions());
         machine.setSystem("proxy.store", "store123");
         assertThat(machine.getSystem("proxy.store")).contains("store123");
-        machine.setSystem("proxy.store", "");
+        machine.unsetSystem("proxy.store");
         assertThat(machine.getSystem("proxy.store")).isEmpty();
     }
-
-    private static final java.time.Duration WAIT = java.time.Duration.ofSeconds(40);
 
     @Test
     void ackTakesAnEmptyStreamSilentlyButRefusesGarbage() {
@@ -36,14 +33,14 @@ class SimulatedMachineTest {
         assertThat(machine.knownStores()).isEmpty();
         assertThatThrownBy(() -> machine.ack("<html>oops</html>".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOfSatisfying(SnapException.class, e ->
-                        assertThat(e.error()).isInstanceOf(SnapError.CannotDecodeAssertions.class));
+                        assertThat(e.error()).isInstanceOf(SnapError.AssertionsRejected.class));
     }
 
     @Test
     void refreshToAnOlderRevisionAndRevertAreRecorded() {
         store.publish("kubelet", "1.29/stable", 1350).publish("kubelet", "1.29/stable", 1300);
-        machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1300), WAIT);
-        machine.revert("kubelet");
+        assertThat(machine.change(machine.startRefresh("kubelet", "1.29/stable", 1300)).done()).isTrue();
+        assertThat(machine.change(machine.startRevert("kubelet")).done()).isTrue();
         assertThat(machine.installedRevision("kubelet")).contains(1342);
         assertThat(machine.history()).extracting(RefreshEvent::toRevision, RefreshEvent::cause)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(1300, RefreshEvent.Cause.REFRESH),
@@ -52,14 +49,14 @@ class SimulatedMachineTest {
 
     @Test
     void refreshOfASnapNotInstalledAndInjectedFailuresAreTyped() {
-        assertThatThrownBy(() -> machine.refresh("kubectl", "1.29/stable", new RefreshPin.Revision(500), WAIT))
+        assertThatThrownBy(() -> machine.startRefresh("kubectl", "1.29/stable", 500))
                 .isInstanceOfSatisfying(SnapException.class, e ->
                         assertThat(e.error()).isEqualTo(new SnapError.NotInstalled("kubectl")));
         store.publish("kubelet", "1.29/stable", 1350);
         machine.failRefresh("kubelet", "error: cannot perform the following tasks", false);
-        assertThatThrownBy(() -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT))
+        assertThatThrownBy(() -> machine.startRefresh("kubelet", "1.29/stable", 1350))
                 .isInstanceOf(SnapException.class);
-        machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT);
+        machine.startRefresh("kubelet", "1.29/stable", 1350);
         assertThat(machine.installedRevision("kubelet")).contains(1350);
     }
 
@@ -67,21 +64,21 @@ class SimulatedMachineTest {
     void aChangeOutlastingTheCallGoesOnAndRefusesAnotherUntilItEnds() {
         store.publish("kubelet", "1.29/stable", 1350);
         machine.changesTakeRounds(2);
-        assertThatThrownBy(() -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT))
-                .isInstanceOfSatisfying(SnapException.class, e ->
-                        assertThat(e.error()).isInstanceOf(SnapError.Timeout.class));
+        String id = machine.startRefresh("kubelet", "1.29/stable", 1350);
+        assertThat(machine.change(id).ready()).isFalse();
         assertThat(machine.installedRevision("kubelet")).contains(1342);
-        for (Runnable again : List.<Runnable>of(() -> machine.revert("kubelet"),
-                () -> machine.refresh("kubelet", "1.29/stable", new RefreshPin.Revision(1350), WAIT))) {
+        for (Runnable again : List.<Runnable>of(() -> machine.startRevert("kubelet"),
+                () -> machine.startRefresh("kubelet", "1.29/stable", 1350))) {
             assertThatThrownBy(again::run).isInstanceOfSatisfying(SnapException.class, e ->
-                    assertThat(e.error()).isEqualTo(new SnapError.ChangeInProgress("kubelet",
-                            "\"refresh-snap\" change in progress")));
+                    assertThat(e.error()).isEqualTo(new SnapError.ChangeConflict("kubelet",
+                            "snap \"kubelet\" has \"refresh-snap\" change in progress")));
         }
         assertThat(machine.autoRefreshTick()).isEmpty(); // snapd's timer leaves a snap with a change running
         assertThat(machine.advanceChanges()).isEmpty();
         assertThat(machine.advanceChanges()).extracting(RefreshEvent::toRevision).containsExactly(1350);
         assertThat(machine.installedRevision("kubelet")).contains(1350);
         assertThat(machine.changesRunning()).isFalse();
+        assertThat(machine.change(id).done()).isTrue();
     }
 
     @Test
@@ -94,11 +91,16 @@ class SimulatedMachineTest {
     }
 
     @Test
-    void oldSnapdHoldsSystemWide() {
+    void oldSnapdHasOnlyTheSystemWideHold() {
         SimulatedMachine old = new SimulatedMachine("m1", store).withVersion("2.57.6").install("kubelet", "1.29/stable", 1342);
-        old.hold(List.of("kubelet"));
-        assertThat(old.systemConfig()).containsKey("refresh.hold");
-        assertThat(old.calls()).contains("snap set system refresh.hold=2027-02-20T00:00:00Z");
+        assertThat(old.systemInfo().perSnapHolds()).isFalse();
+        assertThatThrownBy(() -> old.hold(List.of("kubelet"))).isInstanceOfSatisfying(SnapException.class, e ->
+                assertThat(e.error()).isEqualTo(new SnapError.Other(400, "", "unsupported multi-snap operation \"hold\"")));
+        old.setSystem("refresh.hold", "2027-02-20T00:00:00Z");
+        assertThat(old.isHeld("kubelet")).isTrue();
+        assertThat(old.systemInfo().refreshHold()).contains(java.time.Instant.parse("2027-02-20T00:00:00Z"));
+        old.unsetSystem("refresh.hold");
+        assertThat(old.isHeld("kubelet")).isFalse();
     }
 
     @Test

@@ -264,7 +264,7 @@ class SimulatedModelTest {
                     if (context.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.CHANGED
                             && r.remoteUnit().equals(Optional.of("snap-coherence/2"))
                             && "1".equals(tools.relationGet(PEER, "snap-coherence/2").get("go"))) {
-                        machine.refresh("kubelet", "1.29/stable", new io.snapcoherence.snap.RefreshPin.Revision(101), java.time.Duration.ofSeconds(40));
+                        machine.startRefresh("kubelet", "1.29/stable", 101);
                     }
                     return 0;
                 }, (role, machine) -> machine.install("kubelet", "1.29/stable", 100));
@@ -350,7 +350,7 @@ class SimulatedModelTest {
         SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(13), new SimClock(Instant.EPOCH), store,
                 (context, tools, machine) -> {
                     if (context.event() instanceof Event.Action) {
-                        machine.refresh("kubelet", "1.29/stable", new io.snapcoherence.snap.RefreshPin.Revision(101), java.time.Duration.ofSeconds(40));
+                        machine.startRefresh("kubelet", "1.29/stable", 101);
                         tools.relationSet(PEER, Map.of("done", "101"));
                     }
                     return 0;

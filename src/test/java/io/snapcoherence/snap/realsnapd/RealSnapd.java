@@ -1,6 +1,6 @@
 package io.snapcoherence.snap.realsnapd;
 
-import io.snapcoherence.snap.SnapCli;
+import io.snapcoherence.snap.SnapdClient;
 import io.snapcoherence.snap.fakestore.FakeAssertions;
 import io.snapcoherence.snap.fakestore.FakeSnapStore;
 
@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -78,12 +77,9 @@ public final class RealSnapd implements AutoCloseable {
         return store;
     }
 
-    public SnapCli cli() {
-        return new SnapCli(SNAP, Clock.systemUTC());
-    }
-
-    public SnapCli cli(Path snapBinary) {
-        return new SnapCli(snapBinary, Clock.systemUTC());
+    /** The charm's client of snapd's REST API on this snapd's socket. */
+    public SnapdClient client() {
+        return new SnapdClient(SOCKET);
     }
 
     public String log() {
@@ -111,9 +107,9 @@ public final class RealSnapd implements AutoCloseable {
 
     /** Undoes what tests change: proxy.store, refresh.hold, store assertions, the fake store's data. */
     public void reset() {
-        SnapCli cli = cli();
-        cli.setSystem("proxy.store", "");
-        cli.setSystem("refresh.hold", "");
+        SnapdClient client = client();
+        client.unsetSystem("proxy.store");
+        client.unsetSystem("refresh.hold");
         if (Files.exists(STORE_ASSERTIONS)) {
             try (Stream<Path> paths = Files.walk(STORE_ASSERTIONS)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
