@@ -6,26 +6,54 @@
 #   (a) floor      the bundled runtime running an empty main (dispatch's JVM flags, a JDK-only CDS archive)
 #   (b) no-op      update-status through dispatch
 #   (c) peer       coherence-relation-changed that changes nothing, through dispatch
-#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url: the training
-#                  tools' canned snap cannot register a store)
+#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url)
+#   (e) change-0 / change-1   the bundled runtime and the charm's archive running a probe that follows a snapd
+#                  change with 0 or 1 GET /v2/changes/<id> (SnapdClient.change): their difference is what
+#                  following a change adds to a hook
 # and for reference: the shaded JAR with `java -jar` on the system JDK, and a minimal Python dispatch -> exit.
-# Hook tools and snap are the emulated ones from packaging/training-tools (canned answers; snap is found on PATH
-# as in production), with the unit store and the peer databags answering what a first config-changed wrote. CHARM=<file> benchmarks another build, e.g. one made from main.
+# snapd is the fake snapd (tests/fake-snapd) with kubectl installed at the store's revision, found through
+# SNAPPY_GLOBAL_ROOT; hook tools are the canned ones of packaging/training-tools, with the unit store and the peer
+# databags answering what a first config-changed wrote (the steady state).
+#   CHARM=<file>         benchmark another build instead of target/snap-coherence.charm
+#   CHARM_BEFORE=<file>  also run (b)-(d) of this build, interleaved, and print after/before ratios; a build that
+#                        runs the snap CLI needs SNAP_CLI
+#   SNAP_CLI=<path>      a real snap CLI (e.g. Debian's: apt-get download snapd; dpkg-deb -x snapd_*.deb root;
+#                        root/usr/bin/snap), put on the hooks' PATH; it talks to the fake snapd as well
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$(pwd)
 runs=${1:-21}
-charm_zip=${CHARM:-target/snap-coherence.charm}    # CHARM=<file> benchmarks another build
+charm_zip=${CHARM:-target/snap-coherence.charm}
+before_zip=${CHARM_BEFORE:-}
 [ -f "$charm_zip" ] || { echo "no $charm_zip: run 'mvn -B -q package -DskipTests' first" >&2; exit 1; }
+[ -z "$before_zip" ] || [ -f "$before_zip" ] || { echo "no $before_zip" >&2; exit 1; }
 command -v unzip >/dev/null || { echo "needs unzip" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 jdk=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+snapd_pid=
+cleanup() {
+    [ -z "$snapd_pid" ] || kill "$snapd_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+unpack() {    # <charm zip> <dir>
+    mkdir -p "$2"
+    unzip -q -DD "$1" -d "$2"    # -DD: like Juju, every file gets the current time
+}
 charm="$work/charm"
-mkdir -p "$charm"
-unzip -q -DD "$charm_zip" -d "$charm"    # -DD: like Juju, every file gets the current time
+unpack "$charm_zip" "$charm"
+[ -z "$before_zip" ] || unpack "$before_zip" "$work/before"
+
+# The fake snapd, compiled against this build's JAR.
+cat > "$work/snapd-state.json" <<'EOF'
+{"version": "2.63", "store": {"kubectl": {"latest/stable": 3000}},
+ "installed": {"kubectl": {"channel": "latest/stable", "revision": 3000}}}
+EOF
+snapd_pid=$("$project/tests/fake-snapd/start.sh" "$jdk" "$charm/lib/snap-coherence.jar" "$work/snapd" \
+    "$work/snapd-state.json")
+snapd_root="$work/snapd/root"
 
 # The floor: an empty main with dispatch's flags and a CDS archive of the JDK classes only.
 mkdir -p "$work/empty"
@@ -34,6 +62,23 @@ printf 'public class Empty { public static void main(String[] args) { } }\n' > "
 flags=$(sed -n 's/^set -- \(-XX:+UseSerialGC.*\)$/\1/p' "$charm/dispatch")
 [ -n "$flags" ] || { echo "cannot read the JVM flags from dispatch" >&2; exit 1; }
 "$charm/runtime/bin/java" -Xshare:dump -XX:SharedArchiveFile="$work/floor.jsa" >/dev/null
+
+# The change probe: the charm's own client, class path appended to the archive's (CDS maps the archive's
+# classes as long as its class path is a prefix of the run's).
+mkdir -p "$work/probe"
+cat > "$work/probe/ChangeProbe.java" <<'EOF'
+public class ChangeProbe {
+    public static void main(String[] args) {
+        io.snapcoherence.snap.SnapdClient client = new io.snapcoherence.snap.SnapdClient(java.nio.file.Path.of(args[0]));
+        for (int i = 0; i < Integer.parseInt(args[2]); i++) {
+            if (client.change(args[1]).status().isEmpty()) {
+                System.exit(1);
+            }
+        }
+    }
+}
+EOF
+"$jdk/bin/javac" -d "$work/probe" -cp "$charm/lib/snap-coherence.jar" "$work/probe/ChangeProbe.java"
 
 # A minimal Python charm: dispatch -> python3 -> exit (no ops framework installed here).
 mkdir -p "$work/py"
@@ -46,12 +91,17 @@ chmod +x "$work/py/dispatch"
 # in the steady state: nothing to write, role and peer relation remembered.
 tools="$work/tools"
 cp -r "$project/packaging/training-tools" "$tools"
+if [ -n "${SNAP_CLI:-}" ]; then
+    ln -s "$(readlink -f "$SNAP_CLI")" "$tools/snap"
+fi
 kept="$work/kept"
 mkdir -p "$kept"
 printf '#!/bin/sh\ncat >> %q/state-set\necho >> %q/state-set\n' "$kept" "$kept" > "$tools/state-set"
 printf '#!/bin/sh\ncase "$*" in *--app*) f=app ;; *) f=unit ;; esac\ncat >> %q/relation-set-$f\necho >> %q/relation-set-$f\n' \
     "$kept" "$kept" > "$tools/relation-set"
-juju_env=(env -i PATH="$tools:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$charm"
+juju_env=(env -i PATH="$tools:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$charm" SNAPPY_GLOBAL_ROOT="$snapd_root"
+    JUJU_UNIT_NAME=snap-coherence/0 JUJU_MODEL_NAME=bench JUJU_PRINCIPAL_UNIT=kubernetes-worker/0)
+before_env=(env -i PATH="$tools:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$work/before" SNAPPY_GLOBAL_ROOT="$snapd_root"
     JUJU_UNIT_NAME=snap-coherence/0 JUJU_MODEL_NAME=bench JUJU_PRINCIPAL_UNIT=kubernetes-worker/0)
 peer_env=(JUJU_DISPATCH_PATH=hooks/coherence-relation-changed JUJU_RELATION=coherence
     JUJU_RELATION_ID=coherence:2 JUJU_REMOTE_UNIT=snap-coherence/1 JUJU_REMOTE_APP=snap-coherence)
@@ -70,15 +120,21 @@ add_case floor "$charm/runtime/bin/java" $flags -XX:SharedArchiveFile="$work/flo
 add_case no-op "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$charm/dispatch"
 add_case peer "${juju_env[@]}" "${peer_env[@]}" "$charm/dispatch"
 add_case reconcile "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed "$charm/dispatch"
-add_case java-jar "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$jdk/bin/java" -jar "$project/target/snap-coherence.jar" hook
+if [ -n "$before_zip" ]; then
+    add_case no-op-b "${before_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$work/before/dispatch"
+    add_case peer-b "${before_env[@]}" "${peer_env[@]}" "$work/before/dispatch"
+    add_case reconcile-b "${before_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed "$work/before/dispatch"
+fi
+probe=(env -C "$charm" runtime/bin/java $flags -Xshare:auto -XX:SharedArchiveFile=lib/snap-coherence.jsa
+    -cp "lib/snap-coherence.jar:$work/probe" ChangeProbe "$snapd_root/run/snapd.socket" 1)
+add_case change-0 "${probe[@]}" 0
+add_case change-1 "${probe[@]}" 1
+add_case java-jar "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/update-status "$jdk/bin/java" -jar "$charm/lib/snap-coherence.jar" hook
 if [ -x /usr/bin/python3 ]; then
     add_case python "$work/py/dispatch"
 fi
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1) # restores the JAR time
-rm -f "$kept"/*
-(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed ./dispatch >/dev/null 2>&1)
 keep() {    # merges the JSON objects a hook wrote (one per line) into one answer
     python3 -c 'import json, sys
 kept = {}
@@ -86,6 +142,13 @@ for line in open(sys.argv[1]) if len(sys.argv) > 1 else []:
     if line.strip(): kept.update(json.loads(line))
 print(json.dumps({k: v for k, v in kept.items() if v != ""}))' "$@"
 }
+for dir in "$charm" ${before_zip:+"$work/before"}; do
+    env_of=("${juju_env[@]}")
+    [ "$dir" = "$charm" ] || env_of=("${before_env[@]}")
+    (cd "$dir" && "${env_of[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1) # restores the JAR time
+done
+rm -f "$kept"/*
+(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed ./dispatch >/dev/null 2>&1)
 [ -f "$kept/state-set" ] && keep "$kept/state-set" > "$kept/store" || echo '{}' > "$kept/store"
 [ -f "$kept/relation-set-unit" ] && keep "$kept/relation-set-unit" > "$kept/unit" || echo '{}' > "$kept/unit"
 [ -f "$kept/relation-set-app" ] && keep "$kept/relation-set-app" > "$kept/app" || echo '{}' > "$kept/app"
@@ -97,6 +160,7 @@ printf '#!/bin/sh\ncat > /dev/null\n' > "$tools/relation-set"
 chmod +x "$tools"/*
 # Every case is then the steady state: a hook that writes must show up here, as a benchmark run is no test.
 echo "steady state: unit store $(cat "$kept/store")"
+: > "$work/snapd/requests"
 for ((round = -2; round < runs; round++)); do    # two warm-up rounds fill the page cache
     for label in "${labels[@]}"; do
         start=$(date +%s%N)
@@ -107,6 +171,9 @@ for ((round = -2; round < runs; round++)); do    # two warm-up rounds fill the p
             sizes[$label]+="$(tail -n 1 "$work/rss") "
         fi
     done
+    if ((round == -2)); then    # what one round asked snapd, for the record
+        sort "$work/snapd/requests" | uniq -c | sed 's/^/  snapd, one round: /'
+    fi
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for label in "${labels[@]}"; do
@@ -115,10 +182,18 @@ for label in "${labels[@]}"; do
 done
 
 echo "load average before: $load_before   after: $(cut -d' ' -f1-3 /proc/loadavg)   cores: $(nproc)"
-echo "runs: $runs   runtime: $(sed -n 's/^MODULES=//p' "$charm/runtime/release")   charm: $(($(stat -c %s "$charm_zip") / 1024)) KiB"
-printf '%-11s %10s %8s %10s\n' case "median ms" "x floor" "RSS MiB"
+echo "runs: $runs   runtime: $(sed -n 's/^MODULES=//p' "$charm/runtime/release")   charm: $(($(stat -c %s "$charm_zip") / 1024)) KiB${before_zip:+   before: $(($(stat -c %s "$before_zip") / 1024)) KiB}"
+printf '%-12s %10s %8s %10s\n' case "median ms" "x floor" "RSS MiB"
 for label in "${labels[@]}"; do
     [ -n "${wall[$label]:-}" ] || continue
     awk -v l="$label" -v t="${wall[$label]}" -v f="${wall[floor]}" -v r="${rss[$label]}" \
-        'BEGIN { printf "%-11s %10.1f %8.2f %10.1f\n", l, t / 1000, t / f, r / 1024 }'
+        'BEGIN { printf "%-12s %10.1f %8.2f %10.1f\n", l, t / 1000, t / f, r / 1024 }'
 done
+awk -v a="${wall[change-1]}" -v b="${wall[change-0]}" \
+    'BEGIN { printf "following a change (change-1 - change-0): %.1f ms per hook\n", (a - b) / 1000 }'
+if [ -n "$before_zip" ]; then
+    for label in no-op peer reconcile; do
+        awk -v l="$label" -v a="${wall[$label]}" -v b="${wall[$label-b]}" \
+            'BEGIN { printf "%-10s after/before %.2f (%.1f ms less)\n", l, a / b, (b - a) / 1000 }'
+    done
+fi

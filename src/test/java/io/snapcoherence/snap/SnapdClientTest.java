@@ -62,7 +62,7 @@ class SnapdClientTest {
     }
 
     private static SnapError failure(Runnable call) {
-        SnapException e = catchThrowableOfType(call::run, SnapException.class);
+        SnapException e = catchThrowableOfType(SnapException.class, call::run);
         assertThat(e).as("a SnapException").isNotNull();
         return e.error();
     }

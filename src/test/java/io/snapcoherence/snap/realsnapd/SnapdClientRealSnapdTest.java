@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 class SnapdClientRealSnapdTest {
 
     private static SnapError failure(Runnable call) {
-        return catchThrowableOfType(call::run, SnapException.class).error();
+        return catchThrowableOfType(SnapException.class, call::run).error();
     }
 
     @Test
@@ -69,8 +69,8 @@ class SnapdClientRealSnapdTest {
         assertThat(failure(() -> snapd.client().ack(new byte[0]))).isInstanceOf(SnapError.AssertionsRejected.class);
 
         snapd.store().fault(FakeSnapStore.Fault.EMPTY);
-        ProxyException e = catchThrowableOfType(() -> new HttpStoreProxy().fetchAssertions(snapd.store().url()),
-                ProxyException.class);
+        ProxyException e = catchThrowableOfType(ProxyException.class,
+                () -> new HttpStoreProxy().fetchAssertions(snapd.store().url()));
         assertThat(e.getMessage()).endsWith("empty response");
         assertThat(snapd.client().knownStores()).isEmpty();
     }
