@@ -210,8 +210,21 @@ class SnapdClientTest {
     }
 
     @Test
+    void aBrokenRevisionFailsEveryRefreshToIt() {
+        state.publishBroken("kubelet", CH, 1350);
+
+        Change change = client.change(client.startRefresh("kubelet", CH, 1350));
+
+        assertThat(change.failed()).isTrue();
+        assertThat(change.error()).hasValueSatisfying(e -> assertThat(e).startsWith(
+                "cannot perform the following tasks:\n- Start snap \"kubelet\" (1350) services ("));
+        assertThat(revision("kubelet")).isEqualTo(1342);
+        assertThat(client.change(client.startRefresh("kubelet", CH, 1350)).failed()).isTrue();
+    }
+
+    @Test
     void refreshErrorsAreTypedByKind() {
-        state.publish("kubelet", CH, 1350, "1.29.4").plan("kubelet", RefreshPlan.blockedUntilReleased());
+        state.publish("kubelet", CH, 1350, "1.29.4").holdServiceStarts("kubelet");
         client.startRefresh("kubelet", CH, 1350);
 
         assertThat(failure(() -> client.startRefresh("kubelet", CH, 1350))).isEqualTo(new SnapError.ChangeConflict(
@@ -269,7 +282,7 @@ class SnapdClientTest {
 
     @Test
     void awaitGivesUpAfterItsWaitAndReturnsTheLastStateSeen() {
-        state.publish("kubelet", CH, 1350, "1.29.4").plan("kubelet", RefreshPlan.blockedUntilReleased());
+        state.publish("kubelet", CH, 1350, "1.29.4").holdServiceStarts("kubelet");
         String id = client.startRefresh("kubelet", CH, 1350);
         long start = System.nanoTime();
 
@@ -278,7 +291,8 @@ class SnapdClientTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
         assertThat(change.ready()).isFalse();
         assertThat(change.status()).isEqualTo("Doing");
-        state.release("kubelet");
+        assertThat(revision("kubelet")).as("linked while services wait").isEqualTo(1350);
+        state.releaseServiceStarts("kubelet");
         assertThat(client.await(id, Duration.ofSeconds(5)).done()).isTrue();
     }
 

@@ -52,7 +52,8 @@ import java.util.TreeMap;
  * in progress 409 snap-change-conflict (overlord/snapstate/conflict.go, value {snap-name, change-kind}), the
  * store unreachable 400 network-timeout. The change's tasks are those of snapstate.go doInstall, in order, with
  * its summaries; {@code link-snap} switches the revision before {@code start-snap-services} runs (snapd.md),
- * and a failure after it is undone: earlier tasks Undone, the change Error with change.go Change.Err's text,
+ * and a failure after it (a broken revision, {@link #publishBroken}) is undone: earlier tasks Undone, the change
+ * Error with change.go Change.Err's text,
  * the old revision back. A refresh to the installed revision and channel is taken to be 400
  * snap-no-update-available (store.ErrNoUpdateAvailable's text), pending the contract's observation.</li>
  * <li>POST /v2/snaps/&lt;name&gt; revert: snapstate.go Revert: no previous revision (also for a snap that is
@@ -80,30 +81,28 @@ public final class FakeSnapdState {
     /** overlord/snapstate/autorefresh.go maxDuration, what a hold "forever" becomes (2.58+). */
     static final Duration FOREVER = Duration.ofDays(290L * 365);
 
-    /** How a refresh of one snap goes: times from its start, or held at download until released, and a failure. */
-    public record RefreshPlan(Duration linkAfter, Duration doneAfter, boolean blocked, Optional<String> failure,
-                              boolean persistent) {
+    /**
+     * How a refresh of one snap goes: link-snap and the end this long after it started (by the state's clock), and
+     * whether start-snap-services then fails. Independent of it, {@link #holdServiceStarts} keeps a change at
+     * start-snap-services and {@link #publishBroken} makes a revision's services fail.
+     */
+    public record RefreshPlan(Duration linkAfter, Duration doneAfter, Optional<String> failure, boolean persistent) {
         public static RefreshPlan immediate() {
-            return new RefreshPlan(Duration.ZERO, Duration.ZERO, false, Optional.empty(), false);
+            return new RefreshPlan(Duration.ZERO, Duration.ZERO, Optional.empty(), false);
         }
 
         /** link-snap after half of {@code total}, done after all of it. */
         public static RefreshPlan takes(Duration total) {
-            return new RefreshPlan(total.dividedBy(2), total, false, Optional.empty(), false);
-        }
-
-        /** Stays in download-snap (Doing, old revision) until {@link FakeSnapdState#release}. */
-        public static RefreshPlan blockedUntilReleased() {
-            return new RefreshPlan(Duration.ZERO, Duration.ZERO, true, Optional.empty(), false);
+            return new RefreshPlan(total.dividedBy(2), total, Optional.empty(), false);
         }
 
         /** link-snap succeeds, then start-snap-services fails with {@code message} and the change is undone. */
         public static RefreshPlan failsAfterLinkSnap(String message) {
-            return new RefreshPlan(Duration.ZERO, Duration.ZERO, false, Optional.of(message), false);
+            return new RefreshPlan(Duration.ZERO, Duration.ZERO, Optional.of(message), false);
         }
 
         public RefreshPlan forEveryRefresh() {
-            return new RefreshPlan(linkAfter, doneAfter, blocked, failure, true);
+            return new RefreshPlan(linkAfter, doneAfter, failure, true);
         }
     }
 
@@ -165,7 +164,6 @@ public final class FakeSnapdState {
         int toRevision;
         String toChannel;
         boolean linked;
-        boolean released;
 
         Change(String id, String kind, String summary, Instant spawn, Optional<String> snap) {
             this.id = id;
@@ -189,6 +187,8 @@ public final class FakeSnapdState {
     private final Map<String, Change> changes = new LinkedHashMap<>();
     private final Map<String, RefreshPlan> plans = new LinkedHashMap<>();
     private final Map<String, String> foreignChanges = new LinkedHashMap<>();
+    private final Set<String> heldServiceStarts = new LinkedHashSet<>();
+    private final Map<String, Set<Integer>> brokenRevisions = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> storeAssertions = new LinkedHashMap<>();
     private final Set<String> trustedKeys = new LinkedHashSet<>();
     private boolean storeUnreachable;
@@ -200,7 +200,9 @@ public final class FakeSnapdState {
         this.clock = clock;
         this.seeded = clock.instant().minus(Duration.ofDays(30));
         config.put("refresh.hold", timestamp(seeded.plus(Duration.ofHours(2))));
-        Change seed = newChange("seed", "Initialize system state", Optional.empty());
+        Change seed = new Change(String.valueOf(++changeCounter), "seed", "Initialize system state", seeded,
+                Optional.empty());
+        changes.put(seed.id, seed);
         addTask(seed, "run-hook", "Run configure hook of \"core\" snap if present");
         addTask(seed, "mark-seeded", "Mark system seeded");
         seed.tasks.forEach(t -> finishTask(t, "Done"));
@@ -256,13 +258,24 @@ public final class FakeSnapdState {
         return this;
     }
 
-    /** Lets a {@link RefreshPlan#blockedUntilReleased} refresh of {@code snap} go on. */
-    public synchronized FakeSnapdState release(String snap) {
-        for (Change change : changes.values()) {
-            if (change.plan != null && change.snap.equals(Optional.of(snap)) && !change.ready) {
-                change.released = true;
-            }
-        }
+    /**
+     * Like {@link #publish}, but this revision's services fail to start: a refresh to it fails after link-snap
+     * and is undone (a broken release).
+     */
+    public synchronized FakeSnapdState publishBroken(String snap, String channel, int revision) {
+        publish(snap, channel, revision);
+        brokenRevisions.computeIfAbsent(snap, s -> new LinkedHashSet<>()).add(revision);
+        return this;
+    }
+
+    /** From now on a refresh of {@code snap} stays at start-snap-services (Doing, new revision) until released. */
+    public synchronized FakeSnapdState holdServiceStarts(String snap) {
+        heldServiceStarts.add(snap);
+        return this;
+    }
+
+    public synchronized FakeSnapdState releaseServiceStarts(String snap) {
+        heldServiceStarts.remove(snap);
         return this;
     }
 
@@ -767,9 +780,10 @@ public final class FakeSnapdState {
                 continue;
             }
             RefreshPlan plan = change.plan;
+            String snapName = change.snap.orElseThrow();
             Duration elapsed = Duration.between(change.spawn, now);
-            boolean mayLink = plan.blocked() ? change.released : elapsed.compareTo(plan.linkAfter()) >= 0;
-            boolean mayFinish = plan.blocked() ? change.released : elapsed.compareTo(plan.doneAfter()) >= 0;
+            boolean mayLink = elapsed.compareTo(plan.linkAfter()) >= 0;
+            boolean mayFinish = elapsed.compareTo(plan.doneAfter()) >= 0 && !heldServiceStarts.contains(snapName);
             if (!change.linked) {
                 if (!mayLink) {
                     markUpTo(change, "download-snap");
@@ -781,8 +795,13 @@ public final class FakeSnapdState {
                 markUpTo(change, "start-snap-services");
                 continue;
             }
-            if (plan.failure().isPresent()) {
-                undo(change, plan.failure().get());
+            Optional<String> failure = plan.failure();
+            if (failure.isEmpty() && brokenRevisions.getOrDefault(snapName, Set.of()).contains(change.toRevision)) {
+                failure = Optional.of("cannot start service(s) of snap \"" + snapName + "\" (" + change.toRevision
+                        + "): failed to start");
+            }
+            if (failure.isPresent()) {
+                undo(change, failure.get());
             } else {
                 Installed snap = installed.get(change.snap.orElseThrow());
                 snap.inactive.clear();
@@ -1316,7 +1335,7 @@ public final class FakeSnapdState {
             Map<String, Object> fields = (Map<String, Object>) snap.getValue();
             Duration total = Duration.ofMillis(((Number) fields.getOrDefault("takes-ms", 0)).longValue());
             Optional<String> failure = Optional.ofNullable((String) fields.get("fails-after-link-snap"));
-            plans.put(snap.getKey(), new RefreshPlan(total.dividedBy(2), total, false, failure, true));
+            plans.put(snap.getKey(), new RefreshPlan(total.dividedBy(2), total, failure, true));
         }
     }
 }
