@@ -233,13 +233,20 @@ class SnapdClientTest {
                 new SnapError.NotInstalled("kube-proxy"));
         assertThat(failure(() -> client.startRefresh("kubectl", CH, 999))).isEqualTo(
                 new SnapError.RevisionNotAvailable("kubectl", "no snap revision available as specified"));
-        assertThat(failure(() -> client.startRefresh("kubectl", CH, 500))).isEqualTo(
-                new SnapError.NoUpdateAvailable("kubectl"));
         state.foreignChange("kubectl", "auto-refresh");
         SnapError autoRefresh = failure(() -> client.startRefresh("kubectl", "1.29/candidate", 500));
         assertThat(autoRefresh).isEqualTo(new SnapError.ChangeConflict("kubectl",
                 "snap \"kubectl\" has \"auto-refresh\" change in progress"));
         assertThat(autoRefresh.isTransient()).isTrue();
+    }
+
+    @Test
+    void aRefreshToTheInstalledRevisionIsAChangeNotAnError() {
+        String id = client.startRefresh("kubelet", CH, 1342);
+
+        assertThat(client.change(id).done()).isTrue();
+        assertThat(snapd.requests()).anyMatch(r -> r.startsWith("POST /v2/snaps/kubelet "));
+        assertThat(revision("kubelet")).isEqualTo(1342);
     }
 
     @Test

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -186,16 +185,15 @@ public final class FakeSnapd implements AutoCloseable {
                 keepOpen = misbehave(channel, request, misbehaviour.get());
                 return;
             }
-            Duration delay = state.storeDelay(request.target());
-            if (!delay.isZero()) {
-                Thread.sleep(delay.toMillis()); // snapd's retries of an unreachable store take this long
-            }
             int query = request.target().indexOf('?');
             String path = query < 0 ? request.target() : request.target().substring(0, query);
             FakeSnapdState.Reply reply = state.handle(request.method(), path,
                     query < 0 ? Map.of() : parseQuery(request.target().substring(query + 1)),
                     request.headers().getOrDefault("content-type", ""), request.body());
-            answer(channel, request, reply.status(), Json.write(reply.envelope()).getBytes(StandardCharsets.UTF_8));
+            if (!reply.delay().isZero()) {
+                Thread.sleep(reply.delay().toMillis()); // snapd's retries of an unreachable store take this long
+            }
+            answer(channel, request, reply.status(), reply.contentType(), reply.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
@@ -247,11 +245,16 @@ public final class FakeSnapd implements AutoCloseable {
     }
 
     private void answer(SocketChannel channel, Request request, int status, byte[] body) throws IOException {
+        answer(channel, request, status, "application/json", body);
+    }
+
+    private void answer(SocketChannel channel, Request request, int status, String contentType, byte[] body)
+            throws IOException {
         boolean http10 = request.version().equals("HTTP/1.0");
         StringBuilder head = new StringBuilder();
         head.append(request.version()).append(' ').append(status).append(' ')
                 .append(FakeSnapdState.statusText(status)).append("\r\n");
-        head.append("Content-Type: application/json\r\n");
+        head.append("Content-Type: ").append(contentType).append("\r\n");
         if (!http10 || body.length <= GO_BUFFER) {
             head.append("Content-Length: ").append(body.length).append("\r\n");
         }

@@ -25,61 +25,71 @@ import java.util.TreeMap;
 
 /**
  * The machine behind {@link FakeSnapd}: installed snaps, the store's channels, changes, configuration, holds and
- * assertions, and snapd's answer to each request the charm makes. Where each answer comes from (snapd's source
- * at tags 2.57.6 and 2.68.5, or an observation of a real snapd in /work/shared/reference/snapd.md):
+ * assertions, and snapd's answer to each request the charm makes. It is held to the shared snapd contract
+ * ({@code io.snapcoherence.snap.contract.SnapdApiContract}, observations of real snapds 2.57.6 and 2.68 in
+ * docs/real-snapd.md) by {@link FakeSnapd257ContractTest} and {@link FakeSnapd268ContractTest}, and to wire-level
+ * observations of 2.57.6 by {@link FakeSnapdTest}. Where each answer comes from (snapd's source at tags 2.57.6 and
+ * 2.68.5, or those observations):
  * <ul>
  * <li>Envelopes: daemon/response.go respJSON ({@code type}, {@code status-code}, {@code status}, {@code result},
  * {@code change}); errors daemon/errors.go ({@code result: {message, kind, value}}); unknown paths 404 "not found"
  * and wrong methods 405 (daemon/daemon.go).</li>
- * <li>Seeding (observed on 2.57.6 under its own root): change 1 is the Done "seed" change, and on classic
- * snapd holds refreshes for 2 hours after seeding by setting {@code refresh.hold} (autorefresh.go AtSeed); this
- * machine was seeded 30 days before the fake started, so that hold is long past, as on a node in service.</li>
- * <li>GET /v2/system-info: daemon/api_general.go sysInfo; {@code refresh.hold} is the effective hold
- * (overlord/snapstate/autorefresh.go EffectiveRefreshHold): before 2.58 capped at the last refresh (or seeding)
- * plus 95 days, from 2.58 "forever" is now plus 290 years; times truncated to the minute (formatRefreshTime).</li>
- * <li>GET /v2/snaps: daemon/api_snaps.go getSnapsInfo and client/packages.go Snap: revision as a string,
- * {@code tracking-channel} left out for a local snap, {@code hold} (2.58+) only for a held snap.</li>
+ * <li>Seeding (observed): change 1 is the Done "seed" change, and on classic snapd holds refreshes for 2 hours
+ * after seeding by setting {@code refresh.hold} (autorefresh.go AtSeed); this machine was seeded 30 days before
+ * the fake started, so that hold is long past, as on a node in service.</li>
+ * <li>GET /v2/system-info: daemon/api_general.go sysInfo; {@code refresh} has {@code timer}, {@code hold} only
+ * while one is in effect: the effective hold (autorefresh.go EffectiveRefreshHold), before 2.58 capped at the last
+ * refresh (or seeding) plus 95 days, from 2.58 "forever" is now plus the largest time.Duration (about 292 years),
+ * truncated to the minute; {@code last} only after an auto-refresh.</li>
+ * <li>GET /v2/snaps: daemon/api_snaps.go getSnapsInfo and client/packages.go Snap: revision a string ("x1" for a
+ * local revision), {@code tracking-channel} left out for a local snap, {@code hold} (2.58+) only while held.</li>
  * <li>GET /v2/apps?select=service: daemon/api_apps.go appInfosFor: all services without names; a named snap
  * without services is 404 app-not-found "snap "x" has no services", one not installed 404 snap-not-found;
- * {@code enabled}/{@code active} left out when false (client/apps.go AppInfo).</li>
+ * {@code enabled}/{@code active} left out when false (client/apps.go AppInfo): a service is inactive from its
+ * snap's link-snap until start-snap-services has run.</li>
  * <li>GET /v2/find?name=: daemon/api_find.go findOne, unknown snap 404 snap-not-found; ?select=refresh:
- * storeUpdates over overlord/snapstate/storehelpers.go refreshCandidates, which does not look at holds;
- * store trouble there is 500 "cannot list updates: ..." without a kind; findOne's is 500 with the store client's
- * error, observed with the store's port closed: "Get \"...\": dial tcp ...: connect: connection refused" after
- * about 32 s of snapd's retries (this fake answers after {@link #storeUnreachable}'s delay).</li>
- * <li>POST /v2/snaps/&lt;name&gt; refresh: daemon/api_snaps.go snapUpdate and overlord/snapstate: not installed
- * 400 snap-not-installed, a revision the store does not have 404 snap-revision-not-available, a change of the snap
- * in progress 409 snap-change-conflict (overlord/snapstate/conflict.go, value {snap-name, change-kind}), the
- * store unreachable 400 network-timeout. The change's tasks are those of snapstate.go doInstall, in order, with
- * its summaries; {@code link-snap} switches the revision before {@code start-snap-services} runs (snapd.md),
- * and a failure after it (a broken revision, {@link #publishBroken}) is undone: earlier tasks Undone, the change
- * Error with change.go Change.Err's text,
- * the old revision back. A refresh to the installed revision and channel is taken to be 400
- * snap-no-update-available (store.ErrNoUpdateAvailable's text), pending the contract's observation.</li>
+ * storeUpdates over storehelpers.go refreshCandidates, which does not look at holds (observed).</li>
+ * <li>The store refusing connections (observed; {@link #storeUnreachable}, whose delay stands for snapd's ~32 s of
+ * retries): find?select=refresh 500 without kind "cannot list updates: Post ...: connection refused", a refresh
+ * 400 without kind "cannot refresh "x": Post ...", find?name= 500 "Get ...".</li>
+ * <li>POST /v2/snaps/&lt;name&gt; refresh (daemon/api_snaps.go snapUpdate, overlord/snapstate): not installed 400
+ * snap-not-installed, a local snap 400 snap-local, a revision the store never had 404 snap-revision-not-available,
+ * a change of the snap in progress 409 snap-change-conflict (value {change-kind, snap-name}); without a revision
+ * and nothing newer 400 snap-no-update-available; only another channel: one switch-snap-channel task. The
+ * change's tasks are snapstate.go doInstall's, in order, with its summaries; a revision the machine has is
+ * prepared, not downloaded, and relinked, so a refresh to the installed revision is a change that restarts the
+ * services (observed). link-snap switches the revision before start-snap-services (observed); that task waits
+ * while {@link #holdServiceStarts} holds the gate; for a broken revision ({@link #publishBroken}) it fails with
+ * systemd's words, the change goes Undoing (the undo restarts the old services, so it waits at the gate too) and
+ * ends Error with change.go Change.Err's text: tasks before Undone, after it Hold, the old revision back.</li>
  * <li>POST /v2/snaps/&lt;name&gt; revert: snapstate.go Revert: no previous revision (also for a snap that is
- * not installed) 400 "cannot revert "x": no revision to revert to" without a kind.</li>
- * <li>POST /v2/snaps hold/unhold: 2.58+ snapHoldMany (requires {@code time} and {@code hold-level}); the change
- * has no tasks and is Done at once (snapOpMany); 2.57 400 "unsupported multi-snap operation "hold"".</li>
+ * not installed) 400 "cannot revert "x": no revision to revert to" without a kind; else a revert-snap change.</li>
+ * <li>POST /v2/snaps (needs Content-Type application/json, else 400 "cannot parse content type: ...") hold and
+ * unhold: 2.58+ snapHoldMany (requires {@code time} and {@code hold-level}, a snap not installed 400 without
+ * kind "cannot hold "x": snap "x" is not installed"); the change has no tasks and is Done at once
+ * (snapOpMany); 2.57 400 "unsupported multi-snap operation "hold"".</li>
  * <li>GET /v2/changes/&lt;id&gt;: api_general.go change2changeInfo; unknown id 404 "cannot find change with id".
  * GET /v2/changes?select=&amp;for=: getChanges (for {@code snap changes}).</li>
- * <li>GET/PUT /v2/snaps/system/conf: api_snap_conf.go; an unset key 400 option-not-found naming the first
- * missing part of the key ("snap "core" has no "proxy" configuration option", observed), also for a snap that is
- * not installed; PUT to one not installed 404 snap-not-found; PUT starts a configure change,
- * where proxy.store needs a known store assertion with a url (configcore/proxy.go) and refresh.hold must be a
- * time (2.57: not "forever", snapd.md); a null value removes the key.</li>
+ * <li>GET/PUT /v2/snaps/system/conf: api_snap_conf.go; an unset key 400 option-not-found naming the first part of
+ * the key that does not exist ("proxy" on a fresh machine, "proxy.store" once anything under "proxy" was set, even
+ * by a failed change: observed), also for a snap that is not installed; PUT to one not installed 404
+ * snap-not-found; PUT starts a configure change where proxy.store needs a known store assertion with a url
+ * (configcore/proxy.go) and refresh.hold must be a time (2.57: not "forever"); null removes the key.</li>
  * <li>POST /v2/assertions: api_asserts.go doAssert: not assertions 400 "cannot decode request body into
  * assertions: unexpected EOF"; an empty body 200 (observed); a signature by a key snapd does not trust 400
  * "assert failed: ... failed signature verification" (observed with the project's fake store assertions). This
  * fake checks no cryptography: it trusts the sign keys it is told to ({@link #trustSignKey}), and an
- * account-key it accepted, as snapd does after verifying it. GET /v2/assertions/store?json=headers:
- * assertsFindMany.</li>
+ * account-key it accepted, as snapd does after verifying it. GET /v2/assertions/store: assertsFindMany, with
+ * {@code json=true|headers} as JSON, else the stream ({@code application/x.ubuntu.assertion; bundle=y}).</li>
  * </ul>
  */
 public final class FakeSnapdState {
     /** overlord/snapstate/autorefresh.go maxPostponement (2.57). */
     static final Duration MAX_POSTPONEMENT = Duration.ofDays(95);
-    /** overlord/snapstate/autorefresh.go maxDuration, what a hold "forever" becomes (2.58+). */
-    static final Duration FOREVER = Duration.ofDays(290L * 365);
+    /** overlord/snapstate/autorefresh.go maxDuration, what a hold "forever" becomes (2.58+): about 292 years. */
+    static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
+    /** The store's answer for every channel (see {@link #publishEverywhere}). */
+    static final String ANY_CHANNEL = "*";
 
     /**
      * How a refresh of one snap goes: link-snap and the end this long after it started (by the state's clock), and
@@ -106,25 +116,49 @@ public final class FakeSnapdState {
         }
     }
 
-    /** One answer: HTTP status and the JSON envelope. */
-    record Reply(int status, Map<String, Object> envelope) {
+    /**
+     * One answer: HTTP status and snapd's JSON envelope, or a body of another type (assertions); and how long snapd
+     * takes to give it (its retries of a store that does not answer).
+     */
+    record Reply(int status, Map<String, Object> envelope, String contentType, byte[] raw, Duration delay) {
+        Reply(int status, Map<String, Object> envelope) {
+            this(status, envelope, "application/json", null, Duration.ZERO);
+        }
+
+        byte[] body() {
+            return raw != null ? raw : Json.write(envelope).getBytes(StandardCharsets.UTF_8);
+        }
+
+        Reply after(Duration wait) {
+            return new Reply(status, envelope, contentType, raw, wait);
+        }
     }
 
     private static final class Installed {
         final String name;
+        final String type;
         int revision;
         String tracking;
         String version;
+        /** Revisions to revert to, the latest first. */
         final Deque<Integer> previous = new ArrayDeque<>();
+        /** Every revision the machine has (snapd's sequence): a refresh to one of them needs no download. */
+        final Set<Integer> sequence = new LinkedHashSet<>();
+        final Map<Integer, String> versions = new LinkedHashMap<>();
         final List<String> services = new ArrayList<>();
         final Set<String> inactive = new LinkedHashSet<>();
+        /** Services stopped by a change (from stop-snap-services until they start again). */
+        boolean stopped;
         Optional<Instant> hold = Optional.empty();
 
-        Installed(String name, int revision, String tracking, String version) {
+        Installed(String name, String type, int revision, String tracking, String version) {
             this.name = name;
+            this.type = type;
             this.revision = revision;
             this.tracking = tracking;
             this.version = version;
+            sequence.add(revision);
+            versions.put(revision, version);
         }
     }
 
@@ -157,13 +191,8 @@ public final class FakeSnapdState {
         boolean ready;
         String err = "";
         Instant readyTime;
-        // a refresh in progress
-        RefreshPlan plan;
-        int fromRevision;
-        String fromChannel;
-        int toRevision;
-        String toChannel;
-        boolean linked;
+        /** What the change does to a snap (refresh, revert, install of a file); null for other changes. */
+        Operation operation;
 
         Change(String id, String kind, String summary, Instant spawn, Optional<String> snap) {
             this.id = id;
@@ -193,6 +222,9 @@ public final class FakeSnapdState {
     private final Set<String> trustedKeys = new LinkedHashSet<>();
     private boolean storeUnreachable;
     private Duration storeDelay = Duration.ZERO;
+    /** Configuration objects that exist (a key set once leaves its parents, even after it is removed). */
+    private final Set<String> configParents = new LinkedHashSet<>();
+    private int localRevisions;
     private int changeCounter;
     private int taskCounter;
 
@@ -200,6 +232,7 @@ public final class FakeSnapdState {
         this.clock = clock;
         this.seeded = clock.instant().minus(Duration.ofDays(30));
         config.put("refresh.hold", timestamp(seeded.plus(Duration.ofHours(2))));
+        configParents.add("refresh");
         Change seed = new Change(String.valueOf(++changeCounter), "seed", "Initialize system state", seeded,
                 Optional.empty());
         changes.put(seed.id, seed);
@@ -237,11 +270,79 @@ public final class FakeSnapdState {
         return publish(snap, channel, revision, "1.0");
     }
 
+    /**
+     * Serves {@code revision} on every channel and no other (snapd's own test store serves its one file whatever
+     * channel is asked).
+     */
+    public synchronized FakeSnapdState publishEverywhere(String snap, int revision, String snapVersion) {
+        store.put(snap, new LinkedHashMap<>(Map.of(ANY_CHANNEL, new Release(revision, snapVersion))));
+        published.computeIfAbsent(snap, s -> new LinkedHashMap<>()).put(revision, snapVersion);
+        brokenRevisions.getOrDefault(snap, new LinkedHashSet<>()).remove(revision);
+        return this;
+    }
+
     /** {@code tracking} "" installs a local snap (no channel, unknown to the store). */
     public synchronized FakeSnapdState install(String snap, String tracking, int revision, String... services) {
-        Installed snapState = new Installed(snap, revision, tracking, versionOf(snap, revision));
+        return install(snap, "app", tracking, revision, versionOf(snap, revision), services);
+    }
+
+    public synchronized FakeSnapdState install(String snap, String type, String tracking, int revision,
+                                               String snapVersion, String... services) {
+        Installed snapState = new Installed(snap, type, revision, tracking, snapVersion);
         snapState.services.addAll(List.of(services));
         installed.put(snap, snapState);
+        return this;
+    }
+
+    /**
+     * A snap file sent to snapd ({@code snap install --dangerous}): a change of kind install-snap that gives it the
+     * next local revision (x1, x2, …). Returns the change id.
+     */
+    public synchronized String sideload(String snap, String snapVersion, boolean broken, String... services) {
+        int revision = -(++localRevisions);
+        if (!installed.containsKey(snap)) {
+            install(snap, "app", "", revision, snapVersion, services);
+            Change change = newChange("install-snap", "Install \"" + snap + "\" snap from file \"" + snap + ".snap\"",
+                    Optional.of(snap));
+            change.tasks.forEach(t -> finishTask(t, "Done"));
+            finish(change, "Done", "");
+            return change.id;
+        }
+        Change change = newChange("install-snap", "Install \"" + snap + "\" snap from file \"" + snap + ".snap\"",
+                Optional.of(snap));
+        addTask(change, "prerequisites", "Ensure prerequisites for \"" + snap + "\" are available");
+        addTask(change, "prepare-snap", "Prepare snap \"/var/lib/snapd/" + snap + ".snap\" (unset)");
+        addTask(change, "mount-snap", "Mount snap \"" + snap + "\" (unset)");
+        addLinkTasks(change, snap, " (unset)", true);
+        Operation operation = new Operation(snap, RefreshPlan.immediate(), revision, "", snapVersion, " (unset)",
+                "prepare-snap");
+        operation.broken = broken;
+        start(change, operation);
+        return change.id;
+    }
+
+    /**
+     * Back to a machine in service with nothing of the tests on it: only snaps of type base and snapd stay
+     * installed, no option set, the store serves nothing and answers, no gate, plan or change in the way.
+     */
+    public synchronized FakeSnapdState reset() {
+        installed.values().removeIf(snap -> !snap.type.equals("base") && !snap.type.equals("snapd"));
+        config.clear();
+        store.clear();
+        published.clear();
+        brokenRevisions.clear();
+        plans.clear();
+        heldServiceStarts.clear();
+        foreignChanges.clear();
+        storeAssertions.clear();
+        storeUnreachable = false;
+        storeDelay = Duration.ZERO;
+        localRevisions = 0;
+        for (Change change : changes.values()) {
+            if (!change.ready) {
+                finish(change, "Hold", "");
+            }
+        }
         return this;
     }
 
@@ -263,7 +364,11 @@ public final class FakeSnapdState {
      * and is undone (a broken release).
      */
     public synchronized FakeSnapdState publishBroken(String snap, String channel, int revision) {
-        publish(snap, channel, revision);
+        return publish(snap, channel, revision).breakRevision(snap, revision);
+    }
+
+    /** This revision's services fail to start (see {@link #publishBroken}). */
+    public synchronized FakeSnapdState breakRevision(String snap, int revision) {
         brokenRevisions.computeIfAbsent(snap, s -> new LinkedHashSet<>()).add(revision);
         return this;
     }
@@ -299,12 +404,6 @@ public final class FakeSnapdState {
 
     public FakeSnapdState storeUnreachable(boolean unreachable) {
         return storeUnreachable(unreachable, Duration.ZERO);
-    }
-
-    /** How long an answer that needed the unreachable store is held back (outside the state's lock). */
-    synchronized Duration storeDelay(String target) {
-        boolean asksStore = target.startsWith("/v2/find") || target.startsWith("/v2/snaps/");
-        return storeUnreachable && asksStore ? storeDelay : Duration.ZERO;
     }
 
     public synchronized FakeSnapdState config(String key, Object value) {
@@ -368,7 +467,7 @@ public final class FakeSnapdState {
         try {
             return route(method, path, query, contentType, body);
         } catch (ApiError e) {
-            return error(e.status, e.getMessage(), e.kind, e.value);
+            return error(e.status, e.getMessage(), e.kind, e.value).after(e.delay);
         }
     }
 
@@ -492,7 +591,7 @@ public final class FakeSnapdState {
         json.put("name", snap.name);
         json.put("developer", "canonical");
         json.put("status", "active");
-        json.put("type", "app");
+        json.put("type", snap.type);
         json.put("version", snap.version);
         json.put("channel", snap.tracking);
         if (!snap.tracking.isEmpty()) {
@@ -522,8 +621,8 @@ public final class FakeSnapdState {
         json.put("daemon", "simple");
         json.put("daemon-scope", "system");
         json.put("enabled", true); // omitempty: false would be left out
-        if (!snap.inactive.contains(service)) {
-            json.put("active", true);
+        if (!snap.inactive.contains(service) && !snap.stopped) {
+            json.put("active", true); // omitempty: inactive leaves it out
         }
         return json;
     }
@@ -561,15 +660,16 @@ public final class FakeSnapdState {
             if (query.containsKey("name") || query.containsKey("q")) {
                 throw new ApiError(400, "cannot use 'name' with 'select=refresh'", "", null);
             }
-            if (storeUnreachable) {
-                throw new ApiError(500, "cannot list updates: " + unreachableStore("/v2/snaps/refresh"), "", null);
+            List<Installed> fromStore = installed.values().stream().filter(snap -> !snap.tracking.isEmpty()).toList();
+            if (storeUnreachable && !fromStore.isEmpty()) {
+                throw new ApiError(500, "cannot list updates: " + refusedStore("Post", "/v2/snaps/refresh"), "", null)
+                        .after(storeDelay);
             }
             List<Object> result = new ArrayList<>();
-            for (Installed snap : installed.values()) {
-                Release head = snap.tracking.isEmpty() ? null
-                        : store.getOrDefault(snap.name, Map.of()).get(snap.tracking);
-                if (head != null && head.revision() != snap.revision) {
-                    result.add(storeSnap(snap.name, snap.tracking, head));
+            for (Installed snap : fromStore) {
+                Optional<Release> head = head(snap.name, snap.tracking);
+                if (head.isPresent() && head.get().revision() != snap.revision) {
+                    result.add(storeSnap(snap.name, snap.tracking, head.get()));
                 }
             }
             return sync(result);
@@ -582,10 +682,14 @@ public final class FakeSnapdState {
             throw new ApiError(400, "invalid snap name: \"" + name + "\"", "", null);
         }
         if (storeUnreachable) {
-            throw new ApiError(500, unreachableStore("/v2/snaps/info/" + name), "", null);
+            throw new ApiError(500, refusedStore("Get", "/v2/snaps/info/" + name + "?architecture=" + architecture
+                    + "&fields=architectures,base,confinement,contact,created-at,description,download,epoch,license,"
+                    + "name,prices,private,publisher,revision,snap-id,summary,title,type,version,website,store-url,"
+                    + "media,common-ids"), "", null).after(storeDelay);
         }
-        Map<String, Release> channels = store.get(name);
-        if (channels == null) {
+        Map<String, Release> channels = new LinkedHashMap<>(store.getOrDefault(name, Map.of()));
+        channels.remove(ANY_CHANNEL);
+        if (channels.isEmpty()) {
             throw new ApiError(404, "snap not found", "snap-not-found", name);
         }
         Map.Entry<String, Release> first = channels.entrySet().iterator().next();
@@ -636,8 +740,15 @@ public final class FakeSnapdState {
     }
 
     /** What snapd's store client says when the store's port is closed (observed, 2.57.6). */
-    private static String unreachableStore(String path) {
-        return "Get \"http://127.0.0.1:18765" + path + "\": dial tcp 127.0.0.1:18765: connect: connection refused";
+    private static String refusedStore(String method, String path) {
+        return method + " \"http://127.0.0.1:18765" + path + "\": dial tcp 127.0.0.1:18765: connect: connection "
+                + "refused";
+    }
+
+    /** The store's revision for a channel ({@link #ANY_CHANNEL} answers for every channel). */
+    private Optional<Release> head(String snap, String channel) {
+        Map<String, Release> channels = store.getOrDefault(snap, Map.of());
+        return Optional.ofNullable(channels.getOrDefault(channel, channels.get(ANY_CHANNEL)));
     }
 
     // ---- changes -------------------------------------------------------------------------------------------
@@ -665,34 +776,37 @@ public final class FakeSnapdState {
         if (snap == null) {
             throw new ApiError(400, "snap \"" + name + "\" is not installed", "snap-not-installed", name);
         }
+        if (snap.tracking.isEmpty()) {
+            throw new ApiError(400, "cannot perform operation on local snap", "snap-local", name);
+        }
+        if (storeUnreachable) {
+            // snapUpdate refreshes the snap's assertions from the store first; the refusal comes back through
+            // errToResponse's fallback: 400, no kind (observed, docs/real-snapd.md)
+            throw new ApiError(400, "cannot refresh \"" + name + "\": " + refusedStore("Post", "/v2/snaps/refresh"),
+                    "", null).after(storeDelay);
+        }
         conflict(name);
         String channel = instruction.get("channel") instanceof String c && !c.isEmpty() ? c : snap.tracking;
-        if (storeUnreachable) {
-            throw new ApiError(400, unreachableStore("/v2/snaps/refresh"), "network-timeout", "");
-        }
-        Map<String, Release> channels = store.getOrDefault(name, Map.of());
         int revision;
         if (instruction.containsKey("revision")) {
             revision = parseRevision(instruction.get("revision"));
-            if (!published.getOrDefault(name, Map.of()).containsKey(revision) && revision != snap.revision
-                    && !snap.previous.contains(revision)) {
+            if (!snap.sequence.contains(revision) && !published.getOrDefault(name, Map.of()).containsKey(revision)) {
                 throw new ApiError(404, "no snap revision available as specified", "snap-revision-not-available",
                         name);
             }
         } else {
-            Release head = channels.get(channel);
-            if (head == null) {
-                throw new ApiError(404, "no snap revision on specified channel", "snap-channel-not-available", name);
+            Release head = head(name, channel).orElseThrow(() -> new ApiError(404,
+                    "no snap revision on specified channel", "snap-channel-not-available", name));
+            if (head.revision() == snap.revision && channel.equals(snap.tracking)) {
+                throw new ApiError(400, "snap has no updates available", "snap-no-update-available", name);
             }
             revision = head.revision();
         }
-        if (revision == snap.revision && channel.equals(snap.tracking)) {
-            throw new ApiError(400, "snap has no updates available", "snap-no-update-available", name);
-        }
-        if (revision == snap.revision) {
+        String summary = channel.equals("stable") ? "Refresh \"" + name + "\" snap"
+                : "Refresh \"" + name + "\" snap from \"" + channel + "\" channel";
+        if (revision == snap.revision && !instruction.containsKey("revision")) {
             // snapstate.go UpdateWithDeviceContext: nothing to download, only the tracked channel changes
-            Change change = newChange("refresh-snap", "Refresh \"" + name + "\" snap from \"" + channel
-                    + "\" channel", Optional.of(name));
+            Change change = newChange("refresh-snap", summary, Optional.of(name));
             addTask(change, "switch-snap-channel", "Switch snap \"" + name + "\" from channel \"" + snap.tracking
                     + "\" to \"" + channel + "\"");
             snap.tracking = channel;
@@ -704,29 +818,53 @@ public final class FakeSnapdState {
         if (!plan.persistent()) {
             plans.remove(name);
         }
+        Change change = newChange("refresh-snap", summary, Optional.of(name));
         String rev = " (" + revision + ")";
-        Change change = newChange("refresh-snap", channel.equals("stable") || channel.isEmpty()
-                ? "Refresh \"" + name + "\" snap" : "Refresh \"" + name + "\" snap from \"" + channel + "\" channel",
-                Optional.of(name));
+        boolean onDisk = snap.sequence.contains(revision);
+        // snapstate.go doInstall: a revision the machine has is prepared from its file, not downloaded (observed:
+        // a refresh to the installed revision relinks it and restarts its services)
         addTask(change, "prerequisites", "Ensure prerequisites for \"" + name + "\" are available");
-        addTask(change, "download-snap", "Download snap \"" + name + "\"" + rev + " from channel \"" + channel + "\"");
-        addTask(change, "validate-snap", "Fetch and check assertions for snap \"" + name + "\"" + rev);
-        addTask(change, "mount-snap", "Mount snap \"" + name + "\"" + rev);
+        if (onDisk) {
+            addTask(change, "prepare-snap", "Prepare snap \"/var/lib/snapd/snaps/" + name + "_" + revision + ".snap\""
+                    + rev);
+        } else {
+            addTask(change, "download-snap", "Download snap \"" + name + "\"" + rev + " from channel \"" + channel
+                    + "\"");
+            addTask(change, "validate-snap", "Fetch and check assertions for snap \"" + name + "\"" + rev);
+            addTask(change, "mount-snap", "Mount snap \"" + name + "\"" + rev);
+        }
+        addLinkTasks(change, name, rev, true);
+        addTask(change, "check-rerefresh", "Handling re-refresh of \"" + name + "\" as needed");
+        start(change, new Operation(name, plan, revision, channel, versionOf(name, revision), rev,
+                onDisk ? "prepare-snap" : "download-snap"));
+        return async(change.id);
+    }
+
+    /** The tasks from pre-refresh to health check, in snapstate.go doInstall's order. */
+    private void addLinkTasks(Change change, String name, String rev, boolean hooks) {
+        if (hooks) {
+            addTask(change, "run-hook", "Run pre-refresh hook of \"" + name + "\" snap if present");
+        }
         addTask(change, "stop-snap-services", "Stop snap \"" + name + "\" services");
+        addTask(change, "remove-aliases", "Remove aliases for snap \"" + name + "\"");
         addTask(change, "unlink-current-snap", "Make current revision for snap \"" + name + "\" unavailable");
-        addTask(change, "copy-snap-data", "Copy snap \"" + name + "\" data");
+        if (hooks) {
+            addTask(change, "copy-snap-data", "Copy snap \"" + name + "\" data");
+        }
         addTask(change, "setup-profiles", "Setup snap \"" + name + "\"" + rev + " security profiles");
         addTask(change, "link-snap", "Make snap \"" + name + "\"" + rev + " available to the system");
+        addTask(change, "auto-connect", "Automatically connect eligible plugs and slots of snap \"" + name + "\"");
+        addTask(change, "set-auto-aliases", "Set automatic aliases for snap \"" + name + "\"");
+        addTask(change, "setup-aliases", "Setup snap \"" + name + "\" aliases");
+        if (hooks) {
+            addTask(change, "run-hook", "Run post-refresh hook of \"" + name + "\" snap if present");
+        }
         addTask(change, "start-snap-services", "Start snap \"" + name + "\"" + rev + " services");
-        addTask(change, "cleanup", "Clean up \"" + name + "\"" + rev + " install");
-        change.plan = plan;
-        change.fromRevision = snap.revision;
-        change.fromChannel = snap.tracking;
-        change.toRevision = revision;
-        change.toChannel = channel;
-        change.status = "Doing";
-        advance();
-        return async(change.id);
+        if (hooks) {
+            addTask(change, "cleanup", "Clean up \"" + name + "\"" + rev + " install");
+            addTask(change, "run-hook", "Run configure hook of \"" + name + "\" snap if present");
+            addTask(change, "run-hook", "Run health check of \"" + name + "\" snap");
+        }
     }
 
     private Reply revert(String name) {
@@ -735,20 +873,15 @@ public final class FakeSnapdState {
             throw new ApiError(400, "cannot revert \"" + name + "\": no revision to revert to", "", null);
         }
         conflict(name);
-        int previous = snap.previous.pop();
-        String rev = " (" + previous + ")";
+        int previous = snap.previous.peek();
+        String rev = " (" + revisionText(previous) + ")";
         Change change = newChange("revert-snap", "Revert \"" + name + "\" snap", Optional.of(name));
         addTask(change, "prerequisites", "Ensure prerequisites for \"" + name + "\" are available");
-        addTask(change, "stop-snap-services", "Stop snap \"" + name + "\" services");
-        addTask(change, "unlink-current-snap", "Make current revision for snap \"" + name + "\" unavailable");
-        addTask(change, "setup-profiles", "Setup snap \"" + name + "\"" + rev + " security profiles");
-        addTask(change, "link-snap", "Make snap \"" + name + "\"" + rev + " available to the system");
-        addTask(change, "start-snap-services", "Start snap \"" + name + "\"" + rev + " services");
-        snap.revision = previous;
-        snap.version = versionOf(name, previous);
-        snap.inactive.clear();
-        change.tasks.forEach(t -> finishTask(t, "Done"));
-        finish(change, "Done", "");
+        addTask(change, "prepare-snap", "Prepare snap \"/var/lib/snapd/snaps/" + name + "_" + revisionText(previous)
+                + ".snap\"" + rev);
+        addLinkTasks(change, name, rev, false);
+        start(change, new Operation(name, RefreshPlan.immediate(), previous, snap.tracking, snap.versions
+                .getOrDefault(previous, versionOf(name, previous)), rev, "prepare-snap"));
         return async(change.id);
     }
 
@@ -766,56 +899,137 @@ public final class FakeSnapdState {
 
     private static ApiError conflictError(String name, String kind) {
         Map<String, Object> value = new LinkedHashMap<>();
-        value.put("snap-name", name);
         value.put("change-kind", kind);
+        value.put("snap-name", name);
         return new ApiError(409, "snap \"" + name + "\" has \"" + kind + "\" change in progress",
                 "snap-change-conflict", value);
     }
 
-    /** Moves every refresh in progress along by the clock, its plan and releases. */
+    /** What a snap change does to the machine, and how far it got. */
+    private static final class Operation {
+        final String snap;
+        final RefreshPlan plan;
+        final int toRevision;
+        final String toChannel;
+        final String toVersion;
+        /** How the tasks name the revision: " (2)", or " (unset)" for a file sent to snapd. */
+        final String revisionLabel;
+        /** The task that runs until link-snap is due: download-snap or prepare-snap. */
+        final String firstTask;
+        boolean broken;
+        boolean onDisk;
+        int fromRevision;
+        String fromChannel;
+        String fromVersion;
+        Phase phase = Phase.BEFORE_LINK;
+
+        Operation(String snap, RefreshPlan plan, int toRevision, String toChannel, String toVersion,
+                  String revisionLabel, String firstTask) {
+            this.snap = snap;
+            this.plan = plan;
+            this.toRevision = toRevision;
+            this.toChannel = toChannel;
+            this.toVersion = toVersion;
+            this.revisionLabel = revisionLabel;
+            this.firstTask = firstTask;
+        }
+    }
+
+    private enum Phase { BEFORE_LINK, STARTING, UNDOING, FINISHED }
+
+    private void start(Change change, Operation operation) {
+        Installed snap = installed.get(operation.snap);
+        operation.fromRevision = snap.revision;
+        operation.fromChannel = snap.tracking;
+        operation.fromVersion = snap.version;
+        operation.broken |= brokenRevisions.getOrDefault(operation.snap, Set.of()).contains(operation.toRevision);
+        operation.onDisk = snap.sequence.contains(operation.toRevision);
+        change.operation = operation;
+        change.status = "Doing";
+        advance();
+    }
+
+    /**
+     * Moves every snap change along by the clock, its plan and the service gate: link-snap when its time has come
+     * (the revision switches, the services are stopped), then start-snap-services, which waits while the gate
+     * ({@link #holdServiceStarts}) is closed, or fails at once for a broken revision; the undo that follows
+     * restarts the old revision's services, so it waits at the gate too, in Undoing.
+     */
     private void advance() {
         Instant now = clock.instant();
         for (Change change : changes.values()) {
-            if (change.plan == null || change.ready) {
+            Operation operation = change.operation;
+            if (operation == null || change.ready) {
                 continue;
             }
-            RefreshPlan plan = change.plan;
-            String snapName = change.snap.orElseThrow();
+            Installed snap = installed.get(operation.snap);
             Duration elapsed = Duration.between(change.spawn, now);
-            boolean mayLink = elapsed.compareTo(plan.linkAfter()) >= 0;
-            boolean mayFinish = elapsed.compareTo(plan.doneAfter()) >= 0 && !heldServiceStarts.contains(snapName);
-            if (!change.linked) {
-                if (!mayLink) {
-                    markUpTo(change, "download-snap");
+            boolean gated = heldServiceStarts.contains(operation.snap) && !snap.services.isEmpty();
+            if (operation.phase == Phase.BEFORE_LINK) {
+                if (elapsed.compareTo(operation.plan.linkAfter()) < 0) {
+                    markUpTo(change, operation.firstTask);
                     continue;
                 }
-                link(change);
+                link(change, operation, snap);
             }
-            if (!mayFinish) {
-                markUpTo(change, "start-snap-services");
-                continue;
+            if (operation.phase == Phase.STARTING) {
+                if (elapsed.compareTo(operation.plan.doneAfter()) < 0) {
+                    markUpTo(change, "start-snap-services");
+                    continue;
+                }
+                Optional<String> failure = operation.plan.failure();
+                if (failure.isEmpty() && operation.broken && !snap.services.isEmpty()) {
+                    failure = Optional.of(serviceStartFailure(operation.snap, snap.services.get(0)));
+                }
+                if (failure.isPresent()) {
+                    startUndo(change, operation, snap, failure.get());
+                } else if (gated) {
+                    markUpTo(change, "start-snap-services");
+                    continue;
+                } else {
+                    snap.stopped = false;
+                    snap.inactive.clear();
+                    change.tasks.forEach(t -> finishTask(t, "Done"));
+                    finish(change, "Done", "");
+                    operation.phase = Phase.FINISHED;
+                    continue;
+                }
             }
-            Optional<String> failure = plan.failure();
-            if (failure.isEmpty() && brokenRevisions.getOrDefault(snapName, Set.of()).contains(change.toRevision)) {
-                failure = Optional.of("cannot start service(s) of snap \"" + snapName + "\" (" + change.toRevision
-                        + "): failed to start");
-            }
-            if (failure.isPresent()) {
-                undo(change, failure.get());
-            } else {
-                Installed snap = installed.get(change.snap.orElseThrow());
-                snap.inactive.clear();
-                change.tasks.forEach(t -> finishTask(t, "Done"));
-                finish(change, "Done", "");
+            if (operation.phase == Phase.UNDOING && !gated) {
+                boolean after = false;
+                for (Task task : change.tasks) {
+                    if (task.status.equals("Error")) {
+                        after = true;
+                    } else {
+                        finishTask(task, after ? "Hold" : "Undone");
+                    }
+                }
+                snap.stopped = false;
+                Task failed = change.tasks.stream().filter(t -> t.status.equals("Error")).findFirst().orElseThrow();
+                finish(change, "Error", "cannot perform the following tasks:\n- " + failed.summary + " ("
+                        + failed.log.get(0).substring(failed.log.get(0).indexOf(" ERROR ") + 7) + ")");
+                operation.phase = Phase.FINISHED;
             }
         }
+    }
+
+    /**
+     * What start-snap-services reports when systemd cannot start the service (observed with the contract's
+     * stand-in for systemctl; 2.68 puts "stderr:" and a line break before systemctl's own words).
+     */
+    private String serviceStartFailure(String snap, String service) {
+        String unit = "snap." + snap + "." + service + ".service";
+        return "systemctl command [start " + unit + "] failed with exit status 1: "
+                + (perSnapHolds() ? "stderr:\n" : "") + "Job for " + unit + " failed because the control process "
+                + "exited with error code.\nSee \"systemctl status " + unit + "\" and \"journalctl -xeu " + unit
+                + "\" for details.\n";
     }
 
     /** Tasks before {@code kind} are Done, {@code kind} is Doing, later ones wait in Do. */
     private void markUpTo(Change change, String kind) {
         boolean reached = false;
         for (Task task : change.tasks) {
-            if (task.kind.equals(kind)) {
+            if (!reached && task.kind.equals(kind)) {
                 task.status = "Doing";
                 reached = true;
             } else if (!reached && !task.status.equals("Done")) {
@@ -824,45 +1038,50 @@ public final class FakeSnapdState {
         }
     }
 
-    private void link(Change change) {
+    private void link(Change change, Operation operation, Installed snap) {
         markUpTo(change, "link-snap");
-        Installed snap = installed.get(change.snap.orElseThrow());
-        snap.previous.push(snap.revision);
-        snap.revision = change.toRevision;
-        snap.tracking = change.toChannel;
-        snap.version = versionOf(snap.name, change.toRevision);
-        change.linked = true;
+        if (operation.toRevision != snap.revision) {
+            snap.previous.remove(operation.toRevision);
+            if (!change.kind.equals("revert-snap")) {
+                snap.previous.push(snap.revision);
+            }
+        }
+        snap.sequence.add(operation.toRevision);
+        snap.versions.put(operation.toRevision, operation.toVersion);
+        snap.revision = operation.toRevision;
+        snap.tracking = operation.toChannel;
+        snap.version = operation.toVersion;
+        snap.stopped = true;
+        operation.phase = Phase.STARTING;
         markUpTo(change, "start-snap-services");
     }
 
-    /**
-     * start-snap-services fails: the tasks done so far are undone in reverse (Undone), the failed one is Error
-     * with its log line, the rest Hold; the snap is back on its old revision and channel.
-     */
-    private void undo(Change change, String message) {
-        Instant now = clock.instant();
-        boolean failed = false;
+    /** start-snap-services failed: its log says why; the snap goes back to where it was. */
+    private void startUndo(Change change, Operation operation, Installed snap, String message) {
+        Task failed = change.tasks.stream().filter(t -> t.kind.equals("start-snap-services")).findFirst()
+                .orElseThrow();
+        failed.log.add(timestamp(clock.instant()) + " ERROR " + message);
+        finishTask(failed, "Error");
         for (Task task : change.tasks) {
-            if (task.kind.equals("start-snap-services")) {
-                task.log.add(timestamp(now) + " ERROR " + message);
-                finishTask(task, "Error");
-                failed = true;
-            } else if (failed) {
-                finishTask(task, "Hold");
-            } else {
-                finishTask(task, "Undone");
+            if (task == failed) {
+                break;
+            }
+            task.status = task.kind.equals("stop-snap-services") ? "Undoing" : "Undo";
+        }
+        if (operation.toRevision != operation.fromRevision) {
+            snap.previous.remove(operation.fromRevision);
+            if (change.kind.equals("revert-snap")) {
+                snap.previous.push(operation.toRevision);
+            }
+            if (!operation.onDisk) {
+                snap.sequence.remove(operation.toRevision);
             }
         }
-        Installed snap = installed.get(change.snap.orElseThrow());
-        snap.revision = change.fromRevision;
-        snap.tracking = change.fromChannel;
-        snap.version = versionOf(snap.name, change.fromRevision);
-        if (!snap.previous.isEmpty()) {
-            snap.previous.pop();
-        }
-        String failedTask = change.tasks.stream().filter(t -> t.status.equals("Error")).findFirst()
-                .map(t -> t.summary).orElse("");
-        finish(change, "Error", "cannot perform the following tasks:\n- " + failedTask + " (" + message + ")");
+        snap.revision = operation.fromRevision;
+        snap.tracking = operation.fromChannel;
+        snap.version = operation.fromVersion;
+        change.status = "Undoing";
+        operation.phase = Phase.UNDOING;
     }
 
     private Reply change(String id) {
@@ -955,6 +1174,9 @@ public final class FakeSnapdState {
     // ---- holds ---------------------------------------------------------------------------------------------
 
     private Reply postSnaps(String contentType, byte[] body) {
+        if (contentType.isBlank()) {
+            throw new ApiError(400, "cannot parse content type: mime: no media type", "", null);
+        }
         if (!contentType.startsWith("application/json")) {
             throw new ApiError(400, "unknown content type: " + contentType, "", null);
         }
@@ -989,23 +1211,17 @@ public final class FakeSnapdState {
                         "", null);
             }
             Instant until = time.equals("forever") ? clock.instant().plus(FOREVER) : parseTime(time);
+            requireInstalled("hold", snaps);
             for (String name : snaps) {
-                Installed snap = installed.get(name);
-                if (snap == null) {
-                    throw new ApiError(400, "snap \"" + name + "\" is not installed", "snap-not-installed", name);
-                }
-                snap.hold = Optional.of(until);
+                installed.get(name).hold = Optional.of(until);
             }
         } else {
             if (snaps.isEmpty()) {
                 config.remove("refresh.hold");
             }
+            requireInstalled("unhold", snaps);
             for (String name : snaps) {
-                Installed snap = installed.get(name);
-                if (snap == null) {
-                    throw new ApiError(400, "snap \"" + name + "\" is not installed", "snap-not-installed", name);
-                }
-                snap.hold = Optional.empty();
+                installed.get(name).hold = Optional.empty();
             }
         }
         String summary = action.equals("hold") ? "Hold general refreshes for " + quoted(snaps)
@@ -1013,6 +1229,16 @@ public final class FakeSnapdState {
         Change change = newChange(action + "-snap", summary, Optional.empty());
         finish(change, "Done", "");
         return async(change.id);
+    }
+
+    /** Observed on 2.68: "cannot hold \"nosuch\": snap \"nosuch\" is not installed", 400 without a kind. */
+    private void requireInstalled(String action, List<String> snaps) {
+        for (String name : snaps) {
+            if (!installed.containsKey(name)) {
+                throw new ApiError(400, "cannot " + action + " \"" + name + "\": snap \"" + name
+                        + "\" is not installed", "", null);
+            }
+        }
     }
 
     // ---- configuration -------------------------------------------------------------------------------------
@@ -1026,7 +1252,7 @@ public final class FakeSnapdState {
         Map<String, Object> values = new LinkedHashMap<>();
         for (String key : keys) {
             if (!owner.equals("core") || !config.containsKey(key)) {
-                String missing = missingPart(owner.equals("core") ? config.keySet() : Set.of(), key);
+                String missing = owner.equals("core") ? missingPart(key) : key.split("\\.")[0];
                 String message = "snap \"" + owner + "\" has no \"" + missing + "\" configuration option";
                 throw new ApiError(400, message, "option-not-found", Map.of("SnapName", owner, "Key", missing));
             }
@@ -1039,6 +1265,15 @@ public final class FakeSnapdState {
         requireConfigurable(snap);
         String owner = snap.equals("system") ? "core" : snap;
         Map<String, Object> patch = decode(body, "patch values");
+        if (owner.equals("core")) {
+            // the transaction creates the key's parents whether or not the configure hook then accepts the value
+            patch.keySet().forEach(key -> {
+                String[] parts = key.split("\\.");
+                for (int i = 1; i < parts.length; i++) {
+                    configParents.add(String.join(".", List.of(parts).subList(0, i)));
+                }
+            });
+        }
         Change change = newChange("configure-snap", "Change configuration of \"" + owner + "\" snap", Optional.empty());
         addTask(change, "run-hook", "Run configure hook of \"" + owner + "\" snap");
         Optional<String> refused = owner.equals("core") ? validate(patch) : Optional.empty();
@@ -1093,14 +1328,18 @@ public final class FakeSnapdState {
         return Optional.empty();
     }
 
-    /** The shortest prefix of {@code key} that no set option starts with (overlord/configstate/config). */
-    private static String missingPart(Set<String> keys, String key) {
+    /**
+     * The shortest prefix of {@code key} that does not exist (overlord/configstate/config): "proxy" while nothing
+     * under it was ever set, "proxy.store" once the "proxy" object exists.
+     */
+    private String missingPart(String key) {
         String[] parts = key.split("\\.");
         String prefix = "";
         for (String part : parts) {
             prefix = prefix.isEmpty() ? part : prefix + "." + part;
             String candidate = prefix;
-            if (keys.stream().noneMatch(k -> k.equals(candidate) || k.startsWith(candidate + "."))) {
+            if (!configParents.contains(candidate) && config.keySet().stream()
+                    .noneMatch(k -> k.equals(candidate) || k.startsWith(candidate + "."))) {
                 return candidate;
             }
         }
@@ -1150,8 +1389,16 @@ public final class FakeSnapdState {
         if (!type.equals("store")) {
             return sync(List.of());
         }
-        if (!query.getOrDefault("json", "").equals("headers") && !query.getOrDefault("json", "").equals("true")) {
-            throw new ApiError(400, "this fake answers assertions as JSON only (json=headers)", "", null);
+        String json = query.getOrDefault("json", "false");
+        if (json.equals("false")) {
+            // assertsFindMany without json: the assertions themselves (observed: empty when there are none)
+            StringBuilder stream = new StringBuilder();
+            for (Map<String, String> headers : storeAssertions.values()) {
+                headers.forEach((key, value) -> stream.append(key).append(": ").append(value).append('\n'));
+                stream.append("\nAcLBXAQAAQoABgUCfakesignature\n\n");
+            }
+            return new Reply(200, null, "application/x.ubuntu.assertion; bundle=y",
+                    stream.toString().getBytes(StandardCharsets.UTF_8), Duration.ZERO);
         }
         List<Object> result = new ArrayList<>();
         storeAssertions.values().forEach(headers -> result.add(Map.of("headers", new LinkedHashMap<>(headers))));
@@ -1298,12 +1545,19 @@ public final class FakeSnapdState {
         final int status;
         final String kind;
         final Object value;
+        Duration delay = Duration.ZERO;
 
         ApiError(int status, String message, String kind, Object value) {
             super(message, null, false, false);
             this.status = status;
             this.kind = kind;
             this.value = value;
+        }
+
+        /** snapd gives this answer only after {@code wait} (its retries of the store). */
+        ApiError after(Duration wait) {
+            this.delay = wait;
+            return this;
         }
     }
 
