@@ -86,6 +86,11 @@ final class SnapdErrors {
             if (message.endsWith("no revision to revert to")) {
                 return new SnapError.NoRevisionToRevert(snap);
             }
+            // overlord/snapstate/devicectx.go DevicePastSeeding: a ChangeConflictError, yet observed as 500 without
+            // a kind while snapd seeds (docs/real-snapd.md): a change that must wait, like any conflict.
+            if (message.startsWith("too early for operation")) {
+                return new SnapError.ChangeConflict(snap, message);
+            }
             if (subject.asksStore() && STORE_NETWORK.matcher(message).find()) {
                 return new SnapError.StoreUnreachable(message);
             }

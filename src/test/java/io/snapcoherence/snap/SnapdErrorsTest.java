@@ -26,10 +26,13 @@ class SnapdErrorsTest {
                 "snap \"core20\" has \"auto-refresh\" change in progress"));
         assertThat(classify(409, "quota-change-conflict", "quota group busy", Map.of("quota-name", "q")))
                 .isInstanceOf(SnapError.ChangeConflict.class);
-        // "too early for operation" is a ChangeConflictError without a snap (snapstate/devicectx.go)
-        assertThat(classify(409, "snap-change-conflict", "too early for operation, device not yet seeded or device "
-                + "model not acknowledged", Map.of())).isEqualTo(new SnapError.ChangeConflict("kubelet",
+        // "too early for operation" is a ChangeConflictError without a snap (snapstate/devicectx.go), seen as 500
+        // without a kind while snapd seeds
+        SnapError seeding = classify(500, "", "too early for operation, device not yet seeded or device model not "
+                + "acknowledged", null);
+        assertThat(seeding).isEqualTo(new SnapError.ChangeConflict("kubelet",
                 "too early for operation, device not yet seeded or device model not acknowledged"));
+        assertThat(seeding.isTransient()).isTrue();
     }
 
     @Test
