@@ -77,7 +77,10 @@ public final class SnapdClient implements Snaps {
 
     // ---- the machine ---------------------------------------------------------------------------------------
 
-    /** daemon/api_general.go sysInfo: "version", "architecture" (dpkg name), "refresh": {hold, last} if set. */
+    /**
+     * daemon/api_general.go sysInfo: "version", "architecture" (dpkg name), "refresh": {hold, last} if set. Local
+     * limit.
+     */
     @Override
     public SystemInfo systemInfo() {
         Request request = Request.get("/v2/system-info", limits.local(), SnapdErrors.Subject.none());
@@ -91,7 +94,7 @@ public final class SnapdClient implements Snaps {
     /**
      * daemon/api_snaps.go getSnapsInfo; each entry is a client.Snap: "revision" is a string ("x1" for a local
      * revision, read as -1 as snapd counts them), "tracking-channel" is absent for a local snap, "hold" (2.58+) a
-     * time (a hold "forever" is now plus 290 years, overlord/snapstate/autorefresh.go).
+     * time (a hold "forever" is now plus about 292 years, overlord/snapstate/autorefresh.go). Local limit.
      */
     @Override
     public List<InstalledSnap> list() {
@@ -108,7 +111,7 @@ public final class SnapdClient implements Snaps {
 
     /**
      * daemon/api_apps.go getAppsInfo without names: every service of every installed snap (asking by name fails
-     * for a snap without services). client.AppInfo leaves out "enabled"/"active" when false.
+     * for a snap without services). client.AppInfo leaves out "enabled"/"active" when false. Local limit.
      */
     @Override
     public List<SnapService> services() {
@@ -124,7 +127,7 @@ public final class SnapdClient implements Snaps {
 
     // ---- the store, as this machine sees it ----------------------------------------------------------------
 
-    /** daemon/api_find.go storeUpdates: snapstate.RefreshCandidates as client.Snap entries. */
+    /** daemon/api_find.go storeUpdates: snapstate.RefreshCandidates as client.Snap entries. Store limit. */
     @Override
     public List<RefreshCandidate> refreshCandidates() {
         Request request = Request.get("/v2/find?select=refresh", limits.store(), SnapdErrors.Subject.store());
@@ -140,6 +143,7 @@ public final class SnapdClient implements Snaps {
     /**
      * daemon/api_find.go findOne per name: one result whose "channels" maps "track/risk" to
      * {@code {"revision": "1342", ...}}; a snap the store does not know is 404 snap-not-found and absent here.
+     * Store limit per name; the first failure ends the call (a store that is down costs one limit, not one per snap).
      */
     @Override
     public Map<String, SnapInfo> info(List<String> names) {
@@ -180,7 +184,7 @@ public final class SnapdClient implements Snaps {
 
     /**
      * daemon/api_snaps.go postSnap → snapUpdate: snapd asks the store for the revision within the request, so it
-     * has the store's limit. The revision goes as a string, as snapd's client sends it (client/snap_op.go).
+     * has the store limit. The revision goes as a string, as snapd's client sends it (client/snap_op.go).
      */
     @Override
     public String startRefresh(String snap, String channel, int revision) {
@@ -192,7 +196,7 @@ public final class SnapdClient implements Snaps {
         return async(Request.post("/v2/snaps/" + snap, body, limits.store(), SnapdErrors.Subject.snap(snap, true)));
     }
 
-    /** daemon/api_snaps.go snapRevert: local, no store. */
+    /** daemon/api_snaps.go snapRevert: no store. Local limit. */
     @Override
     public String startRevert(String snap) {
         requireSnap(snap);
@@ -203,7 +207,7 @@ public final class SnapdClient implements Snaps {
     /**
      * daemon/api_general.go getChange/change2changeInfo: "status" is overlord/state's Status.String(), "err"
      * (change.go Change.Err) is set only in Error status; otherwise a failed change's story is in its failed
-     * tasks' log lines ("&lt;time&gt; ERROR &lt;text&gt;", overlord/state/task.go addLog).
+     * tasks' log lines ("&lt;time&gt; ERROR &lt;text&gt;", overlord/state/task.go addLog). Local limit.
      */
     @Override
     public Change change(String id) {
@@ -228,7 +232,8 @@ public final class SnapdClient implements Snaps {
 
     /**
      * Polls like {@code snap watch} (cmd/snap/wait.go, every 100 ms), starting sooner and backing off to a second:
-     * most changes the charm awaits are done within the first polls, a download takes seconds or minutes.
+     * most changes the charm awaits are done within the first polls, a download takes seconds or minutes. Each poll
+     * has the local limit, cut to the time left of {@code wait} (at least a second).
      */
     @Override
     public Change await(String id, Duration wait) {
@@ -255,7 +260,8 @@ public final class SnapdClient implements Snaps {
     /**
      * daemon/api_asserts.go doAssert: 400 "cannot decode request body into assertions: ..." for what is not an
      * assertion stream, 400 "assert failed: ..." for what snapd will not accept (signature, prerequisites). An
-     * empty body is accepted silently by snapd (observed, snapd.md), so it is refused here instead of sent.
+     * empty body is accepted silently by snapd (observed, snapd.md), so it is refused here instead of sent. Local
+     * limit.
      */
     @Override
     public void ack(byte[] assertions) {
@@ -275,7 +281,7 @@ public final class SnapdClient implements Snaps {
         }
     }
 
-    /** daemon/api_asserts.go assertsFindMany with json=headers: [{"headers": {"store", "url", ...}}]. */
+    /** daemon/api_asserts.go assertsFindMany with json=headers: [{"headers": {"store", "url", ...}}]. Local limit. */
     @Override
     public List<StoreAssertion> knownStores() {
         Request request = Request.get("/v2/assertions/store?json=headers", limits.local(),
@@ -292,7 +298,7 @@ public final class SnapdClient implements Snaps {
 
     /**
      * daemon/api_snap_conf.go getSnapConf ("system" is "core" there): {key: value}, 400 option-not-found when
-     * the option is not set. An option set to the empty string is present and empty.
+     * the option is not set. An option set to the empty string is present and empty. Local limit.
      */
     @Override
     public Optional<String> getSystem(String key) {
@@ -318,14 +324,15 @@ public final class SnapdClient implements Snaps {
 
     /**
      * daemon/api_snap_conf.go setSnapConf starts a configure change; snapd's own checks of the value run in that
-     * change (for proxy.store: configcore/proxy.go), so the call waits for it within the configure limit.
+     * change (for proxy.store: configcore/proxy.go), so the call waits for it: request and change together within
+     * the configure limit.
      */
     @Override
     public void setSystem(String key, String value) {
         configure(key, value);
     }
 
-    /** A JSON null removes the option (config.Transaction.Set with nil), unlike an empty string. */
+    /** A JSON null removes the option (config.Transaction.Set with nil), unlike an empty string. Configure limit. */
     @Override
     public void unsetSystem(String key) {
         configure(key, null);
@@ -355,7 +362,7 @@ public final class SnapdClient implements Snaps {
     /**
      * snapd ≥ 2.58 (daemon/api_snaps.go snapHoldMany): "time" forever or RFC 3339, "hold-level" general (what
      * {@code snap refresh --hold <snap>} sends, cmd/snap/cmd_snap_op.go). The change it answers is Done at once
-     * (no tasks). snapd 2.57 answers 400 "unsupported multi-snap operation \"hold\"".
+     * (no tasks). snapd 2.57 answers 400 "unsupported multi-snap operation \"hold\"". Local limit.
      */
     @Override
     public void hold(List<String> snaps) {

@@ -27,7 +27,10 @@ import java.util.function.Function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-/** {@link SnapdClient} against the fake snapd over a real UNIX socket: every request, its errors and transport faults. */
+/**
+ * {@link SnapdClient} against the fake snapd over a real UNIX socket: every request, its errors and transport
+ * faults.
+ */
 class SnapdClientTest {
     private static final Instant START = Instant.parse("2026-11-30T10:00:00Z");
     private static final String CH = "1.29/stable";
@@ -141,7 +144,8 @@ class SnapdClientTest {
         Map<String, SnapInfo> info = client.info(List.of("kubectl", "nosuch", "kubelet"));
 
         assertThat(info).containsOnlyKeys("kubectl", "kubelet");
-        assertThat(info.get("kubectl").channels()).containsExactlyInAnyOrderEntriesOf(Map.of(CH, 500, "1.30/edge", 610));
+        assertThat(info.get("kubectl").channels())
+                .containsExactlyInAnyOrderEntriesOf(Map.of(CH, 500, "1.30/edge", 610));
         assertThat(snapd.requests()).containsExactly("GET /v2/find?name=kubectl", "GET /v2/find?name=nosuch",
                 "GET /v2/find?name=kubelet");
     }
@@ -295,7 +299,8 @@ class SnapdClientTest {
 
         Change change = client.await(id, Duration.ofMillis(300));
 
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
         assertThat(change.ready()).isFalse();
         assertThat(change.status()).isEqualTo("Doing");
         assertThat(revision("kubelet")).as("linked while services wait").isEqualTo(1350);
@@ -383,7 +388,8 @@ class SnapdClientTest {
         assertThat(state.held("kubelet")).isTrue();
         assertThat(state.held("kubectl")).isTrue();
         assertThat(snapd.requests()).containsExactly("POST /v2/snaps "
-                + "{\"action\":\"hold\",\"snaps\":[\"kubelet\",\"kubectl\"],\"time\":\"forever\",\"hold-level\":\"general\"}");
+                + "{\"action\":\"hold\",\"snaps\":[\"kubelet\",\"kubectl\"],\"time\":\"forever\","
+                + "\"hold-level\":\"general\"}");
 
         client.unhold(List.of("kubectl"));
         assertThat(state.held("kubectl")).isFalse();
@@ -458,7 +464,8 @@ class SnapdClientTest {
             snapd.misbehave("/", misbehaviour);
             everyRequest().forEach((name, call) -> {
                 SnapError error = failure(() -> call.apply(client));
-                assertThat(error).as(name + " " + misbehaviour + ": " + error).isInstanceOf(SnapError.BadResponse.class);
+                assertThat(error).as(name + " " + misbehaviour + ": " + error)
+                        .isInstanceOf(SnapError.BadResponse.class);
                 assertThat(((SnapError.BadResponse) error).request()).as(name).matches("(GET|POST|PUT) /v2/.*");
                 assertThat(error.isTransient()).isFalse();
             });

@@ -20,7 +20,8 @@ class SnapdErrorsTest {
 
     @Test
     void conflictsNameTheSnapSnapdNames() {
-        SnapError error = classify(409, "snap-change-conflict", "snap \"core20\" has \"auto-refresh\" change in progress",
+        SnapError error = classify(409, "snap-change-conflict",
+                "snap \"core20\" has \"auto-refresh\" change in progress",
                 Map.of("snap-name", "core20", "change-kind", "auto-refresh"));
         assertThat(error).isEqualTo(new SnapError.ChangeConflict("core20",
                 "snap \"core20\" has \"auto-refresh\" change in progress"));

@@ -220,12 +220,13 @@ public final class FakeSnapd implements AutoCloseable {
             }
             case GARBAGE -> write(channel, "SSH-2.0-OpenSSH_9.6\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             case TRUNCATED -> write(channel, ("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 1000\r\n\r\n{\"type\":\"sync\",\"status-code\":200,").getBytes(StandardCharsets.UTF_8));
+                    + "Content-Length: 1000\r\n\r\n{\"type\":\"sync\",\"status-code\":200,")
+                    .getBytes(StandardCharsets.UTF_8));
             case OVERSIZE -> answer(channel, request, 200, Oversize.BODY);
             case NOT_JSON -> answer(channel, request, 200, "<html><body>It works!</body></html>"
                     .getBytes(StandardCharsets.UTF_8));
-            case WRONG_SHAPE -> answer(channel, request, 200, ("{\"type\":\"sync\",\"status-code\":200,\"status\":\"OK\","
-                    + "\"result\":\"surprise\"}").getBytes(StandardCharsets.UTF_8));
+            case WRONG_SHAPE -> answer(channel, request, 200, ("{\"type\":\"sync\",\"status-code\":200,"
+                    + "\"status\":\"OK\",\"result\":\"surprise\"}").getBytes(StandardCharsets.UTF_8));
             default -> throw new IllegalStateException("unhandled " + misbehaviour);
         }
         return false;

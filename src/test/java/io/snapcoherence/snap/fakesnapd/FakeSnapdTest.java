@@ -66,7 +66,8 @@ class FakeSnapdTest {
             channel.connect(UnixDomainSocketAddress.of(socket()));
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             String head = method + " " + target + " HTTP/1.0\r\nHost: localhost\r\n"
-                    + (body.isEmpty() ? "" : "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n")
+                    + (body.isEmpty() ? "" : "Content-Type: application/json\r\nContent-Length: " + bytes.length
+                    + "\r\n")
                     + "\r\n";
             channel.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.ISO_8859_1)));
             channel.write(ByteBuffer.wrap(bytes));
@@ -166,7 +167,8 @@ class FakeSnapdTest {
         assertThat(change).containsEntry("kind", "configure-snap").containsEntry("status", "Error")
                 .containsEntry("summary", "Change configuration of \"core\" snap")
                 .containsEntry("err", "cannot perform the following tasks:\n- Run configure hook of \"core\" snap "
-                        + "(run hook \"configure\": cannot set proxy.store to \"abc\" without a matching store assertion)");
+                        + "(run hook \"configure\": cannot set proxy.store to \"abc\" without a matching store "
+                        + "assertion)");
         @SuppressWarnings("unchecked")
         Map<String, Object> task = ((List<Map<String, Object>>) change.get("tasks")).get(0);
         assertThat(task).containsEntry("kind", "run-hook").containsEntry("status", "Error");
@@ -229,7 +231,8 @@ class FakeSnapdTest {
         assertThat(find.statusLine()).isEqualTo("HTTP/1.0 404 Not Found");
         assertThat(find.result()).isEqualTo(Map.of("message", "snap not found", "kind", "snap-not-found",
                 "value", "kubectl"));
-        assertThat(get("/v2/snaps").json()).containsEntry("result", List.of()).containsEntry("sources", List.of("local"));
+        assertThat(get("/v2/snaps").json()).containsEntry("result", List.of())
+                .containsEntry("sources", List.of("local"));
         assertThat(get("/v2/apps?select=service").json()).containsEntry("result", List.of());
         assertThat(get("/v2/find?select=refresh").json()).containsEntry("result", List.of());
         assertThat(get("/v2/assertions/store?json=headers").json()).containsEntry("result", List.of());
