@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
  * failure becomes a {@link SnapException}: no socket or a restarting daemon {@link SnapError.SnapdUnavailable},
  * no answer in time {@link SnapError.Timeout}, an answer that is not snapd's envelope
  * {@link SnapError.BadResponse} naming the request, an error answer by its kind ({@link SnapdErrors}).
+ *
+ * <p>Plain loops and conditions, no lambdas: every hook runs this code interpreted, and a lambda the build's
+ * training run did not meet is generated at run time (docs/performance.md).
  */
 public final class SnapdClient implements Snaps {
     /** Where snapd listens (dirs/dirs.go: SnapdSocket = &lt;root&gt;/run/snapd.socket). */
@@ -222,7 +225,8 @@ public final class SnapdClient implements Snaps {
         Map<String, Object> change = object(request, sync(request));
         String status = string(request, change, "status");
         boolean ready = flag(request, change, "ready");
-        Optional<String> error = Optional.of(optionalString(request, change, "err")).filter(e -> !e.isEmpty());
+        String err = optionalString(request, change, "err");
+        Optional<String> error = err.isEmpty() ? Optional.empty() : Optional.of(err);
         if (error.isEmpty() && ready && !status.equals("Done")) {
             error = failedTaskLogs(request, change);
         }
@@ -290,8 +294,9 @@ public final class SnapdClient implements Snaps {
         for (Object item : list(request, sync(request))) {
             Map<String, Object> headers = object(request, object(request, item, "assertion").get("headers"),
                     "headers");
+            String url = optionalString(request, headers, "url");
             stores.add(new StoreAssertion(string(request, headers, "store"),
-                    Optional.of(optionalString(request, headers, "url")).filter(url -> !url.isEmpty())));
+                    url.isEmpty() ? Optional.empty() : Optional.of(url)));
         }
         return stores;
     }
@@ -379,7 +384,9 @@ public final class SnapdClient implements Snaps {
         if (snaps.isEmpty()) {
             return;
         }
-        snaps.forEach(SnapdClient::requireSnap);
+        for (String snap : snaps) {
+            requireSnap(snap);
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("action", action);
         body.put("snaps", List.copyOf(snaps));

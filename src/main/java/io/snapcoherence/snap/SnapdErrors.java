@@ -55,7 +55,7 @@ final class SnapdErrors {
      */
     static SnapError classify(int status, String kind, String message, Object value, Optional<String> maintenance,
                               Subject subject) {
-        String snap = subject.snap().or(() -> snapNamed(value)).orElse("");
+        String snap = subject.snap().isPresent() ? subject.snap().get() : snapNamed(value).orElse("");
         switch (kind) {
             case "snap-change-conflict", "quota-change-conflict":
                 // daemon/errors.go SnapChangeConflict: value {snap-name, change-kind}; 409
