@@ -167,6 +167,12 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
+    public List<Change> changesInProgress(String snap) {
+        call();
+        return machine.changesInProgress(snap);
+    }
+
+    @Override
     public void hold(List<String> snaps) {
         call();
         machine.hold(snaps);

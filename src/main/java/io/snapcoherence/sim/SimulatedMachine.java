@@ -400,6 +400,13 @@ public final class SimulatedMachine implements Snaps {
                 "cannot find change with id \"" + id + "\"")));
     }
 
+    @Override
+    public List<Change> changesInProgress(String snap) {
+        calls.add("snap changes " + snap);
+        RunningChange change = running.get(snap);
+        return change == null ? List.of() : List.of(changes.get(change.id));
+    }
+
     /** Simulated time passes in rounds ({@link #advanceChanges()}), so waiting changes nothing here. */
     @Override
     public Change await(String id, Duration wait) {

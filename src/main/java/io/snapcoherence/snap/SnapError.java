@@ -2,25 +2,26 @@ package io.snapcoherence.snap;
 
 /**
  * What went wrong in a request to snapd, decided by the HTTP status and snapd's error {@code kind}
- * (client/errors.go), and by the message only where snapd gives no kind.
+ * (daemon/errors.go, client/errors.go), and by the message only where snapd gives no kind.
  */
 public sealed interface SnapError {
 
     /** A one-line explanation fit for a status message. */
     String describe();
 
-    /** True when trying again later may succeed (store or network trouble, snapd busy or restarting). */
+    /** True when trying again later may succeed: snapd busy or restarting, the store unreachable, no answer. */
     default boolean isTransient() {
         return false;
     }
 
     /**
-     * Kind {@code snap-change-conflict} (the CLI's exit code 10): a change of the snap in progress, snapd's own
-     * auto-refresh, "too early for operation" while seeding.
+     * Kind {@code snap-change-conflict} (HTTP 409; the CLI's exit 10): a change of the snap in progress, snapd's own
+     * auto-refresh, "too early for operation" (snapstate.ChangeConflictError). {@code snap} is empty when snapd
+     * names none.
      */
     record ChangeConflict(String snap, String message) implements SnapError {
         public String describe() {
-            return "snap \"" + snap + "\" is busy: " + message;
+            return message;
         }
 
         @Override
@@ -29,7 +30,7 @@ public sealed interface SnapError {
         }
     }
 
-    /** snapd could not reach the store (network-timeout, dns-failure, "unable to contact snap store"). */
+    /** snapd could not reach the store (kinds network-timeout, dns-failure; "unable to contact snap store"). */
     record StoreUnreachable(String message) implements SnapError {
         public String describe() {
             return "store unreachable: " + message;
@@ -41,7 +42,7 @@ public sealed interface SnapError {
         }
     }
 
-    /** The socket is missing or refuses connections, snapd is restarting, or still seeding. */
+    /** Socket missing or refused, daemon restarting (kinds daemon-restart, system-restart), still seeding. */
     record SnapdUnavailable(String message) implements SnapError {
         public String describe() {
             return "snapd unavailable: " + message;
@@ -56,7 +57,7 @@ public sealed interface SnapError {
     /** snapd did not answer {@code request} within the call's limit. */
     record Timeout(String request) implements SnapError {
         public String describe() {
-            return "snapd did not answer in time: " + request;
+            return "no answer from snapd in time: " + request;
         }
 
         @Override
@@ -72,41 +73,41 @@ public sealed interface SnapError {
         }
     }
 
-    /** Kind {@code snap-not-found}: the store (or this machine) does not know the snap. */
+    /** Kind {@code snap-not-found}. */
     record NotFound(String snap) implements SnapError {
         public String describe() {
             return "snap \"" + snap + "\" not found";
         }
     }
 
-    /** Kind {@code snap-no-update-available}: not a failure for a refresh to the revision already installed. */
+    /** Kind {@code snap-no-update-available}. */
     record NoUpdateAvailable(String snap) implements SnapError {
         public String describe() {
             return "snap \"" + snap + "\" has no updates available";
         }
     }
 
-    /** Kind {@code snap-revision-not-available} (and its channel/architecture variants). */
+    /** Kind {@code snap-revision-not-available}. */
     record RevisionNotAvailable(String snap, String message) implements SnapError {
         public String describe() {
-            return "snap \"" + snap + "\": " + message;
+            return message;
         }
     }
 
     /** Kind {@code option-not-found}. */
     record NoSuchOption(String key) implements SnapError {
         public String describe() {
-            return "no configuration option \"" + key + "\"";
+            return "no \"" + key + "\" configuration option";
         }
     }
 
     record NoRevisionToRevert(String snap) implements SnapError {
         public String describe() {
-            return "snap \"" + snap + "\" has no revision to revert to";
+            return "cannot revert \"" + snap + "\": no revision to revert to";
         }
     }
 
-    /** snapd would not decode or accept the assertions (shape, signature, missing prerequisites). */
+    /** snapd would not accept the assertions (undecodable, signature, missing prerequisites). */
     record AssertionsRejected(String message) implements SnapError {
         public String describe() {
             return "snapd rejected the assertions: " + message;
@@ -127,8 +128,8 @@ public sealed interface SnapError {
     }
 
     /**
-     * snapd answered something the client cannot read (not JSON, wrong shape, truncated). Not to be retried
-     * blindly, but never a hook error: the unit waits with a status naming the request.
+     * snapd answered something that cannot be read (not JSON, wrong shape, truncated). Not worth retrying blindly,
+     * but never a hook error: the unit waits with a status naming the request.
      */
     record BadResponse(String request, String detail) implements SnapError {
         public String describe() {
@@ -136,11 +137,10 @@ public sealed interface SnapError {
         }
     }
 
-    /** Anything else, with snapd's own words. */
+    /** Anything else: the HTTP status, snapd's kind (may be empty) and snapd's own words. */
     record Other(int status, String kind, String message) implements SnapError {
         public String describe() {
-            String text = message.isBlank() ? "snapd answered " + status : message;
-            return kind.isEmpty() ? text : text + " (" + kind + ")";
+            return message.isBlank() ? "snapd answered " + status + (kind.isEmpty() ? "" : " " + kind) : message;
         }
     }
 }

@@ -222,7 +222,26 @@ public final class SnapdClient implements Snaps {
             throw new IllegalArgumentException("not a snapd change id: " + id);
         }
         Request request = Request.get("/v2/changes/" + id, limit, SnapdErrors.Subject.none());
-        Map<String, Object> change = object(request, sync(request));
+        return changeOf(request, object(request, sync(request)));
+    }
+
+    /**
+     * daemon/api_general.go getChanges with select=in-progress and for=&lt;snap&gt;: the changes not ready whose
+     * "snap-names" name the snap (a refresh, revert or install of it, not a hold). Local limit.
+     */
+    @Override
+    public List<Change> changesInProgress(String snap) {
+        requireSnap(snap);
+        Request request = Request.get("/v2/changes?select=in-progress&for=" + encode(snap), limits.local(),
+                SnapdErrors.Subject.snap(snap, false));
+        List<Change> changes = new ArrayList<>();
+        for (Object item : list(request, sync(request))) {
+            changes.add(changeOf(request, object(request, item, "change")));
+        }
+        return changes;
+    }
+
+    private static Change changeOf(Request request, Map<String, Object> change) {
         String status = string(request, change, "status");
         boolean ready = flag(request, change, "ready");
         String err = optionalString(request, change, "err");

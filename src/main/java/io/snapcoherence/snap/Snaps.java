@@ -62,6 +62,14 @@ public interface Snaps {
     /** Polls {@link #change} until it is ready or {@code wait} has passed; returns the last state seen. */
     Change await(String id, Duration wait);
 
+    /**
+     * GET /v2/changes?select=in-progress&amp;for=&lt;snap&gt;: the snap's changes that are not ready yet (daemon
+     * getChanges, filtered by the change's snap-names). How a unit finds a change again whose id it lost (a hook
+     * killed after starting it), and how it knows that a revision {@link #list} shows is not still being linked,
+     * restarted or undone.
+     */
+    List<Change> changesInProgress(String snap);
+
     // ---- configuration, assertions, holds ------------------------------------------------------------------
 
     /** POST /v2/assertions: acknowledges a stream of assertions. */

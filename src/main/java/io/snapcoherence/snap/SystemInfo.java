@@ -7,7 +7,7 @@ import java.util.Optional;
 public record SystemInfo(String version, String architecture, Optional<Instant> refreshHold,
                          Optional<Instant> lastRefresh) {
 
-    /** {@code POST /v2/snaps {action: hold}} exists from snapd 2.58. */
+    /** Per-snap holds ({@code snap refresh --hold}, POST /v2/snaps action hold) exist from snapd 2.58. */
     public boolean perSnapHolds() {
         String[] parts = version.split("[.+~-]");
         try {

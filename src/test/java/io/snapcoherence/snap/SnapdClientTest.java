@@ -293,6 +293,21 @@ class SnapdClientTest {
     }
 
     @Test
+    void theChangesInProgressOfASnapAreTheOnesNotReadyThatNameIt() {
+        state.publish("kubelet", CH, 1350, "1.29.4").holdServiceStarts("kubelet");
+        String id = client.startRefresh("kubelet", CH, 1350);
+        client.hold(List.of("kubelet")); // a hold is a change of its own, Done, naming no snap
+
+        assertThat(client.changesInProgress("kubelet")).extracting(Change::id, Change::kind, Change::status,
+                Change::ready).containsExactly(org.assertj.core.groups.Tuple.tuple(id, "refresh-snap", "Doing", false));
+        assertThat(client.changesInProgress("kubectl")).isEmpty();
+        assertThat(snapd.requests()).contains("GET /v2/changes?select=in-progress&for=kubelet");
+
+        state.releaseServiceStarts("kubelet");
+        assertThat(client.changesInProgress("kubelet")).isEmpty();
+    }
+
+    @Test
     void awaitGivesUpAfterItsWaitAndReturnsTheLastStateSeen() {
         state.publish("kubelet", CH, 1350, "1.29.4").holdServiceStarts("kubelet");
         String id = client.startRefresh("kubelet", CH, 1350);
@@ -423,6 +438,7 @@ class SnapdClientTest {
         calls.put("startRevert", c -> c.startRevert("kubelet"));
         calls.put("change", c -> c.change("1"));
         calls.put("await", c -> c.await("1", Duration.ofMillis(100)));
+        calls.put("changesInProgress", c -> c.changesInProgress("kubelet"));
         calls.put("ack", c -> {
             c.ack(FakeAssertions.streamFor("s", "http://p").getBytes(StandardCharsets.UTF_8));
             return null;

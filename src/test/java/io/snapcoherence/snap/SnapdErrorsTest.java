@@ -83,7 +83,6 @@ class SnapdErrorsTest {
     void anythingElseKeepsSnapdsWords() {
         assertThat(classify(403, "login-required", "access denied", null))
                 .isEqualTo(new SnapError.Other(403, "login-required", "access denied"));
-        assertThat(new SnapError.Other(403, "login-required", "access denied").describe())
-                .isEqualTo("access denied (login-required)");
+        assertThat(new SnapError.Other(403, "login-required", "access denied").describe()).isEqualTo("access denied");
     }
 }
