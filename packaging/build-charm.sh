@@ -48,9 +48,12 @@ charmcraft-started-at: '$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)'
 charmcraft-version: none (built by packaging/build-charm.sh)
 EOF
 
-# Training: run the charm's hooks once against emulated hook tools (and an emulated snap), with the same
-# flags as dispatch, recording every class loaded. A training hook that fails still teaches its classes.
+# Training: run the charm's hooks once against emulated hook tools and the fake snapd (tests/fake-snapd,
+# packaging/training-snapd.json: kubectl installed at the store's revision), with the same flags as dispatch,
+# recording every class loaded. A training hook that fails still teaches its classes.
 java_flags="-XX:+UseSerialGC -Xint -XX:-UsePerfData -Djdk.lang.Process.launchMechanism=VFORK"
+snapd_pid=$(sh "$project/tests/fake-snapd/start.sh" "$jdk" "$jar" "$work/snapd" "$project/packaging/training-snapd.json")
+trap 'kill "$snapd_pid" 2>/dev/null || true' EXIT
 runs=0
 train() {
     runs=$((runs + 1))
@@ -58,7 +61,8 @@ train() {
     shift
     (cd "$charm" && env -i PATH="$project/packaging/training-tools:/usr/bin:/bin" LANG=C.UTF-8 \
         JUJU_CHARM_DIR="$charm" JUJU_UNIT_NAME=snap-coherence/0 JUJU_MODEL_NAME=training \
-        JUJU_PRINCIPAL_UNIT=kubernetes-worker/0 JUJU_DISPATCH_PATH="$dispatch_path" "$@" \
+        JUJU_PRINCIPAL_UNIT=kubernetes-worker/0 JUJU_DISPATCH_PATH="$dispatch_path" \
+        SNAPPY_GLOBAL_ROOT="$work/snapd/root" "$@" \
         runtime/bin/java $java_flags -Xshare:off -XX:DumpLoadedClassList="$work/run$runs.classes" \
         -cp lib/snap-coherence.jar io.snapcoherence.Main hook) >>"$work/training.log" 2>&1 ||
         echo "build-charm: training run $dispatch_path exited non-zero (see $work/training.log)" >&2
@@ -69,6 +73,8 @@ train hooks/coherence-relation-changed JUJU_RELATION=coherence JUJU_RELATION_ID=
     JUJU_REMOTE_UNIT=snap-coherence/1 JUJU_REMOTE_APP=snap-coherence
 train hooks/update-status
 train actions/plan JUJU_ACTION_NAME=plan JUJU_ACTION_UUID=1
+kill "$snapd_pid"
+trap - EXIT
 awk '!seen[$0]++' "$work"/*.classes > "$work/classlist"
 
 # The archive records the class path as given: dispatch runs from the charm directory with the same

@@ -4,11 +4,12 @@ import io.snapcoherence.charm.CharmRunner;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ProcessHookTools;
 import io.snapcoherence.snap.HttpStoreProxy;
-import io.snapcoherence.snap.SnapCli;
+import io.snapcoherence.snap.SnapdClient;
 import io.snapcoherence.snap.StoreProxy;
 
 import java.time.Clock;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * {@code hook}: what {@code dispatch} runs for every Juju hook and action.
@@ -31,8 +32,11 @@ public final class Main {
         String command = args.length == 0 ? "rehearse" : args[0];
         String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
         switch (command) {
-            case "hook" -> System.exit(CharmRunner.run(JujuContext.fromEnvironment(System.getenv()),
-                    new ProcessHookTools(), new SnapCli(), onFirstUse(), Clock.systemUTC()));
+            case "hook" -> {
+                Map<String, String> environment = System.getenv(); // read here only, once
+                System.exit(CharmRunner.run(JujuContext.fromEnvironment(environment), new ProcessHookTools(),
+                        new SnapdClient(SnapdClient.socketPath(environment)), onFirstUse(), Clock.systemUTC()));
+            }
             case "rehearse" -> System.exit(io.snapcoherence.sim.Rehearse.main(rest));
             default -> {
                 System.err.println("usage: snap-coherence hook | rehearse [options]");

@@ -4,7 +4,7 @@ import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.HttpStoreProxy;
-import io.snapcoherence.snap.SnapCli;
+import io.snapcoherence.snap.SnapdClient;
 import io.snapcoherence.snap.realsnapd.RealSnapd;
 import io.snapcoherence.snap.realsnapd.RealSnapdExtension;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class ProxyRegistrationContractTest {
 
     @Test
     void snapdRefusingTheProxysAssertionsBlocksAndSetsNothing(RealSnapd snapd) {
-        SnapCli cli = snapd.cli();
+        SnapdClient cli = snapd.client();
         String url = snapd.store().url().toString();
 
         ModelState after = new Scenario(cli, new HttpStoreProxy()).run(CONFIG_CHANGED, unit(url)).state();
@@ -40,7 +40,7 @@ class ProxyRegistrationContractTest {
 
     @Test
     void registersOnceWhenTheStoreAssertionIsKnownAndUndoesWhenProxyUrlIsEmptied(RealSnapd snapd) {
-        SnapCli cli = snapd.cli();
+        SnapdClient cli = snapd.client();
         String url = snapd.store().url().toString();
         snapd.installStoreAssertion("fake-store-id");
         Scenario scenario = new Scenario(cli, new HttpStoreProxy());

@@ -1,6 +1,8 @@
 package io.snapcoherence.e2e;
 
 import io.snapcoherence.juju.FakeJuju;
+import io.snapcoherence.snap.fakesnapd.FakeSnapd;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Runs {@code dispatch} as Juju does: a replaced environment (no JAVA_HOME, no HOME, PATH = the emulated hook
- * tools + /usr/bin:/bin), the charm directory as working directory, no stdin; then checks what the tools got.
+ * tools + /usr/bin:/bin), the charm directory as working directory, no stdin; then checks what the tools got and
+ * what the fake snapd was asked (its socket found through SNAPPY_GLOBAL_ROOT, as snapd's own client finds it).
  * The emulated tools refuse argv that Juju refuses, so "every call exited 0" is a check of the argv format.
  */
 class DispatchIT {
@@ -31,17 +34,17 @@ class DispatchIT {
     @TempDir
     Path root;
     private FakeJuju juju;
-    private SnapEmulation snap;
+    private FakeSnapd snapd;
 
     private record Run(int exit, String stdout, String stderr) {
     }
 
     @BeforeEach
-    void model() {
+    void model() throws IOException {
         assertThat(REPO.resolve("target/snap-coherence.jar")).as("run after mvn package").exists();
-        snap = new SnapEmulation(root.resolve("snap"))
-                .store("kubelet", "1.29/stable", 1342).installed("kubelet", 1342, "1.29/stable")
-                .store("kube-proxy", "1.29/stable", 1100).installed("kube-proxy", 1100, "1.29/stable");
+        snapd = FakeSnapd.underRoot(root.resolve("snapd"));
+        snapd.state().publish("kubelet", "1.29/stable", 1342).install("kubelet", "1.29/stable", 1342, "daemon")
+                .publish("kube-proxy", "1.29/stable", 1100).install("kube-proxy", "1.29/stable", 1100, "daemon");
         juju = FakeJuju.create(root.resolve("juju"), UNIT)
                 .leader(true)
                 .config(Map.of("snaps", "kubelet kube-proxy", "max-unavailable", 1, "auto-refresh", true,
@@ -52,6 +55,16 @@ class DispatchIT {
                 .relation("coherence:1", "snap-coherence")
                 .unitData("coherence:1", UNIT, Map.of())
                 .unitData("coherence:1", "snap-coherence/1", Map.of());
+    }
+
+    @AfterEach
+    void stopSnapd() {
+        snapd.close();
+    }
+
+    /** What the charm asked snapd to change (everything but GET). */
+    private List<String> changeRequests() {
+        return snapd.requests().stream().filter(request -> !request.startsWith("GET ")).toList();
     }
 
     private Map<String, String> hook(String name, String... extra) {
@@ -75,7 +88,7 @@ class DispatchIT {
         env.putAll(jujuEnv);
         Map<String, String> full = juju.environment(env);
         full.put("PATH", path);
-        full.put(SnapEmulation.STATE_VARIABLE, snap.stateDir().toString());
+        full.put("SNAPPY_GLOBAL_ROOT", root.resolve("snapd").toString());
 
         ProcessBuilder builder = new ProcessBuilder(charmDir.resolve(executable).toString())
                 .directory(charmDir.toFile())
@@ -97,9 +110,9 @@ class DispatchIT {
         return dispatch(REPO, "dispatch", jujuEnv, onPath());
     }
 
-    /** Juju's hook PATH: the hook tools, then the system; here the emulated snap stands in front of the system's. */
+    /** Juju's hook PATH: the hook tools, then the system. */
     private String onPath() {
-        return juju.toolsDir() + ":" + SnapEmulation.binDir() + ":/usr/bin:/bin";
+        return juju.toolsDir() + ":/usr/bin:/bin";
     }
 
     /** Every call was accepted by the emulated tools, and every status-set has Juju's argv shape. */
@@ -133,22 +146,23 @@ class DispatchIT {
         Run run = dispatch(hook("config-changed"));
 
         assertWellFormedHook(run);
-        assertThat(snap.calls()).contains("snap refresh --hold kube-proxy kubelet");
-        assertThat(snap.calls()).noneMatch(call -> call.startsWith("snap refresh kube"));
+        assertThat(changeRequests()).containsExactly("POST /v2/snaps {\"action\":\"hold\","
+                + "\"snaps\":[\"kube-proxy\",\"kubelet\"],\"time\":\"forever\",\"hold-level\":\"general\"}");
+        assertThat(snapd.state().held("kubelet")).isTrue();
+        assertThat(snapd.state().held("kube-proxy")).isTrue();
     }
 
     @Test
     void updateStatusWithNothingToDoRefreshesAndSetsNothing() throws Exception {
         assertWellFormedHook(dispatch(hook("config-changed")));
         keepWrites();
-        Files.deleteIfExists(snap.stateDir().resolve("calls"));
+        snapd.clearRequests();
         Files.deleteIfExists(juju.stateDir().resolve("calls.jsonl"));
 
         Run run = dispatch(hook("update-status"));
 
         assertWellFormedHook(run);
-        assertThat(snap.calls()).noneMatch(call -> call.startsWith("snap refresh") || call.startsWith("snap set")
-                || call.startsWith("snap revert") || call.startsWith("snap ack"));
+        assertThat(changeRequests()).isEmpty();
         assertThat(juju.calls()).extracting(FakeJuju.Call::tool).doesNotContain("state-set", "relation-set");
         assertThat(juju.calls()).as("each tool's answer is read once per hook")
                 .extracting(FakeJuju.Call::argv).doesNotHaveDuplicates();
@@ -175,7 +189,7 @@ class DispatchIT {
             for (Map<String, String> env : List.of(hook("update-status"), hook("coherence-relation-changed",
                     "JUJU_RELATION", "coherence", "JUJU_RELATION_ID", "coherence:1",
                     "JUJU_REMOTE_UNIT", "snap-coherence/1", "JUJU_REMOTE_APP", "snap-coherence"))) {
-                Files.deleteIfExists(snap.stateDir().resolve("calls"));
+                snapd.clearRequests();
                 Files.deleteIfExists(juju.stateDir().resolve("calls.jsonl"));
 
                 assertWellFormedHook(dispatch(env));
@@ -187,9 +201,9 @@ class DispatchIT {
                 assertThat(spawned).as(what).filteredOn(call -> !call.startsWith("status-set"))
                         .containsExactlyInAnyOrderElementsOf(leader ? withPeerRead(reads) : reads);
                 assertThat(spawned).as(what).filteredOn(call -> call.startsWith("status-set")).hasSize(leader ? 2 : 1);
-                assertThat(snap.calls()).as(what)
-                        .containsExactlyElementsOf(leader ? List.of("snap list", "snap info kubelet kube-proxy")
-                                : List.of("snap list"));
+                assertThat(snapd.requests()).as(what)
+                        .containsExactlyElementsOf(leader ? List.of("GET /v2/snaps", "GET /v2/find?name=kubelet",
+                                "GET /v2/find?name=kube-proxy") : List.of("GET /v2/snaps"));
             }
         }
     }
@@ -290,7 +304,7 @@ class DispatchIT {
         Path runtime = Files.createDirectories(charm.resolve("runtime/bin"));
         Files.createSymbolicLink(runtime.resolve("java"), Path.of(System.getProperty("java.home"), "bin", "java"));
 
-        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir() + ":" + SnapEmulation.binDir());
+        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir().toString());
 
         assertWellFormedHook(run);
     }
@@ -299,7 +313,7 @@ class DispatchIT {
     void withoutAnyRuntimeDispatchFailsSayingSo() throws Exception {
         Path charm = packedCharm();
 
-        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir() + ":" + SnapEmulation.binDir());
+        Run run = dispatch(charm, "dispatch", hook("install"), juju.toolsDir().toString());
 
         assertThat(run.exit()).isNotZero();
         assertThat(run.stderr()).contains("no Java runtime", charm.resolve("runtime/bin/java").toString());

@@ -1,5 +1,7 @@
 package io.snapcoherence.e2e;
 
+import io.snapcoherence.snap.fakesnapd.FakeSnapd;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,8 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The built .charm, unpacked as Juju unpacks it and run through {@code dispatch} with Juju's environment
- * (no JAVA_HOME, no HOME, PATH = hook tools + /usr/bin:/bin) against emulated hook tools (tests/charm/tools) and
- * an emulated snap (tests/snap-emulation), which record every call and the program that spawned them.
+ * (no JAVA_HOME, no HOME, PATH = hook tools + /usr/bin:/bin) against emulated hook tools (tests/charm/tools),
+ * which record every call and the program that spawned them, and a fake snapd with its log of requests.
  */
 class PackedCharmIT {
     private static final Path CHARM = Path.of("target/snap-coherence.charm");
@@ -36,11 +38,26 @@ class PackedCharmIT {
     @TempDir
     static Path temp;
     static Path charmDir;
+    private static final List<FakeSnapd> SNAPDS = new ArrayList<>();
 
     @BeforeAll
     static void unpack() throws IOException {
         charmDir = temp.resolve("charm");
         JujuUnpack.unpack(CHARM, charmDir);
+    }
+
+    @AfterAll
+    static void stopSnapds() {
+        SNAPDS.forEach(FakeSnapd::close);
+    }
+
+    /** The fake snapd of an emulation directory: its socket under {@code <dir>/snapd}. */
+    private static FakeSnapd snapd(Path emulation) throws IOException {
+        FakeSnapd snapd = FakeSnapd.underRoot(emulation.resolve("snapd"));
+        SNAPDS.add(snapd);
+        snapd.state().publish("kubectl", "latest/stable", 3000).publish("kubelet", "latest/stable", 2000)
+                .install("kubectl", "latest/stable", 3000).install("kubelet", "latest/stable", 2000, "daemon");
+        return snapd;
     }
 
     @Test
@@ -67,6 +84,7 @@ class PackedCharmIT {
     @Test
     void hooksRunOnTheBundledRuntimeAndReportStatus() throws IOException, InterruptedException {
         Path emulation = emulation("hooks");
+        FakeSnapd snapd = snapd(emulation);
         for (String hook : List.of("install", "leader-elected", "config-changed", "start")) {
             dispatch(emulation, Map.of("JUJU_DISPATCH_PATH", "hooks/" + hook));
         }
@@ -77,15 +95,17 @@ class PackedCharmIT {
         assertThat(calls).contains("config-get --format=json", "relation-ids worker --format=json");
         assertThat(calls).anyMatch(call -> call.startsWith("status-set --application=False active "));
 
+        assertThat(snapd.requests()).as("the managed snaps were held").anyMatch(r -> r.startsWith("POST /v2/snaps {"));
         keepWrites(emulation, calls);
         Files.delete(emulation.resolve("calls"));
+        snapd.clearRequests();
         dispatch(emulation, Map.of("JUJU_DISPATCH_PATH", "hooks/update-status"));
         List<String> updateStatus = lines(emulation.resolve("calls"));
         assertThat(updateStatus).anyMatch(call -> call.startsWith("status-set "));
-        assertThat(updateStatus).as("update-status writes no data and refreshes nothing")
-                .noneMatch(call -> call.startsWith("relation-set") || call.startsWith("state-set")
-                        || call.startsWith("snap refresh") || call.startsWith("snap install")
-                        || call.startsWith("snap set"));
+        assertThat(updateStatus).as("update-status writes no data")
+                .noneMatch(call -> call.startsWith("relation-set") || call.startsWith("state-set"));
+        assertThat(snapd.requests()).as("update-status asks snapd but changes nothing").contains("GET /v2/snaps")
+                .allMatch(request -> request.startsWith("GET "));
 
         String bundledJava = charmDir.resolve("runtime/bin/java").toRealPath().toString();
         assertThat(lines(emulation.resolve("spawned-by"))).as("every tool was spawned by the bundled runtime")
@@ -96,6 +116,7 @@ class PackedCharmIT {
     void everyActionEndsWithAResultOrAFailureMessage() throws IOException, InterruptedException {
         for (String action : List.of("plan", "refresh", "pause", "resume")) {
             Path emulation = emulation("action-" + action);
+            snapd(emulation);
             dispatch(emulation, Map.of("JUJU_DISPATCH_PATH", "actions/" + action,
                     "JUJU_ACTION_NAME", action, "JUJU_ACTION_UUID", "7"));
             assertThat(lines(emulation.resolve("calls"))).as(action)
@@ -106,6 +127,7 @@ class PackedCharmIT {
     @Test
     void legacyHookLinksRunWithoutDispatchPath() throws IOException, InterruptedException {
         Path emulation = emulation("legacy");
+        snapd(emulation);
         succeeds(start(emulation, Map.of(), charmDir.resolve("hooks/update-status").toString()), emulation);
         assertThat(lines(emulation.resolve("calls"))).anyMatch(call -> call.startsWith("status-set "));
     }
@@ -118,6 +140,7 @@ class PackedCharmIT {
         Path jar = fresh.resolve("lib/snap-coherence.jar");
         assertThat(Files.getLastModifiedTime(jar)).isNotEqualTo(FileTime.fromMillis(946684800000L));
         Path emulation = emulation("cds");
+        snapd(emulation);
         // -Xshare:on makes the JVM refuse to start when the archive cannot be used.
         succeeds(start(emulation, Map.of("JUJU_DISPATCH_PATH", "hooks/update-status",
                 "JUJU_CHARM_DIR", fresh.toString(), "JAVA_TOOL_OPTIONS", "-Xshare:on"),
@@ -168,8 +191,6 @@ class PackedCharmIT {
         replies.put("action-get", "{}");
         replies.put("goal-state", "{\"units\": {}, \"relations\": {}}");
         replies.put("status-get", "{\"status\": \"maintenance\", \"message\": \"\", \"status-data\": {}}");
-        new SnapEmulation(dir).store("kubectl", "latest/stable", 3000).store("kubelet", "latest/stable", 2000)
-                .installed("kubectl", 3000, "latest/stable").installed("kubelet", 2000, "latest/stable");
         for (Map.Entry<String, String> reply : replies.entrySet()) {
             Files.writeString(answers.resolve(reply.getKey().replace('/', '%')), reply.getValue() + "\n");
         }
@@ -185,7 +206,7 @@ class PackedCharmIT {
                 .redirectErrorStream(true).redirectOutput(emulation.resolve("output").toFile());
         Map<String, String> environment = builder.environment();
         environment.clear();
-        environment.put("PATH", TOOLS + ":" + SnapEmulation.binDir() + ":/usr/bin:/bin");
+        environment.put("PATH", TOOLS + ":/usr/bin:/bin");
         environment.put("LANG", "C.UTF-8");
         environment.put("JUJU_CHARM_DIR", charmDir.toString());
         environment.put("JUJU_UNIT_NAME", "snap-coherence/0");
@@ -194,8 +215,7 @@ class PackedCharmIT {
         environment.put("JUJU_VERSION", "3.6.1");
         environment.put("JUJU_PRINCIPAL_UNIT", "kubernetes-worker/0");
         environment.put("EMULATION_DIR", emulation.toString());
-        // snap logs to the same "calls" file as the hook tools, so one log shows the hook's whole conversation.
-        environment.put(SnapEmulation.STATE_VARIABLE, emulation.toString());
+        environment.put("SNAPPY_GLOBAL_ROOT", emulation.resolve("snapd").toString());
         environment.putAll(env);
         return builder.start();
     }

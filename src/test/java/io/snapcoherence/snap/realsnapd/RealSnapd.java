@@ -1,6 +1,6 @@
 package io.snapcoherence.snap.realsnapd;
 
-import io.snapcoherence.snap.SnapCli;
+import io.snapcoherence.snap.SnapdClient;
 import io.snapcoherence.snap.fakestore.FakeAssertions;
 import io.snapcoherence.snap.fakestore.FakeSnapStore;
 
@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -51,12 +50,9 @@ public final class RealSnapd implements AutoCloseable {
         return snapd.cli();
     }
 
-    public SnapCli cli() {
-        return new SnapCli(snapd.cli(), Clock.systemUTC());
-    }
-
-    public SnapCli cli(Path snapBinary) {
-        return new SnapCli(snapBinary, Clock.systemUTC());
+    /** The charm's client of snapd's REST API on this snapd's socket. */
+    public SnapdClient client() {
+        return new SnapdClient(snapd.socket());
     }
 
     public String log() {
@@ -84,9 +80,9 @@ public final class RealSnapd implements AutoCloseable {
 
     /** Undoes what tests change: proxy.store, refresh.hold, store assertions, the fake store's data. */
     public void reset() {
-        SnapCli cli = cli();
-        cli.setSystem("proxy.store", "");
-        cli.setSystem("refresh.hold", "");
+        SnapdClient client = client();
+        client.unsetSystem("proxy.store");
+        client.unsetSystem("refresh.hold");
         if (Files.exists(storeAssertions())) {
             try (Stream<Path> paths = Files.walk(storeAssertions())) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,0 +1,20 @@
+package io.snapcoherence.snap.fakesnapd;
+
+import io.snapcoherence.snap.contract.SnapdApiContract;
+import io.snapcoherence.snap.contract.SnapdFixture;
+import org.junit.jupiter.api.AfterAll;
+
+/** The shared snapd contract, held to the fake snapd set up like the real 2.68 with local snaps and holds. */
+class FakeSnapd268ContractTest extends SnapdApiContract {
+    private static final FakeSnapdFixture SNAPD = FakeSnapdFixture.local268();
+
+    @Override
+    protected SnapdFixture fixture() {
+        return SNAPD;
+    }
+
+    @AfterAll
+    static void stop() {
+        SNAPD.close();
+    }
+}
