@@ -142,7 +142,10 @@ final class RefreshRun {
                     } else if (e.error() instanceof SnapError.NoUpdateAvailable) {
                         continue; // nothing for snapd to do: verification says whether it is on target
                     } else if (notNow(e.error())) {
+                        // The store, snapd or its answer is unusable now, for every snap alike: asking again for the
+                        // next target would only wait again (snapd retries an unreachable store for about 32 s).
                         notNow = notNow.or(() -> Optional.of(e.error().describe()));
+                        break;
                     } else {
                         failure = Optional.of(new Failure(snap, target.revision(), e.error().describe()));
                         break;

@@ -240,6 +240,30 @@ class RefreshChangesScenarioTest {
     }
 
     @Test
+    void anUnreachableStoreStopsTheHookFromAskingForMoreRefreshes() {
+        // snapd retries a store it cannot reach for about 32 s before it answers (docs/real-snapd.md): a hook that
+        // went on to the next target would wait that long once per snap.
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.settle();
+        c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), UPDATE_STATUS);
+        c.store.setOutage(true);
+
+        c.hook(worker, peerChanged());
+
+        assertThat(worker.status.kind()).isEqualTo(Status.Kind.WAITING);
+        assertThat(worker.machine.calls().stream().filter(call -> call.startsWith("snap refresh ")
+                && call.contains("--revision=")).count()).isEqualTo(1);
+        c.store.setOutage(false);
+        c.hook(worker, UPDATE_STATUS);
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+    }
+
+    @Test
     void anUnreadableAnswerIsWaitedForAndNothingIsReportedFromAHalfReadMachine() {
         Cluster c = workersGranted("kubelet", 201);
         Cluster.Member worker = c.member(1);
