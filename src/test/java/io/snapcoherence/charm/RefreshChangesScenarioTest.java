@@ -221,7 +221,8 @@ class RefreshChangesScenarioTest {
         c.store.setOutage(true);
         c.hook(first, peerChanged());
         assertThat(first.status.kind()).isEqualTo(Status.Kind.WAITING);
-        assertThat(first.status.message()).contains("store unreachable: unable to contact snap store");
+        assertThat(first.status.message()).contains("store unreachable: cannot refresh \"kubelet\": ",
+                "connect: connection refused");
         c.store.setOutage(false);
         c.hook(first, UPDATE_STATUS);
         assertThat(first.status).isEqualTo(Status.active("on plan 1"));
