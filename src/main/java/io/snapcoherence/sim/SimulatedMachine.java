@@ -94,9 +94,10 @@ public final class SimulatedMachine implements Snaps {
     /** Where snapd asks when proxy.store names no proxy (store/store.go defaultApiURL). */
     private static final String UPSTREAM_URL = "https://api.snapcraft.io";
     /** What snapd 2.57 asks the store for a snap's details (store/details_v2.go, observed). */
-    private static final String INFO_QUERY = "?architecture=amd64&fields=architectures%2Cbase%2Cconfinement%2Ccontact"
-            + "%2Ccreated-at%2Cdescription%2Cdownload%2Cepoch%2Clicense%2Cname%2Cprices%2Cprivate%2Cpublisher%2Crevision"
-            + "%2Csnap-id%2Csummary%2Ctitle%2Ctype%2Cversion%2Cwebsite%2Cstore-url%2Cmedia%2Ccommon-ids";
+    private static final String INFO_QUERY = "?architecture=amd64&fields=architectures%2Cbase%2Cconfinement"
+            + "%2Ccontact%2Ccreated-at%2Cdescription%2Cdownload%2Cepoch%2Clicense%2Cname%2Cprices%2Cprivate"
+            + "%2Cpublisher%2Crevision%2Csnap-id%2Csummary%2Ctitle%2Ctype%2Cversion%2Cwebsite%2Cstore-url%2Cmedia"
+            + "%2Ccommon-ids";
 
     private final String name;
     private final SimulatedStore store;
@@ -562,7 +563,8 @@ public final class SimulatedMachine implements Snaps {
         // A change that linked a revision has stopped the snap's services and not started them yet.
         installed.keySet().stream().filter(snap -> !WITHOUT_SERVICES.contains(snap)).forEach(snap ->
                 services.add(new SnapService(snap, "daemon", true, !brokenServices.contains(snap)
-                        && changes.values().stream().noneMatch(c -> !c.ready() && c.linked && c.snaps.contains(snap)))));
+                        && changes.values().stream().noneMatch(c -> !c.ready() && c.linked
+                        && c.snaps.contains(snap)))));
         return services;
     }
 

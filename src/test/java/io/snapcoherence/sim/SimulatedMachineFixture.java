@@ -19,10 +19,10 @@ import java.util.TreeSet;
  */
 final class SimulatedMachineFixture implements SnapsFixture {
     /** What the real snapd 2.57 reports when the stand-in systemctl fails a service's start. */
-    static final String START_FAILED = "systemctl command [start snap.kubelet.daemon.service] failed with exit status 1: "
-            + "Job for snap.kubelet.daemon.service failed because the control process exited with error code.\n"
-            + "See \"systemctl status snap.kubelet.daemon.service\" and \"journalctl -xeu snap.kubelet.daemon.service\" "
-            + "for details.\n";
+    static final String START_FAILED = "systemctl command [start snap.kubelet.daemon.service] failed with exit "
+            + "status 1: Job for snap.kubelet.daemon.service failed because the control process exited with error "
+            + "code.\nSee \"systemctl status snap.kubelet.daemon.service\" and \"journalctl -xeu "
+            + "snap.kubelet.daemon.service\" for details.\n";
 
     private final String version;
     private final Map<String, Set<String>> installedFrom = new HashMap<>();

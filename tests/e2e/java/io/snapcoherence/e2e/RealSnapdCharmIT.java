@@ -103,7 +103,8 @@ class RealSnapdCharmIT {
         assertThat(juju.unitData(PEERS, UNIT)).doesNotContainKey("progress");
         assertThat(installedReport()).as("reported at its old revision until snapd is done")
                 .containsEntry("kubelet", Map.of("channel", CH, "revision", 1));
-        assertThat(lastUnitStatus()).startsWith("maintenance -- refreshing kubelet 2 (plan 1): snapd still at it since ");
+        assertThat(lastUnitStatus())
+                .startsWith("maintenance -- refreshing kubelet 2 (plan 1): snapd still at it since ");
 
         snapd.releaseServiceStarts("kubelet");
         hook("update-status");
@@ -117,7 +118,8 @@ class RealSnapdCharmIT {
         assertThat(installedReport()).containsEntry("kubelet", Map.of("channel", CH, "revision", 2));
         assertThat(juju.unitStore()).doesNotContainKey("refresh-run");
         // held from snapd's own refreshes meanwhile: snapd 2.57 has only the system-wide refresh.hold, which lapses
-        String hold = (String) snapd.http().get("/v2/snaps/system/conf?keys=refresh.hold").resultMap().get("refresh.hold");
+        String hold = (String) snapd.http().get("/v2/snaps/system/conf?keys=refresh.hold").resultMap()
+                .get("refresh.hold");
         assertThat(lastUnitStatus()).isEqualTo("active -- on plan 1; refresh hold lapses " + hold
                 + ": snapd before 2.58 holds no longer than 95 days after its last refresh");
     }
@@ -144,8 +146,8 @@ class RealSnapdCharmIT {
         assertThat(lastUnitStatus()).isEqualTo("blocked -- kubelet 2 failed (plan 1): " + snapdSaid);
 
         hook("update-status");
-        assertThat(lastUnitStatus()).as("a failure stays until resume").isEqualTo("blocked -- kubelet 2 failed (plan 1): "
-                + snapdSaid);
+        assertThat(lastUnitStatus()).as("a failure stays until resume")
+                .isEqualTo("blocked -- kubelet 2 failed (plan 1): " + snapdSaid);
         assertThat(juju.appData(PEERS, "snap-coherence")).containsKey("halt");
     }
 
@@ -182,7 +184,8 @@ class RealSnapdCharmIT {
         full.put("SNAPPY_GLOBAL_ROOT", SNAPD.get().process().root().toString());
 
         Path output = logDir.resolve("hook-" + calls.size() + "-" + name + ".log");
-        ProcessBuilder builder = new ProcessBuilder(charmDir.resolve("dispatch").toString()).directory(charmDir.toFile())
+        ProcessBuilder builder = new ProcessBuilder(charmDir.resolve("dispatch").toString())
+                .directory(charmDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().clear();

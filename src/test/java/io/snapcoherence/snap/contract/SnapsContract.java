@@ -94,12 +94,14 @@ public abstract class SnapsContract {
         if (fixture().storeBacked()) {
             // the branch as snapd tracks it, never shortened the way `snap list` prints it
             assertThat(listed(listed, "kubelet")).returns(1, InstalledSnap::revision)
-                    .returns("1.29/stable/hotfix", InstalledSnap::tracking).returns(Optional.empty(), InstalledSnap::hold);
-            assertThat(listed(listed, "kubectl")).returns(2, InstalledSnap::revision).returns(CH, InstalledSnap::tracking);
+                    .returns("1.29/stable/hotfix", InstalledSnap::tracking)
+                    .returns(Optional.empty(), InstalledSnap::hold);
+            assertThat(listed(listed, "kubectl")).returns(2, InstalledSnap::revision)
+                    .returns(CH, InstalledSnap::tracking);
         } else {
             // a local snap: revision x1 is -1 (local revisions count per snap), and it tracks no channel
-            assertThat(listed(listed, "kubelet")).returns(-1, InstalledSnap::revision).returns("", InstalledSnap::tracking)
-                    .returns(Optional.empty(), InstalledSnap::hold);
+            assertThat(listed(listed, "kubelet")).returns(-1, InstalledSnap::revision)
+                    .returns("", InstalledSnap::tracking).returns(Optional.empty(), InstalledSnap::hold);
             assertThat(listed(listed, "kubectl")).returns(-1, InstalledSnap::revision);
         }
     }
@@ -128,12 +130,15 @@ public abstract class SnapsContract {
         assertThat(testSnaps(snaps().refreshCandidates())).isEmpty();
 
         fixture().publish("kubelet", 2);
-        assertThat(testSnaps(snaps().refreshCandidates())).extracting(RefreshCandidate::name, RefreshCandidate::revision)
+        assertThat(testSnaps(snaps().refreshCandidates()))
+                .extracting(RefreshCandidate::name, RefreshCandidate::revision)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("kubelet", 2));
 
         // what an explicit refresh would get: refresh.hold only keeps snapd's own timer away
-        snaps().setSystem("refresh.hold", Instant.now().plus(Duration.ofDays(30)).truncatedTo(ChronoUnit.SECONDS).toString());
-        assertThat(testSnaps(snaps().refreshCandidates())).extracting(RefreshCandidate::name).containsExactly("kubelet");
+        snaps().setSystem("refresh.hold",
+                Instant.now().plus(Duration.ofDays(30)).truncatedTo(ChronoUnit.SECONDS).toString());
+        assertThat(testSnaps(snaps().refreshCandidates())).extracting(RefreshCandidate::name)
+                .containsExactly("kubelet");
     }
 
     @Test
@@ -160,11 +165,12 @@ public abstract class SnapsContract {
 
         String id = startSecondRevision("kubelet", false);
 
-        // link-snap switched the revision, start-snap-services has not run: the change is not done
-        awaitThat(() -> revisionOf("kubelet") == revision(2), "kubelet listed at its new revision");
-        Change running = snaps().change(id);
-        assertThat(running).returns(id, Change::id).returns(ownKind(), Change::kind).returns("Doing", Change::status)
-                .returns(false, Change::ready).returns(Optional.empty(), Change::error);
+        // link-snap switched the revision, start-snap-services waits: the change is not done (between its tasks
+        // snapd may show Do for a moment, not ready either)
+        Change running = awaitChange(id, c -> revisionOf("kubelet") == revision(2) && c.status().equals("Doing"),
+                "kubelet listed at its new revision");
+        assertThat(running).returns(id, Change::id).returns(ownKind(), Change::kind).returns(false, Change::ready)
+                .returns(Optional.empty(), Change::error);
         assertThat(snaps().changesInProgress("kubelet")).extracting(Change::id).containsExactly(id);
         assertThat(snaps().changesInProgress("kubectl")).isEmpty();
         // its services were stopped before link-snap and start only later
@@ -207,8 +213,10 @@ public abstract class SnapsContract {
         assertThat(failed).returns("Error", Change::status).returns(true, Change::failed).returns(false, Change::done);
         String revision = fixture().storeBacked() ? "(2)" : "(unset)";
         assertThat(failed.error()).hasValueSatisfying(error -> assertThat(error)
-                .startsWith("cannot perform the following tasks:\n- Start snap \"kubelet\" " + revision + SERVICES_FAILED)
-                .contains("Job for snap.kubelet.daemon.service failed because the control process exited with error code."));
+                .startsWith("cannot perform the following tasks:\n- Start snap \"kubelet\" " + revision
+                        + SERVICES_FAILED)
+                .contains("Job for snap.kubelet.daemon.service failed because the control process exited with "
+                        + "error code."));
         assertThat(revisionOf("kubelet")).isEqualTo(revision(1));
         assertThat(snaps().services()).filteredOn(s -> s.snap().equals("kubelet"))
                 .containsExactly(new SnapService("kubelet", "daemon", true, true));
@@ -224,7 +232,8 @@ public abstract class SnapsContract {
         awaitThat(() -> revisionOf("kubelet") == revision(2), "kubelet listed at its new revision");
         String conflict = "snap \"kubelet\" has \"" + ownKind() + "\" change in progress";
 
-        assertThat(failure(() -> snaps().startRevert("kubelet"))).isEqualTo(new SnapError.ChangeConflict("kubelet", conflict));
+        assertThat(failure(() -> snaps().startRevert("kubelet")))
+                .isEqualTo(new SnapError.ChangeConflict("kubelet", conflict));
         if (fixture().storeBacked()) {
             assertThat(failure(() -> snaps().startRefresh("kubelet", CH, 2)))
                     .isEqualTo(new SnapError.ChangeConflict("kubelet", conflict));
@@ -241,13 +250,15 @@ public abstract class SnapsContract {
         SnapError error = failure(() -> snaps().change("999999"));
 
         // what MachineReading takes for a change snapd pruned
-        assertThat(error).isInstanceOfSatisfying(SnapError.Other.class, other -> assertThat(other.status()).isEqualTo(404));
+        assertThat(error).isInstanceOfSatisfying(SnapError.Other.class,
+                other -> assertThat(other.status()).isEqualTo(404));
     }
 
     @Test
     void aRefreshOfASnapNotInstalledOrOfALocalSnapIsRefused() {
         if (fixture().storeBacked()) {
-            assertThat(failure(() -> snaps().startRefresh("kubelet", CH, 2))).isEqualTo(new SnapError.NotInstalled("kubelet"));
+            assertThat(failure(() -> snaps().startRefresh("kubelet", CH, 2)))
+                    .isEqualTo(new SnapError.NotInstalled("kubelet"));
         } else {
             fixture().install("kubelet", CH, 1);
             assertThat(failure(() -> snaps().startRefresh("kubelet", CH, 2)))
@@ -259,8 +270,10 @@ public abstract class SnapsContract {
     void revertGoesBackToThePreviousRevisionAndWithoutOneThereIsNothingToRevertTo() {
         fixture().install("kubelet", CH, 1);
         // installed once, and not installed at all: snapd answers both the same way
-        assertThat(failure(() -> snaps().startRevert("kubelet"))).isEqualTo(new SnapError.NoRevisionToRevert("kubelet"));
-        assertThat(failure(() -> snaps().startRevert("kubectl"))).isEqualTo(new SnapError.NoRevisionToRevert("kubectl"));
+        assertThat(failure(() -> snaps().startRevert("kubelet")))
+                .isEqualTo(new SnapError.NoRevisionToRevert("kubelet"));
+        assertThat(failure(() -> snaps().startRevert("kubectl")))
+                .isEqualTo(new SnapError.NoRevisionToRevert("kubectl"));
         awaitDone(startSecondRevision("kubelet", false));
 
         Change reverted = awaitDone(snaps().startRevert("kubelet"));
@@ -271,7 +284,8 @@ public abstract class SnapsContract {
         if (fixture().storeBacked()) {
             assertThat(kubelet.tracking()).isEqualTo(CH);
         }
-        assertThat(failure(() -> snaps().startRevert("kubelet"))).isEqualTo(new SnapError.NoRevisionToRevert("kubelet"));
+        assertThat(failure(() -> snaps().startRevert("kubelet")))
+                .isEqualTo(new SnapError.NoRevisionToRevert("kubelet"));
     }
 
     // ---- configuration ---------------------------------------------------------------------------------------
@@ -374,7 +388,8 @@ public abstract class SnapsContract {
     @Test
     void ackRejectsGarbageAndAnEmptyStreamAndNoStoreIsKnown() {
         assertThat(failure(() -> snaps().ack("<html>oops</html>\n".getBytes(StandardCharsets.UTF_8))))
-                .isEqualTo(new SnapError.AssertionsRejected("cannot decode request body into assertions: unexpected EOF"));
+                .isEqualTo(new SnapError.AssertionsRejected(
+                        "cannot decode request body into assertions: unexpected EOF"));
         // snapd itself would acknowledge an empty stream silently: the charm must not take that for a registration
         assertThat(failure(() -> snaps().ack(new byte[0]))).isInstanceOf(SnapError.AssertionsRejected.class);
         assertThat(snaps().knownStores()).isEmpty();

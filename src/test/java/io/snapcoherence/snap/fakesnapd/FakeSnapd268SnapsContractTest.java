@@ -4,7 +4,10 @@ import io.snapcoherence.snap.contract.SnapsContract;
 import io.snapcoherence.snap.contract.SnapsFixture;
 import org.junit.jupiter.api.AfterAll;
 
-/** The charm's {@code SnapdClient} held to the Snaps contract on the fake snapd, set up like the real 2.68 with local snaps and holds. */
+/**
+ * The charm's {@code SnapdClient} held to the Snaps contract on the fake snapd, set up like the real 2.68 with local
+ * snaps and holds.
+ */
 class FakeSnapd268SnapsContractTest extends SnapsContract {
     private static final FakeSnapdFixture SNAPD = FakeSnapdFixture.local268();
 

@@ -55,9 +55,9 @@ import java.util.concurrent.TimeUnit;
 public final class SnapdFakestore implements AutoCloseable {
     private static final Duration START_LIMIT = Duration.ofSeconds(15);
     private static final Duration FORWARD_LIMIT = Duration.ofSeconds(30);
-    /** Headers that belong to one hop, or that java.net.http sets itself. */
+    /** Headers that belong to one hop, or that the front's HTTP client or server sets itself. */
     private static final Set<String> HOP_HEADERS = Set.of("connection", "content-length", "expect", "host", "upgrade",
-            "keep-alive", "transfer-encoding", "te", "trailer", "proxy-connection");
+            "keep-alive", "transfer-encoding", "te", "trailer", "proxy-connection", "date");
 
     private final Path binary;
     private final Path dir;
@@ -230,9 +230,9 @@ public final class SnapdFakestore implements AutoCloseable {
 
     private void forward(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();
+        URI asked = exchange.getRequestURI();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fakestorePort
-                        + exchange.getRequestURI().getRawPath()
-                        + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery())))
+                        + asked.getRawPath() + (asked.getRawQuery() == null ? "" : "?" + asked.getRawQuery())))
                 .timeout(FORWARD_LIMIT)
                 .method(exchange.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
