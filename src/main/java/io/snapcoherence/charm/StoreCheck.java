@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * This unit's look at what a refresh of its managed snaps would get now, from the store its snapd uses
@@ -36,9 +37,10 @@ import java.util.TreeMap;
  * the leader asks it ({@link CheckRound}). It reports what it saw when
  * asked (whether or not it differs; that it could not look, when it could not, and then what it sees as soon as it
  * can), and otherwise only when it differs from what the leader holds for a (snap, channel) of its architecture:
- * usually one or two units report a change of the proxy, then the leader asks a few to cover the rest, not every
- * unit (each write costs every other unit a hook). A store error is no view now, said in the unit's status; never
- * a hook error.
+ * at once if the leader holds its view of what changed (or its last round asked it), else when it sees the same a
+ * second time. So a change of the proxy is told by one or two units, and the leader asks a few more to cover the
+ * rest, not every unit that looks before the leader has read the first report (each write costs every other unit
+ * a hook). A store error is no view now, said in the unit's status; never a hook error.
  */
 final class StoreCheck {
     static final String STORE_KEY = "store-check";
@@ -100,17 +102,25 @@ final class StoreCheck {
         } catch (LookFailed e) {
             String why = e.getMessage();
             String trouble = "cannot check what " + (proxy.isEmpty() ? "the store" : "the proxy") + " serves: " + why;
-            new Memory(Optional.of(now), Optional.of(trouble)).remember(tools);
+            new Memory(Optional.of(now), Optional.of(trouble), Map.of()).remember(tools);
             return asked ? new Outcome(Optional.of(StoreView.unavailable(now, round.round(), proxy, why)),
                     Optional.of(trouble)) : new Outcome(last, Optional.of(trouble));
         }
-        new Memory(Optional.of(now), Optional.empty()).remember(tools);
+        new Memory(Optional.of(now), Optional.empty(), serves).remember(tools);
         if (asked || owes) {
             return new Outcome(Optional.of(StoreView.answer(now, round.round(), proxy, serves)), Optional.empty());
         }
-        return new Outcome(refreshAsked || differs(serves, arch, proxy, last, offers)
-                ? Optional.of(StoreView.news(now, last.map(StoreView::round).orElse(0L), proxy, serves)) : last,
-                Optional.empty());
+        // News is told at once by the unit whose view the leader holds for a (snap, channel) that changed, or one
+        // the last round asked; by the others only when they see it a second time and the leader still holds
+        // otherwise: by then one of those has told it, unless none could. So a change of the proxy costs a few
+        // writes, not one for every unit that looks before the leader has read the first report.
+        Set<SnapChannel> differing = differing(serves, arch, proxy, last, offers);
+        boolean watches = inRound || differing.stream()
+                .anyMatch(sc -> offers.offer(arch, sc).map(o -> o.unit().equals(unit)).orElse(false));
+        boolean tell = refreshAsked || !differing.isEmpty() && (watches
+                || differing.stream().anyMatch(sc -> serves.get(sc).equals(memory.seen().get(sc))));
+        return new Outcome(tell ? Optional.of(StoreView.news(now, last.map(StoreView::round).orElse(0L), proxy,
+                serves)) : last, Optional.empty());
     }
 
     /**
@@ -151,15 +161,16 @@ final class StoreCheck {
     }
 
     /**
-     * Whether this view tells the leader something it holds otherwise: a (snap, channel) of this architecture whose
-     * held revision differs, unless this unit already reported that and the leader's entry is not newer than its
-     * report (the leader has not read it yet). A (snap, channel) the leader holds nothing for is not reported
-     * unasked: the leader asks a few units about it.
+     * What this view tells the leader that it holds otherwise: each (snap, channel) of this architecture whose held
+     * revision differs, unless this unit already reported that and the leader's entry is older than its report (the
+     * leader has not read it yet). A (snap, channel) the leader holds nothing for is not reported unasked: the
+     * leader asks a few units about it.
      */
-    static boolean differs(Map<SnapChannel, Integer> serves, String arch, String proxy, Optional<StoreView> last,
-                           Offers offers) {
+    static Set<SnapChannel> differing(Map<SnapChannel, Integer> serves, String arch, String proxy,
+                                      Optional<StoreView> last, Offers offers) {
+        Set<SnapChannel> differing = new TreeSet<>();
         if (!offers.proxy().equals(proxy)) {
-            return false;
+            return differing;
         }
         for (Map.Entry<SnapChannel, Integer> seen : serves.entrySet()) {
             Optional<Offers.Offer> held = offers.offer(arch, seen.getKey());
@@ -170,10 +181,10 @@ final class StoreCheck {
                     && seen.getValue().equals(v.serves().get(seen.getKey()))
                     && held.get().at().isBefore(v.at())).isPresent();
             if (!told) {
-                return true;
+                differing.add(seen.getKey());
             }
         }
-        return false;
+        return differing;
     }
 
     /** A look that gave no usable view, and why. */
@@ -183,26 +194,41 @@ final class StoreCheck {
         }
     }
 
-    /** When this unit last looked, and why that look failed, if it did (unit store {@value #STORE_KEY}). */
-    record Memory(Optional<Instant> at, Optional<String> error) {
+    /**
+     * When this unit last looked, why that look failed, if it did, and what it saw (unit store {@value #STORE_KEY}).
+     */
+    record Memory(Optional<Instant> at, Optional<String> error, Map<SnapChannel, Integer> seen) {
         static Memory recall(HookTools tools) {
             String text = tools.stateGet().getOrDefault(STORE_KEY, "");
             if (text.isEmpty()) {
-                return new Memory(Optional.empty(), Optional.empty());
+                return new Memory(Optional.empty(), Optional.empty(), Map.of());
             }
             try {
-                Map<String, String> fields = Json.stringMap(text);
-                return new Memory(Optional.ofNullable(fields.get("at")).map(Instant::parse),
-                        Optional.ofNullable(fields.get("error")).filter(e -> !e.isEmpty()));
-            } catch (IllegalArgumentException | DateTimeParseException e) {
-                return new Memory(Optional.empty(), Optional.empty()); // looks again: harmless
+                Map<String, Object> fields = Json.objectMap(text);
+                Map<SnapChannel, Integer> seen = new TreeMap<>();
+                if (fields.get("seen") instanceof Map<?, ?> map) {
+                    map.forEach((key, revision) -> {
+                        String[] parts = ((String) key).split(" ", 2);
+                        seen.put(new SnapChannel(parts[0], parts[1]), ((Number) revision).intValue());
+                    });
+                }
+                return new Memory(Optional.ofNullable((String) fields.get("at")).map(Instant::parse),
+                        Optional.ofNullable((String) fields.get("error")).filter(e -> !e.isEmpty()), seen);
+            } catch (IllegalArgumentException | DateTimeParseException | ClassCastException
+                     | ArrayIndexOutOfBoundsException e) {
+                return new Memory(Optional.empty(), Optional.empty(), Map.of()); // looks again: harmless
             }
         }
 
         void remember(HookTools tools) {
-            Map<String, String> fields = new LinkedHashMap<>();
+            Map<String, Object> fields = new LinkedHashMap<>();
             at.ifPresent(t -> fields.put("at", t.toString()));
             error.ifPresent(e -> fields.put("error", e.length() > 400 ? e.substring(0, 397) + "..." : e));
+            if (!seen.isEmpty()) {
+                Map<String, Object> saw = new LinkedHashMap<>();
+                seen.forEach((sc, revision) -> saw.put(sc.toString(), revision));
+                fields.put("seen", saw);
+            }
             tools.stateSet(Map.of(STORE_KEY, Json.write(fields)));
         }
     }
