@@ -61,8 +61,8 @@ import java.util.Set;
  *   {@code proxy.store} is the proxy's store id; and every target of every plan (one the leader's hook wrote,
  *   committed or not) is a revision the proxy served that architecture on that channel at some time: never one only
  *   upstream served, as a node off the proxy sees it.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
- *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine the leader has
+ *   seen join reached it (one it has not is planned for later), unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
  *   targets never change; the app databag never stops being readable; grants of a tier never exceed two batches
  *   ({@link Planner#BATCHES_GRANTED} × {@code max-unavailable}: the running one and the next; I2 bounds the
  *   units actually refreshing).</dd>
@@ -197,7 +197,8 @@ public final class Invariants implements StepObserver {
 
     private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
                            Optional<Plan> active, Optional<Plan> before) {
-        if (on(Id.I6) && config.proxyUrl().isPresent()) {
+        // A change the charm only followed to its failure was asked for in an earlier hook: not an attempt now.
+        if (on(Id.I6) && config.proxyUrl().isPresent() && attempt.requested()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
                 throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()
@@ -315,12 +316,7 @@ public final class Invariants implements StepObserver {
      * plan's targets it has installed.
      */
     private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan) {
-        SimUnit leader = model.unit(model.leader());
-        Set<String> joined = new HashSet<>(leader.peersJoined);
-        if (model.leaderActed()) {
-            joined.add(leader.name());
-        }
-        for (String name : joined) {
+        for (String name : joinedOnLeader(model)) {
             SimUnit peer = model.unit(name);
             if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !settledOn(peer, plan)) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
@@ -328,6 +324,19 @@ public final class Invariants implements StepObserver {
                         + plan.pendingOn(peer.machine().architecture(), installed(peer)));
             }
         }
+    }
+
+    /**
+     * The units the leader has seen join (its {@code -joined} hook for them committed), and itself once it has
+     * committed a hook as leader: what it can have planned for and waited for.
+     */
+    private static Set<String> joinedOnLeader(SimulatedModel model) {
+        SimUnit leader = model.unit(model.leader());
+        Set<String> joined = new HashSet<>(leader.peersJoined);
+        if (model.leaderActed()) {
+            joined.add(leader.name());
+        }
+        return joined;
     }
 
     /**
@@ -416,9 +425,12 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
+            // A unit the leader has not seen join is neither planned for nor waited for: its revisions come with
+            // a later plan.
+            Set<String> inView = joinedOnLeader(model);
             if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
-                    && !model.liveUnits().stream().allMatch(u -> before.reachedBy(u.machine().architecture(),
-                    installed(u)))) {
+                    && !model.liveUnits().stream().filter(u -> inView.contains(u.name()))
+                    .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }
