@@ -134,7 +134,8 @@ final class RolloutActions {
         preview.order().forEach((role, units) -> results.put("order." + role.endpoint(), String.join(" ", units)));
         results.put("summary", preview.targets().isEmpty() ? "nothing to refresh"
                 : (preview.active() ? "plan " + preview.planId() + " in progress: " : "would refresh: ")
-                + preview.targets().stream().map(t -> t.snap() + " " + t.channel() + " -> " + t.revision())
+                + preview.targets().stream().map(t -> t.snap() + " " + t.channel() + t.namedArch().map(a -> " " + a).orElse("") + " -> "
+                        + t.revision())
                 .collect(Collectors.joining(", ")));
         tools.actionSet(results);
     }
@@ -144,6 +145,9 @@ final class RolloutActions {
             Target t = targets.get(i);
             results.put("targets." + i + ".snap", t.snap());
             results.put("targets." + i + ".channel", t.channel());
+            if (t.namedArch().isPresent()) {
+                results.put("targets." + i + ".arch", t.arch());
+            }
             results.put("targets." + i + ".revision", String.valueOf(t.revision()));
         }
     }

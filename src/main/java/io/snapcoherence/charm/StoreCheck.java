@@ -44,7 +44,10 @@ import java.util.TreeSet;
  */
 final class StoreCheck {
     static final String STORE_KEY = "store-check";
-    /** The least time between two looks of one unit but on update-status, unless the leader asks. */
+    /**
+     * The least time between two looks of one unit but on update-status (whose interval Juju keeps), unless the
+     * leader asks; counted from the last look that was not on update-status, or that saw something new.
+     */
     static final Duration EVERY = Duration.ofMinutes(1);
     private static final Set<Event.LifecycleKind> LOOK_ON = Set.of(Event.LifecycleKind.INSTALL,
             Event.LifecycleKind.START, Event.LifecycleKind.CONFIG_CHANGED, Event.LifecycleKind.UPGRADE_CHARM,
@@ -85,8 +88,8 @@ final class StoreCheck {
                 .isPresent();
         boolean mayLook = memory.at().map(at -> !now.isBefore(at.plus(EVERY)) || at.isAfter(now)).orElse(true);
         // The leader running the refresh action looks at once: it is asked to check the proxy now.
-        boolean lookNow = refreshAsked
-                || event instanceof Event.Lifecycle l && l.kind() == Event.LifecycleKind.UPDATE_STATUS
+        boolean updateStatus = event instanceof Event.Lifecycle l && l.kind() == Event.LifecycleKind.UPDATE_STATUS;
+        boolean lookNow = refreshAsked || updateStatus
                 || mayLook && (owes || event instanceof Event.Lifecycle k && LOOK_ON.contains(k.kind()));
         if (!asked && !lookNow) {
             return new Outcome(last, memory.error());
@@ -102,11 +105,11 @@ final class StoreCheck {
         } catch (LookFailed e) {
             String why = e.getMessage();
             String trouble = "cannot check what " + (proxy.isEmpty() ? "the store" : "the proxy") + " serves: " + why;
-            new Memory(Optional.of(now), Optional.of(trouble), Map.of()).remember(tools);
+            new Memory(Optional.of(now), Optional.of(trouble), Map.of()).rememberOver(memory, updateStatus, tools);
             return asked ? new Outcome(Optional.of(StoreView.unavailable(now, round.round(), proxy, why)),
                     Optional.of(trouble)) : new Outcome(last, Optional.of(trouble));
         }
-        new Memory(Optional.of(now), Optional.empty(), serves).remember(tools);
+        new Memory(Optional.of(now), Optional.empty(), serves).rememberOver(memory, updateStatus, tools);
         if (asked || owes) {
             return new Outcome(Optional.of(StoreView.answer(now, round.round(), proxy, serves)), Optional.empty());
         }
@@ -217,6 +220,16 @@ final class StoreCheck {
             } catch (IllegalArgumentException | DateTimeParseException | ClassCastException
                      | ArrayIndexOutOfBoundsException e) {
                 return new Memory(Optional.empty(), Optional.empty(), Map.of()); // looks again: harmless
+            }
+        }
+
+        /**
+         * Writes this memory over {@code before}: always after a look the once-a-minute limit counts from, on
+         * update-status only when what was seen or why it failed changed (a steady update-status writes nothing).
+         */
+        void rememberOver(Memory before, boolean updateStatus, HookTools tools) {
+            if (!updateStatus || !error.equals(before.error()) || !seen.equals(before.seen())) {
+                remember(tools);
             }
         }
 

@@ -261,6 +261,29 @@ class TargetsScenarioTest {
     }
 
     @Test
+    void aSteadyUpdateStatusLooksAndWritesNothingAndThePlanActionNamesEachTargetsArchitecture() {
+        Cluster c = mixed();
+        for (Cluster.Member m : c.members.values()) {
+            Map<String, String> store = m.unitStore;
+            Map<String, String> databag = m.databag;
+            long looks = looks(m);
+            c.hook(m, UPDATE_STATUS);
+            assertThat(looks(m)).as(m.unit).isEqualTo(looks + 1);
+            assertThat(m.unitStore).as(m.unit).isEqualTo(store);
+            assertThat(m.databag).as(m.unit).isEqualTo(databag);
+        }
+        c.config.put("auto-refresh", false);
+        overrideKubelet(c);
+        c.settle();
+        ModelState plan = c.action(c.member(2), "plan", Map.of());
+        assertThat(plan.action().results()).containsEntry("targets.0.snap", "kubelet")
+                .containsEntry("targets.0.arch", "amd64").containsEntry("targets.0.revision", "201")
+                .containsEntry("targets.1.arch", "arm64").containsEntry("targets.1.revision", "1201")
+                .containsEntry("summary", "would refresh: kubelet 1.29/stable amd64 -> 201, kubelet 1.29/stable "
+                        + "arm64 -> 1201");
+    }
+
+    @Test
     void aViewTakenWhileJujusAgentClearedProxyStoreIsNotReported() {
         Cluster c = mixed();
         Cluster.Member worker = c.member(1);
