@@ -50,16 +50,19 @@ import java.util.Set;
  *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
  *   later, stops counting: its machine is gone.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
- *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
+ *   a target (same snap, channel and revision, and the machine's own architecture: a revision number names one
+ *   architecture's build) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert}, or snapd undoing a failed change back to the revision before it;
  *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}, unless
  *   the machine's snapd is older than 2.58 and its refresh.hold had lapsed (snapd's 95-day cap).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
- *   {@code proxy.store} is the proxy's store id.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
- *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
+ *   {@code proxy.store} is the proxy's store id; and every target of every plan (one the leader's hook wrote,
+ *   committed or not) is a revision the proxy served that architecture on that channel at some time: never one only
+ *   upstream served, as a node off the proxy sees it.</dd>
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine the leader has
+ *   seen join reached it (one it has not is planned for later), unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
  *   targets never change; the app databag never stops being readable; grants of a tier never exceed two batches
  *   ({@link Planner#BATCHES_GRANTED} × {@code max-unavailable}: the running one and the next; I2 bounds the
  *   units actually refreshing).</dd>
@@ -75,6 +78,7 @@ public final class Invariants implements StepObserver {
     private final Map<String, Long> unavailableSincePlan = new HashMap<>();
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
+    private final Set<String> plansSourced = new HashSet<>();
     private Optional<Set<String>> haltedAllowed = Optional.empty();
     private String haltedBy = "";
     private Optional<Plan> lastPlan = Optional.empty();
@@ -126,6 +130,7 @@ public final class Invariants implements StepObserver {
         }
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
+        plansOfStep.forEach(plan -> checkPlanSource(model, plan, config.get()));
         checkPlanContinuity(model, rollout, config.get());
         if (step.hook().equals("action resume") && step.committed()) {
             haltedAllowed = Optional.empty();
@@ -134,7 +139,8 @@ public final class Invariants implements StepObserver {
             onAttempt(model, unit, attempt, config.get(), active, before);
         }
         for (RefreshEvent event : step.events()) {
-            onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
+            onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event, unit), before, active),
+                    plansOfStep);
         }
         onFailureReported(model, unit, step, activeBefore.or(() -> before));
         if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
@@ -177,7 +183,8 @@ public final class Invariants implements StepObserver {
                     if (!config.get().snaps().contains(snap.name())) {
                         continue;
                     }
-                    Optional<Integer> head = model.store().revision(view, snap.name(), snap.tracking());
+                    Optional<Integer> head = model.store().revision(view, unit.machine().architecture(),
+                            snap.name(), snap.tracking());
                     if (head.isPresent() && head.get() != snap.revision()) {
                         throw new InvariantViolation("I3", unit.name() + " ended on " + snap.name() + " "
                                 + snap.revision() + " but " + snap.tracking() + " serves " + head.get()
@@ -190,7 +197,8 @@ public final class Invariants implements StepObserver {
 
     private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
                            Optional<Plan> active, Optional<Plan> before) {
-        if (on(Id.I6) && config.proxyUrl().isPresent()) {
+        // A change the charm only followed to its failure was asked for in an earlier hook: not an attempt now.
+        if (on(Id.I6) && config.proxyUrl().isPresent() && attempt.requested()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
                 throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()
@@ -202,8 +210,9 @@ public final class Invariants implements StepObserver {
             return;
         }
         if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY) {
-            Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
-            Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
+            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                    attempt.revision());
+            Optional<Plan> plan = forChange(asked, before, active).filter(p -> names(p, asked));
             if (plan.isPresent()) {
                 checkControlPlaneOn(model, unit, asked, plan.get());
             }
@@ -270,11 +279,26 @@ public final class Invariants implements StepObserver {
             }
             return;
         }
-        boolean planned = plansOfStep.stream().anyMatch(p -> p.targets().contains(targetOf(event)));
+        // A target of the unit's own architecture: a revision number of another architecture's build is not one.
+        boolean planned = plansOfStep.stream().anyMatch(p -> names(p, targetOf(event, unit)));
         if (on(Id.I5) && !planned) {
             throw new InvariantViolation("I5", unit.name() + " refreshed " + event.snap() + " " + event.channel()
                     + " to " + event.toRevision() + ", which is not a target of the active plan "
                     + active.map(p -> p.id() + " " + p.targets()).orElse("(none)"));
+        }
+    }
+
+    /** I6: a plan's revisions are ones the proxy served (checked once per plan, when first seen). */
+    private void checkPlanSource(SimulatedModel model, Plan plan, CharmConfig config) {
+        if (!on(Id.I6) || config.proxyUrl().isEmpty() || !plansSourced.add(plan.id() + " " + plan.targets())) {
+            return;
+        }
+        for (Target target : plan.targets()) {
+            if (target.namedArch().isPresent() && !model.store().served(SimulatedStore.View.PROXY, target.arch(),
+                    target.snap(), target.channel(), target.revision())) {
+                throw new InvariantViolation("I6", "plan " + plan.id() + " targets " + target.describe()
+                        + ", which the proxy never served that architecture (a view from off the proxy)");
+            }
         }
     }
 
@@ -292,19 +316,27 @@ public final class Invariants implements StepObserver {
      * plan's targets it has installed.
      */
     private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan) {
+        for (String name : joinedOnLeader(model)) {
+            SimUnit peer = model.unit(name);
+            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !settledOn(peer, plan)) {
+                throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
+                        + asked.revision() + " while control-plane " + peer.name() + " still needs "
+                        + plan.pendingOn(peer.machine().architecture(), installed(peer)));
+            }
+        }
+    }
+
+    /**
+     * The units the leader has seen join (its {@code -joined} hook for them committed), and itself once it has
+     * committed a hook as leader: what it can have planned for and waited for.
+     */
+    private static Set<String> joinedOnLeader(SimulatedModel model) {
         SimUnit leader = model.unit(model.leader());
         Set<String> joined = new HashSet<>(leader.peersJoined);
         if (model.leaderActed()) {
             joined.add(leader.name());
         }
-        for (String name : joined) {
-            SimUnit peer = model.unit(name);
-            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !settledOn(peer, plan)) {
-                throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
-                        + asked.revision() + " while control-plane " + peer.name() + " still needs "
-                        + plan.pendingOn(installed(peer)));
-            }
-        }
+        return joined;
     }
 
     /**
@@ -313,11 +345,18 @@ public final class Invariants implements StepObserver {
      * after.
      */
     private static Optional<Plan> forChange(Target change, Optional<Plan> before, Optional<Plan> after) {
-        return before.filter(p -> p.targets().contains(change)).or(() -> after);
+        return before.filter(p -> names(p, change)).or(() -> after);
     }
 
-    private static Target targetOf(RefreshEvent event) {
-        return new Target(event.snap(), event.channel(), event.toRevision());
+    /** Whether the plan has this change as a target of the changed machine's architecture. */
+    private static boolean names(Plan plan, Target change) {
+        return plan.targets().stream().anyMatch(t -> t.snap().equals(change.snap())
+                && t.channel().equals(change.channel()) && t.revision() == change.revision()
+                && t.appliesTo(change.arch()));
+    }
+
+    private static Target targetOf(RefreshEvent event, SimUnit unit) {
+        return new Target(event.snap(), event.channel(), unit.machine().architecture(), event.toRevision());
     }
 
     private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active, CharmConfig config) {
@@ -332,7 +371,7 @@ public final class Invariants implements StepObserver {
             if (active.isEmpty() || active.get().id() != entry.getValue()) {
                 return true;
             }
-            return active.get().reachedBy(installed(unit));
+            return active.get().reachedBy(unit.machine().architecture(), installed(unit));
         });
     }
 
@@ -344,8 +383,9 @@ public final class Invariants implements StepObserver {
     /** On the plan's targets it has, with no change of them in progress (snapd links before it is done). */
     private static boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
-        return plan.reachedBy(installed)
-                && plan.coveredOn(installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()));
+        String arch = unit.machine().architecture();
+        return plan.reachedBy(arch, installed)
+                && plan.coveredOn(arch, installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()));
     }
 
     private void checkUnavailable(SimulatedModel model, CharmConfig config) {
@@ -385,8 +425,12 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
+            // A unit the leader has not seen join is neither planned for nor waited for: its revisions come with
+            // a later plan.
+            Set<String> inView = joinedOnLeader(model);
             if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
-                    && !model.liveUnits().stream().allMatch(u -> before.reachedBy(installed(u)))) {
+                    && !model.liveUnits().stream().filter(u -> inView.contains(u.name()))
+                    .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }

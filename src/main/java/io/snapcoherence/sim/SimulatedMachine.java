@@ -73,7 +73,10 @@ import java.util.function.Supplier;
  *       snapd snap, snapd restarts and refuses connections meanwhile ({@link SnapError.SnapdUnavailable}).</li>
  *   <li><b>Stores.</b> proxy.store needs an acknowledged store assertion with a url (configcore/proxy.go
  *       validateProxyStore); while it names the proxy's store id the machine sees the proxy's view of the store,
- *       otherwise upstream's ({@link SimulatedStore}). An empty {@code ack} body is refused, as the client refuses
+ *       otherwise upstream's ({@link SimulatedStore}), always for its own architecture (system-info's
+ *       {@code architecture}; snapd sends it with every store request, store/store.go). Refresh candidates
+ *       ({@code GET /v2/find?select=refresh}) leave out a snap whose channel serves the installed revision or one it
+ *       was reverted from ({@link #refreshCandidates}). An empty {@code ack} body is refused, as the client refuses
  *       to send what snapd would acknowledge silently; an undecodable one is refused; a store assertion snapd
  *       already holds is kept, the new copy ignored without error (asserts/batch.go commitTo skips an unaccepted
  *       update). An unreachable store fails the requests that need it ({@code find}, a refresh's start) as
@@ -94,13 +97,14 @@ public final class SimulatedMachine implements Snaps {
     /** Where snapd asks when proxy.store names no proxy (store/store.go defaultApiURL). */
     private static final String UPSTREAM_URL = "https://api.snapcraft.io";
     /** What snapd 2.57 asks the store for a snap's details (store/details_v2.go, observed). */
-    private static final String INFO_QUERY = "?architecture=amd64&fields=architectures%2Cbase%2Cconfinement"
+    private static final String INFO_FIELDS = "&fields=architectures%2Cbase%2Cconfinement"
             + "%2Ccontact%2Ccreated-at%2Cdescription%2Cdownload%2Cepoch%2Clicense%2Cname%2Cprices%2Cprivate"
             + "%2Cpublisher%2Crevision%2Csnap-id%2Csummary%2Ctitle%2Ctype%2Cversion%2Cwebsite%2Cstore-url%2Cmedia"
             + "%2Ccommon-ids";
 
     private final String name;
     private final SimulatedStore store;
+    private String architecture = "amd64";
     private final Map<String, Installed> installed = new LinkedHashMap<>();
     private final Map<String, String> systemConfig = new LinkedHashMap<>();
     private final Map<String, Optional<String>> knownStores = new LinkedHashMap<>();
@@ -130,6 +134,8 @@ public final class SimulatedMachine implements Snaps {
         int revision;
         final Deque<Integer> previous = new ArrayDeque<>();
         Optional<Instant> hold = Optional.empty();
+        /** Revisions reverted from, still after the current one in snapd's sequence (snapmgr.go Block). */
+        Set<Integer> blocked = new LinkedHashSet<>();
 
         Installed(String channel, int revision) {
             this.channel = channel;
@@ -157,6 +163,7 @@ public final class SimulatedMachine implements Snaps {
         String status = "Doing";
         Optional<String> error = Optional.empty();
         final Map<String, Integer> linkedFrom = new LinkedHashMap<>();
+        final Map<String, Set<Integer>> blockedBefore = new LinkedHashMap<>();
 
         SimChange(String kind, List<String> snaps, RefreshEvent.Cause cause, Map<String, Integer> targets,
                   Map<String, String> channels, Optional<RefreshFault> fault, int rounds) {
@@ -236,9 +243,11 @@ public final class SimulatedMachine implements Snaps {
                     continue;
                 }
                 linkedFrom.put(snap, current.revision);
+                blockedBefore.put(snap, Set.copyOf(current.blocked));
                 if (cause == RefreshEvent.Cause.REVERT) {
                     current.previous.pop();
                     record(new RefreshEvent(name, snap, current.channel, current.revision, target, cause));
+                    current.blocked.add(current.revision);
                     current.revision = target;
                     brokenServices.remove(snap);
                 } else {
@@ -257,6 +266,7 @@ public final class SimulatedMachine implements Snaps {
                             RefreshEvent.Cause.UNDO));
                     current.revision = from;
                     current.previous.pop();
+                    current.blocked = new LinkedHashSet<>(blockedBefore.getOrDefault(snap, Set.of()));
                     brokenServices.remove(snap);
                 }
             });
@@ -283,6 +293,16 @@ public final class SimulatedMachine implements Snaps {
     public SimulatedMachine install(String snap, String channel, int revision) {
         installed.put(snap, new Installed(channel, revision));
         return this;
+    }
+
+    /** The machine's architecture, as snapd's system-info names it (dpkg: amd64, arm64, ...). */
+    public SimulatedMachine withArchitecture(String arch) {
+        this.architecture = arch;
+        return this;
+    }
+
+    public String architecture() {
+        return architecture;
     }
 
     public SimulatedMachine withVersion(String snapdVersion) {
@@ -522,7 +542,8 @@ public final class SimulatedMachine implements Snaps {
             if (current.hold.filter(now::isBefore).isPresent() || changeInProgress(snap)) {
                 continue;
             }
-            Optional<Integer> head = store.revision(storeView(), snap, current.channel);
+            Optional<Integer> head = store.revision(storeView(), architecture, snap, current.channel)
+                    .filter(h -> !current.blocked.contains(h));
             if (head.isPresent() && head.get() != current.revision) {
                 targets.put(snap, head.get());
                 channels.put(snap, current.channel);
@@ -546,8 +567,8 @@ public final class SimulatedMachine implements Snaps {
     public SystemInfo systemInfo() {
         request("snap version");
         // daemon/api_general.go sysInfo writes the hold to the minute
-        return new SystemInfo(version, "amd64", effectiveHold().map(hold -> hold.truncatedTo(ChronoUnit.MINUTES)),
-                lastRefresh);
+        return new SystemInfo(version, architecture,
+                effectiveHold().map(hold -> hold.truncatedTo(ChronoUnit.MINUTES)), lastRefresh);
     }
 
     @Override
@@ -568,12 +589,22 @@ public final class SimulatedMachine implements Snaps {
         return services;
     }
 
+    /**
+     * What snapd's refresh candidates list (daemon/api_find.go storeUpdates, snapstate RefreshCandidates): every
+     * installed snap the store would refresh, for this machine's architecture and from the store proxy.store points
+     * at, held ones included (snapd 2.57 and 2.68 list them, docs/real-snapd.md). A snap is absent when its channel
+     * serves the installed revision, or a revision it was reverted from: refreshing everything, snapd sends the
+     * revisions after the current one in its sequence as {@code Block} (storehelpers.go refreshCandidates) and drops
+     * a result in it (store/store_action.go). The channel is the tracked one (the fakestore leaves it empty: the
+     * charm reads the channel from the list of installed snaps).
+     */
     @Override
     public List<RefreshCandidate> refreshCandidates() {
         request("snap refresh --list");
         requireStore("cannot list updates: Post", "/v2/snaps/refresh");
         List<RefreshCandidate> candidates = new ArrayList<>();
-        installed.forEach((snap, i) -> store.revision(storeView(), snap, i.channel).filter(head -> head != i.revision)
+        installed.forEach((snap, i) -> store.revision(storeView(), architecture, snap, i.channel)
+                .filter(head -> head != i.revision && !i.blocked.contains(head))
                 .ifPresent(head -> candidates.add(new RefreshCandidate(snap, i.channel, head, "v" + head))));
         return candidates;
     }
@@ -581,14 +612,14 @@ public final class SimulatedMachine implements Snaps {
     @Override
     public Map<String, SnapInfo> info(List<String> names) {
         request("snap info " + String.join(" ", names));
-        requireStore("Get", "/v2/snaps/info/" + (names.isEmpty() ? "" : names.get(0)) + INFO_QUERY);
+        requireStore("Get", "/v2/snaps/info/" + (names.isEmpty() ? "" : names.get(0)) + "?architecture=" + architecture + INFO_FIELDS);
         Map<String, SnapInfo> result = new LinkedHashMap<>();
         for (String snap : names) {
-            if (!store.knows(storeView(), snap)) {
+            if (!store.knows(storeView(), architecture, snap)) {
                 continue;
             }
             Installed current = installed.get(snap);
-            result.put(snap, new SnapInfo(snap, store.channels(storeView(), snap),
+            result.put(snap, new SnapInfo(snap, store.channels(storeView(), architecture, snap),
                     Optional.ofNullable(current).map(i -> i.channel),
                     Optional.ofNullable(current).map(i -> i.revision)));
         }
@@ -604,7 +635,7 @@ public final class SimulatedMachine implements Snaps {
         }
         refuseWhileChanging(snap);
         requireStore("cannot refresh \"" + snap + "\": Post", "/v2/snaps/refresh");
-        if (!store.hasRevision(snap, revision)) {
+        if (!store.hasRevision(architecture, snap, revision)) {
             throw new SnapException(new SnapError.RevisionNotAvailable(snap, "cannot refresh \"" + snap
                     + "\" to revision " + revision + ": no snap revision available as specified"));
         }
@@ -781,7 +812,7 @@ public final class SimulatedMachine implements Snaps {
     }
 
     private boolean perSnapHolds() {
-        return new SystemInfo(version, "amd64", Optional.empty(), Optional.empty()).perSnapHolds();
+        return new SystemInfo(version, architecture, Optional.empty(), Optional.empty()).perSnapHolds();
     }
 
     private void requirePerSnapHolds(String action) {
@@ -835,6 +866,7 @@ public final class SimulatedMachine implements Snaps {
         current.previous.push(current.revision);
         current.revision = target;
         current.channel = channel;
+        current.blocked.clear(); // doLinkSnap puts the linked revision last in the sequence: nothing after it
         record(event);
     }
 

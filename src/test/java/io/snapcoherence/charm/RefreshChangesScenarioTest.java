@@ -34,8 +34,9 @@ class RefreshChangesScenarioTest {
         c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
         c.store.publish(snap, CH, revision);
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), UPDATE_STATUS);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // reads the answers and plans
+        c.hook(c.member(0), UPDATE_STATUS); // refreshes itself, grants the workers
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
         return c;
     }
@@ -101,7 +102,9 @@ class RefreshChangesScenarioTest {
         c.settle();
         leader.machine.changesTakeRounds(2);
         c.store.publish("kubectl", CH, 301);
-        c.hook(leader, peerChanged()); // plans; its own grant counts from its next hook
+        // It looks and plans: its own view covers every channel, nobody else need look. Its own grant counts
+        // from its next hook.
+        c.hook(leader, UPDATE_STATUS);
         c.hook(leader, UPDATE_STATUS); // starts its change
         leader.machine.advanceChanges(); // linked: snap list shows 301
 
@@ -177,7 +180,7 @@ class RefreshChangesScenarioTest {
 
         c.hook(worker, peerChanged());
         assertThat(worker.status.kind()).isEqualTo(Status.Kind.WAITING);
-        assertThat(worker.status.message()).startsWith("refresh for plan 1 waiting since 2026-11-25T10:00:00Z: no "
+        assertThat(worker.status.message()).startsWith("refresh for plan 1 waiting since " + c.lastHookAt + ": no "
                 + "answer from snapd in time").endsWith("; trying again on the next hook");
         assertThat(worker.databag.getOrDefault("progress", "")).isEmpty();
 
@@ -197,7 +200,7 @@ class RefreshChangesScenarioTest {
         worker.machine.startOtherChange("kubelet", "configure-snap", 2); // the principal's `snap set kubelet ...`
 
         c.hook(worker, peerChanged());
-        assertThat(worker.status).isEqualTo(Status.waiting("refresh for plan 1 waiting since 2026-11-25T10:00:00Z: "
+        assertThat(worker.status).isEqualTo(Status.waiting("refresh for plan 1 waiting since " + c.lastHookAt + ": "
                 + "snap \"kubelet\" has \"configure-snap\" change in progress; trying again on the next hook"));
         assertThat(worker.databag.getOrDefault("progress", "")).isEmpty();
         c.hook(c.member(0), peerChanged());
