@@ -253,8 +253,10 @@ class RefreshChangesScenarioTest {
         Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
         c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), UPDATE_STATUS);
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
         c.store.setOutage(true);
 
         c.hook(worker, peerChanged());

@@ -215,9 +215,9 @@ class TargetsScenarioTest {
         c.askedAnswer();
         Cluster.Member worker = c.member(1);
         assertThat(worker.databag.get("offers"))
-                .contains("\"none\":\"store unreachable: unable to contact snap store\"");
+                .contains("\"none\":\"store unreachable: cannot list updates: Post ");
         assertThat(worker.status.message()).endsWith("; cannot check what the store serves: store unreachable: "
-                + "unable to contact snap store");
+                + "cannot list updates: Post \"https://api.snapcraft.io/v2/snaps/refresh\": dial tcp api.snapcraft.io:443: connect: connection refused");
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
 
