@@ -66,7 +66,7 @@ public final class StatusRehearsal {
             model.addUnit(member.role(), member.number(), member.principal());
         }
         real.leader().ifPresent(leader -> model.electLeader(Optional.of(simulated(leader))));
-        boolean refreshAction = !(Boolean) config.get("auto-refresh");
+        boolean refreshAction = !io.snapcoherence.charm.CharmConfig.parse(config).autoRefresh();
         boolean quiet = false;
         try {
             quiet = model.runUntilQuiet(maxRounds);
@@ -175,7 +175,7 @@ public final class StatusRehearsal {
         RealModel real = result.real();
         SimulatedModel model = result.model();
         Map<String, Object> config = real.configValues();
-        int maxUnavailable = (Integer) config.get("max-unavailable");
+        int maxUnavailable = io.snapcoherence.charm.CharmConfig.parse(config).maxUnavailable();
         long cp = real.members().stream().filter(m -> m.role() == Role.CONTROL_PLANE).count();
         out.printf("rehearsal of model %s (%s): application %s, %d control-plane + %d worker units%n",
                 real.modelName(), real.statusFile(), real.application(), cp, real.members().size() - cp);
