@@ -82,6 +82,7 @@ public final class Charm {
         switch (action.name()) {
             case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, this, clock)
                     .run(action.name());
+            case "history" -> new HistoryAction(context, tools).run();
             default -> tools.actionFail("unknown action " + action.name());
         }
     }

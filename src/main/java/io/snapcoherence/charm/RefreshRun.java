@@ -236,8 +236,10 @@ final class RefreshRun {
         if (failure.isPresent()) {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
+        Progress done = Progress.done(plan);
+        AttemptLog.ended(tools, memory, done, clock.instant());
         RefreshMemory.forget(tools);
-        return new Finished(Progress.done(plan), Optional.of(installed));
+        return new Finished(done, Optional.of(installed));
     }
 
     /**
@@ -252,8 +254,10 @@ final class RefreshRun {
         if (config.onFailure() != CharmConfig.OnFailure.REVERT || !stillRunning.isEmpty()) {
             // Reported now, so the rollout halts without waiting for this unit's other changes; those still
             // running count at their last reported revision until snapd has finished them.
+            Progress failed = Progress.failed(plan, Phase.FAILED, failure);
+            AttemptLog.ended(tools, memory, failed, clock.instant());
             RefreshMemory.forget(tools);
-            return new Finished(Progress.failed(plan, Phase.FAILED, failure), listed.map(l -> {
+            return new Finished(failed, listed.map(l -> {
                 Map<String, InstalledRevision> installed = new java.util.TreeMap<>(managed(l));
                 stillRunning.forEach(snap -> Optional.ofNullable(reading.settled().get(snap))
                         .ifPresent(rev -> installed.put(snap, rev)));
@@ -322,7 +326,9 @@ final class RefreshRun {
         memory.reverts().keySet().forEach(snap -> after.map(a -> a.get(snap))
                 .ifPresent(rev -> revertedTo.put(snap, rev.revision())));
         Reverted.remember(tools, revertedTo);
-        return new Finished(Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported), after);
+        Progress failed = Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported);
+        AttemptLog.ended(tools, memory, failed, clock.instant());
+        return new Finished(failed, after);
     }
 
     /** The change as read this hook, or awaited within what is left of the hook's wait when not ready. */

@@ -7,6 +7,7 @@ import io.snapcoherence.coherence.LeaderRequest;
 import io.snapcoherence.coherence.Offers;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Plan;
+import io.snapcoherence.coherence.PlanHistory;
 import io.snapcoherence.coherence.Planner;
 import io.snapcoherence.coherence.PlannerDecision;
 import io.snapcoherence.coherence.PlannerInput;
@@ -314,8 +315,11 @@ final class Rollout {
             PlannerDecision last = report.equals(own) ? first : Planner.decide(leaderInput.get().afterOwnRefresh(
                     withOwn(report, peers.others()), first.state(),
                     new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
-            writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally(), last.offers()),
-                    values -> tools.relationSetApp(peers.relationId, values));
+            Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
+                    last.offers()));
+            appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
+                    last.state(), clock.instant()));
+            writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
             LeaderWatch.write(tools, last.dueSince());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),

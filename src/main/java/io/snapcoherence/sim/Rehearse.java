@@ -19,18 +19,24 @@ public final class Rehearse {
                      [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
                      [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--long-changes ROUNDS] [--chaos]
                      [--update-status-every ROUNDS] [--brief]
+                   snap-coherence rehearse --status FILE [--config FILE] [--seed N] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
               --proxy-url defaults to http://snap-proxy.internal (a simulated proxy; --no-proxy: none).
               --resume runs the resume action on the leader after a halt (faults cleared first).
               --slow: hooks that refresh snaps take this many rounds. --long-changes: each refresh outlives the
               hook's wait and snapd finishes it this many rounds later. --chaos: random leader changes, killed
-              hooks, unit removal and addition, proxy outages, malformed peer data. --brief: summary only.""";
+              hooks, unit removal and addition, proxy outages, malformed peer data. --brief: summary only.
+              --status: rehearse on a real model's topology, from juju status --format=yaml (or json) output;
+              --config: with the options set in juju config snap-coherence --format=yaml output.""";
 
     private Rehearse() {
     }
 
     public static int main(String[] args) {
+        if (List.of(args).contains("--status")) {
+            return mainOnStatus(args, System.out, System.err);
+        }
         Rehearsal.Options options;
         boolean brief = false;
         try {
@@ -50,6 +56,43 @@ public final class Rehearse {
             return 2;
         }
         print(result, brief, (System.nanoTime() - started) / 1_000_000, System.out);
+        return result.held() ? 0 : 1;
+    }
+
+    /**
+     * {@code rehearse --status FILE [--config FILE] [--seed N] [--brief]}: exit 0 when the invariants held, 1 when
+     * one broke, 2 on bad arguments or input the rehearsal cannot use (one line saying what is missing).
+     */
+    static int mainOnStatus(String[] args, PrintStream out, PrintStream err) {
+        Optional<java.nio.file.Path> status = Optional.empty();
+        Optional<java.nio.file.Path> config = Optional.empty();
+        long seed = 1;
+        boolean brief = false;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--status" -> status = Optional.of(java.nio.file.Path.of(value(args, ++i, "--status")));
+                    case "--config" -> config = Optional.of(java.nio.file.Path.of(value(args, ++i, "--config")));
+                    case "--seed" -> seed = number(args, ++i, "--seed", 0);
+                    case "--brief" -> brief = true;
+                    default -> throw new IllegalArgumentException(args[i] + " does not go with --status (only --config,"
+                            + " --seed, --brief)");
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("rehearse: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        RealModel real;
+        try {
+            real = RealModel.read(status.orElseThrow(), config);
+        } catch (RealModel.Unreadable e) {
+            err.println("rehearse: " + e.getMessage());
+            return 2;
+        }
+        StatusRehearsal.Result result = StatusRehearsal.run(real, seed, Rehearsal.Options.defaults().maxRounds());
+        StatusRehearsal.print(result, brief, out);
         return result.held() ? 0 : 1;
     }
 

@@ -143,9 +143,21 @@ public final class SimulatedModel {
 
     /** Adds a principal unit of the role's application and its snap-coherence unit; returns the latter. */
     public SimUnit addUnit(Role role) {
-        String name = APP + "/" + nextUnit++;
         int principalNumber = nextPrincipal.merge(role, 1, Integer::sum) - 1;
-        String principal = (role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP) + "/" + principalNumber;
+        return addUnit(role, nextUnit, (role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP) + "/"
+                + principalNumber);
+    }
+
+    /**
+     * Adds the snap-coherence unit with this number on the named principal unit (a model read from juju status keeps
+     * its unit numbers: the rollout's order follows them); returns it.
+     */
+    public SimUnit addUnit(Role role, int number, String principal) {
+        String name = APP + "/" + number;
+        if (units.containsKey(name)) {
+            throw new IllegalArgumentException(name + " is already in the model");
+        }
+        nextUnit = Math.max(nextUnit, number + 1);
         SimulatedMachine machine = new SimulatedMachine(principal, store).useClock(clock::instant);
         machineSetup.accept(role, machine);
         machine.onRefresh(stepEvents::add);

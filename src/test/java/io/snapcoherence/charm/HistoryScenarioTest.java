@@ -1,0 +1,168 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.PlanHistory;
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.ModelState;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static io.snapcoherence.charm.Cluster.peerChanged;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The {@code history} action across units: the leader's plans (app databag) with their outcomes, each unit's own
+ * attempts with snapd's change ids (its unit store), across a halt, a resume, a replaced plan and a leader change,
+ * and the bounds.
+ */
+class HistoryScenarioTest {
+    private static final String CH = "1.29/stable";
+
+    /** 2 control-plane units with kube-apiserver and kubectl, 3 workers with kubelet and kubectl; 0 leads. */
+    private static Cluster kubernetes() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        for (int n = 0; n < 2; n++) {
+            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        }
+        for (int n = 2; n < 5; n++) {
+            c.add(n, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        }
+        c.settle();
+        return c;
+    }
+
+    private static Map<String, String> history(Cluster c, int unit, Map<String, Object> params) {
+        ModelState out = c.action(c.member(unit), "history", params);
+        assertThat(out.action().failure()).isEmpty();
+        return out.action().results();
+    }
+
+    @Test
+    void aCompletePlanAndEachUnitsAttemptWithSnapdsChangeIds() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+
+        Map<String, String> leader = history(c, 0, Map.of());
+        assertThat(leader).containsEntry("unit", "snap-coherence/0").containsEntry("plans.current", "1")
+                .containsEntry("plans.1.outcome", "complete").containsEntry("attempts.plan", "1")
+                .containsEntry("attempts.1.outcome", "done").containsKeys("plans.1.started", "plans.1.ended",
+                        "attempts.1.since", "attempts.1.started", "attempts.1.ended");
+        assertThat(leader.get("plans.1.targets")).isEqualTo("1.29/stable amd64: kubectl=301");
+        assertThat(leader.get("plans.1.ended")).isGreaterThanOrEqualTo(leader.get("plans.1.started"));
+        // The change id is snapd's: that machine's snapd knows it as the refresh of kubectl, done.
+        assertThat(leader.get("attempts.1.changes")).matches("kubectl=\\S+");
+        io.snapcoherence.snap.Change change = c.member(0).machine.change(leader.get("attempts.1.changes")
+                .substring("kubectl=".length()));
+        assertThat(change.kind()).isEqualTo("refresh-snap");
+        assertThat(change.done()).isTrue();
+
+        Map<String, String> worker = history(c, 3, Map.of());
+        assertThat(worker).containsEntry("unit", "snap-coherence/3").containsEntry("attempts.1.outcome", "done")
+                .containsEntry("plans", "kept by the leader: juju run snap-coherence/leader history")
+                .doesNotContainKey("plans.1.outcome");
+        assertThat(worker.get("attempts.1.changes")).matches("kubectl=\\S+");
+    }
+
+    @Test
+    void aHaltNamesTheUnitAndSurvivesALeaderChangeAndTheResumeIsASecondAttempt() {
+        Cluster c = kubernetes();
+        c.member(2).machine.failRefresh("kubelet", "download failed", false);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+
+        assertThat(history(c, 0, Map.of()).get("plans.1.outcome"))
+                .startsWith("halted by snap-coherence/2: kubelet 201 failed (plan 1): cannot perform the following");
+        assertThat(history(c, 2, Map.of()).get("attempts.1.outcome"))
+                .startsWith("failed: kubelet 201: cannot perform the following tasks");
+
+        // Leadership moves: the new leader has the plans from the app databag; the old one points to it.
+        c.leader = "snap-coherence/3";
+        c.hook(c.member(3), Cluster.lifecycle(Event.LifecycleKind.LEADER_ELECTED));
+        Map<String, String> newLeader = history(c, 3, Map.of());
+        assertThat(newLeader.get("plans.1.outcome")).startsWith("halted by snap-coherence/2: kubelet 201 failed");
+        assertThat(newLeader).containsKey("plans.1.ended");
+        assertThat(history(c, 0, Map.of())).containsEntry("plans",
+                "kept by the leader: juju run snap-coherence/leader history");
+
+        c.action(c.member(3), "resume", Map.of());
+        c.settle();
+        Map<String, String> after = history(c, 3, Map.of());
+        assertThat(after.get("plans.1.outcome")).startsWith("complete (attempt 2; halted before by snap-coherence/2:");
+        Map<String, String> failedUnit = history(c, 2, Map.of("plan", 1));
+        assertThat(failedUnit.get("attempts.1.outcome")).startsWith("failed: kubelet 201");
+        assertThat(failedUnit).containsEntry("attempts.2.outcome", "done");
+        assertThat(failedUnit.get("attempts.2.changes")).matches("kubelet=\\S+");
+    }
+
+    @Test
+    void aPlanReplacedByRefreshIsSupersededByTheNext() {
+        Cluster c = kubernetes();
+        c.member(2).machine.failRefresh("kubelet", "error: cannot refresh \"kubelet\": revision 201 is broken", true);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+        c.store.publish("kubelet", CH, 202);
+        c.member(2).machine.clearRefreshFault("kubelet");
+        c.action(c.member(0), "refresh", Map.of());
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
+        c.settle();
+
+        Map<String, String> leader = history(c, 0, Map.of());
+        assertThat(leader.get("plans.1.outcome")).startsWith("superseded by plan 2 (halted by snap-coherence/2:");
+        assertThat(leader).containsKey("plans.1.ended").containsEntry("plans.2.outcome", "complete")
+                .containsEntry("plans.current", "2");
+        assertThat(leader.get("plans.2.targets")).contains("kubelet=202");
+        // The failed unit's attempts at the replaced plan are still there when named.
+        assertThat(history(c, 2, Map.of("plan", 1)).get("attempts.1.outcome")).startsWith("failed: kubelet 201");
+        assertThat(history(c, 2, Map.of())).containsEntry("attempts.plan", "2").containsEntry("attempts.1.outcome",
+                "done");
+    }
+
+    @Test
+    void theLastTwentyPlansAndAttemptsAreKeptWithinTheirBounds() {
+        Cluster c = new Cluster();
+        c.config.put("snaps", "kubectl");
+        c.store.publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        c.add(1, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        for (int plan = 1; plan <= 23; plan++) {
+            c.store.publish("kubectl", CH, 300 + plan);
+            c.settle();
+        }
+
+        Map<String, String> leader = history(c, 0, Map.of());
+        assertThat(leader).containsEntry("plans.current", "23").containsKeys("plans.4.outcome", "plans.23.outcome")
+                .doesNotContainKey("plans.3.outcome");
+        assertThat(PlanHistory.read(c.appData.get(PlanHistory.KEY))).hasSize(PlanHistory.MAX_PLANS);
+        assertThat(AttemptLog.read(new io.snapcoherence.juju.StateHookTools(ModelState.of("snap-coherence/1")
+                .withUnitStore(c.member(1).unitStore)))).hasSize(AttemptLog.MAX_ATTEMPTS)
+                .extracting(AttemptLog.Attempt::plan).startsWith(4L).endsWith(23L);
+        assertThat(history(c, 1, Map.of("plan", 3))).containsEntry("attempts.plan", "3")
+                .hasEntrySatisfying("attempts.none", none -> assertThat(none)
+                        .startsWith("this unit has logged no attempt at plan 3 (it keeps its last 20; logged: 4/1"));
+        assertThat(c.appData.get(PlanHistory.KEY).length()).isLessThanOrEqualTo(PlanHistory.MAX_BYTES);
+    }
+
+    @Test
+    void aPlanParameterThatIsNoPlanIdIsRefused() {
+        Cluster c = kubernetes();
+        ModelState out = c.action(c.member(0), "history", Map.of("plan", "latest"));
+        assertThat(out.action().failure()).contains("plan must be a plan id (1 or more), got latest");
+    }
+
+    @Test
+    void quietHooksDoNotRewriteTheHistory() {
+        Cluster c = kubernetes();
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        String written = c.appData.get(PlanHistory.KEY);
+        c.members.values().forEach(m -> m.relationWrites = 0);
+        c.settle();
+        assertThat(c.appData.get(PlanHistory.KEY)).isEqualTo(written);
+        c.members.values().forEach(m -> assertThat(m.relationWrites).as(m.unit).isZero());
+    }
+}
