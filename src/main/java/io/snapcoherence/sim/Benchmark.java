@@ -62,7 +62,7 @@ public final class Benchmark {
         int units = controlPlane + workers;
         long[] hooks = delta(model, SimUnit::hookRuns, hooksBefore);
         long[] writes = delta(model, SimUnit::ownWrites, writesBefore);
-        long pending = model.units().stream().mapToLong(SimUnit::pendingHooks).sum();
+        long pending = model.pendingRelationHooks();
         long lower = ceil(controlPlane, maxUnavailable) + ceil(workers, maxUnavailable);
         System.out.printf("| %d+%d | %d | %.1f | %d | %.1f, %d | %.2f, %d | %d | %d | %d |%n", controlPlane, workers,
                 maxUnavailable, seconds, model.hookRuns() - totalBefore, (double) hooks[0] / units, hooks[1],

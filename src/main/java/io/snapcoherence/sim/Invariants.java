@@ -11,67 +11,81 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
 
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The rollout's safety and liveness rules, checked after every step of a {@link SimulatedModel} against ground
- * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (who
- * had joined, who is leader, what the databags hold). The charm's own status messages are never trusted except
- * where a rule is about what it reports (I3's "reported failed"). Definitions at the edges:
+ * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (which units
+ * exist, who leads, what the databags hold). The charm's own view (what its leader has seen, what its units read) is
+ * never what a rule is judged by, except where a rule is about what it reports (I3's "blocked", I9's halt).
+ * A hook acts on the view it took when it started (a hook that takes time acts on an older one): rules about what a
+ * unit may do are judged as of that view, and nothing else is excused. Definitions at the edges:
  * <dl>
  * <dt>I1 control plane first</dt><dd>When a worker makes a refresh attempt to a revision of the active plan
  *   (the one active before the step if it names the revision: a leader may complete it and write the next in one
- *   hook), every control-plane unit that had joined the peer relation as the leader sees it (its -joined hook
- *   committed on the current leader, or it is the leader and has committed a hook as leader) and is still alive
- *   has, on its machine, every plan target whose snap
- *   and channel it has installed. Checked at the attempt, failed ones included, not at the change: a change snapd
- *   finishes after the CLI stopped waiting may land after a control-plane unit joined. A control-plane unit the
- *   leader has not seen join cannot be waited for.</dd>
+ *   hook), every control-plane unit that was in the relation when the worker's hook started (its agent had entered
+ *   the peer scope, so every agent is told of it), and is alive on a machine that is up, has every plan target whose
+ *   snap and channel it has installed. One that entered in that same round and that the leader has not seen join
+ *   could not have been known to anyone yet; every other one counts, whoever has seen it. Checked at the attempt,
+ *   failed ones included, not at the change.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
  *   the hook that made it has ended and its machine is on the active plan's targets, or the plan it started for
- *   is no longer the active one, or it is removed. At no step are more than {@code max-unavailable} units of a
- *   tier unavailable.</dd>
- * <dt>I3 end state</dt><dd>At quiescence every live unit's machine is on its store's current revision for every
- *   managed snap it has, unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
- *   alive, shows {@code blocked}.</dd>
- * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed),
- *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
- *   at that moment (already inside their refresh). A granted unit that has not started must not start: grants
- *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
- *   later, stops counting: its machine is gone.</dd>
+ *   is no longer the active one, or it is removed. When a unit becomes unavailable, its tier has at most the
+ *   {@code max-unavailable} in force when its hook started unavailable units, itself included (lowering the value
+ *   while units refresh does not make them a violation; a unit starting above the new value is one).</dd>
+ * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
+ *   store's current revision, unless the operator paused the rollout, or it is halted (app databag {@code halt}) and
+ *   the halted unit, if still alive, shows {@code blocked}.</dd>
+ * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed), no
+ *   unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable at that
+ *   moment (already inside their refresh) and hooks that took their view before the report; a resume action's own
+ *   hook may refresh if that resume commits. A failure counts even if its unit is removed later: it is news about
+ *   the revision.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert};
- *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}.</dd>
+ *   snapd's own timer changes no managed snap on a unit that has run {@code start}, and not yet a teardown hook
+ *   (stop, remove, its container relation's -broken: the charm then releases its holds), while
+ *   {@code hold=true}.</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
  *   {@code proxy.store} is the proxy's store id.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
  *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
- *   targets never change; the app databag never stops being readable; grants of a tier never exceed two batches
- *   ({@link Planner#BATCHES_GRANTED} × {@code max-unavailable}: the running one and the next; I2 bounds the
- *   units actually refreshing).</dd>
+ *   targets never change; the app databag never stops being readable; a step that grants more units of a tier
+ *   leaves at most two batches ({@link Planner#BATCHES_GRANTED} × the {@code max-unavailable} its hook read) granted
+ *   in that tier (grants made before the value was lowered stand).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
  *   counting a unit the moment it is removed).</dd>
+ * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died) a rollout has either completed (no
+ *   active plan), or stands paused by the operator, or stands halted with a halt that names a unit of the model,
+ *   which the application status names too.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
 
-    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8 }
+    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9 }
 
     private final Set<Id> enabled;
     private final Map<String, Long> unavailableSincePlan = new HashMap<>();
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
+    private final Set<String> tornDown = new HashSet<>();
+    /** A resume action's hook that refreshed while halted: allowed if, and only if, that resume commits. */
+    private Optional<String> refreshedInResume = Optional.empty();
     private Optional<Set<String>> haltedAllowed = Optional.empty();
-    private String haltedBy = "";
+    /** The step at which the failure now stopping the rollout was reported. */
+    private long reportedAt;
+    private Map<Role, Set<String>> grantedBefore = Map.of();
     private Optional<Plan> lastPlan = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
@@ -79,6 +93,8 @@ public final class Invariants implements StepObserver {
     private Optional<RolloutState> decodedRollout = Optional.empty();
     private Map<String, Object> parsedConfigSource;
     private Optional<CharmConfig> parsedConfig = Optional.empty();
+    private Map<String, Object> parsedViewSource;
+    private Optional<CharmConfig> parsedView = Optional.empty();
 
     public Invariants(Set<Id> enabled) {
         this.enabled = enabled.isEmpty() ? EnumSet.noneOf(Id.class) : EnumSet.copyOf(enabled);
@@ -107,6 +123,9 @@ public final class Invariants implements StepObserver {
         if (step.hook().equals("start") && step.committed()) {
             started.add(unit.name());
         }
+        if (teardown(step.hook())) {
+            tornDown.add(unit.name()); // from its first teardown hook on, the unit releases its holds
+        }
         Optional<RolloutState> rollout = rollout(model);
         Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
         Set<Plan> plansOfStep = new HashSet<>();
@@ -121,30 +140,49 @@ public final class Invariants implements StepObserver {
         }
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
-        checkPlanContinuity(model, rollout, config.get());
+        checkPlanContinuity(model, rollout, step);
+        if (step.hook().equals("action resume") && step.finished()
+                && refreshedInResume.filter(step.unit()::equals).isPresent()) {
+            refreshedInResume = Optional.empty();
+            if (!step.committed() && on(Id.I4)) {
+                throw new InvariantViolation("I4", step.unit() + " refreshed in a resume action that did not commit: "
+                        + "the rollout is still halted");
+            }
+        }
         if (step.hook().equals("action resume") && step.committed()) {
             haltedAllowed = Optional.empty();
         }
         for (ObservedMachine.Attempt attempt : step.attempts()) {
-            onAttempt(model, unit, attempt, config.get(), active, before);
+            onAttempt(model, unit, attempt, step, config.get(), active, before);
         }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
         }
         onFailureReported(unit, step);
-        if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
-            haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
-        }
         closeWindows(model, step, active);
-        checkUnavailable(model, config.get());
     }
 
-    /** The end-state rules (I3, I8), for a model that has become quiet. */
+    /** The end-state rules (I9, I8, I3), for a model that has become quiet. */
     public void checkQuiescent(SimulatedModel model) {
         Optional<CharmConfig> config = config(model);
         Optional<RolloutState> rollout = rollout(model);
         if (config.isEmpty()) {
             return;
+        }
+        if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()) {
+            long plan = rollout.get().activePlan().get().id();
+            String status = model.appStatus().message();
+            Optional<String> named = rollout.get().halt().map(io.snapcoherence.coherence.Halt::unit)
+                    .filter(unit -> model.units().stream().anyMatch(u -> u.name().equals(unit)));
+            if (named.isEmpty()) {
+                throw new InvariantViolation("I9", "rollout of plan " + plan + " stands, neither complete nor halted "
+                        + "on a named unit (halt: " + rollout.get().halt().map(h -> h.unit() + " " + h.reason())
+                        .orElse("none") + "; app status: " + model.appStatus() + ")");
+            }
+            if (!status.contains(named.get())) {
+                throw new InvariantViolation("I9", "rollout of plan " + plan + " halted on " + named.get()
+                        + " but the application status does not say so: " + model.appStatus());
+            }
         }
         if (on(Id.I8) && rollout.isPresent()) {
             for (String granted : rollout.get().grants()) {
@@ -155,17 +193,23 @@ public final class Invariants implements StepObserver {
             }
         }
         if (on(Id.I3)) {
+            if (rollout.map(RolloutState::paused).orElse(false)) {
+                return; // paused by the operator: the rollout stands as asked
+            }
             boolean halted = rollout.flatMap(RolloutState::halt).isPresent();
             if (halted) {
                 String haltedUnit = rollout.get().halt().orElseThrow().unit();
                 Optional<SimUnit> failed = model.units().stream().filter(u -> u.name().equals(haltedUnit)).findFirst();
-                if (failed.isPresent() && failed.get().alive() && failed.get().status().kind() != Status.Kind.BLOCKED) {
+                if (failed.isPresent() && failed.get().running() && failed.get().status().kind() != Status.Kind.BLOCKED) {
                     throw new InvariantViolation("I3", "rollout halted on " + haltedUnit + " but it shows "
                             + failed.get().status());
                 }
                 return;
             }
             for (SimUnit unit : model.liveUnits()) {
+                if (!unit.machineUp()) {
+                    continue; // a machine that died refreshes nothing: I9 asks that the rollout says so
+                }
                 for (InstalledSnap snap : unit.machine().installedSnaps()) {
                     if (!config.get().snaps().contains(snap.name())) {
                         continue;
@@ -181,8 +225,8 @@ public final class Invariants implements StepObserver {
         }
     }
 
-    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
-                           Optional<Plan> active, Optional<Plan> before) {
+    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, Step step,
+                           CharmConfig config, Optional<Plan> active, Optional<Plan> before) {
         if (on(Id.I6) && config.proxyUrl().isPresent()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
@@ -195,15 +239,21 @@ public final class Invariants implements StepObserver {
             Target asked = new Target(attempt.snap(), attempt.channel(), pinned.revision());
             Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
             if (plan.isPresent()) {
-                checkControlPlaneOn(model, unit, asked, plan.get());
+                checkControlPlaneOn(model, unit, asked, plan.get(), step);
             }
         }
-        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name())
-                && attempt.result() != ObservedMachine.Result.BUSY) {
+        boolean inResume = step.hook().equals("action resume");
+        if (inResume && haltedAllowed.isPresent() && attempt.result() != ObservedMachine.Result.BUSY) {
+            refreshedInResume = Optional.of(unit.name()); // judged when the resume ends: did it clear the halt?
+        }
+        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name()) && !inResume
+                && attempt.result() != ObservedMachine.Result.BUSY && step.viewStep() >= reportedAt) {
             throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
                     + " after a failure, before resume");
         }
-        unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L));
+        if (unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L)) == null) {
+            checkUnavailable(model, unit, step);
+        }
         if (attempt.result() == ObservedMachine.Result.FAILED) {
             failedUnreported.add(unit.name());
         }
@@ -226,8 +276,8 @@ public final class Invariants implements StepObserver {
             return;
         }
         failedUnreported.remove(unit.name());
-        if (haltedAllowed.isEmpty() && unit.alive()) {
-            haltedBy = unit.name();
+        if (haltedAllowed.isEmpty()) {
+            reportedAt = step.number();
             haltedAllowed = Optional.of(Set.copyOf(unavailableSincePlan.keySet()));
         }
     }
@@ -238,7 +288,7 @@ public final class Invariants implements StepObserver {
             return;
         }
         if (event.cause() == RefreshEvent.Cause.AUTO) {
-            if (on(Id.I5) && config.hold() && started.contains(unit.name())) {
+            if (on(Id.I5) && config.hold() && started.contains(unit.name()) && !tornDown.contains(unit.name())) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
             }
@@ -261,18 +311,22 @@ public final class Invariants implements StepObserver {
 
     /**
      * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
-     * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
-     * plan's targets it has installed.
+     * control-plane unit joined): every control-plane unit that was in the relation when the worker's hook took its
+     * view (its agent had entered the peer scope: from then on every agent is told of it), alive on a machine that
+     * is up, is on the plan's targets it has installed. One that entered in that same round and that the leader has
+     * not seen join could not have been known to anyone yet.
      */
-    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan) {
+    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan, Step step) {
         SimUnit leader = model.unit(model.leader());
-        Set<String> joined = new HashSet<>(leader.peersJoined);
-        if (model.leaderActed()) {
-            joined.add(leader.name());
-        }
-        for (String name : joined) {
-            SimUnit peer = model.unit(name);
-            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !plan.reachedBy(installed(peer))) {
+        for (SimUnit peer : model.units()) {
+            if (peer.role() != Role.CONTROL_PLANE || !peer.running() || !peer.inScopeBy(step.viewStep())) {
+                continue;
+            }
+            boolean leaderSawIt = peer == leader || leader.peersSeen().contains(peer.name());
+            if (peer.scopeRound == step.viewRound() && !leaderSawIt) {
+                continue;
+            }
+            if (!plan.reachedBy(installed(peer))) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
                         + asked.revision() + " while control-plane " + peer.name() + " still needs "
                         + plan.pendingOn(installed(peer)));
@@ -309,21 +363,21 @@ public final class Invariants implements StepObserver {
         });
     }
 
-    private void checkUnavailable(SimulatedModel model, CharmConfig config) {
+    /** I2 when {@code starting} becomes unavailable: its tier within the max-unavailable its hook read. */
+    private void checkUnavailable(SimulatedModel model, SimUnit starting, Step step) {
         if (!on(Id.I2)) {
             return;
         }
-        Map<Role, Integer> counts = new LinkedHashMap<>();
-        unavailableSincePlan.keySet().forEach(name -> counts.merge(model.unit(name).role(), 1, Integer::sum));
-        counts.forEach((role, count) -> {
-            if (count > config.maxUnavailable()) {
-                throw new InvariantViolation("I2", count + " " + role.endpoint() + " units unavailable at once "
-                        + unavailableSincePlan.keySet() + ", max-unavailable is " + config.maxUnavailable());
-            }
-        });
+        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        List<String> tier = unavailableSincePlan.keySet().stream()
+                .filter(name -> model.unit(name).role() == starting.role()).sorted().toList();
+        if (tier.size() > limit) {
+            throw new InvariantViolation("I2", starting.name() + " started while " + tier.size() + " "
+                    + starting.role().endpoint() + " units are unavailable " + tier + ", max-unavailable is " + limit);
+        }
     }
 
-    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, CharmConfig config) {
+    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, Step step) {
         if (!on(Id.I7)) {
             return;
         }
@@ -347,30 +401,42 @@ public final class Invariants implements StepObserver {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
             if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
-                    && !model.liveUnits().stream().allMatch(u -> before.reachedBy(installed(u)))) {
+                    && !model.liveUnits().stream().filter(SimUnit::machineUp)
+                    .allMatch(u -> before.reachedBy(installed(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }
         }
         lastPlan = plan;
-        Map<Role, Integer> grants = new LinkedHashMap<>();
+        Map<Role, Set<String>> grants = new EnumMap<>(Role.class);
         for (String granted : rollout.get().grants()) {
             model.units().stream().filter(u -> u.name().equals(granted)).findFirst()
-                    .ifPresent(u -> grants.merge(u.role(), 1, Integer::sum));
+                    .ifPresent(u -> grants.computeIfAbsent(u.role(), r -> new HashSet<>()).add(granted));
         }
-        grants.forEach((role, count) -> {
-            if (count > Planner.BATCHES_GRANTED * config.maxUnavailable()) {
-                throw new InvariantViolation("I7", count + " " + role.endpoint() + " grants "
+        Map<Role, Set<String>> previous = grantedBefore;
+        grantedBefore = grants;
+        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        grants.forEach((role, names) -> {
+            boolean grew = !previous.getOrDefault(role, Set.of()).containsAll(names);
+            if (grew && names.size() > (long) Planner.BATCHES_GRANTED * limit) {
+                throw new InvariantViolation("I7", names.size() + " " + role.endpoint() + " grants "
                         + rollout.get().grants() + " exceed " + Planner.BATCHES_GRANTED + " batches of max-unavailable "
-                        + config.maxUnavailable());
+                        + limit);
             }
         });
     }
 
-    private static Map<String, InstalledRevision> installed(SimUnit unit) {
+    /**
+     * The managed snaps a machine has (the current config's {@code snaps}): a plan concerns only those. A snap the
+     * operator stopped managing mid-rollout is no longer the charm's to refresh, nor what a unit waits for.
+     */
+    private Map<String, InstalledRevision> installed(SimUnit unit) {
+        Set<String> managed = parsedConfig.map(CharmConfig::snaps).map(Set::copyOf).orElse(Set.of());
         Map<String, InstalledRevision> installed = new HashMap<>();
         for (InstalledSnap snap : unit.machine().installedSnaps()) {
-            installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            if (managed.contains(snap.name())) {
+                installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            }
         }
         return installed;
     }
@@ -397,6 +463,26 @@ public final class Invariants implements StepObserver {
             }
         }
         return parsedConfig;
+    }
+
+    /** The charm config the step's hook read (parsed once per distinct map). */
+    private Optional<CharmConfig> viewConfig(Step step) {
+        Map<String, Object> raw = step.viewConfig();
+        if (raw != parsedViewSource) {
+            parsedViewSource = raw;
+            try {
+                parsedView = Optional.of(CharmConfig.parse(raw));
+            } catch (CharmConfig.InvalidConfigException e) {
+                parsedView = Optional.empty();
+            }
+        }
+        return parsedView;
+    }
+
+    /** Hooks in which the charm leaves the machine: stop, remove, and its container relation's -broken. */
+    private static boolean teardown(String hook) {
+        return hook.equals("stop") || hook.equals("remove")
+                || hook.startsWith("control-plane-relation-broken") || hook.startsWith("worker-relation-broken");
     }
 
     private boolean on(Id id) {

@@ -100,7 +100,19 @@ class RandomizedRolloutTest {
         // Drawn last, so that seeds without long changes keep the models and faults they always had.
         int longChanges = random.nextInt(4) == 0 ? 1 + random.nextInt(4) : 0;
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxy, onFailure,
-                slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class));
+                slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class),
+                hostility());
+    }
+
+    /** Every hostile behaviour, but those switched off with -Dsim.tame=a,b (their rehearse names). */
+    static java.util.Set<Hostility> hostility() {
+        EnumSet<Hostility> on = EnumSet.allOf(Hostility.class);
+        for (String name : System.getProperty("sim.tame", "").split(",")) {
+            if (!name.isBlank()) {
+                on.remove(Hostility.ofOption(name.strip()).orElseThrow());
+            }
+        }
+        return on;
     }
 
     static String describe(Rehearsal.Options o) {
@@ -109,6 +121,11 @@ class RandomizedRolloutTest {
                 + " --slow " + o.slowRefreshRounds() + (o.longChangeRounds() > 0 ? " --long-changes "
                 + o.longChangeRounds() : "") + " --chaos --resume --update-status-every " + o.updateStatusEvery()
                 + (o.proxyUrl().isPresent() ? "" : " --no-proxy"));
+        String tamed = String.join(",", java.util.Arrays.stream(Hostility.values())
+                .filter(h -> !o.hostility().contains(h)).map(Hostility::option).toList());
+        if (!tamed.isEmpty()) {
+            s.append(" --tame ").append(tamed);
+        }
         o.fails().forEach(f -> s.append(f.persistent() ? " --fail-always " : " --fail ").append(f.snap()).append('@')
                 .append(f.unit()));
         return s.toString();
