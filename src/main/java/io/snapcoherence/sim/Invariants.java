@@ -57,8 +57,8 @@ import java.util.Set;
  *   snapd's own timer changes no managed snap on a unit that has run {@code start}, and not yet a teardown hook
  *   (stop, remove, its container relation's -broken: the charm then releases its holds), while
  *   {@code hold=true}.</dd>
- * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
- *   {@code proxy.store} is the proxy's store id.</dd>
+ * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
+ *   the machine's {@code proxy.store} is the proxy's store id.</dd>
  * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
  *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
  *   targets never change; the app databag never stops being readable; a step that grants more units of a tier
@@ -227,7 +227,7 @@ public final class Invariants implements StepObserver {
 
     private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, Step step,
                            CharmConfig config, Optional<Plan> active, Optional<Plan> before) {
-        if (on(Id.I6) && config.proxyUrl().isPresent()) {
+        if (on(Id.I6) && viewConfig(step).flatMap(CharmConfig::proxyUrl).isPresent()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
                 throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()
