@@ -45,10 +45,11 @@ import java.util.Set;
  *   store's current revision, unless the operator paused the rollout, or it is halted (app databag {@code halt}) and
  *   the halted unit, if still alive, shows {@code blocked}.</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed), no
- *   unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable at that
- *   moment (already inside their refresh) and hooks that took their view before the report; a resume action's own
- *   hook may refresh if that resume commits. A failure counts even if its unit is removed later: it is news about
- *   the revision.</dd>
+ *   unit makes a refresh attempt until the operator takes the rollout out of its halt (a {@code resume}, or a
+ *   {@code refresh} that replaces the halted plan, committed while the app databag held a halt and leaving none),
+ *   except units that were unavailable at that moment (already inside their refresh) and hooks that took their view
+ *   before the report; that operator action's own hook may refresh if it commits out of the halt. A failure counts
+ *   even if its unit is removed later: it is news about the revision.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
@@ -60,7 +61,8 @@ import java.util.Set;
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
  *   the machine's {@code proxy.store} is the proxy's store id.</dd>
  * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
- *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
+ *   unless the new plan keeps all its targets (a superset loses nothing) or the operator's {@code refresh} replaced
+ *   it; plan ids never go back and a plan's
  *   targets never change; the app databag never stops being readable; a step that grants more units of a tier
  *   leaves at most two batches ({@link Planner#BATCHES_GRANTED} × the {@code max-unavailable} its hook read) granted
  *   in that tier (grants made before the value was lowered stand).</dd>
@@ -80,8 +82,10 @@ public final class Invariants implements StepObserver {
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
     private final Set<String> tornDown = new HashSet<>();
-    /** A resume action's hook that refreshed while halted: allowed if, and only if, that resume commits. */
-    private Optional<String> refreshedInResume = Optional.empty();
+    /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
+    private Optional<String> refreshedInOperatorAction = Optional.empty();
+    /** Whether the committed app databag held a halt before this step. */
+    private boolean haltStanding;
     private Optional<Set<String>> haltedAllowed = Optional.empty();
     /** The step at which the failure now stopping the rollout was reported. */
     private long reportedAt;
@@ -141,16 +145,19 @@ public final class Invariants implements StepObserver {
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
         checkPlanContinuity(model, rollout, step);
-        if (step.hook().equals("action resume") && step.finished()
-                && refreshedInResume.filter(step.unit()::equals).isPresent()) {
-            refreshedInResume = Optional.empty();
-            if (!step.committed() && on(Id.I4)) {
-                throw new InvariantViolation("I4", step.unit() + " refreshed in a resume action that did not commit: "
-                        + "the rollout is still halted");
+        boolean haltLeft = haltStanding && leavesHalt(step.hook()) && step.committed()
+                && rollout.flatMap(RolloutState::halt).isEmpty();
+        haltStanding = rollout.flatMap(RolloutState::halt).isPresent();
+        if (leavesHalt(step.hook()) && step.finished()
+                && refreshedInOperatorAction.filter(step.unit()::equals).isPresent()) {
+            refreshedInOperatorAction = Optional.empty();
+            if (!haltLeft && on(Id.I4)) {
+                throw new InvariantViolation("I4", step.unit() + " refreshed in a " + step.hook()
+                        + " that did not take the rollout out of its halt");
             }
         }
-        if (step.hook().equals("action resume") && step.committed()) {
-            haltedAllowed = Optional.empty();
+        if (haltLeft) {
+            haltedAllowed = Optional.empty(); // the operator took the rollout out of the halt
         }
         for (ObservedMachine.Attempt attempt : step.attempts()) {
             onAttempt(model, unit, attempt, step, config.get(), active, before);
@@ -242,11 +249,11 @@ public final class Invariants implements StepObserver {
                 checkControlPlaneOn(model, unit, asked, plan.get(), step);
             }
         }
-        boolean inResume = step.hook().equals("action resume");
-        if (inResume && haltedAllowed.isPresent() && attempt.result() != ObservedMachine.Result.BUSY) {
-            refreshedInResume = Optional.of(unit.name()); // judged when the resume ends: did it clear the halt?
+        boolean inOperatorAction = leavesHalt(step.hook());
+        if (inOperatorAction && haltedAllowed.isPresent() && attempt.result() != ObservedMachine.Result.BUSY) {
+            refreshedInOperatorAction = Optional.of(unit.name()); // judged when the action ends: out of the halt?
         }
-        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name()) && !inResume
+        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name()) && !inOperatorAction
                 && attempt.result() != ObservedMachine.Result.BUSY && step.viewStep() >= reportedAt) {
             throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
                     + " after a failure, before resume");
@@ -400,7 +407,9 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
-            if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
+            boolean operatorReplaced = step.hook().equals("action refresh") && step.committed();
+            if (now.id() > before.id() && before.active() && !operatorReplaced
+                    && !now.targets().containsAll(before.targets())
                     && !model.liveUnits().stream().filter(SimUnit::machineUp)
                     .allMatch(u -> before.reachedBy(installed(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
@@ -477,6 +486,14 @@ public final class Invariants implements StepObserver {
             }
         }
         return parsedView;
+    }
+
+    /**
+     * The operator's ways out of a halt: {@code resume} (retry the plan) and, where the charm supports it,
+     * {@code refresh} (replace the halted plan).
+     */
+    private static boolean leavesHalt(String hook) {
+        return hook.equals("action resume") || hook.equals("action refresh");
     }
 
     /** Hooks in which the charm leaves the machine: stop, remove, and its container relation's -broken. */
