@@ -46,7 +46,8 @@ import java.util.Set;
  *   the halted unit, if still alive, shows {@code blocked}.</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed), no
  *   unit makes a refresh attempt until the operator takes the rollout out of its halt (a {@code resume}, or a
- *   {@code refresh} that replaces the halted plan, committed while the app databag held a halt and leaving none),
+ *   {@code refresh} that replaces the halted plan, committed while the app databag held a halt and leaving none for
+ *   that plan and attempt),
  *   except units that were unavailable at that moment (already inside their refresh) and hooks that took their view
  *   before the report; that operator action's own hook may refresh if it commits out of the halt. A failure counts
  *   even if its unit is removed later: it is news about the revision.</dd>
@@ -84,8 +85,8 @@ public final class Invariants implements StepObserver {
     private final Set<String> tornDown = new HashSet<>();
     /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
     private Optional<String> refreshedInOperatorAction = Optional.empty();
-    /** Whether the committed app databag held a halt before this step. */
-    private boolean haltStanding;
+    /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
+    private Optional<Plan> haltStanding = Optional.empty();
     private Optional<Set<String>> haltedAllowed = Optional.empty();
     /** The step at which the failure now stopping the rollout was reported. */
     private long reportedAt;
@@ -145,9 +146,12 @@ public final class Invariants implements StepObserver {
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
         checkPlanContinuity(model, rollout, step);
-        boolean haltLeft = haltStanding && leavesHalt(step.hook()) && step.committed()
-                && rollout.flatMap(RolloutState::halt).isEmpty();
-        haltStanding = rollout.flatMap(RolloutState::halt).isPresent();
+        // Out of the halt: none now, or a halt of another plan or attempt (a resumed attempt failed again).
+        Optional<Plan> haltNow = rollout.filter(r -> r.halt().isPresent()).flatMap(RolloutState::plan);
+        boolean haltLeft = haltStanding.isPresent() && leavesHalt(step.hook()) && step.committed()
+                && !haltNow.map(p -> p.id() == haltStanding.get().id() && p.attempt() == haltStanding.get().attempt())
+                .orElse(false);
+        haltStanding = haltNow;
         if (leavesHalt(step.hook()) && step.finished()
                 && refreshedInOperatorAction.filter(step.unit()::equals).isPresent()) {
             refreshedInOperatorAction = Optional.empty();
