@@ -152,6 +152,9 @@ public final class Invariants implements StepObserver {
                 && !haltNow.map(p -> p.id() == haltStanding.get().id() && p.attempt() == haltStanding.get().attempt())
                 .orElse(false);
         haltStanding = haltNow;
+        for (ObservedMachine.Attempt attempt : step.attempts()) {
+            onAttempt(model, unit, attempt, step, config.get(), active, before);
+        }
         if (leavesHalt(step.hook()) && step.finished()
                 && refreshedInOperatorAction.filter(step.unit()::equals).isPresent()) {
             refreshedInOperatorAction = Optional.empty();
@@ -162,9 +165,6 @@ public final class Invariants implements StepObserver {
         }
         if (haltLeft) {
             haltedAllowed = Optional.empty(); // the operator took the rollout out of the halt
-        }
-        for (ObservedMachine.Attempt attempt : step.attempts()) {
-            onAttempt(model, unit, attempt, step, config.get(), active, before);
         }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);

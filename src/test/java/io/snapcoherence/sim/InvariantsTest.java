@@ -165,6 +165,10 @@ class InvariantsTest {
 
         HookRunner runner(SimulatedStore store) {
             return (context, tools, machine) -> {
+                if (context.event() instanceof io.snapcoherence.juju.Event.Action a && a.name().equals("resume")) {
+                    halt = Optional.empty();
+                    mayRefresh.add(context.unitName());
+                }
                 if (tools.isLeader() && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0)
                         .equals(Rehearsal.NEW.get("kubelet"))) {
                     List<Target> targets = new ArrayList<>();
@@ -342,5 +346,35 @@ class InvariantsTest {
         unnamed.runUntilQuiet(500);
         assertThatThrownBy(() -> i9.checkQuiescent(unnamed)).isInstanceOf(InvariantViolation.class)
                 .hasMessageContaining("does not say so");
+    }
+
+    @Test
+    void aResumeThatRefreshesInItsOwnHookMustCommitOutOfTheHaltI4() {
+        assertThat(resumeRefreshingItself(false)).isEmpty();
+        assertThat(resumeRefreshingItself(true)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("refreshed in a action resume that did not take the rollout out of its halt"));
+    }
+
+    /** A halted toy rollout; the leader's resume clears the halt and refreshes its machine in the same hook. */
+    private static Optional<InvariantViolation> resumeRefreshingItself(boolean killedBeforeCommit) {
+        Controlled toy = new Controlled();
+        toy.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/1", "kubelet failed"));
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 2), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
+        model.unit("snap-coherence/1").machine().failRefresh("kubelet", "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/1");
+        publishNew(model);
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        toy.mayRefresh.remove("snap-coherence/1");
+        if (killedBeforeCommit) {
+            model.killNextHookBeforeCommit(model.leader());
+        }
+        try {
+            model.runAction(model.leader(), "resume", Map.of());
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
     }
 }
