@@ -16,7 +16,8 @@ public enum Hostility {
      * expires is another unit elected and given leader-elected. Juju's uniter resigns only in its own state when
      * Dying (internal/worker/uniter/leadership/resolver.go, operation/leader.go resignLeadership: no lease change)
      * while the agent's lease tracker renews the lease as long as the agent runs (internal/worker/leadership/
-     * tracker.go). Off: the lease moves to a live unit the moment the unit is removed.
+     * tracker.go). Off: the lease moves to a live unit the moment the unit is removed (or when its hook in flight
+     * ends).
      */
     DYING_LEADER_KEEPS_LEASE,
     /**

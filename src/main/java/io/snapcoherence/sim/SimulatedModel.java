@@ -139,6 +139,8 @@ public final class SimulatedModel {
     private String leader = "";
     /** The round from which another unit may take the lease (its holder's agent stopped); -1: held. */
     private long leaseFreeFrom = -1;
+    /** Without DYING_LEADER_KEEPS_LEASE: a removed leader inside a hook hands the lease over once it ends. */
+    private String handOverFrom = "";
     private int nextUnit;
     private final Map<Role, Integer> nextPrincipal = new HashMap<>();
     private int nextAction;
@@ -249,7 +251,17 @@ public final class SimulatedModel {
         scope.remove(name);
         note("remove " + unit);
         if (leader.equals(name) && !hostile(Hostility.DYING_LEADER_KEEPS_LEASE)) {
-            electLeader(randomLiveUnit(unit));
+            handOverFrom = name;
+            handOver();
+        }
+    }
+
+    /** The kind model's hand-over of a removed leader's lease: at once, or when its hook in flight ends. */
+    private void handOver() {
+        if (!handOverFrom.isEmpty() && leader.equals(handOverFrom) && !unit(handOverFrom).busy()) {
+            String from = handOverFrom;
+            handOverFrom = "";
+            electLeader(randomLiveUnit(unit(from)));
         }
     }
 
@@ -516,6 +528,7 @@ public final class SimulatedModel {
             Runnable completion = unit.inFlight.completion();
             unit.inFlight = null;
             completion.run();
+            handOver();
             return true;
         }
         Optional<HookEvent> next = unit.uniter.next(remote(unit));
