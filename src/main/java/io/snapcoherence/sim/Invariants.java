@@ -37,8 +37,9 @@ import java.util.Set;
  *   could not have been known to anyone yet; every other one counts, whoever has seen it. Checked at the attempt,
  *   failed ones included, not at the change.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended and its machine is on the active plan's targets, or the plan it started for
- *   is no longer the active one, or it is removed. When a unit becomes unavailable, its tier has at most the
+ *   the hook that made it has ended and its machine is on the active plan's targets, or back on the revisions it
+ *   had before (nothing changed, or reverted) with no change running, or the plan it started for is no longer the
+ *   active one, or it is removed. When a unit becomes unavailable, its tier has at most the
  *   {@code max-unavailable} in force when its hook started unavailable units, itself included (lowering the value
  *   while units refresh does not make them a violation; a unit starting above the new value is one).</dd>
  * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
@@ -56,9 +57,10 @@ import java.util.Set;
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert};
- *   snapd's own timer changes no managed snap on a unit that has run {@code start}, and not yet a teardown hook
- *   (stop, remove, its container relation's -broken: the charm then releases its holds), while
- *   {@code hold=true}.</dd>
+ *   snapd's own timer changes no snap on a unit that has run {@code start}, and not yet a teardown hook (stop,
+ *   remove, its container relation's -broken: the charm then releases its holds), while the config its last
+ *   committed hook read says {@code hold=true} and manages the snap (a config change reaches the machine with
+ *   the unit's next hook).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
  *   the machine's {@code proxy.store} is the proxy's store id.</dd>
  * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
@@ -78,8 +80,14 @@ public final class Invariants implements StepObserver {
 
     public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9 }
 
+    private record Window(long planId, Map<String, InstalledRevision> before) {
+    }
+
     private final Set<Id> enabled;
-    private final Map<String, Long> unavailableSincePlan = new HashMap<>();
+    /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
+    private final Map<String, Window> unavailableSincePlan = new HashMap<>();
+    /** The config each unit's last committed hook read: what its holds follow. */
+    private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
     private final Set<String> tornDown = new HashSet<>();
@@ -130,6 +138,9 @@ public final class Invariants implements StepObserver {
         }
         if (teardown(step.hook())) {
             tornDown.add(unit.name()); // from its first teardown hook on, the unit releases its holds
+        }
+        if (step.hookRan() && step.finished() && step.committed()) {
+            appliedConfig.put(unit.name(), step.viewConfig());
         }
         Optional<RolloutState> rollout = rollout(model);
         Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
@@ -262,7 +273,8 @@ public final class Invariants implements StepObserver {
             throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
                     + " after a failure, before resume");
         }
-        if (unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L)) == null) {
+        if (!unavailableSincePlan.containsKey(unit.name())) {
+            unavailableSincePlan.put(unit.name(), new Window(active.map(Plan::id).orElse(0L), beforeStep(unit, step)));
             checkUnavailable(model, unit, step);
         }
         if (attempt.result() == ObservedMachine.Result.FAILED) {
@@ -295,14 +307,18 @@ public final class Invariants implements StepObserver {
 
     private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
                                   Optional<Plan> active, Set<Plan> plansOfStep) {
-        if (!config.snaps().contains(event.snap())) {
-            return;
-        }
         if (event.cause() == RefreshEvent.Cause.AUTO) {
-            if (on(Id.I5) && config.hold() && started.contains(unit.name()) && !tornDown.contains(unit.name())) {
+            // A unit holds what the config its last committed hook read says: a change of hold or snaps reaches
+            // the machine with the unit's next hook, not before.
+            Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
+            boolean held = applied.map(c -> c.hold() && c.snaps().contains(event.snap())).orElse(false);
+            if (on(Id.I5) && held && started.contains(unit.name()) && !tornDown.contains(unit.name())) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
             }
+            return;
+        }
+        if (!config.snaps().contains(event.snap())) {
             return;
         }
         if (event.cause() == RefreshEvent.Cause.REVERT) {
@@ -367,11 +383,27 @@ public final class Invariants implements StepObserver {
             if (unit.busy()) {
                 return false;
             }
-            if (active.isEmpty() || active.get().id() != entry.getValue()) {
+            if (active.isEmpty() || active.get().id() != entry.getValue().planId()) {
                 return true;
             }
-            return active.get().reachedBy(installed(unit));
+            Map<String, InstalledRevision> now = installed(unit);
+            // back on what it ran before (nothing changed, or reverted) is as available as before it started
+            return active.get().reachedBy(now)
+                    || (now.equals(entry.getValue().before()) && !unit.machine().changesRunning());
         });
+    }
+
+    /** The unit's managed revisions before this step's changes (the step's events undone). */
+    private Map<String, InstalledRevision> beforeStep(SimUnit unit, Step step) {
+        Map<String, InstalledRevision> before = installed(unit);
+        List<RefreshEvent> events = new java.util.ArrayList<>(step.events());
+        java.util.Collections.reverse(events);
+        for (RefreshEvent event : events) {
+            if (before.containsKey(event.snap())) {
+                before.put(event.snap(), new InstalledRevision(event.channel(), event.fromRevision()));
+            }
+        }
+        return before;
     }
 
     /** I2 when {@code starting} becomes unavailable: its tier within the max-unavailable its hook read. */
@@ -476,6 +508,14 @@ public final class Invariants implements StepObserver {
             }
         }
         return parsedConfig;
+    }
+
+    private Optional<CharmConfig> parse(Map<String, Object> raw) {
+        try {
+            return Optional.of(CharmConfig.parse(raw));
+        } catch (CharmConfig.InvalidConfigException e) {
+            return Optional.empty();
+        }
     }
 
     /** The charm config the step's hook read (parsed once per distinct map). */

@@ -377,4 +377,48 @@ class InvariantsTest {
             return Optional.of(e);
         }
     }
+
+    @Test
+    void aUnitBackOnItsRevisionsAfterAFailedRefreshIsAvailableAgainButOneLeftHalfwayIsNotI2() {
+        assertThat(startAfterAFailedUnit(false)).isEmpty();
+        assertThat(startAfterAFailedUnit(true)).hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
+    }
+
+    /** max-unavailable 1: snap-coherence/0's refresh fails (at its first snap, or halfway); then /1 starts. */
+    private static Optional<InvariantViolation> startAfterAFailedUnit(boolean halfway) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        // the toy refreshes in list order: kube-apiserver first, kubelet later
+        model.unit("snap-coherence/0").machine().failRefresh(halfway ? "kubelet" : "kube-apiserver",
+                "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", true));
+        try {
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    @Test
+    void snapdsTimerIsJudgedByTheHoldTheUnitLastAppliedI5() {
+        SimulatedModel model = model(new Toy(false, false, false), Map.of("hold", false), 1, 0);
+        publishNew(model);
+        model.setConfig(Map.of("hold", true)); // not applied yet: no hook has run since
+        model.runSnapdTimer();
+        assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+
+        model.runUntilQuiet(500); // config-changed: hold=true applied (this toy holds nothing)
+        Rehearsal.NEW.forEach((snap, revision) -> model.store().publish(snap, Rehearsal.CHANNEL, revision + 100));
+
+        assertThatThrownBy(model::runSnapdTimer).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("although hold=true");
+    }
 }
