@@ -58,9 +58,9 @@ import java.util.Set;
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert};
  *   snapd's own timer changes no snap on a unit that has run {@code start}, and not yet a teardown hook (stop,
- *   remove, its container relation's -broken: the charm then releases its holds), while the config its last
- *   committed hook read says {@code hold=true} and manages the snap (a config change reaches the machine with
- *   the unit's next hook).</dd>
+ *   remove, its container relation's -broken: the charm then releases its holds), while both the config in force
+ *   and the one the unit's last hook acted on say {@code hold=true} and manage the snap (a config change reaches
+ *   the machine with the unit's next hook).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
  *   the machine's {@code proxy.store} is the proxy's store id.</dd>
  * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
@@ -86,7 +86,7 @@ public final class Invariants implements StepObserver {
     private final Set<Id> enabled;
     /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
     private final Map<String, Window> unavailableSincePlan = new HashMap<>();
-    /** The config each unit's last committed hook read: what its holds follow. */
+    /** The config each unit's last hook that ran read: what its holds follow. */
     private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
@@ -139,7 +139,7 @@ public final class Invariants implements StepObserver {
         if (teardown(step.hook())) {
             tornDown.add(unit.name()); // from its first teardown hook on, the unit releases its holds
         }
-        if (step.hookRan() && step.finished() && step.committed()) {
+        if (step.hookRan() && step.started()) {
             appliedConfig.put(unit.name(), step.viewConfig());
         }
         Optional<RolloutState> rollout = rollout(model);
@@ -308,10 +308,11 @@ public final class Invariants implements StepObserver {
     private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
                                   Optional<Plan> active, Set<Plan> plansOfStep) {
         if (event.cause() == RefreshEvent.Cause.AUTO) {
-            // A unit holds what the config its last committed hook read says: a change of hold or snaps reaches
-            // the machine with the unit's next hook, not before.
+            // A snap must be held when both the config in force and the one the unit's last hook acted on say so:
+            // a change of hold or snaps reaches the machine with the unit's next hook, not before.
             Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
-            boolean held = applied.map(c -> c.hold() && c.snaps().contains(event.snap())).orElse(false);
+            boolean held = config.hold() && config.snaps().contains(event.snap())
+                    && applied.map(c -> c.hold() && c.snaps().contains(event.snap())).orElse(false);
             if (on(Id.I5) && held && started.contains(unit.name()) && !tornDown.contains(unit.name())) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
