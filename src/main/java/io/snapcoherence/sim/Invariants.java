@@ -71,9 +71,11 @@ import java.util.Set;
  *   in that tier (grants made before the value was lowered stand).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
  *   counting a unit the moment it is removed).</dd>
- * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died) a rollout has either completed (no
- *   active plan), or stands paused by the operator, or stands halted with a halt that names a unit of the model,
- *   which the application status names too.</dd>
+ * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died, and an hour of model time given to a
+ *   standing rollout: {@link Rehearsal#LIVENESS_WAIT}) a rollout has either completed (no active plan), or stands
+ *   paused by the operator, or stands halted with a halt that names a unit of the model, which the application
+ *   status names too. With no control-plane unit left running, a plan cannot go on (control plane first) and may
+ *   wait.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -191,7 +193,10 @@ public final class Invariants implements StepObserver {
         if (config.isEmpty()) {
             return;
         }
-        if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()) {
+        boolean controlPlaneLeft = model.units().stream()
+                .anyMatch(u -> u.role() == Role.CONTROL_PLANE && u.running());
+        if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()
+                && controlPlaneLeft) {
             long plan = rollout.get().activePlan().get().id();
             String status = model.appStatus().message();
             Optional<String> named = rollout.get().halt().map(io.snapcoherence.coherence.Halt::unit)

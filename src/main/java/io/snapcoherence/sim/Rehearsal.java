@@ -113,7 +113,7 @@ public final class Rehearsal {
             }
             timeline.start(model);
             NEW.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
-            quiet = model.runUntilQuiet(options.maxRounds());
+            quiet = settle(model, options.maxRounds());
             while (quiet && options.resumeAfterHalt() && halted(model) && resumes < 3) {
                 invariants.checkQuiescent(model);
                 model.chaos((m, r) -> { });
@@ -122,13 +122,13 @@ public final class Rehearsal {
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
                 // The operator removes what the status named on machines that died, then resumes on the leader.
                 model.units().stream().filter(u -> !u.gone() && !u.machineUp()).forEach(u -> model.forceRemove(u.name()));
-                quiet = model.runUntilQuiet(options.maxRounds());
+                quiet = settle(model, options.maxRounds());
                 if (!quiet || !halted(model)) {
                     break;
                 }
                 model.runAction(model.leader(), "resume", Map.of());
                 resumes++;
-                quiet = model.runUntilQuiet(options.maxRounds());
+                quiet = settle(model, options.maxRounds());
             }
             if (quiet) {
                 invariants.checkQuiescent(model);
@@ -139,6 +139,36 @@ public final class Rehearsal {
             return new Result(options, model, timeline, quiet, Optional.of(violation),
                     model.hookRuns() - hooksBefore, model.relationWrites() - writesBefore, resumes);
         }
+    }
+
+    /**
+     * Model time a stalled rollout is given, once quiet, before liveness (I9) is judged: a charm may halt a
+     * rollout on a unit that stays silent (a machine that died) only after a refresh could have taken place.
+     */
+    static final java.time.Duration LIVENESS_WAIT = java.time.Duration.ofMinutes(60);
+
+    /**
+     * Runs until quiet; then, while a plan stands neither complete, halted nor paused, lets up to
+     * {@link #LIVENESS_WAIT} of model time pass without new faults (update-status keeps coming; a machine that
+     * died stays dead) for the charm to move on or halt.
+     */
+    static boolean settle(SimulatedModel model, long maxRounds) {
+        boolean quiet = model.runUntilQuiet(maxRounds);
+        if (quiet && stalled(model)) {
+            model.chaos((m, r) -> { });
+        }
+        long waitRounds = LIVENESS_WAIT.toSeconds() / SimulatedModel.ROUND_TIME.toSeconds();
+        for (long i = 0; quiet && i < waitRounds && stalled(model); i++) {
+            if (model.runRound()) {
+                quiet = model.runUntilQuiet(maxRounds);
+            }
+        }
+        return quiet;
+    }
+
+    private static boolean stalled(SimulatedModel model) {
+        return rollout(model).filter(r -> r.activePlan().isPresent() && r.halt().isEmpty() && !r.paused())
+                .isPresent();
     }
 
     static boolean halted(SimulatedModel model) {
