@@ -44,7 +44,8 @@ import java.util.Set;
  *   while units refresh does not make them a violation; a unit starting above the new value is one).</dd>
  * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
  *   store's current revision, unless the operator paused the rollout, or it is halted (app databag {@code halt}) and
- *   the halted unit, if still alive, shows {@code blocked}.</dd>
+ *   the halted unit, if still alive, shows {@code blocked}, or a plan waits with no control-plane unit left in the
+ *   relation (I9).</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (the hook that saw snapd fail has committed), no
  *   unit makes a refresh attempt until the operator takes the rollout out of its halt (a {@code resume}, or a
  *   {@code refresh} that replaces the halted plan, committed while the app databag held a halt and leaving none for
@@ -74,8 +75,8 @@ import java.util.Set;
  * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died, and an hour of model time given to a
  *   standing rollout: {@link Rehearsal#LIVENESS_WAIT}) a rollout has either completed (no active plan), or stands
  *   paused by the operator, or stands halted with a halt that names a unit of the model, which the application
- *   status names too. With no control-plane unit left running, a plan cannot go on (control plane first) and may
- *   wait.</dd>
+ *   status names too. With no control-plane unit left in the relation, a plan cannot go on (control plane first)
+ *   and may wait.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -193,8 +194,8 @@ public final class Invariants implements StepObserver {
         if (config.isEmpty()) {
             return;
         }
-        boolean controlPlaneLeft = model.units().stream()
-                .anyMatch(u -> u.role() == Role.CONTROL_PLANE && u.running());
+        // Every control-plane unit gone from the relation: control plane first leaves a plan nowhere to go.
+        boolean controlPlaneLeft = model.units().stream().anyMatch(u -> u.role() == Role.CONTROL_PLANE && u.alive());
         if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()
                 && controlPlaneLeft) {
             long plan = rollout.get().activePlan().get().id();
@@ -222,6 +223,9 @@ public final class Invariants implements StepObserver {
         if (on(Id.I3)) {
             if (rollout.map(RolloutState::paused).orElse(false)) {
                 return; // paused by the operator: the rollout stands as asked
+            }
+            if (!controlPlaneLeft && rollout.flatMap(RolloutState::activePlan).isPresent()) {
+                return; // no control plane in the relation: the plan waits for one (I9)
             }
             boolean halted = rollout.flatMap(RolloutState::halt).isPresent();
             if (halted) {
