@@ -11,72 +11,103 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
 
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The rollout's safety and liveness rules, checked after every step of a {@link SimulatedModel} against ground
- * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (who
- * had joined, who is leader, what the databags hold). The charm's own status messages are never trusted except
- * where a rule is about what it reports (I3's "reported failed"). Definitions at the edges:
+ * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (which units
+ * exist, who leads, what the databags hold). The charm's own view (what its leader has seen, what its units read) is
+ * never what a rule is judged by, except where a rule is about what it reports (I3's "blocked", I9's halt).
+ * A hook acts on the view it took when it started (a hook that takes time acts on an older one): rules about what a
+ * unit may do are judged as of that view, and nothing else is excused. Definitions at the edges:
  * <dl>
  * <dt>I1 control plane first</dt><dd>When a worker makes a refresh attempt to a revision of the active plan
  *   (the one active before the step if it names the revision: a leader may complete it and write the next in one
- *   hook), every control-plane unit that had joined the peer relation as the leader sees it (its -joined hook
- *   committed on the current leader, or it is the leader and has committed a hook as leader) and is still alive
- *   has, on its machine, every plan target whose snap and channel it has installed, with no change of those snaps
- *   in progress (snapd links a revision before the change is done and may still undo it). Checked at the request,
- *   refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may land
- *   after a control-plane unit joined. A control-plane unit the
- *   leader has not seen join cannot be waited for.</dd>
+ *   hook), every control-plane unit that was in the relation when the worker's hook started (its agent had entered
+ *   the peer scope, so every agent is told of it), and is alive on a machine that is up, has every plan target whose
+ *   snap and channel it has installed, with no change of those snaps in progress (snapd links a revision before the
+ *   change is done and may still undo it). One that entered in that same round and that the leader has not seen
+ *   join could not have been known to anyone yet; every other one counts, whoever has seen it. Checked at the
+ *   request, refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may
+ *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended, snapd has finished every change of its machine's snaps (a change shows the new
- *   revision from link-snap on, before its services restart, and can still be undone) and its machine is on the
- *   active plan's targets, or the plan it started for is no longer the active one, or it is removed. At no step are
- *   more than {@code max-unavailable} units of a tier unavailable.</dd>
- * <dt>I3 end state</dt><dd>At quiescence every live unit's machine is on its store's current revision for every
- *   managed snap it has (the proxy's view with {@code proxy-url}, upstream's without), unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
- *   alive, shows {@code blocked}.</dd>
+ *   the hook that made it has ended, snapd has finished every change of its machine's managed snaps (a change shows
+ *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
+ *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
+ *   snapd), or the plan it started for is no longer the active one, or it is removed. When a unit becomes
+ *   unavailable, its tier has at most the {@code max-unavailable} in force when its hook started unavailable units,
+ *   itself included (lowering the value while units refresh does not make them a violation; a unit starting above
+ *   the new value is one).</dd>
+ * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
+ *   store's current revision (the proxy's view with {@code proxy-url}, upstream's without), unless the operator
+ *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
+ *   {@code blocked}, or a plan waits with no control-plane unit left in the relation (I9).</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (a committed hook of the unit that saw snapd fail
  *   wrote the failure of the plan's current attempt into its databag: the hook that saw it, or with
- *   {@code on-failure=revert} the one that saw its reverts end),
- *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
- *   at that moment (already inside their refresh). A granted unit that has not started must not start: grants
- *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
- *   later, stops counting: its machine is gone.</dd>
+ *   {@code on-failure=revert} the one that saw its reverts end), no unit makes a refresh attempt until the operator
+ *   takes the rollout out of its halt (a {@code resume}, or a {@code refresh} that replaces the halted plan,
+ *   committed while the app databag held a halt and leaving none for that plan and attempt), except units that were
+ *   unavailable at that moment (already inside their refresh) and hooks that took their view before the report;
+ *   that operator action's own hook may refresh if it commits out of the halt. A failure counts even if its unit is
+ *   removed later: it is news about the revision.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert}, or snapd undoing a failed change back to the revision before it;
- *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}, unless
- *   the machine's snapd is older than 2.58 and its refresh.hold had lapsed (snapd's 95-day cap).</dd>
- * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
- *   {@code proxy.store} is the proxy's store id.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine reached it,
- *   unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
- *   targets never change; the app databag never stops being readable; grants of a tier never exceed two batches
- *   ({@link Planner#BATCHES_GRANTED} × {@code max-unavailable}: the running one and the next; I2 bounds the
- *   units actually refreshing).</dd>
+ *   snapd's own timer changes no snap on a unit that has run {@code start}, and not yet a teardown hook (stop,
+ *   remove, its container relation's -broken: the charm then releases its holds), while both the config in force
+ *   and the one the unit's last hook acted on say {@code hold=true} and manage the snap (a config change reaches
+ *   the machine with the unit's next hook), unless the machine's snapd is older than 2.58 and its refresh.hold had
+ *   lapsed (snapd's 95-day cap).</dd>
+ * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
+ *   the machine's {@code proxy.store} is the proxy's store id.</dd>
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
+ *   unless the new plan keeps all its targets (a superset loses nothing) or the operator's {@code refresh} replaced
+ *   it; plan ids never go back and a plan's
+ *   targets never change; the app databag never stops being readable; a step that grants more units of a tier
+ *   leaves at most two batches ({@link Planner#BATCHES_GRANTED} × the {@code max-unavailable} its hook read) granted
+ *   in that tier (grants made before the value was lowered stand).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
  *   counting a unit the moment it is removed).</dd>
+ * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died, and an hour of model time given to a
+ *   standing rollout: {@link Rehearsal#LIVENESS_WAIT}) a rollout has either completed (no active plan), or stands
+ *   paused by the operator, or stands halted with a halt that names a unit of the model, which the application
+ *   status names too. With no control-plane unit left in the relation, a plan cannot go on (control plane first)
+ *   and may wait.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
 
-    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8 }
+    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9 }
+
+    private record Window(long planId, Map<String, InstalledRevision> before) {
+    }
 
     private final Set<Id> enabled;
-    private final Map<String, Long> unavailableSincePlan = new HashMap<>();
+    /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
+    private final Map<String, Window> unavailableSincePlan = new HashMap<>();
+    /** The config each unit's last hook that ran read: what its holds follow. */
+    private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
+    private final Set<String> tornDown = new HashSet<>();
+    /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
+    private Optional<String> refreshedInOperatorAction = Optional.empty();
+    /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
+    private Optional<Plan> haltStanding = Optional.empty();
     private Optional<Set<String>> haltedAllowed = Optional.empty();
-    private String haltedBy = "";
+    /** The step at which the failure now stopping the rollout was reported. */
+    private long reportedAt;
+    private Map<Role, Set<String>> grantedBefore = Map.of();
     private Optional<Plan> lastPlan = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
@@ -84,6 +115,8 @@ public final class Invariants implements StepObserver {
     private Optional<RolloutState> decodedRollout = Optional.empty();
     private Map<String, Object> parsedConfigSource;
     private Optional<CharmConfig> parsedConfig = Optional.empty();
+    private Map<String, Object> parsedViewSource;
+    private Optional<CharmConfig> parsedView = Optional.empty();
 
     public Invariants(Set<Id> enabled) {
         this.enabled = enabled.isEmpty() ? EnumSet.noneOf(Id.class) : EnumSet.copyOf(enabled);
@@ -112,6 +145,12 @@ public final class Invariants implements StepObserver {
         if (step.hook().equals("start") && step.committed()) {
             started.add(unit.name());
         }
+        if (teardown(step.hook())) {
+            tornDown.add(unit.name()); // from its first teardown hook on, the unit releases its holds
+        }
+        if (step.hookRan() && step.started()) {
+            appliedConfig.put(unit.name(), step.viewConfig());
+        }
         Optional<RolloutState> rollout = rollout(model);
         Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
         Set<Plan> plansOfStep = new HashSet<>();
@@ -126,30 +165,58 @@ public final class Invariants implements StepObserver {
         }
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
-        checkPlanContinuity(model, rollout, config.get());
-        if (step.hook().equals("action resume") && step.committed()) {
-            haltedAllowed = Optional.empty();
-        }
+        checkPlanContinuity(model, rollout, step);
+        // Out of the halt: none now, or a halt of another plan or attempt (a resumed attempt failed again).
+        Optional<Plan> haltNow = rollout.filter(r -> r.halt().isPresent()).flatMap(RolloutState::plan);
+        boolean haltLeft = haltStanding.isPresent() && leavesHalt(step.hook()) && step.committed()
+                && !haltNow.map(p -> p.id() == haltStanding.get().id() && p.attempt() == haltStanding.get().attempt())
+                .orElse(false);
+        haltStanding = haltNow;
         for (ObservedMachine.Attempt attempt : step.attempts()) {
-            onAttempt(model, unit, attempt, config.get(), active, before);
+            onAttempt(model, unit, attempt, step, config.get(), active, before);
+        }
+        if (leavesHalt(step.hook()) && step.finished()
+                && refreshedInOperatorAction.filter(step.unit()::equals).isPresent()) {
+            refreshedInOperatorAction = Optional.empty();
+            if (!haltLeft && on(Id.I4)) {
+                throw new InvariantViolation("I4", step.unit() + " refreshed in a " + step.hook()
+                        + " that did not take the rollout out of its halt");
+            }
+        }
+        if (haltLeft) {
+            haltedAllowed = Optional.empty(); // the operator took the rollout out of the halt
         }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
         }
         onFailureReported(model, unit, step, activeBefore.or(() -> before));
-        if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
-            haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
-        }
         closeWindows(model, step, active, config.get());
-        checkUnavailable(model, config.get());
     }
 
-    /** The end-state rules (I3, I8), for a model that has become quiet. */
+    /** The end-state rules (I9, I8, I3), for a model that has become quiet. */
     public void checkQuiescent(SimulatedModel model) {
         Optional<CharmConfig> config = config(model);
         Optional<RolloutState> rollout = rollout(model);
         if (config.isEmpty()) {
             return;
+        }
+        // Every control-plane unit gone from the relation: control plane first leaves a plan nowhere to go.
+        boolean controlPlaneLeft = model.units().stream().anyMatch(u -> u.role() == Role.CONTROL_PLANE && u.alive());
+        if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()
+                && controlPlaneLeft) {
+            long plan = rollout.get().activePlan().get().id();
+            String status = model.appStatus().message();
+            Optional<String> named = rollout.get().halt().map(io.snapcoherence.coherence.Halt::unit)
+                    .filter(unit -> model.units().stream().anyMatch(u -> u.name().equals(unit)));
+            if (named.isEmpty()) {
+                throw new InvariantViolation("I9", "rollout of plan " + plan + " stands, neither complete nor halted "
+                        + "on a named unit (halt: " + rollout.get().halt().map(h -> h.unit() + " " + h.reason())
+                        .orElse("none") + "; app status: " + model.appStatus() + ")");
+            }
+            if (!status.contains(named.get())) {
+                throw new InvariantViolation("I9", "rollout of plan " + plan + " halted on " + named.get()
+                        + " but the application status does not say so: " + model.appStatus());
+            }
         }
         if (on(Id.I8) && rollout.isPresent()) {
             for (String granted : rollout.get().grants()) {
@@ -160,11 +227,17 @@ public final class Invariants implements StepObserver {
             }
         }
         if (on(Id.I3)) {
+            if (rollout.map(RolloutState::paused).orElse(false)) {
+                return; // paused by the operator: the rollout stands as asked
+            }
+            if (!controlPlaneLeft && rollout.flatMap(RolloutState::activePlan).isPresent()) {
+                return; // no control plane in the relation: the plan waits for one (I9)
+            }
             boolean halted = rollout.flatMap(RolloutState::halt).isPresent();
             if (halted) {
                 String haltedUnit = rollout.get().halt().orElseThrow().unit();
                 Optional<SimUnit> failed = model.units().stream().filter(u -> u.name().equals(haltedUnit)).findFirst();
-                if (failed.isPresent() && failed.get().alive() && failed.get().status().kind() != Status.Kind.BLOCKED) {
+                if (failed.isPresent() && failed.get().running() && failed.get().status().kind() != Status.Kind.BLOCKED) {
                     throw new InvariantViolation("I3", "rollout halted on " + haltedUnit + " but it shows "
                             + failed.get().status());
                 }
@@ -173,6 +246,9 @@ public final class Invariants implements StepObserver {
             SimulatedStore.View view = config.get().proxyUrl().isPresent() ? SimulatedStore.View.PROXY
                     : SimulatedStore.View.UPSTREAM;
             for (SimUnit unit : model.liveUnits()) {
+                if (!unit.machineUp()) {
+                    continue; // a machine that died refreshes nothing: I9 asks that the rollout says so
+                }
                 for (InstalledSnap snap : unit.machine().installedSnaps()) {
                     if (!config.get().snaps().contains(snap.name())) {
                         continue;
@@ -188,9 +264,9 @@ public final class Invariants implements StepObserver {
         }
     }
 
-    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
-                           Optional<Plan> active, Optional<Plan> before) {
-        if (on(Id.I6) && config.proxyUrl().isPresent()) {
+    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, Step step,
+                           CharmConfig config, Optional<Plan> active, Optional<Plan> before) {
+        if (on(Id.I6) && viewConfig(step).flatMap(CharmConfig::proxyUrl).isPresent()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
                 throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()
@@ -205,15 +281,22 @@ public final class Invariants implements StepObserver {
             Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
             Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
             if (plan.isPresent()) {
-                checkControlPlaneOn(model, unit, asked, plan.get());
+                checkControlPlaneOn(model, unit, asked, plan.get(), step);
             }
         }
-        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name())
-                && attempt.result() != ObservedMachine.Result.BUSY) {
+        boolean inOperatorAction = leavesHalt(step.hook());
+        if (inOperatorAction && haltedAllowed.isPresent() && attempt.result() != ObservedMachine.Result.BUSY) {
+            refreshedInOperatorAction = Optional.of(unit.name()); // judged when the action ends: out of the halt?
+        }
+        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name()) && !inOperatorAction
+                && attempt.result() != ObservedMachine.Result.BUSY && step.viewStep() >= reportedAt) {
             throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
                     + " after a failure, before resume");
         }
-        unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L));
+        if (!unavailableSincePlan.containsKey(unit.name())) {
+            unavailableSincePlan.put(unit.name(), new Window(active.map(Plan::id).orElse(0L), beforeStep(unit, step)));
+            checkUnavailable(model, unit, step);
+        }
         if (attempt.result() == ObservedMachine.Result.FAILED) {
             failedUnreported.add(unit.name());
         }
@@ -239,28 +322,33 @@ public final class Invariants implements StepObserver {
             return; // seen but not reported yet (with on-failure=revert, once its reverts have ended)
         }
         failedUnreported.remove(unit.name());
-        if (haltedAllowed.isEmpty() && unit.alive()) {
-            haltedBy = unit.name();
+        if (haltedAllowed.isEmpty()) {
+            reportedAt = step.number();
             haltedAllowed = Optional.of(Set.copyOf(unavailableSincePlan.keySet()));
         }
     }
 
     private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
                                   Optional<Plan> active, Set<Plan> plansOfStep) {
-        if (!config.snaps().contains(event.snap())) {
-            return;
-        }
         if (event.cause() == RefreshEvent.Cause.UNDO) {
             return; // snapd undoing a failed change: back to the revision before it
         }
         if (event.cause() == RefreshEvent.Cause.AUTO) {
-            // Before 2.58 snapd holds no longer than 95 days after its last refresh: a lapsed refresh.hold is
-            // snapd's rule, not the charm's doing (the unit's status says when it lapses).
-            if (on(Id.I5) && config.hold() && started.contains(unit.name())
+            // A snap must be held when both the config in force and the one the unit's last hook acted on say so:
+            // a change of hold or snaps reaches the machine with the unit's next hook, not before. Before 2.58
+            // snapd holds no longer than 95 days after its last refresh: a lapsed refresh.hold is snapd's rule, not
+            // the charm's doing (the unit's status says when it lapses).
+            Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
+            boolean held = config.hold() && config.snaps().contains(event.snap())
+                    && applied.map(c -> c.hold() && c.snaps().contains(event.snap())).orElse(false);
+            if (on(Id.I5) && held && started.contains(unit.name()) && !tornDown.contains(unit.name())
                     && !unit.machine().autoRefreshAfterLapse()) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
             }
+            return;
+        }
+        if (!config.snaps().contains(event.snap())) {
             return;
         }
         if (event.cause() == RefreshEvent.Cause.REVERT) {
@@ -288,18 +376,22 @@ public final class Invariants implements StepObserver {
 
     /**
      * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
-     * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
-     * plan's targets it has installed.
+     * control-plane unit joined): every control-plane unit that was in the relation when the worker's hook took its
+     * view (its agent had entered the peer scope: from then on every agent is told of it), alive on a machine that
+     * is up, is on the plan's targets it has installed. One that entered in that same round and that the leader has
+     * not seen join could not have been known to anyone yet.
      */
-    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan) {
+    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan, Step step) {
         SimUnit leader = model.unit(model.leader());
-        Set<String> joined = new HashSet<>(leader.peersJoined);
-        if (model.leaderActed()) {
-            joined.add(leader.name());
-        }
-        for (String name : joined) {
-            SimUnit peer = model.unit(name);
-            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !settledOn(peer, plan)) {
+        for (SimUnit peer : model.units()) {
+            if (peer.role() != Role.CONTROL_PLANE || !peer.running() || !peer.inScopeBy(step.viewStep())) {
+                continue;
+            }
+            boolean leaderSawIt = peer == leader || leader.peersSeen().contains(peer.name());
+            if (peer.scopeRound == step.viewRound() && !leaderSawIt) {
+                continue;
+            }
+            if (!settledOn(peer, plan)) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
                         + asked.revision() + " while control-plane " + peer.name() + " still needs "
                         + plan.pendingOn(installed(peer)));
@@ -329,10 +421,12 @@ public final class Invariants implements StepObserver {
             if (unit.busy() || changing(unit, config)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
-            if (active.isEmpty() || active.get().id() != entry.getValue()) {
+            if (active.isEmpty() || active.get().id() != entry.getValue().planId()) {
                 return true;
             }
-            return active.get().reachedBy(installed(unit));
+            Map<String, InstalledRevision> now = installed(unit);
+            // back on what it ran before (nothing changed, or reverted) is as available as before it started
+            return active.get().reachedBy(now) || now.equals(entry.getValue().before());
         });
     }
 
@@ -342,27 +436,40 @@ public final class Invariants implements StepObserver {
     }
 
     /** On the plan's targets it has, with no change of them in progress (snapd links before it is done). */
-    private static boolean settledOn(SimUnit unit, Plan plan) {
+    private boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
         return plan.reachedBy(installed)
                 && plan.coveredOn(installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()));
     }
 
-    private void checkUnavailable(SimulatedModel model, CharmConfig config) {
+    /** The unit's managed revisions before this step's changes (the step's events undone). */
+    private Map<String, InstalledRevision> beforeStep(SimUnit unit, Step step) {
+        Map<String, InstalledRevision> before = installed(unit);
+        List<RefreshEvent> events = new java.util.ArrayList<>(step.events());
+        java.util.Collections.reverse(events);
+        for (RefreshEvent event : events) {
+            if (before.containsKey(event.snap())) {
+                before.put(event.snap(), new InstalledRevision(event.channel(), event.fromRevision()));
+            }
+        }
+        return before;
+    }
+
+    /** I2 when {@code starting} becomes unavailable: its tier within the max-unavailable its hook read. */
+    private void checkUnavailable(SimulatedModel model, SimUnit starting, Step step) {
         if (!on(Id.I2)) {
             return;
         }
-        Map<Role, Integer> counts = new LinkedHashMap<>();
-        unavailableSincePlan.keySet().forEach(name -> counts.merge(model.unit(name).role(), 1, Integer::sum));
-        counts.forEach((role, count) -> {
-            if (count > config.maxUnavailable()) {
-                throw new InvariantViolation("I2", count + " " + role.endpoint() + " units unavailable at once "
-                        + unavailableSincePlan.keySet() + ", max-unavailable is " + config.maxUnavailable());
-            }
-        });
+        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        List<String> tier = unavailableSincePlan.keySet().stream()
+                .filter(name -> model.unit(name).role() == starting.role()).sorted().toList();
+        if (tier.size() > limit) {
+            throw new InvariantViolation("I2", starting.name() + " started while " + tier.size() + " "
+                    + starting.role().endpoint() + " units are unavailable " + tier + ", max-unavailable is " + limit);
+        }
     }
 
-    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, CharmConfig config) {
+    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, Step step) {
         if (!on(Id.I7)) {
             return;
         }
@@ -385,31 +492,45 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
-            if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
-                    && !model.liveUnits().stream().allMatch(u -> before.reachedBy(installed(u)))) {
+            boolean operatorReplaced = step.hook().equals("action refresh") && step.committed();
+            if (now.id() > before.id() && before.active() && !operatorReplaced
+                    && !now.targets().containsAll(before.targets())
+                    && !model.liveUnits().stream().filter(SimUnit::machineUp)
+                    .allMatch(u -> before.reachedBy(installed(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }
         }
         lastPlan = plan;
-        Map<Role, Integer> grants = new LinkedHashMap<>();
+        Map<Role, Set<String>> grants = new EnumMap<>(Role.class);
         for (String granted : rollout.get().grants()) {
             model.units().stream().filter(u -> u.name().equals(granted)).findFirst()
-                    .ifPresent(u -> grants.merge(u.role(), 1, Integer::sum));
+                    .ifPresent(u -> grants.computeIfAbsent(u.role(), r -> new HashSet<>()).add(granted));
         }
-        grants.forEach((role, count) -> {
-            if (count > Planner.BATCHES_GRANTED * config.maxUnavailable()) {
-                throw new InvariantViolation("I7", count + " " + role.endpoint() + " grants "
+        Map<Role, Set<String>> previous = grantedBefore;
+        grantedBefore = grants;
+        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        grants.forEach((role, names) -> {
+            boolean grew = !previous.getOrDefault(role, Set.of()).containsAll(names);
+            if (grew && names.size() > (long) Planner.BATCHES_GRANTED * limit) {
+                throw new InvariantViolation("I7", names.size() + " " + role.endpoint() + " grants "
                         + rollout.get().grants() + " exceed " + Planner.BATCHES_GRANTED + " batches of max-unavailable "
-                        + config.maxUnavailable());
+                        + limit);
             }
         });
     }
 
-    private static Map<String, InstalledRevision> installed(SimUnit unit) {
+    /**
+     * The managed snaps a machine has (the current config's {@code snaps}): a plan concerns only those. A snap the
+     * operator stopped managing mid-rollout is no longer the charm's to refresh, nor what a unit waits for.
+     */
+    private Map<String, InstalledRevision> installed(SimUnit unit) {
+        Set<String> managed = parsedConfig.map(CharmConfig::snaps).map(Set::copyOf).orElse(Set.of());
         Map<String, InstalledRevision> installed = new HashMap<>();
         for (InstalledSnap snap : unit.machine().installedSnaps()) {
-            installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            if (managed.contains(snap.name())) {
+                installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            }
         }
         return installed;
     }
@@ -436,6 +557,42 @@ public final class Invariants implements StepObserver {
             }
         }
         return parsedConfig;
+    }
+
+    private Optional<CharmConfig> parse(Map<String, Object> raw) {
+        try {
+            return Optional.of(CharmConfig.parse(raw));
+        } catch (CharmConfig.InvalidConfigException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The charm config the step's hook read (parsed once per distinct map). */
+    private Optional<CharmConfig> viewConfig(Step step) {
+        Map<String, Object> raw = step.viewConfig();
+        if (raw != parsedViewSource) {
+            parsedViewSource = raw;
+            try {
+                parsedView = Optional.of(CharmConfig.parse(raw));
+            } catch (CharmConfig.InvalidConfigException e) {
+                parsedView = Optional.empty();
+            }
+        }
+        return parsedView;
+    }
+
+    /**
+     * The operator's ways out of a halt: {@code resume} (retry the plan) and, where the charm supports it,
+     * {@code refresh} (replace the halted plan).
+     */
+    private static boolean leavesHalt(String hook) {
+        return hook.equals("action resume") || hook.equals("action refresh");
+    }
+
+    /** Hooks in which the charm leaves the machine: stop, remove, and its container relation's -broken. */
+    private static boolean teardown(String hook) {
+        return hook.equals("stop") || hook.equals("remove")
+                || hook.startsWith("control-plane-relation-broken") || hook.startsWith("worker-relation-broken");
     }
 
     private boolean on(Id id) {

@@ -112,6 +112,9 @@ final class Cluster {
         if (exit != 0) {
             throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());
         }
+        tools.commitRefusal().ifPresent(refusal -> {
+            throw new AssertionError(m.unit + " " + event.name() + ": the controller refuses its commit: " + refusal);
+        });
         ModelState out = tools.finish(true);
         ModelState.RelationState peer = out.relation(PEER).orElseThrow();
         m.databag = peer.localUnitData();

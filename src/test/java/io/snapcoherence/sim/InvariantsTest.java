@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -197,7 +198,7 @@ class InvariantsTest {
         publishNew(model);
 
         assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
-                .hasMessageContaining("2 control-plane units unavailable at once")
+                .hasMessageContaining("started while 2 control-plane units are unavailable")
                 .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I2");
     }
 
@@ -221,5 +222,278 @@ class InvariantsTest {
                 .hasMessageContaining("ended on");
         assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
                 .contains(Rehearsal.NEW.get("kubelet"));
+    }
+
+    /**
+     * A toy whose leader writes a plan of the store's revisions (and, when told, a halt or a pause) and whose units
+     * refresh only while the test lets them ({@code mayRefresh}), in hooks of {@code refreshRounds} rounds.
+     */
+    private static final class Controlled {
+        final java.util.Set<String> mayRefresh = new java.util.HashSet<>();
+        Optional<io.snapcoherence.coherence.Halt> halt = Optional.empty();
+        boolean paused;
+        String appStatus = "rolling out";
+
+        HookRunner runner(SimulatedStore store) {
+            return (context, tools, machine) -> {
+                if (context.event() instanceof io.snapcoherence.juju.Event.Action a && a.name().equals("resume")) {
+                    halt = Optional.empty();
+                    mayRefresh.add(context.unitName());
+                }
+                if (tools.isLeader() && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0)
+                        .equals(Rehearsal.NEW.get("kubelet"))) {
+                    List<Target> targets = new ArrayList<>();
+                    Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, revision)));
+                    tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
+                            Optional.of(new Plan(1, 1, targets, false)), List.of(), halt, paused)));
+                    tools.appStatusSet(io.snapcoherence.juju.Status.maintenance(appStatus));
+                }
+                if (mayRefresh.contains(context.unitName())) {
+                    for (InstalledSnap snap : machine.list()) {
+                        int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
+                        if (head != snap.revision()) {
+                            boolean worker = context.principalUnit().orElse("").startsWith(SimulatedModel.WORKER_APP);
+                            try {
+                                if (machine.await(machine.startRefresh(snap.name(), snap.tracking(), head),
+                                        java.time.Duration.ofSeconds(40)).failed()) {
+                                    reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
+                                    return 0;
+                                }
+                            } catch (SnapException e) {
+                                reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
+                                return 0;
+                            }
+                        }
+                    }
+                }
+                return 0;
+            };
+        }
+
+        SimulatedModel model(Map<String, Object> config, int controlPlane, int workers) {
+            SimulatedStore store = new SimulatedStore("store");
+            Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+            SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(9).withConfig(config),
+                    new SimClock(Instant.EPOCH), store, runner(store), (role, machine) ->
+                    (role == Role.CONTROL_PLANE ? Rehearsal.CONTROL_PLANE_SNAPS : Rehearsal.WORKER_SNAPS)
+                            .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
+            for (int i = 0; i < controlPlane; i++) {
+                model.addUnit(Role.CONTROL_PLANE);
+            }
+            for (int i = 0; i < workers; i++) {
+                model.addUnit(Role.WORKER);
+            }
+            model.runUntilQuiet(500);
+            return model;
+        }
+    }
+
+    @Test
+    void aWorkerRefreshingWhileAControlPlaneUnitInTheRelationStillNeedsThePlanBreaksI1EvenIfTheLeaderHasNotSeenIt() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of(), 1, 1);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I1)));
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+        model.slowNextHook(leader, 12);
+        model.setConfig(Map.of("hold", false));
+        model.runRound();
+        assertThat(model.unit(leader).busy()).isTrue();
+        SimUnit added = model.addUnit(Role.CONTROL_PLANE);
+        for (int i = 0; i < 10 && !added.inScopeBy(model.steps()); i++) {
+            model.runRound();
+        }
+        model.runRound();
+
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", true)); // a hook on the worker
+        assertThatThrownBy(() -> model.runRound()).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("control-plane " + added.name() + " still needs");
+        assertThat(model.unit(leader).peersSeen()).as("the leader, inside a long hook, has not seen it join")
+                .doesNotContain(added.name());
+    }
+
+    @Test
+    void aControlPlaneUnitThatEnteredTheRelationInTheRoundAWorkerStartedAndThatTheLeaderHasNotSeenIsNoI1() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of(), 1, 1);
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        SimUnit added = model.addUnit(Role.CONTROL_PLANE);
+        SimUnit worker = model.unit("snap-coherence/1");
+        Invariants i1 = new Invariants(EnumSet.of(Invariants.Id.I1));
+        ObservedMachine.Attempt attempt = new ObservedMachine.Attempt("kubelet", Rehearsal.CHANNEL,
+                Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty());
+        List<Long> judgedInRound = new ArrayList<>();
+        // Right after the unit entered the relation, before the leader's next turn: a worker's hook of that round.
+        model.chaos((m, random) -> {
+            if (judgedInRound.isEmpty() && added.inScopeBy(m.steps())
+                    && !m.unit(m.leader()).peersSeen().contains(added.name())) {
+                judgedInRound.add(m.round());
+                i1.afterStep(m, workerStep(m, worker, attempt, m.round()));
+            }
+        });
+        for (int i = 0; i < 20 && judgedInRound.isEmpty(); i++) {
+            model.runRound();
+        }
+
+        assertThat(judgedInRound).as("a worker hook judged in the round the unit entered").hasSize(1);
+        assertThat(added.machine().installedRevision("kube-apiserver")).contains(Rehearsal.OLD.get("kube-apiserver"));
+        Step nextRound = workerStep(model, worker, attempt, judgedInRound.get(0) + 1);
+        assertThatThrownBy(() -> i1.afterStep(model, nextRound)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining(added.name());
+    }
+
+    private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
+                                   long viewRound) {
+        return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
+                true, List.of(attempt), List.of(), false, false, model.leader(), Map.of(), model.steps(), viewRound,
+                model.config());
+    }
+
+    @Test
+    void aFailureOfAUnitRemovedSinceStillStopsEveryoneUntilResumeI4() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 3), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
+        model.unit("snap-coherence/2").machine().failRefresh("kubelet", "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/2");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        assertThat(model.unitData("snap-coherence/2").orElseThrow().get("progress")).contains("failed");
+        model.removeUnit("snap-coherence/2");
+        model.runUntilQuiet(500);
+
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", false));
+
+        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
+                .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I4");
+    }
+
+    @Test
+    void loweringMaxUnavailableWhileUnitsRefreshIsNoI2ButAStartAboveTheNewValueIs() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 2), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), 6));
+        toy.mayRefresh.addAll(List.of("snap-coherence/0", "snap-coherence/1"));
+        publishNew(model);
+        model.setConfig(Map.of("on-failure", "halt")); // a hook everywhere: both refresh in it
+        model.runRound();
+        assertThat(model.unit("snap-coherence/0").busy() && model.unit("snap-coherence/1").busy()).isTrue();
+        model.setConfig(Map.of("max-unavailable", 1));
+        model.runRound();
+        model.runRound();
+
+        toy.mayRefresh.add("snap-coherence/2");
+        model.setConfig(Map.of("hold", false)); // a hook on snap-coherence/2 while the other two still refresh
+        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("snap-coherence/2 started").hasMessageContaining("max-unavailable is 1");
+    }
+
+    @Test
+    void aRolloutStandingWithoutAHaltThatNamesAUnitBreaksI9() {
+        Controlled stalled = new Controlled();
+        SimulatedModel model = stalled.model(Map.of(), 1, 1);
+        publishNew(model);
+        model.runUntilQuiet(500);
+        Invariants i9 = new Invariants(EnumSet.of(Invariants.Id.I9));
+
+        assertThatThrownBy(() -> i9.checkQuiescent(model)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("neither complete nor halted");
+
+        Controlled halted = new Controlled();
+        halted.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/1", "kubelet failed"));
+        halted.appStatus = "halted at plan 1: snap-coherence/1 kubelet failed";
+        SimulatedModel haltedModel = halted.model(Map.of(), 1, 1);
+        publishNew(haltedModel);
+        haltedModel.runUntilQuiet(500);
+        i9.checkQuiescent(haltedModel);
+
+        Controlled quietHalt = new Controlled();
+        quietHalt.halt = halted.halt;
+        SimulatedModel unnamed = quietHalt.model(Map.of(), 1, 1);
+        publishNew(unnamed);
+        unnamed.runUntilQuiet(500);
+        assertThatThrownBy(() -> i9.checkQuiescent(unnamed)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("does not say so");
+    }
+
+    @Test
+    void aResumeThatRefreshesInItsOwnHookMustCommitOutOfTheHaltI4() {
+        assertThat(resumeRefreshingItself(false)).isEmpty();
+        assertThat(resumeRefreshingItself(true)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("refreshed in a action resume that did not take the rollout out of its halt"));
+    }
+
+    /** A halted toy rollout; the leader's resume clears the halt and refreshes its machine in the same hook. */
+    private static Optional<InvariantViolation> resumeRefreshingItself(boolean killedBeforeCommit) {
+        Controlled toy = new Controlled();
+        toy.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/1", "kubelet failed"));
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 2), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
+        model.unit("snap-coherence/1").machine().failRefresh("kubelet", "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/1");
+        publishNew(model);
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        toy.mayRefresh.remove("snap-coherence/1");
+        if (killedBeforeCommit) {
+            model.killNextHookBeforeCommit(model.leader());
+        }
+        try {
+            model.runAction(model.leader(), "resume", Map.of());
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    @Test
+    void aUnitBackOnItsRevisionsAfterAFailedRefreshIsAvailableAgainButOneLeftHalfwayIsNotI2() {
+        assertThat(startAfterAFailedUnit(false)).isEmpty();
+        assertThat(startAfterAFailedUnit(true)).hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
+    }
+
+    /** max-unavailable 1: snap-coherence/0's refresh fails (at its first snap, or halfway); then /1 starts. */
+    private static Optional<InvariantViolation> startAfterAFailedUnit(boolean halfway) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        // the toy refreshes in list order: kube-apiserver first, kubelet later
+        model.unit("snap-coherence/0").machine().failRefresh(halfway ? "kubelet" : "kube-apiserver",
+                "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", true));
+        try {
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    @Test
+    void snapdsTimerIsJudgedByTheHoldTheUnitLastAppliedI5() {
+        SimulatedModel model = model(new Toy(false, false, false), Map.of("hold", false), 1, 0);
+        publishNew(model);
+        model.setConfig(Map.of("hold", true)); // not applied yet: no hook has run since
+        model.runSnapdTimer();
+        assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+
+        model.runUntilQuiet(500); // config-changed: hold=true applied (this toy holds nothing)
+        Rehearsal.NEW.forEach((snap, revision) -> model.store().publish(snap, Rehearsal.CHANNEL, revision + 100));
+
+        assertThatThrownBy(model::runSnapdTimer).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("although hold=true");
     }
 }

