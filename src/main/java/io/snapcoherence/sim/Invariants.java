@@ -100,6 +100,11 @@ public final class Invariants implements StepObserver {
     private final Set<String> started = new HashSet<>();
     private final Set<String> failedUnreported = new HashSet<>();
     private final Set<String> tornDown = new HashSet<>();
+    /**
+     * Per unit, the snaps snapd's own timer moved since the charm last changed them, and the revision each had
+     * before: what the charm's refreshes left there (see {@link #settledOn}).
+     */
+    private final Map<String, Map<String, Integer>> movedBySnapd = new HashMap<>();
     /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
     private Optional<String> refreshedInOperatorAction = Optional.empty();
     /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
@@ -188,6 +193,12 @@ public final class Invariants implements StepObserver {
         }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
+            Map<String, Integer> moved = movedBySnapd.computeIfAbsent(unit.name(), u -> new HashMap<>());
+            if (event.cause() == RefreshEvent.Cause.AUTO) {
+                moved.putIfAbsent(event.snap(), event.fromRevision());
+            } else {
+                moved.remove(event.snap());
+            }
         }
         onFailureReported(model, unit, step, activeBefore.or(() -> before));
         closeWindows(model, step, active, config.get());
@@ -435,11 +446,20 @@ public final class Invariants implements StepObserver {
         return config.snaps().stream().anyMatch(snap -> unit.machine().changeInProgress(snap));
     }
 
-    /** On the plan's targets it has, with no change of them in progress (snapd links before it is done). */
+    /**
+     * On the plan's targets it has, with no change of them in progress (snapd links before it is done), as the
+     * charm's refreshes left it: a snap that snapd's own timer moved since (with {@code hold=false}, or a lapsed
+     * refresh.hold before 2.58: I5 allows it) counts at the revision it had before. No unit can know of such a move
+     * before the moved unit's next hook reports it, and with the snaps released to snapd's timer any unit of either
+     * tier can be moved at any moment; control plane first is a promise about the charm's refreshes.
+     */
     private boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
-        return plan.reachedBy(installed)
-                && plan.coveredOn(installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()));
+        Map<String, Integer> moved = movedBySnapd.getOrDefault(unit.name(), Map.of());
+        moved.forEach((snap, revision) -> installed.computeIfPresent(snap,
+                (s, now) -> new InstalledRevision(now.channel(), revision)));
+        return plan.reachedBy(installed) && plan.coveredOn(installed).stream()
+                .noneMatch(t -> !moved.containsKey(t.snap()) && unit.machine().changeInProgress(t.snap()));
     }
 
     /** The unit's managed revisions before this step's changes (the step's events undone). */

@@ -347,6 +347,43 @@ class InvariantsTest {
                 .hasMessageContaining(added.name());
     }
 
+    /**
+     * With hold=false snapd's own timer may move any unit (I5 allows it): a control-plane unit the charm had brought
+     * onto the plan and that the timer then took further is no reason to flag a worker's refresh, which could not
+     * know of the move yet; one the charm never brought onto the plan still is.
+     */
+    @Test
+    void aControlPlaneUnitSnapdsTimerMovedOffThePlanAfterItReachedItIsNoI1ButOneThatNeverReachedItIs() {
+        for (boolean reached : new boolean[] {true, false}) {
+            Controlled toy = new Controlled();
+            SimulatedModel model = toy.model(Map.of("hold", false), 1, 1);
+            Invariants i1 = new Invariants(EnumSet.of(Invariants.Id.I1));
+            model.observe(i1);
+            if (reached) {
+                toy.mayRefresh.add("snap-coherence/0");
+            }
+            publishNew(model);
+            model.runUntilQuiet(500);
+            SimUnit controlPlane = model.unit("snap-coherence/0");
+            assertThat(controlPlane.machine().installedRevision("kubelet"))
+                    .contains((reached ? Rehearsal.NEW : Rehearsal.OLD).get("kubelet"));
+            Rehearsal.NEW.forEach((snap, revision) -> model.store().publishUpstream(snap, Rehearsal.CHANNEL,
+                    revision + 20));
+            model.runSnapdTimer();
+            assertThat(controlPlane.machine().installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet") + 20);
+
+            ObservedMachine.Attempt attempt = new ObservedMachine.Attempt("kubelet", Rehearsal.CHANNEL,
+                    Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty());
+            Step step = workerStep(model, model.unit("snap-coherence/1"), attempt, model.round());
+            if (reached) {
+                i1.afterStep(model, step);
+            } else {
+                assertThatThrownBy(() -> i1.afterStep(model, step)).isInstanceOf(InvariantViolation.class)
+                        .hasMessageContaining("control-plane snap-coherence/0 still needs");
+            }
+        }
+    }
+
     private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
                                    long viewRound) {
         return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
