@@ -92,13 +92,24 @@ public final class Invariants implements StepObserver {
     private record Window(long planId, Map<String, InstalledRevision> before) {
     }
 
+    /** One attempt of one plan: what a failure report, and a halt, are about. */
+    private record PlanAttempt(long plan, int attempt) {
+        static PlanAttempt of(Plan plan) {
+            return new PlanAttempt(plan.id(), plan.attempt());
+        }
+    }
+
     private final Set<Id> enabled;
     /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
     private final Map<String, Window> unavailableSincePlan = new HashMap<>();
     /** The config each unit's last hook that ran read: what its holds follow. */
     private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
     private final Set<String> started = new HashSet<>();
-    private final Set<String> failedUnreported = new HashSet<>();
+    /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
+    private final Map<String, PlanAttempt> failed = new HashMap<>();
+    /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
+    private final Map<PlanAttempt, String> unhalted = new HashMap<>();
+    private Optional<PlanAttempt> lastAttempt = Optional.empty();
     private final Set<String> tornDown = new HashSet<>();
     /**
      * Per unit, the snaps snapd's own timer moved since the charm last changed them, and the revision each had
@@ -109,9 +120,6 @@ public final class Invariants implements StepObserver {
     private Optional<String> refreshedInOperatorAction = Optional.empty();
     /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
     private Optional<Plan> haltStanding = Optional.empty();
-    private Optional<Set<String>> haltedAllowed = Optional.empty();
-    /** The step at which the failure now stopping the rollout was reported. */
-    private long reportedAt;
     private Map<Role, Set<String>> grantedBefore = Map.of();
     private Optional<Plan> lastPlan = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
@@ -188,9 +196,6 @@ public final class Invariants implements StepObserver {
                         + " that did not take the rollout out of its halt");
             }
         }
-        if (haltLeft) {
-            haltedAllowed = Optional.empty(); // the operator took the rollout out of the halt
-        }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
             Map<String, Integer> moved = movedBySnapd.computeIfAbsent(unit.name(), u -> new HashMap<>());
@@ -200,7 +205,7 @@ public final class Invariants implements StepObserver {
                 moved.remove(event.snap());
             }
         }
-        onFailureReported(model, unit, step, activeBefore.or(() -> before));
+        onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
     }
 
@@ -285,8 +290,7 @@ public final class Invariants implements StepObserver {
             }
         }
         if (attempt.result() == ObservedMachine.Result.CHANGE_FAILED) {
-            failedUnreported.add(unit.name()); // a change that ran and failed: reported when this hook commits
-            return;
+            return; // not a request: a change the charm read in failure (reported when a hook of it commits)
         }
         if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY) {
             Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
@@ -295,48 +299,97 @@ public final class Invariants implements StepObserver {
                 checkControlPlaneOn(model, unit, asked, plan.get(), step);
             }
         }
-        boolean inOperatorAction = leavesHalt(step.hook());
-        if (inOperatorAction && haltedAllowed.isPresent() && attempt.result() != ObservedMachine.Result.BUSY) {
-            refreshedInOperatorAction = Optional.of(unit.name()); // judged when the action ends: out of the halt?
-        }
-        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name()) && !inOperatorAction
-                && attempt.result() != ObservedMachine.Result.BUSY && step.viewStep() >= reportedAt) {
-            throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
-                    + " after a failure, before resume");
+        if (attempt.result() != ObservedMachine.Result.BUSY) {
+            Optional<String> stop = stopInView(step.peerView());
+            if (stop.isPresent() && leavesHalt(step.hook())) {
+                refreshedInOperatorAction = Optional.of(unit.name()); // judged when the action ends: out of the halt?
+            } else if (stop.isPresent() && on(Id.I4)) {
+                throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
+                        + " while its view showed " + stop.get());
+            }
         }
         if (!unavailableSincePlan.containsKey(unit.name())) {
             unavailableSincePlan.put(unit.name(), new Window(active.map(Plan::id).orElse(0L), beforeStep(unit, step)));
-            checkUnavailable(model, unit, step);
-        }
-        if (attempt.result() == ObservedMachine.Result.FAILED) {
-            failedUnreported.add(unit.name());
+            checkUnavailable(model, unit, step, "started");
         }
     }
 
     /**
-     * A failure counts from the moment it is reported: the hook that saw snapd fail has committed. Units then
-     * unavailable may go on; nobody else may start.
+     * What in a hook's view stops a refresh (I4): the halt in the app databag it read, or a failure of the plan's
+     * current attempt that a unit's data it reads reports (the unit's own, a peer's, or one a peer witnessed).
      */
-    private void onFailureReported(SimulatedModel model, SimUnit unit, Step step, Optional<Plan> active) {
-        if (!step.hookRan() || !step.finished() || !failedUnreported.contains(unit.name())) {
-            return; // snapd finishing a change on its own reports nothing: only the hook that saw the failure does
+    private static Optional<String> stopInView(PeerView view) {
+        if (!(PeerCodec.decodeApp("view", view.app()) instanceof PeerCodec.AppReading.Read read)) {
+            return Optional.empty();
         }
-        if (!step.committed()) {
-            // Killed or failed hook, the one that saw snapd fail included: nothing was reported. Its retry may
-            // succeed and report done; only a committed hook after a failed attempt of its own reports it.
-            if (!unit.busy()) {
-                failedUnreported.remove(unit.name());
+        Optional<Plan> plan = read.state().activePlan();
+        if (plan.isEmpty()) {
+            return Optional.empty();
+        }
+        String of = " (plan " + plan.get().id() + " attempt " + plan.get().attempt() + ")";
+        if (read.state().halt().isPresent()) {
+            return Optional.of("the halt on " + read.state().halt().get().unit() + " in the app databag" + of);
+        }
+        for (Map.Entry<String, Map<String, String>> entry : view.units().entrySet()) {
+            if (PeerCodec.decodeUnit(entry.getKey(), entry.getValue())
+                    instanceof io.snapcoherence.coherence.UnitReading.Reported reported) {
+                Optional<io.snapcoherence.coherence.Halt> failure = reported.report().failureOf(plan.get());
+                if (failure.isPresent()) {
+                    return Optional.of("the failure of " + failure.get().unit() + " in " + entry.getKey()
+                            + "'s data" + of);
+                }
             }
-            return;
         }
-        if (active.isPresent() && !reportsFailure(model, unit, active.get())) {
-            return; // seen but not reported yet (with on-failure=revert, once its reverts have ended)
+        return Optional.empty();
+    }
+
+    /**
+     * Failures as committed databags report them (ground truth: a report another unit can read). A failure (not
+     * reverted) of the active plan's current attempt keeps its unit unavailable (I2) until a resume or a replacing
+     * plan; and every reported failure must halt its attempt before the plan moves on (I4): completes, is replaced,
+     * or is resumed. A failure of a unit removed later is still news about the revision.
+     */
+    private void onReports(SimulatedModel model, SimUnit unit, Step step, Optional<RolloutState> rollout) {
+        Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
+        Optional<PlanAttempt> now = active.map(PlanAttempt::of);
+        failed.entrySet().removeIf(e -> !model.unit(e.getKey()).alive() || !now.equals(Optional.of(e.getValue())));
+        if (step.hookRan() && step.finished() && step.committed() && active.isPresent()) {
+            Optional<io.snapcoherence.coherence.Progress> failure = report(model, unit)
+                    .flatMap(io.snapcoherence.coherence.UnitReport::progress)
+                    .filter(p -> p.failedAttemptOf(active.get()));
+            if (failure.isPresent()) {
+                unhalted.putIfAbsent(now.get(), unit.name());
+                if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive()
+                        && failed.put(unit.name(), now.get()) == null
+                        && !unavailableSincePlan.containsKey(unit.name())) {
+                    // failed after its refresh looked finished (a verification): it keeps its place in the window
+                    unavailableSincePlan.put(unit.name(), new Window(active.get().id(), installed(unit)));
+                    checkUnavailable(model, unit, step, "failed");
+                }
+            }
         }
-        failedUnreported.remove(unit.name());
-        if (haltedAllowed.isEmpty()) {
-            reportedAt = step.number();
-            haltedAllowed = Optional.of(Set.copyOf(unavailableSincePlan.keySet()));
+        if (rollout.isEmpty()) {
+            return; // no rollout data, or unreadable (I7): nothing moved on
         }
+        if (rollout.get().halt().isPresent()) {
+            now.ifPresent(unhalted::remove);
+        }
+        if (lastAttempt.isPresent() && !lastAttempt.equals(now) && unhalted.containsKey(lastAttempt.get())) {
+            String failedUnit = unhalted.remove(lastAttempt.get());
+            if (on(Id.I4)) {
+                throw new InvariantViolation("I4", "plan " + lastAttempt.get().plan() + " attempt "
+                        + lastAttempt.get().attempt() + " went on to " + now.map(a -> "plan " + a.plan() + " attempt "
+                        + a.attempt()).orElse("completion") + " without halting on the failure " + failedUnit
+                        + " reported");
+            }
+        }
+        lastAttempt = now;
+    }
+
+    private static Optional<io.snapcoherence.coherence.UnitReport> report(SimulatedModel model, SimUnit unit) {
+        return model.unitData(unit.name()).map(data -> PeerCodec.decodeUnit(unit.name(), data))
+                .filter(r -> r instanceof io.snapcoherence.coherence.UnitReading.Reported)
+                .map(r -> ((io.snapcoherence.coherence.UnitReading.Reported) r).report());
     }
 
     private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
@@ -375,14 +428,6 @@ public final class Invariants implements StepObserver {
                     + " to " + event.toRevision() + ", which is not a target of the active plan "
                     + active.map(p -> p.id() + " " + p.targets()).orElse("(none)"));
         }
-    }
-
-    /** Whether the unit's committed databag reports a failure of the plan's current attempt. */
-    private static boolean reportsFailure(SimulatedModel model, SimUnit unit, Plan plan) {
-        return model.unitData(unit.name()).map(data -> PeerCodec.decodeUnit(unit.name(), data))
-                .filter(r -> r instanceof io.snapcoherence.coherence.UnitReading.Reported)
-                .map(r -> ((io.snapcoherence.coherence.UnitReading.Reported) r).report().failed(plan))
-                .orElse(false);
     }
 
     /**
@@ -432,6 +477,9 @@ public final class Invariants implements StepObserver {
             if (unit.busy() || changing(unit, config)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
+            if (failed.containsKey(unit.name())) {
+                return false; // failed, not reverted: unavailable until a resume or a replacing plan
+            }
             if (active.isEmpty() || active.get().id() != entry.getValue().planId()) {
                 return true;
             }
@@ -476,7 +524,7 @@ public final class Invariants implements StepObserver {
     }
 
     /** I2 when {@code starting} becomes unavailable: its tier within the max-unavailable its hook read. */
-    private void checkUnavailable(SimulatedModel model, SimUnit starting, Step step) {
+    private void checkUnavailable(SimulatedModel model, SimUnit starting, Step step, String how) {
         if (!on(Id.I2)) {
             return;
         }
@@ -484,7 +532,7 @@ public final class Invariants implements StepObserver {
         List<String> tier = unavailableSincePlan.keySet().stream()
                 .filter(name -> model.unit(name).role() == starting.role()).sorted().toList();
         if (tier.size() > limit) {
-            throw new InvariantViolation("I2", starting.name() + " started while " + tier.size() + " "
+            throw new InvariantViolation("I2", starting.name() + " " + how + " while " + tier.size() + " "
                     + starting.role().endpoint() + " units are unavailable " + tier + ", max-unavailable is " + limit);
         }
     }

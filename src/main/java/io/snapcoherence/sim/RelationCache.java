@@ -52,6 +52,15 @@ final class RelationCache {
         return names;
     }
 
+    /**
+     * What relation-get of a remote unit would answer now, without keeping anything: the cached settings, or
+     * {@code read}'s. For observers: reading through the cache would change what later hooks see.
+     */
+    Optional<Map<String, String>> peek(String unit, Function<String, Optional<Map<String, String>>> read) {
+        Map<String, String> settings = members.containsKey(unit) ? members.get(unit) : others.get(unit);
+        return settings != null ? Optional.of(settings) : read.apply(unit);
+    }
+
     /** relation-get of a remote unit: cached, or read through {@code read} and kept. Empty: no settings. */
     Optional<Map<String, String>> settings(String unit, Function<String, Optional<Map<String, String>>> read) {
         boolean member = members.containsKey(unit);

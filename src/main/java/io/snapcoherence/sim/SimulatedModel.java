@@ -457,7 +457,7 @@ public final class SimulatedModel {
                 changed = true;
                 stepEventsSeen += stepEvents.size();
                 emit(new Step(++steps, round, unit.name(), Step.SNAPD_TIMER, true, true, 0, true,
-                        List.of(), stepEvents, false, false, leader, Map.of(), steps - 1, round, config));
+                        List.of(), stepEvents, false, false, leader, Map.of(), steps - 1, round, config, PeerView.NONE));
             }
         }
         return changed;
@@ -480,7 +480,8 @@ public final class SimulatedModel {
             if (!stepEvents.isEmpty()) {
                 stepEventsSeen += stepEvents.size();
                 emit(new Step(++steps, round, unit.name(), Step.SNAPD_CHANGE_DONE, true, true, 0, true,
-                        List.of(), List.copyOf(stepEvents), false, false, leader, Map.of(), steps - 1, round, config));
+                        List.of(), List.copyOf(stepEvents), false, false, leader, Map.of(), steps - 1, round, config,
+                        PeerView.NONE));
             }
         }
         return working;
@@ -657,20 +658,42 @@ public final class SimulatedModel {
         if (view.leader()) {
             appStatus = statuses.appStatus();
         }
-        Ended ended = new Ended(hook, view, tools, exit, viewStep, viewRound, written);
+        PeerView peerView = attempts.isEmpty() ? PeerView.NONE : peerView(unit, hook, view, readable);
+        Ended ended = new Ended(hook, view, tools, exit, viewStep, viewRound, written, peerView);
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
             unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
             emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exit, false, attempts,
-                    events, false, false, leader, written, viewStep, viewRound, view.config()));
+                    events, false, false, leader, written, viewStep, viewRound, view.config(), peerView));
             return;
         }
         finishHook(unit, ended, true, attempts, events);
     }
 
+    /**
+     * What the hook's agent shows it of the peer relation (see {@link PeerView}): its relation-list and the
+     * departing unit read through its relation cache without filling it, its own data and the app databag as of the
+     * hook's start.
+     */
+    private PeerView peerView(SimUnit unit, HookEvent hook, ModelState view, Map<String, Databag> readable) {
+        ModelState.RelationState peer = view.relation(PEER_ID).orElseThrow();
+        List<String> names = new ArrayList<>(unit.uniter.cache.memberNames());
+        if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
+                && r.relationId().equals(PEER_ID)) {
+            r.remoteUnit().filter(n -> !names.contains(n)).ifPresent(names::add);
+        }
+        Map<String, Map<String, String>> units = new LinkedHashMap<>();
+        for (String name : names) {
+            unit.uniter.cache.peek(name, n -> Optional.ofNullable(readable.get(n)).map(Databag::data))
+                    .ifPresent(data -> units.put(name, data));
+        }
+        units.put(unit.name(), peer.localUnitData());
+        return new PeerView(peer.remoteAppData(), units);
+    }
+
     /** A hook that has run: what it saw and what it did, waiting for its commit. */
     private record Ended(HookEvent hook, ModelState view, StateHookTools tools, int exitCode, long viewStep,
-                         long viewRound, Map<String, String> written) {
+                         long viewRound, Map<String, String> written, PeerView peerView) {
     }
 
     /**
@@ -735,7 +758,7 @@ public final class SimulatedModel {
         }
         emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, ended.exitCode(), committed,
                 attempts, events, unitChanged, appChanged, leader, ended.written(), ended.viewStep(),
-                ended.viewRound(), ended.view().config()));
+                ended.viewRound(), ended.view().config(), started ? ended.peerView() : PeerView.NONE));
     }
 
     private void afterCommit(SimUnit unit, HookEvent hook) {

@@ -16,12 +16,14 @@ import java.util.Map;
  *                  snapd's steps and hooks that act at once
  * @param viewRound the round in which the hook took its view
  * @param viewConfig the charm config the hook read
+ * @param peerView  what the hook read (or would read) of the peer relation, for a step with refresh attempts;
+ *                  {@link PeerView#NONE} otherwise
  */
 public record Step(long number, long round, String unit, String hook, boolean started, boolean finished,
                    int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
                    List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader,
                    Map<String, String> appDataWritten, long viewStep, long viewRound,
-                   Map<String, Object> viewConfig) {
+                   Map<String, Object> viewConfig, PeerView peerView) {
 
     /** What snapd did on its own (its refresh timer, a change the CLI stopped waiting for): no hook ran. */
     static final String SNAPD_TIMER = "snapd refresh timer";

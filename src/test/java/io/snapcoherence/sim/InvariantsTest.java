@@ -66,6 +66,12 @@ class InvariantsTest {
     /** The failure as the charm reports it: {@code progress} failed for the plan's attempt. */
     private static void reportFailure(io.snapcoherence.juju.HookTools tools, String unit, boolean worker,
                                       io.snapcoherence.snap.Snaps machine, String snap, int revision) {
+        reportFailure(tools, unit, worker, machine, snap, revision, io.snapcoherence.coherence.Phase.FAILED);
+    }
+
+    private static void reportFailure(io.snapcoherence.juju.HookTools tools, String unit, boolean worker,
+                                      io.snapcoherence.snap.Snaps machine, String snap, int revision,
+                                      io.snapcoherence.coherence.Phase phase) {
         if (!(PeerCodec.decodeApp("toy", tools.relationGetApp(PEER, SimulatedModel.APP))
                 instanceof PeerCodec.AppReading.Read read) || read.state().plan().isEmpty()) {
             tools.relationSet(PEER, Map.of("failed", snap));
@@ -76,7 +82,7 @@ class InvariantsTest {
                 new io.snapcoherence.coherence.InstalledRevision(s.tracking(), s.revision())));
         tools.relationSet(PEER, PeerCodec.encodeUnit(new io.snapcoherence.coherence.UnitReport(unit,
                 worker ? Role.WORKER : Role.CONTROL_PLANE, installed, Optional.of(io.snapcoherence.coherence.Progress
-                .failed(read.state().plan().get(), io.snapcoherence.coherence.Phase.FAILED,
+                .failed(read.state().plan().get(), phase,
                         new io.snapcoherence.coherence.Failure(snap, revision, "failed"))))));
     }
 
@@ -225,13 +231,17 @@ class InvariantsTest {
     }
 
     /**
-     * A toy whose leader writes a plan of the store's revisions (and, when told, a halt or a pause) and whose units
-     * refresh only while the test lets them ({@code mayRefresh}), in hooks of {@code refreshRounds} rounds.
+     * A toy whose leader writes a plan of the store's revisions (and, when told, a halt, a pause, or the plan
+     * complete) and whose units read every peer's data in every hook and refresh only while the test lets them
+     * ({@code mayRefresh}) and no halt is written, in hooks of {@code refreshRounds} rounds; a failed refresh is
+     * reported with {@code failurePhase}.
      */
     private static final class Controlled {
         final java.util.Set<String> mayRefresh = new java.util.HashSet<>();
         Optional<io.snapcoherence.coherence.Halt> halt = Optional.empty();
         boolean paused;
+        boolean complete;
+        io.snapcoherence.coherence.Phase failurePhase = io.snapcoherence.coherence.Phase.FAILED;
         String appStatus = "rolling out";
 
         HookRunner runner(SimulatedStore store) {
@@ -245,10 +255,11 @@ class InvariantsTest {
                     List<Target> targets = new ArrayList<>();
                     Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, revision)));
                     tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
-                            Optional.of(new Plan(1, 1, targets, false)), List.of(), halt, paused)));
+                            Optional.of(new Plan(1, 1, targets, complete)), List.of(), halt, paused)));
                     tools.appStatusSet(io.snapcoherence.juju.Status.maintenance(appStatus));
                 }
-                if (mayRefresh.contains(context.unitName())) {
+                tools.relationList(PEER).forEach(peer -> tools.relationGet(PEER, peer));
+                if (mayRefresh.contains(context.unitName()) && halt.isEmpty()) {
                     for (InstalledSnap snap : machine.list()) {
                         int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
                         if (head != snap.revision()) {
@@ -256,11 +267,15 @@ class InvariantsTest {
                             try {
                                 if (machine.await(machine.startRefresh(snap.name(), snap.tracking(), head),
                                         java.time.Duration.ofSeconds(40)).failed()) {
-                                    reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
+                                    reportFailure(tools, context.unitName(), worker, machine, snap.name(), head,
+                                            failurePhase);
+                                    mayRefresh.remove(context.unitName());
                                     return 0;
                                 }
                             } catch (SnapException e) {
-                                reportFailure(tools, context.unitName(), worker, machine, snap.name(), head);
+                                reportFailure(tools, context.unitName(), worker, machine, snap.name(), head,
+                                        failurePhase);
+                                mayRefresh.remove(context.unitName());
                                 return 0;
                             }
                         }
@@ -388,11 +403,18 @@ class InvariantsTest {
                                    long viewRound) {
         return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
                 true, List.of(attempt), List.of(), false, false, model.leader(), Map.of(), model.steps(), viewRound,
-                model.config());
+                model.config(), PeerView.NONE);
     }
 
     @Test
-    void aFailureOfAUnitRemovedSinceStillStopsEveryoneUntilResumeI4() {
+    void aFailureOfAUnitRemovedSinceMustHaltItsAttemptBeforeThePlanMovesOnI4() {
+        assertThat(completeAfterARemovedUnitsFailure(true)).isEmpty();
+        assertThat(completeAfterARemovedUnitsFailure(false)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("plan 1 attempt 1 went on to completion without halting on the failure snap-coherence/2"));
+    }
+
+    /** snap-coherence/2 reports a failure and is removed; then the toy's leader completes the plan. */
+    private static Optional<InvariantViolation> completeAfterARemovedUnitsFailure(boolean haltFirst) {
         Controlled toy = new Controlled();
         SimulatedModel model = toy.model(Map.of("max-unavailable", 3), 3, 0);
         model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
@@ -403,12 +425,76 @@ class InvariantsTest {
         assertThat(model.unitData("snap-coherence/2").orElseThrow().get("progress")).contains("failed");
         model.removeUnit("snap-coherence/2");
         model.runUntilQuiet(500);
+        assertThat(model.unitData("snap-coherence/2")).isEmpty();
 
-        toy.mayRefresh.add("snap-coherence/1");
-        model.setConfig(Map.of("hold", false));
+        if (haltFirst) {
+            toy.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/2", "kubelet failed"));
+            model.setConfig(Map.of("hold", false));
+            model.runUntilQuiet(500);
+        }
+        toy.complete = true;
+        model.setConfig(Map.of("hold", true));
+        try {
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
 
-        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
-                .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I4");
+    /**
+     * Under Juju's relation cache a unit reads a peer as of its own last hook for that peer: one that refreshes in
+     * a hook whose view already shows a peer's failure breaks I4; one whose cached view predates the failure could
+     * not know of it and does not, but the failed unit still counts in its tier (I2).
+     */
+    @Test
+    void aUnitWhoseViewShowsAPeersFailureMustNotStartButOneWhoseCachedViewPredatesItMayWithinMaxUnavailable() {
+        assertThat(startNextToAFailedUnit(true, 2)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I4: snap-coherence/1 started refreshing").contains("while its view showed the failure of "
+                        + "snap-coherence/0 in snap-coherence/0's data (plan 1 attempt 1)"));
+        assertThat(startNextToAFailedUnit(false, 2)).isEmpty();
+        assertThat(startNextToAFailedUnit(false, 1)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I2: snap-coherence/1 started while 2 control-plane units are unavailable "
+                        + "[snap-coherence/0, snap-coherence/1], max-unavailable is 1"));
+    }
+
+    /**
+     * snap-coherence/0's refresh fails and it reports so; then snap-coherence/1 may refresh, in its next hook: a
+     * config-changed, which Juju runs before the -changed for /0's report. {@code fresh}: only once /1 has run that
+     * -changed (its view shows the failure); otherwise right after /0's report (its view is its cache's, older).
+     */
+    private static Optional<InvariantViolation> startNextToAFailedUnit(boolean fresh, int maxUnavailable) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", maxUnavailable), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2, Invariants.Id.I4)));
+        model.unit("snap-coherence/0").machine().failRefresh("kubelet", "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/0");
+        boolean[] triggered = {false};
+        Runnable letUnit1Refresh = () -> {
+            triggered[0] = true;
+            toy.mayRefresh.add("snap-coherence/1");
+            model.setConfig(Map.of("hold", false));
+        };
+        if (!fresh) {
+            model.chaos((m, random) -> {
+                if (!triggered[0] && m.unitData("snap-coherence/0").orElseThrow().containsKey("progress")) {
+                    letUnit1Refresh.run();
+                }
+            });
+        }
+        try {
+            publishNew(model);
+            model.runUntilQuiet(500);
+            assertThat(model.unitData("snap-coherence/0").orElseThrow().get("progress")).contains("failed");
+            if (fresh) {
+                letUnit1Refresh.run();
+            }
+            assertThat(triggered[0]).isTrue();
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
     }
 
     @Test
@@ -473,12 +559,9 @@ class InvariantsTest {
         toy.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/1", "kubelet failed"));
         SimulatedModel model = toy.model(Map.of("max-unavailable", 2), 2, 0);
         model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
-        model.unit("snap-coherence/1").machine().failRefresh("kubelet", "error: download failed", true);
-        toy.mayRefresh.add("snap-coherence/1");
         publishNew(model);
         model.setConfig(Map.of("hold", false));
         model.runUntilQuiet(500);
-        toy.mayRefresh.remove("snap-coherence/1");
         if (killedBeforeCommit) {
             model.killNextHookBeforeCommit(model.leader());
         }
@@ -490,15 +573,28 @@ class InvariantsTest {
         }
     }
 
+    /**
+     * A unit back on its revisions after a failed refresh that it reported reverted is available again; one that
+     * reported it failed counts in its tier until a resume or a replacing plan; one left halfway is unavailable.
+     */
     @Test
-    void aUnitBackOnItsRevisionsAfterAFailedRefreshIsAvailableAgainButOneLeftHalfwayIsNotI2() {
-        assertThat(startAfterAFailedUnit(false)).isEmpty();
-        assertThat(startAfterAFailedUnit(true)).hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
+    void aUnitBackOnItsRevisionsAfterARevertedRefreshIsAvailableAgainButAFailedOneOrOneLeftHalfwayIsNotI2() {
+        io.snapcoherence.coherence.Phase reverted = io.snapcoherence.coherence.Phase.REVERTED;
+        assertThat(startAfterAFailedUnit(false, reverted)).isEmpty();
+        assertThat(startAfterAFailedUnit(false, io.snapcoherence.coherence.Phase.FAILED))
+                .hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
+        assertThat(startAfterAFailedUnit(true, reverted))
+                .hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
     }
 
-    /** max-unavailable 1: snap-coherence/0's refresh fails (at its first snap, or halfway); then /1 starts. */
-    private static Optional<InvariantViolation> startAfterAFailedUnit(boolean halfway) {
+    /**
+     * max-unavailable 1: snap-coherence/0's refresh fails (at its first snap, or halfway) and it reports the phase
+     * given; then /1 starts.
+     */
+    private static Optional<InvariantViolation> startAfterAFailedUnit(boolean halfway,
+                                                                      io.snapcoherence.coherence.Phase reported) {
         Controlled toy = new Controlled();
+        toy.failurePhase = reported;
         SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
         model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
         // the toy refreshes in list order: kube-apiserver first, kubelet later
