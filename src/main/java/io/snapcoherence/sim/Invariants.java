@@ -495,15 +495,22 @@ public final class Invariants implements StepObserver {
     }
 
     /**
-     * On the plan's targets it has, with no change of them in progress (snapd links before it is done), as the
+     * On the plan's targets it has, with no change of them in progress (snapd links before it is done); or so as the
      * charm's refreshes left it: a snap that snapd's own timer moved since (with {@code hold=false}, or a lapsed
-     * refresh.hold before 2.58: I5 allows it) counts at the revision it had before. No unit can know of such a move
-     * before the moved unit's next hook reports it, and with the snaps released to snapd's timer any unit of either
-     * tier can be moved at any moment; control plane first is a promise about the charm's refreshes.
+     * refresh.hold before 2.58: I5 allows it) may count at the revision it had before. No unit can know of such a
+     * move before the moved unit's next hook reports it, and with the snaps released to snapd's timer any unit of
+     * either tier can be moved at any moment; control plane first is a promise about the charm's refreshes.
      */
     private boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
+        if (plan.reachedBy(installed)
+                && plan.coveredOn(installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()))) {
+            return true;
+        }
         Map<String, Integer> moved = movedBySnapd.getOrDefault(unit.name(), Map.of());
+        if (moved.isEmpty()) {
+            return false;
+        }
         moved.forEach((snap, revision) -> installed.computeIfPresent(snap,
                 (s, now) -> new InstalledRevision(now.channel(), revision)));
         return plan.reachedBy(installed) && plan.coveredOn(installed).stream()
