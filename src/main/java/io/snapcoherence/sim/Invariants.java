@@ -104,6 +104,11 @@ public final class Invariants implements StepObserver {
     private final Map<String, Window> unavailableSincePlan = new HashMap<>();
     /** The config each unit's last hook that ran read: what its holds follow. */
     private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
+    /**
+     * Units whose reverts may be the charm's: a hook of theirs read on-failure=revert, and none since read halt with
+     * no change of a managed snap left running (a revert started under revert runs on in snapd).
+     */
+    private final Set<String> mayRevert = new HashSet<>();
     private final Set<String> started = new HashSet<>();
     /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
     private final Map<String, PlanAttempt> failed = new HashMap<>();
@@ -163,6 +168,11 @@ public final class Invariants implements StepObserver {
         }
         if (step.hookRan() && step.started()) {
             appliedConfig.put(unit.name(), step.viewConfig());
+            if (viewConfig(step).map(c -> c.onFailure() == CharmConfig.OnFailure.REVERT).orElse(false)) {
+                mayRevert.add(unit.name());
+            } else if (!changing(unit, config.get())) {
+                mayRevert.remove(unit.name());
+            }
         }
         Optional<RolloutState> rollout = rollout(model);
         Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
@@ -416,7 +426,8 @@ public final class Invariants implements StepObserver {
             return;
         }
         if (event.cause() == RefreshEvent.Cause.REVERT) {
-            if (on(Id.I5) && config.onFailure() != CharmConfig.OnFailure.REVERT) {
+            // A revert the charm started under on-failure=revert runs on in snapd after the value changed.
+            if (on(Id.I5) && config.onFailure() != CharmConfig.OnFailure.REVERT && !mayRevert.contains(unit.name())) {
                 throw new InvariantViolation("I5", unit.name() + " reverted " + event.snap()
                         + " with on-failure=halt");
             }

@@ -250,6 +250,9 @@ class InvariantsTest {
                     halt = Optional.empty();
                     mayRefresh.add(context.unitName());
                 }
+                if (context.event() instanceof io.snapcoherence.juju.Event.Action a && a.name().equals("revert")) {
+                    machine.startRevert("kubelet");
+                }
                 if (tools.isLeader() && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0)
                         .equals(Rehearsal.NEW.get("kubelet"))) {
                     List<Target> targets = new ArrayList<>();
@@ -525,6 +528,41 @@ class InvariantsTest {
         model.setConfig(Map.of("hold", false)); // a hook on snap-coherence/2 while the other two still refresh
         assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
                 .hasMessageContaining("snap-coherence/2 started").hasMessageContaining("max-unavailable is 1");
+    }
+
+    /**
+     * A revert is the charm's to make only with on-failure=revert; one it started under that value runs on in
+     * snapd after the operator set halt, and is no I5.
+     */
+    @Test
+    void aRevertStartedUnderOnFailureRevertMayEndAfterTheValueChangedButNoneMayStartUnderHaltI5() {
+        assertThat(revertThenSetHalt("revert")).isEmpty();
+        assertThat(revertThenSetHalt("halt")).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I5: snap-coherence/0 reverted kubelet with on-failure=halt"));
+    }
+
+    /** The unit refreshed onto the plan; a revert of kubelet taking 3 rounds starts under {@code onFailure}. */
+    private static Optional<InvariantViolation> revertThenSetHalt(String onFailure) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("on-failure", onFailure), 1, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I5)));
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+        toy.mayRefresh.clear();
+        model.setChangeRounds("snap-coherence/0", 3);
+        try {
+            model.runAction("snap-coherence/0", "revert", Map.of());
+            model.setConfig(Map.of("on-failure", "halt"));
+            model.runUntilQuiet(500);
+            assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                    .contains(Rehearsal.OLD.get("kubelet"));
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
     }
 
     @Test
