@@ -292,7 +292,7 @@ public final class Invariants implements StepObserver {
 
     private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, Step step,
                            CharmConfig config, Optional<Plan> active, Optional<Plan> before) {
-        if (on(Id.I6) && viewConfig(step).flatMap(CharmConfig::proxyUrl).isPresent()) {
+        if (on(Id.I6) && attempt.requested() && viewConfig(step).flatMap(CharmConfig::proxyUrl).isPresent()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
                 throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()

@@ -411,6 +411,21 @@ class InvariantsTest {
         }
     }
 
+    /** I6 is about refresh requests: reading a change that failed earlier asks snapd for nothing. */
+    @Test
+    void readingAFailedChangeWhileTheProxyIsNotRegisteredIsNoI6ButARefreshRequestIs() {
+        SimulatedModel model = new Controlled().model(Map.of("proxy-url", "http://proxy.internal"), 1, 1);
+        SimUnit worker = model.unit("snap-coherence/1");
+        assertThat(worker.machine().systemConfig().getOrDefault("proxy.store", "")).isEmpty();
+        Invariants i6 = new Invariants(EnumSet.of(Invariants.Id.I6));
+
+        i6.afterStep(model, workerStep(model, worker, new ObservedMachine.Attempt("kubelet", "", 0,
+                ObservedMachine.Result.CHANGE_FAILED, Optional.of("cannot perform the following tasks")), model.round()));
+        assertThatThrownBy(() -> i6.afterStep(model, workerStep(model, worker, new ObservedMachine.Attempt("kubelet",
+                Rehearsal.CHANNEL, Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty()),
+                model.round()))).isInstanceOf(InvariantViolation.class).hasMessageContaining("I6");
+    }
+
     private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
                                    long viewRound) {
         return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
