@@ -319,7 +319,11 @@ public final class Invariants implements StepObserver {
             }
         }
         if (!unavailableSincePlan.containsKey(unit.name())) {
-            unavailableSincePlan.put(unit.name(), new Window(active.map(Plan::id).orElse(0L), beforeStep(unit, step)));
+            // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next
+            // in one hook.
+            Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
+            long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
+            unavailableSincePlan.put(unit.name(), new Window(plan, beforeStep(unit, step)));
             checkUnavailable(model, unit, step, "started");
         }
     }

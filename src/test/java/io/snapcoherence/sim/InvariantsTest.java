@@ -642,6 +642,32 @@ class InvariantsTest {
         }
     }
 
+    /**
+     * A leader may refresh itself for a plan, complete it and write the next in one hook: its refresh is for the
+     * plan it named, which is no longer active after that hook, so it does not stay unavailable for the next one.
+     */
+    @Test
+    void aRefreshIsForThePlanThatNamesItNotTheOneWrittenInTheSameHookI2() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        publishNew(model);
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+        String other = leader.equals("snap-coherence/0") ? "snap-coherence/1" : "snap-coherence/0";
+        toy.planId = 2;
+        toy.targetsAhead = 20;
+        toy.mayRefresh.add(leader); // in the hook that writes plan 2, it refreshes onto plan 1's targets
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        assertThat(model.unit(leader).machine().installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet"));
+
+        toy.mayRefresh.add(other);
+        model.setConfig(Map.of("hold", true));
+        model.runUntilQuiet(500);
+        assertThat(model.unit(other).machine().installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet"));
+    }
+
     @Test
     void aRolloutStandingWithoutAHaltThatNamesAUnitBreaksI9() {
         Controlled stalled = new Controlled();
