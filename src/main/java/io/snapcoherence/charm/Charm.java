@@ -70,7 +70,7 @@ public final class Charm {
         Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event(), clock);
         // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
         // others; only this unit's own refresh waits. A registration problem is the status to show.
-        Status rolloutStatus = rollout.reconcile(registration.allowsRefresh(), Optional.empty()).unitStatus();
+        Status rolloutStatus = rollout.reconcile(registration, Optional.empty()).unitStatus();
         tools.statusSet(registration.status().orElse(rolloutStatus));
     }
 

@@ -137,12 +137,14 @@ final class Holds {
         }
         if (othersInForce) {
             Instant until = parse(current.get()).orElse(now);
-            return new SystemHold("", Optional.of(effective(until, info)), current.get());
+            return new SystemHold("", Optional.of(info.refreshHold().orElse(effective(until, info))), current.get());
         }
         Instant until = now.plus(SYSTEM_HOLD).truncatedTo(ChronoUnit.SECONDS);
         String value = until.toString();
         snaps.setSystem(REFRESH_HOLD, value);
-        return new SystemHold(value, Optional.of(effective(until, info)), "");
+        // snapd's answer is the effective hold (daemon/api_general.go sysInfo: EffectiveRefreshHold), capped from
+        // the last auto-refresh or, before the first one, from seeding, which the charm cannot see itself.
+        return new SystemHold(value, Optional.of(snaps.systemInfo().refreshHold().orElse(effective(until, info))), "");
     }
 
     private void releaseSystemHold(SystemHold system) {
@@ -152,7 +154,10 @@ final class Holds {
         }
     }
 
-    /** EffectiveRefreshHold: the earlier of the value and the last auto-refresh plus 95 days. */
+    /**
+     * EffectiveRefreshHold as far as the charm can tell (the earlier of the value and the last auto-refresh plus 95
+     * days): only when snapd's own answer lacks the hold.
+     */
     static Instant effective(Instant value, SystemInfo info) {
         return info.lastRefresh().map(last -> last.plus(MAX_POSTPONEMENT)).filter(limit -> limit.isBefore(value))
                 .orElse(value);

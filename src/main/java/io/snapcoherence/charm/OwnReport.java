@@ -49,6 +49,16 @@ final class OwnReport {
                 ? Optional.of(r.report()) : Optional.empty();
     }
 
+    /** The architecture last reported; empty when never reported (or by the previous version). */
+    Optional<String> lastArch(Map<String, String> databag) {
+        return last(databag).map(UnitReport::arch).filter(a -> !a.equals(UnitReport.UNKNOWN_ARCH));
+    }
+
+    /** The view of the store last reported. */
+    Optional<io.snapcoherence.coherence.StoreView> lastView(Map<String, String> databag) {
+        return last(databag).flatMap(UnitReport::view);
+    }
+
     /** The managed snaps as last reported (empty when this unit never reported or its report cannot be read). */
     Map<String, io.snapcoherence.coherence.InstalledRevision> lastInstalled(Map<String, String> databag) {
         Map<String, String> source = remembered.orElse(databag);

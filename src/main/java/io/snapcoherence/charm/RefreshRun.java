@@ -316,8 +316,13 @@ final class RefreshRun {
         RefreshMemory.forget(tools);
         Failure reported = problems.isEmpty() ? failure : new Failure(failure.snap(), failure.revision(),
                 failure.error() + "; revert failed: " + String.join("; ", problems));
-        return new Finished(Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported),
-                listQuietly().map(this::managed));
+        Optional<Map<String, InstalledRevision>> after = listQuietly().map(this::managed);
+        // snapd now hides the reverted-from revisions from this machine's refresh candidates (Reverted).
+        Map<String, Integer> revertedTo = new java.util.TreeMap<>();
+        memory.reverts().keySet().forEach(snap -> after.map(a -> a.get(snap))
+                .ifPresent(rev -> revertedTo.put(snap, rev.revision())));
+        Reverted.remember(tools, revertedTo);
+        return new Finished(Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported), after);
     }
 
     /** The change as read this hook, or awaited within what is left of the hook's wait when not ready. */

@@ -4,6 +4,7 @@ import io.snapcoherence.coherence.AgentDecision;
 import io.snapcoherence.coherence.AgentInput;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.LeaderRequest;
+import io.snapcoherence.coherence.Offers;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.Planner;
@@ -12,7 +13,6 @@ import io.snapcoherence.coherence.PlannerInput;
 import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
-import io.snapcoherence.coherence.SnapChannel;
 import io.snapcoherence.coherence.StoreView;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
@@ -38,8 +38,8 @@ import java.util.TreeSet;
 
 /**
  * The rollout on one unit for one hook: read the peer relation and the machine, let the pure {@link Planner}
- * (leader) and {@link UnitAgent} decide, apply. Databags are written only where a value changed; the store is
- * asked only by the leader, once.
+ * (leader) and {@link UnitAgent} decide, apply. Databags are written only where a value changed; each unit looks at
+ * the store its snapd uses when due ({@link StoreCheck}) and the leader plans from what the units reported.
  */
 final class Rollout {
     private final HookTools tools;
@@ -50,10 +50,12 @@ final class Rollout {
     private final String app;
     private final Clock clock;
 
+    private final Event event;
     private final Optional<String> departing;
     private final KnownRelations relations;
 
     Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event, Clock clock) {
+        this.event = event;
         this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
         this.relations = new KnownRelations(tools, event);
         this.clock = clock;
@@ -151,10 +153,12 @@ final class Rollout {
     }
 
     /**
-     * Every hook: holds, the leader's plan and grants, this unit's refresh. {@code registrationOk} is false while
-     * a configured proxy is not registered: no planned refresh happens then.
+     * Every hook: holds, this unit's look at what the store serves, the leader's plan and grants, this unit's
+     * refresh. While a configured proxy is not registered ({@code registration} does not allow refreshes) no
+     * planned refresh happens here and this unit's view of the store is not reported.
      */
-    Outcome reconcile(boolean registrationOk, Optional<LeaderRequest> request) {
+    Outcome reconcile(ProxyRegistration.Outcome registration, Optional<LeaderRequest> request) {
+        boolean registrationOk = registration.allowsRefresh();
         // Juju creates the peer relation with the application; until its first hook there is nothing to do.
         Optional<PeerView> view = readPeers();
         if (view.isEmpty()) {
@@ -173,10 +177,17 @@ final class Rollout {
         }
         // A snap with a change in progress counts at its last reported revision (see MachineReading).
         Map<String, InstalledRevision> installed = machine.settled();
+        // The machine's architecture: its targets are those of its architecture, its view of the store is one.
+        String arch;
+        try {
+            arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
+        } catch (SnapException e) {
+            return new Outcome(Status.waiting("cannot read snapd: " + e.error().describe()
+                    + "; trying again on the next hook"), Optional.empty());
+        }
         Optional<String> holdNote = new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
         Optional<Progress> lastProgress = ownReport.lastProgress(peers.ownData);
         Optional<Witnessed> witnessed = witnessed(peers, ownReport.lastWitnessed(peers.ownData));
-        UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed);
 
         Optional<PlannerDecision> decision = Optional.empty();
         Optional<PlannerInput> leaderInput = Optional.empty();
@@ -190,26 +201,37 @@ final class Rollout {
         boolean leaving = Membership.leaving(tools, unit, departing);
         // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
         List<String> leftGranted = leaving ? List.of() : left.stream().filter(granted::contains).toList();
+
+        // What the store this node uses would give a refresh: looked at when due, reported only when usable and
+        // news to the leader (or asked for). A unit that is leaving looks no more.
+        String proxy = config.proxyUrl().map(java.net.URI::toString).orElse("");
+        Offers offers = app instanceof PeerCodec.AppReading.Read r ? r.offers().forProxy(proxy) : Offers.NONE;
+        Optional<StoreView> lastView = ownReport.lastView(peers.ownData);
+        StoreCheck.Outcome look = leaving ? new StoreCheck.Outcome(lastView, Optional.empty())
+                : new StoreCheck(tools, snaps, clock).run(event, request.orElse(null) instanceof LeaderRequest.Refresh,
+                unit, arch, proxy, registrationOk,
+                registration instanceof ProxyRegistration.Outcome.Registered reg ? Optional.of(reg.storeId())
+                        : Optional.empty(), machine, config.snaps(), lastView, offers);
+        UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed, arch, look.report());
+
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
         if (leader && app instanceof PeerCodec.AppReading.Read read) {
-            StoreView store = leaving ? new StoreView.Unavailable("the leader is leaving")
-                    : askStore(own, peers.others());
             Set<String> known = new TreeSet<>(left);
             peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
                     .forEach(known::add);
             PlannerInput input = new PlannerInput(withOwn(countedOwn(own, read.state(), ownReport.lastInstalled(
-                    peers.ownData)), peers.others()), read.state(), store, config.snaps(),
+                    peers.ownData)), peers.others()), read.state(), offers, config.snaps(),
                     config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
                     peers.leaving()).at(LeaderWatch.read(tools, clock));
             leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
             decision = Optional.of(Planner.decide(leaderInput.get()));
             // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
             app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
-                    decision.get().tally());
+                    decision.get().tally(), decision.get().offers());
         }
 
         AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, config.maxUnavailable(),
-                Optional.empty(), false, registrationOk, witnessed);
+                Optional.empty(), false, registrationOk, witnessed, arch);
         AgentDecision act = UnitAgent.decide(agentInput);
         if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
             // The app state this unit acts on (the leader's decided one): the units granted before it are the
@@ -240,7 +262,7 @@ final class Rollout {
             Plan plan = activePlan.get();
             heldBack = Optional.of(settle.status());
             followOnly = true;
-            act = new AgentDecision.Refresh(plan, plan.pendingOn(installed), plan.coveredOn(installed));
+            act = new AgentDecision.Refresh(plan, plan.pendingOn(arch, installed), plan.coveredOn(arch, installed));
         }
         Status status;
         UnitReport report;
@@ -257,25 +279,29 @@ final class Rollout {
                 Map<String, InstalledRevision> last = ownReport.lastInstalled(peers.ownData);
                 running.targets().forEach(t -> Optional.ofNullable(last.get(t.snap()))
                         .ifPresent(rev -> reported.put(t.snap(), rev)));
-                report = new UnitReport(unit, role, reported, lastProgress, witnessed);
+                report = new UnitReport(unit, role, reported, lastProgress, witnessed, arch, own.view());
             } else if (result instanceof RefreshRun.NotNow waiting) {
                 status = heldBack.orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(), waiting.since()));
-                report = new UnitReport(unit, role, installed, lastProgress, witnessed);
+                report = new UnitReport(unit, role, installed, lastProgress, witnessed, arch, own.view());
             } else {
                 RefreshRun.Finished finished = (RefreshRun.Finished) result;
                 Progress progress = finished.progress();
                 status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
                         .orElse(Status.active("on plan " + refresh.plan().id()));
                 report = new UnitReport(unit, role, finished.installed().orElse(installed), Optional.of(progress),
-                        witnessed);
+                        witnessed, arch, own.view());
             }
         } else {
             AgentDecision.Settle settle = (AgentDecision.Settle) act;
             status = settle.status();
-            report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress), witnessed);
+            report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress), witnessed, arch,
+                    own.view());
         }
         if (status.kind() == Status.Kind.ACTIVE && holdNote.isPresent()) {
             status = Status.active(status.message() + "; " + holdNote.get());
+        }
+        if (look.trouble().isPresent() && status.kind() != Status.Kind.BLOCKED) {
+            status = new Status(status.kind(), status.message() + "; " + look.trouble().get());
         }
         Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
         ownData.putAll(PeerCodec.encodeLeft(leftGranted));
@@ -288,13 +314,14 @@ final class Rollout {
             Watch watch = leaderInput.get().watch();
             PlannerDecision last = report.equals(own) ? first : Planner.decide(leaderInput.get().afterOwnRefresh(
                     withOwn(report, peers.others()), first.state(),
-                    new Watch(watch.now(), first.dueSince(), watch.silentAfter())));
-            writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally()),
+                    new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
+            writeChanged(peers.appData, PeerCodec.encodeApp(last.state(), last.tally(), last.offers()),
                     values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
             LeaderWatch.write(tools, last.dueSince());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
-                    first.differences(), first.planCreated(), last.dueSince(), first.superseded(), first.refused()));
+                    first.differences(), first.planCreated(), last.dueSince(), first.superseded(), first.refused(),
+                    last.offers()));
         } else {
             if (leader && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
                 tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
@@ -326,7 +353,7 @@ final class Rollout {
                 counted.put(snap, rev);
             }
         });
-        return new UnitReport(own.unit(), own.role(), counted, own.progress(), own.witnessed());
+        return new UnitReport(own.unit(), own.role(), counted, own.progress(), own.witnessed(), own.arch(), own.view());
     }
 
     /**
@@ -372,11 +399,14 @@ final class Rollout {
         OwnReport ownReport = new OwnReport(tools, unit);
         Map<String, InstalledRevision> installed = MachineReading.read(snaps, config.snaps(),
                 ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(tools)).settled();
-        UnitReport own = new UnitReport(unit, role, installed, ownReport.lastProgress(peers.ownData));
-        if (peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
-            throw new IllegalStateException("rollout data unreadable: " + bad.malformed().reason());
+        String arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
+        UnitReport own = new UnitReport(unit, role, installed, ownReport.lastProgress(peers.ownData), Optional.empty(),
+                arch, ownReport.lastView(peers.ownData));
+        if (!(peers.app instanceof PeerCodec.AppReading.Read read)) {
+            throw new IllegalStateException("rollout data unreadable: "
+                    + ((PeerCodec.AppReading.Unreadable) peers.app).malformed().reason());
         }
-        RolloutState state = ((PeerCodec.AppReading.Read) peers.app).state();
+        RolloutState state = read.state();
         List<UnitReading> all = withOwn(own, peers.others());
         var census = io.snapcoherence.coherence.Census.of(all);
         Optional<String> leader = tools.isLeader() ? Optional.of(unit) : Optional.empty();
@@ -384,12 +414,12 @@ final class Rollout {
         if (active.isPresent()) {
             return new Preview(active.get().id(), true, active.get().targets(), Planner.order(census, active.get(), leader));
         }
-        StoreView store = askStore(own, peers.others());
-        if (store instanceof StoreView.Unavailable u) {
-            throw new IllegalStateException("store check failed: " + u.reason());
-        }
-        PlannerDecision d = Planner.decide(new PlannerInput(all, state, store, config.snaps(),
-                config.maxUnavailable(), false, Optional.empty(), leader, Set.of()));
+        // What the units reported the proxy serves, as the leader would merge it now.
+        Offers offers = read.offers().forProxy(config.proxyUrl().map(java.net.URI::toString).orElse(""))
+                .withCheck(io.snapcoherence.coherence.CheckRound.NONE);
+        PlannerDecision d = Planner.decide(new PlannerInput(all, state, offers, config.snaps(),
+                config.maxUnavailable(), false, Optional.empty(), leader, Set.of()).at(new Watch(clock.instant(),
+                Map.of(), Watch.SILENT_AFTER)));
         Plan hypothetical = new Plan(state.lastPlanId() + 1, 1, d.differences(), false);
         return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical, leader));
     }
@@ -407,24 +437,6 @@ final class Rollout {
         Map<String, String> appData = tools.relationGetApp(rid, app);
         return Optional.of(new PeerView(rid, tools.relationGet(rid, unit), others,
                 PeerCodec.decodeApp(app, appData), appData));
-    }
-
-    /** One {@code snap info} for every managed snap; revisions for the channels any unit tracks. */
-    private StoreView askStore(UnitReport own, List<UnitReading> others) {
-        Set<SnapChannel> tracked = new TreeSet<>();
-        for (UnitReading reading : withOwn(own, others)) {
-            if (reading instanceof UnitReading.Reported r) {
-                r.report().installed().forEach((snap, rev) -> tracked.add(new SnapChannel(snap, rev.channel())));
-            }
-        }
-        if (tracked.isEmpty()) {
-            return StoreView.fromInfo(Map.of(), tracked); // nothing installed to compare: no store call
-        }
-        try {
-            return StoreView.fromInfo(snaps.info(config.snaps()), tracked);
-        } catch (SnapException e) {
-            return new StoreView.Unavailable(e.error().describe());
-        }
     }
 
     private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {

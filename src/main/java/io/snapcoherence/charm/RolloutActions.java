@@ -66,7 +66,7 @@ final class RolloutActions {
             return;
         }
         ProxyRegistration.Outcome registration = charm.register(config);
-        Rollout.Outcome outcome = rollout.reconcile(registration.allowsRefresh(), request);
+        Rollout.Outcome outcome = rollout.reconcile(registration, request);
         tools.statusSet(registration.status().orElse(outcome.unitStatus()));
         if (outcome.leaderDecision().isEmpty()) {
             tools.actionFail("the rollout could not be read: " + outcome.unitStatus().message());
@@ -81,10 +81,12 @@ final class RolloutActions {
             putTargets(results, p.targets());
         });
         results.put("plan-created", String.valueOf(decision.planCreated()));
-        // A refresh on a halted rollout replaces the halted plan with one from what the proxy serves now.
+        // A refresh on a halted rollout replaces the halted plan with one from what the proxy serves now: once the
+        // units asked have looked (replaces-plan), or at once when nobody need be asked (replaced-plan).
         decision.superseded().ifPresent(id -> results.put("replaced-plan", String.valueOf(id)));
-        // A refresh that could not start a plan now (one is active, halted, or the store did not answer) waits in
-        // the app databag and starts the next plan, even with auto-refresh off.
+        state.refresh().flatMap(r -> r.replaces()).ifPresent(id -> results.put("replaces-plan", String.valueOf(id)));
+        // A refresh that could not start a plan now (units asked to look have not answered yet, one is active or
+        // halted) waits in the app databag and starts the next plan, even with auto-refresh off.
         results.put("refresh-queued", String.valueOf(state.requested().isPresent()));
         results.put("paused", String.valueOf(state.paused()));
         results.put("halted", String.valueOf(state.halt().isPresent()));
@@ -132,7 +134,8 @@ final class RolloutActions {
         preview.order().forEach((role, units) -> results.put("order." + role.endpoint(), String.join(" ", units)));
         results.put("summary", preview.targets().isEmpty() ? "nothing to refresh"
                 : (preview.active() ? "plan " + preview.planId() + " in progress: " : "would refresh: ")
-                + preview.targets().stream().map(t -> t.snap() + " " + t.channel() + " -> " + t.revision())
+                + preview.targets().stream().map(t -> t.snap() + " " + t.channel() + t.namedArch().map(a -> " " + a).orElse("") + " -> "
+                        + t.revision())
                 .collect(Collectors.joining(", ")));
         tools.actionSet(results);
     }
@@ -142,6 +145,9 @@ final class RolloutActions {
             Target t = targets.get(i);
             results.put("targets." + i + ".snap", t.snap());
             results.put("targets." + i + ".channel", t.channel());
+            if (t.namedArch().isPresent()) {
+                results.put("targets." + i + ".arch", t.arch());
+            }
             results.put("targets." + i + ".revision", String.valueOf(t.revision()));
         }
     }

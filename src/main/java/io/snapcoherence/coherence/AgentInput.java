@@ -8,13 +8,23 @@ import java.util.Optional;
  * What one unit decides from: who it is, what its machine runs of the managed snaps, its last reported outcome,
  * the app databag, max-unavailable, its peers' readings (read only when the agent asks: the granted units' while
  * it waits in line, every peer's before it refreshes; {@code allPeers} says which), whether the proxy is
- * registered (no planned refresh before it is), and the failure of a departed unit this unit reports
- * ({@code witnessed}: it stops this unit as a peer's failure would).
+ * registered (no planned refresh before it is), the failure of a departed unit this unit reports
+ * ({@code witnessed}: it stops this unit as a peer's failure would), and its machine's architecture (its targets
+ * are those of its architecture).
  */
 public record AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
                          Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
-                         Optional<Witnessed> witnessed) {
+                         Optional<Witnessed> witnessed, String arch) {
+
+    /** Of a machine whose architecture is not said: every target of its channels concerns it. */
+    public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
+                      Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
+                      Optional<Witnessed> witnessed) {
+        this(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers, registrationOk, witnessed,
+                UnitReport.UNKNOWN_ARCH);
+    }
 
     public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
                       Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
@@ -41,6 +51,6 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
     /** The same input with the readings the agent asked for ({@code all}: every peer's). */
     public AgentInput withPeers(List<UnitReading> readings, boolean all) {
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, Optional.of(readings), all,
-                registrationOk, witnessed);
+                registrationOk, witnessed, arch);
     }
 }

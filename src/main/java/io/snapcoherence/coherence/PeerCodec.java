@@ -11,15 +11,26 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The peer relation's wire format, schema 1. Unit databag: {@code schema}, {@code role}, {@code installed},
- * {@code progress}, {@code witnessed}, {@code left}. App databag: {@code schema}, {@code plan}, {@code grants},
- * {@code halt}, {@code paused}, {@code tally}, {@code requested}.
+ * The peer relation's wire format. Unit databag, schema 1: {@code schema}, {@code role}, {@code installed},
+ * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}; the previous version reads it
+ * (it ignores the keys it does not know, whose meaning it does not need). App databag, schema 2: {@code schema},
+ * {@code plan}, {@code grants}, {@code halt}, {@code paused}, {@code tally}, {@code requested}, {@code refresh},
+ * {@code offers}, {@code check}. Schema 2 because a plan holds a target per architecture: the previous version would
+ * take two targets of one channel for two revisions of one snap, so it must not read such a plan, and it says so
+ * (schema 2 is data of another version to it). Schema 1 app data, the previous version's, is read: its targets
+ * apply to every architecture ({@link Target#ANY_ARCH}), as that version meant them.
  * Encoding yields every key, with an empty value for an absent one (relation-set deletes it), so a caller can
  * compare with what the databag holds and write only the keys that changed. Decoding never throws: data of
  * another schema or broken data is a {@link Malformed} naming why.
  */
 public final class PeerCodec {
+    /** The unit databag's schema. */
     public static final String SCHEMA = "1";
+    /** The app databag's schema; {@link #APP_SCHEMA_BEFORE} is read too. */
+    public static final String APP_SCHEMA = "2";
+    static final String APP_SCHEMA_BEFORE = "1";
+    /** A dpkg architecture name as snapd reports it ({@code amd64}, {@code arm64}, {@code ppc64el}). */
+    private static final java.util.regex.Pattern ARCH = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
     static final String KEY_SCHEMA = "schema";
     static final String KEY_ROLE = "role";
@@ -33,6 +44,10 @@ public final class PeerCodec {
     static final String KEY_LEFT = "left";
     static final String KEY_REQUESTED = "requested";
     static final String KEY_WITNESSED = "witnessed";
+    static final String KEY_ARCH = "arch";
+    static final String KEY_OFFERS = "offers";
+    static final String KEY_CHECK = "check";
+    static final String KEY_REFRESH = "refresh";
 
     private PeerCodec() {
     }
@@ -53,7 +68,18 @@ public final class PeerCodec {
             node.putAll(progressFields(w.progress()));
             return Json.write(node);
         }).orElse(""));
+        out.put(KEY_ARCH, report.arch());
+        out.put(KEY_OFFERS, report.view().map(PeerCodec::encodeView).orElse(""));
         return out;
+    }
+
+    private static String encodeView(StoreView view) {
+        Map<String, Object> serves = new LinkedHashMap<>();
+        view.serves().forEach((sc, revision) -> serves.put(sc.toString(), revision));
+        Map<String, Object> node = fields("at", view.at().toString(), "round", view.round(), "answer",
+                view.answer(), "proxy", view.proxy(), "serves", serves);
+        view.none().ifPresent(why -> node.put("none", why));
+        return Json.write(node);
     }
 
     /**
@@ -109,9 +135,60 @@ public final class PeerCodec {
             Optional<Progress> progress = Optional.ofNullable(data.get(KEY_PROGRESS)).map(PeerCodec::decodeProgress);
             Optional<Witnessed> witnessed = Optional.ofNullable(data.get(KEY_WITNESSED))
                     .map(PeerCodec::decodeWitnessed);
-            return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed));
+            String arch = data.getOrDefault(KEY_ARCH, UnitReport.UNKNOWN_ARCH);
+            if (!arch.isEmpty() && !ARCH.matcher(arch).matches()) {
+                throw new BadData("arch " + Json.abbreviate(arch) + " is not an architecture name");
+            }
+            Optional<StoreView> view = Optional.ofNullable(data.get(KEY_OFFERS)).map(PeerCodec::decodeView);
+            return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view));
         } catch (BadData e) {
             return new UnitReading.Unreadable(new Malformed(unit, e.getMessage()));
+        }
+    }
+
+    private static StoreView decodeView(String text) {
+        Map<String, Object> node = object(text, KEY_OFFERS);
+        java.time.Instant at = instant(node, "at");
+        long round = integral(node.get("round")).filter(r -> r >= 0)
+                .orElseThrow(() -> new BadData("offers.round is not a round number"));
+        if (!(node.get("answer") instanceof Boolean answer)) {
+            throw new BadData("offers.answer is not true or false");
+        }
+        if (!(node.get("proxy") instanceof String proxy)) {
+            throw new BadData("offers.proxy is not a string");
+        }
+        if (!(node.get("serves") instanceof Map<?, ?> serves)) {
+            throw new BadData("offers.serves is not an object");
+        }
+        if (serves.size() > StoreView.MAX_ENTRIES) {
+            throw new BadData("offers.serves holds " + serves.size() + " entries, more than "
+                    + StoreView.MAX_ENTRIES);
+        }
+        Map<SnapChannel, Integer> revisions = new TreeMap<>();
+        for (Map.Entry<?, ?> entry : serves.entrySet()) {
+            revisions.put(snapChannel((String) entry.getKey()), positive(serves, (String) entry.getKey()));
+        }
+        Object none = node.get("none");
+        if (none != null && (!(none instanceof String why) || why.isEmpty() || !revisions.isEmpty() || !answer)) {
+            throw new BadData("offers.none is not the reason of an answer alone");
+        }
+        return new StoreView(at, round, answer, proxy, revisions, Optional.ofNullable((String) none));
+    }
+
+    /** {@code "kubelet 1.29/stable"}: a snap and a channel, the key of a view's entry. */
+    private static SnapChannel snapChannel(String key) {
+        int space = key.indexOf(' ');
+        if (space <= 0 || space == key.length() - 1 || key.indexOf(' ', space + 1) >= 0) {
+            throw new BadData("offers key " + Json.abbreviate(key) + " is not \"<snap> <channel>\"");
+        }
+        return new SnapChannel(key.substring(0, space), key.substring(space + 1));
+    }
+
+    private static java.time.Instant instant(Map<?, ?> node, String field) {
+        try {
+            return java.time.Instant.parse(text(node, field));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new BadData(field + " is not a time: " + Json.abbreviate(String.valueOf(node.get(field))));
         }
     }
 
@@ -149,13 +226,16 @@ public final class PeerCodec {
     // ---- app databag --------------------------------------------------------------------------------------
 
     public static Map<String, String> encodeApp(RolloutState state) {
-        return encodeApp(state, Optional.empty());
+        return encodeApp(state, Optional.empty(), Offers.NONE);
     }
 
-    /** The app databag; {@code tally} is the active plan's progress for waiting units' status. */
-    public static Map<String, String> encodeApp(RolloutState state, Optional<Tally> tally) {
+    /**
+     * The app databag; {@code tally} is the active plan's progress for waiting units' status, {@code offers} what
+     * plans are made from and the leader's check round.
+     */
+    public static Map<String, String> encodeApp(RolloutState state, Optional<Tally> tally, Offers offers) {
         Map<String, String> out = new LinkedHashMap<>();
-        out.put(KEY_SCHEMA, SCHEMA);
+        out.put(KEY_SCHEMA, APP_SCHEMA);
         out.put(KEY_PLAN, state.plan().map(PeerCodec::encodePlan).orElse(""));
         out.put(KEY_GRANTS, Json.write(state.grants()));
         out.put(KEY_HALT, state.halt().map(h -> Json.write(fields("unit", h.unit(), "reason", h.reason())))
@@ -165,13 +245,39 @@ public final class PeerCodec {
                 t.workersDone(), t.workersTotal()))).orElse(""));
         out.put(KEY_REQUESTED, state.requested().map(snaps -> Json.write(List.copyOf(new java.util.TreeSet<>(snaps))))
                 .orElse(""));
+        out.put(KEY_REFRESH, state.refresh().map(r -> {
+            Map<String, Object> node = fields("asked", r.asked().toString());
+            r.replaces().ifPresent(id -> node.put("replaces", id));
+            return Json.write(node);
+        }).orElse(""));
+        out.put(KEY_OFFERS, offers.byArch().isEmpty() ? "" : encodeOffers(offers));
+        CheckRound check = offers.check();
+        out.put(KEY_CHECK, check.round() == 0 ? "" : Json.write(fields("round", check.round(), "at",
+                check.at().toString(), "asked", check.asked())));
         return out;
+    }
+
+    private static String encodeOffers(Offers offers) {
+        Map<String, Object> byArch = new LinkedHashMap<>();
+        offers.byArch().forEach((arch, entries) -> {
+            Map<String, Object> ofArch = new LinkedHashMap<>();
+            entries.forEach((sc, offer) -> ofArch.put(sc.toString(), fields("revision", offer.revision(),
+                    "at", offer.at().toString(), "unit", offer.unit())));
+            byArch.put(arch, ofArch);
+        });
+        return Json.write(fields("proxy", offers.proxy(), "serves", byArch));
     }
 
     private static String encodePlan(Plan plan) {
         List<Object> targets = new ArrayList<>();
-        plan.targets().forEach(t -> targets.add(
-                fields("snap", t.snap(), "channel", t.channel(), "revision", t.revision())));
+        plan.targets().forEach(t -> {
+            Map<String, Object> target = fields("snap", t.snap(), "channel", t.channel());
+            if (!t.arch().equals(Target.ANY_ARCH)) {
+                target.put("arch", t.arch());
+            }
+            target.put("revision", t.revision());
+            targets.add(target);
+        });
         return Json.write(fields("id", plan.id(), "attempt", plan.attempt(), "targets", targets,
                 "complete", plan.complete()));
     }
@@ -183,8 +289,8 @@ public final class PeerCodec {
             return new AppReading.Read(RolloutState.EMPTY);
         }
         try {
-            requireSchema(data);
-            Optional<Plan> plan = Optional.ofNullable(data.get(KEY_PLAN)).map(PeerCodec::decodePlan);
+            boolean before = requireAppSchema(data);
+            Optional<Plan> plan = Optional.ofNullable(data.get(KEY_PLAN)).map(text -> decodePlan(text, before));
             List<String> grants = data.containsKey(KEY_GRANTS) ? names(data, KEY_GRANTS) : List.of();
             Optional<Set<String>> requested = data.containsKey(KEY_REQUESTED)
                     ? Optional.of(Set.copyOf(names(data, KEY_REQUESTED))) : Optional.empty();
@@ -210,19 +316,75 @@ public final class PeerCodec {
                 }
                 tally = Optional.of(new Tally(counts[0], counts[1], counts[2], counts[3]));
             }
-            return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true"), requested), tally);
+            Optional<RefreshRequest> refresh = Optional.empty();
+            if (data.containsKey(KEY_REFRESH)) {
+                Map<String, Object> node = object(data.get(KEY_REFRESH), KEY_REFRESH);
+                refresh = Optional.of(new RefreshRequest(instant(node, "asked"), node.containsKey("replaces")
+                        ? Optional.of(positiveLong(node, "replaces")) : Optional.empty()));
+            }
+            CheckRound check = data.containsKey(KEY_CHECK) ? decodeCheck(data.get(KEY_CHECK)) : CheckRound.NONE;
+            Offers offers = data.containsKey(KEY_OFFERS) ? decodeOffers(data.get(KEY_OFFERS), check)
+                    : Offers.NONE.withCheck(check);
+            return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true"), requested,
+                    refresh), tally, offers);
         } catch (BadData e) {
             return new AppReading.Unreadable(new Malformed(source, e.getMessage()));
         }
     }
 
+    private static CheckRound decodeCheck(String text) {
+        Map<String, Object> node = object(text, KEY_CHECK);
+        long round = positiveLong(node, "round");
+        List<String> names = namesOf(node.get("asked"), "check.asked");
+        if (names.size() > CheckRound.MAX_ASKED) {
+            throw new BadData("check.asked names " + names.size() + " units, more than " + CheckRound.MAX_ASKED);
+        }
+        return new CheckRound(round, instant(node, "at"), names);
+    }
+
+    private static Offers decodeOffers(String text, CheckRound check) {
+        Map<String, Object> node = object(text, KEY_OFFERS);
+        if (!(node.get("proxy") instanceof String proxy)) {
+            throw new BadData("offers.proxy is not a string");
+        }
+        if (!(node.get("serves") instanceof Map<?, ?> byArch)) {
+            throw new BadData("offers.serves is not an object");
+        }
+        Map<String, Map<SnapChannel, Offers.Offer>> out = new TreeMap<>();
+        int entries = 0;
+        for (Map.Entry<?, ?> arch : byArch.entrySet()) {
+            if (!ARCH.matcher((String) arch.getKey()).matches() || !(arch.getValue() instanceof Map<?, ?> ofArch)) {
+                throw new BadData("offers.serves." + Json.abbreviate((String) arch.getKey())
+                        + " is not an architecture's offers");
+            }
+            Map<SnapChannel, Offers.Offer> offers = new TreeMap<>();
+            for (Map.Entry<?, ?> entry : ofArch.entrySet()) {
+                if (!(entry.getValue() instanceof Map<?, ?> offer)) {
+                    throw new BadData("offers entry " + Json.abbreviate((String) entry.getKey()) + " is not an object");
+                }
+                offers.put(snapChannel((String) entry.getKey()), new Offers.Offer(positive(offer, "revision"),
+                        instant(offer, "at"), text(offer, "unit")));
+                entries++;
+            }
+            out.put((String) arch.getKey(), offers);
+        }
+        if (entries > Offers.MAX_ENTRIES) {
+            throw new BadData("offers hold " + entries + " entries, more than " + Offers.MAX_ENTRIES);
+        }
+        return new Offers(proxy, out, check);
+    }
+
     /** A JSON list of names (units, snaps) under {@code key}. */
     private static List<String> names(Map<String, String> data, String key) {
-        if (!(parse(data.get(key), key) instanceof List<?> node)) {
+        return namesOf(parse(data.get(key), key), key);
+    }
+
+    private static List<String> namesOf(Object node, String key) {
+        if (!(node instanceof List<?> list)) {
             throw new BadData(key + " is not a list");
         }
         List<String> names = new ArrayList<>();
-        for (Object item : node) {
+        for (Object item : list) {
             if (!(item instanceof String name)) {
                 throw new BadData(key + " holds a non-name " + Json.write(item));
             }
@@ -231,7 +393,8 @@ public final class PeerCodec {
         return names;
     }
 
-    private static Plan decodePlan(String text) {
+    /** A plan; of app schema 1 ({@code before}), its targets are for every architecture. */
+    private static Plan decodePlan(String text, boolean before) {
         Map<String, Object> node = object(text, KEY_PLAN);
         if (!(node.get("targets") instanceof List<?> targets)) {
             throw new BadData("plan.targets is not a list");
@@ -241,7 +404,14 @@ public final class PeerCodec {
             if (!(target instanceof Map<?, ?> t)) {
                 throw new BadData("plan.targets holds a non-object");
             }
-            parsed.add(new Target(text(t, "snap"), text(t, "channel"), positive(t, "revision")));
+            String arch = Target.ANY_ARCH;
+            if (!before && t.containsKey("arch")) {
+                arch = text(t, "arch");
+                if (!ARCH.matcher(arch).matches()) {
+                    throw new BadData("plan target arch " + Json.abbreviate(arch) + " is not an architecture name");
+                }
+            }
+            parsed.add(new Target(text(t, "snap"), text(t, "channel"), arch, positive(t, "revision")));
         }
         if (!(node.get("complete") instanceof Boolean complete)) {
             throw new BadData("plan.complete is not true or false");
@@ -251,9 +421,13 @@ public final class PeerCodec {
 
     /** The app databag read: a state, or why not. */
     public sealed interface AppReading permits AppReading.Read, AppReading.Unreadable {
-        record Read(RolloutState state, Optional<Tally> tally) implements AppReading {
+        record Read(RolloutState state, Optional<Tally> tally, Offers offers) implements AppReading {
             public Read(RolloutState state) {
                 this(state, Optional.empty());
+            }
+
+            public Read(RolloutState state, Optional<Tally> tally) {
+                this(state, tally, Offers.NONE);
             }
         }
 
@@ -287,6 +461,19 @@ public final class PeerCodec {
         if (!schema.equals(SCHEMA)) {
             throw new BadData("schema " + Json.abbreviate(schema) + " (this charm reads schema " + SCHEMA + ")");
         }
+    }
+
+    /** Whether the app databag is of the previous schema (1); throws for any schema but 1 and 2. */
+    private static boolean requireAppSchema(Map<String, String> data) {
+        String schema = data.get(KEY_SCHEMA);
+        if (schema == null) {
+            throw new BadData("no schema");
+        }
+        if (!schema.equals(APP_SCHEMA) && !schema.equals(APP_SCHEMA_BEFORE)) {
+            throw new BadData("schema " + Json.abbreviate(schema) + " (this charm reads schema " + APP_SCHEMA_BEFORE
+                    + " and " + APP_SCHEMA + ")");
+        }
+        return schema.equals(APP_SCHEMA_BEFORE);
     }
 
     private static String require(Map<String, String> data, String key) {

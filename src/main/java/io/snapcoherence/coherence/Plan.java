@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One rollout: the targets every unit must reach. {@code attempt} starts at 1 and grows with each resume of a
- * halted plan, so a unit can tell a failure it reported before the resume from one it reports after it.
+ * One rollout: the targets every unit must reach, per architecture. {@code attempt} starts at 1 and grows with each
+ * resume of a halted plan, so a unit can tell a failure it reported before the resume from one it reports after it.
  */
 public record Plan(long id, int attempt, List<Target> targets, boolean complete) {
 
@@ -29,24 +29,26 @@ public record Plan(long id, int attempt, List<Target> targets, boolean complete)
     }
 
     /**
-     * Whether a machine is on this plan: every target whose snap and channel it has installed is at the target
-     * revision. A machine without a planned snap, or tracking another channel of it, has nothing to do for it.
+     * Whether a machine of {@code arch} is on this plan: every target of its architecture whose snap and channel it
+     * has installed is at the target revision. A machine without a planned snap, tracking another channel of it, or
+     * of an architecture the plan has no target for, has nothing to do for it.
      */
-    public boolean reachedBy(Map<String, InstalledRevision> installed) {
-        return pendingOn(installed).isEmpty();
+    public boolean reachedBy(String arch, Map<String, InstalledRevision> installed) {
+        return pendingOn(arch, installed).isEmpty();
     }
 
-    /** The targets a machine still has to reach, in plan order. */
-    public List<Target> pendingOn(Map<String, InstalledRevision> installed) {
-        return coveredOn(installed).stream().filter(t -> installed.get(t.snap()).revision() != t.revision()).toList();
+    /** The targets a machine of {@code arch} still has to reach, in plan order. */
+    public List<Target> pendingOn(String arch, Map<String, InstalledRevision> installed) {
+        return coveredOn(arch, installed).stream().filter(t -> installed.get(t.snap()).revision() != t.revision())
+                .toList();
     }
 
-    /** The targets that concern a machine: the snap is installed there, tracking the target's channel. */
-    public List<Target> coveredOn(Map<String, InstalledRevision> installed) {
+    /** The targets that concern a machine of {@code arch}: its architecture's, for a snap it tracks on that channel. */
+    public List<Target> coveredOn(String arch, Map<String, InstalledRevision> installed) {
         return targets.stream()
                 .filter(t -> {
                     InstalledRevision have = installed.get(t.snap());
-                    return have != null && have.channel().equals(t.channel());
+                    return have != null && have.channel().equals(t.channel()) && t.appliesTo(arch);
                 })
                 .toList();
     }

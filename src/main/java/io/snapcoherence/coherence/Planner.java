@@ -2,6 +2,7 @@ package io.snapcoherence.coherence;
 
 import io.snapcoherence.juju.Status;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -23,11 +24,11 @@ public final class Planner {
 
     /**
      * The most targets one plan holds: plans travel in the app databag, which Juju copies to every unit, so its size
-     * is bounded whatever the units run (at most this many snap channels; more differing at once is refused, with
-     * the reason in the status, rather than split: a split could plan the workers' snaps before the control
-     * plane's).
+     * is bounded whatever the units run (at most this many (snap, channel, architecture)s, as many as the offers
+     * hold; more differing at once is refused, with the reason in the status, rather than split: a split could plan
+     * the workers' snaps before the control plane's).
      */
-    public static final int MAX_TARGETS = 64;
+    public static final int MAX_TARGETS = Offers.MAX_ENTRIES;
 
     public static PlannerDecision decide(PlannerInput input) {
         Census census = Census.of(input.peers());
@@ -59,29 +60,75 @@ public final class Planner {
             }
         }
 
+        // What the proxy serves: the newest views the units reported. When a view changed what the leader held, or
+        // a (snap, channel, architecture) some unit tracks has no view yet, or the operator asks, a few units are
+        // asked to look now; no plan is made until they have answered, so that one plan covers what changed.
+        Instant now = watch.now();
+        Offers.Merged merged = input.offers().merge(census.reports(), now);
+        Offers offers = census.anyUnknown() ? merged.offers() : merged.offers().prunedTo(census);
+        CheckRound round = offers.check();
+        boolean refreshNow = input.request().orElse(null) instanceof LeaderRequest.Refresh;
+        boolean running = round.runs(census, now);
+        boolean news = merged.changedBy().stream().anyMatch(u -> census.report(u).flatMap(UnitReport::view)
+                .map(v -> !v.answer()).orElse(false));
+        Map<String, Set<SnapChannel>> uncoveredPairs = offers.uncovered(census.reports(), input.managedSnaps());
+        Set<String> uncovered = uncoveredPairs.keySet();
+        // A (snap, channel, architecture) no unit asked in the last round tracks (new, or every unit asked about it
+        // has left) is asked about at once; otherwise a unit asked that could not look answers when it can, and the
+        // leader asks again only after CheckRound.RETRY.
+        boolean unasked = !round.covers(uncoveredPairs, census);
+        boolean everything = refreshNow || (!running && news);
+        if (everything || (!running && !uncovered.isEmpty() && (unasked || round.retryDue(now)))) {
+            long next = round.round() + 1;
+            // What changed may have changed everywhere; what nobody covers is asked about alone.
+            List<String> toAsk = offers.toAsk(census.reports(), input.managedSnaps(), next, input.leader(), now,
+                    everything ? Optional.empty() : Optional.of(uncovered));
+            if (!toAsk.isEmpty()) {
+                offers = offers.withCheck(new CheckRound(next, now, toAsk));
+                running = true;
+            }
+        }
+
         // A refresh request, now or waiting from an earlier one that could not start a plan yet.
         Optional<Set<String>> asked = state.requested();
-        Optional<LeaderRequest.Refresh> refreshNow = input.request().filter(LeaderRequest.Refresh.class::isInstance)
-                .map(LeaderRequest.Refresh.class::cast);
-        if (refreshNow.isPresent()) {
-            asked = Optional.of(merged(asked, refreshNow.get().snaps()));
+        Optional<LeaderRequest.Refresh> refreshRequest = input.request()
+                .filter(LeaderRequest.Refresh.class::isInstance).map(LeaderRequest.Refresh.class::cast);
+        if (refreshRequest.isPresent()) {
+            asked = Optional.of(merged(asked, refreshRequest.get().snaps()));
         }
-        Optional<Plan> halted = halt.isPresent() ? plan.filter(Plan::active) : Optional.empty();
-        boolean supersede = halted.isPresent() && refreshNow.isPresent();
+        // An operator's refresh acts on what units saw the proxy serve since it was asked; on a halted plan it
+        // replaces that plan. A resume meanwhile (no halt any more) or a plan moved on leaves nothing to replace.
+        Optional<RefreshRequest> refresh = state.refresh();
+        if (refreshNow) {
+            Optional<Long> replacing = halt.isPresent() && plan.filter(Plan::active).isPresent()
+                    ? plan.map(Plan::id) : refresh.flatMap(RefreshRequest::replaces);
+            refresh = Optional.of(new RefreshRequest(now, replacing));
+        }
+        Optional<Long> replacing = refresh.flatMap(RefreshRequest::replaces);
+        Optional<Plan> halted = halt.isPresent()
+                ? plan.filter(p -> p.active() && replacing.equals(Optional.of(p.id()))) : Optional.empty();
+        if (halted.isEmpty() && replacing.isPresent()) {
+            refresh = refresh.map(r -> new RefreshRequest(r.asked(), Optional.empty()));
+        }
+        Instant since = refresh.map(RefreshRequest::asked).orElse(Instant.EPOCH);
         // Replacing a halted plan, the new one also covers the halted plan's snaps: units already on the abandoned
         // revisions go to what the proxy serves now.
-        Optional<Set<String>> scope = supersede ? asked.map(snaps -> snaps.isEmpty() ? snaps
+        Optional<Set<String>> scope = halted.isPresent() ? asked.map(snaps -> snaps.isEmpty() ? snaps
                 : union(snaps, halted.get().targets().stream().map(Target::snap).collect(Collectors.toSet())))
                 : asked;
-        List<Target> differences = differences(census, input, scope);
-        Optional<String> planBlocked = planBlocked(census, input.store(), differences);
+        List<Target> differences = differences(census, offers, input.managedSnaps(), scope);
+        Optional<String> planBlocked = planBlocked(census, running, offers, differences);
+        // What a request still waits for: a view, taken since it was asked, of what it concerns.
+        Optional<String> unseen = asked.isPresent() ? unseenSince(census, offers, input.managedSnaps(), scope, since)
+                : Optional.empty();
         boolean planCreated = false;
         Optional<Long> superseded = Optional.empty();
-        Optional<String> refused = Optional.empty();
-        if (supersede) {
+        if (halted.isPresent()) {
             // The operator moves on from a halted plan: a new plan from what the proxy serves now (complete at
             // once when nothing differs). Grants carry over in their order: a unit of the halted plan may still be
-            // refreshing, and it counts in its tier's window until it reports.
+            // refreshing, and it counts in its tier's window until it reports. Until it can be made (the units
+            // asked have not answered, the control plane is not known), the plan stays halted and the request waits.
+            planBlocked = planBlocked.or(() -> unseen);
             if (planBlocked.isEmpty()) {
                 Plan next = new Plan(halted.get().id() + 1, 1, differences, differences.isEmpty());
                 superseded = Optional.of(halted.get().id());
@@ -90,22 +137,25 @@ public final class Planner {
                 grants = next.active() ? notDone(grants, census, next) : List.of();
                 asked = Optional.empty();
                 planCreated = true;
-            } else {
-                refused = Optional.of("plan " + halted.get().id() + " stays halted, no new plan: "
-                        + planBlocked.get());
-                asked = state.requested(); // a refresh on a halted rollout replaces it now or not at all
             }
         } else {
-            boolean triggered = input.autoRefresh() || asked.isPresent();
+            boolean fresh = unseen.isEmpty();
+            boolean triggered = input.autoRefresh() || (asked.isPresent() && fresh);
             boolean idle = plan.map(Plan::complete).orElse(true) && halt.isEmpty();
             if (idle && triggered && !differences.isEmpty() && planBlocked.isEmpty()) {
                 plan = Optional.of(new Plan(state.lastPlanId() + 1, 1, differences, false));
                 grants = List.of();
                 planCreated = true;
             }
-            if (planCreated || (idle && planBlocked.isEmpty() && differences.isEmpty())) {
+            if (planCreated || (idle && planBlocked.isEmpty() && differences.isEmpty() && fresh)) {
                 asked = Optional.empty(); // done with: planned, or nothing to refresh
             }
+            if (!input.autoRefresh() && asked.isPresent()) {
+                planBlocked = planBlocked.or(() -> unseen);
+            }
+        }
+        if (asked.isEmpty()) {
+            refresh = Optional.empty();
         }
 
         boolean viewComplete = grants.stream().allMatch(census::knows);
@@ -113,16 +163,18 @@ public final class Planner {
             grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
         }
 
-        RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked);
+        RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked, refresh);
         Watch after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
         Optional<Halt> silent = silence(next, census, after);
         if (silent.isPresent()) {
-            next = new RolloutState(plan, grants, silent, state.paused(), asked);
+            next = new RolloutState(plan, grants, silent, state.paused(), asked, refresh);
             after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
         }
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
-        return new PlannerDecision(next, tally, appStatus(next, census, differences, input, after, planBlocked),
-                differences, planCreated, after.dueSince(), superseded, refused);
+        Status status = appStatus(next, census, differences, input, after, planBlocked, offers, running, uncovered,
+                merged.refused());
+        return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
+                Optional.empty(), offers);
     }
 
     /**
@@ -141,14 +193,16 @@ public final class Planner {
         Optional<Halt> halt = state.halt().or(() -> active.flatMap(p -> firstFailure(census, input.leaving(), p)));
         boolean paused = state.paused() || request.orElse(null) instanceof LeaderRequest.Pause;
         Optional<Set<String>> requested = state.requested();
+        Optional<RefreshRequest> asked = state.refresh();
         Optional<String> refused = Optional.empty();
         if (request.orElse(null) instanceof LeaderRequest.Resume
                 || (request.orElse(null) instanceof LeaderRequest.Refresh && halt.isPresent() && active.isPresent())) {
             refused = Optional.of("this leader is leaving the model: run it again once the next leader is elected");
         } else if (request.orElse(null) instanceof LeaderRequest.Refresh refresh) {
             requested = Optional.of(merged(requested, refresh.snaps()));
+            asked = Optional.of(new RefreshRequest(input.watch().now(), Optional.empty()));
         }
-        RolloutState next = new RolloutState(state.plan(), state.grants(), halt, paused, requested);
+        RolloutState next = new RolloutState(state.plan(), state.grants(), halt, paused, requested, asked);
         String held = active.map(p -> halt.isPresent()
                 ? "halted at plan " + p.id() + ": " + halt.get().unit() + " " + halt.get().reason()
                 : "plan " + p.id() + " goes on within its grants").orElse("no rollout");
@@ -158,7 +212,7 @@ public final class Planner {
             status = Status.blocked(status.message());
         }
         return new PlannerDecision(next, input.committedTally(), status, List.of(), false,
-                input.watch().dueSince(), Optional.empty(), refused);
+                input.watch().dueSince(), Optional.empty(), refused, input.offers());
     }
 
     /** The first failure of the plan's current attempt any reading tells of, the units leaving included. */
@@ -173,20 +227,48 @@ public final class Planner {
         return grants.stream().filter(u -> census.report(u).map(r -> !r.done(plan)).orElse(true)).toList();
     }
 
-    /** Why no plan can be made now, if so: the store did not answer, the control plane is not known, too many. */
-    static Optional<String> planBlocked(Census census, StoreView store, List<Target> differences) {
-        if (store instanceof StoreView.Unavailable u) {
-            return Optional.of("store check failed: " + u.reason());
-        }
+    /**
+     * Why no plan can be made now, if so: the control plane is not known, units asked to look at what the proxy
+     * serves have not answered yet, too many differ.
+     */
+    static Optional<String> planBlocked(Census census, boolean checking, Offers offers, List<Target> differences) {
         Optional<String> unknown = census.controlPlaneUnknown();
         if (unknown.isPresent()) {
             return Optional.of("the control plane is not known (" + unknown.get() + ")");
+        }
+        if (checking) {
+            return Optional.of("units are checking what " + source(offers) + " serves (round "
+                    + offers.check().round() + ", asked " + offers.check().at() + ")");
         }
         if (differences.size() > MAX_TARGETS) {
             return Optional.of(differences.size() + " snap channels differ, more than one plan holds ("
                     + MAX_TARGETS + ")");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The first (snap, channel, architecture) in scope that units track and no view taken since {@code since}
+     * covers, if any: what a halted plan is replaced from must be what the proxy serves after the operator asked.
+     */
+    private static Optional<String> unseenSince(Census census, Offers offers, List<String> managed,
+                                                Optional<Set<String>> scope, Instant since) {
+        for (Map.Entry<String, Set<SnapChannel>> tracked : Offers.tracked(census.reports()).entrySet()) {
+            for (SnapChannel sc : tracked.getValue()) {
+                boolean wanted = managed.contains(sc.snap())
+                        && scope.map(snaps -> snaps.isEmpty() || snaps.contains(sc.snap())).orElse(true);
+                if (wanted && offers.offer(tracked.getKey(), sc).map(o -> o.at().isBefore(since)).orElse(true)) {
+                    return Optional.of("no unit has told what " + source(offers) + " serves " + sc + " ("
+                            + tracked.getKey() + ") since the refresh at " + since);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** What the units' views come from: the proxy, or the store when no proxy-url is set. */
+    private static String source(Offers offers) {
+        return offers.proxy().isEmpty() ? "the store" : "the proxy";
     }
 
     /**
@@ -252,7 +334,8 @@ public final class Planner {
             return state;
         }
         if (request.get() instanceof LeaderRequest.Pause) {
-            return new RolloutState(state.plan(), state.grants(), state.halt(), true, state.requested());
+            return new RolloutState(state.plan(), state.grants(), state.halt(), true, state.requested(),
+                    state.refresh());
         }
         if (request.get() instanceof LeaderRequest.Resume) {
             // Resume also frees the grant of a unit this leader has not seen in the relation for longer than a
@@ -261,7 +344,7 @@ public final class Planner {
             // has not seen may be refreshing.
             return new RolloutState(state.halt().isPresent() ? state.plan().map(Plan::nextAttempt) : state.plan(),
                     state.grants().stream().filter(u -> census.knows(u) || !watch.silent(u)).toList(),
-                    Optional.empty(), false, state.requested());
+                    Optional.empty(), false, state.requested(), state.refresh());
         }
         return state;
     }
@@ -279,29 +362,32 @@ public final class Planner {
     }
 
     /**
-     * Every (snap, channel) some unit tracks whose revision differs from the store's, newer or older: overrides
-     * can pin older revisions. Snaps installed only on workers count as much as the leader's own. A refresh
-     * request naming snaps ({@code asked}, empty set: all) restricts the plan to them.
+     * Every (snap, channel, architecture) some unit of that architecture tracks whose accepted revision differs from
+     * what the unit runs, newer or older: overrides can pin older revisions. Snaps installed only on workers count as
+     * much as the leader's own. A (snap, channel, architecture) without an accepted view is not planned, nor is a
+     * unit that reports no architecture. A refresh request naming snaps ({@code asked}, empty set: all) restricts
+     * the plan to them.
      */
-    static List<Target> differences(Census census, PlannerInput input, Optional<Set<String>> asked) {
-        if (!(input.store() instanceof StoreView.Revisions store)) {
-            return List.of();
-        }
-        Set<String> managed = Set.copyOf(input.managedSnaps());
-        Map<SnapChannel, Target> targets = new TreeMap<>();
+    static List<Target> differences(Census census, Offers offers, List<String> managedSnaps,
+                                    Optional<Set<String>> asked) {
+        Set<String> managed = Set.copyOf(managedSnaps);
+        Map<String, Target> targets = new TreeMap<>();
         for (UnitReport report : census.reports()) {
+            if (report.arch().equals(UnitReport.UNKNOWN_ARCH)) {
+                continue;
+            }
             report.installed().forEach((snap, have) -> {
                 boolean wanted = managed.contains(snap)
                         && asked.map(snaps -> snaps.isEmpty() || snaps.contains(snap)).orElse(true);
                 if (wanted) {
-                    store.revision(snap, have.channel())
+                    offers.revision(report.arch(), snap, have.channel())
                             .filter(rev -> rev != have.revision())
-                            .ifPresent(rev -> targets.put(new SnapChannel(snap, have.channel()),
-                                    new Target(snap, have.channel(), rev)));
+                            .ifPresent(rev -> targets.put(snap + " " + have.channel() + " " + report.arch(),
+                                    new Target(snap, have.channel(), report.arch(), rev)));
                 }
             });
         }
-        return List.copyOf(targets.values());
+        return targets.values().stream().sorted().toList();
     }
 
     /**
@@ -352,7 +438,7 @@ public final class Planner {
             return decided;
         }
         return new RolloutState(decided.plan(), decided.grants().stream().filter(u -> !u.equals(leader)).toList(),
-                decided.halt(), decided.paused(), decided.requested());
+                decided.halt(), decided.paused(), decided.requested(), decided.refresh());
     }
 
     /**
@@ -375,59 +461,67 @@ public final class Planner {
     }
 
     static Status appStatus(RolloutState state, Census census, List<Target> differences, PlannerInput input,
-                            Watch watch, Optional<String> planBlocked) {
+                            Watch watch, Optional<String> planBlocked, Offers offers, boolean checking,
+                            Set<String> uncovered, int refused) {
         String unreadable = census.unreadable().isEmpty() ? "" : "; unreadable peer data from "
                 + census.unreadable().stream().map(Malformed::describe).collect(Collectors.joining(", "));
-        String storeTrouble = input.store() instanceof StoreView.Unavailable u ? "; store check failed: "
-                + u.reason() : "";
+        // Why some units are planned for later, if at all: what their proxy serves them is not known yet.
+        String views = (uncovered.isEmpty() ? "" : "; no " + (offers.proxy().isEmpty() ? "" : "registered ")
+                + "unit of " + String.join(", ", uncovered) + " has reported what " + source(offers)
+                + " serves yet")
+                + (refused == 0 ? "" : "; " + refused + " views not kept: more than " + Offers.MAX_ENTRIES
+                + " (snap, channel, architecture)s are tracked") + unreadable;
         Optional<Plan> active = state.activePlan();
         if (active.isPresent()) {
             Plan plan = active.get();
             String waiting = waitingOn(state, census, watch);
             if (state.halt().isPresent()) {
                 Halt halt = state.halt().get();
-                return Status.blocked("halted at plan " + plan.id() + ": " + halt.unit() + " " + halt.reason()
-                        + "; run the resume action to retry it, or the refresh action to replace the plan with "
-                        + "what the proxy serves now" + waiting + unreadable);
+                String next = state.refresh().flatMap(RefreshRequest::replaces).isPresent()
+                        ? "; a refresh replaces it with what " + source(offers) + " serves, waiting while "
+                        + planBlocked.orElse("the units report")
+                        : "; run the resume action to retry it, or the refresh action to replace the plan with "
+                        + "what the proxy serves now";
+                return Status.blocked("halted at plan " + plan.id() + ": " + halt.unit() + " " + halt.reason() + next
+                        + waiting + views);
             }
             String progress = census.tierProgress(Role.CONTROL_PLANE, plan) + ", "
                     + census.tierProgress(Role.WORKER, plan)
                     + (state.requested().isPresent() ? "; a requested refresh follows" : "");
             if (state.paused()) {
                 return Status.waiting("paused at plan " + plan.id() + ": " + progress + "; run the resume action"
-                        + waiting + unreadable);
+                        + waiting + views);
             }
             Optional<String> unknown = census.controlPlaneUnknown();
             if (unknown.isPresent()) {
                 // Nothing moves past the control plane without one in view (rule 4): say so, not just 0/0.
                 return Status.waiting("rolling out plan " + plan.id() + ": " + progress + "; the control plane is "
                         + "not known (" + unknown.get() + "): workers wait and the plan cannot complete" + waiting
-                        + unreadable + storeTrouble);
+                        + views);
             }
-            return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + waiting + unreadable
-                    + storeTrouble);
-        }
-        if (input.store() instanceof StoreView.Unavailable u) {
-            return Status.waiting("store check failed: " + u.reason() + "; retrying on the next hook"
-                    + (state.requested().isPresent() ? " (a refresh is requested)" : "") + unreadable);
+            return Status.maintenance("rolling out plan " + plan.id() + ": " + progress + waiting + views);
         }
         if (!differences.isEmpty()) {
-            String updates = "updates available: " + differences.stream()
-                    .map(t -> t.snap() + " " + t.revision() + " (" + t.channel() + ")")
+            String updates = "updates available: " + differences.stream().map(Target::describe)
                     .collect(Collectors.joining(", "));
             if (planBlocked.isPresent() && differences.size() > MAX_TARGETS) {
                 return Status.blocked(planBlocked.get() + ": manage fewer snaps, or fewer channels at once");
             }
             if (planBlocked.isPresent()) {
-                return Status.waiting(updates + "; no plan while " + planBlocked.get() + unreadable);
+                return Status.waiting(updates + "; no plan while " + planBlocked.get() + views);
             }
-            return Status.active(updates + "; run the refresh action" + unreadable);
+            return Status.active(updates + "; run the refresh action" + views);
         }
         List<String> last = new ArrayList<>();
         state.plan().ifPresent(p -> last.add("plan " + p.id()));
+        String upToDate = "up to date" + (last.isEmpty() ? "" : " (" + last.get(0) + ")");
+        if (state.requested().isPresent() && planBlocked.isPresent()) {
+            return Status.waiting(upToDate + "; a requested refresh waits while " + planBlocked.get() + views);
+        }
         String unknown = census.controlPlaneUnknown().map(why -> "; no plan while the control plane is not known ("
                 + why + ")").orElse("");
-        return Status.active("up to date" + (last.isEmpty() ? "" : " (" + last.get(0) + ")") + unknown + unreadable);
+        String looking = checking ? "; " + planBlocked.orElse("units are checking") : "";
+        return Status.active(upToDate + (checking ? looking : unknown) + views);
     }
 
     /**

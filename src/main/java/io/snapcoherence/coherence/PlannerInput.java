@@ -6,36 +6,38 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Everything the leader decides from: every peer's reading (the leader's own included), the app databag, the
- * store, the configuration, an operator's request, which unit the leader is (it goes last in its tier), the
+ * Everything the leader decides from: every peer's reading (the leader's own included), the app databag (the
+ * rollout, and the offers: what the units saw the proxy serve, as this leader may use them: those of the
+ * configured proxy-url), the configuration, an operator's request, which unit the leader is (it goes last in its
+ * tier), the
  * units it knows have left the relation (a unit it merely has not seen yet is not one of them), and the readings
  * of units leaving in this hook ({@code -departed}): no longer peers, but a failure they report still halts.
  * {@code leaderLeaving}: the leader itself is being removed (its own {@code -departed} hooks shrink its view);
  * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
  * since when each granted unit has been due.
  */
-public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
+public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
                            boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
 
-    public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
+    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                         Optional<String> leader, Set<String> left, List<UnitReading> leaving) {
-        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving, false,
+        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving, false,
                 Optional.empty(), Watch.NONE);
     }
 
-    public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
+    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                         Optional<String> leader, Set<String> left) {
-        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, List.of());
+        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, List.of());
     }
 
     /** Without a leader among the peers and without a memory of them: a granted unit not among them has left. */
-    public PlannerInput(List<UnitReading> peers, RolloutState state, StoreView store, List<String> managedSnaps,
+    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request) {
-        this(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, Optional.empty(),
+        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, Optional.empty(),
                 state.grants().stream().filter(u -> peers.stream().noneMatch(p -> p.unit().equals(u)))
                         .collect(Collectors.toSet()));
     }
@@ -52,22 +54,22 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, StoreVie
 
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
-        return new PlannerInput(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
                 left, leaving, true, committed, watch);
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
-        return new PlannerInput(peers, state, store, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
                 left, leaving, leaderLeaving, committedTally, watch);
     }
 
     /**
-     * The same input once the leader's own refresh changed its report: the peers with that report, the state it
-     * decided, no request (it was applied), and the watch it decided.
+     * The same input once the leader's own refresh changed its report: the peers with that report, the state, watch
+     * and offers it decided, no request (it was applied).
      */
-    public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch) {
-        return new PlannerInput(peers, decided, store, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
+    public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
+        return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
                 leader, left, leaving, leaderLeaving, committedTally, watch);
     }
 }

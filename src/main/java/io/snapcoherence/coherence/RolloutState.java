@@ -10,16 +10,23 @@ import java.util.Set;
  * starts only when fewer than max-unavailable units of its tier granted before it are not done
  * ({@link UnitAgent}), so grants are appended, never re-sorted. {@code requested} is a {@code refresh} action
  * that could not start a plan yet (one was active, or the store did not answer): the snaps it asked for, empty for
- * all; it starts the next plan even with auto-refresh off.
+ * all; it starts the next plan even with auto-refresh off. {@code refresh} says when it was asked and the halted plan
+ * it replaces, if any ({@link RefreshRequest}): it acts on what units saw the proxy serve since.
  */
 public record RolloutState(Optional<Plan> plan, List<String> grants, Optional<Halt> halt, boolean paused,
-                           Optional<Set<String>> requested) {
+                           Optional<Set<String>> requested, Optional<RefreshRequest> refresh) {
 
     public static final RolloutState EMPTY = new RolloutState(Optional.empty(), List.of(), Optional.empty(), false);
 
     /** No refresh request waiting. */
     public RolloutState(Optional<Plan> plan, List<String> grants, Optional<Halt> halt, boolean paused) {
         this(plan, grants, halt, paused, Optional.empty());
+    }
+
+    /** A request (if any) of unknown time: of the previous version's app databag. */
+    public RolloutState(Optional<Plan> plan, List<String> grants, Optional<Halt> halt, boolean paused,
+                        Optional<Set<String>> requested) {
+        this(plan, grants, halt, paused, requested, Optional.empty());
     }
 
     public RolloutState {

@@ -9,6 +9,17 @@ public record SnapChannel(String snap, String channel) implements Comparable<Sna
         return bySnap != 0 ? bySnap : channel.compareTo(other.channel);
     }
 
+    // Written out, not generated: see UnitReport.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SnapChannel other && snap.equals(other.snap) && channel.equals(other.channel);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * snap.hashCode() + channel.hashCode();
+    }
+
     @Override
     public String toString() {
         return snap + " " + channel;

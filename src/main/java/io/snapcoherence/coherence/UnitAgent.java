@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** Every unit's rules: refresh only when granted for the active plan, and only what differs from its targets. */
+/**
+ * Every unit's rules: refresh only when granted for the active plan, and only what differs from its targets, those
+ * of its own architecture.
+ */
 public final class UnitAgent {
 
     private UnitAgent() {
@@ -23,7 +26,7 @@ public final class UnitAgent {
         RolloutState state = ((PeerCodec.AppReading.Read) input.app()).state();
         Optional<Plan> active = state.activePlan();
         if (active.isEmpty()) {
-            return settle(state.plan().filter(p -> p.reachedBy(input.installed()))
+            return settle(state.plan().filter(p -> p.reachedBy(input.arch(), input.installed()))
                     .map(p -> Status.active("on plan " + p.id()))
                     .orElse(Status.active("up to date")));
         }
@@ -33,8 +36,8 @@ public final class UnitAgent {
         if (ownFailure.isPresent()) {
             return settle(Status.blocked(ownFailure.get().describe(plan.id())));
         }
-        List<Target> pending = plan.pendingOn(input.installed());
-        List<Target> mine = plan.coveredOn(input.installed());
+        List<Target> pending = plan.pendingOn(input.arch(), input.installed());
+        List<Target> mine = plan.coveredOn(input.arch(), input.installed());
         boolean granted = state.granted(input.unit());
         if (pending.isEmpty()) {
             // Already on target, e.g. an earlier hook refreshed but was killed before its report was written:
@@ -176,7 +179,7 @@ public final class UnitAgent {
         List<UnitReading> all = new ArrayList<>(input.peers().orElse(List.of()));
         if (all.stream().noneMatch(r -> r.unit().equals(input.unit()))) {
             all.add(new UnitReading.Reported(new UnitReport(input.unit(), input.role(), input.installed(),
-                    input.lastProgress(), input.witnessed())));
+                    input.lastProgress(), input.witnessed(), input.arch(), Optional.empty())));
         }
         return all;
     }

@@ -5,20 +5,37 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * What one unit tells its peers: its tier, the managed snaps on its machine, its last plan outcome, and the failure
- * of a unit it saw leave, if one of the current attempt ({@link Witnessed}).
+ * What one unit tells its peers: its tier, the managed snaps on its machine, its last plan outcome, the failure
+ * of a unit it saw leave, if one of the current attempt ({@link Witnessed}), its machine's architecture (dpkg name,
+ * {@code amd64}) and the last view of the store it reported ({@link StoreView}). A report without an architecture
+ * ({@link #UNKNOWN_ARCH}) comes from the previous charm version.
  */
 public record UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
-                         Optional<Progress> progress, Optional<Witnessed> witnessed) {
+                         Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
+                         Optional<StoreView> view) {
+
+    /** The architecture of a unit that reports none. */
+    public static final String UNKNOWN_ARCH = "";
 
     public UnitReport {
         installed = java.util.Collections.unmodifiableMap(new TreeMap<>(installed));
     }
 
-    /** Without a witnessed failure. */
+    /** A report of the previous version: no architecture, no view. */
+    public UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> progress, Optional<Witnessed> witnessed) {
+        this(unit, role, installed, progress, witnessed, UNKNOWN_ARCH, Optional.empty());
+    }
+
+    /** A report of the previous version, without a witnessed failure. */
     public UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
                       Optional<Progress> progress) {
         this(unit, role, installed, progress, Optional.empty());
+    }
+
+    /** The same report with this architecture and view. */
+    public UnitReport on(String arch, Optional<StoreView> view) {
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view);
     }
 
     /** Whether this unit failed the plan's current attempt. */
@@ -39,13 +56,14 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
     }
 
     /**
-     * Done means on the plan's revisions, and no failure for this plan left standing (of any attempt: after a
-     * resume a unit whose verification failed must verify again). A report alone, without the revisions, is not
-     * enough.
+     * Done means on the plan's revisions of its architecture, and no failure for this plan left standing (of any
+     * attempt: after a resume a unit whose verification failed must verify again). A report alone, without the
+     * revisions, is not enough. A unit that reports no architecture is done only on every target of its channels,
+     * whatever their architecture: it could be any.
      */
     public boolean done(Plan plan) {
         boolean failureStanding = progress.map(p -> p.plan() == plan.id() && p.phase().failed()).orElse(false);
-        return plan.reachedBy(installed) && !failureStanding;
+        return plan.reachedBy(arch, installed) && !failureStanding;
     }
 
     // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,
@@ -56,11 +74,13 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
                 && java.util.Objects.equals(role, other.role)
                 && java.util.Objects.equals(installed, other.installed)
                 && java.util.Objects.equals(progress, other.progress)
-                && java.util.Objects.equals(witnessed, other.witnessed);
+                && java.util.Objects.equals(witnessed, other.witnessed)
+                && java.util.Objects.equals(arch, other.arch)
+                && java.util.Objects.equals(view, other.view);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(unit, role, installed, progress, witnessed);
+        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view);
     }
 }

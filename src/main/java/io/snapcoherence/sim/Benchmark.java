@@ -74,8 +74,12 @@ public final class Benchmark {
         timeline.start(model);
         Rehearsal.NEW.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         long rounds = 0;
+        String beforePlan = "";
         while (rounds++ < 100_000 && !(timeline.rolloutRounds() >= 0 && planComplete(model))) {
             model.runRound();
+            if (beforePlan.isEmpty() && timeline.planRound() >= 0) {
+                beforePlan = proxyChange(model, hooksBefore, writesBefore, timeline);
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         int units = controlPlane + workers;
@@ -86,6 +90,22 @@ public final class Benchmark {
         System.out.printf("| %d+%d | %d | %.1f | %d | %.1f, %d | %.2f, %d | %d | %d | %d |%n", controlPlane, workers,
                 maxUnavailable, seconds, model.hookRuns() - totalBefore, (double) hooks[0] / units, hooks[1],
                 (double) writes[0] / units, writes[1], timeline.rolloutRounds(), lower, pending);
+        System.out.println("  " + beforePlan);
+    }
+
+    /**
+     * What a change of the proxy costs before the rollout: from the new revisions to the leader's plan, the rounds,
+     * hook runs and own writes (units reporting what they saw, the leader merging and asking), and how many units
+     * wrote.
+     */
+    private static String proxyChange(SimulatedModel model, Map<String, Long> hooksBefore,
+                                      Map<String, Long> writesBefore, Rehearsal.Timeline timeline) {
+        long[] hooks = delta(model, SimUnit::hookRuns, hooksBefore);
+        long[] writes = delta(model, SimUnit::ownWrites, writesBefore);
+        long writers = model.units().stream()
+                .filter(u -> u.ownWrites() > writesBefore.getOrDefault(u.name(), 0L)).count();
+        return "proxy change to plan: " + (timeline.planRound() - timeline.startRound()) + " rounds, " + hooks[0]
+                + " hook runs, " + writes[0] + " own writes by " + writers + " units";
     }
 
     private static boolean planComplete(SimulatedModel model) {

@@ -125,6 +125,8 @@ public final class Footprint {
         everyUnit(new Event.Lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
         everyUnit(new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         Rehearsal.NEW.forEach((snap, revision) -> snapStore.publish(snap, Rehearsal.CHANNEL, revision));
+        clock.advance(Duration.ofMinutes(5));
+        everyUnit(new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // every unit looks, and reports news
         Unit failing = List.copyOf(units.values()).get(units.size() - workers / 2 - 1);
         failing.machine.failRefresh("kubelet", "error: cannot refresh \"kubelet\": " + "download failed; ".repeat(120),
                 false);
@@ -144,6 +146,12 @@ public final class Footprint {
                 continue;
             }
             for (String name : state.grants()) {
+                Unit unit = units.get(name);
+                if (unit != null && unit != leader) {
+                    hook(unit, peerChanged(), ModelState.ActionState.none());
+                }
+            }
+            for (String name : asked()) { // the units the leader asks to look at what the proxy serves answer
                 Unit unit = units.get(name);
                 if (unit != null && unit != leader) {
                     hook(unit, peerChanged(), ModelState.ActionState.none());
@@ -182,6 +190,11 @@ public final class Footprint {
     private static Event peerChanged() {
         return new Event.Relation("coherence", Event.RelationKind.CHANGED, PEER, Optional.empty(), Optional.of(APP),
                 Optional.empty());
+    }
+
+    private List<String> asked() {
+        return PeerCodec.decodeApp("app", appData) instanceof PeerCodec.AppReading.Read read
+                ? read.offers().check().asked() : List.of();
     }
 
     private RolloutState state() {

@@ -59,7 +59,8 @@ import java.util.Set;
  *   that operator action's own hook may refresh if it commits out of the halt. A failure counts even if its unit is
  *   removed later: it is news about the revision.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
- *   a target (same snap, channel and revision) of the plan active before or after the step, or of the plan the
+ *   a target (same snap, channel and revision, and the machine's own architecture: a revision number names one
+ *   architecture's build) of the plan active before or after the step, or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert}, or snapd undoing a failed change back to the revision before it;
@@ -69,11 +70,13 @@ import java.util.Set;
  *   the machine with the unit's next hook), unless the machine's snapd is older than 2.58 and its refresh.hold had
  *   lapsed (snapd's 95-day cap).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
- *   the machine's {@code proxy.store} is the proxy's store id.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine reached it,
- *   unless the new plan keeps all its targets (a superset loses nothing) or the operator's {@code refresh} replaced
- *   it; plan ids never go back and a plan's
- *   targets never change; the app databag never stops being readable; a step that grants more units of a tier
+ *   the machine's {@code proxy.store} is the proxy's store id; and with {@code proxy-url} set, every target of
+ *   every plan (one the leader's hook wrote, committed or not) is a revision the proxy served that architecture on
+ *   that channel at some time: never one only upstream served, as a node off the proxy sees it.</dd>
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine the
+ *   writing leader has seen join reached it (one it has not is planned for later), unless the new plan keeps all
+ *   its targets (a superset loses nothing) or the operator's {@code refresh} replaced it; plan ids never go back
+ *   and a plan's targets never change; the app databag never stops being readable; a step that grants more units of a tier
  *   leaves at most two batches ({@link Planner#BATCHES_GRANTED} × the {@code max-unavailable} its hook read) granted
  *   in that tier (grants made before the value was lowered stand).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
@@ -110,6 +113,7 @@ public final class Invariants implements StepObserver {
      */
     private final Set<String> mayRevert = new HashSet<>();
     private final Set<String> started = new HashSet<>();
+    private final Set<String> plansSourced = new HashSet<>();
     /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
     private final Map<String, PlanAttempt> failed = new HashMap<>();
     /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
@@ -188,6 +192,7 @@ public final class Invariants implements StepObserver {
         }
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
+        plansOfStep.forEach(plan -> checkPlanSource(model, plan, config.get()));
         checkPlanContinuity(model, rollout, step);
         // Out of the halt: none now, or a halt of another plan or attempt (a resumed attempt failed again).
         Optional<Plan> haltNow = rollout.filter(r -> r.halt().isPresent()).flatMap(RolloutState::plan);
@@ -207,7 +212,8 @@ public final class Invariants implements StepObserver {
             }
         }
         for (RefreshEvent event : step.events()) {
-            onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event), before, active), plansOfStep);
+            onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event, unit), before, active),
+                    plansOfStep);
             Map<String, Integer> moved = movedBySnapd.computeIfAbsent(unit.name(), u -> new HashMap<>());
             if (event.cause() == RefreshEvent.Cause.AUTO) {
                 moved.putIfAbsent(event.snap(), event.fromRevision());
@@ -279,7 +285,8 @@ public final class Invariants implements StepObserver {
                     if (!config.get().snaps().contains(snap.name())) {
                         continue;
                     }
-                    Optional<Integer> head = model.store().revision(view, snap.name(), snap.tracking());
+                    Optional<Integer> head = model.store().revision(view, unit.machine().architecture(),
+                            snap.name(), snap.tracking());
                     if (head.isPresent() && head.get() != snap.revision()) {
                         throw new InvariantViolation("I3", unit.name() + " ended on " + snap.name() + " "
                                 + snap.revision() + " but " + snap.tracking() + " serves " + head.get()
@@ -303,8 +310,9 @@ public final class Invariants implements StepObserver {
             return; // not a request: a change the charm read in failure (reported when a hook of it commits)
         }
         if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY) {
-            Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
-            Optional<Plan> plan = forChange(asked, before, active).filter(p -> p.targets().contains(asked));
+            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                    attempt.revision());
+            Optional<Plan> plan = forChange(asked, before, active).filter(p -> names(p, asked));
             if (plan.isPresent()) {
                 checkControlPlaneOn(model, unit, asked, plan.get(), step);
             }
@@ -321,7 +329,8 @@ public final class Invariants implements StepObserver {
         if (!unavailableSincePlan.containsKey(unit.name())) {
             // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next
             // in one hook.
-            Target asked = new Target(attempt.snap(), attempt.channel(), attempt.revision());
+            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                    attempt.revision());
             long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
             unavailableSincePlan.put(unit.name(), new Window(plan, beforeStep(unit, step)));
             checkUnavailable(model, unit, step, "started");
@@ -437,7 +446,8 @@ public final class Invariants implements StepObserver {
             }
             return;
         }
-        boolean planned = plansOfStep.stream().anyMatch(p -> p.targets().contains(targetOf(event)));
+        // A target of the unit's own architecture: a revision number of another architecture's build is not one.
+        boolean planned = plansOfStep.stream().anyMatch(p -> names(p, targetOf(event, unit)));
         if (on(Id.I5) && !planned) {
             throw new InvariantViolation("I5", unit.name() + " refreshed " + event.snap() + " " + event.channel()
                     + " to " + event.toRevision() + ", which is not a target of the active plan "
@@ -465,7 +475,7 @@ public final class Invariants implements StepObserver {
             if (!settledOn(peer, plan)) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
                         + asked.revision() + " while control-plane " + peer.name() + " still needs "
-                        + plan.pendingOn(installed(peer)));
+                        + plan.pendingOn(peer.machine().architecture(), installed(peer)));
             }
         }
     }
@@ -476,11 +486,32 @@ public final class Invariants implements StepObserver {
      * after.
      */
     private static Optional<Plan> forChange(Target change, Optional<Plan> before, Optional<Plan> after) {
-        return before.filter(p -> p.targets().contains(change)).or(() -> after);
+        return before.filter(p -> names(p, change)).or(() -> after);
     }
 
-    private static Target targetOf(RefreshEvent event) {
-        return new Target(event.snap(), event.channel(), event.toRevision());
+    /** Whether the plan has this change as a target of the changed machine's architecture. */
+    private static boolean names(Plan plan, Target change) {
+        return plan.targets().stream().anyMatch(t -> t.snap().equals(change.snap())
+                && t.channel().equals(change.channel()) && t.revision() == change.revision()
+                && t.appliesTo(change.arch()));
+    }
+
+    private static Target targetOf(RefreshEvent event, SimUnit unit) {
+        return new Target(event.snap(), event.channel(), unit.machine().architecture(), event.toRevision());
+    }
+
+    /** I6: a plan's revisions are ones the proxy served (checked once per plan, when first seen). */
+    private void checkPlanSource(SimulatedModel model, Plan plan, CharmConfig config) {
+        if (!on(Id.I6) || config.proxyUrl().isEmpty() || !plansSourced.add(plan.id() + " " + plan.targets())) {
+            return;
+        }
+        for (Target target : plan.targets()) {
+            if (target.namedArch().isPresent() && !model.store().served(SimulatedStore.View.PROXY, target.arch(),
+                    target.snap(), target.channel(), target.revision())) {
+                throw new InvariantViolation("I6", "plan " + plan.id() + " targets " + target.describe()
+                        + ", which the proxy never served that architecture (a view from off the proxy)");
+            }
+        }
     }
 
     private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active, CharmConfig config) {
@@ -500,7 +531,7 @@ public final class Invariants implements StepObserver {
             }
             Map<String, InstalledRevision> now = installed(unit);
             // back on what it ran before (nothing changed, or reverted) is as available as before it started
-            return active.get().reachedBy(now) || now.equals(entry.getValue().before());
+            return active.get().reachedBy(unit.machine().architecture(), now) || now.equals(entry.getValue().before());
         });
     }
 
@@ -518,8 +549,9 @@ public final class Invariants implements StepObserver {
      */
     private boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
-        if (plan.reachedBy(installed)
-                && plan.coveredOn(installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()))) {
+        String arch = unit.machine().architecture();
+        if (plan.reachedBy(arch, installed)
+                && plan.coveredOn(arch, installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()))) {
             return true;
         }
         Map<String, Integer> moved = movedBySnapd.getOrDefault(unit.name(), Map.of());
@@ -527,7 +559,7 @@ public final class Invariants implements StepObserver {
             return false;
         }
         Map<String, InstalledRevision> left = asTheCharmLeftIt(unit);
-        return plan.reachedBy(left) && plan.coveredOn(left).stream()
+        return plan.reachedBy(arch, left) && plan.coveredOn(arch, left).stream()
                 .noneMatch(t -> !moved.containsKey(t.snap()) && unit.machine().changeInProgress(t.snap()));
     }
 
@@ -598,7 +630,8 @@ public final class Invariants implements StepObserver {
             if (now.id() > before.id() && before.active() && !operatorReplaced
                     && !now.targets().containsAll(before.targets())
                     && !model.liveUnits().stream().filter(u -> u.machineUp() && inView.contains(u.name()))
-                    .allMatch(u -> before.reachedBy(installed(u)) || before.reachedBy(asTheCharmLeftIt(u)))) {
+                    .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u))
+                            || before.reachedBy(u.machine().architecture(), asTheCharmLeftIt(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }

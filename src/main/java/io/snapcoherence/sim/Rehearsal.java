@@ -24,6 +24,10 @@ public final class Rehearsal {
     public static final String DEFAULT_PROXY = "http://snap-proxy.internal";
     public static final Map<String, Integer> OLD = revisions(3100);
     public static final Map<String, Integer> NEW = revisions(3150);
+    /** The architectures a rehearsal's machines have; each has its own builds, numbered apart. */
+    public static final List<String> ARCHES = List.of("amd64", "arm64");
+    /** How far the arm64 builds' revision numbers are from the amd64 ones. */
+    static final int ARM64_APART = 1000;
     /** How far upstream is ahead of the proxy's overrides during a proxied rollout. */
     static final int UPSTREAM_AHEAD = 20;
     static final List<String> CONTROL_PLANE_SNAPS = List.of("kube-apiserver", "kube-controller-manager",
@@ -71,7 +75,7 @@ public final class Rehearsal {
 
     public static Result run(Options options) {
         SimulatedStore store = new SimulatedStore("snap-proxy-store", options.proxyUrl().orElse(DEFAULT_PROXY));
-        OLD.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
+        ARCHES.forEach(arch -> old(arch).forEach((snap, revision) -> store.publish(arch, snap, CHANNEL, revision)));
         SimClock clock = new SimClock(Instant.parse("2026-11-25T10:00:00Z"));
         SimulatedProxy proxy = new SimulatedProxy(store);
         Map<String, Object> config = new LinkedHashMap<>();
@@ -80,8 +84,9 @@ public final class Rehearsal {
         options.proxyUrl().ifPresent(url -> config.put("proxy-url", url));
         SimulatedModel.Settings settings = new SimulatedModel.Settings(options.seed(), config,
                 options.updateStatusEvery(), options.chaos() ? 7 : 0, 600, options.hostility());
+        MixedArches arches = new MixedArches(options);
         SimulatedModel model = new SimulatedModel(settings, clock, store, HookRunner.charm(proxy, clock),
-                Rehearsal::installKubernetes);
+                (role, machine) -> installKubernetes(role, machine.withArchitecture(arches.of(machine.name()))));
         Invariants invariants = new Invariants(options.checks());
         Timeline timeline = new Timeline();
         model.observe(invariants).observe(timeline);
@@ -142,10 +147,14 @@ public final class Rehearsal {
         }
     }
 
-    /** What every machine runs before the rollout: the Kubernetes snaps of its role on OLD, and snapd's own. */
+    /**
+     * What every machine runs before the rollout: the Kubernetes snaps of its role on the old revisions of its
+     * architecture, and snapd's own.
+     */
     static void installKubernetes(Role role, SimulatedMachine machine) {
+        Map<String, Integer> old = old(machine.architecture());
         (role == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS)
-                .forEach(snap -> machine.install(snap, CHANNEL, OLD.get(snap)));
+                .forEach(snap -> machine.install(snap, CHANNEL, old.get(snap)));
         machine.install("snapd", "latest/stable", 21759).install("core20", "latest/stable", 2015);
     }
 
@@ -155,11 +164,41 @@ public final class Rehearsal {
      * release upstream.
      */
     static void publishNew(SimulatedStore store, boolean proxied) {
-        if (proxied) {
-            NEW.forEach((snap, revision) -> store.override(snap, CHANNEL, revision)
-                    .publishUpstream(snap, CHANNEL, revision + UPSTREAM_AHEAD));
-        } else {
-            NEW.forEach((snap, revision) -> store.publish(snap, CHANNEL, revision));
+        for (String arch : ARCHES) {
+            if (proxied) {
+                next(arch).forEach((snap, revision) -> store.override(arch, snap, CHANNEL, revision)
+                        .publishUpstream(arch, snap, CHANNEL, revision + UPSTREAM_AHEAD));
+            } else {
+                next(arch).forEach((snap, revision) -> store.publish(arch, snap, CHANNEL, revision));
+            }
+        }
+    }
+
+    /** The revisions of each snap's build for {@code arch} a rehearsal starts from. */
+    public static Map<String, Integer> old(String arch) {
+        return arch.equals("arm64") ? revisions(3100 + ARM64_APART) : OLD;
+    }
+
+    /** The revisions of each snap's build for {@code arch} the proxy serves once the rollout starts. */
+    public static Map<String, Integer> next(String arch) {
+        return arch.equals("arm64") ? revisions(3150 + ARM64_APART) : NEW;
+    }
+
+    /**
+     * Which machines are arm64: under {@code --chaos}, half the runs mix architectures, a machine being arm64 one
+     * time in three; drawn from the seed and the machine's name alone, so every other draw keeps its sequence.
+     */
+    static final class MixedArches {
+        private final boolean mixed;
+        private final long seed;
+
+        MixedArches(Options options) {
+            this.seed = options.seed();
+            this.mixed = options.chaos() && new java.util.Random(seed * 6151 + 11).nextBoolean();
+        }
+
+        String of(String machine) {
+            return mixed && new java.util.Random(seed * 31 + machine.hashCode()).nextInt(3) == 0 ? "arm64" : "amd64";
         }
     }
 
@@ -221,10 +260,11 @@ public final class Rehearsal {
         return model.unitOnPrincipal(wanted).orElseThrow(() -> new IllegalArgumentException("no unit " + name));
     }
 
-    /** Whether every managed snap on the unit's machine is what its channel serves now. */
+    /** Whether every managed snap on the unit's machine is what its channel serves its architecture (proxy view). */
     static boolean onStoreRevisions(SimulatedModel model, SimUnit unit) {
         for (InstalledSnap snap : unit.machine().installedSnaps()) {
-            Optional<Integer> head = model.store().revision(snap.name(), snap.tracking());
+            Optional<Integer> head = model.store().revision(SimulatedStore.View.PROXY, unit.machine().architecture(),
+                    snap.name(), snap.tracking());
             if (head.isPresent() && head.get() != snap.revision()) {
                 return false;
             }
@@ -259,6 +299,9 @@ public final class Rehearsal {
         private final SimulatedProxy proxy;
         /** snapd's disturbances draw from a random of their own, so the draws above keep their sequence. */
         private final java.util.Random snapdRandom;
+        /** So do the machines taken off the proxy, after them. */
+        private final java.util.Random offProxyRandom;
+        private long offProxyUntil = -1;
         private int removals;
         private int additions;
         private int deaths;
@@ -269,6 +312,7 @@ public final class Rehearsal {
             this.options = options;
             this.proxy = proxy;
             this.snapdRandom = new java.util.Random(options.seed() * 104729 + 17);
+            this.offProxyRandom = new java.util.Random(options.seed() * 7907 + 29);
         }
 
         @Override
@@ -318,6 +362,7 @@ public final class Rehearsal {
                 hostile(model, random, live, dice - HOSTILE_DICE);
             }
             drawSnapdDisturbance(model, live);
+            drawOffProxy(model, live);
         }
 
         /** The hostile draws, each behind its switch; {@code dice} counts from 0. */
@@ -458,13 +503,41 @@ public final class Rehearsal {
 
         /**
          * Juju's machine agent restarts and sets proxy.store to the model's value, here none: the machine is off
-         * the proxy until the charm registers it again. Not on the leader: a leader whose registration fails
-         * plans from the store its machine sees, a known limit to be lifted with per-node targets.
+         * the proxy until the charm registers it again (the leader's too: it plans from what registered units saw).
          */
         private void drawUnregisteredMachine(SimulatedModel model, SimUnit unit) {
-            if (options.proxyUrl().isPresent() && !unit.name().equals(model.leader())) {
+            if (options.proxyUrl().isPresent()) {
                 unit.machine().jujuAgentRestart();
                 model.touch();
+            }
+        }
+
+        /**
+         * Drawn last, from a random of its own: about one round in a hundred, a machine (the leader's, one time in
+         * two) is off the proxy for 2 to 8 rounds: Juju's agent cleared proxy.store and the proxy's assertions
+         * cannot be fetched, so the charm cannot register it again, while the store itself answers: the machine
+         * sees upstream, whose revisions are ahead of the proxy's.
+         */
+        private void drawOffProxy(SimulatedModel model, List<SimUnit> live) {
+            if (offProxyUntil >= 0 && model.round() >= offProxyUntil) {
+                if (outageUntil < 0) {
+                    proxy.setMode(SimulatedProxy.Mode.OK);
+                }
+                offProxyUntil = -1;
+            }
+            int dice = offProxyRandom.nextInt(100 * live.size());
+            SimUnit unit = offProxyRandom.nextBoolean() ? model.unit(model.leader())
+                    : live.get(offProxyRandom.nextInt(live.size()));
+            int rounds = 2 + offProxyRandom.nextInt(7);
+            if (dice < 1 && options.proxyUrl().isPresent() && offProxyUntil < 0 && outageUntil < 0
+                    && unit.alive()) {
+                unit.machine().jujuAgentRestart();
+                proxy.setMode(SimulatedProxy.Mode.DOWN);
+                offProxyUntil = model.round() + rounds;
+                model.touch();
+            }
+            if (offProxyUntil >= 0) {
+                model.touch(); // not quiet while a machine cannot register
             }
         }
     }

@@ -15,7 +15,9 @@ import io.snapcoherence.snap.SystemInfo;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -30,8 +32,11 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * A machine's snapd in memory, answering the {@link Snaps} requests as snapd's REST API does. Where each behaviour
- * comes from (snapd's source at tags 2.57.6 and 2.68.5, and shared/reference/snapd.md):
+ * A machine's snapd in memory, answering the {@link Snaps} requests as the charm's client of snapd's REST API does.
+ * It is held, like that client on real snapds 2.57 and 2.68 and on the fake snapd, to the one Snaps contract
+ * (src/test/.../snap/contract/SnapsContract, run by SimulatedMachine257SnapsContractTest and
+ * SimulatedMachine268SnapsContractTest). Where each behaviour comes from (snapd's source at tags 2.57.6 and 2.68.5,
+ * shared/reference/snapd.md, and docs/real-snapd.md's observations):
  * <ul>
  *   <li><b>Changes.</b> A refresh or revert answers at once with the id of a change (daemon/api_snaps.go,
  *       async response; kinds {@code refresh-snap}, {@code revert-snap}); ids count up from 1 as
@@ -43,7 +48,10 @@ import java.util.function.Supplier;
  *       link-snap; one whose services fail to start ({@link #failAfterLink}) is undone back to the old revision after
  *       link-snap and ends in {@code Error} too (state/change.go Status: Error before Undone). The error text is
  *       snapd's: {@code cannot perform the following tasks:\n- <task summary> (<error>)} (change.go
- *       changeError). {@code GET /v2/changes/<id>} of an id snapd does not know is a 404.</li>
+ *       changeError). While its snap's services are held from starting ({@link #holdServiceStarts}) a change waits
+ *       at start-snap-services, Doing, or after such a failure in its undo, Undoing (back on the old revision);
+ *       from link-snap until then the snap's services are inactive. {@code GET /v2/changes/<id>} of an id snapd
+ *       does not know is a 404.</li>
  *   <li><b>Conflicts.</b> A request about a snap that a change not yet ready affects is refused with kind
  *       {@code snap-change-conflict}, {@code snap "x" has "<kind>" change in progress} (snapstate/conflict.go
  *       CheckChangeConflictMany, daemon/errors.go SnapChangeConflict). Changes of other snaps do not conflict.</li>
@@ -54,8 +62,10 @@ import java.util.function.Supplier;
  *       snap; a snap without services, such as kubectl, simply has none.</li>
  *   <li><b>Holds.</b> From 2.58 a per-snap hold (action hold, time forever: held until now + a very long
  *       duration, autorefresh_gating.go HoldRefresh). Before 2.58 only {@code refresh.hold}, a time, whose effect
- *       is the earlier of the value and the last auto-refresh + 95 days (autorefresh.go EffectiveRefreshHold,
- *       maxPostponement); once it has passed snapd clears the option and auto-refreshes (autorefresh.go Ensure,
+ *       is the earlier of the value and the last auto-refresh (or seeding, {@link #withSeedTime}) + 95 days
+ *       (autorefresh.go EffectiveRefreshHold, maxPostponement; from 2.58 no cap), shown to the minute by
+ *       system-info; a value that is no RFC 3339 time fails snapd's configure change, whose error text the client
+ *       reports; once it has passed snapd clears the option and auto-refreshes (autorefresh.go Ensure,
  *       clearRefreshHold), and every auto-refresh run sets last-refresh (launchAutoRefresh). An explicit refresh
  *       of a held snap goes ahead.</li>
  *   <li><b>Auto-refresh</b> ({@link #autoRefreshTick}): one {@code auto-refresh} change of every snap that is not
@@ -63,10 +73,14 @@ import java.util.function.Supplier;
  *       snapd snap, snapd restarts and refuses connections meanwhile ({@link SnapError.SnapdUnavailable}).</li>
  *   <li><b>Stores.</b> proxy.store needs an acknowledged store assertion with a url (configcore/proxy.go
  *       validateProxyStore); while it names the proxy's store id the machine sees the proxy's view of the store,
- *       otherwise upstream's ({@link SimulatedStore}). An empty {@code ack} body is acknowledged silently
- *       (snapd.md); an undecodable one is refused; a store assertion snapd already holds is kept, the new copy
- *       ignored without error (asserts/batch.go commitTo skips an unaccepted update). An unreachable store fails the
- *       requests that need it ({@code find}, a refresh's start) as {@link SnapError.StoreUnreachable}.</li>
+ *       otherwise upstream's ({@link SimulatedStore}), always for its own architecture (system-info's
+ *       {@code architecture}; snapd sends it with every store request, store/store.go). Refresh candidates
+ *       ({@code GET /v2/find?select=refresh}) leave out a snap whose channel serves the installed revision or one it
+ *       was reverted from ({@link #refreshCandidates}). An empty {@code ack} body is refused, as the client refuses
+ *       to send what snapd would acknowledge silently; an undecodable one is refused; a store assertion snapd
+ *       already holds is kept, the new copy ignored without error (asserts/batch.go commitTo skips an unaccepted
+ *       update). An unreachable store fails the requests that need it ({@code find}, a refresh's start) as
+ *       {@link SnapError.StoreUnreachable} in snapd's words for a refused connection.</li>
  *   <li><b>Answers the client does not get</b> ({@link #noAnswerTo}, {@link #garbledAnswerTo}): what the REST
  *       client turns a request without an answer in time, or an unreadable answer, into; snapd did receive the
  *       request, so a refresh it started goes on.</li>
@@ -80,14 +94,24 @@ public final class SimulatedMachine implements Snaps {
     private static final Duration FOREVER = Duration.ofDays(365L * 290);
     /** snapd 2.57.6 overlord/snapstate/autorefresh.go maxPostponement. */
     static final Duration MAX_POSTPONEMENT = Duration.ofDays(95);
+    /** Where snapd asks when proxy.store names no proxy (store/store.go defaultApiURL). */
+    private static final String UPSTREAM_URL = "https://api.snapcraft.io";
+    /** What snapd 2.57 asks the store for a snap's details (store/details_v2.go, observed). */
+    private static final String INFO_FIELDS = "&fields=architectures%2Cbase%2Cconfinement"
+            + "%2Ccontact%2Ccreated-at%2Cdescription%2Cdownload%2Cepoch%2Clicense%2Cname%2Cprices%2Cprivate"
+            + "%2Cpublisher%2Crevision%2Csnap-id%2Csummary%2Ctitle%2Ctype%2Cversion%2Cwebsite%2Cstore-url%2Cmedia"
+            + "%2Ccommon-ids";
 
     private final String name;
     private final SimulatedStore store;
+    private String architecture = "amd64";
     private final Map<String, Installed> installed = new LinkedHashMap<>();
     private final Map<String, String> systemConfig = new LinkedHashMap<>();
     private final Map<String, Optional<String>> knownStores = new LinkedHashMap<>();
     private final Map<String, RefreshFault> refreshFaults = new HashMap<>();
     private final Set<String> brokenServices = new LinkedHashSet<>();
+    /** Snaps whose services' start waits (a change stays at start-snap-services) until released. */
+    private final Set<String> heldServiceStarts = new LinkedHashSet<>();
     private final List<RefreshEvent> history = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     private final Map<String, SimChange> changes = new LinkedHashMap<>();
@@ -101,6 +125,7 @@ public final class SimulatedMachine implements Snaps {
     private boolean autoRefreshAfterLapse;
     private String version = "2.63";
     private Optional<Instant> lastRefresh = Optional.empty();
+    private Optional<Instant> seeded = Optional.empty();
     private Supplier<Instant> clock = () -> Instant.parse("2026-11-25T10:00:00Z");
     private Consumer<RefreshEvent> listener = event -> { };
 
@@ -109,6 +134,8 @@ public final class SimulatedMachine implements Snaps {
         int revision;
         final Deque<Integer> previous = new ArrayDeque<>();
         Optional<Instant> hold = Optional.empty();
+        /** Revisions reverted from, still after the current one in snapd's sequence (snapmgr.go Block). */
+        Set<Integer> blocked = new LinkedHashSet<>();
 
         Installed(String channel, int revision) {
             this.channel = channel;
@@ -136,6 +163,7 @@ public final class SimulatedMachine implements Snaps {
         String status = "Doing";
         Optional<String> error = Optional.empty();
         final Map<String, Integer> linkedFrom = new LinkedHashMap<>();
+        final Map<String, Set<Integer>> blockedBefore = new LinkedHashMap<>();
 
         SimChange(String kind, List<String> snaps, RefreshEvent.Cause cause, Map<String, Integer> targets,
                   Map<String, String> channels, Optional<RefreshFault> fault, int rounds) {
@@ -156,7 +184,7 @@ public final class SimulatedMachine implements Snaps {
         }
 
         boolean ready() {
-            return !status.equals("Doing");
+            return !status.equals("Doing") && !status.equals("Undoing");
         }
 
         Change view() {
@@ -182,10 +210,21 @@ public final class SimulatedMachine implements Snaps {
                 link();
             }
             if (elapsed >= rounds) {
+                // Starting services waits while held: the new ones (Doing), or after a failure the old ones in the
+                // undo (Undoing; the revision is back already).
+                boolean startsHeld = snaps.stream().anyMatch(heldServiceStarts::contains);
                 if (fault.filter(RefreshFault::afterLink).isPresent()) {
-                    undo();
-                    fail("Start snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") services",
-                            fault.get().message());
+                    if (status.equals("Doing")) {
+                        undo();
+                        status = "Undoing";
+                    }
+                    if (!startsHeld) {
+                        fail("Start snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") services",
+                                fault.get().message());
+                    }
+                    return;
+                }
+                if (startsHeld) {
                     return;
                 }
                 status = "Done";
@@ -204,9 +243,11 @@ public final class SimulatedMachine implements Snaps {
                     continue;
                 }
                 linkedFrom.put(snap, current.revision);
+                blockedBefore.put(snap, Set.copyOf(current.blocked));
                 if (cause == RefreshEvent.Cause.REVERT) {
                     current.previous.pop();
                     record(new RefreshEvent(name, snap, current.channel, current.revision, target, cause));
+                    current.blocked.add(current.revision);
                     current.revision = target;
                     brokenServices.remove(snap);
                 } else {
@@ -225,6 +266,7 @@ public final class SimulatedMachine implements Snaps {
                             RefreshEvent.Cause.UNDO));
                     current.revision = from;
                     current.previous.pop();
+                    current.blocked = new LinkedHashSet<>(blockedBefore.getOrDefault(snap, Set.of()));
                     brokenServices.remove(snap);
                 }
             });
@@ -253,6 +295,16 @@ public final class SimulatedMachine implements Snaps {
         return this;
     }
 
+    /** The machine's architecture, as snapd's system-info names it (dpkg: amd64, arm64, ...). */
+    public SimulatedMachine withArchitecture(String arch) {
+        this.architecture = arch;
+        return this;
+    }
+
+    public String architecture() {
+        return architecture;
+    }
+
     public SimulatedMachine withVersion(String snapdVersion) {
         this.version = snapdVersion;
         return this;
@@ -261,6 +313,12 @@ public final class SimulatedMachine implements Snaps {
     /** The time snapd sees (holds, last refresh); the model's clock. */
     public SimulatedMachine useClock(Supplier<Instant> clock) {
         this.clock = clock;
+        return this;
+    }
+
+    /** When snapd seeded: the base of the 95-day cap on refresh.hold before any auto-refresh (snapd < 2.58). */
+    public SimulatedMachine withSeedTime(Instant at) {
+        this.seeded = Optional.of(at);
         return this;
     }
 
@@ -333,6 +391,15 @@ public final class SimulatedMachine implements Snaps {
     /** The next refresh of {@code snap} links the new revision, then its services fail to start: snapd undoes it. */
     public void failAfterLink(String snap, String message) {
         refreshFaults.put(snap, new RefreshFault(message, false, true));
+    }
+
+    /** From now on a change of {@code snap} stays at start-snap-services (still not ready) until released. */
+    public void holdServiceStarts(String snap) {
+        heldServiceStarts.add(snap);
+    }
+
+    public void releaseServiceStarts(String snap) {
+        heldServiceStarts.remove(snap);
     }
 
     public void clearRefreshFault(String snap) {
@@ -475,7 +542,8 @@ public final class SimulatedMachine implements Snaps {
             if (current.hold.filter(now::isBefore).isPresent() || changeInProgress(snap)) {
                 continue;
             }
-            Optional<Integer> head = store.revision(storeView(), snap, current.channel);
+            Optional<Integer> head = store.revision(storeView(), architecture, snap, current.channel)
+                    .filter(h -> !current.blocked.contains(h));
             if (head.isPresent() && head.get() != current.revision) {
                 targets.put(snap, head.get());
                 channels.put(snap, current.channel);
@@ -498,7 +566,9 @@ public final class SimulatedMachine implements Snaps {
     @Override
     public SystemInfo systemInfo() {
         request("snap version");
-        return new SystemInfo(version, "amd64", effectiveHold(), lastRefresh);
+        // daemon/api_general.go sysInfo writes the hold to the minute
+        return new SystemInfo(version, architecture,
+                effectiveHold().map(hold -> hold.truncatedTo(ChronoUnit.MINUTES)), lastRefresh);
     }
 
     @Override
@@ -511,17 +581,30 @@ public final class SimulatedMachine implements Snaps {
     public List<SnapService> services() {
         request("snap services");
         List<SnapService> services = new ArrayList<>();
+        // A change that linked a revision has stopped the snap's services and not started them yet.
         installed.keySet().stream().filter(snap -> !WITHOUT_SERVICES.contains(snap)).forEach(snap ->
-                services.add(new SnapService(snap, "daemon", true, !brokenServices.contains(snap))));
+                services.add(new SnapService(snap, "daemon", true, !brokenServices.contains(snap)
+                        && changes.values().stream().noneMatch(c -> !c.ready() && c.linked
+                        && c.snaps.contains(snap)))));
         return services;
     }
 
+    /**
+     * What snapd's refresh candidates list (daemon/api_find.go storeUpdates, snapstate RefreshCandidates): every
+     * installed snap the store would refresh, for this machine's architecture and from the store proxy.store points
+     * at, held ones included (snapd 2.57 and 2.68 list them, docs/real-snapd.md). A snap is absent when its channel
+     * serves the installed revision, or a revision it was reverted from: refreshing everything, snapd sends the
+     * revisions after the current one in its sequence as {@code Block} (storehelpers.go refreshCandidates) and drops
+     * a result in it (store/store_action.go). The channel is the tracked one (the fakestore leaves it empty: the
+     * charm reads the channel from the list of installed snaps).
+     */
     @Override
     public List<RefreshCandidate> refreshCandidates() {
         request("snap refresh --list");
-        requireStore();
+        requireStore("cannot list updates: Post", "/v2/snaps/refresh");
         List<RefreshCandidate> candidates = new ArrayList<>();
-        installed.forEach((snap, i) -> store.revision(storeView(), snap, i.channel).filter(head -> head != i.revision)
+        installed.forEach((snap, i) -> store.revision(storeView(), architecture, snap, i.channel)
+                .filter(head -> head != i.revision && !i.blocked.contains(head))
                 .ifPresent(head -> candidates.add(new RefreshCandidate(snap, i.channel, head, "v" + head))));
         return candidates;
     }
@@ -529,14 +612,14 @@ public final class SimulatedMachine implements Snaps {
     @Override
     public Map<String, SnapInfo> info(List<String> names) {
         request("snap info " + String.join(" ", names));
-        requireStore();
+        requireStore("Get", "/v2/snaps/info/" + (names.isEmpty() ? "" : names.get(0)) + "?architecture=" + architecture + INFO_FIELDS);
         Map<String, SnapInfo> result = new LinkedHashMap<>();
         for (String snap : names) {
-            if (!store.knows(storeView(), snap)) {
+            if (!store.knows(storeView(), architecture, snap)) {
                 continue;
             }
             Installed current = installed.get(snap);
-            result.put(snap, new SnapInfo(snap, store.channels(storeView(), snap),
+            result.put(snap, new SnapInfo(snap, store.channels(storeView(), architecture, snap),
                     Optional.ofNullable(current).map(i -> i.channel),
                     Optional.ofNullable(current).map(i -> i.revision)));
         }
@@ -551,8 +634,8 @@ public final class SimulatedMachine implements Snaps {
             throw new SnapException(new SnapError.NotInstalled(snap));
         }
         refuseWhileChanging(snap);
-        requireStore();
-        if (!store.hasRevision(snap, revision)) {
+        requireStore("cannot refresh \"" + snap + "\": Post", "/v2/snaps/refresh");
+        if (!store.hasRevision(architecture, snap, revision)) {
             throw new SnapException(new SnapError.RevisionNotAvailable(snap, "cannot refresh \"" + snap
                     + "\" to revision " + revision + ": no snap revision available as specified"));
         }
@@ -568,11 +651,11 @@ public final class SimulatedMachine implements Snaps {
     public String startRevert(String snap) {
         request("snap revert " + snap);
         Installed current = installed.get(snap);
-        if (current == null) {
-            throw new SnapException(new SnapError.NotInstalled(snap));
+        if (current != null) {
+            refuseWhileChanging(snap);
         }
-        refuseWhileChanging(snap);
-        if (current.previous.isEmpty()) {
+        // snapstate.go Revert looks for a previous revision first: a snap not installed has none either
+        if (current == null || current.previous.isEmpty()) {
             throw new SnapException(new SnapError.NoRevisionToRevert(snap));
         }
         return started(calls.get(calls.size() - 1), new SimChange("revert-snap", List.of(snap),
@@ -605,7 +688,9 @@ public final class SimulatedMachine implements Snaps {
         request("snap ack");
         String text = new String(assertions, StandardCharsets.UTF_8);
         if (text.isBlank()) {
-            return; // snapd acknowledges an empty stream silently
+            // snapd would acknowledge it silently; the charm's client refuses to send it (SnapdClient.ack)
+            throw new SnapException(new SnapError.AssertionsRejected(
+                    "empty assertion stream (not sent: snapd would acknowledge it silently)"));
         }
         Map<String, Optional<String>> stores = new LinkedHashMap<>();
         try {
@@ -648,16 +733,15 @@ public final class SimulatedMachine implements Snaps {
                 throw new SnapException(new SnapError.StoreAssertionWithoutUrl(value));
             }
         }
-        if (key.equals("refresh.hold") && !value.isEmpty()) {
-            try {
-                Instant.parse(value);
-            } catch (DateTimeParseException e) {
-                if (!(value.equals("forever") && perSnapHolds())) {
-                    throw new SnapException(new SnapError.Other(400, "", "cannot perform the following tasks:\n- Run "
-                            + "configure hook of \"core\" snap (run hook \"configure\": refresh.hold cannot be parsed: "
-                            + e.getMessage() + ")"));
-                }
-            }
+        if (key.equals("refresh.hold") && !value.isEmpty() && !(value.equals("forever") && perSnapHolds())
+                && parseHold(value).isEmpty()) {
+            // configcore/refresh.go validateRefreshSchedule: time.Parse(time.RFC3339, value) fails in the configure
+            // change, which the client reports with the change's error text (SnapdErrors.configureFailed). Go's
+            // words here are those for a value that is no date at all, as "forever" (observed on 2.57.6).
+            throw new SnapException(new SnapError.Other(0, "", "cannot perform the following tasks:\n- Run "
+                    + "configure hook of \"core\" snap (run hook \"configure\": refresh.hold cannot be parsed: "
+                    + "parsing time \"" + value + "\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"" + value
+                    + "\" as \"2006\")"));
         }
         systemConfig.put(key, value);
     }
@@ -673,9 +757,11 @@ public final class SimulatedMachine implements Snaps {
         request("snap refresh --hold " + String.join(" ", snaps));
         requirePerSnapHolds("hold");
         for (String snap : snaps) {
-            Installed current = installed.get(snap);
-            if (current == null) {
-                throw new SnapException(new SnapError.NotInstalled(snap));
+            if (!installed.containsKey(snap)) {
+                // daemon/api_snaps.go snapHoldMany: a BadRequest without kind naming every snap asked for, the whole
+                // request refused (observed on 2.68.3)
+                throw new SnapException(new SnapError.Other(400, "", "cannot hold \"" + String.join("\", \"", snaps)
+                        + "\": snap \"" + snap + "\" is not installed"));
             }
         }
         snaps.forEach(snap -> installed.get(snap).hold = Optional.of(clock.get().plus(FOREVER)));
@@ -726,7 +812,7 @@ public final class SimulatedMachine implements Snaps {
     }
 
     private boolean perSnapHolds() {
-        return new SystemInfo(version, "amd64", Optional.empty(), Optional.empty()).perSnapHolds();
+        return new SystemInfo(version, architecture, Optional.empty(), Optional.empty()).perSnapHolds();
     }
 
     private void requirePerSnapHolds(String action) {
@@ -736,17 +822,28 @@ public final class SimulatedMachine implements Snaps {
         }
     }
 
-    /** EffectiveRefreshHold: the earlier of refresh.hold and the last auto-refresh plus 95 days. */
+    /**
+     * EffectiveRefreshHold. Before 2.58: the earlier of refresh.hold and the last auto-refresh (or, before any,
+     * seeding) plus 95 days (2.57.6 autorefresh.go). From 2.58 the value itself, "forever" as now plus the largest
+     * duration (2.68.5 effectiveRefreshHold).
+     */
     private Optional<Instant> effectiveHold() {
-        Optional<Instant> value;
-        try {
-            value = Optional.ofNullable(systemConfig.get("refresh.hold")).filter(v -> !v.isEmpty())
-                    .map(v -> v.equals("forever") ? clock.get().plus(FOREVER) : Instant.parse(v));
-        } catch (DateTimeParseException e) {
-            value = Optional.empty();
+        Optional<Instant> value = Optional.ofNullable(systemConfig.get("refresh.hold")).filter(v -> !v.isEmpty())
+                .flatMap(v -> v.equals("forever") ? Optional.of(clock.get().plus(FOREVER)) : parseHold(v));
+        if (perSnapHolds()) {
+            return value;
         }
-        return value.map(hold -> lastRefresh.map(last -> last.plus(MAX_POSTPONEMENT))
+        return value.map(hold -> lastRefresh.or(() -> seeded).map(last -> last.plus(MAX_POSTPONEMENT))
                 .filter(limit -> limit.isBefore(hold)).orElse(hold));
+    }
+
+    /** refresh.hold as snapd parses it: RFC 3339, any offset. */
+    private static Optional<Instant> parseHold(String value) {
+        try {
+            return Optional.of(OffsetDateTime.parse(value).toInstant());
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
 
     private void refuseWhileChanging(String snap) {
@@ -769,6 +866,7 @@ public final class SimulatedMachine implements Snaps {
         current.previous.push(current.revision);
         current.revision = target;
         current.channel = channel;
+        current.blocked.clear(); // doLinkSnap puts the linked revision last in the sequence: nothing after it
         record(event);
     }
 
@@ -777,9 +875,18 @@ public final class SimulatedMachine implements Snaps {
         listener.accept(event);
     }
 
-    private void requireStore() {
+    /**
+     * A store that refuses connections: after its retries snapd answers without an error kind, in its own words
+     * ({@code what}, the store request and Go's dial error, observed on 2.57.6), which the client reads as the store
+     * unreachable. Go names the address it dialled; here the url's host stands for it.
+     */
+    private void requireStore(String what, String path) {
         if (store.outage()) {
-            throw new SnapException(new SnapError.StoreUnreachable("unable to contact snap store"));
+            java.net.URI url = java.net.URI.create(storeView() == SimulatedStore.View.PROXY ? store.url()
+                    : UPSTREAM_URL);
+            int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
+            throw new SnapException(new SnapError.StoreUnreachable(what + " \"" + url + path + "\": dial tcp "
+                    + url.getHost() + ":" + port + ": connect: connection refused"));
         }
     }
 }

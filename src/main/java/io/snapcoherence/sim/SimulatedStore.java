@@ -3,6 +3,7 @@ package io.snapcoherence.sim;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -14,19 +15,32 @@ import java.util.TreeSet;
  * ({@link #publish}) reaches both, an override ({@link #override}) only the proxy (store-proxy.md: to a node an
  * override is just the channel pointing at another revision), and upstream can move on alone
  * ({@link #publishUpstream}). A machine sees the proxy's view while its proxy.store names the proxy's store id,
- * upstream's otherwise (snapd sends store requests to the url of the store assertion proxy.store names). Any
- * published revision can be installed by number from either. An outage switch cuts both.
+ * upstream's otherwise (snapd sends store requests to the url of the store assertion proxy.store names). An outage
+ * switch cuts both.
+ *
+ * <p>Per architecture: a store numbers each architecture's builds on their own, and a proxy override names the
+ * architecture it is for (store-proxy.md: {@code kubectl 1.16/stable amd64 1342}). A release or override given
+ * without an architecture holds for every architecture that has none of its own; a revision can be installed by
+ * number only on an architecture it was published for (snapd asks the store for this machine's architecture).
+ * Every revision each view ever served is kept, so a checker can tell a revision the proxy served from one only
+ * upstream did.
  */
 public final class SimulatedStore {
     public static final String DEFAULT_URL = "http://snap-proxy.internal";
+    /** A release or override for every architecture without one of its own. */
+    public static final String EVERY_ARCH = "*";
 
     /** Which store a machine asks. */
     public enum View { PROXY, UPSTREAM }
 
     private final String storeId;
     private final String url;
-    private final Map<View, Map<String, Map<String, Integer>>> channels = new HashMap<>();
-    private final Map<String, Set<Integer>> published = new HashMap<>();
+    /** view -> architecture (or EVERY_ARCH) -> snap -> channel -> revision */
+    private final Map<View, Map<String, Map<String, Map<String, Integer>>>> channels = new HashMap<>();
+    /** view -> architecture (or EVERY_ARCH) -> "snap channel" -> every revision served */
+    private final Map<View, Map<String, Map<String, Set<Integer>>>> served = new HashMap<>();
+    /** architecture (or EVERY_ARCH) -> snap -> revisions published */
+    private final Map<String, Map<String, Set<Integer>>> published = new HashMap<>();
     private boolean outage;
 
     public SimulatedStore(String storeId) {
@@ -39,6 +53,7 @@ public final class SimulatedStore {
         this.url = url;
         for (View view : View.values()) {
             channels.put(view, new LinkedHashMap<>());
+            served.put(view, new LinkedHashMap<>());
         }
     }
 
@@ -50,55 +65,93 @@ public final class SimulatedStore {
         return url;
     }
 
-    /** A release: {@code snap}'s {@code channel} serves {@code revision} upstream and on the proxy. */
+    /** A release for every architecture: {@code snap}'s {@code channel} serves {@code revision} everywhere. */
     public synchronized SimulatedStore publish(String snap, String channel, int revision) {
+        return publish(EVERY_ARCH, snap, channel, revision);
+    }
+
+    /** A release of one architecture's build, upstream and on the proxy. */
+    public synchronized SimulatedStore publish(String arch, String snap, String channel, int revision) {
         for (View view : View.values()) {
-            point(view, snap, channel, revision);
+            point(view, arch, snap, channel, revision);
         }
         return this;
     }
 
-    /** A proxy override: only machines on the proxy see {@code channel} at {@code revision}, older or newer. */
+    /** A proxy override for every architecture: only machines on the proxy see {@code channel} at {@code revision}. */
     public synchronized SimulatedStore override(String snap, String channel, int revision) {
-        point(View.PROXY, snap, channel, revision);
+        return override(EVERY_ARCH, snap, channel, revision);
+    }
+
+    /** A proxy override of one architecture, older or newer than upstream. */
+    public synchronized SimulatedStore override(String arch, String snap, String channel, int revision) {
+        point(View.PROXY, arch, snap, channel, revision);
         return this;
     }
 
-    /** Upstream moves on; the proxy keeps what it serves (its overrides pin it). */
+    /** Upstream moves on, for every architecture; the proxy keeps what it serves (its overrides pin it). */
     public synchronized SimulatedStore publishUpstream(String snap, String channel, int revision) {
-        point(View.UPSTREAM, snap, channel, revision);
+        return publishUpstream(EVERY_ARCH, snap, channel, revision);
+    }
+
+    /** Upstream moves on for one architecture. */
+    public synchronized SimulatedStore publishUpstream(String arch, String snap, String channel, int revision) {
+        point(View.UPSTREAM, arch, snap, channel, revision);
         return this;
     }
 
-    private void point(View view, String snap, String channel, int revision) {
-        channels.get(view).computeIfAbsent(snap, s -> new LinkedHashMap<>()).put(channel, revision);
-        published.computeIfAbsent(snap, s -> new TreeSet<>()).add(revision);
+    private void point(View view, String arch, String snap, String channel, int revision) {
+        channels.get(view).computeIfAbsent(arch, a -> new LinkedHashMap<>())
+                .computeIfAbsent(snap, s -> new LinkedHashMap<>()).put(channel, revision);
+        served.get(view).computeIfAbsent(arch, a -> new LinkedHashMap<>())
+                .computeIfAbsent(snap + " " + channel, k -> new TreeSet<>()).add(revision);
+        published.computeIfAbsent(arch, a -> new HashMap<>()).computeIfAbsent(snap, s -> new TreeSet<>())
+                .add(revision);
     }
 
     public synchronized boolean knows(String snap) {
-        return channels.get(View.PROXY).containsKey(snap) || channels.get(View.UPSTREAM).containsKey(snap);
+        return java.util.Arrays.stream(View.values()).anyMatch(view -> channels.get(view).values().stream()
+                .anyMatch(byArch -> byArch.containsKey(snap)));
     }
 
-    public synchronized boolean knows(View view, String snap) {
-        return channels.get(view).containsKey(snap);
+    public synchronized boolean knows(View view, String arch, String snap) {
+        return channels.get(view).getOrDefault(arch, Map.of()).containsKey(snap)
+                || channels.get(view).getOrDefault(EVERY_ARCH, Map.of()).containsKey(snap);
     }
 
-    public synchronized Map<String, Integer> channels(View view, String snap) {
-        return Map.copyOf(channels.get(view).getOrDefault(snap, Map.of()));
+    /** The channel map {@code arch} sees: its own entries over those for every architecture. */
+    public synchronized Map<String, Integer> channels(View view, String arch, String snap) {
+        Map<String, Integer> map = new LinkedHashMap<>(channels.get(view).getOrDefault(EVERY_ARCH, Map.of())
+                .getOrDefault(snap, Map.of()));
+        map.putAll(channels.get(view).getOrDefault(arch, Map.of()).getOrDefault(snap, Map.of()));
+        return Map.copyOf(map);
     }
 
-    /** What the proxy serves on the channel: the revision every rollout through it ends on. */
+    /** What the proxy serves amd64 on the channel. */
     public synchronized Optional<Integer> revision(String snap, String channel) {
-        return revision(View.PROXY, snap, channel);
+        return revision(View.PROXY, "amd64", snap, channel);
     }
 
-    public synchronized Optional<Integer> revision(View view, String snap, String channel) {
-        return Optional.ofNullable(channels.get(view).getOrDefault(snap, Map.of()).get(channel));
+    /** What a machine of {@code arch} on {@code view} gets for the channel now. */
+    public synchronized Optional<Integer> revision(View view, String arch, String snap, String channel) {
+        return Optional.ofNullable(channels(view, arch, snap).get(channel));
     }
 
-    /** Whether the store ever served this revision of the snap (so a refresh to revision n can get it). */
-    public synchronized boolean hasRevision(String snap, int revision) {
-        return published.getOrDefault(snap, Set.of()).contains(revision);
+    /** Whether {@code view} ever served {@code arch} this revision on the channel. */
+    public synchronized boolean served(View view, String arch, String snap, String channel, int revision) {
+        for (String key : List.of(arch, EVERY_ARCH)) {
+            if (served.get(view).getOrDefault(key, Map.of()).getOrDefault(snap + " " + channel, Set.of())
+                    .contains(revision)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the store has this revision of the snap for {@code arch} (so a refresh to revision n can get it). */
+    public synchronized boolean hasRevision(String arch, String snap, int revision) {
+        return published.getOrDefault(arch, Map.of()).getOrDefault(snap, Set.of()).contains(revision)
+                || published.getOrDefault(EVERY_ARCH, Map.of()).getOrDefault(snap, Set.of()).contains(revision);
     }
 
     public synchronized void setOutage(boolean outage) {

@@ -30,7 +30,7 @@ public sealed interface SnapError {
         }
     }
 
-    /** snapd could not reach the store (kinds network-timeout, dns-failure; "unable to contact snap store"). */
+    /** snapd could not reach the store: kinds network-timeout, dns-failure, or its words for a refused connection. */
     record StoreUnreachable(String message) implements SnapError {
         public String describe() {
             return "store unreachable: " + message;

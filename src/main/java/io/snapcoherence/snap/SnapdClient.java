@@ -50,13 +50,16 @@ public final class SnapdClient implements Snaps {
     /**
      * Time limits. {@code local}: requests snapd answers from its own state (it holds its state lock while working
      * on changes, so a busy snapd takes a while). {@code store}: requests during which snapd asks the store
-     * (find, refresh candidates, starting a refresh); snapd's store client itself retries for up to 38 s
-     * (store/store.go defaultRetryStrategy), so a store that is down may end here as a Timeout before snapd
-     * says why; both are transient. {@code configure}: setting an option and waiting for snapd's configure
-     * change. {@code firstPoll}: the first pause of {@link #await}, doubled up to a second.
+     * (find, refresh candidates, starting a refresh). snapd's store client retries a store it cannot reach six
+     * times, 0.5 s apart growing by 2.5 (store/store.go defaultRetryStrategy): 32.2 s for a refused connection
+     * before snapd answers "cannot refresh ...: connect: connection refused" (observed on 2.57.6); the limit lets
+     * that answer through, so the status names the store rather than a silent snapd. A store whose every attempt
+     * hangs takes longer (up to snapd's 38 s cap plus an attempt) and ends here as a Timeout; both are transient.
+     * {@code configure}: setting an option and waiting for snapd's configure change. {@code firstPoll}: the first
+     * pause of {@link #await}, doubled up to a second.
      */
     public record Limits(Duration local, Duration store, Duration configure, Duration firstPoll) {
-        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(30),
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(36),
                 Duration.ofSeconds(15), Duration.ofMillis(50));
     }
 

@@ -12,6 +12,8 @@ import io.snapcoherence.sim.SimulatedProxy;
 import io.snapcoherence.sim.SimulatedStore;
 
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +44,8 @@ final class Cluster {
         final String unit;
         final Role role;
         final SimulatedMachine machine;
+        /** What the charm talks to: the machine, or the machine with something happening around a request. */
+        java.util.function.UnaryOperator<io.snapcoherence.snap.Snaps> around = snaps -> snaps;
         Map<String, String> databag = Map.of();
         Map<String, String> unitStore = Map.of();
         Status status = Status.unknown();
@@ -91,7 +95,7 @@ final class Cluster {
     }
 
     /** The charm's clock; tests move it to show what happens with time (hold renewal). */
-    java.time.Clock clock = Scenario.FIXED_CLOCK;
+    Clock clock = Scenario.FIXED_CLOCK;
 
     /** A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost. */
     void killedHook(Member m, Event event) {
@@ -102,8 +106,16 @@ final class Cluster {
 
     private int runCharm(Member m, Event event, StateHookTools tools) {
         JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
-        return CharmRunner.run(context, tools, m.machine, proxy, clock);
+        // Each hook runs a nanosecond after the one before, on whatever time the test set: as on real clocks, what
+        // a unit sees later is newer than what was reported before it, and the minutes a test counts stay exact.
+        Clock hookClock = Clock.offset(clock, Duration.ofNanos(++hooks));
+        lastHookAt = hookClock.instant();
+        return CharmRunner.run(context, tools, m.around.apply(m.machine), proxy, hookClock);
     }
+
+    private long hooks;
+    /** The time the last hook ran at (what a status that names its hook's time shows). */
+    java.time.Instant lastHookAt;
 
     /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
     ModelState run(Member m, Event event, ModelState.ActionState action) {
@@ -157,8 +169,12 @@ final class Cluster {
         return new Event.Lifecycle(kind);
     }
 
-    /** Rounds of one peer-changed hook per unit, leader first, until a whole round changes no databag. */
+    /**
+     * Time passes: every unit runs update-status (leader first), in which it looks at what the proxy serves; then
+     * rounds of one peer-changed hook per unit, leader first, until a whole round changes no databag.
+     */
     int settle() {
+        updateStatusEverywhere();
         for (int round = 1; round <= 200; round++) {
             String before = snapshot();
             Member lead = members.get(leader);
@@ -175,6 +191,51 @@ final class Cluster {
             }
         }
         throw new AssertionError("no quiescence after 200 rounds");
+    }
+
+    /**
+     * Time passes and everyone looks at what the proxy serves: update-status on every unit but the leader (each
+     * reports what differs from what the leader holds), then on the leader (it looks too and reads the reports: when
+     * its own view covers what changed it plans at once, else it asks a few units to look), then a peer-changed hook
+     * on each unit asked, which answers. The leader has not read those answers yet.
+     */
+    void everyoneLooks() {
+        for (Member m : List.copyOf(members.values())) {
+            if (!m.unit.equals(leader)) {
+                hook(m, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+            }
+        }
+        hook(members.get(leader), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        askedAnswer();
+    }
+
+    /** Each unit the leader's check round asks (but the leader) runs a peer-changed hook: it looks and answers. */
+    void askedAnswer() {
+        for (String asked : asked()) {
+            if (!asked.equals(leader) && members.containsKey(asked)) {
+                hook(members.get(asked), peerChanged());
+            }
+        }
+    }
+
+    /** The units the leader's current check round asks. */
+    java.util.List<String> asked() {
+        return io.snapcoherence.coherence.PeerCodec.decodeApp(APP, appData)
+                instanceof io.snapcoherence.coherence.PeerCodec.AppReading.Read read
+                ? read.offers().check().asked() : List.of();
+    }
+
+    /** One update-status hook on every unit, the leader first. */
+    void updateStatusEverywhere() {
+        Member lead = members.get(leader);
+        if (lead != null) {
+            hook(lead, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        }
+        for (Member m : List.copyOf(members.values())) {
+            if (!m.unit.equals(leader)) {
+                hook(m, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+            }
+        }
     }
 
     private String snapshot() {

@@ -64,6 +64,23 @@ class HoldsScenarioTest {
     }
 
     @Test
+    void before258OnANodeThatNeverAutoRefreshedTheLapseCountsFromSeedingAsSnapdSays() {
+        // snapd caps the hold from seeding when it has not auto-refreshed yet (EffectiveRefreshHold): the charm
+        // cannot see the seed time, so the lapse date is snapd's own answer, read back after setting the hold.
+        Cluster c = new Cluster();
+        c.store.publish("kubelet", CH, 200);
+        Cluster.Member unit = c.add(0, Role.WORKER, "kubelet", CH, 200);
+        unit.machine.withVersion("2.57.6").withSeedTime(START.minus(Duration.ofDays(80)));
+        unit.machine.useClock(() -> c.clock.instant());
+
+        c.settle();
+
+        String lapse = START.plus(Duration.ofDays(15)).toString();
+        assertThat(unit.status).isEqualTo(Status.active("up to date; refresh hold lapses " + lapse + ": snapd before "
+                + "2.58 holds no longer than 95 days after its last refresh"));
+    }
+
+    @Test
     void aLapsedHoldIsSetAgainAfterSnapdRefreshedAndTheStatusMovesOn() {
         Cluster c = oldSnapd(90);
         c.settle();

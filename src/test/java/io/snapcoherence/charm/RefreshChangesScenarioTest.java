@@ -34,8 +34,9 @@ class RefreshChangesScenarioTest {
         c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
         c.store.publish(snap, CH, revision);
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), UPDATE_STATUS);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // reads the answers and plans
+        c.hook(c.member(0), UPDATE_STATUS); // refreshes itself, grants the workers
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
         return c;
     }
@@ -101,7 +102,9 @@ class RefreshChangesScenarioTest {
         c.settle();
         leader.machine.changesTakeRounds(2);
         c.store.publish("kubectl", CH, 301);
-        c.hook(leader, peerChanged()); // plans; its own grant counts from its next hook
+        // It looks and plans: its own view covers every channel, nobody else need look. Its own grant counts
+        // from its next hook.
+        c.hook(leader, UPDATE_STATUS);
         c.hook(leader, UPDATE_STATUS); // starts its change
         leader.machine.advanceChanges(); // linked: snap list shows 301
 
@@ -131,7 +134,7 @@ class RefreshChangesScenarioTest {
         leader.machine.changesTakeRounds(2);
         leader.machine.breakServicesAfterRefresh("kube-apiserver");
         c.store.publish("kube-apiserver", CH, 101);
-        c.hook(leader, peerChanged()); // plans; its own grant counts from its next hook
+        c.hook(leader, UPDATE_STATUS); // looks and plans (its view covers every channel); its grant counts next hook
         c.hook(leader, UPDATE_STATUS); // starts its change
         leader.machine.advanceChanges();
         leader.machine.advanceChanges(); // done: listed, services not checked yet
@@ -207,7 +210,7 @@ class RefreshChangesScenarioTest {
 
         c.hook(worker, peerChanged());
         assertThat(worker.status.kind()).isEqualTo(Status.Kind.WAITING);
-        assertThat(worker.status.message()).startsWith("refresh for plan 1 waiting since 2026-11-25T10:00:00Z: no "
+        assertThat(worker.status.message()).startsWith("refresh for plan 1 waiting since " + c.lastHookAt + ": no "
                 + "answer from snapd in time").endsWith("; trying again on the next hook");
         assertThat(worker.databag.getOrDefault("progress", "")).isEmpty();
 
@@ -227,7 +230,7 @@ class RefreshChangesScenarioTest {
         worker.machine.startOtherChange("kubelet", "configure-snap", 2); // the principal's `snap set kubelet ...`
 
         c.hook(worker, peerChanged());
-        assertThat(worker.status).isEqualTo(Status.waiting("refresh for plan 1 waiting since 2026-11-25T10:00:00Z: "
+        assertThat(worker.status).isEqualTo(Status.waiting("refresh for plan 1 waiting since " + c.lastHookAt + ": "
                 + "snap \"kubelet\" has \"configure-snap\" change in progress; trying again on the next hook"));
         assertThat(worker.databag.getOrDefault("progress", "")).isEmpty();
         c.hook(c.member(0), peerChanged());
@@ -251,7 +254,8 @@ class RefreshChangesScenarioTest {
         c.store.setOutage(true);
         c.hook(first, peerChanged());
         assertThat(first.status.kind()).isEqualTo(Status.Kind.WAITING);
-        assertThat(first.status.message()).contains("store unreachable: unable to contact snap store");
+        assertThat(first.status.message()).contains("store unreachable: cannot refresh \"kubelet\": ",
+                "connect: connection refused");
         c.store.setOutage(false);
         c.hook(first, UPDATE_STATUS);
         assertThat(first.status).isEqualTo(Status.active("on plan 1"));
@@ -279,7 +283,8 @@ class RefreshChangesScenarioTest {
         Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
         c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
-        c.hook(c.member(0), peerChanged());
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // reads the answers and plans
         c.hook(c.member(0), UPDATE_STATUS);
         c.store.setOutage(true);
 

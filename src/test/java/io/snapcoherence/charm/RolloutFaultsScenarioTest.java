@@ -35,13 +35,14 @@ class RolloutFaultsScenarioTest {
     void aLeaderKilledInTheHookThatWritesAPlanLeavesNoRefreshOutsideACommittedPlan() {
         Cluster c = small();
         c.store.publish("kubectl", CH, 301);
-        c.killedHook(c.member(0), peerChanged());
+        // The leader looks: its own view covers every channel, and it plans in the same hook, which is killed.
+        c.killedHook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         // The plan died with the hook: the machine must not be on a revision no committed plan names (I5).
         assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
         assertThat(c.member(0).machine.installedRevision("kubectl")).contains(300);
 
         // The retry commits plan 1 with the leader granted; it refreshes in a hook that starts with the plan.
-        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(c.appData.get("plan")).contains("\"revision\":301");
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
         assertThat(c.member(0).machine.installedRevision("kubectl")).contains(300);
@@ -76,6 +77,7 @@ class RolloutFaultsScenarioTest {
     void aUnitLeavingTheRelationStartsNoRefresh() {
         Cluster c = small();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
@@ -90,6 +92,7 @@ class RolloutFaultsScenarioTest {
     void aLeaderThatNeverSawAGrantedUnitLeaveFreesItsGrantFromAPeersReport() {
         Cluster c = small();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
@@ -123,6 +126,7 @@ class RolloutFaultsScenarioTest {
         }
         c.settle();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
         c.hook(c.member(1), peerChanged());
@@ -143,6 +147,7 @@ class RolloutFaultsScenarioTest {
         Cluster c = small();
         c.config.put("max-unavailable", 2);
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
@@ -169,8 +174,9 @@ class RolloutFaultsScenarioTest {
     private static Cluster workersGranted() {
         Cluster c = small();
         c.store.publish("kubectl", CH, 301);
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // reads the answers and plans
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself, grants the workers
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
         return c;
     }
@@ -219,7 +225,8 @@ class RolloutFaultsScenarioTest {
         c.settle();
         c.store.publish("kube-apiserver", CH, 101).publish("kubectl", CH, 301);
         cp.machine.changesTakeRounds(1);
-        c.hook(cp, peerChanged()); // plans; the leader's own grant counts from its next hook
+        // It looks and plans; its own grant counts from its next hook.
+        c.hook(cp, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         c.hook(cp, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         // The first download outlasted its share of the hook's wait; the second still started in this hook.
         assertThat(cp.machine.calls()).contains("snap refresh kube-apiserver --channel=1.29/stable --revision=101",

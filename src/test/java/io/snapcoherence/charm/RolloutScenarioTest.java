@@ -69,9 +69,10 @@ class RolloutScenarioTest {
             assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
         }
         assertThat(c.firstRefreshIndex(Role.CONTROL_PLANE)).isEqualTo(Integer.MAX_VALUE);
-        // Only the leader asks the store.
-        assertThat(c.member(1).machine.calls()).noneMatch(call -> call.startsWith("snap info"));
-        assertThat(c.member(0).machine.calls()).anyMatch(call -> call.startsWith("snap info"));
+        // Each unit asks what a refresh of its own snaps would get (the workers, what kubelet's gets); nobody asks
+        // for a channel map.
+        assertThat(c.member(2).machine.calls()).contains("snap refresh --list");
+        c.members.values().forEach(m -> assertThat(m.machine.calls()).noneMatch(call -> call.startsWith("snap info")));
     }
 
     @Test
@@ -154,8 +155,13 @@ class RolloutScenarioTest {
 
         assertThat(c.action(c.member(0), "pause", Map.of()).action().results()).containsEntry("paused", "true");
         ModelState refreshed = c.action(c.member(0), "refresh", Map.of("snaps", "kubectl"));
-        assertThat(refreshed.action().results()).containsEntry("plan-created", "true")
-                .containsEntry("plan.id", "1").containsEntry("targets.0.revision", "301").containsEntry("grants", "");
+        // The units asked look at what the proxy serves now; the plan follows once they have answered.
+        assertThat(refreshed.action().results()).containsEntry("plan-created", "false")
+                .containsEntry("refresh-queued", "true");
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"id\":1").contains("\"revision\":301");
+        assertThat(c.appData.get("grants")).isEqualTo("[]");
         c.settle();
         assertThat(c.timeline).isEmpty();
         assertThat(c.appStatus.message()).startsWith("paused at plan 1");
@@ -171,6 +177,8 @@ class RolloutScenarioTest {
         c.config.put("auto-refresh", false);
         c.store.publish("kubectl", CH, 301);
         c.action(c.member(0), "refresh", Map.of());
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
         c.hook(c.member(1), peerChanged());
         assertThat(c.appData.get("plan")).contains("\"id\":1");
 
@@ -193,6 +201,7 @@ class RolloutScenarioTest {
     void aNewLeaderContinuesThePlanWithoutExtraGrants() {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         // The leader planned and granted the other control-plane unit first; it goes last in its tier.
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/0\"]");
@@ -224,7 +233,8 @@ class RolloutScenarioTest {
         }
         c.settle();
         c.store.publish("kubectl", CH, 301);
-        c.hook(c.member(0), peerChanged()); // plans; its own grant counts from the next hook
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // reads the answers and plans; its own grant counts from the next hook
         c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes, grants workers
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
         return c;
@@ -273,6 +283,7 @@ class RolloutScenarioTest {
     void aDepartedUnitsGrantIsFreed() {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/0\"]");
         c.members.remove("snap-coherence/1");
@@ -287,8 +298,9 @@ class RolloutScenarioTest {
     @Test
     void malformedPeerDataIsReportedNotMisreadAndHealsWhenTheUnitWritesAgain() {
         Cluster c = kubernetes();
-        c.member(3).databag = Map.of("schema", "2", "role", "worker", "installed", "[]");
         c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.member(3).databag = Map.of("schema", "2", "role", "worker", "installed", "[]");
         c.hook(c.member(0), peerChanged());
         assertThat(c.appStatus.message()).contains("unreadable peer data from snap-coherence/3: schema 2");
         // Workers wait while a unit's role cannot be read: it could be control plane.
@@ -304,10 +316,15 @@ class RolloutScenarioTest {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
         c.store.setOutage(true);
+        c.everyoneLooks(); // every hook exits 0 (Cluster.run checks)
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
-        assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.WAITING);
-        assertThat(c.appStatus.message()).startsWith("store check failed");
+        // No view now: each unit says so, and nothing is planned from what nobody saw.
+        // snapd's own words for a store that refuses connections (SimulatedMachine.requireStore).
+        assertThat(c.member(3).status).isEqualTo(Status.active("up to date; cannot check what the store serves: "
+                + "store unreachable: cannot list updates: Post \"https://api.snapcraft.io/v2/snaps/refresh\": "
+                + "dial tcp api.snapcraft.io:443: connect: connection refused"));
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date"));
         c.store.setOutage(false);
         c.settle();
         c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
@@ -317,6 +334,7 @@ class RolloutScenarioTest {
     void aUnitAlreadyOnTargetReportsDoneWithoutRefreshing() {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         // snap-coherence/1's machine got there in a hook whose writes were lost.
         c.member(1).machine.startRefresh("kubectl", CH, 301);
@@ -357,7 +375,10 @@ class RolloutScenarioTest {
     @Test
     void thePlanActionShowsTargetsAndOrderAndChangesNothing() {
         Cluster c = kubernetes();
+        c.config.put("auto-refresh", false);
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // what the units saw is in the app databag: updates available
         Cluster.Member worker = c.member(3);
         ModelState before = c.stateOf(worker, ModelState.ActionState.of("plan", Map.of()));
         ModelState out = c.action(worker, "plan", Map.of());
@@ -404,9 +425,11 @@ class RolloutScenarioTest {
         c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.DOWN);
         c.store.publish("kubectl", CH, 301);
         c.settle();
-        // The leader still plans and grants, but no unit refreshes while its node is not on the proxy (I6).
-        assertThat(c.appData.get("plan")).contains("\"revision\":301");
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/0\"]");
+        // No node is on the proxy: what they see is not what the proxy serves, nothing is planned from it, and no
+        // unit refreshes (I6).
+        assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
+        assertThat(c.appStatus.message()).contains("no registered unit of amd64 has reported what the proxy serves "
+                + "yet");
         assertThat(c.timeline).isEmpty();
 
         c.proxy.setMode(io.snapcoherence.sim.SimulatedProxy.Mode.OK);
@@ -419,6 +442,7 @@ class RolloutScenarioTest {
     void unitsJoiningMidRolloutAreBroughtToTargetInTheirTiersTurn() {
         Cluster c = kubernetes();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         // A control-plane unit and a worker join while the control plane is still rolling.
         c.add(5, Role.CONTROL_PLANE, "kubectl", CH, 300);

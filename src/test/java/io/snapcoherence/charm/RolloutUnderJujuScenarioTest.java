@@ -44,6 +44,7 @@ class RolloutUnderJujuScenarioTest {
         }
         c.settle();
         c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged()); // plans; its own grant counts from its next hook
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself, grants workers
         assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
@@ -144,9 +145,13 @@ class RolloutUnderJujuScenarioTest {
         c.member(2).machine.clearRefreshFault("kubelet");
         ModelState out = c.action(c.member(0), "refresh", Map.of());
         assertThat(out.action().failure()).isEmpty();
-        assertThat(out.action().results()).containsEntry("plan.id", "2").containsEntry("plan-created", "true")
-                .containsEntry("replaced-plan", "1").containsEntry("halted", "false")
-                .containsEntry("targets.0.snap", "kubelet").containsEntry("targets.0.revision", "202");
+        // Replaced once units have looked at what the proxy serves now: what they saw before is what was fixed.
+        assertThat(out.action().results()).containsEntry("plan.id", "1").containsEntry("replaces-plan", "1")
+                .containsEntry("halted", "true");
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"id\":2").contains("\"revision\":202");
+        assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
         c.settle();
         for (int n = 2; n < 5; n++) {
             assertThat(c.member(n).machine.installedRevision("kubelet")).contains(202);
@@ -170,9 +175,12 @@ class RolloutUnderJujuScenarioTest {
         c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200);
         int before = c.timeline.size();
         ModelState out = c.action(c.member(0), "refresh", Map.of("snaps", "kubelet"));
+        assertThat(out.action().results()).containsEntry("replaces-plan", "1");
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
         // The new plan covers the halted plan's snaps too, so the unit on the abandoned revision comes back.
-        assertThat(out.action().results()).containsEntry("replaced-plan", "1").containsEntry("plan.id", "2")
-                .containsEntry("targets.0.snap", "kube-apiserver").containsEntry("targets.0.revision", "100");
+        assertThat(c.appData.get("plan")).contains("\"id\":2").contains("{\"snap\":\"kube-apiserver\","
+                + "\"channel\":\"1.29/stable\",\"arch\":\"amd64\",\"revision\":100}");
         c.settle();
         assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.member(1).status).isEqualTo(Status.active("on plan 2"));
@@ -189,9 +197,18 @@ class RolloutUnderJujuScenarioTest {
         c.settle();
         c.store.setOutage(true);
         ModelState out = c.action(c.member(0), "refresh", Map.of());
-        assertThat(out.action().failure()).hasValueSatisfying(m -> assertThat(m)
-                .startsWith("refresh not carried out: plan 1 stays halted, no new plan: store check failed"));
-        assertThat(out.action().results()).containsEntry("halted", "true").containsEntry("refresh-queued", "false");
+        assertThat(out.action().results()).containsEntry("halted", "true").containsEntry("replaces-plan", "1");
+        // The units asked cannot look: the plan stays halted, and the status says what it waits for.
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"id\":1");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed")
+                .contains("a refresh replaces it with what the store serves, waiting while no unit has told what "
+                        + "the store serves kube-apiserver 1.29/stable (amd64) since the refresh at");
+        // Once they can look, it is replaced by what the proxy serves then (still 201 here).
+        c.store.setOutage(false);
+        c.settle();
+        assertThat(c.appData.get("plan")).contains("\"id\":2").contains("\"revision\":201");
     }
 
     // ---- 4: no plan while the control plane is unknown --------------------------------------------------------
@@ -213,6 +230,7 @@ class RolloutUnderJujuScenarioTest {
         // A leader that has not joined the control-plane unit yet (or whose view lost it) sees workers only.
         c.member(0).hidden.add(U1);
         c.store.publish("kube-apiserver", CH, 101).publish("kubelet", CH, 201);
+        c.everyoneLooks();
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
         assertThat(c.appStatus.message()).contains("no plan while the control plane is not known "
@@ -228,8 +246,9 @@ class RolloutUnderJujuScenarioTest {
     @Test
     void noPlanWhileTheControlPlanesDataCannotBeRead() {
         Cluster c = workerLeads();
-        c.member(1).databag = Map.of("schema", "2", "role", "control-plane", "installed", "[]");
         c.store.publish("kube-apiserver", CH, 101).publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.member(1).databag = Map.of("schema", "2", "role", "control-plane", "installed", "[]");
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
         assertThat(c.appStatus.message()).contains("no plan while the control plane is not known "

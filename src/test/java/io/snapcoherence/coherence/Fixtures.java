@@ -1,5 +1,6 @@
 package io.snapcoherence.coherence;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -10,12 +11,21 @@ import java.util.TreeMap;
 /** Small builders that keep planner and agent tests to the point. */
 final class Fixtures {
     static final String CH = "1.29/stable";
+    /** The architecture of the units these fixtures build, unless a test says otherwise. */
+    static final String ARCH = "amd64";
+    /** When the fixtures' views were taken: before any watch of these tests. */
+    static final Instant SEEN = Instant.parse("2026-11-01T00:00:00Z");
 
     private Fixtures() {
     }
 
     static InstalledRevision rev(int revision) {
         return new InstalledRevision(CH, revision);
+    }
+
+    /** A target of the fixtures' architecture on {@link #CH}. */
+    static Target target(String snap, int revision) {
+        return new Target(snap, CH, ARCH, revision);
     }
 
     static UnitReading cp(int n, Map<String, InstalledRevision> installed) {
@@ -28,21 +38,38 @@ final class Fixtures {
 
     static UnitReading reported(String unit, Role role, Map<String, InstalledRevision> installed,
                                 Optional<Progress> progress) {
-        return new UnitReading.Reported(new UnitReport(unit, role, installed, progress));
+        return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, Optional.empty(), ARCH,
+                Optional.empty()));
     }
 
-    static StoreView store(Object... snapRevision) {
-        Map<SnapChannel, Integer> map = new TreeMap<>();
+    /**
+     * What the units reported the store serves, already merged: {@code snap} (on {@link #CH}) or
+     * {@code snap@channel}, then the revision, for the fixtures' architecture; no proxy.
+     */
+    static Offers store(Object... snapRevision) {
+        Map<SnapChannel, Offers.Offer> map = new TreeMap<>();
         for (int i = 0; i < snapRevision.length; i += 2) {
             String key = (String) snapRevision[i];
             String snap = key.contains("@") ? key.substring(0, key.indexOf('@')) : key;
             String channel = key.contains("@") ? key.substring(key.indexOf('@') + 1) : CH;
-            map.put(new SnapChannel(snap, channel), (Integer) snapRevision[i + 1]);
+            map.put(new SnapChannel(snap, channel), new Offers.Offer((Integer) snapRevision[i + 1], SEEN,
+                    "snap-coherence/0"));
         }
-        return new StoreView.Revisions(map);
+        return new Offers("", Map.of(ARCH, map), CheckRound.NONE);
     }
 
-    static PlannerInput input(List<UnitReading> peers, RolloutState state, StoreView store, int maxUnavailable) {
+    /** The reading with a view answering check round {@code round}: snap (on {@link #CH}), revision, ... */
+    static UnitReading answering(UnitReading reading, long round, Object... snapRevision) {
+        UnitReport report = ((UnitReading.Reported) reading).report();
+        Map<SnapChannel, Integer> serves = new TreeMap<>();
+        for (int i = 0; i < snapRevision.length; i += 2) {
+            serves.put(new SnapChannel((String) snapRevision[i], CH), (Integer) snapRevision[i + 1]);
+        }
+        return new UnitReading.Reported(report.on(report.arch(), Optional.of(StoreView.answer(SEEN.plusSeconds(1),
+                round, "", serves))));
+    }
+
+    static PlannerInput input(List<UnitReading> peers, RolloutState state, Offers store, int maxUnavailable) {
         return new PlannerInput(peers, state, store, List.of("kubectl", "kubelet", "kube-apiserver"),
                 maxUnavailable, true, Optional.empty());
     }

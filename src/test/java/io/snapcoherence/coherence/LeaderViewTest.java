@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The leader's own place in the rollout, and what it does while it cannot see every unit. */
 class LeaderViewTest {
-    private static final List<Target> TARGET = List.of(new Target("kubectl", CH, 1350));
+    private static final List<Target> TARGET = List.of(new Target("kubectl", CH, ARCH, 1350));
 
     private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, int m, String leader,
                                           Set<String> left) {

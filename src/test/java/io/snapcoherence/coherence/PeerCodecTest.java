@@ -9,7 +9,8 @@ import java.util.Optional;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class PeerCodecTest {
-    private static final Plan PLAN = new Plan(7, 2, List.of(new Target("kubelet", "1.29/stable", 1350)), false);
+    private static final Plan PLAN = new Plan(7, 2, List.of(new Target("kubelet", "1.29/stable", "amd64", 1350)),
+            false);
 
     @Test
     void aUnitReportRoundTrips() {
@@ -82,7 +83,7 @@ class PeerCodecTest {
     @Test
     void anotherSchemaOrBrokenDataIsReportedNeverMisread() {
         assertThat(unreadable(Map.of("schema", "2", "role", "worker", "installed", "{}")))
-                .isEqualTo("schema 2 (this charm reads schema 1)");
+                .isEqualTo("schema 2 (this charm reads schema 1)"); // unit databags are still schema 1
         assertThat(unreadable(Map.of("role", "worker"))).isEqualTo("no schema");
         assertThat(unreadable(Map.of("schema", "1", "role", "etcd", "installed", "{}"))).isEqualTo("unknown role etcd");
         assertThat(unreadable(Map.of("schema", "1", "role", "worker", "installed", "{not json")))
@@ -97,6 +98,98 @@ class PeerCodecTest {
         var app = PeerCodec.decodeApp("snap-coherence", Map.of("schema", "1", "grants", "{}"));
         assertThat(app).isEqualTo(new PeerCodec.AppReading.Unreadable(
                 new Malformed("snap-coherence", "grants is not a list")));
+    }
+
+    @Test
+    void aUnitsArchitectureAndViewRoundTripAndBadOnesMakeTheReportUnreadable() {
+        StoreView view = StoreView.news(java.time.Instant.parse("2026-11-25T10:00:00Z"), 3, "http://proxy",
+                Map.of(new SnapChannel("kubelet", "1.29/stable"), 4154));
+        var report = new UnitReport("snap-coherence/3", Role.WORKER,
+                Map.of("kubelet", new InstalledRevision("1.29/stable", 4104)), Optional.empty(), Optional.empty(),
+                "arm64", Optional.of(view));
+        Map<String, String> databag = PeerCodec.encodeUnit(report);
+        assertThat(databag).containsEntry("schema", "1").containsEntry("arch", "arm64").containsEntry("offers",
+                "{\"at\":\"2026-11-25T10:00:00Z\",\"round\":3,\"answer\":false,\"proxy\":\"http://proxy\","
+                        + "\"serves\":{\"kubelet 1.29/stable\":4154}}");
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", databag)).isEqualTo(new UnitReading.Reported(report));
+        var couldNot = report.on("arm64", Optional.of(StoreView.unavailable(view.at(), 3, "http://proxy",
+                "not registered")));
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", PeerCodec.encodeUnit(couldNot)))
+                .isEqualTo(new UnitReading.Reported(couldNot));
+
+        Map<String, String> bad = new java.util.HashMap<>(databag);
+        bad.put("arch", "ARM 64");
+        assertThat(unreadable(bad)).isEqualTo("arch ARM 64 is not an architecture name");
+        bad = new java.util.HashMap<>(databag);
+        bad.put("offers", "{\"at\":\"2026-11-25T10:00:00Z\",\"round\":3,\"answer\":true,\"proxy\":\"\","
+                + "\"serves\":{\"kubelet\":4154}}");
+        assertThat(unreadable(bad)).isEqualTo("offers key kubelet is not \"<snap> <channel>\"");
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i <= StoreView.MAX_ENTRIES; i++) {
+            many.append(i == 0 ? "" : ",").append("\"s").append(i).append(" c\":1");
+        }
+        bad.put("offers", "{\"at\":\"2026-11-25T10:00:00Z\",\"round\":0,\"answer\":false,\"proxy\":\"\","
+                + "\"serves\":{" + many + "}}");
+        assertThat(unreadable(bad)).isEqualTo("offers.serves holds 65 entries, more than 64");
+    }
+
+    @Test
+    void theAppDatabagOfSchema2HoldsTargetsPerArchitectureTheOffersTheCheckRoundAndARefreshRequest() {
+        var time = java.time.Instant.parse("2026-11-25T10:00:00Z");
+        var plan = new Plan(7, 1, List.of(new Target("kubelet", "1.29/stable", "amd64", 3154),
+                new Target("kubelet", "1.29/stable", "arm64", 4154)), false);
+        var state = new RolloutState(Optional.of(plan), List.of("snap-coherence/2"),
+                Optional.of(new Halt("snap-coherence/2", "failed")), false, Optional.of(java.util.Set.of()),
+                Optional.of(new RefreshRequest(time, Optional.of(7L))));
+        var offers = new Offers("http://proxy", Map.of("arm64", Map.of(new SnapChannel("kubelet", "1.29/stable"),
+                new Offers.Offer(4154, time, "snap-coherence/3"))),
+                new CheckRound(2, time, List.of("snap-coherence/3")));
+        Map<String, String> databag = PeerCodec.encodeApp(state, Optional.empty(), offers);
+        assertThat(databag).containsEntry("schema", "2")
+                .containsEntry("check", "{\"round\":2,\"at\":\"2026-11-25T10:00:00Z\","
+                        + "\"asked\":[\"snap-coherence/3\"]}")
+                .containsEntry("refresh", "{\"asked\":\"2026-11-25T10:00:00Z\",\"replaces\":7}");
+        assertThat(databag.get("plan")).contains("{\"snap\":\"kubelet\",\"channel\":\"1.29/stable\",\"arch\":\"arm64\","
+                + "\"revision\":4154}");
+        assertThat(PeerCodec.decodeApp("snap-coherence", databag))
+                .isEqualTo(new PeerCodec.AppReading.Read(state, Optional.empty(), offers));
+    }
+
+    @Test
+    void theAppDatabagOfThePreviousVersionIsReadItsTargetsForEveryArchitecture() {
+        Map<String, String> before = Map.of("schema", "1", "plan", "{\"id\":3,\"attempt\":1,\"targets\":"
+                + "[{\"snap\":\"kubelet\",\"channel\":\"1.29/stable\",\"revision\":3154}],\"complete\":false}",
+                "grants", "[\"snap-coherence/1\"]");
+        var read = (PeerCodec.AppReading.Read) PeerCodec.decodeApp("snap-coherence", before);
+        Plan plan = read.state().plan().orElseThrow();
+        assertThat(plan.targets()).containsExactly(new Target("kubelet", "1.29/stable", Target.ANY_ARCH, 3154));
+        var arm64 = Map.of("kubelet", new InstalledRevision("1.29/stable", 4104));
+        assertThat(plan.pendingOn("arm64", arm64)).hasSize(1);
+        assertThat(read.offers()).isEqualTo(Offers.NONE);
+        // Written again as schema 2, the target keeps meaning every architecture.
+        assertThat(PeerCodec.decodeApp("snap-coherence", PeerCodec.encodeApp(read.state()))).isEqualTo(read);
+        // A schema this version does not know is said, not guessed at.
+        assertThat(PeerCodec.decodeApp("snap-coherence", Map.of("schema", "3", "grants", "[]")))
+                .isEqualTo(new PeerCodec.AppReading.Unreadable(new Malformed("snap-coherence",
+                        "schema 3 (this charm reads schema 1 and 2)")));
+    }
+
+    @Test
+    void theLargestOffersTheLeaderKeepsFitJujusValueLimit() {
+        Map<String, Map<SnapChannel, Offers.Offer>> byArch = new java.util.TreeMap<>();
+        var time = java.time.Instant.parse("2026-11-25T10:00:00.123456789Z");
+        for (int i = 0; i < Offers.MAX_ENTRIES; i++) {
+            // snap names are at most 40 characters; a channel with a branch; unit numbers in the thousands
+            String snap = ("snap-" + i + "-").repeat(10).substring(0, 40);
+            byArch.computeIfAbsent(i % 2 == 0 ? "amd64" : "ppc64el", a -> new java.util.TreeMap<>())
+                    .put(new SnapChannel(snap, "1.29/stable/hotfix-" + i), new Offers.Offer(Integer.MAX_VALUE, time,
+                            "snap-coherence/" + (10_000 + i)));
+        }
+        var offers = new Offers("http://snap-store-proxy.internal.example.com:8080", byArch, CheckRound.NONE);
+        String value = PeerCodec.encodeApp(RolloutState.EMPTY, Optional.empty(), offers).get("offers");
+        assertThat(value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThan(64 * 1024);
+        assertThat(((PeerCodec.AppReading.Read) PeerCodec.decodeApp("app", Map.of("schema", "2", "offers", value)))
+                .offers().size()).isEqualTo(Offers.MAX_ENTRIES);
     }
 
     private static String unreadable(Map<String, String> databag) {

@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class PlannerTest {
 
-    private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, StoreView store, int m) {
+    private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, Offers store, int m) {
         return Planner.decide(input(peers, state, store, m));
     }
 
@@ -28,7 +28,7 @@ class PlannerTest {
         PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kubectl", 1350), 1);
 
         assertThat(d.planCreated()).isTrue();
-        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, 1350));
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, ARCH, 1350));
         assertThat(d.state().plan().orElseThrow().id()).isEqualTo(1);
         // The running batch and the next (max-unavailable 1): u(1) starts once it reads u(0) done.
         assertThat(d.state().grants()).containsExactly(u(0), u(1));
@@ -39,14 +39,14 @@ class PlannerTest {
     void anOlderRevisionPinnedByAnOverrideIsADowngradePlan() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))));
         PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kubectl", 1342), 1);
-        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, 1342));
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubectl", CH, ARCH, 1342));
     }
 
     @Test
     void aSnapInstalledOnlyOnWorkersIsCheckedAndPlanned() {
         var peers = peers(cp(0, Map.of("kube-apiserver", rev(10))), worker(1, Map.of("kubelet", rev(20))));
         PlannerDecision d = decide(peers, RolloutState.EMPTY, store("kube-apiserver", 10, "kubelet", 21), 1);
-        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, 21));
+        assertThat(d.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, ARCH, 21));
         // The control plane has nothing to do for kubelet, so the worker tier is granted at once.
         assertThat(d.state().grants()).containsExactly(u(1));
     }
@@ -58,7 +58,7 @@ class PlannerTest {
         PlannerDecision d = decide(peers, RolloutState.EMPTY,
                 store("kubectl@1.29/stable", 1350, "kubectl@1.30/stable", 1401), 2);
         assertThat(d.state().plan().orElseThrow().targets()).containsExactly(
-                new Target("kubectl", "1.29/stable", 1350), new Target("kubectl", "1.30/stable", 1401));
+                new Target("kubectl", "1.29/stable", ARCH, 1350), new Target("kubectl", "1.30/stable", ARCH, 1401));
         assertThat(d.state().grants()).containsExactly(u(0), u(1));
     }
 
@@ -69,17 +69,26 @@ class PlannerTest {
                 List.of("kubectl", "kubelet"), 1, false, Optional.empty());
         PlannerDecision d = Planner.decide(quiet);
         assertThat(d.state().plan()).isEmpty();
-        assertThat(d.appStatus().message()).startsWith("updates available: kubectl 1350");
+        assertThat(d.appStatus().message()).startsWith("updates available: kubectl 1350 (1.29/stable, amd64)");
 
-        var asked = new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1350, "kubelet", 6),
-                List.of("kubectl", "kubelet"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of("kubelet"))));
-        assertThat(Planner.decide(asked).state().plan().orElseThrow().targets())
-                .containsExactly(new Target("kubelet", CH, 6));
+        // The request waits in the app databag while the units it asks look at what the store serves now.
+        var asked = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1350, "kubelet", 6),
+                List.of("kubectl", "kubelet"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of("kubelet")))));
+        assertThat(asked.state().plan()).isEmpty();
+        assertThat(asked.state().requested()).contains(Set.of("kubelet"));
+        assertThat(asked.offers().check().asked()).containsExactly(u(0));
+        // u(0) answers: the plan, for the snap asked for.
+        var answered = peers(answering(cp(0, Map.of("kubectl", rev(1342), "kubelet", rev(5))), 1, "kubectl", 1350,
+                "kubelet", 6));
+        var planned = Planner.decide(new PlannerInput(answered, asked.state(), asked.offers(),
+                List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
+        assertThat(planned.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, ARCH, 6));
+        assertThat(planned.state().requested()).isEmpty();
     }
 
     @Test
     void aRefreshRequestedDuringAPlanWaitsAndStartsTheNextPlanWithAutoRefreshOff() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350), "kubelet", rev(5))),
                 cp(1, Map.of("kubectl", rev(1342), "kubelet", rev(5))));
         var active = planned(3, target, u(1));
@@ -95,7 +104,7 @@ class PlannerTest {
         var next = Planner.decide(new PlannerInput(peers, asked.state(), store("kubectl", 1350, "kubelet", 6),
                 List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
         assertThat(next.planCreated()).isTrue();
-        assertThat(next.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, 6));
+        assertThat(next.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, ARCH, 6));
         assertThat(next.state().requested()).isEmpty();
 
         // Without the request, auto-refresh off: plan 3 completes and nothing follows.
@@ -106,36 +115,27 @@ class PlannerTest {
     }
 
     @Test
-    void aRefreshRequestedDuringAStoreOutageWaitsForTheStore() {
+    void aRefreshRequestWithNothingDifferingIsDroppedOnceTheUnitsAskedHaveAnswered() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
-        var down = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, new StoreView.Unavailable("timeout"),
-                List.of("kubectl"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of()))));
-        assertThat(down.state().requested()).contains(Set.of());
-        assertThat(down.appStatus().message()).contains("(a refresh is requested)");
-        var up = Planner.decide(new PlannerInput(peers, down.state(), store("kubectl", 1350), List.of("kubectl"), 1,
-                false, Optional.empty()));
-        assertThat(up.planCreated()).isTrue();
-        // A request that finds nothing to refresh is used up, not kept.
-        var nothing = Planner.decide(new PlannerInput(peers, down.state(), store("kubectl", 1342),
-                List.of("kubectl"), 1, false, Optional.empty()));
-        assertThat(nothing.state().requested()).isEmpty();
-    }
-
-    @Test
-    void aStoreOutageNeitherCreatesNorCancelsAPlan() {
-        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))));
-        PlannerDecision none = decide(peers, RolloutState.EMPTY, new StoreView.Unavailable("timeout"), 1);
-        assertThat(none.state()).isEqualTo(RolloutState.EMPTY);
-        assertThat(none.appStatus().kind()).isEqualTo(Status.Kind.WAITING);
-
-        var state = planned(4, List.of(new Target("kubectl", CH, 1350)), u(0), u(1));
-        PlannerDecision kept = decide(peers, state, new StoreView.Unavailable("timeout"), 1);
-        assertThat(kept.state()).isEqualTo(state);
+        var asked = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1342),
+                List.of("kubectl"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of())))
+                .at(new Watch(SEEN, Map.of(), Watch.SILENT_AFTER)));
+        assertThat(asked.state().requested()).contains(Set.of());
+        assertThat(asked.appStatus().message()).contains("units are checking what the store serves (round 1");
+        // Not answered yet, a minute on: still waiting.
+        var waiting = Planner.decide(new PlannerInput(peers, asked.state(), asked.offers(), List.of("kubectl"), 1,
+                false, Optional.empty()).at(new Watch(SEEN.plusSeconds(60), Map.of(), Watch.SILENT_AFTER)));
+        assertThat(waiting.state().requested()).contains(Set.of());
+        // The round settles without the answer: the leader goes on with what it holds; nothing differs.
+        var settled = Planner.decide(new PlannerInput(peers, asked.state(), asked.offers(), List.of("kubectl"), 1,
+                false, Optional.empty()).at(new Watch(SEEN.plus(CheckRound.SETTLE), Map.of(), Watch.SILENT_AFTER)));
+        assertThat(settled.state().requested()).isEmpty();
+        assertThat(settled.state().plan()).isEmpty();
     }
 
     @Test
     void workersWaitUntilEveryControlPlaneUnitIsOnThePlanRevisionNotMerelyReporting() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         // cp/1 reports done progress but still runs the old revision: not done.
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))),
                 reported(u(1), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)),
@@ -152,7 +152,7 @@ class PlannerTest {
 
     @Test
     void grantsNeverExceedTwoBatchesKeepTheirOrderAndAppendInUnitOrder() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(10, Map.of("kubectl", rev(1342))),
                 worker(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))),
                 worker(4, Map.of("kubectl", rev(1342))), worker(5, Map.of("kubectl", rev(1342))));
@@ -167,7 +167,7 @@ class PlannerTest {
 
     @Test
     void aNewerRevisionDuringARolloutBecomesTheNextPlanAfterItCompletes() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))));
         PlannerDecision during = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
         assertThat(during.state().plan().orElseThrow().id()).isEqualTo(3);
@@ -176,13 +176,13 @@ class PlannerTest {
         PlannerDecision after = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
         Plan next = after.state().plan().orElseThrow();
         assertThat(next.id()).isEqualTo(4);
-        assertThat(next.targets()).containsExactly(new Target("kubectl", CH, 1360));
+        assertThat(next.targets()).containsExactly(new Target("kubectl", CH, ARCH, 1360));
         assertThat(after.state().grants()).containsExactly(u(0), u(1));
     }
 
     @Test
     void allUnitsDoneCompletesThePlan() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))));
         PlannerDecision d = decide(peers, planned(2, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().plan().orElseThrow().complete()).isTrue();
@@ -192,7 +192,7 @@ class PlannerTest {
 
     @Test
     void aFailureHaltsAndResumeRegrantsTheFailedUnitForANewAttempt() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         Plan plan = new Plan(5, 1, target, false);
         var failed = Progress.failed(plan, Phase.FAILED, new Failure("kubectl", 1350, "cannot refresh"));
         var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.of(failed)),
@@ -216,11 +216,11 @@ class PlannerTest {
     }
 
     @Test
-    void aRefreshWhilePausedMakesThePlanButGrantsNothingUntilResume() {
+    void aRefreshRequestedWhilePausedMakesThePlanButGrantsNothingUntilResume() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
-        var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true);
+        var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true, Optional.of(Set.of()));
         PlannerDecision d = Planner.decide(new PlannerInput(peers, paused, store("kubectl", 1350), List.of("kubectl"),
-                1, false, Optional.of(new LeaderRequest.Refresh(Set.of()))));
+                1, false, Optional.empty()));
         assertThat(d.state().plan()).isPresent();
         assertThat(d.state().grants()).isEmpty();
         assertThat(d.appStatus().message()).startsWith("paused at plan 1");
@@ -233,7 +233,7 @@ class PlannerTest {
 
     @Test
     void pauseKeepsTheCurrentBatchAndGrantsNoMore() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))),
                 cp(2, Map.of("kubectl", rev(1342))));
         PlannerDecision d = Planner.decide(new PlannerInput(peers, planned(1, target, u(0), u(1)),
@@ -244,7 +244,7 @@ class PlannerTest {
 
     @Test
     void aDepartedUnitsGrantIsFreed() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(2, Map.of("kubectl", rev(1342))),
                 cp(4, Map.of("kubectl", rev(1342))));
         PlannerDecision d = decide(peers, planned(1, target, u(1), u(2)), store("kubectl", 1350), 1);
@@ -253,7 +253,7 @@ class PlannerTest {
 
     @Test
     void aNewLeaderContinuesFromTheDatabagWithoutExtraGrants() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))),
                 cp(2, Map.of("kubectl", rev(1342))));
         RolloutState inherited = planned(9, target, u(2), u(0));
@@ -263,7 +263,7 @@ class PlannerTest {
 
     @Test
     void unreadableOrSilentUnitsHoldBackWorkersAndCompletionAndCountAgainstEveryTier() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
                 new UnitReading.Unreadable(new Malformed(u(2), "schema 2")));
         PlannerDecision d = decide(peers, planned(1, target), store("kubectl", 1350), 1);
@@ -280,7 +280,7 @@ class PlannerTest {
 
     @Test
     void aUnitJoiningMidRolloutIsBroughtToTargetInItsTiersTurn() {
-        var target = List.of(new Target("kubectl", CH, 1350));
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))),
                 worker(2, Map.of("kubectl", rev(1342))), cp(3, Map.of("kubectl", rev(1342))));
         PlannerDecision d = decide(peers, planned(1, target, u(2)), store("kubectl", 1350), 1);

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The leader's rules for what Juju really does: a leader leaving, views without the control plane, time. */
 class PlannerUnderJujuTest {
-    private static final List<Target> KUBECTL = List.of(new Target("kubectl", CH, 1350));
+    private static final List<Target> KUBECTL = List.of(new Target("kubectl", CH, ARCH, 1350));
     private static final Plan PLAN = new Plan(1, 1, KUBECTL, false);
     private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
 
@@ -90,8 +90,8 @@ class PlannerUnderJujuTest {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), new UnitReading.Unreported(u(1)));
         PlannerDecision d = Planner.decide(input(peers, RolloutState.EMPTY, 1, Optional.empty()));
         assertThat(d.state().plan()).isEmpty();
-        assertThat(d.appStatus()).isEqualTo(Status.waiting("updates available: kubectl 1350 (1.29/stable); no plan "
-                + "while the control plane is not known (snap-coherence/1 has not reported yet)"));
+        assertThat(d.appStatus()).isEqualTo(Status.waiting("updates available: kubectl 1350 (1.29/stable, amd64); no "
+                + "plan while the control plane is not known (snap-coherence/1 has not reported yet)"));
     }
 
     @Test
@@ -111,8 +111,8 @@ class PlannerUnderJujuTest {
                 List.of("kubectl"), 1, true, Optional.empty()));
         assertThat(d.differences()).hasSize(Planner.MAX_TARGETS + 1);
         assertThat(d.state().plan()).isEmpty();
-        assertThat(d.appStatus()).isEqualTo(Status.blocked("65 snap channels differ, more than one plan holds (64): "
-                + "manage fewer snaps, or fewer channels at once"));
+        assertThat(d.appStatus()).isEqualTo(Status.blocked((Planner.MAX_TARGETS + 1) + " snap channels differ, more "
+                + "than one plan holds (" + Planner.MAX_TARGETS + "): manage fewer snaps, or fewer channels at once"));
     }
 
     @Test
@@ -120,8 +120,20 @@ class PlannerUnderJujuTest {
         // The override pinned kubectl back to what every unit runs.
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))));
         var halted = new RolloutState(Optional.of(PLAN), List.of(u(1)), Optional.of(new Halt(u(1), "failed")), false);
-        PlannerDecision d = Planner.decide(new PlannerInput(peers, halted, store("kubectl", 1342), List.of("kubectl"),
-                1, true, Optional.of(new LeaderRequest.Refresh(Set.of())), Optional.of(u(0)), Set.of()));
+        PlannerDecision asked = Planner.decide(new PlannerInput(peers, halted, store("kubectl", 1342),
+                List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Refresh(Set.of())), Optional.of(u(0)),
+                Set.of()));
+        // The plan stays halted until the unit asked has looked at what the proxy serves now.
+        assertThat(asked.superseded()).isEmpty();
+        assertThat(asked.state().refresh().flatMap(RefreshRequest::replaces)).contains(1L);
+        assertThat(asked.offers().check().asked()).containsExactly(u(1));
+        assertThat(asked.appStatus().message()).contains("; a refresh replaces it with what the store serves, waiting "
+                + "while units are checking what the store serves (round 1");
+
+        var answered = peers(cp(0, Map.of("kubectl", rev(1342))),
+                answering(cp(1, Map.of("kubectl", rev(1342))), 1, "kubectl", 1342));
+        PlannerDecision d = Planner.decide(new PlannerInput(answered, asked.state(), asked.offers(),
+                List.of("kubectl"), 1, true, Optional.empty(), Optional.of(u(0)), Set.of()));
         assertThat(d.superseded()).contains(1L);
         assertThat(d.state()).isEqualTo(new RolloutState(Optional.of(new Plan(2, 1, List.of(), true)), List.of(),
                 Optional.empty(), false));

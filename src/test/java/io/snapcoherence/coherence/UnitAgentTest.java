@@ -13,7 +13,7 @@ import static io.snapcoherence.coherence.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class UnitAgentTest {
-    private static final Target KUBELET = new Target("kubelet", CH, 201);
+    private static final Target KUBELET = new Target("kubelet", CH, ARCH, 201);
     private static final Plan PLAN = new Plan(7, 1, List.of(KUBELET), false);
 
     private static PeerCodec.AppReading app(RolloutState state) {

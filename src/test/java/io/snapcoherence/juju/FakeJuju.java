@@ -159,6 +159,73 @@ public final class FakeJuju {
         return calls().stream().filter(call -> call.tool().equals(tool)).toList();
     }
 
+    /**
+     * Commits the unit-store and databag writes logged so far, as Juju does when a hook succeeds: {@code state-set}
+     * and {@code relation-set} (this unit's databag, or with {@code --app} its application's) merge into what the
+     * tools answer next, an empty value removing the key (as Juju's tools do). Then starts a new log, so the next
+     * hook's calls are its own.
+     */
+    public FakeJuju keepWrites() {
+        String unit = read("unit").orElse("snap-coherence/0");
+        String app = unit.substring(0, unit.indexOf('/'));
+        for (Call call : calls()) {
+            if (call.stdin().isEmpty()) {
+                continue;
+            }
+            Map<String, String> written = Json.stringMap(call.stdin().get());
+            if (call.tool().equals("state-set")) {
+                merge("state.json", written);
+            } else if (call.tool().equals("relation-set")) {
+                String relation = call.args().get(call.args().indexOf("-r") + 1);
+                merge(relationPath(relation, call.args().contains("--app") ? "apps/" + app + ".json"
+                        : "units/" + unit + ".json"), written);
+            }
+        }
+        try {
+            Files.deleteIfExists(stateDir.resolve("calls.jsonl"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** The unit store ({@code state-get}), as the tools answer it now. */
+    public Map<String, String> unitStore() {
+        return read("state.json").map(Json::stringMap).orElse(Map.of());
+    }
+
+    /** A unit's databag in a relation, as the tools answer it now. */
+    public Map<String, String> unitData(String relationId, String unit) {
+        return read(relationPath(relationId, "units/" + unit + ".json")).map(Json::stringMap).orElse(Map.of());
+    }
+
+    /** An application's databag in a relation, as the tools answer it now. */
+    public Map<String, String> appData(String relationId, String app) {
+        return read(relationPath(relationId, "apps/" + app + ".json")).map(Json::stringMap).orElse(Map.of());
+    }
+
+    private void merge(String name, Map<String, String> written) {
+        Map<String, String> data = new LinkedHashMap<>(read(name).map(Json::stringMap).orElse(Map.of()));
+        written.forEach((key, value) -> {
+            if (value.isEmpty()) {
+                data.remove(key);
+            } else {
+                data.put(key, value);
+            }
+        });
+        write(name, Json.write(data));
+    }
+
+    private Optional<String> read(String name) {
+        Path file = stateDir.resolve(name);
+        try {
+            return Files.exists(file) ? Optional.of(Files.readString(file, StandardCharsets.UTF_8).strip())
+                    : Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The only call so far; fails when there was not exactly one. */
     public Call onlyCall() {
         List<Call> calls = calls();

@@ -34,7 +34,8 @@ class InvariantsTest {
             if (tools.isLeader() && toy.plan() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
                     && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
                 List<Target> targets = new ArrayList<>();
-                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, revision)));
+                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
+                        revision)));
                 tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
                         Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
             }
@@ -169,7 +170,8 @@ class InvariantsTest {
             if (tools.isLeader() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
                     && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
                 List<Target> targets = new ArrayList<>();
-                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, revision)));
+                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
+                        revision)));
                 tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
                         Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
                 return 0;
@@ -258,7 +260,7 @@ class InvariantsTest {
                 if (tools.isLeader() && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0)
                         .equals(Rehearsal.NEW.get("kubelet"))) {
                     List<Target> targets = new ArrayList<>();
-                    Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL,
+                    Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
                             revision + targetsAhead)));
                     tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
                             Optional.of(new Plan(planId, 1, targets, complete)), List.of(), halt, paused)));

@@ -83,8 +83,8 @@ class SimulatedMachineTest {
     }
 
     @Test
-    void ackTakesAnEmptyStreamSilentlyButRefusesGarbage() {
-        machine.ack(new byte[0]);
+    void ackRefusesGarbageAndAnEmptyStreamAsTheClientDoes() {
+        assertThat(failure(() -> machine.ack(new byte[0]))).isInstanceOf(SnapError.AssertionsRejected.class);
         assertThat(machine.knownStores()).isEmpty();
         assertThat(failure(() -> machine.ack("<html>oops</html>".getBytes(StandardCharsets.UTF_8))))
                 .isInstanceOf(SnapError.AssertionsRejected.class);
@@ -195,8 +195,9 @@ class SimulatedMachineTest {
         store.setOutage(true);
         machine.advanceChanges();
         assertThat(machine.change(id).error()).hasValueSatisfying(e -> assertThat(e).contains("persistent network error"));
-        assertThat(failure(() -> machine.startRefresh("kubelet", CH, 1350)))
-                .isEqualTo(new SnapError.StoreUnreachable("unable to contact snap store"));
+        assertThat(failure(() -> machine.startRefresh("kubelet", CH, 1350))).isEqualTo(new SnapError.StoreUnreachable(
+                "cannot refresh \"kubelet\": Post \"https://api.snapcraft.io/v2/snaps/refresh\": "
+                        + "dial tcp api.snapcraft.io:443: connect: connection refused"));
     }
 
     @Test

@@ -1,6 +1,9 @@
 package io.snapcoherence.snap.fakesnapd;
 
+import io.snapcoherence.snap.SnapdClient;
+import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.contract.SnapdFixture;
+import io.snapcoherence.snap.contract.SnapsFixture;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,15 +12,23 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
  * The fake snapd as the shared contract's snapd, in the two set-ups the real ones run: like 2.57 with a store
  * (installs, refreshes and reverts of store revisions) and like 2.68 with local snaps only (files sent to snapd,
  * per-snap holds). The contract's test snaps: kubelet has the service {@code daemon}, kubectl none; revision n has
- * version 1.29.n; the base {@code bare} and the {@code snapd} snap are installed like on the real machines.
+ * version 1.29.n; the base {@code bare} and the {@code snapd} snap are installed like on the real machines. Like
+ * the real snapd with a store, a published revision is served on every channel, and the store's channel map lists it
+ * on the channels the snap was installed from. As a {@link SnapsFixture} it is the charm's own client
+ * ({@link SnapdClient}) on the fake's socket.
  */
-final class FakeSnapdFixture implements SnapdFixture, AutoCloseable {
+final class FakeSnapdFixture implements SnapdFixture, SnapsFixture, AutoCloseable {
     /** How long the real snapd retries a store that refuses connections before it answers (docs/real-snapd.md). */
     static final Duration STORE_RETRIES = Duration.ofSeconds(32);
 
@@ -25,6 +36,7 @@ final class FakeSnapdFixture implements SnapdFixture, AutoCloseable {
     private final String version;
     private final Path root;
     private final FakeSnapd snapd;
+    private final Map<String, Set<String>> installedFrom = new HashMap<>();
 
     private FakeSnapdFixture(boolean storeBacked, String version) {
         this.storeBacked = storeBacked;
@@ -80,18 +92,37 @@ final class FakeSnapdFixture implements SnapdFixture, AutoCloseable {
     }
 
     @Override
+    public Snaps snaps() {
+        return new SnapdClient(socket());
+    }
+
+    @Override
+    public Optional<String> withoutChannelMaps() {
+        return storeBacked ? Optional.empty() : Optional.of("set up like snapd 2.68 with local snaps only");
+    }
+
+    @Override
     public void publish(String snap, int revision) {
         state().publishEverywhere(snap, revision, version(revision));
+        channelsOf(snap).forEach(channel -> state().publish(snap, channel, revision, version(revision)));
     }
 
     @Override
     public void publishBroken(String snap, int revision) {
-        state().publishEverywhere(snap, revision, version(revision)).breakRevision(snap, revision);
+        publish(snap, revision);
+        state().breakRevision(snap, revision);
+    }
+
+    private synchronized Set<String> channelsOf(String snap) {
+        return new TreeSet<>(installedFrom.getOrDefault(snap, Set.of()));
     }
 
     @Override
     public void install(String snap, String channel, int revision) {
         if (storeBacked) {
+            synchronized (this) {
+                installedFrom.computeIfAbsent(snap, s -> new TreeSet<>()).add(channel);
+            }
             publish(snap, revision); // snapd's test store keeps serving what it installed from
             state().install(snap, "app", channel, revision, version(revision), services(snap));
         } else {
@@ -133,6 +164,9 @@ final class FakeSnapdFixture implements SnapdFixture, AutoCloseable {
     @Override
     public void reset() {
         state().reset();
+        synchronized (this) {
+            installedFrom.clear();
+        }
     }
 
     @Override

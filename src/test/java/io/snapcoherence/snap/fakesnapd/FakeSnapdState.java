@@ -66,7 +66,8 @@ import java.util.TreeMap;
  * not installed) 400 "cannot revert "x": no revision to revert to" without a kind; else a revert-snap change.</li>
  * <li>POST /v2/snaps (needs Content-Type application/json, else 400 "cannot parse content type: ...") hold and
  * unhold: 2.58+ snapHoldMany (requires {@code time} and {@code hold-level}, a snap not installed 400 without
- * kind "cannot hold "x": snap "x" is not installed"); the change has no tasks and is Done at once
+ * kind naming every snap asked for, "cannot hold "a", "x": snap "x" is not installed"); the change has no tasks
+ * and is Done at once
  * (snapOpMany); 2.57 400 "unsupported multi-snap operation "hold"".</li>
  * <li>GET /v2/changes/&lt;id&gt;: api_general.go change2changeInfo; unknown id 404 "cannot find change with id".
  * GET /v2/changes?select=&amp;for=: getChanges (for {@code snap changes}).</li>
@@ -224,7 +225,8 @@ public final class FakeSnapdState {
     private Duration storeDelay = Duration.ZERO;
     /** Configuration objects that exist (a key set once leaves its parents, even after it is removed). */
     private final Set<String> configParents = new LinkedHashSet<>();
-    private int localRevisions;
+    /** The last local revision each snap got (snapstate counts them per snap: x1, x2, …). */
+    private final Map<String, Integer> localRevisions = new LinkedHashMap<>();
     private int changeCounter;
     private int taskCounter;
 
@@ -296,10 +298,10 @@ public final class FakeSnapdState {
 
     /**
      * A snap file sent to snapd ({@code snap install --dangerous}): a change of kind install-snap that gives it the
-     * next local revision (x1, x2, …). Returns the change id.
+     * next local revision of that snap (x1, x2, …). Returns the change id.
      */
     public synchronized String sideload(String snap, String snapVersion, boolean broken, String... services) {
-        int revision = -(++localRevisions);
+        int revision = -localRevisions.merge(snap, 1, Integer::sum);
         if (!installed.containsKey(snap)) {
             install(snap, "app", "", revision, snapVersion, services);
             Change change = newChange("install-snap", "Install \"" + snap + "\" snap from file \"" + snap + ".snap\"",
@@ -337,7 +339,7 @@ public final class FakeSnapdState {
         storeAssertions.clear();
         storeUnreachable = false;
         storeDelay = Duration.ZERO;
-        localRevisions = 0;
+        localRevisions.clear();
         for (Change change : changes.values()) {
             if (!change.ready) {
                 finish(change, "Hold", "");
@@ -682,10 +684,11 @@ public final class FakeSnapdState {
             throw new ApiError(400, "invalid snap name: \"" + name + "\"", "", null);
         }
         if (storeUnreachable) {
+            // the query as snapd 2.57.6 sends it, its commas escaped (observed)
             throw new ApiError(500, refusedStore("Get", "/v2/snaps/info/" + name + "?architecture=" + architecture
-                    + "&fields=architectures,base,confinement,contact,created-at,description,download,epoch,license,"
-                    + "name,prices,private,publisher,revision,snap-id,summary,title,type,version,website,store-url,"
-                    + "media,common-ids"), "", null).after(storeDelay);
+                    + "&fields=architectures%2Cbase%2Cconfinement%2Ccontact%2Ccreated-at%2Cdescription%2Cdownload"
+                    + "%2Cepoch%2Clicense%2Cname%2Cprices%2Cprivate%2Cpublisher%2Crevision%2Csnap-id%2Csummary%2Ctitle"
+                    + "%2Ctype%2Cversion%2Cwebsite%2Cstore-url%2Cmedia%2Ccommon-ids"), "", null).after(storeDelay);
         }
         Map<String, Release> channels = new LinkedHashMap<>(store.getOrDefault(name, Map.of()));
         channels.remove(ANY_CHANNEL);
@@ -1231,11 +1234,14 @@ public final class FakeSnapdState {
         return async(change.id);
     }
 
-    /** Observed on 2.68: "cannot hold \"nosuch\": snap \"nosuch\" is not installed", 400 without a kind. */
+    /**
+     * Observed on 2.68: "cannot hold \"kubelet\", \"nosuch\": snap \"nosuch\" is not installed", 400 without a kind
+     * (daemon/api_snaps.go errToResponse names every snap of the request, strutil.Quoted).
+     */
     private void requireInstalled(String action, List<String> snaps) {
         for (String name : snaps) {
             if (!installed.containsKey(name)) {
-                throw new ApiError(400, "cannot " + action + " \"" + name + "\": snap \"" + name
+                throw new ApiError(400, "cannot " + action + " " + quoted(snaps) + ": snap \"" + name
                         + "\" is not installed", "", null);
             }
         }

@@ -192,16 +192,29 @@ public final class FakeSnapStore implements AutoCloseable {
     private void info(HttpExchange exchange, String name) throws IOException {
         Map<String, Release> map = effectiveChannels(name);
         if (map.isEmpty()) {
-            send(exchange, 404, "application/json", notFound("No snap named '" + name + "' found in series '16'."));
+            send(exchange, 404, "application/json", infoNotFound(name));
             return;
         }
+        send(exchange, 200, "application/json", infoDocument(name, map, url()));
+    }
+
+    /**
+     * The store's answer to {@code GET /v2/snaps/info/<name>} (store/details_v2.go storeInfo as snapd 2.57 reads
+     * it: the snap's details and one channel-map entry per channel), downloads named under {@code storeUrl}.
+     */
+    public static String infoDocument(String name, Map<String, Release> channels, URI storeUrl) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("name", name);
         root.put("snap-id", snapId(name));
         root.set("snap", snapDetails(name));
         ArrayNode channelMap = root.putArray("channel-map");
-        map.forEach((channel, release) -> channelMap.add(channelEntry(name, channel, release)));
-        send(exchange, 200, "application/json", root.toString());
+        channels.forEach((channel, release) -> channelMap.add(channelEntry(name, channel, release, storeUrl)));
+        return root.toString();
+    }
+
+    /** The store's 404 for a snap it does not know (snapd answers snap-not-found). */
+    public static String infoNotFound(String name) {
+        return notFound("No snap named '" + name + "' found in series '16'.");
     }
 
     private void cohorts(HttpExchange exchange, String body) throws IOException {
@@ -245,13 +258,13 @@ public final class FakeSnapStore implements AutoCloseable {
             result.put("snap-id", snapId(name));
             result.put("effective-channel", channel);
             ObjectNode snap = snapDetails(name);
-            snap.setAll(channelEntry(name, channel, release.get()));
+            snap.setAll(channelEntry(name, channel, release.get(), url()));
             result.set("snap", snap);
         }
         send(exchange, 200, "application/json", root.toString());
     }
 
-    private ObjectNode snapDetails(String name) {
+    private static ObjectNode snapDetails(String name) {
         ObjectNode snap = MAPPER.createObjectNode();
         snap.put("name", name).put("snap-id", snapId(name)).put("summary", name).put("description", name)
                 .put("license", "Apache-2.0").put("type", "app").put("private", false);
@@ -260,7 +273,7 @@ public final class FakeSnapStore implements AutoCloseable {
         return snap;
     }
 
-    private ObjectNode channelEntry(String name, String channel, Release release) {
+    private static ObjectNode channelEntry(String name, String channel, Release release, URI storeUrl) {
         ObjectNode entry = MAPPER.createObjectNode();
         String[] parts = channel.split("/");
         ObjectNode ch = entry.putObject("channel");
@@ -268,7 +281,7 @@ public final class FakeSnapStore implements AutoCloseable {
                 .put("risk", parts[parts.length - 1]).put("track", parts.length > 1 ? parts[0] : "latest");
         entry.put("confinement", "classic").put("created-at", "2026-11-01T00:00:00.000000+00:00");
         entry.putObject("download").put("size", 1000).put("sha3-384", "0".repeat(96))
-                .put("url", url() + "/download/" + name + "_" + release.revision() + ".snap");
+                .put("url", storeUrl + "/download/" + name + "_" + release.revision() + ".snap");
         entry.put("revision", release.revision()).put("type", "app").put("version", release.version());
         ObjectNode epoch = entry.putObject("epoch");
         epoch.putArray("read").add(0);

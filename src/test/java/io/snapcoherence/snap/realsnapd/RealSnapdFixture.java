@@ -1,8 +1,11 @@
 package io.snapcoherence.snap.realsnapd;
 
 import io.snapcoherence.Json;
+import io.snapcoherence.snap.SnapdClient;
+import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.contract.SnapdFixture;
 import io.snapcoherence.snap.contract.SnapdHttp;
+import io.snapcoherence.snap.contract.SnapsFixture;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A real snapd for the contract, in one of two set-ups:
@@ -22,9 +29,10 @@ import java.util.Map;
  *       which answers its background requests at once.</li>
  * </ul>
  * Either way the base {@code bare} and the {@code snapd} snap are installed first (locally; the snapd snap makes
- * snapd restart), and every test starts from that state ({@link #reset}).
+ * snapd restart), and every test starts from that state ({@link #reset}). As a {@link SnapsFixture} it is the
+ * charm's own client ({@link SnapdClient}) on this snapd's socket.
  */
-public final class RealSnapdFixture implements SnapdFixture, AutoCloseable {
+public final class RealSnapdFixture implements SnapdFixture, SnapsFixture, AutoCloseable {
     private static final Duration CHANGE_LIMIT = Duration.ofSeconds(60);
 
     public enum Kind { STORE, LOCAL }
@@ -35,6 +43,8 @@ public final class RealSnapdFixture implements SnapdFixture, AutoCloseable {
     private final SnapdProcess snapd;
     private final TestSnaps snaps;
     private final Path snapsDir;
+    /** The channels each test snap was installed from: the store's channel map lists what it serves on them. */
+    private final Map<String, Set<String>> installedFrom = new HashMap<>();
 
     private RealSnapdFixture(Kind kind, String version, SnapdFakestore store, SnapdProcess snapd, TestSnaps snaps,
                              Path snapsDir) {
@@ -118,20 +128,40 @@ public final class RealSnapdFixture implements SnapdFixture, AutoCloseable {
     }
 
     @Override
+    public Snaps snaps() {
+        return new SnapdClient(socket());
+    }
+
+    @Override
+    public Optional<String> withoutChannelMaps() {
+        return kind == Kind.STORE ? Optional.empty()
+                : Optional.of("snapd " + version + " runs without a store it trusts (local snaps only)");
+    }
+
+    @Override
     public void publish(String snap, int revision) {
         requireStore();
-        store.publish(snap, snaps.file(snap, revision, false), revision);
+        store.publish(snap, snaps.file(snap, revision, false), revision, TestSnaps.version(revision),
+                channelsOf(snap));
     }
 
     @Override
     public void publishBroken(String snap, int revision) {
         requireStore();
-        store.publish(snap, snaps.file(snap, revision, true), revision);
+        store.publish(snap, snaps.file(snap, revision, true), revision, TestSnaps.version(revision),
+                channelsOf(snap));
+    }
+
+    private synchronized Set<String> channelsOf(String snap) {
+        return new TreeSet<>(installedFrom.getOrDefault(snap, Set.of()));
     }
 
     @Override
     public void install(String snap, String channel, int revision) {
         if (kind == Kind.STORE) {
+            synchronized (this) {
+                installedFrom.computeIfAbsent(snap, s -> new TreeSet<>()).add(channel);
+            }
             publish(snap, revision);
             SnapdHttp.Response answer = http().post("/v2/snaps/" + snap,
                     Map.of("action", "install", "channel", channel, "revision", Integer.toString(revision)));
@@ -199,6 +229,9 @@ public final class RealSnapdFixture implements SnapdFixture, AutoCloseable {
             if (kind == Kind.STORE) {
                 store.unpublish(snap);
             }
+        }
+        synchronized (this) {
+            installedFrom.clear();
         }
         Map<String, Object> unset = new java.util.LinkedHashMap<>();
         unset.put("refresh.hold", null);

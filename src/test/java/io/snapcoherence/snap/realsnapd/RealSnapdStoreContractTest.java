@@ -60,6 +60,41 @@ class RealSnapdStoreContractTest extends SnapdApiContract {
         }
     }
 
+    /**
+     * What the charm's view of the store stands on: {@code find?select=refresh} asks what refreshing every snap would
+     * get, and snapd leaves out a revision the snap was reverted from (the sequence after the current revision,
+     * snapmgr.go Block, dropped in store/store_action.go), so the reverted machine seems to be served what it went
+     * back to. An explicit refresh to that revision still goes ahead, and afterwards nothing is left out.
+     */
+    @Test
+    void refreshCandidatesLeaveOutTheRevisionASnapWasRevertedFrom() {
+        RealSnapdFixture snapd = SNAPD.get();
+        snapd.install("kubelet", "1.29/stable", 1);
+        snapd.install("kubectl", "1.29/stable", 1);
+        snapd.publish("kubelet", 2);
+        done(http().post("/v2/snaps/kubelet", refreshTo(2)).change());
+        done(http().post("/v2/snaps/kubelet", java.util.Map.of("action", "revert")).change());
+        assertThat(http().get("/v2/snaps/kubelet").resultMap().get("revision")).isEqualTo("1");
+        snapd.publish("kubectl", 2);
+
+        // The store serves 2 of both; the reverted snap is not offered it, the other is.
+        assertThat(http().get("/v2/find?select=refresh").resultList()).extracting(c -> c.get("name"))
+                .containsExactly("kubectl");
+
+        done(http().post("/v2/snaps/kubelet", refreshTo(2)).change());
+        snapd.publish("kubelet", 3);
+        assertThat(http().get("/v2/find?select=refresh").resultList()).extracting(c -> c.get("name") + " "
+                + c.get("revision")).containsExactlyInAnyOrder("kubelet 3", "kubectl 2");
+    }
+
+    private static java.util.Map<String, Object> refreshTo(int revision) {
+        return java.util.Map.of("action", "refresh", "channel", "1.29/stable", "revision", Integer.toString(revision));
+    }
+
+    private void done(String change) {
+        assertThat(awaitChange(change, c -> Boolean.TRUE.equals(c.get("ready"))).get("status")).isEqualTo("Done");
+    }
+
     @Test
     void theCliShowsTheSameChangesAsOperatorsSeeThem() {
         RealSnapdFixture snapd = SNAPD.get();

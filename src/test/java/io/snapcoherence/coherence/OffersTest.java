@@ -1,0 +1,142 @@
+package io.snapcoherence.coherence;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static io.snapcoherence.coherence.Fixtures.CH;
+import static io.snapcoherence.coherence.Fixtures.rev;
+import static io.snapcoherence.coherence.Fixtures.u;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** How the leader merges what units saw the proxy serve, and whom it asks to look. */
+class OffersTest {
+    private static final Instant T = Instant.parse("2026-11-25T10:00:00Z");
+    private static final String PROXY = "http://snap-proxy.internal";
+    private static final SnapChannel KUBELET = new SnapChannel("kubelet", CH);
+
+    private static UnitReport unit(int n, Role role, String arch, StoreView view, Object... snapRevision) {
+        Map<String, InstalledRevision> installed = new java.util.TreeMap<>();
+        for (int i = 0; i < snapRevision.length; i += 2) {
+            installed.put((String) snapRevision[i], rev((Integer) snapRevision[i + 1]));
+        }
+        return new UnitReport(u(n), role, installed, Optional.empty(), Optional.empty(), arch,
+                Optional.ofNullable(view));
+    }
+
+    private static StoreView news(Instant at, String proxy, int kubelet) {
+        return StoreView.news(at, 0, proxy, Map.of(KUBELET, kubelet));
+    }
+
+    @Test
+    void theNewestViewOfEachArchitectureWinsAndViewsThroughAnotherProxyAreNotTaken() {
+        Offers offers = new Offers(PROXY, Map.of(), CheckRound.NONE);
+        Offers.Merged merged = offers.merge(List.of(
+                unit(1, Role.WORKER, "amd64", news(T, PROXY, 3154), "kubelet", 3104),
+                unit(2, Role.WORKER, "amd64", news(T.plusSeconds(60), PROXY, 3160), "kubelet", 3104),
+                unit(3, Role.WORKER, "arm64", news(T, PROXY, 4154), "kubelet", 4104),
+                // through the upstream store (no proxy-url when it looked): never this proxy's
+                unit(4, Role.WORKER, "arm64", news(T.plusSeconds(120), "", 4174), "kubelet", 4104)),
+                T.plusSeconds(300));
+
+        assertThat(merged.offers().revision("amd64", "kubelet", CH)).contains(3160);
+        assertThat(merged.offers().offer("amd64", KUBELET).orElseThrow().unit()).isEqualTo(u(2));
+        assertThat(merged.offers().revision("arm64", "kubelet", CH)).contains(4154);
+        assertThat(merged.changedBy()).containsExactlyInAnyOrder(u(1), u(2), u(3));
+
+        // The same views again change nothing.
+        Offers.Merged again = merged.offers().merge(List.of(
+                unit(2, Role.WORKER, "amd64", news(T.plusSeconds(60), PROXY, 3160), "kubelet", 3104)),
+                T.plusSeconds(400));
+        assertThat(again.offers()).isEqualTo(merged.offers());
+        assertThat(again.changedBy()).isEmpty();
+    }
+
+    @Test
+    void aClockAheadCountsAsTheLeadersNowAndAnAnswerAsNoOlderThanTheRound() {
+        Offers offers = new Offers(PROXY, Map.of(), new CheckRound(4, T, List.of(u(1))));
+        // u(2)'s clock runs an hour ahead: its view counts as seen now, so u(1) looking a minute later wins.
+        Offers ahead = offers.merge(List.of(unit(2, Role.WORKER, "amd64", news(T.plus(Duration.ofHours(1)), PROXY,
+                3154), "kubelet", 3104)), T).offers();
+        assertThat(ahead.offer("amd64", KUBELET).orElseThrow().at()).isEqualTo(T);
+        // u(1)'s clock runs behind: it answers round 4, which it read after the leader asked.
+        StoreView answer = StoreView.answer(T.minusSeconds(5), 4, PROXY, Map.of(KUBELET, 3160));
+        Offers answered = ahead.merge(List.of(unit(1, Role.WORKER, "amd64", answer, "kubelet", 3104)),
+                T.plusSeconds(60)).offers();
+        assertThat(answered.revision("amd64", "kubelet", CH)).contains(3160);
+        assertThat(answered.offer("amd64", KUBELET).orElseThrow().at()).isEqualTo(T);
+    }
+
+    @Test
+    void anotherProxyUrlDropsWhatWasSeenThroughTheFormerOne() {
+        Offers before = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))),
+                CheckRound.NONE);
+        assertThat(before.forProxy(PROXY)).isSameAs(before);
+        Offers after = before.forProxy("http://other-proxy.internal");
+        assertThat(after.byArch()).isEmpty();
+        assertThat(after.proxy()).isEqualTo("http://other-proxy.internal");
+    }
+
+    @Test
+    void noMoreEntriesThanTheAppDatabagHoldsAreTaken() {
+        Map<SnapChannel, Integer> many = new java.util.TreeMap<>();
+        for (int i = 0; i < StoreView.MAX_ENTRIES; i++) {
+            many.put(new SnapChannel("snap" + i, CH), i + 1);
+        }
+        List<UnitReport> reports = List.of(
+                unit(1, Role.WORKER, "amd64", StoreView.news(T, 0, PROXY, many)),
+                unit(2, Role.WORKER, "arm64", StoreView.news(T, 0, PROXY, many)),
+                unit(3, Role.WORKER, "s390x", StoreView.news(T, 0, PROXY, many)));
+        Offers.Merged merged = new Offers(PROXY, Map.of(), CheckRound.NONE).merge(reports, T);
+        assertThat(merged.offers().size()).isEqualTo(Offers.MAX_ENTRIES);
+        assertThat(merged.refused()).isEqualTo(3 * StoreView.MAX_ENTRIES - Offers.MAX_ENTRIES);
+    }
+
+    @Test
+    void whatNoUnitTracksAnyMoreIsDropped() {
+        Offers offers = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)),
+                new SnapChannel("kubelet", "1.28/stable"), new Offers.Offer(2900, T, u(1))),
+                "arm64", Map.of(KUBELET, new Offers.Offer(4154, T, u(3)))), CheckRound.NONE);
+        Census census = Census.of(List.of(new UnitReading.Reported(unit(1, Role.WORKER, "amd64", null, "kubelet",
+                3104))));
+        Offers pruned = offers.prunedTo(census);
+        assertThat(pruned.byArch()).containsOnlyKeys("amd64");
+        assertThat(pruned.byArch().get("amd64")).containsOnlyKeys(KUBELET);
+    }
+
+    @Test
+    void aRoundAsksAFewUnitsCoveringEveryChannelOfEveryArchitectureTheLeaderLast() {
+        List<UnitReport> reports = List.of(
+                unit(0, Role.CONTROL_PLANE, "amd64", null, "kube-apiserver", 100, "kubelet", 200),
+                unit(1, Role.CONTROL_PLANE, "amd64", null, "kube-apiserver", 100, "kubelet", 200),
+                unit(2, Role.WORKER, "amd64", null, "kubelet", 200),
+                unit(3, Role.WORKER, "arm64", null, "kubelet", 1200),
+                unit(4, Role.WORKER, "arm64", null, "kubelet", 1200));
+        Offers offers = new Offers(PROXY, Map.of(), CheckRound.NONE);
+        List<String> managed = List.of("kube-apiserver", "kubelet");
+        List<String> round1 = offers.toAsk(reports, managed, 1, Optional.of(u(0)), T, Optional.empty());
+        assertThat(round1).hasSize(2);
+        assertThat(round1).doesNotContain(u(0));
+        assertThat(round1.stream().filter(n -> n.equals(u(1)))).hasSize(1); // the one other unit with kube-apiserver
+        assertThat(round1).containsAnyOf(u(3), u(4));
+        // The next round turns the order: a unit that could not answer is not always the one asked.
+        assertThat(offers.toAsk(reports, managed, 2, Optional.of(u(0)), T, Optional.empty())).containsAnyOf(u(3), u(4))
+                .isNotEqualTo(round1);
+        // A leader that has just looked itself is not asked about what it saw.
+        UnitReport lookedNow = unit(0, Role.CONTROL_PLANE, "amd64", StoreView.news(T, 0, PROXY,
+                Map.of(new SnapChannel("kube-apiserver", CH), 101, KUBELET, 201)), "kube-apiserver", 100,
+                "kubelet", 200);
+        List<UnitReport> withLeaderLooked = List.of(lookedNow, reports.get(1), reports.get(2), reports.get(3),
+                reports.get(4));
+        assertThat(offers.toAsk(withLeaderLooked, managed, 1, Optional.of(u(0)), T, Optional.empty())).hasSize(1)
+                .containsAnyOf(u(3), u(4));
+        // Asked about one architecture only: only its units.
+        assertThat(offers.toAsk(reports, managed, 1, Optional.of(u(0)), T, Optional.of(Set.of("arm64"))))
+                .hasSize(1).containsAnyOf(u(3), u(4));
+    }
+}
