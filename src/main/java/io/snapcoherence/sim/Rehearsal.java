@@ -209,9 +209,13 @@ public final class Rehearsal {
     static final java.time.Duration LIVENESS_WAIT = java.time.Duration.ofMinutes(60);
 
     /**
-     * Runs until quiet; then, while a plan stands neither complete, halted nor paused, lets up to
-     * {@link #LIVENESS_WAIT} of model time pass without new faults (update-status keeps coming; a machine that
-     * died stays dead) for the charm to move on or halt.
+     * Runs until quiet; then, while a plan stands neither complete, halted nor paused, or (with none standing) a
+     * unit is not on what its store serves, lets up to {@link #LIVENESS_WAIT} of model time pass without new faults
+     * (update-status keeps coming; a machine that died stays dead) for the charm to move on or halt. Quiet alone is
+     * too soon for the second: a change of what the store serves is told by the unit whose view the leader holds,
+     * or else by a unit that saw it on two update-status hooks (charm/StoreCheck), and a proxy-url changed or a
+     * machine back on the proxy leaves the leader holding no view, so the news comes with the second look, an
+     * update-status interval after a window of K+1 quiet rounds may have ended.
      */
     static boolean settle(SimulatedModel model, long maxRounds) {
         boolean quiet = model.runUntilQuiet(maxRounds);
@@ -228,8 +232,36 @@ public final class Rehearsal {
     }
 
     private static boolean stalled(SimulatedModel model) {
-        return rollout(model).filter(r -> r.activePlan().isPresent() && r.halt().isEmpty() && !r.paused())
-                .isPresent();
+        Optional<RolloutState> rollout = rollout(model);
+        if (rollout.filter(r -> r.halt().isPresent() || r.paused()).isPresent()) {
+            return false;
+        }
+        return rollout.flatMap(RolloutState::activePlan).isPresent() || behindTheStore(model);
+    }
+
+    /** Whether a unit alive on a running machine has a managed snap that is not what its store serves (I3). */
+    private static boolean behindTheStore(SimulatedModel model) {
+        io.snapcoherence.charm.CharmConfig config;
+        try {
+            config = io.snapcoherence.charm.CharmConfig.parse(model.config());
+        } catch (io.snapcoherence.charm.CharmConfig.InvalidConfigException e) {
+            return false;
+        }
+        SimulatedStore.View view = config.proxyUrl().isPresent() ? SimulatedStore.View.PROXY
+                : SimulatedStore.View.UPSTREAM;
+        for (SimUnit unit : model.liveUnits()) {
+            if (!unit.machineUp()) {
+                continue;
+            }
+            for (InstalledSnap snap : unit.machine().installedSnaps()) {
+                Optional<Integer> head = model.store().revision(view, unit.machine().architecture(), snap.name(),
+                        snap.tracking());
+                if (config.snaps().contains(snap.name()) && head.isPresent() && head.get() != snap.revision()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     static boolean halted(SimulatedModel model) {
