@@ -131,6 +131,8 @@ public final class Invariants implements StepObserver {
     private Optional<Plan> haltStanding = Optional.empty();
     private Map<Role, Set<String>> grantedBefore = Map.of();
     private Optional<Plan> lastPlan = Optional.empty();
+    /** The halted plan an operator's refresh waiting in the committed app databag replaces, if any (I7). */
+    private Optional<Long> replacingBefore = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
     private Map<String, String> decodedAppData;
@@ -621,7 +623,10 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
-            boolean operatorReplaced = step.hook().equals("action refresh") && step.committed();
+            // The operator's refresh replaces a halted plan in its own hook, or in a later hook of the leader once
+            // units have answered what the proxy serves (app databag refresh.replaces names the plan meanwhile).
+            boolean operatorReplaced = step.hook().equals("action refresh") && step.committed()
+                    || replacingBefore.equals(Optional.of(before.id()));
             // The units the writing leader's hook could see: one that has not joined it yet is neither planned for
             // nor waited for, and the next plan covers it.
             SimUnit writer = model.unit(step.unit());
@@ -637,6 +642,7 @@ public final class Invariants implements StepObserver {
             }
         }
         lastPlan = plan;
+        replacingBefore = rollout.get().refresh().flatMap(io.snapcoherence.coherence.RefreshRequest::replaces);
         Map<Role, Set<String>> grants = new EnumMap<>(Role.class);
         for (String granted : rollout.get().grants()) {
             model.units().stream().filter(u -> u.name().equals(granted)).findFirst()
