@@ -49,7 +49,9 @@ import java.util.Set;
  * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
  *   store's current revision (the proxy's view with {@code proxy-url}, upstream's without), unless the operator
  *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
- *   {@code blocked}, or a plan waits with no control-plane unit left in the relation (I9).</dd>
+ *   {@code blocked}, or no control-plane unit is left in the relation (control plane first: a plan waits for
+ *   one, and none is made), or the control plane is not known because of a unit whose data cannot be read on a
+ *   machine that is down, which the application status names (I9).</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (a committed hook of the unit that saw snapd fail
  *   wrote the failure of the plan's current attempt into its databag: the hook that saw it, or with
  *   {@code on-failure=revert} the one that saw its reverts end), no unit makes a refresh attempt until the operator
@@ -68,7 +70,8 @@ import java.util.Set;
  *   remove, its container relation's -broken: the charm then releases its holds), while both the config in force
  *   and the one the unit's last hook acted on say {@code hold=true} and manage the snap (a config change reaches
  *   the machine with the unit's next hook), unless the machine's snapd is older than 2.58 and its refresh.hold had
- *   lapsed (snapd's 95-day cap).</dd>
+ *   lapsed (snapd's 95-day cap), or the change was seen running while the snap was not to be held (snapd leaves
+ *   held snaps out when its timer makes a change; a change made runs to its end).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
  *   the machine's {@code proxy.store} is the proxy's store id; and with {@code proxy-url} set, every target of
  *   every plan (one the leader's hook wrote, committed or not) is a revision the proxy served that architecture on
@@ -85,7 +88,8 @@ import java.util.Set;
  *   standing rollout: {@link Rehearsal#LIVENESS_WAIT}) a rollout has either completed (no active plan), or stands
  *   paused by the operator, or stands halted with a halt that names a unit of the model, which the application
  *   status names too. With no control-plane unit left in the relation, a plan cannot go on (control plane first)
- *   and may wait.</dd>
+ *   and may wait; so may a plan while the application status names a unit whose data cannot be read on a machine
+ *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -114,6 +118,8 @@ public final class Invariants implements StepObserver {
     private final Set<String> mayRevert = new HashSet<>();
     private final Set<String> started = new HashSet<>();
     private final Set<String> plansSourced = new HashSet<>();
+    /** "unit snap" of changes of snapd's timer seen running while the unit was not to hold the snap (I5). */
+    private final Set<String> autoBegunUnheld = new HashSet<>();
     /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
     private final Map<String, PlanAttempt> failed = new HashMap<>();
     /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
@@ -194,7 +200,7 @@ public final class Invariants implements StepObserver {
         }
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
-        plansOfStep.forEach(plan -> checkPlanSource(model, plan, config.get()));
+        plansOfStep.forEach(plan -> checkPlanSource(model, plan, step));
         checkPlanContinuity(model, rollout, step);
         // Out of the halt: none now, or a halt of another plan or attempt (a resumed attempt failed again).
         Optional<Plan> haltNow = rollout.filter(r -> r.halt().isPresent()).flatMap(RolloutState::plan);
@@ -225,6 +231,7 @@ public final class Invariants implements StepObserver {
         }
         onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
+        noteAutoRefreshesUnheld(model, config.get());
     }
 
     /** The end-state rules (I9, I8, I3), for a model that has become quiet. */
@@ -236,8 +243,11 @@ public final class Invariants implements StepObserver {
         }
         // Every control-plane unit gone from the relation: control plane first leaves a plan nowhere to go.
         boolean controlPlaneLeft = model.units().stream().anyMatch(u -> u.role() == Role.CONTROL_PLANE && u.alive());
+        // A unit whose data the charm cannot read, on a machine that is down, named in the application status: the
+        // control plane is not known while it stays, and only the operator can end that (remove the unit).
+        Optional<String> unreadableDead = unreadableOnDeadMachine(model);
         if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()
-                && controlPlaneLeft) {
+                && controlPlaneLeft && unreadableDead.isEmpty()) {
             long plan = rollout.get().activePlan().get().id();
             String status = model.appStatus().message();
             Optional<String> named = rollout.get().halt().map(io.snapcoherence.coherence.Halt::unit)
@@ -264,8 +274,11 @@ public final class Invariants implements StepObserver {
             if (rollout.map(RolloutState::paused).orElse(false)) {
                 return; // paused by the operator: the rollout stands as asked
             }
-            if (!controlPlaneLeft && rollout.flatMap(RolloutState::activePlan).isPresent()) {
-                return; // no control plane in the relation: the plan waits for one (I9)
+            if (!controlPlaneLeft) {
+                return; // no control plane in the relation: a plan waits for one, and none is made (I9)
+            }
+            if (unreadableDead.isPresent()) {
+                return; // the control plane is not known until the operator removes that unit (I9)
             }
             boolean halted = rollout.flatMap(RolloutState::halt).isPresent();
             if (halted) {
@@ -427,10 +440,11 @@ public final class Invariants implements StepObserver {
             // a change of hold or snaps reaches the machine with the unit's next hook, not before. Before 2.58
             // snapd holds no longer than 95 days after its last refresh: a lapsed refresh.hold is snapd's rule, not
             // the charm's doing (the unit's status says when it lapses).
-            Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
-            boolean held = config.hold() && config.snaps().contains(event.snap())
-                    && applied.map(c -> c.hold() && c.snaps().contains(event.snap())).orElse(false);
-            if (on(Id.I5) && held && started.contains(unit.name()) && !tornDown.contains(unit.name())
+            // snapd leaves held snaps out when its timer makes the change (snapstate.go updateManyFiltered,
+            // filterHeldSnaps); a change that began while the snap was not to be held runs to its end.
+            boolean begunUnheld = autoBegunUnheld.remove(unit.name() + " " + event.snap());
+            if (on(Id.I5) && toHold(unit, event.snap(), config) && !begunUnheld && started.contains(unit.name())
+                    && !tornDown.contains(unit.name())
                     && !unit.machine().autoRefreshAfterLapse()) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
@@ -502,9 +516,14 @@ public final class Invariants implements StepObserver {
         return new Target(event.snap(), event.channel(), unit.machine().architecture(), event.toRevision());
     }
 
-    /** I6: a plan's revisions are ones the proxy served (checked once per plan, when first seen). */
-    private void checkPlanSource(SimulatedModel model, Plan plan, CharmConfig config) {
-        if (!on(Id.I6) || config.proxyUrl().isEmpty() || !plansSourced.add(plan.id() + " " + plan.targets())) {
+    /**
+     * I6: a plan's revisions are ones the proxy served, checked once per plan when first seen, if the hook that
+     * wrote it read a proxy-url: a plan made while the config named none is upstream's, and stays the plan after
+     * proxy-url is set again (the next plan comes from what the units see the proxy serve).
+     */
+    private void checkPlanSource(SimulatedModel model, Plan plan, Step step) {
+        if (!on(Id.I6) || !plansSourced.add(plan.id() + " " + plan.targets())
+                || viewConfig(step).flatMap(CharmConfig::proxyUrl).isEmpty()) {
             return;
         }
         for (Target target : plan.targets()) {
@@ -535,6 +554,38 @@ public final class Invariants implements StepObserver {
             // back on what it ran before (nothing changed, or reverted) is as available as before it started
             return active.get().reachedBy(unit.machine().architecture(), now) || now.equals(entry.getValue().before());
         });
+    }
+
+    /**
+     * A unit in the relation whose committed data the charm cannot read (another version's, or garbled) on a machine
+     * that is down, which the application status names: no unit can tell its role, so the control plane is not known
+     * and neither a plan nor a worker's refresh may go on; its own next hook would write its data again, but it has
+     * none coming. Only the operator can end this, and the status says whom to look at.
+     */
+    private static Optional<String> unreadableOnDeadMachine(SimulatedModel model) {
+        String status = model.appStatus().message();
+        return model.liveUnits().stream().filter(u -> !u.machineUp() && status.contains(u.name() + "'s data"))
+                .filter(u -> model.unitData(u.name()).map(data -> PeerCodec.decodeUnit(u.name(), data))
+                        .map(r -> !(r instanceof io.snapcoherence.coherence.UnitReading.Reported)).orElse(true))
+                .map(SimUnit::name).findFirst();
+    }
+
+    /** Whether the unit must hold the snap: both the config in force and the one its last hook acted on say so. */
+    private boolean toHold(SimUnit unit, String snap, CharmConfig config) {
+        Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
+        return config.hold() && config.snaps().contains(snap)
+                && applied.map(c -> c.hold() && c.snaps().contains(snap)).orElse(false);
+    }
+
+    /** Notes the changes of snapd's timer running on a machine whose unit is not to hold their snap now (I5). */
+    private void noteAutoRefreshesUnheld(SimulatedModel model, CharmConfig config) {
+        for (SimUnit unit : model.liveUnits()) {
+            for (String snap : config.snaps()) {
+                if (unit.machine().autoRefreshing(snap) && !toHold(unit, snap, config)) {
+                    autoBegunUnheld.add(unit.name() + " " + snap);
+                }
+            }
+        }
     }
 
     /** Whether snapd still has a change of a managed snap on the unit's machine that may move it. */
