@@ -53,7 +53,9 @@ public final class Planner {
             grants = notDone(grants, census, active);
             boolean allDone = grants.stream().allMatch(census::knows) && census.controlPlaneKnown()
                     && census.reports().stream().allMatch(r -> r.done(active));
-            if (allDone) {
+            // A failure of this attempt halts it even when every unit left is done (the failed unit left with
+            // its report): it is news about the revision, and only the operator moves on from it (I4).
+            if (allDone && halt.isEmpty()) {
                 plan = Optional.of(active.completed());
                 grants = List.of();
                 halt = Optional.empty();

@@ -324,6 +324,33 @@ class RolloutUnderJujuScenarioTest {
         assertThat(c.member(2).databag.getOrDefault("witnessed", "")).isEmpty();
     }
 
+    /**
+     * The failed unit's report is read by the leader only in its -departed hook for it, when every unit left is
+     * done: the failure still halts the attempt (news about the revision), and the plan completes only once the
+     * operator resumes. Completing in that hook would have moved on from a failure no halt ever showed.
+     */
+    @Test
+    void aFailureFirstReadAsItsUnitDepartsHaltsEvenWhenEveryUnitLeftIsDone() {
+        Cluster c = workersGranted(2, 2);
+        Cluster.Member leader = c.member(0);
+        c.hook(c.member(2), peerChanged());
+        c.hook(leader, peerChanged()); // reads snap-coherence/2 done
+        Cluster.Member failed = c.member(1);
+        failed.machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", false);
+        c.hook(failed, peerChanged());
+        assertThat(failed.databag.get("progress")).contains("\"phase\":\"failed\"");
+
+        c.hook(leader, Cluster.departed(U1));
+
+        assertThat(c.appData.get("halt")).contains(U1).contains("download failed");
+        assertThat(c.appData.get("plan")).contains("\"complete\":false");
+        c.members.remove(U1);
+        c.action(leader, "resume", Map.of());
+        c.settle();
+        assertThat(c.appData.get("plan")).contains("\"complete\":true");
+        assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
+    }
+
     // ---- 7: resume on a leader that has not joined its peers yet ----------------------------------------------
 
     @Test
