@@ -395,7 +395,12 @@ public final class Invariants implements StepObserver {
             Optional<io.snapcoherence.coherence.Progress> failure = report(model, unit)
                     .flatMap(io.snapcoherence.coherence.UnitReport::progress)
                     .filter(p -> p.failedAttemptOf(active.get()));
-            if (failure.isPresent()) {
+            // A unit being removed may report its failure after every peer has run its -departed hook for it:
+            // from then on no agent reads its data (Juju drops a departed unit from every relation-list), so
+            // nobody can learn of that failure; its machine is going away. Not a failure the rollout could halt on.
+            boolean readable = unit.alive() || model.units().stream().anyMatch(u -> !u.gone() && u != unit
+                    && u.peersSeen().contains(unit.name()));
+            if (failure.isPresent() && readable) {
                 unhalted.putIfAbsent(now.get(), unit.name());
                 if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive()
                         && failed.put(unit.name(), now.get()) == null
