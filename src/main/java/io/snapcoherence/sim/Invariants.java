@@ -62,7 +62,8 @@ import java.util.Set;
  *   removed later: it is news about the revision.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision, and the machine's own architecture: a revision number names one
- *   architecture's build) of the plan active before or after the step, or of the plan the
+ *   architecture's build) of the plan active before or after the step, or of the last plan, complete (a change
+ *   requested under it may land after the leader completed it without the unit that left), or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert}, or snapd undoing a failed change back to the revision before it;
@@ -191,6 +192,9 @@ public final class Invariants implements StepObserver {
         Set<Plan> plansOfStep = new HashSet<>();
         active.ifPresent(plansOfStep::add);
         activeBefore.ifPresent(plansOfStep::add);
+        // The last plan, complete: a change requested under it can land after it completed (the unit left while
+        // its change ran, and the leader completed the plan without it).
+        rollout.flatMap(RolloutState::plan).ifPresent(plansOfStep::add);
         if (!step.appDataWritten().isEmpty()
                 && PeerCodec.decodeApp("hook", step.appDataWritten()) instanceof PeerCodec.AppReading.Read pending) {
             pending.state().plan().ifPresent(plansOfStep::add);
