@@ -57,6 +57,26 @@ class OffersTest {
         assertThat(again.changedBy()).isEmpty();
     }
 
+    /**
+     * A unit's view names what it ran when it looked; a snap it no longer runs (dropped from the managed snaps, its
+     * unit on a dead machine whose report stays) is no news: it would be pruned after every merge and taken again,
+     * and the leader would start a check round in every hook and never plan.
+     */
+    @Test
+    void aViewOfASnapItsUnitNoLongerRunsIsNotTaken() {
+        SnapChannel kubectl = new SnapChannel("kubectl", CH);
+        StoreView stale = StoreView.news(T, 0, PROXY, Map.of(KUBELET, 3154, kubectl, 3155));
+        Offers held = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))),
+                CheckRound.NONE);
+
+        Offers.Merged merged = held.merge(List.of(unit(1, Role.WORKER, "amd64", stale, "kubelet", 3104)),
+                T.plusSeconds(300));
+
+        assertThat(merged.changedBy()).isEmpty();
+        assertThat(merged.offers().offer("amd64", kubectl)).isEmpty();
+        assertThat(merged.offers()).isEqualTo(held);
+    }
+
     @Test
     void aClockAheadCountsAsTheLeadersNowAndAnAnswerAsNoOlderThanTheRound() {
         Offers offers = new Offers(PROXY, Map.of(), new CheckRound(4, T, List.of(u(1))));
