@@ -351,6 +351,39 @@ class RolloutUnderJujuScenarioTest {
         assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
     }
 
+    /**
+     * The leader's own grant, halted on its own failure: a resume lifts the halt only when its hook commits, so the
+     * leader retries its refresh in a later hook. Retried in the resume's own hook, a kill before the commit would
+     * leave its machine refreshed while the committed databag still says halted (I4).
+     */
+    @Test
+    void aLeaderResumingItsOwnFailureRefreshesOnlyOnceTheResumeIsCommitted() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubectl", CH, 300);
+        Cluster.Member leader = c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100);
+        c.add(1, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        leader.machine.failRefresh("kube-apiserver", "error: cannot refresh \"kube-apiserver\": download failed",
+                true);
+        c.store.publish("kube-apiserver", CH, 101);
+        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // looks and plans
+        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself and fails
+        assertThat(c.appData.get("halt")).contains(U0);
+        long asked = leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver "))
+                .count();
+
+        c.killedAction(leader, "resume", Map.of());
+        c.action(leader, "resume", Map.of());
+
+        assertThat(leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver ")))
+                .hasSize((int) asked);
+        assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
+        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the resumed attempt: fails again
+        assertThat(leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver ")))
+                .hasSize((int) asked + 1);
+        assertThat(c.appData.get("halt")).contains(U0);
+    }
+
     // ---- 7: resume on a leader that has not joined its peers yet ----------------------------------------------
 
     @Test
