@@ -402,8 +402,9 @@ public final class Invariants implements StepObserver {
             // A unit being removed may report its failure after every peer has run its -departed hook for it:
             // from then on no agent reads its data (Juju drops a departed unit from every relation-list), so
             // nobody can learn of that failure; its machine is going away. Not a failure the rollout could halt on.
+            // (A peer inside a slow -departed hook for it read the model before the report.)
             boolean readable = unit.alive() || model.units().stream().anyMatch(u -> !u.gone() && u != unit
-                    && u.peersSeen().contains(unit.name()));
+                    && u.peersSeen().contains(unit.name()) && !u.departingInFlight(unit.name()));
             if (failure.isPresent() && readable) {
                 unhalted.putIfAbsent(now.get(), unit.name());
                 if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive()
@@ -612,8 +613,10 @@ public final class Invariants implements StepObserver {
     private boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
         String arch = unit.machine().architecture();
-        if (plan.reachedBy(arch, installed)
-                && plan.coveredOn(arch, installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()))) {
+        // A change of snapd's own timer running on a snap that is on target is snapd's move, not the charm's
+        // refresh unfinished: no unit can know of it before the moved unit reports (below).
+        if (plan.reachedBy(arch, installed) && plan.coveredOn(arch, installed).stream()
+                .noneMatch(t -> unit.machine().changeInProgress(t.snap()) && !unit.machine().autoRefreshing(t.snap()))) {
             return true;
         }
         Map<String, Integer> moved = movedBySnapd.getOrDefault(unit.name(), Map.of());
@@ -648,12 +651,15 @@ public final class Invariants implements StepObserver {
 
     /** I2 when {@code starting} becomes unavailable: its tier within the max-unavailable its hook read. */
     private void checkUnavailable(SimulatedModel model, SimUnit starting, Step step, String how) {
-        if (!on(Id.I2)) {
+        // A unit being removed counts no more (its principal, the node, is going away): one whose hook took its
+        // view before the removal may still start the refresh that view granted it (seeds 100474, 101227).
+        if (!on(Id.I2) || !starting.alive()) {
             return;
         }
         int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
         List<String> tier = unavailableSincePlan.keySet().stream()
-                .filter(name -> model.unit(name).role() == starting.role()).sorted().toList();
+                .filter(name -> model.unit(name).alive() && model.unit(name).role() == starting.role()).sorted()
+                .toList();
         if (tier.size() > limit) {
             throw new InvariantViolation("I2", starting.name() + " " + how + " while " + tier.size() + " "
                     + starting.role().endpoint() + " units are unavailable " + tier + ", max-unavailable is " + limit);

@@ -18,7 +18,7 @@ public final class SimUnit {
     enum Life { ALIVE, DYING, DEAD }
 
     /** A hook that runs across rounds: it finishes ({@code completion}) in round {@code untilRound}. */
-    record InFlight(long startRound, long untilRound, Runnable completion) {
+    record InFlight(long startRound, long untilRound, HookEvent hook, Runnable completion) {
     }
 
     private final String name;
@@ -113,6 +113,15 @@ public final class SimUnit {
     /** Inside a hook that runs across rounds. */
     public boolean busy() {
         return inFlight != null;
+    }
+
+    /**
+     * Whether a hook running across rounds is this unit's {@code -departed} hook for {@code peer}: it read the
+     * model when it started, and the unit reads that peer no more after it.
+     */
+    public boolean departingInFlight(String peer) {
+        return inFlight != null && inFlight.hook().event() instanceof io.snapcoherence.juju.Event.Relation r
+                && r.departingUnit().equals(java.util.Optional.of(peer));
     }
 
     /** The round the unit was added in. */
