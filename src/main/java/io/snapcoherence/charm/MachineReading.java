@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * (overlord/snapstate/snapstate.go doInstall; a change with a task in Error ends in Error, state/change.go Status).
  * So what {@code GET /v2/snaps} shows is not "done" while a change of the snap is in progress: for such a snap the
  * unit goes on reporting the revision it last reported ({@link #settled()}), and peers keep counting it as
- * refreshing. A snap is in progress when a change this unit remembers for it is not ready, or, for a snap whose
+ * refreshing; so does a snap whose remembered change snapd has finished, until the unit has verified it. A snap is
+ * in progress when a change this unit remembers for it is not ready, or, for a snap whose
  * listed revision differs from its last report (a change whose id a killed hook lost, snapd's own auto-refresh), when
  * snapd lists a change of it in progress. In the steady state this costs {@code GET /v2/snaps} alone.
  */
@@ -81,7 +82,11 @@ final class MachineReading {
                 running = Optional.empty();
             }
             running.ifPresent(c -> inProgress.put(snap, c));
-            settled.put(snap, running.isPresent() && lastReported.containsKey(snap) ? lastReported.get(snap)
+            // A remembered change that snapd has finished is not verified yet: this hook's refresh run checks its
+            // services and reports the new revision with its outcome, so until then the leader, which plans from
+            // this reading of its own machine, must not count it done (it would complete the plan unverified).
+            boolean unsettled = running.isPresent() || remembered.isPresent();
+            settled.put(snap, unsettled && lastReported.containsKey(snap) ? lastReported.get(snap)
                     : entry.getValue());
         }
         return new MachineReading(listed, settled, inProgress, followed);

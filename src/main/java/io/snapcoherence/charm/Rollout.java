@@ -219,8 +219,7 @@ final class Rollout {
             Set<String> known = new TreeSet<>(left);
             peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
                     .forEach(known::add);
-            PlannerInput input = new PlannerInput(withOwn(countedOwn(own, read.state(), ownReport.lastInstalled(
-                    peers.ownData)), peers.others()), read.state(), offers, config.snaps(),
+            PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers, config.snaps(),
                     config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
                     peers.leaving()).at(LeaderWatch.read(tools, clock));
             leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
@@ -330,30 +329,6 @@ final class Rollout {
             LeaderWatch.write(tools, Map.of());
         }
         return new Outcome(status, decision);
-    }
-
-    /**
-     * The leader's own report as its plan and grants count it: as its peers count it, by what it has reported.
-     * While it holds a grant of the active plan and has not reported that plan done, a snap its machine lists at
-     * another revision than the one it last reported counts at the reported one: a change that snapd finished
-     * since its last hook is not done until this hook has verified it (services active). Counted done before,
-     * it would free its own grant and open the next tier, and a failure found in the same hook would halt a
-     * rollout that went on as if it had passed. Its refresh then re-decides on the report it writes.
-     */
-    private static UnitReport countedOwn(UnitReport own, RolloutState committed,
-                                         Map<String, InstalledRevision> lastReported) {
-        Optional<Plan> active = committed.activePlan();
-        if (active.isEmpty() || !committed.granted(own.unit())
-                || own.progress().equals(Optional.of(Progress.done(active.get())))) {
-            return own;
-        }
-        Map<String, InstalledRevision> counted = new java.util.TreeMap<>(own.installed());
-        lastReported.forEach((snap, rev) -> {
-            if (counted.containsKey(snap)) {
-                counted.put(snap, rev);
-            }
-        });
-        return new UnitReport(own.unit(), own.role(), counted, own.progress(), own.witnessed(), own.arch(), own.view());
     }
 
     /**

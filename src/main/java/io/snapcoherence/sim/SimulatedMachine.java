@@ -203,8 +203,11 @@ public final class SimulatedMachine implements Snaps {
                     return;
                 }
                 if (cause == RefreshEvent.Cause.REFRESH && store.outage()) {
-                    fail("Download snap \"" + snaps.get(0) + "\" (" + targets.get(snaps.get(0)) + ") from channel \""
-                            + channels.get(snaps.get(0)) + "\"", "persistent network error: unable to contact snap store");
+                    // the download task's retries give up with httputil's PersistentNetworkError (httputil/retry.go)
+                    String snap = snaps.get(0);
+                    String download = "/api/v1/snaps/download/" + snap + "_" + targets.get(snap) + ".snap";
+                    fail("Download snap \"" + snap + "\" (" + targets.get(snap) + ") from channel \""
+                            + channels.get(snap) + "\"", "persistent network error: " + refused("Get", download));
                     return;
                 }
                 link();
@@ -618,7 +621,8 @@ public final class SimulatedMachine implements Snaps {
     @Override
     public Map<String, SnapInfo> info(List<String> names) {
         request("snap info " + String.join(" ", names));
-        requireStore("Get", "/v2/snaps/info/" + (names.isEmpty() ? "" : names.get(0)) + "?architecture=" + architecture + INFO_FIELDS);
+        requireStore("Get", "/v2/snaps/info/" + (names.isEmpty() ? "" : names.get(0)) + "?architecture="
+                + architecture + INFO_FIELDS);
         Map<String, SnapInfo> result = new LinkedHashMap<>();
         for (String snap : names) {
             if (!store.knows(storeView(), architecture, snap)) {
@@ -888,11 +892,15 @@ public final class SimulatedMachine implements Snaps {
      */
     private void requireStore(String what, String path) {
         if (store.outage()) {
-            java.net.URI url = java.net.URI.create(storeView() == SimulatedStore.View.PROXY ? store.url()
-                    : UPSTREAM_URL);
-            int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
-            throw new SnapException(new SnapError.StoreUnreachable(what + " \"" + url + path + "\": dial tcp "
-                    + url.getHost() + ":" + port + ": connect: connection refused"));
+            throw new SnapException(new SnapError.StoreUnreachable(refused(what, path)));
         }
+    }
+
+    /** Go's net/http error for a store that refuses connections, as snapd passes it on (docs/real-snapd.md). */
+    private String refused(String what, String path) {
+        java.net.URI url = java.net.URI.create(storeView() == SimulatedStore.View.PROXY ? store.url() : UPSTREAM_URL);
+        int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
+        return what + " \"" + url + path + "\": dial tcp " + url.getHost() + ":" + port
+                + ": connect: connection refused";
     }
 }

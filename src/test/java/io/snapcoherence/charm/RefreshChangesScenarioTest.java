@@ -284,8 +284,9 @@ class RefreshChangesScenarioTest {
         c.settle();
         c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
         c.everyoneLooks();
-        c.hook(c.member(0), peerChanged()); // reads the answers and plans
+        c.hook(c.member(0), peerChanged());
         c.hook(c.member(0), UPDATE_STATUS);
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
         c.store.setOutage(true);
 
         c.hook(worker, peerChanged());

@@ -366,7 +366,8 @@ class RolloutUnderJujuScenarioTest {
         leader.machine.failRefresh("kube-apiserver", "error: cannot refresh \"kube-apiserver\": download failed",
                 true);
         c.store.publish("kube-apiserver", CH, 101);
-        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // looks and plans
+        c.everyoneLooks();
+        c.hook(leader, peerChanged()); // reads the answers and plans
         c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself and fails
         assertThat(c.appData.get("halt")).contains(U0);
         long asked = leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver "))

@@ -214,11 +214,10 @@ class TargetsScenarioTest {
         c.action(c.member(0), "refresh", Map.of()); // every hook exits 0: Cluster.run checks
         c.askedAnswer();
         Cluster.Member worker = c.member(1);
-        // snapd's own words for a store that refuses connections (SimulatedMachine.requireStore).
-        String refused = "store unreachable: cannot list updates: Post \"https://api.snapcraft.io/v2/snaps/refresh\": "
-                + "dial tcp api.snapcraft.io:443: connect: connection refused";
-        assertThat(worker.databag.get("offers")).contains("\"none\":" + io.snapcoherence.Json.write(refused));
-        assertThat(worker.status.message()).endsWith("; cannot check what the store serves: " + refused);
+        assertThat(worker.databag.get("offers"))
+                .contains("\"none\":\"store unreachable: cannot list updates: Post ");
+        assertThat(worker.status.message()).endsWith("; cannot check what the store serves: store unreachable: "
+                + "cannot list updates: Post \"https://api.snapcraft.io/v2/snaps/refresh\": dial tcp api.snapcraft.io:443: connect: connection refused");
         c.hook(c.member(0), peerChanged());
         assertThat(c.appData.getOrDefault("plan", "")).isEmpty();
 

@@ -108,10 +108,13 @@ class OffersTest {
         for (int i = 0; i < StoreView.MAX_ENTRIES; i++) {
             many.put(new SnapChannel("snap" + i, CH), i + 1);
         }
-        List<UnitReport> reports = List.of(
-                unit(1, Role.WORKER, "amd64", StoreView.news(T, 0, PROXY, many)),
-                unit(2, Role.WORKER, "arm64", StoreView.news(T, 0, PROXY, many)),
-                unit(3, Role.WORKER, "s390x", StoreView.news(T, 0, PROXY, many)));
+        Map<String, InstalledRevision> runs = new java.util.TreeMap<>();
+        many.keySet().forEach(sc -> runs.put(sc.snap(), new InstalledRevision(CH, 0)));
+        List<UnitReport> reports = java.util.stream.Stream.of("amd64", "arm64", "s390x")
+                .map(arch -> new UnitReport(u(List.of("amd64", "arm64", "s390x").indexOf(arch) + 1), Role.WORKER,
+                        runs, Optional.empty(), Optional.empty(), arch,
+                        Optional.of(StoreView.news(T, 0, PROXY, many))))
+                .toList();
         Offers.Merged merged = new Offers(PROXY, Map.of(), CheckRound.NONE).merge(reports, T);
         assertThat(merged.offers().size()).isEqualTo(Offers.MAX_ENTRIES);
         assertThat(merged.refused()).isEqualTo(3 * StoreView.MAX_ENTRIES - Offers.MAX_ENTRIES);

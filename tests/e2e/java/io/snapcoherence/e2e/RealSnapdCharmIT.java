@@ -16,6 +16,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,6 +108,9 @@ class RealSnapdCharmIT {
                 .startsWith("maintenance -- refreshing kubelet 2 (plan 1): snapd still at it since ");
 
         snapd.releaseServiceStarts("kubelet");
+        // A hook after the refreshing one reads the change once, without waiting for it (docs/protocol.md, "A refresh
+        // is a snapd change"): the next hook that finds it Done verifies and reports.
+        awaitRefreshChange("Done", Duration.ofSeconds(60));
         hook("update-status");
 
         assertThat(onlyNewRefreshChange()).containsEntry("status", "Done");
@@ -221,6 +225,15 @@ class RealSnapdCharmIT {
                 .filter(c -> Integer.parseInt((String) c.get("id")) > lastChangeBefore).toList();
         assertThat(refreshes).as(changes.raw()).hasSize(1);
         return refreshes.get(0);
+    }
+
+    /** Polls snapd until this test's refresh change has {@code status}, failing after {@code limit}. */
+    private void awaitRefreshChange(String status, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!status.equals(onlyNewRefreshChange().get("status"))) {
+            assertThat(System.nanoTime() - deadline).as("change %s within %s", status, limit).isNegative();
+            Thread.sleep(100);
+        }
     }
 
     /** What snapd logged since this test began (with SNAPD_DEBUG it logs each request but a change's polling). */
