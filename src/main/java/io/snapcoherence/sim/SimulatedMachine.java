@@ -386,6 +386,11 @@ public final class SimulatedMachine implements Snaps {
                 && c.snaps.contains(snap));
     }
 
+    /** How many changes of snapd's own timer are running, for observers. */
+    public long autoRefreshesRunning() {
+        return changes.values().stream().filter(c -> !c.ready() && c.cause == RefreshEvent.Cause.AUTO).count();
+    }
+
     /** The snap a refresh change is about, for observers that see only its id. */
     Optional<String> refreshOf(String id) {
         return Optional.ofNullable(changes.get(id)).filter(c -> c.kind.equals("refresh-snap"))

@@ -452,9 +452,13 @@ public final class SimulatedModel {
                 continue;
             }
             stepEvents.clear();
+            long runningBefore = unit.machine().autoRefreshesRunning();
             unit.machine().autoRefreshTick();
-            if (!stepEvents.isEmpty()) {
-                changed = true;
+            // A change that takes rounds moves no revision yet, but observers must see when it began: snapd
+            // decides what to leave out (held snaps) then, not when it ends.
+            boolean begun = unit.machine().autoRefreshesRunning() > runningBefore;
+            if (!stepEvents.isEmpty() || begun) {
+                changed |= !stepEvents.isEmpty();
                 stepEventsSeen += stepEvents.size();
                 emit(new Step(++steps, round, unit.name(), Step.SNAPD_TIMER, true, true, 0, true,
                         List.of(), stepEvents, false, false, leader, Map.of(), steps - 1, round, config, PeerView.NONE));
