@@ -99,6 +99,13 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             }
             Map<SnapChannel, Offer> ofArch = merged.computeIfAbsent(report.arch(), a -> new TreeMap<>());
             for (Map.Entry<SnapChannel, Integer> seen : view.serves().entrySet()) {
+                InstalledRevision runs = report.installed().get(seen.getKey().snap());
+                if (runs == null || !runs.channel().equals(seen.getKey().channel())) {
+                    // A view is taken for what its unit runs; one that unit no longer runs there (a snap dropped
+                    // from the managed ones, a channel changed) is left out: pruned again after every merge, it
+                    // would come back as news in every hook and start a check round each time.
+                    continue;
+                }
                 Offer before = ofArch.get(seen.getKey());
                 if (before != null && (before.at().isAfter(at)
                         || before.at().equals(at) && before.revision() == seen.getValue())) {

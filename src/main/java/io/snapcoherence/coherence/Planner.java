@@ -53,7 +53,9 @@ public final class Planner {
             grants = notDone(grants, census, active);
             boolean allDone = grants.stream().allMatch(census::knows) && census.controlPlaneKnown()
                     && census.reports().stream().allMatch(r -> r.done(active));
-            if (allDone) {
+            // A failure of this attempt halts it even when every unit left is done (the failed unit left with
+            // its report): it is news about the revision, and only the operator moves on from it (I4).
+            if (allDone && halt.isEmpty()) {
                 plan = Optional.of(active.completed());
                 grants = List.of();
                 halt = Optional.empty();
@@ -426,15 +428,19 @@ public final class Planner {
      * The app state the leader's own agent acts on in this hook. What the leader writes is committed only when its
      * hook ends: had it refreshed its own machine on a grant written in the same hook and the hook been killed,
      * its machine would be changing while no committed databag says so: under a plan nobody else knows (I5), or
-     * outside the grants the other units pace themselves by (I2). So the leader acts on its own grant only when
-     * the app databag held it, for the same plan, when the hook started; otherwise it refreshes in a later hook.
+     * outside the grants the other units pace themselves by (I2), or while the committed databag still holds a
+     * halt or pause its own {@code resume} lifts in this hook (I4). So the leader acts on its own grant only when
+     * the app databag held it, for the same plan, when the hook started, and this hook lifts no halt or pause;
+     * otherwise it refreshes in a later hook.
      */
     public static RolloutState forLeaderAgent(RolloutState committed, RolloutState decided, String leader) {
         boolean grantCommitted = decided.activePlan()
                 .map(p -> committed.activePlan().map(c -> c.id() == p.id()).orElse(false)
                         && committed.granted(leader))
                 .orElse(true);
-        if (grantCommitted || !decided.granted(leader)) {
+        boolean lifts = committed.halt().isPresent() && decided.halt().isEmpty()
+                || committed.paused() && !decided.paused();
+        if (grantCommitted && !lifts || !decided.granted(leader)) {
             return decided;
         }
         return new RolloutState(decided.plan(), decided.grants().stream().filter(u -> !u.equals(leader)).toList(),

@@ -10,9 +10,32 @@ import java.util.regex.Pattern;
 /**
  * Hook tools served from a {@link ModelState}, with Juju's rules: writes to relation data and the unit store
  * take effect only when the hook succeeds ({@link #finish(boolean)}), status and logs at once; only the leader
- * writes the application databag or status; an unknown relation id is an error, as from the real tools.
+ * writes the application databag or status; an unknown relation id is an error, as from the real tools; the unit
+ * store's size limits hold as the controller enforces them ({@link #stateSet}, {@link #commitRefusal()}).
  */
 public final class StateHookTools implements HookTools {
+    /**
+     * Juju's fixed unit-store limits (core/quota/fixed_limits.go: MaxCharmStateKeySize, MaxCharmStateValueSize),
+     * checked when {@code state-set} runs (runner/context/context.go SetCharmStateValue, quota.CheckTupleSize).
+     */
+    public static final int MAX_STATE_KEY_BYTES = 256;
+    public static final int MAX_STATE_VALUE_BYTES = 64 * 1024;
+    /**
+     * The controller's default {@code max-charm-state-size} (controller config, DefaultMaxCharmStateSize: 2 MiB),
+     * the BSON size of the whole store, checked when the hook's changes commit (state/unitstate.go
+     * getCharmStateQuotaChecker, quota.BSONTotalSizeChecker).
+     */
+    public static final int MAX_STATE_TOTAL_BYTES = 2 * 1024 * 1024;
+
+    /**
+     * Where {@code relation-get} of a remote unit reads: by default the data in the {@link ModelState}; the
+     * simulator's unit agents read through their relation cache, as Juju's uniter does. Empty: no such settings.
+     */
+    @FunctionalInterface
+    public interface RemoteUnitReader {
+        Optional<Map<String, String>> read(String relationId, String unit);
+    }
+
     /** Juju checks each '.'-separated part of an action-set key against this. */
     private static final Pattern ACTION_KEY_PART = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
     /** Juju fills these itself from the action's output; ops refuses them, and so do we. */
@@ -20,6 +43,7 @@ public final class StateHookTools implements HookTools {
             "stderr-encoding");
 
     private final ModelState initial;
+    private final RemoteUnitReader remoteReader;
     private final Map<String, Map<String, String>> pendingUnitData = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> pendingAppData = new LinkedHashMap<>();
     private final Map<String, String> pendingStore;
@@ -33,7 +57,13 @@ public final class StateHookTools implements HookTools {
     private int relationWrites;
 
     public StateHookTools(ModelState state) {
+        this(state, (relationId, unit) -> state.relation(relationId)
+                .flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(unit))));
+    }
+
+    public StateHookTools(ModelState state, RemoteUnitReader remoteReader) {
         this.initial = state;
+        this.remoteReader = remoteReader;
         this.pendingStore = new LinkedHashMap<>(state.unitStore());
         this.log = new ArrayList<>(state.log());
         this.actionResults = new LinkedHashMap<>(state.action().results());
@@ -74,6 +104,45 @@ public final class StateHookTools implements HookTools {
         return base.withRelations(relations).withUnitStore(pendingStore).withWorkloadVersion(pendingVersion);
     }
 
+    /**
+     * Why the controller would refuse to commit this hook's changes, if it would: the unit store over
+     * {@link #MAX_STATE_TOTAL_BYTES} once the hook's {@code state-set} calls are applied (checked only when the
+     * store changed, as state/unitstate.go does). A refused commit fails the hook as a whole: nothing of it lands.
+     */
+    public Optional<String> commitRefusal() {
+        if (pendingStore.equals(initial.unitStore())) {
+            return Optional.empty();
+        }
+        long size = bsonSize(pendingStore);
+        return size > MAX_STATE_TOTAL_BYTES
+                ? Optional.of("persisting charm state: max allowed size (" + MAX_STATE_TOTAL_BYTES + ") exceeded")
+                : Optional.empty();
+    }
+
+    /** Whether this hook wrote an application databag (the controller then checks its leadership at commit). */
+    public boolean wroteAppData() {
+        return !pendingAppData.isEmpty();
+    }
+
+    /**
+     * The size of a string map as a BSON document, as quota.BSONTotalSizeChecker measures it: int32 length,
+     * per entry a type byte, the key as a C string and the value as int32 length + bytes + NUL, a closing NUL.
+     * Keys with '.' or '$' are escaped to 3-byte characters first (mongo/utils EscapeKey).
+     */
+    static long bsonSize(Map<String, String> store) {
+        long size = 5;
+        for (Map.Entry<String, String> entry : store.entrySet()) {
+            String key = entry.getKey();
+            long escapes = key.chars().filter(c -> c == '.' || c == '$').count();
+            size += 1 + utf8(key) + 2 * escapes + 1 + 4 + utf8(entry.getValue()) + 1;
+        }
+        return size;
+    }
+
+    private static int utf8(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+
     /** How many relation-set calls this hook made (each one fans out to the other units). */
     public int relationWrites() {
         return relationWrites;
@@ -105,7 +174,7 @@ public final class StateHookTools implements HookTools {
         if (unit.equals(initial.unitName())) {
             return pendingUnitData.getOrDefault(relationId, relation.localUnitData());
         }
-        Map<String, String> data = relation.remoteUnitsData().get(unit);
+        Map<String, String> data = remoteReader.read(relationId, unit).orElse(null);
         if (data == null) {
             throw error("relation-get", List.of("-r", relationId, "--format=json", "-", unit),
                     "ERROR cannot read settings for unit \"" + unit + "\" in relation \"" + relationId
@@ -170,9 +239,25 @@ public final class StateHookTools implements HookTools {
         return Map.copyOf(pendingStore);
     }
 
+    /**
+     * {@code state-set}: each key and value is checked when the tool runs (jujuc/state-set.go, quota.CheckTupleSize:
+     * exit 1, {@code ERROR max allowed key length (256) exceeded}); keys before a refused one stay set, as the tool
+     * sets them one by one. An empty value is stored as the empty string: deleting is {@code state-delete}'s job.
+     */
     @Override
     public void stateSet(Map<String, String> values) {
-        apply(pendingStore, values);
+        for (Map.Entry<String, String> entry : values.entrySet()) {
+            String value = entry.getValue() == null ? "" : entry.getValue();
+            if (utf8(entry.getKey()) > MAX_STATE_KEY_BYTES) {
+                throw error("state-set", List.of("--file", "-"),
+                        "ERROR max allowed key length (" + MAX_STATE_KEY_BYTES + ") exceeded");
+            }
+            if (utf8(value) > MAX_STATE_VALUE_BYTES) {
+                throw error("state-set", List.of("--file", "-"),
+                        "ERROR max allowed value length (" + MAX_STATE_VALUE_BYTES + ") exceeded");
+            }
+            pendingStore.put(entry.getKey(), value);
+        }
     }
 
     @Override

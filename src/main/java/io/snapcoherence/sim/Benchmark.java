@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.ToLongFunction;
 
 /**
@@ -23,24 +24,42 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) {
-        List<String> sizes = args.length == 0 ? List.of("3:100:10", "3:1000:50") : List.of(args);
+        List<String> sizes = new java.util.ArrayList<>();
+        Set<Hostility> hostility = EnumSet.allOf(Hostility.class);
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--tame") && i + 1 < args.length) {
+                for (String name : args[++i].split(",")) {
+                    hostility.remove(Hostility.ofOption(name).orElseThrow(
+                            () -> new IllegalArgumentException("no hostile behaviour " + name)));
+                }
+            } else {
+                sizes.add(args[i]);
+            }
+        }
+        if (sizes.isEmpty()) {
+            sizes.addAll(List.of("3:100:10", "3:1000:50"));
+        }
+        if (!hostility.containsAll(EnumSet.allOf(Hostility.class))) {
+            System.out.println("tamed: " + EnumSet.complementOf(EnumSet.copyOf(hostility)));
+        }
         System.out.println("| units (CP+W) | m | wall s | hook runs | hook runs/unit (mean, max) | own writes/unit "
                 + "(mean, max) | rollout rounds | lower bound (batches) | pending hooks at end |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (String size : sizes) {
             String[] parts = size.split(":");
-            run(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
+            run(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), hostility);
         }
     }
 
-    static void run(int controlPlane, int workers, int maxUnavailable) {
+    static void run(int controlPlane, int workers, int maxUnavailable, Set<Hostility> hostility) {
         long started = System.nanoTime();
         SimulatedStore store = new SimulatedStore("snap-proxy-store");
         Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         SimClock clock = new SimClock(Instant.parse("2026-11-25T10:00:00Z"));
         SimulatedProxy proxy = new SimulatedProxy(store);
         Map<String, Object> config = Map.of("max-unavailable", maxUnavailable);
-        SimulatedModel model = new SimulatedModel(new SimulatedModel.Settings(1, config, 10, 0, 50), clock, store,
+        SimulatedModel model = new SimulatedModel(new SimulatedModel.Settings(1, config, 10, 0, 50, hostility), clock,
+                store,
                 HookRunner.charm(proxy, clock),
                 (role, machine) -> (role == Role.CONTROL_PLANE ? Rehearsal.CONTROL_PLANE_SNAPS : Rehearsal.WORKER_SNAPS)
                         .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
@@ -66,7 +85,7 @@ public final class Benchmark {
         int units = controlPlane + workers;
         long[] hooks = delta(model, SimUnit::hookRuns, hooksBefore);
         long[] writes = delta(model, SimUnit::ownWrites, writesBefore);
-        long pending = model.units().stream().mapToLong(SimUnit::pendingHooks).sum();
+        long pending = model.pendingRelationHooks();
         long lower = ceil(controlPlane, maxUnavailable) + ceil(workers, maxUnavailable);
         System.out.printf("| %d+%d | %d | %.1f | %d | %.1f, %d | %.2f, %d | %d | %d | %d |%n", controlPlane, workers,
                 maxUnavailable, seconds, model.hookRuns() - totalBefore, (double) hooks[0] / units, hooks[1],

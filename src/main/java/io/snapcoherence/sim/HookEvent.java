@@ -7,33 +7,28 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One queued hook or action of one unit. Two pending events with the same {@link #coalesceKey()} are one:
- * Juju's uniter runs a single {@code -relation-changed} per remote unit for the latest data.
+ * One hook or action a unit agent runs, as the uniter resolved it ({@link Uniter}). {@code version} is what the
+ * hook is about, recorded in the agent's local state when it commits (Juju's hook.Info ChangeVersion): the remote
+ * unit's or application's settings version for relation hooks, the config version for config-changed, the timer
+ * tick for update-status.
  */
-public record HookEvent(Event event, Optional<ModelState.ActionState> action, boolean timer) {
+public record HookEvent(Event event, Optional<ModelState.ActionState> action, boolean timer, long version) {
 
     public static HookEvent hook(Event event) {
-        return new HookEvent(event, Optional.empty(), false);
+        return new HookEvent(event, Optional.empty(), false, 0);
     }
 
-    public static HookEvent updateStatus() {
-        return new HookEvent(new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS), Optional.empty(), true);
+    public static HookEvent hook(Event event, long version) {
+        return new HookEvent(event, Optional.empty(), false, version);
+    }
+
+    public static HookEvent updateStatus(long tick) {
+        return new HookEvent(new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS), Optional.empty(), true, tick);
     }
 
     public static HookEvent action(String name, String id, Map<String, Object> params) {
         return new HookEvent(new Event.Action(name, id), Optional.of(ModelState.ActionState.of(name, params)),
-                false);
-    }
-
-    /** Only relation-changed and update-status coalesce; every other hook runs as often as it was queued. */
-    public Optional<String> coalesceKey() {
-        if (timer) {
-            return Optional.of("update-status");
-        }
-        if (event instanceof Event.Relation r && r.kind() == Event.RelationKind.CHANGED) {
-            return Optional.of(r.name() + "|" + r.remoteUnit().orElse("") + "|" + r.remoteApp().orElse(""));
-        }
-        return Optional.empty();
+                false, 0);
     }
 
     public String describe() {

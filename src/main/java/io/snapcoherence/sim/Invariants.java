@@ -11,83 +11,143 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
 
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The rollout's safety and liveness rules, checked after every step of a {@link SimulatedModel} against ground
- * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (who
- * had joined, who is leader, what the databags hold). The charm's own status messages are never trusted except
- * where a rule is about what it reports (I3's "reported failed"). Definitions at the edges:
+ * truth: the machines (what snapd installed, every refresh attempt, failed ones included) and the model (which units
+ * exist, who leads, what the databags hold). The charm's own view (what its leader has seen, what its units read) is
+ * never what a rule is judged by, except where a rule is about what it reports (I3's "blocked", I9's halt).
+ * A hook acts on the view it took when it started (a hook that takes time acts on an older one): rules about what a
+ * unit may do are judged as of that view, and nothing else is excused. Definitions at the edges:
  * <dl>
  * <dt>I1 control plane first</dt><dd>When a worker makes a refresh attempt to a revision of the active plan
  *   (the one active before the step if it names the revision: a leader may complete it and write the next in one
- *   hook), every control-plane unit that had joined the peer relation as the leader sees it (its -joined hook
- *   committed on the current leader, or it is the leader and has committed a hook as leader) and is still alive
- *   has, on its machine, every plan target whose snap and channel it has installed, with no change of those snaps
- *   in progress (snapd links a revision before the change is done and may still undo it). Checked at the request,
- *   refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may land
- *   after a control-plane unit joined. A control-plane unit the
- *   leader has not seen join cannot be waited for.</dd>
+ *   hook), every control-plane unit that was in the relation when the worker's hook started (its agent had entered
+ *   the peer scope, so every agent is told of it), and is alive on a machine that is up, has every plan target whose
+ *   snap and channel it has installed, with no change of those snaps in progress (snapd links a revision before the
+ *   change is done and may still undo it). One that entered in that same round and that the leader has not seen
+ *   join could not have been known to anyone yet; every other one counts, whoever has seen it. Checked at the
+ *   request, refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may
+ *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended, snapd has finished every change of its machine's snaps (a change shows the new
- *   revision from link-snap on, before its services restart, and can still be undone) and its machine is on the
- *   active plan's targets, or the plan it started for is no longer the active one, or it is removed. At no step are
- *   more than {@code max-unavailable} units of a tier unavailable.</dd>
- * <dt>I3 end state</dt><dd>At quiescence every live unit's machine is on its store's current revision for every
- *   managed snap it has (the proxy's view with {@code proxy-url}, upstream's without), unless the rollout is halted (app databag {@code halt}) and the halted unit, if still
- *   alive, shows {@code blocked}.</dd>
+ *   the hook that made it has ended, snapd has finished every change of its machine's managed snaps (a change shows
+ *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
+ *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
+ *   snapd), or the plan it started for is no longer the active one, or it is removed. When a unit becomes
+ *   unavailable, its tier has at most the {@code max-unavailable} in force when its hook started unavailable units,
+ *   itself included (lowering the value while units refresh does not make them a violation; a unit starting above
+ *   the new value is one).</dd>
+ * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
+ *   store's current revision (the proxy's view with {@code proxy-url}, upstream's without), unless the operator
+ *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
+ *   {@code blocked}, or no control-plane unit is left in the relation (control plane first: a plan waits for
+ *   one, and none is made), or the control plane is not known because of a unit whose data cannot be read on a
+ *   machine that is down, which the application status names (I9).</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (a committed hook of the unit that saw snapd fail
  *   wrote the failure of the plan's current attempt into its databag: the hook that saw it, or with
- *   {@code on-failure=revert} the one that saw its reverts end),
- *   no unit makes a refresh attempt until a {@code resume} action succeeds, except units that were unavailable
- *   at that moment (already inside their refresh). A granted unit that has not started must not start: grants
- *   run ahead of the units refreshing. A failure reported by a unit already removed, or whose unit is removed
- *   later, stops counting: its machine is gone.</dd>
+ *   {@code on-failure=revert} the one that saw its reverts end), no unit makes a refresh attempt until the operator
+ *   takes the rollout out of its halt (a {@code resume}, or a {@code refresh} that replaces the halted plan,
+ *   committed while the app databag held a halt and leaving none for that plan and attempt), except units that were
+ *   unavailable at that moment (already inside their refresh) and hooks that took their view before the report;
+ *   that operator action's own hook may refresh if it commits out of the halt. A failure counts even if its unit is
+ *   removed later: it is news about the revision.</dd>
  * <dt>I5 nothing outside the plan</dt><dd>Every change of a managed snap's revision is either a charm refresh to
  *   a target (same snap, channel and revision, and the machine's own architecture: a revision number names one
- *   architecture's build) of the plan active before or after the step, or of the plan the
+ *   architecture's build) of the plan active before or after the step, or of the last plan, complete (a change
+ *   requested under it may land after the leader completed it without the unit that left), or of the plan the
  *   leader's own hook was writing in that step (a leader plans and refreshes itself in one hook, which may be
  *   killed and its plan write lost; its retry writes the plan again), or a revert with
  *   {@code on-failure=revert}, or snapd undoing a failed change back to the revision before it;
- *   snapd's own timer changes no managed snap on a unit that has run {@code start} while {@code hold=true}, unless
- *   the machine's snapd is older than 2.58 and its refresh.hold had lapsed (snapd's 95-day cap).</dd>
- * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set, at every refresh attempt the machine's
- *   {@code proxy.store} is the proxy's store id; and every target of every plan (one the leader's hook wrote,
- *   committed or not) is a revision the proxy served that architecture on that channel at some time: never one only
- *   upstream served, as a node off the proxy sees it.</dd>
- * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every live machine the leader has
- *   seen join reached it (one it has not is planned for later), unless the new plan keeps all its targets (a superset loses nothing); plan ids never go back and a plan's
- *   targets never change; the app databag never stops being readable; grants of a tier never exceed two batches
- *   ({@link Planner#BATCHES_GRANTED} × {@code max-unavailable}: the running one and the next; I2 bounds the
- *   units actually refreshing).</dd>
+ *   snapd's own timer changes no snap on a unit that has run {@code start}, and not yet a teardown hook (stop,
+ *   remove, its container relation's -broken: the charm then releases its holds), while both the config in force
+ *   and the one the unit's last hook acted on say {@code hold=true} and manage the snap (a config change reaches
+ *   the machine with the unit's next hook), unless the machine's snapd is older than 2.58 and its refresh.hold had
+ *   lapsed (snapd's 95-day cap), or the change was seen running while the snap was not to be held (snapd leaves
+ *   held snaps out when its timer makes a change; a change made runs to its end).</dd>
+ * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
+ *   the machine's {@code proxy.store} is the proxy's store id; and with {@code proxy-url} set, every target of
+ *   every plan (one the leader's hook wrote, committed or not) is a revision the proxy served that architecture on
+ *   that channel at some time: never one only upstream served, as a node off the proxy sees it.</dd>
+ * <dt>I7 failover</dt><dd>Whoever leads: an active plan is never replaced before every running machine the
+ *   writing leader has seen join reached it (one it has not is planned for later), unless the new plan keeps all
+ *   its targets (a superset loses nothing) or the operator's {@code refresh} replaced it; plan ids never go back
+ *   and a plan's targets never change; the app databag never stops being readable; a step that grants more units of a tier
+ *   leaves at most two batches ({@link Planner#BATCHES_GRANTED} × the {@code max-unavailable} its hook read) granted
+ *   in that tier (grants made before the value was lowered stand).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
  *   counting a unit the moment it is removed).</dd>
+ * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died, and an hour of model time given to a
+ *   standing rollout: {@link Rehearsal#LIVENESS_WAIT}) a rollout has either completed (no active plan), or stands
+ *   paused by the operator, or stands halted with a halt that names a unit of the model, which the application
+ *   status names too. With no control-plane unit left in the relation, a plan cannot go on (control plane first)
+ *   and may wait; so may a plan while the application status names a unit whose data cannot be read on a machine
+ *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
 
-    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8 }
+    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9 }
+
+    private record Window(long planId, Map<String, InstalledRevision> before) {
+    }
+
+    /** One attempt of one plan: what a failure report, and a halt, are about. */
+    private record PlanAttempt(long plan, int attempt) {
+        static PlanAttempt of(Plan plan) {
+            return new PlanAttempt(plan.id(), plan.attempt());
+        }
+    }
 
     private final Set<Id> enabled;
-    private final Map<String, Long> unavailableSincePlan = new HashMap<>();
+    /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
+    private final Map<String, Window> unavailableSincePlan = new HashMap<>();
+    /** The config each unit's last hook that ran read: what its holds follow. */
+    private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
+    /**
+     * Units whose reverts may be the charm's: a hook of theirs read on-failure=revert, and none since read halt with
+     * no change of a managed snap left running (a revert started under revert runs on in snapd).
+     */
+    private final Set<String> mayRevert = new HashSet<>();
     private final Set<String> started = new HashSet<>();
-    private final Set<String> failedUnreported = new HashSet<>();
     private final Set<String> plansSourced = new HashSet<>();
-    private Optional<Set<String>> haltedAllowed = Optional.empty();
-    private String haltedBy = "";
+    /** "unit snap" of changes of snapd's timer seen running while the unit was not to hold the snap (I5). */
+    private final Set<String> autoBegunUnheld = new HashSet<>();
+    /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
+    private final Map<String, PlanAttempt> failed = new HashMap<>();
+    /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
+    private final Map<PlanAttempt, String> unhalted = new HashMap<>();
+    private Optional<PlanAttempt> lastAttempt = Optional.empty();
+    private final Set<String> tornDown = new HashSet<>();
+    /**
+     * Per unit, the snaps snapd's own timer moved since the charm last changed them, and the revision each had
+     * before: what the charm's refreshes left there (see {@link #settledOn}).
+     */
+    private final Map<String, Map<String, Integer>> movedBySnapd = new HashMap<>();
+    /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
+    private Optional<String> refreshedInOperatorAction = Optional.empty();
+    /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
+    private Optional<Plan> haltStanding = Optional.empty();
+    private Map<Role, Set<String>> grantedBefore = Map.of();
     private Optional<Plan> lastPlan = Optional.empty();
+    /** The halted plan an operator's refresh waiting in the committed app databag replaces, if any (I7). */
+    private Optional<Long> replacingBefore = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
     private Map<String, String> decodedAppData;
     private Optional<RolloutState> decodedRollout = Optional.empty();
     private Map<String, Object> parsedConfigSource;
     private Optional<CharmConfig> parsedConfig = Optional.empty();
+    private Map<String, Object> parsedViewSource;
+    private Optional<CharmConfig> parsedView = Optional.empty();
 
     public Invariants(Set<Id> enabled) {
         this.enabled = enabled.isEmpty() ? EnumSet.noneOf(Id.class) : EnumSet.copyOf(enabled);
@@ -116,11 +176,25 @@ public final class Invariants implements StepObserver {
         if (step.hook().equals("start") && step.committed()) {
             started.add(unit.name());
         }
+        if (teardown(step.hook())) {
+            tornDown.add(unit.name()); // from its first teardown hook on, the unit releases its holds
+        }
+        if (step.hookRan() && step.started()) {
+            appliedConfig.put(unit.name(), step.viewConfig());
+            if (viewConfig(step).map(c -> c.onFailure() == CharmConfig.OnFailure.REVERT).orElse(false)) {
+                mayRevert.add(unit.name());
+            } else if (!changing(unit, config.get())) {
+                mayRevert.remove(unit.name());
+            }
+        }
         Optional<RolloutState> rollout = rollout(model);
         Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
         Set<Plan> plansOfStep = new HashSet<>();
         active.ifPresent(plansOfStep::add);
         activeBefore.ifPresent(plansOfStep::add);
+        // The last plan, complete: a change requested under it can land after it completed (the unit left while
+        // its change ran, and the leader completed the plan without it).
+        rollout.flatMap(RolloutState::plan).ifPresent(plansOfStep::add);
         if (!step.appDataWritten().isEmpty()
                 && PeerCodec.decodeApp("hook", step.appDataWritten()) instanceof PeerCodec.AppReading.Read pending) {
             pending.state().plan().ifPresent(plansOfStep::add);
@@ -130,32 +204,67 @@ public final class Invariants implements StepObserver {
         }
         Optional<Plan> before = activeBefore;
         activeBefore = rollout.flatMap(RolloutState::activePlan);
-        plansOfStep.forEach(plan -> checkPlanSource(model, plan, config.get()));
-        checkPlanContinuity(model, rollout, config.get());
-        if (step.hook().equals("action resume") && step.committed()) {
-            haltedAllowed = Optional.empty();
-        }
+        plansOfStep.forEach(plan -> checkPlanSource(model, plan, step));
+        checkPlanContinuity(model, rollout, step);
+        // Out of the halt: none now, or a halt of another plan or attempt (a resumed attempt failed again).
+        Optional<Plan> haltNow = rollout.filter(r -> r.halt().isPresent()).flatMap(RolloutState::plan);
+        boolean haltLeft = haltStanding.isPresent() && leavesHalt(step.hook()) && step.committed()
+                && !haltNow.map(p -> p.id() == haltStanding.get().id() && p.attempt() == haltStanding.get().attempt())
+                .orElse(false);
+        haltStanding = haltNow;
         for (ObservedMachine.Attempt attempt : step.attempts()) {
-            onAttempt(model, unit, attempt, config.get(), active, before);
+            onAttempt(model, unit, attempt, step, config.get(), active, before);
+        }
+        if (leavesHalt(step.hook()) && step.finished()
+                && refreshedInOperatorAction.filter(step.unit()::equals).isPresent()) {
+            refreshedInOperatorAction = Optional.empty();
+            if (!haltLeft && on(Id.I4)) {
+                throw new InvariantViolation("I4", step.unit() + " refreshed in a " + step.hook()
+                        + " that did not take the rollout out of its halt");
+            }
         }
         for (RefreshEvent event : step.events()) {
             onRevisionChange(model, unit, event, config.get(), forChange(targetOf(event, unit), before, active),
                     plansOfStep);
+            Map<String, Integer> moved = movedBySnapd.computeIfAbsent(unit.name(), u -> new HashMap<>());
+            if (event.cause() == RefreshEvent.Cause.AUTO) {
+                moved.putIfAbsent(event.snap(), event.fromRevision());
+            } else {
+                moved.remove(event.snap());
+            }
         }
-        onFailureReported(model, unit, step, activeBefore.or(() -> before));
-        if (haltedAllowed.isPresent() && !model.unit(haltedBy).alive()) {
-            haltedAllowed = Optional.empty(); // the failed machine left the model: nothing to halt for
-        }
+        onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
-        checkUnavailable(model, config.get());
+        noteAutoRefreshesUnheld(model, config.get());
     }
 
-    /** The end-state rules (I3, I8), for a model that has become quiet. */
+    /** The end-state rules (I9, I8, I3), for a model that has become quiet. */
     public void checkQuiescent(SimulatedModel model) {
         Optional<CharmConfig> config = config(model);
         Optional<RolloutState> rollout = rollout(model);
         if (config.isEmpty()) {
             return;
+        }
+        // Every control-plane unit gone from the relation: control plane first leaves a plan nowhere to go.
+        boolean controlPlaneLeft = model.units().stream().anyMatch(u -> u.role() == Role.CONTROL_PLANE && u.alive());
+        // A unit whose data the charm cannot read, on a machine that is down, named in the application status: the
+        // control plane is not known while it stays, and only the operator can end that (remove the unit).
+        Optional<String> unreadableDead = unreadableOnDeadMachine(model);
+        if (on(Id.I9) && rollout.isPresent() && rollout.get().activePlan().isPresent() && !rollout.get().paused()
+                && controlPlaneLeft && unreadableDead.isEmpty()) {
+            long plan = rollout.get().activePlan().get().id();
+            String status = model.appStatus().message();
+            Optional<String> named = rollout.get().halt().map(io.snapcoherence.coherence.Halt::unit)
+                    .filter(unit -> model.units().stream().anyMatch(u -> u.name().equals(unit)));
+            if (named.isEmpty()) {
+                throw new InvariantViolation("I9", "rollout of plan " + plan + " stands, neither complete nor halted "
+                        + "on a named unit (halt: " + rollout.get().halt().map(h -> h.unit() + " " + h.reason())
+                        .orElse("none") + "; app status: " + model.appStatus() + ")");
+            }
+            if (!status.contains(named.get())) {
+                throw new InvariantViolation("I9", "rollout of plan " + plan + " halted on " + named.get()
+                        + " but the application status does not say so: " + model.appStatus());
+            }
         }
         if (on(Id.I8) && rollout.isPresent()) {
             for (String granted : rollout.get().grants()) {
@@ -166,11 +275,20 @@ public final class Invariants implements StepObserver {
             }
         }
         if (on(Id.I3)) {
+            if (rollout.map(RolloutState::paused).orElse(false)) {
+                return; // paused by the operator: the rollout stands as asked
+            }
+            if (!controlPlaneLeft) {
+                return; // no control plane in the relation: a plan waits for one, and none is made (I9)
+            }
+            if (unreadableDead.isPresent()) {
+                return; // the control plane is not known until the operator removes that unit (I9)
+            }
             boolean halted = rollout.flatMap(RolloutState::halt).isPresent();
             if (halted) {
                 String haltedUnit = rollout.get().halt().orElseThrow().unit();
                 Optional<SimUnit> failed = model.units().stream().filter(u -> u.name().equals(haltedUnit)).findFirst();
-                if (failed.isPresent() && failed.get().alive() && failed.get().status().kind() != Status.Kind.BLOCKED) {
+                if (failed.isPresent() && failed.get().running() && failed.get().status().kind() != Status.Kind.BLOCKED) {
                     throw new InvariantViolation("I3", "rollout halted on " + haltedUnit + " but it shows "
                             + failed.get().status());
                 }
@@ -179,6 +297,9 @@ public final class Invariants implements StepObserver {
             SimulatedStore.View view = config.get().proxyUrl().isPresent() ? SimulatedStore.View.PROXY
                     : SimulatedStore.View.UPSTREAM;
             for (SimUnit unit : model.liveUnits()) {
+                if (!unit.machineUp()) {
+                    continue; // a machine that died refreshes nothing: I9 asks that the rollout says so
+                }
                 for (InstalledSnap snap : unit.machine().installedSnaps()) {
                     if (!config.get().snaps().contains(snap.name())) {
                         continue;
@@ -195,10 +316,9 @@ public final class Invariants implements StepObserver {
         }
     }
 
-    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, CharmConfig config,
-                           Optional<Plan> active, Optional<Plan> before) {
-        // A change the charm only followed to its failure was asked for in an earlier hook: not an attempt now.
-        if (on(Id.I6) && config.proxyUrl().isPresent() && attempt.requested()) {
+    private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, Step step,
+                           CharmConfig config, Optional<Plan> active, Optional<Plan> before) {
+        if (on(Id.I6) && attempt.requested() && viewConfig(step).flatMap(CharmConfig::proxyUrl).isPresent()) {
             String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
             if (!store.equals(model.store().storeId())) {
                 throw new InvariantViolation("I6", unit.name() + " refreshed " + attempt.snap()
@@ -206,74 +326,147 @@ public final class Invariants implements StepObserver {
             }
         }
         if (attempt.result() == ObservedMachine.Result.CHANGE_FAILED) {
-            failedUnreported.add(unit.name()); // a change that ran and failed: reported when this hook commits
-            return;
+            return; // not a request: a change the charm read in failure (reported when a hook of it commits)
         }
         if (on(Id.I1) && unit.role() == Role.WORKER && attempt.result() != ObservedMachine.Result.BUSY) {
             Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
                     attempt.revision());
             Optional<Plan> plan = forChange(asked, before, active).filter(p -> names(p, asked));
             if (plan.isPresent()) {
-                checkControlPlaneOn(model, unit, asked, plan.get());
+                checkControlPlaneOn(model, unit, asked, plan.get(), step);
             }
         }
-        if (on(Id.I4) && haltedAllowed.isPresent() && !haltedAllowed.get().contains(unit.name())
-                && attempt.result() != ObservedMachine.Result.BUSY) {
-            throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
-                    + " after a failure, before resume");
+        if (attempt.result() != ObservedMachine.Result.BUSY) {
+            Optional<String> stop = stopInView(step.peerView());
+            if (stop.isPresent() && leavesHalt(step.hook())) {
+                refreshedInOperatorAction = Optional.of(unit.name()); // judged when the action ends: out of the halt?
+            } else if (stop.isPresent() && on(Id.I4)) {
+                throw new InvariantViolation("I4", unit.name() + " started refreshing " + attempt.snap()
+                        + " while its view showed " + stop.get());
+            }
         }
-        unavailableSincePlan.putIfAbsent(unit.name(), active.map(Plan::id).orElse(0L));
-        if (attempt.result() == ObservedMachine.Result.FAILED) {
-            failedUnreported.add(unit.name());
+        if (!unavailableSincePlan.containsKey(unit.name())) {
+            // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next
+            // in one hook.
+            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                    attempt.revision());
+            long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
+            unavailableSincePlan.put(unit.name(), new Window(plan, beforeStep(unit, step)));
+            checkUnavailable(model, unit, step, "started");
         }
     }
 
     /**
-     * A failure counts from the moment it is reported: the hook that saw snapd fail has committed. Units then
-     * unavailable may go on; nobody else may start.
+     * What in a hook's view stops a refresh (I4): the halt in the app databag it read, or a failure of the plan's
+     * current attempt that a unit's data it reads reports (the unit's own, a peer's, or one a peer witnessed).
      */
-    private void onFailureReported(SimulatedModel model, SimUnit unit, Step step, Optional<Plan> active) {
-        if (!step.hookRan() || !step.finished() || !failedUnreported.contains(unit.name())) {
-            return; // snapd finishing a change on its own reports nothing: only the hook that saw the failure does
+    private static Optional<String> stopInView(PeerView view) {
+        if (!(PeerCodec.decodeApp("view", view.app()) instanceof PeerCodec.AppReading.Read read)) {
+            return Optional.empty();
         }
-        if (!step.committed()) {
-            // Killed or failed hook, the one that saw snapd fail included: nothing was reported. Its retry may
-            // succeed and report done; only a committed hook after a failed attempt of its own reports it.
-            if (!unit.busy()) {
-                failedUnreported.remove(unit.name());
+        Optional<Plan> plan = read.state().activePlan();
+        if (plan.isEmpty()) {
+            return Optional.empty();
+        }
+        String of = " (plan " + plan.get().id() + " attempt " + plan.get().attempt() + ")";
+        if (read.state().halt().isPresent()) {
+            return Optional.of("the halt on " + read.state().halt().get().unit() + " in the app databag" + of);
+        }
+        for (Map.Entry<String, Map<String, String>> entry : view.units().entrySet()) {
+            if (PeerCodec.decodeUnit(entry.getKey(), entry.getValue())
+                    instanceof io.snapcoherence.coherence.UnitReading.Reported reported) {
+                Optional<io.snapcoherence.coherence.Halt> failure = reported.report().failureOf(plan.get());
+                if (failure.isPresent()) {
+                    return Optional.of("the failure of " + failure.get().unit() + " in " + entry.getKey()
+                            + "'s data" + of);
+                }
             }
-            return;
         }
-        if (active.isPresent() && !reportsFailure(model, unit, active.get())) {
-            return; // seen but not reported yet (with on-failure=revert, once its reverts have ended)
+        return Optional.empty();
+    }
+
+    /**
+     * Failures as committed databags report them (ground truth: a report another unit can read). A failure (not
+     * reverted) of the active plan's current attempt keeps its unit unavailable (I2) until a resume or a replacing
+     * plan; and every reported failure must halt its attempt before the plan moves on (I4): completes, is replaced,
+     * or is resumed. A failure of a unit removed later is still news about the revision.
+     */
+    private void onReports(SimulatedModel model, SimUnit unit, Step step, Optional<RolloutState> rollout) {
+        Optional<Plan> active = rollout.flatMap(RolloutState::activePlan);
+        Optional<PlanAttempt> now = active.map(PlanAttempt::of);
+        failed.entrySet().removeIf(e -> !model.unit(e.getKey()).alive() || !now.equals(Optional.of(e.getValue())));
+        if (step.hookRan() && step.finished() && step.committed() && active.isPresent()) {
+            Optional<io.snapcoherence.coherence.Progress> failure = report(model, unit)
+                    .flatMap(io.snapcoherence.coherence.UnitReport::progress)
+                    .filter(p -> p.failedAttemptOf(active.get()));
+            // A unit being removed may report its failure after every peer has run its -departed hook for it:
+            // from then on no agent reads its data (Juju drops a departed unit from every relation-list), so
+            // nobody can learn of that failure; its machine is going away. Not a failure the rollout could halt on.
+            // (A peer inside a slow -departed hook for it read the model before the report.)
+            boolean readable = unit.alive() || model.units().stream().anyMatch(u -> !u.gone() && u != unit
+                    && u.peersSeen().contains(unit.name()) && !u.departingInFlight(unit.name()));
+            if (failure.isPresent() && readable) {
+                unhalted.putIfAbsent(now.get(), unit.name());
+                if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive()
+                        && failed.put(unit.name(), now.get()) == null
+                        && !unavailableSincePlan.containsKey(unit.name())) {
+                    // failed after its refresh looked finished (a verification): it keeps its place in the window
+                    unavailableSincePlan.put(unit.name(), new Window(active.get().id(), installed(unit)));
+                    checkUnavailable(model, unit, step, "failed");
+                }
+            }
         }
-        failedUnreported.remove(unit.name());
-        if (haltedAllowed.isEmpty() && unit.alive()) {
-            haltedBy = unit.name();
-            haltedAllowed = Optional.of(Set.copyOf(unavailableSincePlan.keySet()));
+        if (rollout.isEmpty()) {
+            return; // no rollout data, or unreadable (I7): nothing moved on
         }
+        if (rollout.get().halt().isPresent()) {
+            now.ifPresent(unhalted::remove);
+        }
+        if (lastAttempt.isPresent() && !lastAttempt.equals(now) && unhalted.containsKey(lastAttempt.get())) {
+            String failedUnit = unhalted.remove(lastAttempt.get());
+            if (on(Id.I4)) {
+                throw new InvariantViolation("I4", "plan " + lastAttempt.get().plan() + " attempt "
+                        + lastAttempt.get().attempt() + " went on to " + now.map(a -> "plan " + a.plan() + " attempt "
+                        + a.attempt()).orElse("completion") + " without halting on the failure " + failedUnit
+                        + " reported");
+            }
+        }
+        lastAttempt = now;
+    }
+
+    private static Optional<io.snapcoherence.coherence.UnitReport> report(SimulatedModel model, SimUnit unit) {
+        return model.unitData(unit.name()).map(data -> PeerCodec.decodeUnit(unit.name(), data))
+                .filter(r -> r instanceof io.snapcoherence.coherence.UnitReading.Reported)
+                .map(r -> ((io.snapcoherence.coherence.UnitReading.Reported) r).report());
     }
 
     private void onRevisionChange(SimulatedModel model, SimUnit unit, RefreshEvent event, CharmConfig config,
                                   Optional<Plan> active, Set<Plan> plansOfStep) {
-        if (!config.snaps().contains(event.snap())) {
-            return;
-        }
         if (event.cause() == RefreshEvent.Cause.UNDO) {
             return; // snapd undoing a failed change: back to the revision before it
         }
         if (event.cause() == RefreshEvent.Cause.AUTO) {
-            // Before 2.58 snapd holds no longer than 95 days after its last refresh: a lapsed refresh.hold is
-            // snapd's rule, not the charm's doing (the unit's status says when it lapses).
-            if (on(Id.I5) && config.hold() && started.contains(unit.name())
+            // A snap must be held when both the config in force and the one the unit's last hook acted on say so:
+            // a change of hold or snaps reaches the machine with the unit's next hook, not before. Before 2.58
+            // snapd holds no longer than 95 days after its last refresh: a lapsed refresh.hold is snapd's rule, not
+            // the charm's doing (the unit's status says when it lapses).
+            // snapd leaves held snaps out when its timer makes the change (snapstate.go updateManyFiltered,
+            // filterHeldSnaps); a change that began while the snap was not to be held runs to its end.
+            boolean begunUnheld = autoBegunUnheld.remove(unit.name() + " " + event.snap());
+            if (on(Id.I5) && toHold(unit, event.snap(), config) && !begunUnheld && started.contains(unit.name())
+                    && !tornDown.contains(unit.name())
                     && !unit.machine().autoRefreshAfterLapse()) {
                 throw new InvariantViolation("I5", "snapd's timer refreshed " + event.snap() + " on " + unit.name()
                         + " (" + event.fromRevision() + " -> " + event.toRevision() + ") although hold=true");
             }
             return;
         }
+        if (!config.snaps().contains(event.snap())) {
+            return;
+        }
         if (event.cause() == RefreshEvent.Cause.REVERT) {
-            if (on(Id.I5) && config.onFailure() != CharmConfig.OnFailure.REVERT) {
+            // A revert the charm started under on-failure=revert runs on in snapd after the value changed.
+            if (on(Id.I5) && config.onFailure() != CharmConfig.OnFailure.REVERT && !mayRevert.contains(unit.name())) {
                 throw new InvariantViolation("I5", unit.name() + " reverted " + event.snap()
                         + " with on-failure=halt");
             }
@@ -288,55 +481,29 @@ public final class Invariants implements StepObserver {
         }
     }
 
-    /** I6: a plan's revisions are ones the proxy served (checked once per plan, when first seen). */
-    private void checkPlanSource(SimulatedModel model, Plan plan, CharmConfig config) {
-        if (!on(Id.I6) || config.proxyUrl().isEmpty() || !plansSourced.add(plan.id() + " " + plan.targets())) {
-            return;
-        }
-        for (Target target : plan.targets()) {
-            if (target.namedArch().isPresent() && !model.store().served(SimulatedStore.View.PROXY, target.arch(),
-                    target.snap(), target.channel(), target.revision())) {
-                throw new InvariantViolation("I6", "plan " + plan.id() + " targets " + target.describe()
-                        + ", which the proxy never served that architecture (a view from off the proxy)");
-            }
-        }
-    }
-
-    /** Whether the unit's committed databag reports a failure of the plan's current attempt. */
-    private static boolean reportsFailure(SimulatedModel model, SimUnit unit, Plan plan) {
-        return model.unitData(unit.name()).map(data -> PeerCodec.decodeUnit(unit.name(), data))
-                .filter(r -> r instanceof io.snapcoherence.coherence.UnitReading.Reported)
-                .map(r -> ((io.snapcoherence.coherence.UnitReading.Reported) r).report().failed(plan))
-                .orElse(false);
-    }
-
     /**
      * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
-     * control-plane unit joined): every control-plane unit the leader has seen join, and still alive, is on the
-     * plan's targets it has installed.
+     * control-plane unit joined): every control-plane unit that was in the relation when the worker's hook took its
+     * view (its agent had entered the peer scope: from then on every agent is told of it), alive on a machine that
+     * is up, is on the plan's targets it has installed. One that entered in that same round and that the leader has
+     * not seen join could not have been known to anyone yet.
      */
-    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan) {
-        for (String name : joinedOnLeader(model)) {
-            SimUnit peer = model.unit(name);
-            if (peer.role() == Role.CONTROL_PLANE && peer.alive() && !settledOn(peer, plan)) {
+    private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan, Step step) {
+        SimUnit leader = model.unit(model.leader());
+        for (SimUnit peer : model.units()) {
+            if (peer.role() != Role.CONTROL_PLANE || !peer.running() || !peer.inScopeBy(step.viewStep())) {
+                continue;
+            }
+            boolean leaderSawIt = peer == leader || leader.peersSeen().contains(peer.name());
+            if (peer.scopeRound == step.viewRound() && !leaderSawIt) {
+                continue;
+            }
+            if (!settledOn(peer, plan)) {
                 throw new InvariantViolation("I1", unit.name() + " refreshed " + asked.snap() + " to "
                         + asked.revision() + " while control-plane " + peer.name() + " still needs "
                         + plan.pendingOn(peer.machine().architecture(), installed(peer)));
             }
         }
-    }
-
-    /**
-     * The units the leader has seen join (its {@code -joined} hook for them committed), and itself once it has
-     * committed a hook as leader: what it can have planned for and waited for.
-     */
-    private static Set<String> joinedOnLeader(SimulatedModel model) {
-        SimUnit leader = model.unit(model.leader());
-        Set<String> joined = new HashSet<>(leader.peersJoined);
-        if (model.leaderActed()) {
-            joined.add(leader.name());
-        }
-        return joined;
     }
 
     /**
@@ -359,6 +526,25 @@ public final class Invariants implements StepObserver {
         return new Target(event.snap(), event.channel(), unit.machine().architecture(), event.toRevision());
     }
 
+    /**
+     * I6: a plan's revisions are ones the proxy served, checked once per plan when first seen, if the hook that
+     * wrote it read a proxy-url: a plan made while the config named none is upstream's, and stays the plan after
+     * proxy-url is set again (the next plan comes from what the units see the proxy serve).
+     */
+    private void checkPlanSource(SimulatedModel model, Plan plan, Step step) {
+        if (!on(Id.I6) || !plansSourced.add(plan.id() + " " + plan.targets())
+                || viewConfig(step).flatMap(CharmConfig::proxyUrl).isEmpty()) {
+            return;
+        }
+        for (Target target : plan.targets()) {
+            if (target.namedArch().isPresent() && !model.store().served(SimulatedStore.View.PROXY, target.arch(),
+                    target.snap(), target.channel(), target.revision())) {
+                throw new InvariantViolation("I6", "plan " + plan.id() + " targets " + target.describe()
+                        + ", which the proxy never served that architecture (a view from off the proxy)");
+            }
+        }
+    }
+
     private void closeWindows(SimulatedModel model, Step step, Optional<Plan> active, CharmConfig config) {
         unavailableSincePlan.entrySet().removeIf(entry -> {
             SimUnit unit = model.unit(entry.getKey());
@@ -368,11 +554,48 @@ public final class Invariants implements StepObserver {
             if (unit.busy() || changing(unit, config)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
-            if (active.isEmpty() || active.get().id() != entry.getValue()) {
+            if (failed.containsKey(unit.name())) {
+                return false; // failed, not reverted: unavailable until a resume or a replacing plan
+            }
+            if (active.isEmpty() || active.get().id() != entry.getValue().planId()) {
                 return true;
             }
-            return active.get().reachedBy(unit.machine().architecture(), installed(unit));
+            Map<String, InstalledRevision> now = installed(unit);
+            // back on what it ran before (nothing changed, or reverted) is as available as before it started
+            return active.get().reachedBy(unit.machine().architecture(), now) || now.equals(entry.getValue().before());
         });
+    }
+
+    /**
+     * A unit in the relation whose committed data the charm cannot read (another version's, or garbled) on a machine
+     * that is down, which the application status names: no unit can tell its role, so the control plane is not known
+     * and neither a plan nor a worker's refresh may go on; its own next hook would write its data again, but it has
+     * none coming. Only the operator can end this, and the status says whom to look at.
+     */
+    private static Optional<String> unreadableOnDeadMachine(SimulatedModel model) {
+        String status = model.appStatus().message();
+        return model.liveUnits().stream().filter(u -> !u.machineUp() && status.contains(u.name() + "'s data"))
+                .filter(u -> model.unitData(u.name()).map(data -> PeerCodec.decodeUnit(u.name(), data))
+                        .map(r -> !(r instanceof io.snapcoherence.coherence.UnitReading.Reported)).orElse(true))
+                .map(SimUnit::name).findFirst();
+    }
+
+    /** Whether the unit must hold the snap: both the config in force and the one its last hook acted on say so. */
+    private boolean toHold(SimUnit unit, String snap, CharmConfig config) {
+        Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
+        return config.hold() && config.snaps().contains(snap)
+                && applied.map(c -> c.hold() && c.snaps().contains(snap)).orElse(false);
+    }
+
+    /** Notes the changes of snapd's timer running on a machine whose unit is not to hold their snap now (I5). */
+    private void noteAutoRefreshesUnheld(SimulatedModel model, CharmConfig config) {
+        for (SimUnit unit : model.liveUnits()) {
+            for (String snap : config.snaps()) {
+                if (unit.machine().autoRefreshing(snap) && !toHold(unit, snap, config)) {
+                    autoBegunUnheld.add(unit.name() + " " + snap);
+                }
+            }
+        }
     }
 
     /** Whether snapd still has a change of a managed snap on the unit's machine that may move it. */
@@ -380,29 +603,70 @@ public final class Invariants implements StepObserver {
         return config.snaps().stream().anyMatch(snap -> unit.machine().changeInProgress(snap));
     }
 
-    /** On the plan's targets it has, with no change of them in progress (snapd links before it is done). */
-    private static boolean settledOn(SimUnit unit, Plan plan) {
+    /**
+     * On the plan's targets it has, with no change of them in progress (snapd links before it is done); or so as the
+     * charm's refreshes left it: a snap that snapd's own timer moved since (with {@code hold=false}, or a lapsed
+     * refresh.hold before 2.58: I5 allows it) may count at the revision it had before. No unit can know of such a
+     * move before the moved unit's next hook reports it, and with the snaps released to snapd's timer any unit of
+     * either tier can be moved at any moment; control plane first is a promise about the charm's refreshes.
+     */
+    private boolean settledOn(SimUnit unit, Plan plan) {
         Map<String, InstalledRevision> installed = installed(unit);
         String arch = unit.machine().architecture();
-        return plan.reachedBy(arch, installed)
-                && plan.coveredOn(arch, installed).stream().noneMatch(t -> unit.machine().changeInProgress(t.snap()));
+        // A change of snapd's own timer running on a snap that is on target is snapd's move, not the charm's
+        // refresh unfinished: no unit can know of it before the moved unit reports (below).
+        if (plan.reachedBy(arch, installed) && plan.coveredOn(arch, installed).stream()
+                .noneMatch(t -> unit.machine().changeInProgress(t.snap()) && !unit.machine().autoRefreshing(t.snap()))) {
+            return true;
+        }
+        Map<String, Integer> moved = movedBySnapd.getOrDefault(unit.name(), Map.of());
+        if (moved.isEmpty()) {
+            return false;
+        }
+        Map<String, InstalledRevision> left = asTheCharmLeftIt(unit);
+        return plan.reachedBy(arch, left) && plan.coveredOn(arch, left).stream()
+                .noneMatch(t -> !moved.containsKey(t.snap()) && unit.machine().changeInProgress(t.snap()));
     }
 
-    private void checkUnavailable(SimulatedModel model, CharmConfig config) {
-        if (!on(Id.I2)) {
+    /** The unit's managed revisions with each snap snapd's timer moved since the charm last did back where it was. */
+    private Map<String, InstalledRevision> asTheCharmLeftIt(SimUnit unit) {
+        Map<String, InstalledRevision> installed = installed(unit);
+        movedBySnapd.getOrDefault(unit.name(), Map.of()).forEach((snap, revision) -> installed.computeIfPresent(snap,
+                (s, now) -> new InstalledRevision(now.channel(), revision)));
+        return installed;
+    }
+
+    /** The unit's managed revisions before this step's changes (the step's events undone). */
+    private Map<String, InstalledRevision> beforeStep(SimUnit unit, Step step) {
+        Map<String, InstalledRevision> before = installed(unit);
+        List<RefreshEvent> events = new java.util.ArrayList<>(step.events());
+        java.util.Collections.reverse(events);
+        for (RefreshEvent event : events) {
+            if (before.containsKey(event.snap())) {
+                before.put(event.snap(), new InstalledRevision(event.channel(), event.fromRevision()));
+            }
+        }
+        return before;
+    }
+
+    /** I2 when {@code starting} becomes unavailable: its tier within the max-unavailable its hook read. */
+    private void checkUnavailable(SimulatedModel model, SimUnit starting, Step step, String how) {
+        // A unit being removed counts no more (its principal, the node, is going away): one whose hook took its
+        // view before the removal may still start the refresh that view granted it (seeds 100474, 101227).
+        if (!on(Id.I2) || !starting.alive()) {
             return;
         }
-        Map<Role, Integer> counts = new LinkedHashMap<>();
-        unavailableSincePlan.keySet().forEach(name -> counts.merge(model.unit(name).role(), 1, Integer::sum));
-        counts.forEach((role, count) -> {
-            if (count > config.maxUnavailable()) {
-                throw new InvariantViolation("I2", count + " " + role.endpoint() + " units unavailable at once "
-                        + unavailableSincePlan.keySet() + ", max-unavailable is " + config.maxUnavailable());
-            }
-        });
+        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        List<String> tier = unavailableSincePlan.keySet().stream()
+                .filter(name -> model.unit(name).alive() && model.unit(name).role() == starting.role()).sorted()
+                .toList();
+        if (tier.size() > limit) {
+            throw new InvariantViolation("I2", starting.name() + " " + how + " while " + tier.size() + " "
+                    + starting.role().endpoint() + " units are unavailable " + tier + ", max-unavailable is " + limit);
+        }
     }
 
-    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, CharmConfig config) {
+    private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, Step step) {
         if (!on(Id.I7)) {
             return;
         }
@@ -425,35 +689,55 @@ public final class Invariants implements StepObserver {
             if (now.id() == before.id() && !now.targets().equals(before.targets())) {
                 throw new InvariantViolation("I7", "plan " + now.id() + " changed its targets");
             }
-            // A unit the leader has not seen join is neither planned for nor waited for: its revisions come with
-            // a later plan.
-            Set<String> inView = joinedOnLeader(model);
-            if (now.id() > before.id() && before.active() && !now.targets().containsAll(before.targets())
-                    && !model.liveUnits().stream().filter(u -> inView.contains(u.name()))
-                    .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u)))) {
+            // The operator's refresh replaces a halted plan in its own hook, or in a later hook of the leader once
+            // units have answered what the proxy serves (app databag refresh.replaces names the plan meanwhile).
+            boolean operatorReplaced = step.hook().equals("action refresh") && step.committed()
+                    || replacingBefore.equals(Optional.of(before.id()));
+            // The units the writing leader's hook could see: one that has not joined it yet is neither planned for
+            // nor waited for, and the next plan covers it.
+            SimUnit writer = model.unit(step.unit());
+            Set<String> inView = new HashSet<>(writer.peersSeen());
+            inView.add(writer.name());
+            if (now.id() > before.id() && before.active() && !operatorReplaced
+                    && !now.targets().containsAll(before.targets())
+                    && !model.liveUnits().stream().filter(u -> u.machineUp() && inView.contains(u.name()))
+                    .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u))
+                            || before.reachedBy(u.machine().architecture(), asTheCharmLeftIt(u)))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }
         }
         lastPlan = plan;
-        Map<Role, Integer> grants = new LinkedHashMap<>();
+        replacingBefore = rollout.get().refresh().flatMap(io.snapcoherence.coherence.RefreshRequest::replaces);
+        Map<Role, Set<String>> grants = new EnumMap<>(Role.class);
         for (String granted : rollout.get().grants()) {
             model.units().stream().filter(u -> u.name().equals(granted)).findFirst()
-                    .ifPresent(u -> grants.merge(u.role(), 1, Integer::sum));
+                    .ifPresent(u -> grants.computeIfAbsent(u.role(), r -> new HashSet<>()).add(granted));
         }
-        grants.forEach((role, count) -> {
-            if (count > Planner.BATCHES_GRANTED * config.maxUnavailable()) {
-                throw new InvariantViolation("I7", count + " " + role.endpoint() + " grants "
+        Map<Role, Set<String>> previous = grantedBefore;
+        grantedBefore = grants;
+        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        grants.forEach((role, names) -> {
+            boolean grew = !previous.getOrDefault(role, Set.of()).containsAll(names);
+            if (grew && names.size() > (long) Planner.BATCHES_GRANTED * limit) {
+                throw new InvariantViolation("I7", names.size() + " " + role.endpoint() + " grants "
                         + rollout.get().grants() + " exceed " + Planner.BATCHES_GRANTED + " batches of max-unavailable "
-                        + config.maxUnavailable());
+                        + limit);
             }
         });
     }
 
-    private static Map<String, InstalledRevision> installed(SimUnit unit) {
+    /**
+     * The managed snaps a machine has (the current config's {@code snaps}): a plan concerns only those. A snap the
+     * operator stopped managing mid-rollout is no longer the charm's to refresh, nor what a unit waits for.
+     */
+    private Map<String, InstalledRevision> installed(SimUnit unit) {
+        Set<String> managed = parsedConfig.map(CharmConfig::snaps).map(Set::copyOf).orElse(Set.of());
         Map<String, InstalledRevision> installed = new HashMap<>();
         for (InstalledSnap snap : unit.machine().installedSnaps()) {
-            installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            if (managed.contains(snap.name())) {
+                installed.put(snap.name(), new InstalledRevision(snap.tracking(), snap.revision()));
+            }
         }
         return installed;
     }
@@ -480,6 +764,42 @@ public final class Invariants implements StepObserver {
             }
         }
         return parsedConfig;
+    }
+
+    private Optional<CharmConfig> parse(Map<String, Object> raw) {
+        try {
+            return Optional.of(CharmConfig.parse(raw));
+        } catch (CharmConfig.InvalidConfigException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The charm config the step's hook read (parsed once per distinct map). */
+    private Optional<CharmConfig> viewConfig(Step step) {
+        Map<String, Object> raw = step.viewConfig();
+        if (raw != parsedViewSource) {
+            parsedViewSource = raw;
+            try {
+                parsedView = Optional.of(CharmConfig.parse(raw));
+            } catch (CharmConfig.InvalidConfigException e) {
+                parsedView = Optional.empty();
+            }
+        }
+        return parsedView;
+    }
+
+    /**
+     * The operator's ways out of a halt: {@code resume} (retry the plan) and, where the charm supports it,
+     * {@code refresh} (replace the halted plan).
+     */
+    private static boolean leavesHalt(String hook) {
+        return hook.equals("action resume") || hook.equals("action refresh");
+    }
+
+    /** Hooks in which the charm leaves the machine: stop, remove, and its container relation's -broken. */
+    private static boolean teardown(String hook) {
+        return hook.equals("stop") || hook.equals("remove")
+                || hook.startsWith("control-plane-relation-broken") || hook.startsWith("worker-relation-broken");
     }
 
     private boolean on(Id id) {

@@ -41,16 +41,23 @@ public final class Rehearsal {
     public record Options(int controlPlane, int workers, long seed, int maxUnavailable, List<FailSpec> fails,
                           Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
                           boolean chaos,
-                          boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks) {
+                          boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks,
+                          Set<Hostility> hostility) {
         public Options {
             fails = List.copyOf(fails);
             checks = Set.copyOf(checks);
+            hostility = Set.copyOf(hostility);
         }
 
         public static Options defaults() {
             return new Options(3, 20, 1, 2, List.of(), Optional.of(DEFAULT_PROXY), "halt", 0, 0, false, false, 10,
-                    20_000,
-                    Set.of(Invariants.Id.values()));
+                    20_000, Set.of(Invariants.Id.values()), Set.of(Hostility.values()));
+        }
+
+        public Options withHostility(Set<Hostility> hostility) {
+            return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
+                    slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks,
+                    hostility);
         }
     }
 
@@ -76,7 +83,7 @@ public final class Rehearsal {
         config.put("on-failure", options.onFailure());
         options.proxyUrl().ifPresent(url -> config.put("proxy-url", url));
         SimulatedModel.Settings settings = new SimulatedModel.Settings(options.seed(), config,
-                options.updateStatusEvery(), options.chaos() ? 7 : 0, 600);
+                options.updateStatusEvery(), options.chaos() ? 7 : 0, 600, options.hostility());
         MixedArches arches = new MixedArches(options);
         SimulatedModel model = new SimulatedModel(settings, clock, store, HookRunner.charm(proxy, clock),
                 (role, machine) -> installKubernetes(role, machine.withArchitecture(arches.of(machine.name()))));
@@ -112,16 +119,22 @@ public final class Rehearsal {
             }
             timeline.start(model);
             publishNew(store, options.proxyUrl().isPresent());
-            quiet = model.runUntilQuiet(options.maxRounds());
+            quiet = settle(model, options.maxRounds());
             while (quiet && options.resumeAfterHalt() && halted(model) && resumes < 3) {
                 invariants.checkQuiescent(model);
                 model.chaos((m, r) -> { });
                 store.setOutage(false);
                 proxy.setMode(SimulatedProxy.Mode.OK);
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
+                // The operator removes what the status named on machines that died, then resumes on the leader.
+                model.units().stream().filter(u -> !u.gone() && !u.machineUp()).forEach(u -> model.forceRemove(u.name()));
+                quiet = settle(model, options.maxRounds());
+                if (!quiet || !halted(model)) {
+                    break;
+                }
                 model.runAction(model.leader(), "resume", Map.of());
                 resumes++;
-                quiet = model.runUntilQuiet(options.maxRounds());
+                quiet = settle(model, options.maxRounds());
             }
             if (quiet) {
                 invariants.checkQuiescent(model);
@@ -189,6 +202,68 @@ public final class Rehearsal {
         }
     }
 
+    /**
+     * Model time a stalled rollout is given, once quiet, before liveness (I9) is judged: a charm may halt a
+     * rollout on a unit that stays silent (a machine that died) only after a refresh could have taken place.
+     */
+    static final java.time.Duration LIVENESS_WAIT = java.time.Duration.ofMinutes(60);
+
+    /**
+     * Runs until quiet; then, while a plan stands neither complete, halted nor paused, or (with none standing) a
+     * unit is not on what its store serves, lets up to {@link #LIVENESS_WAIT} of model time pass without new faults
+     * (update-status keeps coming; a machine that died stays dead) for the charm to move on or halt. Quiet alone is
+     * too soon for the second: a change of what the store serves is told by the unit whose view the leader holds,
+     * or else by a unit that saw it on two update-status hooks (charm/StoreCheck), and a proxy-url changed or a
+     * machine back on the proxy leaves the leader holding no view, so the news comes with the second look, an
+     * update-status interval after a window of K+1 quiet rounds may have ended.
+     */
+    static boolean settle(SimulatedModel model, long maxRounds) {
+        boolean quiet = model.runUntilQuiet(maxRounds);
+        if (quiet && stalled(model)) {
+            model.chaos((m, r) -> { });
+        }
+        long waitRounds = LIVENESS_WAIT.toSeconds() / SimulatedModel.ROUND_TIME.toSeconds();
+        for (long i = 0; quiet && i < waitRounds && stalled(model); i++) {
+            if (model.runRound()) {
+                quiet = model.runUntilQuiet(maxRounds);
+            }
+        }
+        return quiet;
+    }
+
+    private static boolean stalled(SimulatedModel model) {
+        Optional<RolloutState> rollout = rollout(model);
+        if (rollout.filter(r -> r.halt().isPresent() || r.paused()).isPresent()) {
+            return false;
+        }
+        return rollout.flatMap(RolloutState::activePlan).isPresent() || behindTheStore(model);
+    }
+
+    /** Whether a unit alive on a running machine has a managed snap that is not what its store serves (I3). */
+    private static boolean behindTheStore(SimulatedModel model) {
+        io.snapcoherence.charm.CharmConfig config;
+        try {
+            config = io.snapcoherence.charm.CharmConfig.parse(model.config());
+        } catch (io.snapcoherence.charm.CharmConfig.InvalidConfigException e) {
+            return false;
+        }
+        SimulatedStore.View view = config.proxyUrl().isPresent() ? SimulatedStore.View.PROXY
+                : SimulatedStore.View.UPSTREAM;
+        for (SimUnit unit : model.liveUnits()) {
+            if (!unit.machineUp()) {
+                continue;
+            }
+            for (InstalledSnap snap : unit.machine().installedSnaps()) {
+                Optional<Integer> head = model.store().revision(view, unit.machine().architecture(), snap.name(),
+                        snap.tracking());
+                if (config.snaps().contains(snap.name()) && head.isPresent() && head.get() != snap.revision()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     static boolean halted(SimulatedModel model) {
         return PeerCodec.decodeApp("app", model.appData()) instanceof PeerCodec.AppReading.Read read
                 && (read.state().halt().isPresent() || read.state().paused());
@@ -242,9 +317,16 @@ public final class Rehearsal {
     /**
      * Random disturbances during the rollout, drawn from the model's seeded random: leader changes, killed
      * hooks, unit removal and addition, proxy outages, and malformed data written into a peer databag by
-     * "another version" (the unit's own next hook rewrites it).
+     * "another version" (the unit's own next hook rewrites it); then, each behind its {@link Hostility} switch and
+     * drawn from dice values the first ones never use (so that with a switch off, a seed runs as without it): hooks
+     * that take time, hooks killed before their commit, machines that die (force-removed later), config changes and
+     * operator actions; last, snapd misbehaving on one machine, drawn from a random of its own
+     * ({@link #drawSnapdDisturbance}).
      */
     static final class Chaos implements SimulatedModel.Chaos {
+        /** Dice values at and above this are the hostile draws'; below, the first draws'. */
+        static final int HOSTILE_DICE = 32;
+        private static final List<String> ACTIONS = List.of("refresh", "pause", "resume", "plan");
         private final Options options;
         private final SimulatedProxy proxy;
         /** snapd's disturbances draw from a random of their own, so the draws above keep their sequence. */
@@ -254,6 +336,8 @@ public final class Rehearsal {
         private long offProxyUntil = -1;
         private int removals;
         private int additions;
+        private int deaths;
+        private int configChanges;
         private long outageUntil = -1;
 
         Chaos(Options options, SimulatedProxy proxy) {
@@ -306,9 +390,102 @@ public final class Rehearsal {
                 foreign.put("schema", "2");
                 foreign.put("installed", "{\"kubelet\": [3154]}");
                 model.overwriteUnitData(victim.name(), foreign);
+            } else if (dice >= HOSTILE_DICE) {
+                hostile(model, random, live, dice - HOSTILE_DICE);
             }
             drawSnapdDisturbance(model, live);
             drawOffProxy(model, live);
+        }
+
+        /** The hostile draws, each behind its switch; {@code dice} counts from 0. */
+        private void hostile(SimulatedModel model, java.util.Random random, List<SimUnit> live, int dice) {
+            if (dice < 6) {
+                slowHook(model, random, live);
+            } else if (dice < 10) {
+                killBeforeCommit(model, random, live);
+            } else if (dice < 11) {
+                machineDeath(model, random, live);
+            } else if (dice < 13) {
+                forceRemoveDeadMachine(model);
+            } else if (dice < 16) {
+                configChange(model, random);
+            } else if (dice < 20) {
+                operatorAction(model, random, live);
+            }
+        }
+
+        /** A hook that reads the model now and acts and commits 1-4 rounds later. */
+        private void slowHook(SimulatedModel model, java.util.Random random, List<SimUnit> live) {
+            if (options.hostility().contains(Hostility.SLOW_HOOKS)) {
+                model.touch();
+                model.slowNextHook(live.get(random.nextInt(live.size())).name(), 1 + random.nextInt(4));
+            }
+        }
+
+        /**
+         * A hook killed after it ran and before its commit; half the time its next refresh also breaks its services
+         * (the failed verification then dies with the hook).
+         */
+        private void killBeforeCommit(SimulatedModel model, java.util.Random random, List<SimUnit> live) {
+            if (options.hostility().contains(Hostility.KILL_BEFORE_COMMIT)) {
+                model.touch();
+                SimUnit victim = live.get(random.nextInt(live.size()));
+                model.killNextHookBeforeCommit(victim.name());
+                if (random.nextBoolean()) {
+                    List<String> snaps = victim.role() == Role.CONTROL_PLANE ? CONTROL_PLANE_SNAPS : WORKER_SNAPS;
+                    victim.machine().breakServicesAfterRefresh(snaps.get(random.nextInt(snaps.size())));
+                }
+            }
+        }
+
+        /** At most one machine dies per run, never the last running one. */
+        private void machineDeath(SimulatedModel model, java.util.Random random, List<SimUnit> live) {
+            List<SimUnit> running = live.stream().filter(SimUnit::running).toList();
+            if (options.hostility().contains(Hostility.MACHINE_DEATH) && deaths < 1 && running.size() > 1) {
+                model.touch();
+                model.killMachine(running.get(random.nextInt(running.size())).name());
+                deaths++;
+            }
+        }
+
+        /** The operator force-removes a unit whose machine died. */
+        private void forceRemoveDeadMachine(SimulatedModel model) {
+            if (options.hostility().contains(Hostility.MACHINE_DEATH)) {
+                model.units().stream().filter(u -> !u.gone() && !u.machineUp()).findFirst().ifPresent(u -> {
+                    model.touch();
+                    model.forceRemove(u.name());
+                });
+            }
+        }
+
+        /** max-unavailable up or down, snaps narrowed or restored, hold, on-failure, proxy-url; three per run. */
+        private void configChange(SimulatedModel model, java.util.Random random) {
+            if (!options.hostility().contains(Hostility.CONFIG_CHANGES) || configChanges >= 3) {
+                return;
+            }
+            model.touch();
+            configChanges++;
+            Map<String, Object> change = new LinkedHashMap<>();
+            switch (random.nextInt(5)) {
+                case 0 -> change.put("max-unavailable", 1 + random.nextInt(3));
+                case 1 -> change.put("snaps", random.nextBoolean() ? null : String.join(" ",
+                        CONTROL_PLANE_SNAPS.subList(0, CONTROL_PLANE_SNAPS.size() - 1 - random.nextInt(2))));
+                case 2 -> change.put("hold", !Boolean.FALSE.equals(model.config().get("hold")) ? false : true);
+                case 3 -> change.put("on-failure", "revert".equals(model.config().get("on-failure")) ? "halt" : "revert");
+                default -> change.put("proxy-url", model.config().containsKey("proxy-url") ? null
+                        : options.proxyUrl().orElse(DEFAULT_PROXY));
+            }
+            model.setConfig(change);
+        }
+
+        /** refresh, pause, resume or plan, on the leader (one time in four on another unit, which refuses). */
+        private void operatorAction(SimulatedModel model, java.util.Random random, List<SimUnit> live) {
+            if (options.hostility().contains(Hostility.OPERATOR_ACTIONS)) {
+                model.touch();
+                String action = ACTIONS.get(random.nextInt(ACTIONS.size()));
+                String unit = random.nextInt(4) == 0 ? live.get(random.nextInt(live.size())).name() : model.leader();
+                model.queueAction(unit, action, Map.of());
+            }
         }
 
         /** One in about a hundred rounds each: snapd on one machine misbehaves as a real one can. */

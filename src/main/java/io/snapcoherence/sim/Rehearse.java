@@ -18,7 +18,7 @@ public final class Rehearse {
             usage: snap-coherence rehearse [--control-plane N] [--workers N] [--seed N] [--max-unavailable N]
                      [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
                      [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--long-changes ROUNDS] [--chaos]
-                     [--update-status-every ROUNDS] [--brief]
+                     [--update-status-every ROUNDS] [--tame BEHAVIOUR[,BEHAVIOUR]]... [--trace STEPS] [--brief]
                    snap-coherence rehearse --status FILE [--config FILE] [--seed N] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
@@ -26,7 +26,11 @@ public final class Rehearse {
               --resume runs the resume action on the leader after a halt (faults cleared first).
               --slow: hooks that refresh snaps take this many rounds. --long-changes: each refresh outlives the
               hook's wait and snapd finishes it this many rounds later. --chaos: random leader changes, killed
-              hooks, unit removal and addition, proxy outages, malformed peer data. --brief: summary only.
+              hooks, unit removal and addition, proxy outages, malformed peer data, and the hostile draws below.
+              Juju's hostile behaviours are all on unless tamed with --tame: dying-leader-keeps-lease,
+              lease-lost-in-long-hook, cached-remote-data (model), slow-hooks, kill-before-commit, machine-death,
+              config-changes, operator-actions (--chaos draws). --trace: steps shown when an invariant breaks
+              (default 60, at most 600). --brief: summary only.
               --status: rehearse on a real model's topology, from juju status --format=yaml (or json) output;
               --config: with the options set in juju config snap-coherence --format=yaml output.""";
 
@@ -39,9 +43,12 @@ public final class Rehearse {
         }
         Rehearsal.Options options;
         boolean brief = false;
+        int traceSteps = 60;
         try {
             options = parse(args);
             brief = List.of(args).contains("--brief");
+            int at = List.of(args).indexOf("--trace");
+            traceSteps = at < 0 ? traceSteps : number(args, at + 1, "--trace", 1);
         } catch (IllegalArgumentException e) {
             System.err.println("rehearse: " + e.getMessage());
             System.err.println(USAGE);
@@ -55,7 +62,7 @@ public final class Rehearse {
             System.err.println("rehearse: " + e.getMessage());
             return 2;
         }
-        print(result, brief, (System.nanoTime() - started) / 1_000_000, System.out);
+        print(result, brief, traceSteps, (System.nanoTime() - started) / 1_000_000, System.out);
         return result.held() ? 0 : 1;
     }
 
@@ -110,6 +117,7 @@ public final class Rehearse {
         boolean chaos = false;
         boolean resume = false;
         int updateStatusEvery = d.updateStatusEvery();
+        java.util.EnumSet<Hostility> hostility = java.util.EnumSet.allOf(Hostility.class);
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -134,20 +142,32 @@ public final class Rehearse {
                 case "--chaos" -> chaos = true;
                 case "--resume" -> resume = true;
                 case "--update-status-every" -> updateStatusEvery = number(args, ++i, arg, 1);
+                case "--tame" -> {
+                    for (String name : value(args, ++i, arg).split(",")) {
+                        hostility.remove(Hostility.ofOption(name.strip()).orElseThrow(() ->
+                                new IllegalArgumentException("--tame: no hostile behaviour " + name)));
+                    }
+                }
+                case "--trace" -> number(args, ++i, arg, 1);
                 case "--brief" -> { }
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slow,
-                longChanges, chaos, resume, updateStatusEvery, d.maxRounds(), d.checks());
+                longChanges, chaos, resume, updateStatusEvery, d.maxRounds(), d.checks(), hostility);
     }
 
-    static void print(Rehearsal.Result result, boolean brief, long millis, PrintStream out) {
+    static void print(Rehearsal.Result result, boolean brief, int traceSteps, long millis, PrintStream out) {
         Rehearsal.Options o = result.options();
         SimulatedModel model = result.model();
         out.printf("rehearsal: %d control-plane + %d worker units, max-unavailable %d, on-failure %s, proxy %s, "
                         + "seed %d%n", o.controlPlane(), o.workers(), o.maxUnavailable(), o.onFailure(),
                 o.proxyUrl().orElse("none"), o.seed());
+        List<String> tamed = java.util.Arrays.stream(Hostility.values()).filter(h -> !o.hostility().contains(h))
+                .map(Hostility::option).toList();
+        if (!tamed.isEmpty()) {
+            out.println("tamed: " + String.join(", ", tamed));
+        }
         if (!brief) {
             out.println();
             out.println("timeline (r = scheduler round):");
@@ -183,7 +203,7 @@ public final class Rehearse {
         if (result.violation().isPresent()) {
             out.println("  INVARIANT BROKEN: " + result.violation().get().getMessage());
             out.println("  reproduce with --seed " + o.seed() + "; last steps:");
-            model.trace().stream().skip(Math.max(0, model.trace().size() - 60)).forEach(l -> out.println("    " + l));
+            model.trace().stream().skip(Math.max(0, model.trace().size() - traceSteps)).forEach(l -> out.println("    " + l));
         } else if (!result.quiet()) {
             out.println("  NOT QUIET after " + o.maxRounds() + " rounds (seed " + o.seed() + ")");
         } else {

@@ -5,50 +5,62 @@ import io.snapcoherence.juju.Status;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * One snap-coherence unit of the simulated model: its principal, its hook queue, what it has seen of the
- * peer relation, its committed unit store and status, its machine, and its counters.
+ * One snap-coherence unit of the simulated model: its principal, its life in the controller's model, its unit
+ * agent ({@link Uniter}: local state and relation cache), the actions queued for it, its committed unit store and
+ * status, its machine, and its counters.
  */
 public final class SimUnit {
+    /** The unit's life in the controller's model (core/life): Dying once removed, Dead after its remove hook. */
+    enum Life { ALIVE, DYING, DEAD }
+
+    /** A hook that runs across rounds: it finishes ({@code completion}) in round {@code untilRound}. */
+    record InFlight(long startRound, long untilRound, HookEvent hook, Runnable completion) {
+    }
+
     private final String name;
     private final Role role;
     private final String principal;
     final ObservedMachine machine;
-    final Deque<HookEvent> queue = new ArrayDeque<>();
-    final Set<String> pendingKeys = new HashSet<>();
-    /** Remote peers whose -joined ran here and whose -departed has not: what relation-list shows. */
-    final Set<String> peersSeen = new LinkedHashSet<>();
-    /**
-     * Peers whose {@code -joined} hook committed on this unit: what its charm has acted on. A killed or failed
-     * {@code -joined} shows the peer in relation-list ({@link #peersSeen}) but taught the charm nothing yet.
-     */
-    final Set<String> peersJoined = new LinkedHashSet<>();
+    final Uniter uniter;
+    final Deque<HookEvent> actions = new ArrayDeque<>();
+    final long addedRound;
+    final long addedStep;
+    /** When the unit entered the peer relation's scope (others can see it from then on); -1: not yet. */
+    long scopeRound = -1;
+    long scopeStep = -1;
     Map<String, String> store = Map.of();
     Status status = Status.unknown();
-    boolean dying;
-    boolean gone;
-    /** A slow hook (a long snap refresh) holds the unit until this round, then commits. */
-    long busyUntilRound;
-    Runnable pendingCommit;
+    Life life = Life.ALIVE;
+    /** The machine is down: the agent runs nothing, snapd does nothing, the unit stays in its relations. */
+    boolean machineDown;
+    InFlight inFlight;
     /** How many rounds a hook that refreshes snaps takes on this unit (0: within its turn). */
     int refreshRounds;
     /** Kill the next hook after this many snap calls (-1: no kill pending). */
     int killAfterCalls = -1;
+    /** The next hook runs to its end, then dies before its changes commit. */
+    boolean killBeforeCommit;
+    /** The next hook reads the model now and acts and commits this many rounds later (0: within its turn). */
+    int slowNextHook;
     long hookRuns;
     long failedHooks;
     long ownWrites;
     int updateStatusOffset;
+    long updateStatusTicks;
 
-    SimUnit(String name, Role role, String principal, SimulatedMachine machine) {
+    SimUnit(String name, Role role, String principal, SimulatedMachine machine, Uniter uniter, long addedRound,
+            long addedStep) {
         this.name = name;
         this.role = role;
         this.principal = principal;
         this.machine = new ObservedMachine(machine);
+        this.uniter = uniter;
+        this.addedRound = addedRound;
+        this.addedStep = addedStep;
     }
 
     public String name() {
@@ -75,16 +87,51 @@ public final class SimUnit {
         return store;
     }
 
+    /** Alive in the model (not removed), whether or not its machine is up. */
     public boolean alive() {
-        return !dying && !gone;
+        return life == Life.ALIVE;
     }
 
+    /** Removed and gone through its tear-down hooks, or force-removed: Dead. */
     public boolean gone() {
-        return gone;
+        return life == Life.DEAD;
     }
 
+    public boolean dying() {
+        return life == Life.DYING;
+    }
+
+    public boolean machineUp() {
+        return !machineDown;
+    }
+
+    /** Alive and on a machine that is up: a unit that can still act. */
+    public boolean running() {
+        return alive() && !machineDown;
+    }
+
+    /** Inside a hook that runs across rounds. */
     public boolean busy() {
-        return pendingCommit != null;
+        return inFlight != null;
+    }
+
+    /**
+     * Whether a hook running across rounds is this unit's {@code -departed} hook for {@code peer}: it read the
+     * model when it started, and the unit reads that peer no more after it.
+     */
+    public boolean departingInFlight(String peer) {
+        return inFlight != null && inFlight.hook().event() instanceof io.snapcoherence.juju.Event.Relation r
+                && r.departingUnit().equals(java.util.Optional.of(peer));
+    }
+
+    /** The round the unit was added in. */
+    public long addedRound() {
+        return addedRound;
+    }
+
+    /** Whether the unit had entered the peer relation's scope (visible to the others' agents) by that step. */
+    public boolean inScopeBy(long step) {
+        return scopeStep >= 0 && scopeStep <= step;
     }
 
     public long hookRuns() {
@@ -100,12 +147,9 @@ public final class SimUnit {
         return ownWrites;
     }
 
-    public int pendingHooks() {
-        return queue.size();
-    }
-
-    public Set<String> peersSeen() {
-        return Set.copyOf(peersSeen);
+    /** The peers this unit's agent has seen join and not depart (relation-list outside a hook). */
+    public List<String> peersSeen() {
+        return uniter.peers();
     }
 
     @Override

@@ -380,6 +380,17 @@ public final class SimulatedMachine implements Snaps {
         return changes.values().stream().anyMatch(c -> !c.ready() && c.cause != null && c.snaps.contains(snap));
     }
 
+    /** Whether a change of snapd's own timer (auto-refresh) of the snap is running, for observers. */
+    public boolean autoRefreshing(String snap) {
+        return changes.values().stream().anyMatch(c -> !c.ready() && c.cause == RefreshEvent.Cause.AUTO
+                && c.snaps.contains(snap));
+    }
+
+    /** How many changes of snapd's own timer are running, for observers. */
+    public long autoRefreshesRunning() {
+        return changes.values().stream().filter(c -> !c.ready() && c.cause == RefreshEvent.Cause.AUTO).count();
+    }
+
     /** The snap a refresh change is about, for observers that see only its id. */
     Optional<String> refreshOf(String id) {
         return Optional.ofNullable(changes.get(id)).filter(c -> c.kind.equals("refresh-snap"))

@@ -14,36 +14,45 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 
 /**
- * A Juju model in memory: the snap-coherence application, subordinate to a control-plane and a worker
- * principal application, with its peer relation {@value #PEER_ID}, a leader, and per unit a hook queue and a
- * {@link SimulatedMachine}; every machine shares one {@link SimulatedStore}. Each hook runs the charm through a
- * {@link HookRunner} over {@link StateHookTools} built from the unit's current view of the model, with Juju's
- * semantics (juju-hook-contract.md):
+ * A Juju model in memory: the controller's side (units and their life, the peer relation's scope, unit and
+ * application databags with their versions, config, the leader lease, queued actions) and per unit an agent
+ * ({@link Uniter}) that decides its next hook from what it has run and what the controller tells it, as Juju's
+ * uniter does. The snap-coherence application is subordinate to a control-plane and a worker principal application,
+ * with its peer relation {@value #PEER_ID}; every machine shares one {@link SimulatedStore}. Each hook runs the charm
+ * through a {@link HookRunner} over {@link StateHookTools} built from the unit's view of the model, with Juju's
+ * semantics (juju-hook-contract.md, "Verified against Juju's source"):
  * <ul>
- *   <li>commit on success: relation data and the unit store change only when the hook exits 0; status at once;</li>
- *   <li>a committed change of a unit databag queues {@code coherence-relation-changed} on every other unit that
- *       has seen the writer join (JUJU_REMOTE_UNIT = writer); of the app databag, on every other unit with the
- *       remote unit empty; a pending identical event is coalesced, as the uniter runs one -changed per remote
- *       unit for the latest data;</li>
- *   <li>start-up: install, relation-created, leader-elected or leader-settings-changed, config-changed, start,
- *       then -joined followed by -changed for the principal and for each peer;</li>
- *   <li>removal: the departing unit runs -departed per peer, -broken, stop, remove; every other unit runs
- *       -departed with the departing unit's data still visible (in relation-list and relation-get), gone after;</li>
- *   <li>a failed hook stays at the head of its unit's queue and is retried on the unit's next turn;</li>
- *   <li>leader-elected on a new leader; update-status every {@code updateStatusEvery} rounds per unit.</li>
+ *   <li>commit on success: relation data and the unit store change only when the hook exits 0 and the controller
+ *       accepts the commit (the unit store within its size limit; app-databag writes only from the lease holder);
+ *       status at once;</li>
+ *   <li>a committed change of a databag bumps its version; every agent that has seen the writer join runs one
+ *       {@code -changed} for the latest version it has not seen (changes in between are one hook); the application
+ *       databag's {@code -changed} runs on every unit, the leader included;</li>
+ *   <li>remote unit data is read through each agent's relation cache ({@link RelationCache}); the application
+ *       databag fresh in every hook;</li>
+ *   <li>a removed unit goes Dying: the others see it depart at once (state/cleanup.go cleanupDyingUnit,
+ *       PrepareLeaveScope), it departs every peer itself (relation-list shrinking), breaks its container relation
+ *       (never the peer one), runs stop and remove and is Dead; a dying leader keeps the lease until then
+ *       ({@link Hostility#DYING_LEADER_KEEPS_LEASE}), and the lease goes to another unit {@value #LEASE_ROUNDS} rounds
+ *       after its holder's agent stopped;</li>
+ *   <li>a failed or killed hook is retried before anything but relation-created, leadership and actions;</li>
+ *   <li>update-status every {@code updateStatusEvery} rounds per unit, run only when nothing else is due.</li>
  * </ul>
- * Scheduling: a <em>round</em> walks every live unit once, in an order drawn from the seeded {@link Random};
- * on its turn a unit runs its next hook (or finishes a slow one). Nothing reads the wall clock: the
+ * Scheduling: a <em>round</em> walks every unit once, in an order drawn from the seeded {@link Random}; on its turn
+ * a unit's agent runs its next hook (or finishes one that takes time). Nothing reads the wall clock: the
  * {@link SimClock} moves {@link #ROUND_TIME} per round. The same seed and the same calls give the same run.
  */
 public final class SimulatedModel {
@@ -52,12 +61,24 @@ public final class SimulatedModel {
     public static final String CONTROL_PLANE_APP = "kubernetes-control-plane";
     public static final String WORKER_APP = "kubernetes-worker";
     public static final Duration ROUND_TIME = Duration.ofSeconds(10);
+    /**
+     * Rounds a lease outlives its holder's agent, and rounds is-leader is guaranteed for (30 s: the tracker claims
+     * the lease for twice its 30 s duration and renews it every 30 s, internal/worker/leadership/tracker.go).
+     */
+    static final int LEASE_ROUNDS = 3;
 
     /** How the model is set up. {@code snapdTimerEvery} 0 disables snapd's own refresh timer. */
     public record Settings(long seed, Map<String, Object> config, int updateStatusEvery, int snapdTimerEvery,
-                           int traceLines) {
+                           int traceLines, Set<Hostility> hostility) {
         public Settings {
             config = Map.copyOf(config);
+            hostility = hostility.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(hostility));
+        }
+
+        /** Every hostile behaviour on. */
+        public Settings(long seed, Map<String, Object> config, int updateStatusEvery, int snapdTimerEvery,
+                        int traceLines) {
+            this(seed, config, updateStatusEvery, snapdTimerEvery, traceLines, EnumSet.allOf(Hostility.class));
         }
 
         public static Settings of(long seed) {
@@ -65,11 +86,15 @@ public final class SimulatedModel {
         }
 
         public Settings withConfig(Map<String, Object> config) {
-            return new Settings(seed, config, updateStatusEvery, snapdTimerEvery, traceLines);
+            return new Settings(seed, config, updateStatusEvery, snapdTimerEvery, traceLines, hostility);
         }
 
         public Settings withTimers(int updateStatusEvery, int snapdTimerEvery) {
-            return new Settings(seed, config, updateStatusEvery, snapdTimerEvery, traceLines);
+            return new Settings(seed, config, updateStatusEvery, snapdTimerEvery, traceLines, hostility);
+        }
+
+        public Settings withHostility(Set<Hostility> hostility) {
+            return new Settings(seed, config, updateStatusEvery, snapdTimerEvery, traceLines, hostility);
         }
     }
 
@@ -87,6 +112,10 @@ public final class SimulatedModel {
         void beforeTurn(SimulatedModel model, Random random);
     }
 
+    /** A committed databag and its version (the settings document's txn-revno in Juju). */
+    private record Databag(Map<String, String> data, long version) {
+    }
+
     private final Settings settings;
     private final Random random;
     private final SimClock clock;
@@ -94,28 +123,32 @@ public final class SimulatedModel {
     private final HookRunner runner;
     private final BiConsumer<Role, SimulatedMachine> machineSetup;
     private final Map<String, SimUnit> units = new LinkedHashMap<>();
-    private final Map<String, Map<String, String>> unitData = new HashMap<>();
+    private final Map<String, Databag> unitData = new HashMap<>();
+    /** Units in the peer relation's scope and not departing, with their databag versions: what the others see. */
+    private final TreeMap<String, Long> scope = new TreeMap<>();
     private final List<StepObserver> observers = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
     private final Map<String, ActionResult> actionResults = new HashMap<>();
     private final List<RefreshEvent> stepEvents = new ArrayList<>();
     private Chaos chaos = (model, random) -> { };
     private Map<String, Object> config;
+    private long configVersion = 1;
     private Map<String, String> appData = Map.of();
+    private long appVersion;
     private Status appStatus = Status.unknown();
     private String leader = "";
-    /** Whether the current leader has committed a hook since it was elected: only then has it published anything. */
-    private boolean leaderActed;
+    /** The round from which another unit may take the lease (its holder's agent stopped); -1: held. */
+    private long leaseFreeFrom = -1;
+    /** Without DYING_LEADER_KEEPS_LEASE: a removed leader inside a hook hands the lease over once it ends. */
+    private String handOverFrom = "";
     private int nextUnit;
     private final Map<Role, Integer> nextPrincipal = new HashMap<>();
     private int nextAction;
     private long round;
     private long steps;
     private long hookRuns;
-    private long coalesced;
     private long lastActivityRound;
     private int stepEventsSeen;
-    private boolean muteJoins;
     private boolean muteFanOut;
 
     public SimulatedModel(Settings settings, SimClock clock, SimulatedStore store, HookRunner runner,
@@ -141,6 +174,10 @@ public final class SimulatedModel {
         return this;
     }
 
+    public boolean hostile(Hostility hostility) {
+        return settings.hostility().contains(hostility);
+    }
+
     /** Adds a principal unit of the role's application and its snap-coherence unit; returns the latter. */
     public SimUnit addUnit(Role role) {
         int principalNumber = nextPrincipal.merge(role, 1, Integer::sum) - 1;
@@ -158,130 +195,150 @@ public final class SimulatedModel {
             throw new IllegalArgumentException(name + " is already in the model");
         }
         nextUnit = Math.max(nextUnit, number + 1);
+        String principalApp = role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP;
         SimulatedMachine machine = new SimulatedMachine(principal, store).useClock(clock::instant);
         machineSetup.accept(role, machine);
         machine.onRefresh(stepEvents::add);
-        SimUnit unit = new SimUnit(name, role, principal, machine);
+        Uniter uniter = new Uniter(name, List.of(
+                new Uniter.RelationState(PEER_ID, Charm.PEER_ENDPOINT, true, APP),
+                new Uniter.RelationState(containerId(role), role.endpoint(), false, principalApp)));
+        SimUnit unit = new SimUnit(name, role, principal, machine, uniter, round, steps);
         unit.updateStatusOffset = random.nextInt(Math.max(1, settings.updateStatusEvery()));
         units.put(name, unit);
-        unitData.put(name, Map.of());
-        boolean first = leader.isEmpty();
-        if (first) {
+        unitData.put(name, new Databag(Map.of(), 0));
+        if (leader.isEmpty()) {
             leader = name;
-        }
-        enqueue(unit, lifecycle(Event.LifecycleKind.INSTALL));
-        enqueue(unit, relation(Event.RelationKind.CREATED, PEER_ID, Optional.empty(), Optional.empty()));
-        enqueue(unit, relation(Event.RelationKind.CREATED, containerId(role), Optional.empty(), Optional.empty()));
-        enqueue(unit, lifecycle(first ? Event.LifecycleKind.LEADER_ELECTED
-                : Event.LifecycleKind.LEADER_SETTINGS_CHANGED));
-        enqueue(unit, lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
-        enqueue(unit, lifecycle(Event.LifecycleKind.START));
-        enqueue(unit, relation(Event.RelationKind.JOINED, containerId(role), Optional.of(principal), Optional.empty()));
-        enqueue(unit, relation(Event.RelationKind.CHANGED, containerId(role), Optional.of(principal), Optional.empty()));
-        for (SimUnit peer : units.values()) {
-            if (peer == unit || !peer.alive() || muteJoins) {
-                continue;
-            }
-            enqueue(unit, relation(Event.RelationKind.JOINED, PEER_ID, Optional.of(peer.name()), Optional.empty()));
-            enqueue(unit, relation(Event.RelationKind.CHANGED, PEER_ID, Optional.of(peer.name()), Optional.empty()));
-            enqueue(peer, relation(Event.RelationKind.JOINED, PEER_ID, Optional.of(name), Optional.empty()));
-            enqueue(peer, relation(Event.RelationKind.CHANGED, PEER_ID, Optional.of(name), Optional.empty()));
         }
         note("add " + unit);
         return unit;
     }
 
     /**
-     * Adds units as in a model that has been up for a while: every peer has joined every other (no -joined and
-     * -changed storm queued) and, while {@link #settleQuietly(long)} runs their start-up hooks, their first
-     * reports fan out to nobody; each unit reads all peer data on its next hook anyway. For benchmarks at a
-     * scale where the join storm (about 2 N^2 hooks) would dominate what is measured.
+     * Adds units as in a model that has been up for a while: every unit is in the peer relation's scope and has
+     * seen every other join (no -joined and -changed storm owed) and, while {@link #settleQuietly(long)} runs their
+     * start-up hooks, their first reports fan out to nobody. For benchmarks at a scale where the join storm (about
+     * 2 N^2 hooks) would dominate what is measured.
      */
     public void addSettledUnits(int controlPlane, int workers) {
         for (int i = 0; i < controlPlane + workers; i++) {
-            Role role = i < controlPlane ? Role.CONTROL_PLANE : Role.WORKER;
-            muteJoins = true;
-            addUnit(role);
-            muteJoins = false;
+            addUnit(i < controlPlane ? Role.CONTROL_PLANE : Role.WORKER);
         }
-        List<String> names = liveUnits().stream().map(SimUnit::name).toList();
         for (SimUnit unit : liveUnits()) {
-            for (String name : names) {
-                if (!name.equals(unit.name())) {
-                    unit.peersSeen.add(name);
-                    unit.peersJoined.add(name);
-                }
-            }
+            scope.put(unit.name(), 0L);
+            unit.uniter.inScope = true;
+            unit.scopeRound = round;
+            unit.scopeStep = steps;
+        }
+        for (SimUnit unit : liveUnits()) {
+            Uniter.RelationState peer = unit.uniter.relation(PEER_ID);
+            scope.keySet().stream().filter(n -> !n.equals(unit.name())).forEach(n -> peer.members.put(n, 0L));
         }
     }
 
-    /** Runs start-up hooks without peer fan-out (see {@link #addSettledUnits}), then drops pending peer events. */
+    /** Runs start-up hooks without peer fan-out (see {@link #addSettledUnits}): every agent has seen every change. */
     public boolean settleQuietly(long maxRounds) {
         muteFanOut = true;
         boolean quiet = runUntilQuiet(maxRounds);
         muteFanOut = false;
         for (SimUnit unit : units.values()) {
-            dropPending(unit, hook -> hook.event() instanceof Event.Relation r && r.relationId().equals(PEER_ID)
-                    && r.kind() == Event.RelationKind.CHANGED);
+            Uniter.RelationState peer = unit.uniter.relation(PEER_ID);
+            peer.members.replaceAll((name, version) -> scope.getOrDefault(name, version));
+            peer.appVersion = appVersion;
+            unit.uniter.cache.invalidateAll();
         }
         return quiet;
     }
 
     /**
-     * Removes a unit (its principal was removed): the unit runs -departed for every peer it saw, the container
-     * relation's -departed and -broken, the peer -broken, stop and remove; every other unit that saw it runs
-     * -departed. A leader that leaves hands leadership to a random live unit first.
+     * Removes a unit (its principal was removed): it goes Dying; the others see it depart at once, and it departs
+     * every peer itself, breaks its container relation, runs stop and remove, and is Dead. A leader keeps the lease
+     * until then ({@link Hostility#DYING_LEADER_KEEPS_LEASE}; off: a random live unit is elected now).
      */
     public void removeUnit(String name) {
         SimUnit unit = unit(name);
         if (!unit.alive()) {
             return;
         }
-        unit.dying = true;
+        unit.life = SimUnit.Life.DYING;
+        scope.remove(name);
         note("remove " + unit);
-        dropPending(unit, event -> true);
-        for (String peer : unit.peersSeen) {
-            enqueue(unit, relation(Event.RelationKind.DEPARTED, PEER_ID, Optional.of(peer), Optional.of(name)));
-        }
-        String container = containerId(unit.role());
-        enqueue(unit, relation(Event.RelationKind.DEPARTED, container, Optional.of(unit.principal()), Optional.of(unit.principal())));
-        enqueue(unit, relation(Event.RelationKind.BROKEN, container, Optional.empty(), Optional.empty()));
-        enqueue(unit, relation(Event.RelationKind.BROKEN, PEER_ID, Optional.empty(), Optional.empty()));
-        enqueue(unit, lifecycle(Event.LifecycleKind.STOP));
-        enqueue(unit, lifecycle(Event.LifecycleKind.REMOVE));
-        for (SimUnit other : units.values()) {
-            if (other == unit || other.gone()) {
-                continue;
-            }
-            dropPending(other, event -> event.event() instanceof Event.Relation r && r.relationId().equals(PEER_ID)
-                    && r.remoteUnit().equals(Optional.of(name))
-                    && (r.kind() == Event.RelationKind.JOINED || r.kind() == Event.RelationKind.CHANGED));
-            if (other.peersSeen.contains(name)) {
-                enqueue(other, relation(Event.RelationKind.DEPARTED, PEER_ID, Optional.of(name), Optional.of(name)));
-            }
-        }
-        if (leader.equals(name)) {
-            electLeader(randomLiveUnit(unit));
+        if (leader.equals(name) && !hostile(Hostility.DYING_LEADER_KEEPS_LEASE)) {
+            handOverFrom = name;
+            handOver();
         }
     }
 
-    /** Makes {@code name} the leader; it runs leader-elected. A unit inside a slow hook keeps its lease. */
+    /** The kind model's hand-over of a removed leader's lease: at once, or when its hook in flight ends. */
+    private void handOver() {
+        if (!handOverFrom.isEmpty() && leader.equals(handOverFrom) && !unit(handOverFrom).busy()) {
+            String from = handOverFrom;
+            handOverFrom = "";
+            electLeader(randomLiveUnit(unit(from)));
+        }
+    }
+
+    /**
+     * The unit's machine dies: a hook in flight never ends, the agent runs nothing again, snapd does nothing; the
+     * unit stays in its relations (the others still see it) until {@link #forceRemove}. A leader's lease runs out.
+     */
+    public void killMachine(String name) {
+        SimUnit unit = unit(name);
+        if (unit.gone() || unit.machineDown) {
+            return;
+        }
+        unit.machineDown = true;
+        unit.inFlight = null;
+        note("machine of " + unit + " died");
+        if (leader.equals(name)) {
+            leaseFreeFrom = round + LEASE_ROUNDS;
+        }
+    }
+
+    /**
+     * {@code juju remove-unit --force} of a unit whose agent no longer runs: it leaves the relation scope (the others
+     * run -departed) and is removed without running a hook.
+     */
+    public void forceRemove(String name) {
+        SimUnit unit = unit(name);
+        if (unit.gone()) {
+            return;
+        }
+        unit.life = SimUnit.Life.DEAD;
+        unit.inFlight = null;
+        unit.actions.clear();
+        scope.remove(name);
+        note("force-removed " + unit);
+        if (leader.equals(name) && leaseFreeFrom < 0) {
+            leaseFreeFrom = round + LEASE_ROUNDS;
+        }
+        forgetIfUnseen(name);
+    }
+
+    /**
+     * The lease moves to {@code name} (the holder's lease ran out and another agent claimed it); it runs
+     * leader-elected once idle. The lease does not move within {@value #LEASE_ROUNDS} rounds of a hook's start
+     * (is-leader's promise), and never from a unit inside a hook without {@link Hostility#LEASE_LOST_IN_LONG_HOOK}.
+     */
     public boolean electLeader(Optional<String> name) {
         if (name.isEmpty() || name.get().equals(leader)) {
             return false;
         }
+        SimUnit candidate = unit(name.get());
+        if (candidate.gone() || candidate.machineDown) {
+            return false;
+        }
         SimUnit current = units.get(leader);
-        if (current != null && current.busy() && current.alive()) {
-            return false; // is-leader promised at least 30 s: Juju does not move the lease mid-hook
+        if (current != null && current.busy() && !current.gone() && !current.machineDown
+                && (!hostile(Hostility.LEASE_LOST_IN_LONG_HOOK) || round - current.inFlight.startRound() < LEASE_ROUNDS)) {
+            return false;
         }
         leader = name.get();
-        leaderActed = false;
+        leaseFreeFrom = -1;
         note("leader -> " + leader);
-        enqueue(unit(leader), lifecycle(Event.LifecycleKind.LEADER_ELECTED));
         return true;
     }
 
-    /** Changes config (merged into the current values, null removes) and queues config-changed everywhere. */
+    /** Changes config (merged into the current values, null removes); every agent runs config-changed. */
     public void setConfig(Map<String, Object> changes) {
         Map<String, Object> merged = new LinkedHashMap<>(config);
         changes.forEach((key, value) -> {
@@ -292,22 +349,15 @@ public final class SimulatedModel {
             }
         });
         config = Map.copyOf(merged);
+        configVersion++;
         note("config " + changes);
-        for (SimUnit unit : liveUnits()) {
-            enqueue(unit, lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
-        }
     }
 
-    /** Queues an action at the front of the unit's queue (Juju runs actions before pending hooks); returns its id. */
+    /** Queues an action for the unit (its agent runs it before other hooks, even in error); returns its id. */
     public String queueAction(String unitName, String action, Map<String, Object> params) {
         SimUnit unit = unit(unitName);
         String id = String.valueOf(++nextAction);
-        // Behind a slow hook in flight: it stays the head until its commit pops it.
-        HookEvent inFlight = unit.busy() ? unit.queue.pollFirst() : null;
-        unit.queue.addFirst(HookEvent.action(action, id, params));
-        if (inFlight != null) {
-            unit.queue.addFirst(inFlight);
-        }
+        unit.actions.addLast(HookEvent.action(action, id, params));
         note("queue action " + action + " on " + unitName);
         return id;
     }
@@ -325,6 +375,11 @@ public final class SimulatedModel {
         return result;
     }
 
+    /** What an action queued earlier returned, once it ran. */
+    public Optional<ActionResult> actionResult(String id) {
+        return Optional.ofNullable(actionResults.get(id));
+    }
+
     /** Writes a unit databag as another charm version would (bypassing the charm), with the usual fan-out. */
     public void overwriteUnitData(String unitName, Map<String, String> data) {
         note("overwrite data of " + unitName + " with " + data);
@@ -334,6 +389,19 @@ public final class SimulatedModel {
     /** Next hook on the unit dies after {@code snapCalls} snap calls (0: before its first); its writes are lost. */
     public void killNextHook(String unitName, int snapCalls) {
         unit(unitName).killAfterCalls = snapCalls;
+    }
+
+    /**
+     * Next hook on the unit runs to its end (its machine changes made) and dies before its changes commit: the unit
+     * agent restarts (its relation cache starts empty) and retries the hook.
+     */
+    public void killNextHookBeforeCommit(String unitName) {
+        unit(unitName).killBeforeCommit = true;
+    }
+
+    /** Next hook on the unit reads the model now, and acts and commits {@code rounds} rounds later. */
+    public void slowNextHook(String unitName, int rounds) {
+        unit(unitName).slowNextHook = rounds;
     }
 
     /** Hooks on the unit that refresh snaps take this many rounds (0: within the unit's turn). */
@@ -356,15 +424,18 @@ public final class SimulatedModel {
         List<SimUnit> order = new ArrayList<>(units.values());
         Collections.shuffle(order, random);
         for (SimUnit unit : order) {
-            if (!unit.gone() && settings.updateStatusEvery() > 0 && !unit.dying
+            if (unit.alive() && settings.updateStatusEvery() > 0
                     && (round + unit.updateStatusOffset) % settings.updateStatusEvery() == 0) {
-                enqueue(unit, HookEvent.updateStatus());
+                unit.updateStatusTicks++;
             }
         }
         if (settings.snapdTimerEvery() > 0 && round % settings.snapdTimerEvery() == 0) {
             activity |= runSnapdTimer();
         }
         activity |= runSnapdChanges();
+        if (leaseFreeFrom >= 0 && round >= leaseFreeFrom) {
+            activity |= claimFreeLease();
+        }
         for (SimUnit unit : order) {
             if (unit.gone()) {
                 continue;
@@ -385,30 +456,38 @@ public final class SimulatedModel {
         lastActivityRound = round;
     }
 
-    /** snapd's own refresh timer fires on every live unit's machine; returns whether anything changed. */
+    /** snapd's own refresh timer fires on every running unit's machine; returns whether anything changed. */
     public boolean runSnapdTimer() {
         boolean changed = false;
-        for (SimUnit unit : liveUnits()) {
+        for (SimUnit unit : units.values()) {
+            if (unit.gone() || unit.machineDown) {
+                continue;
+            }
             stepEvents.clear();
+            long runningBefore = unit.machine().autoRefreshesRunning();
             unit.machine().autoRefreshTick();
-            if (!stepEvents.isEmpty()) {
-                changed = true;
+            // A change that takes rounds moves no revision yet, but observers must see when it began: snapd
+            // decides what to leave out (held snaps) then, not when it ends.
+            boolean begun = unit.machine().autoRefreshesRunning() > runningBefore;
+            if (!stepEvents.isEmpty() || begun) {
+                changed |= !stepEvents.isEmpty();
                 stepEventsSeen += stepEvents.size();
                 emit(new Step(++steps, round, unit.name(), Step.SNAPD_TIMER, true, true, 0, true,
-                        List.of(), stepEvents, false, false, leader, Map.of()));
+                        List.of(), stepEvents, false, false, leader, Map.of(), steps - 1, round, config, PeerView.NONE));
             }
         }
         return changed;
     }
 
     /**
-     * snapd goes on with the changes the CLI stopped waiting for ({@link SimulatedMachine#changesTakeRounds});
-     * a change still running, or one finishing, is activity: the model is not quiet while snapd works.
+     * snapd goes on with the changes the CLI stopped waiting for ({@link SimulatedMachine#changesTakeRounds}) on
+     * machines that are up; a change still running, or one finishing, is activity: the model is not quiet while
+     * snapd works.
      */
     private boolean runSnapdChanges() {
         boolean working = false;
-        for (SimUnit unit : liveUnits()) {
-            if (!unit.machine().changesRunning()) {
+        for (SimUnit unit : units.values()) {
+            if (unit.gone() || unit.machineDown || !unit.machine().changesRunning()) {
                 continue;
             }
             working = true;
@@ -417,16 +496,29 @@ public final class SimulatedModel {
             if (!stepEvents.isEmpty()) {
                 stepEventsSeen += stepEvents.size();
                 emit(new Step(++steps, round, unit.name(), Step.SNAPD_CHANGE_DONE, true, true, 0, true,
-                        List.of(), List.copyOf(stepEvents), false, false, leader, Map.of()));
+                        List.of(), List.copyOf(stepEvents), false, false, leader, Map.of(), steps - 1, round, config,
+                        PeerView.NONE));
             }
         }
         return working;
     }
 
+    /** The lease's holder stopped renewing it: an agent still running claims it (any of them may win). */
+    private boolean claimFreeLease() {
+        List<SimUnit> candidates = units.values().stream().filter(u -> !u.gone() && !u.machineDown).toList();
+        leaseFreeFrom = -1;
+        if (candidates.isEmpty()) {
+            return false;
+        }
+        leader = candidates.get(random.nextInt(candidates.size())).name();
+        note("leader -> " + leader + " (lease expired)");
+        return true;
+    }
+
     /**
      * Runs until nothing but update-status has happened for {@code quietRounds} rounds (at least one
-     * update-status period, so a leader that re-checks the store on update-status had its chance), or until
-     * {@code maxRounds}. Returns whether the model became quiet.
+     * update-status period, so a leader that re-checks the store on update-status had its chance), no hook is in
+     * flight and no action is queued, or until {@code maxRounds}. Returns whether the model became quiet.
      */
     public boolean runUntilQuiet(long maxRounds) {
         long quietRounds = Math.max(3, settings.updateStatusEvery() + 1L);
@@ -434,7 +526,8 @@ public final class SimulatedModel {
         lastActivityRound = round;
         while (round - start < maxRounds) {
             runRound();
-            if (round - lastActivityRound >= quietRounds && units.values().stream().noneMatch(SimUnit::busy)) {
+            if (round - lastActivityRound >= quietRounds && units.values().stream()
+                    .noneMatch(u -> u.busy() || (!u.actions.isEmpty() && !u.gone() && !u.machineDown))) {
                 return true;
             }
         }
@@ -442,32 +535,110 @@ public final class SimulatedModel {
     }
 
     private boolean turn(SimUnit unit) {
-        if (unit.pendingCommit != null) {
-            if (round < unit.busyUntilRound) {
+        if (unit.machineDown) {
+            return false;
+        }
+        if (unit.inFlight != null) {
+            if (round < unit.inFlight.untilRound()) {
                 return true;
             }
-            Runnable commit = unit.pendingCommit;
-            unit.pendingCommit = null;
-            commit.run();
+            Runnable completion = unit.inFlight.completion();
+            unit.inFlight = null;
+            completion.run();
+            handOver();
             return true;
         }
-        HookEvent next = unit.queue.peekFirst();
-        if (next == null) {
+        Optional<HookEvent> next = unit.uniter.next(remote(unit));
+        if (next.isEmpty()) {
+            if (unit.dying() && !unit.uniter.installed) {
+                becomeDead(unit); // removed before its install ran: the agent terminates (ErrUnitDead)
+                return true;
+            }
             return false;
         }
         long writesBefore = unit.ownWrites;
         int eventsBefore = stepEventsSeen;
-        runHook(unit, next);
-        return !next.timer() || unit.ownWrites != writesBefore || stepEventsSeen != eventsBefore || unit.busy();
+        runHook(unit, next.get());
+        return !next.get().timer() || unit.ownWrites != writesBefore || stepEventsSeen != eventsBefore || unit.busy();
+    }
+
+    /** What the controller tells the unit's agent (remotestate.Snapshot). */
+    private Uniter.Remote remote(SimUnit unit) {
+        return new Uniter.Remote() {
+            @Override
+            public boolean dying() {
+                return unit.dying();
+            }
+
+            @Override
+            public boolean leader() {
+                return leader.equals(unit.name());
+            }
+
+            @Override
+            public long configVersion() {
+                return configVersion;
+            }
+
+            @Override
+            public long updateStatusVersion() {
+                return unit.updateStatusTicks;
+            }
+
+            @Override
+            public Optional<HookEvent> pendingAction() {
+                return Optional.ofNullable(unit.actions.peekFirst());
+            }
+
+            @Override
+            public SortedMap<String, Long> members(String relationId) {
+                return relationId.equals(PEER_ID) ? scope : new TreeMap<>(Map.of(unit.principal(), 0L));
+            }
+
+            @Override
+            public long appVersion(String relationId) {
+                return relationId.equals(PEER_ID) ? appVersion : 0;
+            }
+
+            @Override
+            public void enterScope() {
+                scope.put(unit.name(), unitData.get(unit.name()).version());
+                unit.scopeRound = round;
+                unit.scopeStep = steps;
+            }
+
+            @Override
+            public boolean reverseRelations() {
+                return random.nextBoolean();
+            }
+        };
     }
 
     private void runHook(SimUnit unit, HookEvent hook) {
-        if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.JOINED
-                && r.relationId().equals(PEER_ID)) {
-            unit.peersSeen.add(r.remoteUnit().orElseThrow());
-        }
+        unit.uniter.prepareContext(hook, hostile(Hostility.CACHED_REMOTE_DATA));
         ModelState view = view(unit, hook);
-        StateHookTools tools = new StateHookTools(view);
+        long viewStep = steps;
+        long viewRound = round;
+        if (unit.slowNextHook > 0) {
+            // It read the model now (its relation-gets answer from this moment); it acts and commits later.
+            Map<String, Databag> readable = new HashMap<>(unitData);
+            int rounds = unit.slowNextHook;
+            unit.slowNextHook = 0;
+            note(unit.name() + " " + hook.describe() + " takes " + rounds + " rounds");
+            unit.inFlight = new SimUnit.InFlight(round, round + rounds, hook,
+                    () -> execute(unit, hook, view, readable, viewStep, viewRound));
+            return;
+        }
+        execute(unit, hook, view, unitData, viewStep, viewRound);
+    }
+
+    /** Runs the charm for the hook over the view it took, then commits (now, or later for a slow refresh). */
+    private void execute(SimUnit unit, HookEvent hook, ModelState view, Map<String, Databag> readable,
+                         long viewStep, long viewRound) {
+        Uniter uniter = unit.uniter;
+        StateHookTools tools = new StateHookTools(view, (relationId, remote) -> relationId.equals(PEER_ID)
+                ? uniter.cache.settings(remote, name -> Optional.ofNullable(readable.get(name)).map(Databag::data))
+                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote)));
         JujuContext context = new JujuContext(unit.name(), "rehearsal", Path.of("."), Optional.of(unit.principal()),
                 hook.event());
         stepEvents.clear();
@@ -492,178 +663,209 @@ public final class SimulatedModel {
         }
         hookRuns++;
         unit.hookRuns++;
-        boolean committed = exit == 0;
-        ModelState after = tools.finish(committed);
         // what a leader's hook wrote to the app databag, kept or not: its refreshes ran under that plan
         Map<String, String> written = view.leader()
                 ? tools.finish(true).relation(PEER_ID).orElseThrow().localAppData() : Map.of();
         List<ObservedMachine.Attempt> attempts = unit.machine.attempts();
         List<RefreshEvent> events = List.copyOf(stepEvents);
         stepEventsSeen += events.size();
-        int exitCode = exit;
-        unit.status = after.unitStatus();
+        ModelState statuses = tools.finish(false);
+        unit.status = statuses.unitStatus();
         if (view.leader()) {
-            appStatus = after.appStatus();
+            appStatus = statuses.appStatus();
         }
+        PeerView peerView = attempts.isEmpty() ? PeerView.NONE : peerView(unit, hook, view, readable);
+        Ended ended = new Ended(hook, view, tools, exit, viewStep, viewRound, written, peerView);
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
-            unit.pendingCommit = () -> finishHook(unit, hook, view, after, committed, exitCode, false, List.of(),
-                    List.of(), Map.of());
-            unit.busyUntilRound = round + unit.refreshRounds;
-            emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exitCode, committed, attempts,
-                    events, false, false, leader, written));
+            unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook,
+                    () -> finishHook(unit, ended, false, List.of(), List.of()));
+            emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exit, false, attempts,
+                    events, false, false, leader, written, viewStep, viewRound, view.config(), peerView));
             return;
         }
-        finishHook(unit, hook, view, after, committed, exitCode, true, attempts, events, written);
+        finishHook(unit, ended, true, attempts, events);
     }
 
-    private void finishHook(SimUnit unit, HookEvent hook, ModelState view, ModelState after, boolean committed,
-                            int exitCode, boolean started, List<ObservedMachine.Attempt> attempts,
-                            List<RefreshEvent> events, Map<String, String> written) {
+    /**
+     * What the hook's agent shows it of the peer relation (see {@link PeerView}): its relation-list and the
+     * departing unit read through its relation cache without filling it, its own data and the app databag as of the
+     * hook's start.
+     */
+    private PeerView peerView(SimUnit unit, HookEvent hook, ModelState view, Map<String, Databag> readable) {
+        ModelState.RelationState peer = view.relation(PEER_ID).orElseThrow();
+        List<String> names = new ArrayList<>(unit.uniter.cache.memberNames());
+        if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
+                && r.relationId().equals(PEER_ID)) {
+            r.remoteUnit().filter(n -> !names.contains(n)).ifPresent(names::add);
+        }
+        Map<String, Map<String, String>> units = new LinkedHashMap<>();
+        for (String name : names) {
+            unit.uniter.cache.peek(name, n -> Optional.ofNullable(readable.get(n)).map(Databag::data))
+                    .ifPresent(data -> units.put(name, data));
+        }
+        units.put(unit.name(), peer.localUnitData());
+        return new PeerView(peer.remoteAppData(), units);
+    }
+
+    /** A hook that has run: what it saw and what it did, waiting for its commit. */
+    private record Ended(HookEvent hook, ModelState view, StateHookTools tools, int exitCode, long viewStep,
+                         long viewRound, Map<String, String> written, PeerView peerView) {
+    }
+
+    /**
+     * The hook ends: its changes commit if it exited 0 and the controller accepts them (unit store within its size
+     * limit, app-databag writes only from the lease holder: a refused commit fails the whole hook), unless it is
+     * killed before its commit.
+     */
+    private void finishHook(SimUnit unit, Ended ended, boolean started, List<ObservedMachine.Attempt> attempts,
+                            List<RefreshEvent> events) {
+        HookEvent hook = ended.hook();
+        StateHookTools tools = ended.tools();
+        Optional<String> refusal = ended.exitCode() != 0 ? Optional.of("exit " + ended.exitCode())
+                : unit.killBeforeCommit ? Optional.of("killed before its commit")
+                : tools.commitRefusal()
+                        .or(() -> tools.wroteAppData() && !leader.equals(unit.name())
+                                ? Optional.of("application settings written without the lease") : Optional.empty());
+        if (unit.killBeforeCommit) {
+            unit.killBeforeCommit = false;
+            unit.uniter.cache = new RelationCache(); // the agent restarts: its memory of peer data is gone
+        }
+        boolean committed = refusal.isEmpty();
+        if (!committed && ended.exitCode() == 0) {
+            note(unit.name() + " " + hook.describe() + " not committed: " + refusal.get());
+        }
+        ModelState after = tools.finish(committed);
         boolean unitChanged = false;
         boolean appChanged = false;
         if (hook.action().isPresent()) {
             ModelState.ActionState action = after.action();
             Event.Action event = (Event.Action) hook.event();
-            actionResults.put(event.id(), new ActionResult(unit.name(), event.name(), exitCode, action.results(),
-                    action.failure(), action.logs()));
-            pop(unit);
+            Optional<String> failure = committed || ended.exitCode() != 0 ? action.failure()
+                    : Optional.of("committing requested changes failed: " + refusal.get());
+            actionResults.put(event.id(), new ActionResult(unit.name(), event.name(), committed ? 0 : Math.max(1,
+                    ended.exitCode()), action.results(), failure, action.logs()));
+            unit.actions.remove(hook);
         }
         if (committed) {
-            if (view.leader() && unit.name().equals(leader)) {
-                leaderActed = true;
-            }
             ModelState.RelationState peer = after.relation(PEER_ID).orElseThrow();
-            if (!unit.gone() && !peer.localUnitData().equals(unitData.get(unit.name()))) {
+            if (!unit.gone() && !peer.localUnitData().equals(unitData.get(unit.name()).data())) {
                 commitUnitData(unit, peer.localUnitData());
                 unit.ownWrites++;
                 unitChanged = true;
             }
-            if (view.leader() && !peer.localAppData().equals(appData)) {
-                appData = peer.localAppData();
+            if (tools.wroteAppData() && !peer.localAppData().equals(appData)) {
+                // the parts a reader of the trace needs to follow a rollout: who is granted, what stops it
+                note(unit.name() + " app data: grants " + peer.localAppData().getOrDefault("grants", "[]")
+                        + peer.localAppData().entrySet().stream().filter(e -> e.getKey().equals("halt")
+                        || e.getKey().equals("paused")).map(e -> " " + e.getKey() + " " + e.getValue())
+                        .reduce("", String::concat));
+                commitAppData(peer.localAppData());
                 unit.ownWrites++;
                 appChanged = true;
-                for (SimUnit other : units.values()) {
-                    if (other != unit && !other.dying && !other.gone() && !muteFanOut) {
-                        enqueue(other, relation(Event.RelationKind.CHANGED, PEER_ID, Optional.empty(), Optional.of(APP)));
-                    }
-                }
             }
             unit.store = after.unitStore();
             if (hook.action().isEmpty()) {
-                pop(unit);
-                afterSuccess(unit, hook);
+                unit.uniter.committed(hook);
+                afterCommit(unit, hook);
             }
         } else if (hook.action().isEmpty()) {
+            unit.uniter.failed(hook);
             unit.failedHooks++;
         }
-        emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, exitCode, committed, attempts,
-                events, unitChanged, appChanged, leader, written));
+        emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, ended.exitCode(), committed,
+                attempts, events, unitChanged, appChanged, leader, ended.written(), ended.viewStep(),
+                ended.viewRound(), ended.view().config(), started ? ended.peerView() : PeerView.NONE));
     }
 
-    private void afterSuccess(SimUnit unit, HookEvent hook) {
-        if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.JOINED
-                && r.relationId().equals(PEER_ID)) {
-            unit.peersJoined.add(r.remoteUnit().orElseThrow());
-        }
+    private void afterCommit(SimUnit unit, HookEvent hook) {
         if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
                 && r.relationId().equals(PEER_ID)) {
-            String departed = r.remoteUnit().orElseThrow();
-            unit.peersSeen.remove(departed);
-            unit.peersJoined.remove(departed);
-            forgetIfUnseen(departed);
+            forgetIfUnseen(r.remoteUnit().orElseThrow());
         }
         if (hook.event() instanceof Event.Lifecycle l && l.kind() == Event.LifecycleKind.REMOVE) {
-            unit.gone = true;
-            unit.queue.clear();
-            unit.pendingKeys.clear();
-            for (String peer : unit.peersSeen) {
-                forgetIfUnseen(peer);
-            }
-            forgetIfUnseen(unit.name());
-            note(unit.name() + " removed");
+            becomeDead(unit);
         }
     }
 
-    /** A gone unit's databag disappears once no unit sees it any more. */
+    private void becomeDead(SimUnit unit) {
+        unit.life = SimUnit.Life.DEAD;
+        unit.actions.clear();
+        scope.remove(unit.name());
+        for (String peer : List.copyOf(unitData.keySet())) {
+            forgetIfUnseen(peer);
+        }
+        note(unit.name() + " removed");
+        if (leader.equals(unit.name())) {
+            leaseFreeFrom = round + LEASE_ROUNDS; // its agent stops: the lease runs out
+        }
+    }
+
+    /** A gone unit's databag disappears once no unit still has it in its relation-list. */
     private void forgetIfUnseen(String name) {
         SimUnit unit = units.get(name);
         if (unit == null || !unit.gone()) {
             return;
         }
-        boolean seen = units.values().stream().anyMatch(u -> !u.gone() && u.peersSeen.contains(name));
+        boolean seen = units.values().stream().anyMatch(u -> !u.gone() && u.uniter.relation(PEER_ID).members
+                .containsKey(name));
         if (!seen) {
             unitData.remove(name);
         }
     }
 
     private void commitUnitData(SimUnit unit, Map<String, String> data) {
-        unitData.put(unit.name(), data);
-        if (muteFanOut) {
-            return;
+        long version = unitData.get(unit.name()).version() + 1;
+        unitData.put(unit.name(), new Databag(data, version));
+        if (scope.containsKey(unit.name())) {
+            scope.put(unit.name(), version);
         }
-        for (SimUnit other : units.values()) {
-            if (other != unit && !other.gone() && other.peersSeen.contains(unit.name())) {
-                enqueue(other, relation(Event.RelationKind.CHANGED, PEER_ID, Optional.of(unit.name()), Optional.empty()));
+        if (muteFanOut) {
+            for (SimUnit other : units.values()) {
+                Uniter.RelationState peer = other.uniter.relation(PEER_ID);
+                if (peer.members.containsKey(unit.name())) {
+                    peer.members.put(unit.name(), version);
+                    other.uniter.cache.invalidate(unit.name());
+                }
             }
         }
     }
 
-    /** What this unit sees during one hook: built fresh for each hook from the committed model. */
-    private ModelState view(SimUnit unit, HookEvent hook) {
-        Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
-        for (String peer : unit.peersSeen) {
-            remotes.put(peer, unitData.getOrDefault(peer, Map.of()));
+    private void commitAppData(Map<String, String> data) {
+        appData = data;
+        appVersion++;
+        if (muteFanOut) {
+            units.values().forEach(u -> u.uniter.relation(PEER_ID).appVersion = appVersion);
         }
-        ModelState.RelationState peer = new ModelState.RelationState(Charm.PEER_ENDPOINT, PEER_ID, APP,
-                unitData.getOrDefault(unit.name(), Map.of()), appData, remotes, appData);
+    }
+
+    /**
+     * What this unit sees during one hook: relation-list from its relation cache's members, remote unit data read
+     * through that cache (see {@link #execute}), the application databag, config, leadership and its own data as
+     * committed now.
+     */
+    private ModelState view(SimUnit unit, HookEvent hook) {
+        Map<String, Map<String, String>> members = new LinkedHashMap<>();
+        for (String peer : unit.uniter.cache.memberNames()) {
+            members.put(peer, Map.of()); // relation-list only: relation-get reads through the relation cache
+        }
+        Map<String, String> own = unitData.get(unit.name()).data();
+        ModelState.RelationState peer = new ModelState.RelationState(Charm.PEER_ENDPOINT, PEER_ID, APP, own, appData,
+                members, appData);
         List<ModelState.RelationState> relations = new ArrayList<>();
         relations.add(peer);
-        boolean containerBroken = unit.dying && hook.event() instanceof Event.Relation r
-                && r.kind() == Event.RelationKind.BROKEN && r.relationId().equals(PEER_ID);
-        if (!containerBroken && !(unit.dying && hook.event() instanceof Event.Lifecycle)) {
+        Uniter.RelationState container = unit.uniter.relation(containerId(unit.role()));
+        if (!container.broken) { // still listed during its own -broken hook, as Juju may
             String principalApp = unit.principal().substring(0, unit.principal().indexOf('/'));
-            relations.add(new ModelState.RelationState(unit.role().endpoint(), containerId(unit.role()), principalApp,
-                    Map.of(), Map.of(), Map.of(unit.principal(), Map.of()), Map.of()));
+            Map<String, Map<String, String>> principal = container.members.containsKey(unit.principal())
+                    || hook.event() instanceof Event.Relation r && r.relationId().equals(container.id)
+                    && r.remoteUnit().isPresent() && r.kind() != Event.RelationKind.DEPARTED
+                    ? Map.of(unit.principal(), Map.of()) : Map.of();
+            relations.add(new ModelState.RelationState(unit.role().endpoint(), container.id, principalApp,
+                    Map.of(), Map.of(), principal, Map.of()));
         }
         ModelState.ActionState action = hook.action().orElse(ModelState.ActionState.none());
         return new ModelState(unit.name(), leader.equals(unit.name()), config, relations, unit.store, unit.status,
                 appStatus, "", action, List.of());
-    }
-
-    // ---- queues -------------------------------------------------------------------------------------
-
-    private void enqueue(SimUnit unit, HookEvent hook) {
-        Optional<String> key = hook.coalesceKey();
-        if (key.isPresent() && !unit.pendingKeys.add(key.get())) {
-            coalesced++;
-            return;
-        }
-        unit.queue.addLast(hook);
-    }
-
-    private void pop(SimUnit unit) {
-        HookEvent head = unit.queue.pollFirst();
-        if (head != null) {
-            head.coalesceKey().ifPresent(unit.pendingKeys::remove);
-        }
-    }
-
-    private void dropPending(SimUnit unit, java.util.function.Predicate<HookEvent> drop) {
-        Iterator<HookEvent> it = unit.queue.iterator();
-        // A slow hook in flight is the head of its queue until it commits: it is running, not pending, and the
-        // commit pops it (dropping it would make the commit pop the next hook, unrun).
-        boolean inFlight = unit.busy();
-        while (it.hasNext()) {
-            HookEvent hook = it.next();
-            if (inFlight) {
-                inFlight = false;
-                continue;
-            }
-            if (drop.test(hook) && hook.action().isEmpty()) {
-                it.remove();
-                hook.coalesceKey().ifPresent(unit.pendingKeys::remove);
-            }
-        }
     }
 
     private void emit(Step step) {
@@ -681,18 +883,6 @@ public final class SimulatedModel {
         while (trace.size() > settings.traceLines()) {
             trace.removeFirst();
         }
-    }
-
-    private static HookEvent lifecycle(Event.LifecycleKind kind) {
-        return HookEvent.hook(new Event.Lifecycle(kind));
-    }
-
-    private static HookEvent relation(Event.RelationKind kind, String relationId, Optional<String> remoteUnit,
-                                      Optional<String> departing) {
-        String endpoint = relationId.substring(0, relationId.indexOf(':'));
-        Optional<String> remoteApp = relationId.equals(PEER_ID) ? Optional.of(APP)
-                : remoteUnit.map(u -> u.substring(0, u.indexOf('/')));
-        return HookEvent.hook(new Event.Relation(endpoint, kind, relationId, remoteUnit, remoteApp, departing));
     }
 
     private static String containerId(Role role) {
@@ -724,17 +914,14 @@ public final class SimulatedModel {
         return List.copyOf(units.values());
     }
 
+    /** Units alive in the model (not removed), their machines up or not. */
     public List<SimUnit> liveUnits() {
         return units.values().stream().filter(SimUnit::alive).toList();
     }
 
+    /** The lease holder (it may be a unit that is Dying, or Dead while the lease runs out). */
     public String leader() {
         return leader;
-    }
-
-    /** Whether the leader has committed a hook as leader (a unit elected a moment ago has told nobody anything). */
-    public boolean leaderActed() {
-        return leaderActed;
     }
 
     public Map<String, String> appData() {
@@ -743,7 +930,7 @@ public final class SimulatedModel {
 
     /** A unit's committed peer databag, while any unit can still see it. */
     public Optional<Map<String, String>> unitData(String name) {
-        return Optional.ofNullable(unitData.get(name));
+        return Optional.ofNullable(unitData.get(name)).map(Databag::data);
     }
 
     public Status appStatus() {
@@ -782,12 +969,33 @@ public final class SimulatedModel {
         return hookRuns;
     }
 
-    public long coalesced() {
-        return coalesced;
-    }
-
     public long relationWrites() {
         return units.values().stream().mapToLong(SimUnit::ownWrites).sum();
+    }
+
+    /**
+     * Peer relation hooks the agents still owe (joins, departures, a -changed per remote unit or application whose
+     * latest version an agent has not seen): the fan-out tail Juju would still run.
+     */
+    public long pendingRelationHooks() {
+        long owed = 0;
+        for (SimUnit unit : units.values()) {
+            if (unit.gone() || unit.machineDown) {
+                continue;
+            }
+            Uniter.RelationState peer = unit.uniter.relation(PEER_ID);
+            if (peer.appVersion != appVersion) {
+                owed++;
+            }
+            for (Map.Entry<String, Long> member : scope.entrySet()) {
+                if (!member.getKey().equals(unit.name())
+                        && !member.getValue().equals(peer.members.get(member.getKey()))) {
+                    owed += peer.members.containsKey(member.getKey()) ? 1 : 2;
+                }
+            }
+            owed += peer.members.keySet().stream().filter(m -> !scope.containsKey(m)).count();
+        }
+        return owed;
     }
 
     /** The last {@code Settings.traceLines} steps and model changes, oldest first. */

@@ -11,11 +11,19 @@ import java.util.Map;
  * @param finished  the hook ended in this step: its writes are committed (or discarded when not {@code committed})
  * @param appDataWritten the app databag as this leader's hook wrote it, committed or not (a slow hook commits
  *                  later, a killed one never): its refreshes ran under that plan; empty when not the leader
+ * @param viewStep  the number of the last step before this hook took its view of the model (what it read: a hook
+ *                  that takes time acts on a view older than its step); this step's own number minus one for
+ *                  snapd's steps and hooks that act at once
+ * @param viewRound the round in which the hook took its view
+ * @param viewConfig the charm config the hook read
+ * @param peerView  what the hook read (or would read) of the peer relation, for a step with refresh attempts;
+ *                  {@link PeerView#NONE} otherwise
  */
 public record Step(long number, long round, String unit, String hook, boolean started, boolean finished,
                    int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
                    List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader,
-                   Map<String, String> appDataWritten) {
+                   Map<String, String> appDataWritten, long viewStep, long viewRound,
+                   Map<String, Object> viewConfig, PeerView peerView) {
 
     /** What snapd did on its own (its refresh timer, a change the CLI stopped waiting for): no hook ran. */
     static final String SNAPD_TIMER = "snapd refresh timer";
@@ -25,6 +33,7 @@ public record Step(long number, long round, String unit, String hook, boolean st
         attempts = List.copyOf(attempts);
         events = List.copyOf(events);
         appDataWritten = Map.copyOf(appDataWritten);
+        viewConfig = Map.copyOf(viewConfig);
     }
 
     /** Whether a hook ran in this step (not snapd on its own). */

@@ -104,6 +104,13 @@ final class Cluster {
         tools.finish(false);
     }
 
+    /** An action killed before it ends, as {@link #killedHook}. */
+    void killedAction(Member m, String name, Map<String, Object> params) {
+        StateHookTools tools = new StateHookTools(stateOf(m, ModelState.ActionState.of(name, params)));
+        runCharm(m, new Event.Action(name, "1"), tools);
+        tools.finish(false);
+    }
+
     private int runCharm(Member m, Event event, StateHookTools tools) {
         JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
         // Each hook runs a nanosecond after the one before, on whatever time the test set: as on real clocks, what
@@ -124,6 +131,9 @@ final class Cluster {
         if (exit != 0) {
             throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());
         }
+        tools.commitRefusal().ifPresent(refusal -> {
+            throw new AssertionError(m.unit + " " + event.name() + ": the controller refuses its commit: " + refusal);
+        });
         ModelState out = tools.finish(true);
         ModelState.RelationState peer = out.relation(PEER).orElseThrow();
         m.databag = peer.localUnitData();

@@ -118,6 +118,36 @@ class RefreshChangesScenarioTest {
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
     }
 
+    /**
+     * The leader counts itself as its peers do, by what it has reported: a change of its own that snapd finished
+     * since its last hook is not done until its services are verified. Had it counted itself done before verifying,
+     * it would free its own grant and open the worker tier, and its failure found a moment later would halt a
+     * rollout whose control plane was never through (a failed unit keeps its grant and its place in the window).
+     */
+    @Test
+    void aLeaderWhoseOwnRefreshFailsItsVerificationKeepsItsGrantAndOpensNoTier() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubectl", CH, 300);
+        Cluster.Member leader = c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        c.add(1, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        leader.machine.changesTakeRounds(2);
+        leader.machine.breakServicesAfterRefresh("kube-apiserver");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.hook(leader, UPDATE_STATUS); // looks and plans (its view covers every channel); its grant counts next hook
+        c.hook(leader, UPDATE_STATUS); // starts its change
+        leader.machine.advanceChanges();
+        leader.machine.advanceChanges(); // done: listed, services not checked yet
+
+        c.hook(leader, UPDATE_STATUS);
+
+        assertThat(leader.status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services not active");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(c.appData.get("halt")).contains("snap-coherence/0");
+        // The control plane is not through; the worker has nothing of this plan and counts as on it.
+        assertThat(c.appData.get("tally")).isEqualTo("[0,1,1,1]");
+    }
+
     @Test
     void aChangeUndoneAfterLinkSnapIsAFailureInSnapdsWordsAndIsNotRetried() {
         Cluster c = workersGranted("kubelet", 201);

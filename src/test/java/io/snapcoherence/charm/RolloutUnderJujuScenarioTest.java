@@ -324,6 +324,67 @@ class RolloutUnderJujuScenarioTest {
         assertThat(c.member(2).databag.getOrDefault("witnessed", "")).isEmpty();
     }
 
+    /**
+     * The failed unit's report is read by the leader only in its -departed hook for it, when every unit left is
+     * done: the failure still halts the attempt (news about the revision), and the plan completes only once the
+     * operator resumes. Completing in that hook would have moved on from a failure no halt ever showed.
+     */
+    @Test
+    void aFailureFirstReadAsItsUnitDepartsHaltsEvenWhenEveryUnitLeftIsDone() {
+        Cluster c = workersGranted(2, 2);
+        Cluster.Member leader = c.member(0);
+        c.hook(c.member(2), peerChanged());
+        c.hook(leader, peerChanged()); // reads snap-coherence/2 done
+        Cluster.Member failed = c.member(1);
+        failed.machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", false);
+        c.hook(failed, peerChanged());
+        assertThat(failed.databag.get("progress")).contains("\"phase\":\"failed\"");
+
+        c.hook(leader, Cluster.departed(U1));
+
+        assertThat(c.appData.get("halt")).contains(U1).contains("download failed");
+        assertThat(c.appData.get("plan")).contains("\"complete\":false");
+        c.members.remove(U1);
+        c.action(leader, "resume", Map.of());
+        c.settle();
+        assertThat(c.appData.get("plan")).contains("\"complete\":true");
+        assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
+    }
+
+    /**
+     * The leader's own grant, halted on its own failure: a resume lifts the halt only when its hook commits, so the
+     * leader retries its refresh in a later hook. Retried in the resume's own hook, a kill before the commit would
+     * leave its machine refreshed while the committed databag still says halted (I4).
+     */
+    @Test
+    void aLeaderResumingItsOwnFailureRefreshesOnlyOnceTheResumeIsCommitted() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubectl", CH, 300);
+        Cluster.Member leader = c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100);
+        c.add(1, Role.WORKER, "kubectl", CH, 300);
+        c.settle();
+        leader.machine.failRefresh("kube-apiserver", "error: cannot refresh \"kube-apiserver\": download failed",
+                true);
+        c.store.publish("kube-apiserver", CH, 101);
+        c.everyoneLooks();
+        c.hook(leader, peerChanged()); // reads the answers and plans
+        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself and fails
+        assertThat(c.appData.get("halt")).contains(U0);
+        long asked = leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver "))
+                .count();
+
+        c.killedAction(leader, "resume", Map.of());
+        c.action(leader, "resume", Map.of());
+
+        assertThat(leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver ")))
+                .hasSize((int) asked);
+        assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
+        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the resumed attempt: fails again
+        assertThat(leader.machine.calls().stream().filter(call -> call.startsWith("snap refresh kube-apiserver ")))
+                .hasSize((int) asked + 1);
+        assertThat(c.appData.get("halt")).contains(U0);
+    }
+
     // ---- 7: resume on a leader that has not joined its peers yet ----------------------------------------------
 
     @Test

@@ -45,6 +45,8 @@ public final class Scenario {
         JujuContext context = new JujuContext(state.unitName(), "test-model", Path.of("."), principalUnit, event);
         StateHookTools tools = new StateHookTools(state);
         int exit = CharmRunner.run(context, tools, snaps, proxy, clock);
-        return new Result(tools.finish(exit == 0), exit);
+        // A commit the controller refuses (the unit store over its size limit) fails the hook as a whole.
+        boolean committed = exit == 0 && tools.commitRefusal().isEmpty();
+        return new Result(tools.finish(committed), committed ? exit : Math.max(exit, 1));
     }
 }

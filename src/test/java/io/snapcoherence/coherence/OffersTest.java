@@ -57,6 +57,26 @@ class OffersTest {
         assertThat(again.changedBy()).isEmpty();
     }
 
+    /**
+     * A unit's view names what it ran when it looked; a snap it no longer runs (dropped from the managed snaps, its
+     * unit on a dead machine whose report stays) is no news: it would be pruned after every merge and taken again,
+     * and the leader would start a check round in every hook and never plan.
+     */
+    @Test
+    void aViewOfASnapItsUnitNoLongerRunsIsNotTaken() {
+        SnapChannel kubectl = new SnapChannel("kubectl", CH);
+        StoreView stale = StoreView.news(T, 0, PROXY, Map.of(KUBELET, 3154, kubectl, 3155));
+        Offers held = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))),
+                CheckRound.NONE);
+
+        Offers.Merged merged = held.merge(List.of(unit(1, Role.WORKER, "amd64", stale, "kubelet", 3104)),
+                T.plusSeconds(300));
+
+        assertThat(merged.changedBy()).isEmpty();
+        assertThat(merged.offers().offer("amd64", kubectl)).isEmpty();
+        assertThat(merged.offers()).isEqualTo(held);
+    }
+
     @Test
     void aClockAheadCountsAsTheLeadersNowAndAnAnswerAsNoOlderThanTheRound() {
         Offers offers = new Offers(PROXY, Map.of(), new CheckRound(4, T, List.of(u(1))));
@@ -88,10 +108,13 @@ class OffersTest {
         for (int i = 0; i < StoreView.MAX_ENTRIES; i++) {
             many.put(new SnapChannel("snap" + i, CH), i + 1);
         }
-        List<UnitReport> reports = List.of(
-                unit(1, Role.WORKER, "amd64", StoreView.news(T, 0, PROXY, many)),
-                unit(2, Role.WORKER, "arm64", StoreView.news(T, 0, PROXY, many)),
-                unit(3, Role.WORKER, "s390x", StoreView.news(T, 0, PROXY, many)));
+        Map<String, InstalledRevision> runs = new java.util.TreeMap<>();
+        many.keySet().forEach(sc -> runs.put(sc.snap(), new InstalledRevision(CH, 0)));
+        List<UnitReport> reports = java.util.stream.Stream.of("amd64", "arm64", "s390x")
+                .map(arch -> new UnitReport(u(List.of("amd64", "arm64", "s390x").indexOf(arch) + 1), Role.WORKER,
+                        runs, Optional.empty(), Optional.empty(), arch,
+                        Optional.of(StoreView.news(T, 0, PROXY, many))))
+                .toList();
         Offers.Merged merged = new Offers(PROXY, Map.of(), CheckRound.NONE).merge(reports, T);
         assertThat(merged.offers().size()).isEqualTo(Offers.MAX_ENTRIES);
         assertThat(merged.refused()).isEqualTo(3 * StoreView.MAX_ENTRIES - Offers.MAX_ENTRIES);

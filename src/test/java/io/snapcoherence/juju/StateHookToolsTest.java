@@ -73,7 +73,8 @@ class StateHookToolsTest {
         tools.stateSet(Map.of("attempt", ""));
 
         assertThat(tools.relationGet("coherence:1", UNIT)).containsExactly(Map.entry("phase", "refreshing"));
-        assertThat(tools.stateGet()).isEmpty();
+        // state-set stores an empty value as such (jujuc/state-set.go); only state-delete removes a key
+        assertThat(tools.stateGet()).containsExactly(Map.entry("attempt", ""));
     }
 
     @Test
@@ -151,5 +152,45 @@ class StateHookToolsTest {
         assertThat(action.results()).containsExactly(Map.entry("granted", "snap-coherence/1"));
         assertThat(action.logs()).isEqualTo(List.of("checking the proxy"));
         assertThat(action.failure()).contains("proxy unreachable");
+    }
+
+    @Test
+    void stateSetRefusesAKeyOver256BytesOrAValueOver64KiBWhenItRuns() {
+        StateHookTools tools = new StateHookTools(STATE);
+        String longKey = "k".repeat(StateHookTools.MAX_STATE_KEY_BYTES + 1);
+        String longValue = "v".repeat(StateHookTools.MAX_STATE_VALUE_BYTES + 1);
+
+        assertThatThrownBy(() -> tools.stateSet(Map.of(longKey, "v")))
+                .isInstanceOfSatisfying(HookToolException.class, e -> {
+                    assertThat(e.exitCode()).isEqualTo(1);
+                    assertThat(e.stderr()).isEqualTo("ERROR max allowed key length (256) exceeded");
+                });
+        assertThatThrownBy(() -> tools.stateSet(Map.of("big", longValue)))
+                .isInstanceOfSatisfying(HookToolException.class,
+                        e -> assertThat(e.stderr()).isEqualTo("ERROR max allowed value length (65536) exceeded"));
+        tools.stateSet(Map.of("k".repeat(256), "v".repeat(StateHookTools.MAX_STATE_VALUE_BYTES)));
+
+        assertThat(tools.stateGet()).containsKey("k".repeat(256)).doesNotContainKeys(longKey, "big");
+    }
+
+    @Test
+    void aStoreOver2MiBIsRefusedWhenTheHookCommitsAndNothingOfTheHookLands() {
+        StateHookTools tools = new StateHookTools(STATE);
+        String value = "v".repeat(StateHookTools.MAX_STATE_VALUE_BYTES);
+        for (int i = 0; i < 31; i++) {
+            tools.stateSet(Map.of("chunk-" + i, value));
+        }
+        assertThat(tools.commitRefusal()).as("31 x 64 KiB is under 2 MiB").isEmpty();
+        tools.stateSet(Map.of("chunk-31", value));
+        tools.relationSet("coherence:1", Map.of("phase", "done"));
+
+        assertThat(tools.commitRefusal()).contains("persisting charm state: max allowed size (2097152) exceeded");
+        assertThat(StateHookTools.bsonSize(Map.of("a", "bc"))).as("BSON: 4 + (1 + 2 + 4 + 3) + 1").isEqualTo(15);
+        assertThat(StateHookTools.bsonSize(Map.of("a.b", ""))).as("'.' escaped to 3 bytes").isEqualTo(17);
+    }
+
+    @Test
+    void anUnchangedStoreIsNotCheckedAgainstTheLimit() {
+        assertThat(new StateHookTools(STATE).commitRefusal()).isEmpty();
     }
 }

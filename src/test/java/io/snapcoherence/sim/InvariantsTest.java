@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -66,6 +67,12 @@ class InvariantsTest {
     /** The failure as the charm reports it: {@code progress} failed for the plan's attempt. */
     private static void reportFailure(io.snapcoherence.juju.HookTools tools, String unit, boolean worker,
                                       io.snapcoherence.snap.Snaps machine, String snap, int revision) {
+        reportFailure(tools, unit, worker, machine, snap, revision, io.snapcoherence.coherence.Phase.FAILED);
+    }
+
+    private static void reportFailure(io.snapcoherence.juju.HookTools tools, String unit, boolean worker,
+                                      io.snapcoherence.snap.Snaps machine, String snap, int revision,
+                                      io.snapcoherence.coherence.Phase phase) {
         if (!(PeerCodec.decodeApp("toy", tools.relationGetApp(PEER, SimulatedModel.APP))
                 instanceof PeerCodec.AppReading.Read read) || read.state().plan().isEmpty()) {
             tools.relationSet(PEER, Map.of("failed", snap));
@@ -76,7 +83,7 @@ class InvariantsTest {
                 new io.snapcoherence.coherence.InstalledRevision(s.tracking(), s.revision())));
         tools.relationSet(PEER, PeerCodec.encodeUnit(new io.snapcoherence.coherence.UnitReport(unit,
                 worker ? Role.WORKER : Role.CONTROL_PLANE, installed, Optional.of(io.snapcoherence.coherence.Progress
-                .failed(read.state().plan().get(), io.snapcoherence.coherence.Phase.FAILED,
+                .failed(read.state().plan().get(), phase,
                         new io.snapcoherence.coherence.Failure(snap, revision, "failed"))))));
     }
 
@@ -199,7 +206,7 @@ class InvariantsTest {
         publishNew(model);
 
         assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
-                .hasMessageContaining("2 control-plane units unavailable at once")
+                .hasMessageContaining("started while 2 control-plane units are unavailable")
                 .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I2");
     }
 
@@ -223,5 +230,555 @@ class InvariantsTest {
                 .hasMessageContaining("ended on");
         assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
                 .contains(Rehearsal.NEW.get("kubelet"));
+    }
+
+    /**
+     * A toy whose leader writes a plan of the store's revisions (and, when told, a halt, a pause, or the plan
+     * complete) and whose units read every peer's data in every hook and refresh only while the test lets them
+     * ({@code mayRefresh}) and no halt is written, in hooks of {@code refreshRounds} rounds; a failed refresh is
+     * reported with {@code failurePhase}.
+     */
+    private static final class Controlled {
+        final java.util.Set<String> mayRefresh = new java.util.HashSet<>();
+        Optional<io.snapcoherence.coherence.Halt> halt = Optional.empty();
+        boolean paused;
+        boolean complete;
+        long planId = 1;
+        int targetsAhead;
+        io.snapcoherence.coherence.Phase failurePhase = io.snapcoherence.coherence.Phase.FAILED;
+        String appStatus = "rolling out";
+
+        HookRunner runner(SimulatedStore store) {
+            return (context, tools, machine) -> {
+                if (context.event() instanceof io.snapcoherence.juju.Event.Action a && a.name().equals("resume")) {
+                    halt = Optional.empty();
+                    mayRefresh.add(context.unitName());
+                }
+                if (context.event() instanceof io.snapcoherence.juju.Event.Action a && a.name().equals("revert")) {
+                    machine.startRevert("kubelet");
+                }
+                if (tools.isLeader() && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0)
+                        .equals(Rehearsal.NEW.get("kubelet"))) {
+                    List<Target> targets = new ArrayList<>();
+                    Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
+                            revision + targetsAhead)));
+                    tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
+                            Optional.of(new Plan(planId, 1, targets, complete)), List.of(), halt, paused)));
+                    tools.appStatusSet(io.snapcoherence.juju.Status.maintenance(appStatus));
+                }
+                tools.relationList(PEER).forEach(peer -> tools.relationGet(PEER, peer));
+                if (mayRefresh.contains(context.unitName()) && halt.isEmpty()) {
+                    for (InstalledSnap snap : machine.list()) {
+                        int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
+                        if (head != snap.revision()) {
+                            boolean worker = context.principalUnit().orElse("").startsWith(SimulatedModel.WORKER_APP);
+                            try {
+                                if (machine.await(machine.startRefresh(snap.name(), snap.tracking(), head),
+                                        java.time.Duration.ofSeconds(40)).failed()) {
+                                    reportFailure(tools, context.unitName(), worker, machine, snap.name(), head,
+                                            failurePhase);
+                                    mayRefresh.remove(context.unitName());
+                                    return 0;
+                                }
+                            } catch (SnapException e) {
+                                reportFailure(tools, context.unitName(), worker, machine, snap.name(), head,
+                                        failurePhase);
+                                mayRefresh.remove(context.unitName());
+                                return 0;
+                            }
+                        }
+                    }
+                }
+                return 0;
+            };
+        }
+
+        SimulatedModel model(Map<String, Object> config, int controlPlane, int workers) {
+            SimulatedStore store = new SimulatedStore("store");
+            Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+            SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(9).withConfig(config),
+                    new SimClock(Instant.EPOCH), store, runner(store), (role, machine) ->
+                    (role == Role.CONTROL_PLANE ? Rehearsal.CONTROL_PLANE_SNAPS : Rehearsal.WORKER_SNAPS)
+                            .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
+            for (int i = 0; i < controlPlane; i++) {
+                model.addUnit(Role.CONTROL_PLANE);
+            }
+            for (int i = 0; i < workers; i++) {
+                model.addUnit(Role.WORKER);
+            }
+            model.runUntilQuiet(500);
+            return model;
+        }
+    }
+
+    @Test
+    void aWorkerRefreshingWhileAControlPlaneUnitInTheRelationStillNeedsThePlanBreaksI1EvenIfTheLeaderHasNotSeenIt() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of(), 1, 1);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I1)));
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+        model.slowNextHook(leader, 12);
+        model.setConfig(Map.of("hold", false));
+        model.runRound();
+        assertThat(model.unit(leader).busy()).isTrue();
+        SimUnit added = model.addUnit(Role.CONTROL_PLANE);
+        for (int i = 0; i < 10 && !added.inScopeBy(model.steps()); i++) {
+            model.runRound();
+        }
+        model.runRound();
+
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", true)); // a hook on the worker
+        assertThatThrownBy(() -> model.runRound()).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("control-plane " + added.name() + " still needs");
+        assertThat(model.unit(leader).peersSeen()).as("the leader, inside a long hook, has not seen it join")
+                .doesNotContain(added.name());
+    }
+
+    @Test
+    void aControlPlaneUnitThatEnteredTheRelationInTheRoundAWorkerStartedAndThatTheLeaderHasNotSeenIsNoI1() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of(), 1, 1);
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        SimUnit added = model.addUnit(Role.CONTROL_PLANE);
+        SimUnit worker = model.unit("snap-coherence/1");
+        Invariants i1 = new Invariants(EnumSet.of(Invariants.Id.I1));
+        ObservedMachine.Attempt attempt = new ObservedMachine.Attempt("kubelet", Rehearsal.CHANNEL,
+                Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty());
+        List<Long> judgedInRound = new ArrayList<>();
+        // Right after the unit entered the relation, before the leader's next turn: a worker's hook of that round.
+        model.chaos((m, random) -> {
+            if (judgedInRound.isEmpty() && added.inScopeBy(m.steps())
+                    && !m.unit(m.leader()).peersSeen().contains(added.name())) {
+                judgedInRound.add(m.round());
+                i1.afterStep(m, workerStep(m, worker, attempt, m.round()));
+            }
+        });
+        for (int i = 0; i < 20 && judgedInRound.isEmpty(); i++) {
+            model.runRound();
+        }
+
+        assertThat(judgedInRound).as("a worker hook judged in the round the unit entered").hasSize(1);
+        assertThat(added.machine().installedRevision("kube-apiserver")).contains(Rehearsal.OLD.get("kube-apiserver"));
+        Step nextRound = workerStep(model, worker, attempt, judgedInRound.get(0) + 1);
+        assertThatThrownBy(() -> i1.afterStep(model, nextRound)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining(added.name());
+    }
+
+    /**
+     * With hold=false snapd's own timer may move any unit (I5 allows it): a control-plane unit the charm had brought
+     * onto the plan and that the timer then took further is no reason to flag a worker's refresh, which could not
+     * know of the move yet, nor is one the timer took onto the plan's targets; one that is off them and that the
+     * charm never brought there still is.
+     */
+    @Test
+    void aControlPlaneUnitSnapdsTimerMovedIsJudgedWhereTheCharmOrTheTimerLeftItOnThePlanI1() {
+        assertThat(workerStartsAfterSnapdsTimer(true, 20)).isEmpty();
+        assertThat(workerStartsAfterSnapdsTimer(false, 0)).isEmpty();
+        assertThat(workerStartsAfterSnapdsTimer(false, 20)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("control-plane snap-coherence/0 still needs"));
+    }
+
+    /**
+     * One control-plane unit, refreshed by the charm onto the plan or not; then snapd's timer takes it to what
+     * upstream serves, {@code ahead} revisions past the plan's targets; then a worker's refresh is judged.
+     */
+    private static Optional<InvariantViolation> workerStartsAfterSnapdsTimer(boolean reached, int ahead) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("hold", false), 1, 1);
+        Invariants i1 = new Invariants(EnumSet.of(Invariants.Id.I1));
+        model.observe(i1);
+        if (reached) {
+            toy.mayRefresh.add("snap-coherence/0");
+        }
+        publishNew(model);
+        model.runUntilQuiet(500);
+        SimUnit controlPlane = model.unit("snap-coherence/0");
+        assertThat(controlPlane.machine().installedRevision("kubelet"))
+                .contains((reached ? Rehearsal.NEW : Rehearsal.OLD).get("kubelet"));
+        Rehearsal.NEW.forEach((snap, revision) -> model.store().publishUpstream(snap, Rehearsal.CHANNEL,
+                revision + ahead));
+        model.runSnapdTimer();
+        assertThat(controlPlane.machine().installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet") + ahead);
+
+        ObservedMachine.Attempt attempt = new ObservedMachine.Attempt("kubelet", Rehearsal.CHANNEL,
+                Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty());
+        try {
+            i1.afterStep(model, workerStep(model, model.unit("snap-coherence/1"), attempt, model.round()));
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    /** I6 is about refresh requests: reading a change that failed earlier asks snapd for nothing. */
+    @Test
+    void readingAFailedChangeWhileTheProxyIsNotRegisteredIsNoI6ButARefreshRequestIs() {
+        SimulatedModel model = new Controlled().model(Map.of("proxy-url", "http://proxy.internal"), 1, 1);
+        SimUnit worker = model.unit("snap-coherence/1");
+        assertThat(worker.machine().systemConfig().getOrDefault("proxy.store", "")).isEmpty();
+        Invariants i6 = new Invariants(EnumSet.of(Invariants.Id.I6));
+
+        i6.afterStep(model, workerStep(model, worker, new ObservedMachine.Attempt("kubelet", "", 0,
+                ObservedMachine.Result.CHANGE_FAILED, Optional.of("cannot perform the following tasks")), model.round()));
+        assertThatThrownBy(() -> i6.afterStep(model, workerStep(model, worker, new ObservedMachine.Attempt("kubelet",
+                Rehearsal.CHANNEL, Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty()),
+                model.round()))).isInstanceOf(InvariantViolation.class).hasMessageContaining("I6");
+    }
+
+    private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
+                                   long viewRound) {
+        return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
+                true, List.of(attempt), List.of(), false, false, model.leader(), Map.of(), model.steps(), viewRound,
+                model.config(), PeerView.NONE);
+    }
+
+    @Test
+    void aFailureOfAUnitRemovedSinceMustHaltItsAttemptBeforeThePlanMovesOnI4() {
+        assertThat(completeAfterARemovedUnitsFailure(true)).isEmpty();
+        assertThat(completeAfterARemovedUnitsFailure(false)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("plan 1 attempt 1 went on to completion without halting on the failure snap-coherence/2"));
+    }
+
+    /** snap-coherence/2 reports a failure and is removed; then the toy's leader completes the plan. */
+    private static Optional<InvariantViolation> completeAfterARemovedUnitsFailure(boolean haltFirst) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 3), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
+        model.unit("snap-coherence/2").machine().failRefresh("kubelet", "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/2");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        assertThat(model.unitData("snap-coherence/2").orElseThrow().get("progress")).contains("failed");
+        model.removeUnit("snap-coherence/2");
+        model.runUntilQuiet(500);
+        assertThat(model.unitData("snap-coherence/2")).isEmpty();
+
+        if (haltFirst) {
+            toy.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/2", "kubelet failed"));
+            model.setConfig(Map.of("hold", false));
+            model.runUntilQuiet(500);
+        }
+        toy.complete = true;
+        model.setConfig(Map.of("hold", true));
+        try {
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    /**
+     * Under Juju's relation cache a unit reads a peer as of its own last hook for that peer: one that refreshes in
+     * a hook whose view already shows a peer's failure breaks I4; one whose cached view predates the failure could
+     * not know of it and does not, but the failed unit still counts in its tier (I2).
+     */
+    @Test
+    void aUnitWhoseViewShowsAPeersFailureMustNotStartButOneWhoseCachedViewPredatesItMayWithinMaxUnavailable() {
+        assertThat(startNextToAFailedUnit(true, 2)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I4: snap-coherence/1 started refreshing").contains("while its view showed the failure of "
+                        + "snap-coherence/0 in snap-coherence/0's data (plan 1 attempt 1)"));
+        assertThat(startNextToAFailedUnit(false, 2)).isEmpty();
+        assertThat(startNextToAFailedUnit(false, 1)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I2: snap-coherence/1 started while 2 control-plane units are unavailable "
+                        + "[snap-coherence/0, snap-coherence/1], max-unavailable is 1"));
+    }
+
+    /**
+     * snap-coherence/0's refresh fails and it reports so; then snap-coherence/1 may refresh, in its next hook: a
+     * config-changed, which Juju runs before the -changed for /0's report. {@code fresh}: only once /1 has run that
+     * -changed (its view shows the failure); otherwise right after /0's report (its view is its cache's, older).
+     */
+    private static Optional<InvariantViolation> startNextToAFailedUnit(boolean fresh, int maxUnavailable) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", maxUnavailable), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2, Invariants.Id.I4)));
+        model.unit("snap-coherence/0").machine().failRefresh("kubelet", "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/0");
+        boolean[] triggered = {false};
+        Runnable letUnit1Refresh = () -> {
+            triggered[0] = true;
+            toy.mayRefresh.add("snap-coherence/1");
+            model.setConfig(Map.of("hold", false));
+        };
+        if (!fresh) {
+            model.chaos((m, random) -> {
+                if (!triggered[0] && m.unitData("snap-coherence/0").orElseThrow().containsKey("progress")) {
+                    letUnit1Refresh.run();
+                }
+            });
+        }
+        try {
+            publishNew(model);
+            model.runUntilQuiet(500);
+            assertThat(model.unitData("snap-coherence/0").orElseThrow().get("progress")).contains("failed");
+            if (fresh) {
+                letUnit1Refresh.run();
+            }
+            assertThat(triggered[0]).isTrue();
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    @Test
+    void loweringMaxUnavailableWhileUnitsRefreshIsNoI2ButAStartAboveTheNewValueIs() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 2), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), 6));
+        toy.mayRefresh.addAll(List.of("snap-coherence/0", "snap-coherence/1"));
+        publishNew(model);
+        model.setConfig(Map.of("on-failure", "halt")); // a hook everywhere: both refresh in it
+        model.runRound();
+        assertThat(model.unit("snap-coherence/0").busy() && model.unit("snap-coherence/1").busy()).isTrue();
+        model.setConfig(Map.of("max-unavailable", 1));
+        model.runRound();
+        model.runRound();
+
+        toy.mayRefresh.add("snap-coherence/2");
+        model.setConfig(Map.of("hold", false)); // a hook on snap-coherence/2 while the other two still refresh
+        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("snap-coherence/2 started").hasMessageContaining("max-unavailable is 1");
+    }
+
+    /**
+     * A revert is the charm's to make only with on-failure=revert; one it started under that value runs on in
+     * snapd after the operator set halt, and is no I5.
+     */
+    @Test
+    void aRevertStartedUnderOnFailureRevertMayEndAfterTheValueChangedButNoneMayStartUnderHaltI5() {
+        assertThat(revertThenSetHalt("revert")).isEmpty();
+        assertThat(revertThenSetHalt("halt")).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I5: snap-coherence/0 reverted kubelet with on-failure=halt"));
+    }
+
+    /** The unit refreshed onto the plan; a revert of kubelet taking 3 rounds starts under {@code onFailure}. */
+    private static Optional<InvariantViolation> revertThenSetHalt(String onFailure) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("on-failure", onFailure), 1, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I5)));
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+        toy.mayRefresh.clear();
+        model.setChangeRounds("snap-coherence/0", 3);
+        try {
+            model.runAction("snap-coherence/0", "revert", Map.of());
+            model.setConfig(Map.of("on-failure", "halt"));
+            model.runUntilQuiet(500);
+            assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                    .contains(Rehearsal.OLD.get("kubelet"));
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    /**
+     * A plan is replaced by one with other targets only once every unit the leader sees has reached it: a worker
+     * left behind breaks I7; a unit added that the leader has not seen join yet is covered by the next plan, and
+     * units snapd's timer took past the plan (hold=false) had reached it.
+     */
+    @Test
+    void aPlanReplacedBeforeAUnitInTheLeadersViewReachedItBreaksI7ButOneItHasNotSeenJoinDoesNot() {
+        assertThat(replacePlan(false, false)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("I7: plan 1").contains("was replaced by 2"));
+        assertThat(replacePlan(true, false)).isEmpty();
+        assertThat(replacePlan(true, true)).isEmpty();
+        assertThat(replacePlan(true, false, true)).isEmpty();
+    }
+
+    private static Optional<InvariantViolation> replacePlan(boolean workerReached, boolean newcomer) {
+        return replacePlan(workerReached, newcomer, false);
+    }
+
+    /**
+     * One control-plane unit refreshes onto plan 1, the worker too if {@code workerReached}; then, with a unit just
+     * added if {@code newcomer}, and snapd's timer taking every unit to upstream's newer revisions if
+     * {@code timerMoved}, the toy's leader writes plan 2 with other targets in its next hook.
+     */
+    private static Optional<InvariantViolation> replacePlan(boolean workerReached, boolean newcomer,
+                                                            boolean timerMoved) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of(), 1, 1);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I7)));
+        toy.mayRefresh.add("snap-coherence/0");
+        if (workerReached) {
+            toy.mayRefresh.add("snap-coherence/1");
+        }
+        publishNew(model);
+        model.runUntilQuiet(500);
+        toy.mayRefresh.clear();
+        if (timerMoved) {
+            Rehearsal.NEW.forEach((snap, revision) -> model.store().publishUpstream(snap, Rehearsal.CHANNEL,
+                    revision + 40));
+            model.runSnapdTimer();
+            assertThat(model.unit("snap-coherence/1").machine().installedRevision("kubelet"))
+                    .contains(Rehearsal.NEW.get("kubelet") + 40);
+        }
+        if (newcomer) {
+            SimUnit added = model.addUnit(Role.WORKER);
+            assertThat(model.unit(model.leader()).peersSeen()).doesNotContain(added.name());
+        }
+        toy.planId = 2;
+        toy.targetsAhead = 20;
+        model.setConfig(Map.of("hold", false)); // config-changed on the leader before any -joined
+        try {
+            model.runRound();
+            model.runRound();
+            assertThat(Rehearsal.rollout(model).flatMap(RolloutState::plan).map(Plan::id)).contains(2L);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    /**
+     * A leader may refresh itself for a plan, complete it and write the next in one hook: its refresh is for the
+     * plan it named, which is no longer active after that hook, so it does not stay unavailable for the next one.
+     */
+    @Test
+    void aRefreshIsForThePlanThatNamesItNotTheOneWrittenInTheSameHookI2() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        publishNew(model);
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+        String other = leader.equals("snap-coherence/0") ? "snap-coherence/1" : "snap-coherence/0";
+        toy.planId = 2;
+        toy.targetsAhead = 20;
+        toy.mayRefresh.add(leader); // in the hook that writes plan 2, it refreshes onto plan 1's targets
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        assertThat(model.unit(leader).machine().installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet"));
+
+        toy.mayRefresh.add(other);
+        model.setConfig(Map.of("hold", true));
+        model.runUntilQuiet(500);
+        assertThat(model.unit(other).machine().installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet"));
+    }
+
+    @Test
+    void aRolloutStandingWithoutAHaltThatNamesAUnitBreaksI9() {
+        Controlled stalled = new Controlled();
+        SimulatedModel model = stalled.model(Map.of(), 1, 1);
+        publishNew(model);
+        model.runUntilQuiet(500);
+        Invariants i9 = new Invariants(EnumSet.of(Invariants.Id.I9));
+
+        assertThatThrownBy(() -> i9.checkQuiescent(model)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("neither complete nor halted");
+
+        Controlled halted = new Controlled();
+        halted.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/1", "kubelet failed"));
+        halted.appStatus = "halted at plan 1: snap-coherence/1 kubelet failed";
+        SimulatedModel haltedModel = halted.model(Map.of(), 1, 1);
+        publishNew(haltedModel);
+        haltedModel.runUntilQuiet(500);
+        i9.checkQuiescent(haltedModel);
+
+        Controlled quietHalt = new Controlled();
+        quietHalt.halt = halted.halt;
+        SimulatedModel unnamed = quietHalt.model(Map.of(), 1, 1);
+        publishNew(unnamed);
+        unnamed.runUntilQuiet(500);
+        assertThatThrownBy(() -> i9.checkQuiescent(unnamed)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("does not say so");
+    }
+
+    @Test
+    void aResumeThatRefreshesInItsOwnHookMustCommitOutOfTheHaltI4() {
+        assertThat(resumeRefreshingItself(false)).isEmpty();
+        assertThat(resumeRefreshingItself(true)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("refreshed in a action resume that did not take the rollout out of its halt"));
+    }
+
+    /** A halted toy rollout; the leader's resume clears the halt and refreshes its machine in the same hook. */
+    private static Optional<InvariantViolation> resumeRefreshingItself(boolean killedBeforeCommit) {
+        Controlled toy = new Controlled();
+        toy.halt = Optional.of(new io.snapcoherence.coherence.Halt("snap-coherence/1", "kubelet failed"));
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 2), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I4)));
+        publishNew(model);
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        if (killedBeforeCommit) {
+            model.killNextHookBeforeCommit(model.leader());
+        }
+        try {
+            model.runAction(model.leader(), "resume", Map.of());
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    /**
+     * A unit back on its revisions after a failed refresh that it reported reverted is available again; one that
+     * reported it failed counts in its tier until a resume or a replacing plan; one left halfway is unavailable.
+     */
+    @Test
+    void aUnitBackOnItsRevisionsAfterARevertedRefreshIsAvailableAgainButAFailedOneOrOneLeftHalfwayIsNotI2() {
+        io.snapcoherence.coherence.Phase reverted = io.snapcoherence.coherence.Phase.REVERTED;
+        assertThat(startAfterAFailedUnit(false, reverted)).isEmpty();
+        assertThat(startAfterAFailedUnit(false, io.snapcoherence.coherence.Phase.FAILED))
+                .hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
+        assertThat(startAfterAFailedUnit(true, reverted))
+                .hasValueSatisfying(v -> assertThat(v.invariant()).isEqualTo("I2"));
+    }
+
+    /**
+     * max-unavailable 1: snap-coherence/0's refresh fails (at its first snap, or halfway) and it reports the phase
+     * given; then /1 starts.
+     */
+    private static Optional<InvariantViolation> startAfterAFailedUnit(boolean halfway,
+                                                                      io.snapcoherence.coherence.Phase reported) {
+        Controlled toy = new Controlled();
+        toy.failurePhase = reported;
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        // the toy refreshes in list order: kube-apiserver first, kubelet later
+        model.unit("snap-coherence/0").machine().failRefresh(halfway ? "kubelet" : "kube-apiserver",
+                "error: download failed", true);
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", true));
+        try {
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
+    @Test
+    void snapdsTimerIsJudgedByTheHoldTheUnitLastAppliedI5() {
+        SimulatedModel model = model(new Toy(false, false, false), Map.of("hold", false), 1, 0);
+        publishNew(model);
+        model.setConfig(Map.of("hold", true)); // not applied yet: no hook has run since
+        model.runSnapdTimer();
+        assertThat(model.unit("snap-coherence/0").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+
+        model.runUntilQuiet(500); // config-changed: hold=true applied (this toy holds nothing)
+        Rehearsal.NEW.forEach((snap, revision) -> model.store().publish(snap, Rehearsal.CHANNEL, revision + 100));
+
+        assertThatThrownBy(model::runSnapdTimer).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("although hold=true");
     }
 }

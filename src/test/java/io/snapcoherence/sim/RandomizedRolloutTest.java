@@ -5,7 +5,9 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -63,10 +65,10 @@ class RandomizedRolloutTest {
         List<String> failures = new ArrayList<>();
         for (long seed : new long[] {799, 2480, 2780, 2997, 3200, 3790, 4520, 5130, 6371, 6454, 7056, 7717, 8417, 9245, 9898,
                 17988, 19503, 20303, 25906, 26632, 29163, 38301, 49241, 49865, 58190, 61051, 372, 542,
-                1426, 2542, 4271, 4567}) {
+                1426, 2542, 4271, 4567, 434, 532, 1302, 1429, 1901, 2020, 2586, 100038}) {
             failures.addAll(failureOf(optionsFor(seed, false)));
         }
-        for (long seed : new long[] {50204, 81}) {
+        for (long seed : new long[] {50204, 81, 56}) {
             failures.addAll(failureOf(optionsFor(seed, true)));
         }
         assertThat(failures).isEmpty();
@@ -101,7 +103,28 @@ class RandomizedRolloutTest {
         // Drawn last, so that seeds without long changes keep the models and faults they always had.
         int longChanges = random.nextInt(4) == 0 ? 1 + random.nextInt(4) : 0;
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxy, onFailure,
-                slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class));
+                slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class),
+                hostility());
+    }
+
+    /**
+     * Hostile behaviours that expose a hole of the protocol not fixed yet, each with the hole it waits for; the
+     * suite runs with them off. None: every hostile behaviour is on. {@code -Dsim.tame=a,b} (rehearse names)
+     * turns some off, {@code -Dsim.tame=none} every one on.
+     */
+    static final Map<Hostility, String> WAITING_FOR_A_FIX = Map.of();
+
+    static Set<Hostility> hostility() {
+        String tame = System.getProperty("sim.tame", "");
+        Set<Hostility> on = EnumSet.allOf(Hostility.class);
+        if (tame.isBlank()) {
+            on.removeAll(WAITING_FOR_A_FIX.keySet());
+        } else if (!tame.equals("none")) {
+            for (String name : tame.split(",")) {
+                on.remove(Hostility.ofOption(name.strip()).orElseThrow());
+            }
+        }
+        return on;
     }
 
     static String describe(Rehearsal.Options o) {
@@ -110,6 +133,11 @@ class RandomizedRolloutTest {
                 + " --slow " + o.slowRefreshRounds() + (o.longChangeRounds() > 0 ? " --long-changes "
                 + o.longChangeRounds() : "") + " --chaos --resume --update-status-every " + o.updateStatusEvery()
                 + (o.proxyUrl().isPresent() ? "" : " --no-proxy"));
+        String tamed = String.join(",", java.util.Arrays.stream(Hostility.values())
+                .filter(h -> !o.hostility().contains(h)).map(Hostility::option).toList());
+        if (!tamed.isEmpty()) {
+            s.append(" --tame ").append(tamed);
+        }
         o.fails().forEach(f -> s.append(f.persistent() ? " --fail-always " : " --fail ").append(f.snap()).append('@')
                 .append(f.unit()));
         return s.toString();

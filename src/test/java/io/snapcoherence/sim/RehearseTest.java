@@ -15,7 +15,7 @@ class RehearseTest {
     private static String report(String... args) {
         Rehearsal.Result result = Rehearsal.run(Rehearse.parse(args));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Rehearse.print(result, false, 0, new PrintStream(out, true, StandardCharsets.UTF_8));
+        Rehearse.print(result, false, 60, 0, new PrintStream(out, true, StandardCharsets.UTF_8));
         return out.toString(StandardCharsets.UTF_8);
     }
 
@@ -24,7 +24,7 @@ class RehearseTest {
         String report = report("--control-plane", "2", "--workers", "3", "--seed", "4");
 
         assertThat(report).contains("== control plane on the new revisions", "== every unit on the new revisions",
-                "invariants held: [I1, I2, I3, I4, I5, I6, I7, I8]", "proxy http://snap-proxy.internal");
+                "invariants held: [I1, I2, I3, I4, I5, I6, I7, I8, I9]", "proxy http://snap-proxy.internal");
         assertThat(report.indexOf("== control plane on the new revisions"))
                 .isLessThan(report.indexOf("== first worker refresh"));
     }

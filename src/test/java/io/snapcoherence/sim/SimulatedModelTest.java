@@ -1,14 +1,17 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.charm.Charm;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.juju.StateHookTools;
 import io.snapcoherence.snap.Snaps;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +31,12 @@ class SimulatedModelTest {
     private final List<Step> steps = new ArrayList<>();
 
     private SimulatedModel model(long seed, int controlPlane, int workers, TinyCharm charm) {
+        return model(SimulatedModel.Settings.of(seed), controlPlane, workers, charm);
+    }
+
+    private SimulatedModel model(SimulatedModel.Settings settings, int controlPlane, int workers, TinyCharm charm) {
         SimulatedStore store = new SimulatedStore("store").publish("kubelet", "1.29/stable", 100);
-        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(seed), new SimClock(Instant.EPOCH),
+        SimulatedModel model = new SimulatedModel(settings, new SimClock(Instant.EPOCH),
                 store, charm::run, (role, machine) -> machine.install("kubelet", "1.29/stable", 100));
         model.observe((m, step) -> steps.add(step));
         for (int i = 0; i < controlPlane; i++) {
@@ -70,10 +77,15 @@ class SimulatedModelTest {
         SimulatedModel model = model(1, 1, 1, quiet());
         assertThat(model.runUntilQuiet(200)).isTrue();
 
-        assertThat(hooksOn("snap-coherence/1").subList(0, 8)).containsExactly("install",
-                "coherence-relation-created(app)", "worker-relation-created(app)", "leader-settings-changed",
-                "config-changed", "start", "worker-relation-joined(kubernetes-worker/0)",
+        List<String> hooks = hooksOn("snap-coherence/1");
+        assertThat(hooks.get(0)).isEqualTo("install");
+        assertThat(hooks.subList(1, 3)).as("relations in no fixed order")
+                .containsExactlyInAnyOrder("coherence-relation-created(app)", "worker-relation-created(app)");
+        assertThat(hooks.subList(3, 6)).containsExactly("leader-settings-changed", "config-changed", "start");
+        assertThat(hooks).containsSubsequence("worker-relation-joined(kubernetes-worker/0)",
                 "worker-relation-changed(kubernetes-worker/0)");
+        assertThat(hooks).containsSubsequence("coherence-relation-joined(snap-coherence/0)",
+                "coherence-relation-changed(snap-coherence/0)");
         assertThat(hooksOn("snap-coherence/0")).contains("leader-elected")
                 .containsSubsequence("coherence-relation-joined(snap-coherence/1)",
                         "coherence-relation-changed(snap-coherence/1)");
@@ -142,7 +154,7 @@ class SimulatedModelTest {
     }
 
     @Test
-    void pendingChangedEventsForTheSameRemoteUnitCoalesceAndSeeTheLatestData() {
+    void changesAnAgentHasNotSeenYetAreOneChangedHookForTheLatestData() {
         List<String> seen = new ArrayList<>();
         SimulatedModel model = model(5, 1, 2, (context, tools, machine) -> {
             if (context.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.CHANGED
@@ -160,11 +172,10 @@ class SimulatedModelTest {
         model.runUntilQuiet(500);
 
         assertThat(seen).containsExactlyInAnyOrder("snap-coherence/1 3", "snap-coherence/2 3");
-        assertThat(model.coalesced()).isGreaterThanOrEqualTo(4);
     }
 
     @Test
-    void anAppDatabagWriteRunsChangedWithoutRemoteUnitOnTheOthers() {
+    void anAppDatabagWriteRunsChangedWithoutRemoteUnitOnEveryUnitTheLeaderIncluded() {
         SimulatedModel model = model(6, 1, 3, (context, tools, machine) -> {
             if (context.event() instanceof Event.Action && tools.isLeader()) {
                 tools.relationSetApp(PEER, Map.of("plan", "1"));
@@ -179,7 +190,8 @@ class SimulatedModelTest {
 
         assertThat(model.appData()).containsEntry("plan", "1");
         assertThat(steps.stream().filter(s -> s.hook().equals("coherence-relation-changed(app)")).map(Step::unit))
-                .containsExactlyInAnyOrder("snap-coherence/1", "snap-coherence/2", "snap-coherence/3");
+                .containsExactlyInAnyOrder("snap-coherence/0", "snap-coherence/1", "snap-coherence/2",
+                        "snap-coherence/3");
     }
 
     @Test
@@ -244,8 +256,10 @@ class SimulatedModelTest {
         // the departing unit itself runs -departed with JUJU_DEPARTING_UNIT = itself, as in Juju
         assertThat(seenDuringDeparted).containsOnlyKeys("snap-coherence/0", "snap-coherence/1", "snap-coherence/2",
                 "snap-coherence/3").containsValue("snap-coherence/2");
-        assertThat(hooksOn("snap-coherence/2")).containsSubsequence("coherence-relation-departed(snap-coherence/0)",
-                "coherence-relation-broken(app)", "stop", "remove");
+        assertThat(hooksOn("snap-coherence/2")).containsSubsequence("worker-relation-departed(kubernetes-worker/1)",
+                "worker-relation-broken(app)", "stop", "remove").containsSubsequence(
+                "coherence-relation-departed(snap-coherence/0)", "stop")
+                .as("a peer relation is never broken").doesNotContain("coherence-relation-broken(app)");
         assertThat(model.unit("snap-coherence/2").gone()).isTrue();
         assertThat(model.unitData("snap-coherence/2")).isEmpty();
         assertThat(listAfter).isNotEmpty().doesNotContain("snap-coherence/2");
@@ -285,11 +299,11 @@ class SimulatedModelTest {
 
         assertThat(hooksOn("snap-coherence/0")).containsSubsequence(
                 "coherence-relation-changed(snap-coherence/2)", "coherence-relation-departed(snap-coherence/2)");
-        assertThat(model.unit("snap-coherence/0").pendingHooks()).isZero();
+        assertThat(model.pendingRelationHooks()).isZero();
     }
 
     @Test
-    void removingTheLeaderElectsAnotherLiveUnit() {
+    void aRemovedLeaderIsFollowedByAnotherLiveUnit() {
         SimulatedModel model = model(10, 2, 2, quiet());
         model.runUntilQuiet(500);
 
@@ -399,5 +413,359 @@ class SimulatedModelTest {
         });
         model.runUntilQuiet(300);
         return model.trace();
+    }
+
+    private static SimulatedModel.Settings without(long seed, Hostility hostility) {
+        return SimulatedModel.Settings.of(seed).withHostility(EnumSet.complementOf(EnumSet.of(hostility)));
+    }
+
+    private static String describe(JujuContext context) {
+        return context.event() instanceof Event.Relation r
+                ? r.name() + r.remoteUnit().map(u -> "(" + u + ")").orElse("(app)") : context.event().name();
+    }
+
+    private int stepIndex(String unit, String hook) {
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).unit().equals(unit) && steps.get(i).hook().equals(hook) && steps.get(i).finished()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void aDyingLeaderKeepsTheLeaseThroughItsTeardownAndAnotherIsElectedOnlyOnceItIsDead() {
+        List<String> onLeaving = new ArrayList<>();
+        SimulatedModel model = model(20, 1, 3, (context, tools, machine) -> {
+            if (context.unitName().equals("snap-coherence/0")) {
+                List<String> peers = tools.relationIds(Charm.PEER_ENDPOINT).isEmpty() ? List.of()
+                        : tools.relationList(PEER);
+                onLeaving.add(describe(context) + " leader=" + tools.isLeader() + " peers=" + peers.size()
+                        + (context.event() instanceof Event.Relation r ? " departing=" + r.departingUnit().orElse("")
+                        : ""));
+            }
+            return 0;
+        });
+        model.runUntilQuiet(500);
+        steps.clear();
+        onLeaving.clear();
+
+        model.removeUnit("snap-coherence/0");
+        model.runUntilQuiet(500);
+
+        assertThat(onLeaving).isNotEmpty().allSatisfy(hook -> assertThat(hook).contains("leader=true"));
+        // its own -departed hooks shrink its relation-list; JUJU_DEPARTING_UNIT is itself
+        assertThat(onLeaving).containsSubsequence(
+                "coherence-relation-departed(snap-coherence/1) leader=true peers=2 departing=snap-coherence/0",
+                "coherence-relation-departed(snap-coherence/2) leader=true peers=1 departing=snap-coherence/0",
+                "coherence-relation-departed(snap-coherence/3) leader=true peers=0 departing=snap-coherence/0",
+                "stop leader=true peers=0", "remove leader=true peers=0");
+        int elected = steps.stream().filter(s -> s.hook().equals("leader-elected")).map(steps::indexOf)
+                .findFirst().orElseThrow();
+        assertThat(elected).as("leader-elected only once the old leader is Dead")
+                .isGreaterThan(stepIndex("snap-coherence/0", "remove"));
+        assertThat(model.leader()).isNotEqualTo("snap-coherence/0");
+    }
+
+    @Test
+    void withoutThatHostilityTheLeaseMovesTheMomentTheLeaderIsRemoved() {
+        SimulatedModel model = model(without(20, Hostility.DYING_LEADER_KEEPS_LEASE), 1, 3, quiet());
+        model.runUntilQuiet(500);
+        steps.clear();
+
+        model.removeUnit("snap-coherence/0");
+        model.runUntilQuiet(500);
+
+        int elected = steps.stream().filter(s -> s.hook().equals("leader-elected")).map(steps::indexOf)
+                .findFirst().orElseThrow();
+        assertThat(elected).isLessThan(stepIndex("snap-coherence/0", "remove"));
+    }
+
+    @Test
+    void duringAPeersDepartedItIsNoLongerInRelationListButItsDataIsStillReadable() {
+        List<String> seen = new ArrayList<>();
+        SimulatedModel model = model(23, 1, 2, (context, tools, machine) -> {
+            if (context.event().name().equals("start")) {
+                tools.relationSet(PEER, Map.of("me", context.unitName()));
+            }
+            if (context.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
+                    && r.remoteUnit().equals(Optional.of("snap-coherence/2"))
+                    && !context.unitName().equals("snap-coherence/2")) {
+                seen.add(context.unitName() + " list=" + tools.relationList(PEER) + " data="
+                        + tools.relationGet(PEER, "snap-coherence/2").get("me") + " departing="
+                        + r.departingUnit().orElse(""));
+            }
+            return 0;
+        });
+        model.runUntilQuiet(500);
+
+        model.removeUnit("snap-coherence/2");
+        model.runUntilQuiet(500);
+
+        assertThat(seen).containsExactlyInAnyOrder(
+                "snap-coherence/0 list=[snap-coherence/1] data=snap-coherence/2 departing=snap-coherence/2",
+                "snap-coherence/1 list=[snap-coherence/0] data=snap-coherence/2 departing=snap-coherence/2");
+    }
+
+    @Test
+    void aHookWhoseAppWritesCommitAfterItsUnitLostTheLeaseFailsAsAWhole() {
+        SimulatedModel model = model(21, 1, 2, (context, tools, machine) -> {
+            if (context.event() instanceof Event.Action) {
+                tools.relationSet(PEER, Map.of("mine", "from the action"));
+                if (tools.isLeader()) {
+                    tools.relationSetApp(PEER, Map.of("plan", "7"));
+                }
+            }
+            return 0;
+        });
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+
+        model.slowNextHook(leader, 5);
+        String id = model.queueAction(leader, "write", Map.of());
+        model.runRound();
+        assertThat(model.unit(leader).busy()).isTrue();
+        assertThat(model.electLeader(Optional.of("snap-coherence/1"))).as("is-leader promised 30 s").isFalse();
+        for (int i = 0; i < SimulatedModel.LEASE_ROUNDS; i++) {
+            model.runRound();
+        }
+        assertThat(model.electLeader(Optional.of("snap-coherence/1"))).isTrue();
+        model.runUntilQuiet(500);
+
+        assertThat(model.actionResult(id).orElseThrow().succeeded()).isFalse();
+        assertThat(model.appData()).doesNotContainKey("plan");
+        assertThat(model.unitData(leader).orElseThrow()).as("nothing of the hook lands").isEmpty();
+    }
+
+    @Test
+    void aFailedCommitOfAHookIsRetriedAndWithoutTheLeaseItWritesOnlyItsOwnData() {
+        SimulatedModel model = model(24, 1, 2, (context, tools, machine) -> {
+            if (context.event().name().equals("config-changed")) {
+                tools.relationSet(PEER, Map.of("mine", "yes"));
+                if (tools.isLeader()) {
+                    tools.relationSetApp(PEER, Map.of("plan", "7"));
+                }
+            }
+            return 0;
+        });
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+
+        model.slowNextHook(leader, 5);
+        model.setConfig(Map.of("hold", false));
+        model.runRound();
+        for (int i = 0; i < SimulatedModel.LEASE_ROUNDS; i++) {
+            model.runRound();
+        }
+        model.electLeader(Optional.of("snap-coherence/2"));
+        model.runUntilQuiet(500);
+
+        assertThat(model.unit(leader).failedHooks()).isEqualTo(1);
+        assertThat(model.unitData(leader).orElseThrow()).containsEntry("mine", "yes");
+        assertThat(model.appData()).as("written again by the new leader's own config-changed, not the old one's")
+                .containsEntry("plan", "7");
+        assertThat(hooksOn(leader).stream().filter(h -> h.equals("config-changed"))).hasSize(3);
+    }
+
+    @Test
+    void aUnitReadsAPeersDataAsOfItsOwnLastHookForThatPeer() {
+        assertThat(readsOfUnit2(SimulatedModel.Settings.of(22))).containsSubsequence(
+                "coherence-relation-changed(snap-coherence/1) n=1", "coherence-relation-changed(snap-coherence/2) n=2");
+        assertThat(readsOfUnit2(without(22, Hostility.CACHED_REMOTE_DATA))).containsSubsequence(
+                "coherence-relation-changed(snap-coherence/1) n=2", "coherence-relation-changed(snap-coherence/2) n=2");
+    }
+
+    /** What snap-coherence/0 reads of snap-coherence/2 in each hook after both peers wrote at once. */
+    private List<String> readsOfUnit2(SimulatedModel.Settings settings) {
+        List<String> reads = new ArrayList<>();
+        SimulatedModel model = model(settings, 1, 2, (context, tools, machine) -> {
+            if (context.unitName().equals("snap-coherence/0") && !tools.relationIds(Charm.PEER_ENDPOINT).isEmpty()
+                    && tools.relationList(PEER).contains("snap-coherence/2")) {
+                reads.add(describe(context) + " n=" + tools.relationGet(PEER, "snap-coherence/2").get("n"));
+            }
+            return 0;
+        });
+        model.overwriteUnitData("snap-coherence/2", Map.of("n", "1"));
+        model.runUntilQuiet(500);
+        reads.clear();
+
+        model.overwriteUnitData("snap-coherence/2", Map.of("n", "2"));
+        model.overwriteUnitData("snap-coherence/1", Map.of("m", "1"));
+        model.runUntilQuiet(500);
+        return reads;
+    }
+
+    @Test
+    void anAgentRunsActionsThenConfigChangedThenTheAppsChangedThenUnitsInNameOrderAndUpdateStatusLast() {
+        SimulatedModel model = model(25, 1, 3, (context, tools, machine) -> {
+            if (context.event() instanceof Event.Action a && a.name().equals("plan") && tools.isLeader()) {
+                tools.relationSetApp(PEER, Map.of("plan", "1"));
+            }
+            return 0;
+        });
+        model.runUntilQuiet(500);
+        model.slowNextHook("snap-coherence/3", 6);
+        for (int i = 0; i < 30 && !model.unit("snap-coherence/3").busy(); i++) {
+            model.runRound();
+        }
+        assertThat(model.unit("snap-coherence/3").busy()).isTrue();
+        steps.clear();
+
+        model.queueAction("snap-coherence/3", "look", Map.of());
+        model.setConfig(Map.of("hold", false));
+        model.overwriteUnitData("snap-coherence/2", Map.of("n", "1"));
+        model.overwriteUnitData("snap-coherence/1", Map.of("n", "1"));
+        model.runAction(model.leader(), "plan", Map.of());
+        model.runUntilQuiet(500);
+
+        List<String> hooks = hooksOn("snap-coherence/3");
+        assertThat(hooks).containsSubsequence("action look", "config-changed", "coherence-relation-changed(app)",
+                "coherence-relation-changed(snap-coherence/1)", "coherence-relation-changed(snap-coherence/2)");
+        int lastRelationHook = hooks.indexOf("coherence-relation-changed(snap-coherence/2)");
+        assertThat(hooks.subList(1, lastRelationHook)).as("update-status only when nothing else is due")
+                .doesNotContain("update-status");
+    }
+
+    @Test
+    void anActionRunsWhileItsUnitIsInHookErrorAndWhileAnotherUnitsHookIsInFlight() {
+        SimulatedModel model = model(26, 1, 2, (context, tools, machine) -> {
+            boolean failing = context.unitName().equals("snap-coherence/1") && context.event().name().equals("start");
+            return failing ? 1 : 0;
+        });
+        for (int i = 0; i < 30; i++) {
+            model.runRound();
+        }
+        assertThat(model.unit("snap-coherence/1").failedHooks()).isPositive();
+        model.slowNextHook("snap-coherence/2", 8);
+        for (int i = 0; i < 30 && !model.unit("snap-coherence/2").busy(); i++) {
+            model.runRound();
+        }
+
+        String id = model.queueAction("snap-coherence/1", "resume", Map.of());
+        model.runRound();
+
+        assertThat(model.actionResult(id)).isPresent();
+        assertThat(model.unit("snap-coherence/2").busy()).isTrue();
+    }
+
+    @Test
+    void aHookThatTakesTimeActsOnWhatItReadWhenItStarted() {
+        SimulatedModel model = model(without(27, Hostility.CACHED_REMOTE_DATA), 1, 2, (context, tools, machine) -> {
+            if (context.event() instanceof Event.Action) {
+                String n = tools.relationGet(PEER, "snap-coherence/1").getOrDefault("n", "");
+                machine.await(machine.startRefresh("kubelet", "1.29/stable", 101), java.time.Duration.ofSeconds(40));
+                tools.relationSet(PEER, Map.of("copied", n));
+            }
+            return 0;
+        });
+        model.store().publish("kubelet", "1.29/stable", 101);
+        model.overwriteUnitData("snap-coherence/1", Map.of("n", "1"));
+        model.runUntilQuiet(500);
+
+        model.slowNextHook("snap-coherence/2", 3);
+        String id = model.queueAction("snap-coherence/2", "copy", Map.of());
+        model.runRound();
+        model.overwriteUnitData("snap-coherence/1", Map.of("n", "2"));
+        model.runRound();
+        assertThat(model.unit("snap-coherence/2").machine().installedRevision("kubelet")).as("acts later")
+                .contains(100);
+        for (int i = 0; i < 10 && model.actionResult(id).isEmpty(); i++) {
+            model.runRound();
+        }
+
+        assertThat(model.unitData("snap-coherence/2").orElseThrow()).containsEntry("copied", "1");
+        assertThat(model.unit("snap-coherence/2").machine().installedRevision("kubelet")).contains(101);
+    }
+
+    @Test
+    void aUnitOnAMachineThatDiedRunsNothingButStaysInTheRelationUntilForceRemoved() {
+        SimulatedModel model = model(28, 1, 2, quiet());
+        model.runUntilQuiet(500);
+        steps.clear();
+
+        model.killMachine("snap-coherence/2");
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+
+        assertThat(hooksOn("snap-coherence/2")).isEmpty();
+        assertThat(hooksOn("snap-coherence/0")).contains("config-changed");
+        assertThat(model.unit("snap-coherence/2").alive()).isTrue();
+        assertThat(model.unit("snap-coherence/0").peersSeen()).contains("snap-coherence/2");
+
+        model.forceRemove("snap-coherence/2");
+        model.runUntilQuiet(500);
+
+        assertThat(hooksOn("snap-coherence/0")).contains("coherence-relation-departed(snap-coherence/2)");
+        assertThat(hooksOn("snap-coherence/2")).isEmpty();
+        assertThat(model.unit("snap-coherence/2").gone()).isTrue();
+    }
+
+    @Test
+    void aLeaderWhoseMachineDiedLosesTheLeaseWhenItRunsOut() {
+        SimulatedModel model = model(29, 1, 2, quiet());
+        model.runUntilQuiet(500);
+        String leader = model.leader();
+
+        model.killMachine(leader);
+        for (int i = 0; i < SimulatedModel.LEASE_ROUNDS - 1; i++) {
+            model.runRound();
+        }
+        assertThat(model.leader()).as("the lease outlives the agent a while").isEqualTo(leader);
+        model.runUntilQuiet(500);
+
+        assertThat(model.leader()).isNotEqualTo(leader);
+        assertThat(hooksOn(model.leader())).contains("leader-elected");
+    }
+
+    @Test
+    void aHookKilledBeforeItsCommitKeepsItsMachineChangesLosesItsWritesAndIsRetriedByARestartedAgent() {
+        SimulatedModel model = model(30, 1, 2, (context, tools, machine) -> {
+            if (!context.unitName().equals("snap-coherence/1") || tools.relationIds(Charm.PEER_ENDPOINT).isEmpty()
+                    || !tools.relationList(PEER).contains("snap-coherence/2")) {
+                return 0;
+            }
+            String n = tools.relationGet(PEER, "snap-coherence/2").getOrDefault("n", ""); // every hook reads it
+            if (context.event().name().equals("config-changed")) {
+                machine.setSystem("refresh.timer", "mon");
+                tools.relationSet(PEER, Map.of("seen", n));
+            }
+            return 0;
+        });
+        model.overwriteUnitData("snap-coherence/2", Map.of("n", "1"));
+        model.runUntilQuiet(500);
+        steps.clear();
+
+        // config-changed runs before the -changed for the new data: it reads the cached n=1 first
+        model.overwriteUnitData("snap-coherence/2", Map.of("n", "2"));
+        model.killNextHookBeforeCommit("snap-coherence/1");
+        model.setConfig(Map.of("hold", false));
+        model.runUntilQuiet(500);
+
+        List<Step> configChanged = steps.stream().filter(s -> s.unit().equals("snap-coherence/1")
+                && s.hook().equals("config-changed")).toList();
+        assertThat(configChanged).extracting(Step::committed).containsExactly(false, true);
+        assertThat(model.unit("snap-coherence/1").machine().systemConfig()).containsEntry("refresh.timer", "mon");
+        assertThat(model.unitData("snap-coherence/1").orElseThrow()).as("the restarted agent reads afresh")
+                .containsEntry("seen", "2");
+    }
+
+    @Test
+    void aHookWhoseUnitStoreWouldPassTwoMebibytesFailsAsAWholeAndIsRetried() {
+        int[] runs = {0};
+        SimulatedModel model = model(31, 1, 1, (context, tools, machine) -> {
+            if (context.unitName().equals("snap-coherence/1") && context.event().name().equals("start")) {
+                tools.relationSet(PEER, Map.of("started", "yes"));
+                int chunks = ++runs[0] == 1 ? 40 : 2;
+                for (int i = 0; i < chunks; i++) {
+                    tools.stateSet(Map.of("chunk-" + i, "x".repeat(StateHookTools.MAX_STATE_VALUE_BYTES)));
+                }
+            }
+            return 0;
+        });
+        model.runUntilQuiet(500);
+
+        assertThat(model.unit("snap-coherence/1").failedHooks()).isEqualTo(1);
+        assertThat(model.unit("snap-coherence/1").unitStore()).containsOnlyKeys("chunk-0", "chunk-1");
+        assertThat(model.unitData("snap-coherence/1").orElseThrow()).containsEntry("started", "yes");
     }
 }
