@@ -34,8 +34,10 @@ import java.util.Set;
  *   hook), every control-plane unit that was in the relation when the worker's hook started (its agent had entered
  *   the peer scope, so every agent is told of it), and is alive on a machine that is up, has every plan target whose
  *   snap and channel it has installed, with no change of those snaps in progress (snapd links a revision before the
- *   change is done and may still undo it). One that entered in that same round and that the leader has not seen
- *   join could not have been known to anyone yet; every other one counts, whoever has seen it. Checked at the
+ *   change is done and may still undo it). One that the leader has not seen join, and that entered in that same
+ *   round or that the worker's hook did not list either (Juju runs the application's -changed, which brings a grant,
+ *   before the -joined hooks), could not have been known to the worker: neither its grant, nor the leader's tally,
+ *   nor its own view held it (docs/protocol.md, "Guarantees"). Every other one counts, whoever has seen it. Checked at the
  *   request, refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may
  *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
@@ -485,8 +487,8 @@ public final class Invariants implements StepObserver {
      * I1 at a worker's refresh attempt (not at the change: a change snapd is still running may finish after a
      * control-plane unit joined): every control-plane unit that was in the relation when the worker's hook took its
      * view (its agent had entered the peer scope: from then on every agent is told of it), alive on a machine that
-     * is up, is on the plan's targets it has installed. One that entered in that same round and that the leader has
-     * not seen join could not have been known to anyone yet.
+     * is up, is on the plan's targets it has installed. One the leader has not seen join that entered in that same
+     * round, or that the worker's hook did not list, could not have been known to the worker.
      */
     private void checkControlPlaneOn(SimulatedModel model, SimUnit unit, Target asked, Plan plan, Step step) {
         SimUnit leader = model.unit(model.leader());
@@ -495,7 +497,8 @@ public final class Invariants implements StepObserver {
                 continue;
             }
             boolean leaderSawIt = peer == leader || leader.peersSeen().contains(peer.name());
-            if (peer.scopeRound == step.viewRound() && !leaderSawIt) {
+            if (!leaderSawIt && (peer.scopeRound == step.viewRound()
+                    || !step.peerView().units().containsKey(peer.name()))) {
                 continue;
             }
             if (!settledOn(peer, plan)) {

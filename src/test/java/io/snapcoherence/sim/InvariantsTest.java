@@ -365,9 +365,53 @@ class InvariantsTest {
 
         assertThat(judgedInRound).as("a worker hook judged in the round the unit entered").hasSize(1);
         assertThat(added.machine().installedRevision("kube-apiserver")).contains(Rehearsal.OLD.get("kube-apiserver"));
-        Step nextRound = workerStep(model, worker, attempt, judgedInRound.get(0) + 1);
+        Step nextRound = workerStep(model, worker, attempt, judgedInRound.get(0) + 1,
+                new PeerView(Map.of(), Map.of(added.name(), Map.of())));
         assertThatThrownBy(() -> i1.afterStep(model, nextRound)).isInstanceOf(InvariantViolation.class)
                 .hasMessageContaining(added.name());
+    }
+
+    /**
+     * Juju runs the application's -changed (a grant) before the -joined hooks: a worker's hook a round after a
+     * control-plane unit entered, on a grant the leader wrote before it had seen that unit join, does not list the
+     * unit either. Nothing it could read held the unit (docs/protocol.md, "Guarantees"): no I1. Once its hook lists
+     * the unit, its own view holds it, and I1 counts it.
+     */
+    @Test
+    void aControlPlaneUnitNeitherTheLeaderNorTheWorkersHookHasListedIsNoI1() {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of(), 1, 1);
+        toy.mayRefresh.add("snap-coherence/0");
+        publishNew(model);
+        model.runUntilQuiet(500);
+        SimUnit added = model.addUnit(Role.CONTROL_PLANE);
+        SimUnit worker = model.unit("snap-coherence/1");
+        Invariants i1 = new Invariants(EnumSet.of(Invariants.Id.I1));
+        ObservedMachine.Attempt attempt = new ObservedMachine.Attempt("kubelet", Rehearsal.CHANNEL,
+                Rehearsal.NEW.get("kubelet"), ObservedMachine.Result.STARTED, Optional.empty());
+        PeerView listing = new PeerView(Map.of(), Map.of(added.name(), Map.of()));
+        List<Optional<InvariantViolation>> judged = new ArrayList<>();
+        // While the leader has not seen the unit join: a worker's hook of a later round, listing it or not.
+        model.chaos((m, random) -> {
+            if (judged.isEmpty() && added.inScopeBy(m.steps())
+                    && !m.unit(m.leader()).peersSeen().contains(added.name())) {
+                i1.afterStep(m, workerStep(m, worker, attempt, m.round() + 1, PeerView.NONE));
+                try {
+                    i1.afterStep(m, workerStep(m, worker, attempt, m.round() + 1, listing));
+                    judged.add(Optional.empty());
+                } catch (InvariantViolation e) {
+                    judged.add(Optional.of(e));
+                }
+            }
+        });
+        for (int i = 0; i < 20 && judged.isEmpty(); i++) {
+            model.runRound();
+        }
+
+        assertThat(judged).hasSize(1);
+        assertThat(added.machine().installedRevision("kube-apiserver")).contains(Rehearsal.OLD.get("kube-apiserver"));
+        assertThat(judged.get(0)).as("the hook that lists the unit").hasValueSatisfying(
+                e -> assertThat(e.getMessage()).contains(added.name()));
     }
 
     /**
@@ -433,9 +477,14 @@ class InvariantsTest {
 
     private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
                                    long viewRound) {
+        return workerStep(model, worker, attempt, viewRound, PeerView.NONE);
+    }
+
+    private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
+                                   long viewRound, PeerView view) {
         return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
                 true, List.of(attempt), List.of(), false, false, model.leader(), Map.of(), model.steps(), viewRound,
-                model.config(), PeerView.NONE);
+                model.config(), view);
     }
 
     @Test
