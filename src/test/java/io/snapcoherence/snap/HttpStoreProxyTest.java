@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class HttpStoreProxyTest {
     private static FakeSnapStore store;
-    private final HttpStoreProxy proxy = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofMillis(500), 64 * 1024);
+    // Limits generous enough for a loaded machine; the slow proxy's test sets its own short one.
+    private final HttpStoreProxy proxy = new HttpStoreProxy(Duration.ofSeconds(10), Duration.ofSeconds(10), 64 * 1024);
 
     @BeforeAll
     static void start() throws IOException {
@@ -66,8 +67,9 @@ class HttpStoreProxyTest {
 
     @Test
     void slowProxyTimesOutAsTransient() {
-        store.fault(FakeSnapStore.Fault.SLOW);
-        ProxyException e = fetchFails();
+        store.fault(FakeSnapStore.Fault.SLOW); // never answers
+        HttpStoreProxy impatient = new HttpStoreProxy(Duration.ofSeconds(10), Duration.ofMillis(500), 64 * 1024);
+        ProxyException e = catchThrowableOfType(() -> impatient.fetchAssertions(store.url()), ProxyException.class);
         assertThat(e.isTransient()).isTrue();
         assertThat(e.getMessage()).contains("no answer within");
     }
@@ -132,7 +134,7 @@ class HttpStoreProxyTest {
 
     @Test
     void oversizedBodyIsRejected() {
-        HttpStoreProxy tiny = new HttpStoreProxy(Duration.ofSeconds(2), Duration.ofSeconds(2), 100);
+        HttpStoreProxy tiny = new HttpStoreProxy(Duration.ofSeconds(10), Duration.ofSeconds(10), 100);
         ProxyException e = catchThrowableOfType(() -> tiny.fetchAssertions(store.url()), ProxyException.class);
         assertThat(e.getMessage()).contains("larger than 100 bytes");
     }
