@@ -155,6 +155,24 @@ final class Cluster {
         return run(m, new Event.Action(name, "1"), ModelState.ActionState.of(name, params));
     }
 
+    /**
+     * The usual small Kubernetes model, settled: units 0 and 1 control plane with kube-apiserver 100 and kubectl 300,
+     * units 2 to 4 workers with kubelet 200 and kubectl 300, all on {@code channel}; 0 leads.
+     */
+    static Cluster kubernetes(String channel) {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", channel, 100).publish("kubelet", channel, 200)
+                .publish("kubectl", channel, 300);
+        for (int n = 0; n < 2; n++) {
+            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", channel, 100, "kubectl", channel, 300);
+        }
+        for (int n = 2; n < 5; n++) {
+            c.add(n, Role.WORKER, "kubelet", channel, 200, "kubectl", channel, 300);
+        }
+        c.settle();
+        return c;
+    }
+
     static Event peerChanged() {
         return new Event.Relation("coherence", Event.RelationKind.CHANGED, PEER, Optional.empty(),
                 Optional.of(APP), Optional.empty());

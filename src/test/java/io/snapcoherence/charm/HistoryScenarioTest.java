@@ -19,18 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HistoryScenarioTest {
     private static final String CH = "1.29/stable";
 
-    /** 2 control-plane units with kube-apiserver and kubectl, 3 workers with kubelet and kubectl; 0 leads. */
     private static Cluster kubernetes() {
-        Cluster c = new Cluster();
-        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
-        for (int n = 0; n < 2; n++) {
-            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
-        }
-        for (int n = 2; n < 5; n++) {
-            c.add(n, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        }
-        c.settle();
-        return c;
+        return Cluster.kubernetes(CH);
     }
 
     private static Map<String, String> history(Cluster c, int unit, Map<String, Object> params) {

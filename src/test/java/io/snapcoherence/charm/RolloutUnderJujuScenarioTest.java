@@ -114,18 +114,8 @@ class RolloutUnderJujuScenarioTest {
 
     // ---- 2: moving on from a halted plan ----------------------------------------------------------------------
 
-    /** 2 control-plane units (0 leads) with kube-apiserver and kubectl, workers 2 to 4 with kubelet and kubectl. */
     private static Cluster kubernetes() {
-        Cluster c = new Cluster();
-        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
-        for (int n = 0; n < 2; n++) {
-            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
-        }
-        for (int n = 2; n < 5; n++) {
-            c.add(n, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        }
-        c.settle();
-        return c;
+        return Cluster.kubernetes(CH);
     }
 
     @Test
