@@ -19,6 +19,8 @@ import java.util.Optional;
  * a failed hook leaves the previous answer, which was right.
  */
 final class KnownRelations {
+    /** The peer relation's endpoint (metadata.yaml). */
+    static final String PEER_ENDPOINT = "coherence";
     static final String ROLE_KEY = "role";
     static final String PEER_KEY = "peer-relation";
 
@@ -57,9 +59,9 @@ final class KnownRelations {
         if (known.isPresent()) {
             return known;
         }
-        List<String> ids = tools.relationIds(Charm.PEER_ENDPOINT);
+        List<String> ids = tools.relationIds(PEER_ENDPOINT);
         Optional<String> found = ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(0));
-        remember(PEER_KEY, found, breaking(Charm.PEER_ENDPOINT));
+        remember(PEER_KEY, found, breaking(PEER_ENDPOINT));
         return found;
     }
 
