@@ -43,11 +43,12 @@ public final class Charm {
     }
 
     private void reconcile() {
+        boolean teardown = ProxyRegistration.isTeardown(context.event());
         CharmConfig config;
         try {
             config = CharmConfig.parse(tools.configGet());
         } catch (CharmConfig.InvalidConfigException e) {
-            if (!ProxyRegistration.isTeardown(context.event())) {
+            if (!teardown) {
                 tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
                 return;
             }
@@ -57,7 +58,7 @@ public final class Charm {
         }
         // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
         ProxyRegistration.Outcome registration = register(config);
-        if (ProxyRegistration.isTeardown(context.event())) {
+        if (teardown) {
             // Leaving the machine (the container relation may already be gone): release the holds we set.
             new Holds(tools, snaps, clock).apply(java.util.Set.of());
             return;

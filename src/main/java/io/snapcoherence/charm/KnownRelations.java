@@ -66,7 +66,7 @@ final class KnownRelations {
     }
 
     private Optional<String> remembered(String key) {
-        if (relationsMayHaveChanged()) {
+        if (event.relationsMayHaveChanged()) {
             return Optional.empty();
         }
         String value = tools.stateGet().getOrDefault(key, "");
@@ -88,16 +88,6 @@ final class KnownRelations {
     }
 
     private boolean breaking(String endpoint) {
-        return event instanceof Event.Relation r && r.kind() == Event.RelationKind.BROKEN
-                && r.endpoint().equals(endpoint);
-    }
-
-    private boolean relationsMayHaveChanged() {
-        if (event instanceof Event.Lifecycle lifecycle) {
-            return lifecycle.kind() == Event.LifecycleKind.INSTALL
-                    || lifecycle.kind() == Event.LifecycleKind.UPGRADE_CHARM;
-        }
-        return event instanceof Event.Relation r
-                && (r.kind() == Event.RelationKind.CREATED || r.kind() == Event.RelationKind.BROKEN);
+        return event.brokenEndpoint().equals(Optional.of(endpoint));
     }
 }

@@ -57,7 +57,7 @@ final class Rollout {
 
     Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event, Clock clock) {
         this.event = event;
-        this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
+        this.departing = event.departingUnit();
         this.relations = new KnownRelations(tools, event);
         this.clock = clock;
         this.tools = tools;
