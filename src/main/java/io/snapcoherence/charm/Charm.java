@@ -16,7 +16,8 @@ import java.util.Optional;
  * Juju delivers events cannot break it. Actions are answered from the same model.
  */
 public final class Charm {
-    public static final String PEER_ENDPOINT = "coherence";
+    /** The peer relation's endpoint, for those who build a model of this charm (the simulator, tests). */
+    public static final String PEER_ENDPOINT = KnownRelations.PEER_ENDPOINT;
 
     private final JujuContext context;
     private final HookTools tools;
@@ -42,11 +43,12 @@ public final class Charm {
     }
 
     private void reconcile() {
+        boolean teardown = ProxyRegistration.isTeardown(context.event());
         CharmConfig config;
         try {
             config = CharmConfig.parse(tools.configGet());
         } catch (CharmConfig.InvalidConfigException e) {
-            if (!ProxyRegistration.isTeardown(context.event())) {
+            if (!teardown) {
                 tools.statusSet(Status.blocked("invalid config: " + e.getMessage()));
                 return;
             }
@@ -56,12 +58,12 @@ public final class Charm {
         }
         // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
         ProxyRegistration.Outcome registration = register(config);
-        if (ProxyRegistration.isTeardown(context.event())) {
+        if (teardown) {
             // Leaving the machine (the container relation may already be gone): release the holds we set.
             new Holds(tools, snaps, clock).apply(java.util.Set.of());
             return;
         }
-        Optional<Role> role = role();
+        Optional<Role> role = new KnownRelations(tools, context.event()).role();
         if (role.isEmpty()) {
             tools.statusSet(registration.status()
                     .orElse(Status.waiting("waiting for a control-plane or worker relation")));
@@ -74,21 +76,16 @@ public final class Charm {
         tools.statusSet(registration.status().orElse(rolloutStatus));
     }
 
-    ProxyRegistration.Outcome register(CharmConfig config) {
+    private ProxyRegistration.Outcome register(CharmConfig config) {
         return new ProxyRegistration(tools, snaps, proxy).reconcile(config, context.event());
     }
 
     private void runAction(Event.Action action) {
         switch (action.name()) {
-            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, this, clock)
+            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, proxy, clock)
                     .run(action.name());
             case "history" -> new HistoryAction(context, tools).run();
             default -> tools.actionFail("unknown action " + action.name());
         }
-    }
-
-    /** The role comes from the container relation to the principal that exists. */
-    Optional<Role> role() {
-        return new KnownRelations(tools, context.event()).role();
     }
 }

@@ -19,6 +19,8 @@ import java.util.Optional;
  * a failed hook leaves the previous answer, which was right.
  */
 final class KnownRelations {
+    /** The peer relation's endpoint (metadata.yaml). */
+    static final String PEER_ENDPOINT = "coherence";
     static final String ROLE_KEY = "role";
     static final String PEER_KEY = "peer-relation";
 
@@ -57,14 +59,14 @@ final class KnownRelations {
         if (known.isPresent()) {
             return known;
         }
-        List<String> ids = tools.relationIds(Charm.PEER_ENDPOINT);
+        List<String> ids = tools.relationIds(PEER_ENDPOINT);
         Optional<String> found = ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(0));
-        remember(PEER_KEY, found, breaking(Charm.PEER_ENDPOINT));
+        remember(PEER_KEY, found, breaking(PEER_ENDPOINT));
         return found;
     }
 
     private Optional<String> remembered(String key) {
-        if (relationsMayHaveChanged()) {
+        if (event.relationsMayHaveChanged()) {
             return Optional.empty();
         }
         String value = tools.stateGet().getOrDefault(key, "");
@@ -86,16 +88,6 @@ final class KnownRelations {
     }
 
     private boolean breaking(String endpoint) {
-        return event instanceof Event.Relation r && r.kind() == Event.RelationKind.BROKEN
-                && r.endpoint().equals(endpoint);
-    }
-
-    private boolean relationsMayHaveChanged() {
-        if (event instanceof Event.Lifecycle lifecycle) {
-            return lifecycle.kind() == Event.LifecycleKind.INSTALL
-                    || lifecycle.kind() == Event.LifecycleKind.UPGRADE_CHARM;
-        }
-        return event instanceof Event.Relation r
-                && (r.kind() == Event.RelationKind.CREATED || r.kind() == Event.RelationKind.BROKEN);
+        return event.brokenEndpoint().equals(Optional.of(endpoint));
     }
 }

@@ -71,7 +71,7 @@ final class OwnReport {
      * replaced), and remembers {@code wanted} in the unit store when it changed.
      */
     void write(Map<String, String> databag, Map<String, String> wanted, Consumer<Map<String, String>> relationSet) {
-        Rollout.writeChanged(databag, wanted, relationSet);
+        Databags.writeChanged(databag, wanted, relationSet);
         if (!remembered.equals(Optional.of(wanted))) {
             tools.stateSet(Map.of(STORE_KEY, Json.write(new LinkedHashMap<>(wanted))));
         }

@@ -122,12 +122,9 @@ public final class ProxyRegistration {
 
     // ---- pure decisions -------------------------------------------------------------------------
 
+    /** The unit is going, or its container relation to the principal (a role's endpoint) is. */
     static boolean isTeardown(Event event) {
-        if (event instanceof Event.Lifecycle lifecycle) {
-            return lifecycle.kind() == Event.LifecycleKind.STOP || lifecycle.kind() == Event.LifecycleKind.REMOVE;
-        }
-        return event instanceof Event.Relation relation && relation.kind() == Event.RelationKind.BROKEN
-                && Role.ofEndpoint(relation.endpoint()).isPresent();
+        return event.stopsUnit() || event.brokenEndpoint().flatMap(Role::ofEndpoint).isPresent();
     }
 
     /** Undo only what this charm set, and only while the node still holds that value. */

@@ -57,7 +57,7 @@ final class Rollout {
 
     Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event, Clock clock) {
         this.event = event;
-        this.departing = event instanceof Event.Relation r ? r.departingUnit() : Optional.empty();
+        this.departing = event.departingUnit();
         this.relations = new KnownRelations(tools, event);
         this.clock = clock;
         this.tools = tools;
@@ -319,7 +319,7 @@ final class Rollout {
                     last.offers()));
             appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
                     last.state(), clock.instant()));
-            writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
+            Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
             LeaderWatch.write(tools, last.dueSince());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
@@ -422,21 +422,5 @@ final class Rollout {
         List<UnitReading> all = new ArrayList<>(others);
         all.add(new UnitReading.Reported(own));
         return all;
-    }
-
-    // ---- acting --------------------------------------------------------------------------------------------
-
-    /** relation-set of the keys whose value differs; nothing at all when nothing changed. */
-    static void writeChanged(Map<String, String> current, Map<String, String> wanted,
-                                     java.util.function.Consumer<Map<String, String>> write) {
-        Map<String, String> changed = new LinkedHashMap<>();
-        wanted.forEach((key, value) -> {
-            if (!value.equals(current.getOrDefault(key, ""))) {
-                changed.put(key, value);
-            }
-        });
-        if (!changed.isEmpty()) {
-            write.accept(changed);
-        }
     }
 }

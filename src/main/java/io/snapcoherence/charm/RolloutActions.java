@@ -9,6 +9,7 @@ import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
+import io.snapcoherence.snap.StoreProxy;
 
 import java.time.Clock;
 import java.util.Arrays;
@@ -27,15 +28,15 @@ final class RolloutActions {
     private final JujuContext context;
     private final HookTools tools;
     private final Snaps snaps;
-    private final Charm charm;
+    private final StoreProxy proxy;
     private final Clock clock;
 
-    RolloutActions(JujuContext context, HookTools tools, Snaps snaps, Charm charm, Clock clock) {
+    RolloutActions(JujuContext context, HookTools tools, Snaps snaps, StoreProxy proxy, Clock clock) {
         this.clock = clock;
         this.context = context;
         this.tools = tools;
         this.snaps = snaps;
-        this.charm = charm;
+        this.proxy = proxy;
     }
 
     void run(String action) {
@@ -46,7 +47,7 @@ final class RolloutActions {
             tools.actionFail("invalid config: " + e.getMessage());
             return;
         }
-        Optional<Role> role = charm.role();
+        Optional<Role> role = new KnownRelations(tools, context.event()).role();
         if (role.isEmpty()) {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
@@ -65,7 +66,8 @@ final class RolloutActions {
         if (request.isEmpty()) {
             return;
         }
-        ProxyRegistration.Outcome registration = charm.register(config);
+        ProxyRegistration.Outcome registration = new ProxyRegistration(tools, snaps, proxy)
+                .reconcile(config, context.event());
         Rollout.Outcome outcome = rollout.reconcile(registration, request);
         tools.statusSet(registration.status().orElse(outcome.unitStatus()));
         if (outcome.leaderDecision().isEmpty()) {

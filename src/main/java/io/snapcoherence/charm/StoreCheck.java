@@ -88,9 +88,9 @@ final class StoreCheck {
                 .isPresent();
         boolean mayLook = memory.at().map(at -> !now.isBefore(at.plus(EVERY)) || at.isAfter(now)).orElse(true);
         // The leader running the refresh action looks at once: it is asked to check the proxy now.
-        boolean updateStatus = event instanceof Event.Lifecycle l && l.kind() == Event.LifecycleKind.UPDATE_STATUS;
+        boolean updateStatus = event.lifecycle().equals(Optional.of(Event.LifecycleKind.UPDATE_STATUS));
         boolean lookNow = refreshAsked || updateStatus
-                || mayLook && (owes || event instanceof Event.Lifecycle k && LOOK_ON.contains(k.kind()));
+                || mayLook && (owes || event.lifecycle().filter(LOOK_ON::contains).isPresent());
         if (!asked && !lookNow) {
             return new Outcome(last, memory.error());
         }

@@ -11,6 +11,42 @@ public sealed interface Event permits Event.Lifecycle, Event.Relation, Event.Act
     /** The hook or action name exactly as Juju gave it, e.g. {@code coherence-relation-changed}. */
     String name();
 
+    /** The lifecycle hook this is; empty for relation hooks, actions and unknown hooks. */
+    default Optional<LifecycleKind> lifecycle() {
+        return this instanceof Lifecycle l ? Optional.of(l.kind()) : Optional.empty();
+    }
+
+    /** {@code stop} or {@code remove}: the unit is going away. */
+    default boolean stopsUnit() {
+        return lifecycle().filter(k -> k == LifecycleKind.STOP || k == LifecycleKind.REMOVE).isPresent();
+    }
+
+    /** In a {@code -relation-broken} hook, the endpoint of the relation that is going. */
+    default Optional<String> brokenEndpoint() {
+        return this instanceof Relation r && r.kind() == RelationKind.BROKEN ? Optional.of(r.endpoint())
+                : Optional.empty();
+    }
+
+    /**
+     * In a {@code -relation-departed} hook, the unit leaving the relation (this unit itself when it is the one
+     * leaving); empty in every other hook.
+     */
+    default Optional<String> departingUnit() {
+        return Optional.empty();
+    }
+
+    /**
+     * Whether the relations this unit learned of in earlier hooks may differ now: {@code -relation-created} and
+     * {@code -relation-broken} add or take one, {@code install} has no earlier hook, and {@code upgrade-charm}
+     * follows hooks of another version of the charm.
+     */
+    default boolean relationsMayHaveChanged() {
+        if (this instanceof Relation r) {
+            return r.kind() == RelationKind.CREATED || r.kind() == RelationKind.BROKEN;
+        }
+        return lifecycle().filter(k -> k == LifecycleKind.INSTALL || k == LifecycleKind.UPGRADE_CHARM).isPresent();
+    }
+
     enum LifecycleKind {
         INSTALL("install"), LEADER_ELECTED("leader-elected"), LEADER_SETTINGS_CHANGED("leader-settings-changed"),
         CONFIG_CHANGED("config-changed"), START("start"), UPDATE_STATUS("update-status"),
