@@ -69,7 +69,8 @@ public final class Charm {
                     .orElse(Status.waiting("waiting for a control-plane or worker relation")));
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event(), clock);
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.principalUnit(),
+                context.event(), clock);
         // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
         // others; only this unit's own refresh waits. A registration problem is the status to show.
         Status rolloutStatus = rollout.reconcile(registration, Optional.empty()).unitStatus();

@@ -54,8 +54,12 @@ final class Rollout {
     private final Event event;
     private final Optional<String> departing;
     private final KnownRelations relations;
+    /** The principal unit this unit runs on, as Juju names it to this unit (JUJU_PRINCIPAL_UNIT) and in goal-state. */
+    private final Optional<String> principal;
 
-    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Event event, Clock clock) {
+    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Optional<String> principal,
+            Event event, Clock clock) {
+        this.principal = principal;
         this.event = event;
         this.departing = event.departingUnit();
         this.relations = new KnownRelations(tools, event);
@@ -213,7 +217,8 @@ final class Rollout {
                 unit, arch, proxy, registrationOk,
                 registration instanceof ProxyRegistration.Outcome.Registered reg ? Optional.of(reg.storeId())
                         : Optional.empty(), machine, config.snaps(), lastView, offers);
-        UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed, arch, look.report());
+        UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed, arch, look.report())
+                .on(principal);
 
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
         if (leader && app instanceof PeerCodec.AppReading.Read read) {
@@ -240,7 +245,18 @@ final class Rollout {
             act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.read(ahead)), false));
         }
         if (act instanceof AgentDecision.NeedPeers) {
-            act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.others()), true));
+            agentInput = agentInput.withPeers(peers.withLeaving(peers.others()), true);
+            act = UnitAgent.decide(agentInput);
+        }
+        if (act instanceof AgentDecision.NeedGoalState need) {
+            // Asked only here, by a worker about to start: no steady hook pays for the call.
+            try {
+                act = UnitAgent.decide(agentInput.withControlPlaneGoal(
+                        tools.goalState().liveUnits(Role.CONTROL_PLANE.endpoint())));
+            } catch (HookToolException e) {
+                act = new AgentDecision.Settle(UnitAgent.goalStateUnreadable(need.plan(), e.getMessage()),
+                        Optional.empty());
+            }
         }
         if (act instanceof AgentDecision.Refresh && leaving) {
             // This unit is leaving: its view of the peers shrinks with each -departed, so it could no longer see
@@ -303,6 +319,7 @@ final class Rollout {
         if (look.trouble().isPresent() && status.kind() != Status.Kind.BLOCKED) {
             status = new Status(status.kind(), status.message() + "; " + look.trouble().get());
         }
+        report = report.on(principal);
         Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
         ownData.putAll(PeerCodec.encodeLeft(leftGranted));
         ownReport.write(peers.ownData, ownData, values -> tools.relationSet(peers.relationId, values));

@@ -52,7 +52,8 @@ final class RolloutActions {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.event(), clock);
+        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.principalUnit(),
+                context.event(), clock);
         if (action.equals("plan")) {
             plan(rollout);
             return;

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /** What a unit does this hook: nothing but a status (and maybe a progress report), or refresh these targets. */
 public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecision.Refresh,
-        AgentDecision.NeedPeers {
+        AgentDecision.NeedPeers, AgentDecision.NeedGoalState {
 
     /**
      * Decide again with the peers' readings: reading them costs a relation-get per unit, so only on demand, and
@@ -15,6 +15,13 @@ public sealed interface AgentDecision permits AgentDecision.Settle, AgentDecisio
      * every peer's ({@code all} true: once, before refreshing).
      */
     record NeedPeers(boolean all) implements AgentDecision {
+    }
+
+    /**
+     * Decide again with the control-plane principal units Juju's {@code goal-state} lists: a call to the
+     * controller, asked only by a worker that would otherwise start refreshing for {@code plan}.
+     */
+    record NeedGoalState(Plan plan) implements AgentDecision {
     }
 
     /** No refresh; {@code progress} replaces the unit's reported outcome when present. */

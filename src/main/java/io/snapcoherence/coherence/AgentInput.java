@@ -10,12 +10,22 @@ import java.util.Optional;
  * it waits in line, every peer's before it refreshes; {@code allPeers} says which), whether the proxy is
  * registered (no planned refresh before it is), the failure of a departed unit this unit reports
  * ({@code witnessed}: it stops this unit as a peer's failure would), and its machine's architecture (its targets
- * are those of its architecture).
+ * are those of its architecture). {@code controlPlaneGoal}: the control-plane principal units Juju's
+ * {@code goal-state} lists alive, asked only by a worker about to start ({@link AgentDecision.NeedGoalState}).
  */
 public record AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
                          Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
-                         Optional<Witnessed> witnessed, String arch) {
+                         Optional<Witnessed> witnessed, String arch, Optional<List<String>> controlPlaneGoal) {
+
+    /** Before goal-state was asked. */
+    public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
+                      Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
+                      Optional<Witnessed> witnessed, String arch) {
+        this(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers, registrationOk, witnessed,
+                arch, Optional.empty());
+    }
 
     /** Of a machine whose architecture is not said: every target of its channels concerns it. */
     public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
@@ -36,6 +46,7 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
     public AgentInput {
         installed = Map.copyOf(installed);
         peers = peers.map(List::copyOf);
+        controlPlaneGoal = controlPlaneGoal.map(List::copyOf);
         if (maxUnavailable < 1) {
             throw new IllegalArgumentException("max-unavailable must be at least 1, got " + maxUnavailable);
         }
@@ -51,6 +62,12 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
     /** The same input with the readings the agent asked for ({@code all}: every peer's). */
     public AgentInput withPeers(List<UnitReading> readings, boolean all) {
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, Optional.of(readings), all,
-                registrationOk, witnessed, arch);
+                registrationOk, witnessed, arch, controlPlaneGoal);
+    }
+
+    /** The same input with the live control-plane principal units goal-state lists. */
+    public AgentInput withControlPlaneGoal(List<String> principals) {
+        return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers,
+                registrationOk, witnessed, arch, Optional.of(principals));
     }
 }

@@ -12,7 +12,8 @@ import java.util.TreeMap;
 
 /**
  * The peer relation's wire format. Unit databag, schema 1: {@code schema}, {@code role}, {@code installed},
- * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}; the previous version reads it
+ * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}, {@code principal}; the previous
+ * version reads it
  * (it ignores the keys it does not know, whose meaning it does not need). App databag, schema 2: {@code schema},
  * {@code plan}, {@code grants}, {@code halt}, {@code paused}, {@code tally}, {@code requested}, {@code refresh},
  * {@code offers}, {@code check}. Schema 2 because a plan holds a target per architecture: the previous version would
@@ -48,6 +49,10 @@ public final class PeerCodec {
     static final String KEY_OFFERS = "offers";
     static final String KEY_CHECK = "check";
     static final String KEY_REFRESH = "refresh";
+    static final String KEY_PRINCIPAL = "principal";
+    /** A unit name as Juju makes them: application name, slash, number. */
+    private static final java.util.regex.Pattern UNIT_NAME =
+            java.util.regex.Pattern.compile("[a-z][a-z0-9-]{0,62}/[0-9]{1,9}");
 
     private PeerCodec() {
     }
@@ -70,6 +75,7 @@ public final class PeerCodec {
         }).orElse(""));
         out.put(KEY_ARCH, report.arch());
         out.put(KEY_OFFERS, report.view().map(PeerCodec::encodeView).orElse(""));
+        out.put(KEY_PRINCIPAL, report.principal().orElse(""));
         return out;
     }
 
@@ -140,7 +146,12 @@ public final class PeerCodec {
                 throw new BadData("arch " + Json.abbreviate(arch) + " is not an architecture name");
             }
             Optional<StoreView> view = Optional.ofNullable(data.get(KEY_OFFERS)).map(PeerCodec::decodeView);
-            return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view));
+            Optional<String> principal = Optional.ofNullable(data.get(KEY_PRINCIPAL));
+            if (principal.filter(p -> !UNIT_NAME.matcher(p).matches()).isPresent()) {
+                throw new BadData("principal " + Json.abbreviate(principal.get()) + " is not a unit name");
+            }
+            return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view,
+                    principal));
         } catch (BadData e) {
             return new UnitReading.Unreadable(new Malformed(unit, e.getMessage()));
         }

@@ -110,7 +110,30 @@ public final class UnitAgent {
             // The leader counts a unit this unit has not seen yet (joined since): it could be control plane.
             return settle(Status.waiting(tally.get().describe(plan.id())));
         }
+        if (input.role() == Role.WORKER) {
+            // A control-plane unit added a moment ago may not be in any view yet: neither this unit nor a unit it
+            // read has joined it, and the leader may not have counted it. Juju lists it in goal-state from the
+            // moment it is added (its principal, under the control-plane endpoint): until a report from the unit
+            // on each live principal listed is read, the control plane is not known to be through (I1).
+            if (input.controlPlaneGoal().isEmpty()) {
+                return new AgentDecision.NeedGoalState(plan);
+            }
+            java.util.Set<String> reporting = census.reports().stream().filter(r -> r.role() == Role.CONTROL_PLANE)
+                    .map(UnitReport::principal).flatMap(Optional::stream).collect(Collectors.toSet());
+            Optional<String> unseen = input.controlPlaneGoal().get().stream().filter(p -> !reporting.contains(p))
+                    .findFirst();
+            if (unseen.isPresent()) {
+                return settle(Status.waiting("granted for plan " + plan.id() + "; waiting for a report from the unit on "
+                        + unseen.get() + " (goal-state lists it)"));
+            }
+        }
         return new AgentDecision.Refresh(plan, pending, mine);
+    }
+
+    /** The status line of a worker that cannot read goal-state before it starts; it tries again later. */
+    public static Status goalStateUnreadable(Plan plan, String reason) {
+        return Status.waiting("granted for plan " + plan.id() + "; cannot read goal-state (" + reason
+                + "); trying again on the next hook");
     }
 
     /** The status line while refreshing one target. */

@@ -8,17 +8,26 @@ import java.util.TreeMap;
  * What one unit tells its peers: its tier, the managed snaps on its machine, its last plan outcome, the failure
  * of a unit it saw leave, if one of the current attempt ({@link Witnessed}), its machine's architecture (dpkg name,
  * {@code amd64}) and the last view of the store it reported ({@link StoreView}). A report without an architecture
- * ({@link #UNKNOWN_ARCH}) comes from the previous charm version.
+ * ({@link #UNKNOWN_ARCH}) comes from the previous charm version. {@code principal} names the principal unit it
+ * runs on ({@code kubernetes-control-plane/3}), which is how Juju's {@code goal-state} names it to the others; a
+ * report of the previous version has none.
  */
 public record UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
-                         Optional<StoreView> view) {
+                         Optional<StoreView> view, Optional<String> principal) {
 
     /** The architecture of a unit that reports none. */
     public static final String UNKNOWN_ARCH = "";
 
     public UnitReport {
         installed = java.util.Collections.unmodifiableMap(new TreeMap<>(installed));
+    }
+
+    /** A report that does not say its principal. */
+    public UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
+                      Optional<StoreView> view) {
+        this(unit, role, installed, progress, witnessed, arch, view, Optional.empty());
     }
 
     /** A report of the previous version: no architecture, no view. */
@@ -35,7 +44,12 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
 
     /** The same report with this architecture and view. */
     public UnitReport on(String arch, Optional<StoreView> view) {
-        return new UnitReport(unit, role, installed, progress, witnessed, arch, view);
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal);
+    }
+
+    /** The same report, saying the principal unit it runs on (none: it does not say). */
+    public UnitReport on(Optional<String> principal) {
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal);
     }
 
     /** Whether this unit failed the plan's current attempt. */
@@ -76,11 +90,12 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
                 && java.util.Objects.equals(progress, other.progress)
                 && java.util.Objects.equals(witnessed, other.witnessed)
                 && java.util.Objects.equals(arch, other.arch)
-                && java.util.Objects.equals(view, other.view);
+                && java.util.Objects.equals(view, other.view)
+                && java.util.Objects.equals(principal, other.principal);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view);
+        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view, principal);
     }
 }

@@ -18,6 +18,12 @@ public interface HookTools {
     /** {@code is-leader --format=json}. */
     boolean isLeader();
 
+    /**
+     * {@code goal-state --format=json}: the units Juju means to exist, joined or not ({@link GoalState}). A call to
+     * the controller: asked only where a decision needs it, never in a steady hook.
+     */
+    GoalState goalState();
+
     /** {@code relation-ids <endpoint> --format=json}. */
     List<String> relationIds(String endpoint);
 

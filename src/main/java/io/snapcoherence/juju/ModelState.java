@@ -11,7 +11,8 @@ import java.util.Optional;
  */
 public record ModelState(String unitName, boolean leader, Map<String, Object> config,
                          List<RelationState> relations, Map<String, String> unitStore, Status unitStatus,
-                         Status appStatus, String workloadVersion, ActionState action, List<String> log) {
+                         Status appStatus, String workloadVersion, ActionState action, List<String> log,
+                         GoalState goalState) {
 
     public ModelState {
         config = Map.copyOf(config);
@@ -19,11 +20,12 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
         unitStore = Map.copyOf(unitStore);
         log = List.copyOf(log);
         workloadVersion = workloadVersion == null ? "" : workloadVersion;
+        goalState = goalState == null ? GoalState.NONE : goalState;
     }
 
     public static ModelState of(String unitName) {
         return new ModelState(unitName, false, Map.of(), List.of(), Map.of(), Status.unknown(), Status.unknown(),
-                "", ActionState.none(), List.of());
+                "", ActionState.none(), List.of(), GoalState.NONE);
     }
 
     public String appName() {
@@ -32,12 +34,12 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
 
     public ModelState withLeader(boolean leader) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     public ModelState withConfig(Map<String, Object> config) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     public ModelState withConfigValue(String key, Object value) {
@@ -48,7 +50,7 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
 
     public ModelState withRelations(List<RelationState> relations) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     /** Adds the relation, or replaces the one with the same id. */
@@ -61,27 +63,33 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
 
     public ModelState withUnitStore(Map<String, String> unitStore) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     public ModelState withStatuses(Status unitStatus, Status appStatus) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     public ModelState withWorkloadVersion(String version) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus, version,
-                action, log);
+                action, log, goalState);
+    }
+
+    /** What {@code goal-state} answers in this hook. */
+    public ModelState withGoalState(GoalState goalState) {
+        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                workloadVersion, action, log, goalState);
     }
 
     public ModelState withAction(ActionState action) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     public ModelState withLog(List<String> log) {
         return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log);
+                workloadVersion, action, log, goalState);
     }
 
     public Optional<RelationState> relation(String id) {

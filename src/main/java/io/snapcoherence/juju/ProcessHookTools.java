@@ -61,6 +61,11 @@ public final class ProcessHookTools implements HookTools {
     }
 
     @Override
+    public GoalState goalState() {
+        return parse("goal-state", GoalState::parse, "--format=json");
+    }
+
+    @Override
     public List<String> relationIds(String endpoint) {
         return parse("relation-ids", Json::stringList, endpoint, "--format=json");
     }

@@ -158,6 +158,12 @@ public final class StateHookTools implements HookTools {
         return initial.leader();
     }
 
+    /** The model's goal state as the hook's {@link ModelState} holds it (the simulator fills it as Juju would). */
+    @Override
+    public GoalState goalState() {
+        return initial.goalState();
+    }
+
     @Override
     public List<String> relationIds(String endpoint) {
         return initial.relations(endpoint).stream().map(ModelState.RelationState::id).toList();

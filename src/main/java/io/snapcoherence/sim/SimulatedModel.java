@@ -4,6 +4,7 @@ import io.snapcoherence.charm.Charm;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.juju.GoalState;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.StateHookTools;
 import io.snapcoherence.juju.Status;
@@ -123,6 +124,8 @@ public final class SimulatedModel {
     private final HookRunner runner;
     private final BiConsumer<Role, SimulatedMachine> machineSetup;
     private final Map<String, SimUnit> units = new LinkedHashMap<>();
+    /** The goal state hooks are answered with; null: a unit's life changed since it was built. */
+    private GoalState goalState;
     private final Map<String, Databag> unitData = new HashMap<>();
     /** Units in the peer relation's scope and not departing, with their databag versions: what the others see. */
     private final TreeMap<String, Long> scope = new TreeMap<>();
@@ -205,6 +208,7 @@ public final class SimulatedModel {
         SimUnit unit = new SimUnit(name, role, principal, machine, uniter, round, steps);
         unit.updateStatusOffset = random.nextInt(Math.max(1, settings.updateStatusEvery()));
         units.put(name, unit);
+        goalState = null;
         unitData.put(name, new Databag(Map.of(), 0));
         if (leader.isEmpty()) {
             leader = name;
@@ -260,6 +264,7 @@ public final class SimulatedModel {
             return;
         }
         unit.life = SimUnit.Life.DYING;
+        goalState = null;
         scope.remove(name);
         note("remove " + unit);
         if (leader.equals(name) && !hostile(Hostility.DYING_LEADER_KEEPS_LEASE)) {
@@ -304,6 +309,7 @@ public final class SimulatedModel {
             return;
         }
         unit.life = SimUnit.Life.DEAD;
+        goalState = null;
         unit.inFlight = null;
         unit.actions.clear();
         scope.remove(name);
@@ -789,6 +795,7 @@ public final class SimulatedModel {
 
     private void becomeDead(SimUnit unit) {
         unit.life = SimUnit.Life.DEAD;
+        goalState = null;
         unit.actions.clear();
         scope.remove(unit.name());
         for (String peer : List.copyOf(unitData.keySet())) {
@@ -865,7 +872,40 @@ public final class SimulatedModel {
         }
         ModelState.ActionState action = hook.action().orElse(ModelState.ActionState.none());
         return new ModelState(unit.name(), leader.equals(unit.name()), config, relations, unit.store, unit.status,
-                appStatus, "", action, List.of());
+                appStatus, "", action, List.of(), goalState());
+    }
+
+    /**
+     * What {@code goal-state} answers a snap-coherence unit, as Juju's controller builds it (apiserver/facades/agent/
+     * uniter, UniterAPI.oneGoalState): {@code units} holds only units whose principal is the calling unit
+     * (goalStateUnits), none for a subordinate; {@code relations} holds, under each of our container endpoints, the
+     * principal application (its relation's status) and each of its units that is not dead, a dying one as
+     * {@code dying} (goalStateRelations, goalStateUnits). A principal unit is here from the moment it is added,
+     * whether or not its snap-coherence unit has run a hook; it is dying while that unit is, and gone when it is
+     * dead. Its workload status, the principal charm's own, is not modelled: a live one shows {@code active} (the
+     * charm reads only whether a unit is dying). Built again only when a unit's life changes.
+     */
+    private GoalState goalState() {
+        if (goalState != null) {
+            return goalState;
+        }
+        Map<String, Map<String, GoalState.Goal>> relations = new LinkedHashMap<>();
+        String since = clock.instant().toString();
+        for (Role role : Role.values()) {
+            Map<String, GoalState.Goal> entries = new LinkedHashMap<>();
+            entries.put(role == Role.CONTROL_PLANE ? CONTROL_PLANE_APP : WORKER_APP,
+                    new GoalState.Goal("joined", since));
+            for (SimUnit unit : units.values()) {
+                if (unit.role() != role || unit.gone()) {
+                    continue;
+                }
+                String status = unit.dying() ? GoalState.DYING : "active";
+                entries.put(unit.principal(), new GoalState.Goal(status, since));
+            }
+            relations.put(role.endpoint(), entries);
+        }
+        goalState = new GoalState(Map.of(), relations);
+        return goalState;
     }
 
     private void emit(Step step) {

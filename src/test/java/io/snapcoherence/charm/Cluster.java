@@ -86,12 +86,37 @@ final class Cluster {
         members.values().stream().filter(o -> o != m && !m.hidden.contains(o.unit))
                 .forEach(o -> remotes.put(o.unit, o.databag));
         var peer = new ModelState.RelationState("coherence", PEER, APP, m.databag, appData, remotes, appData);
-        String principal = m.role == Role.CONTROL_PLANE ? "kubernetes-control-plane" : "kubernetes-worker";
-        var container = ModelState.RelationState.of(m.role.endpoint(), m.role.endpoint() + ":2", principal)
-                .withRemoteUnit(principal + "/" + m.unit.substring(m.unit.indexOf('/') + 1), Map.of());
+        String principalApp = principalApp(m.role);
+        var container = ModelState.RelationState.of(m.role.endpoint(), m.role.endpoint() + ":2", principalApp)
+                .withRemoteUnit(principal(m), Map.of());
         return ModelState.of(m.unit).withLeader(m.unit.equals(leader)).withConfig(config)
                 .withRelations(List.of(peer, container)).withUnitStore(m.unitStore)
-                .withStatuses(m.status, appStatus).withAction(action);
+                .withStatuses(m.status, appStatus).withAction(action).withGoalState(goalState());
+    }
+
+    private static String principalApp(Role role) {
+        return role == Role.CONTROL_PLANE ? "kubernetes-control-plane" : "kubernetes-worker";
+    }
+
+    /** The principal unit a member runs on: the principal application's unit of the same number. */
+    static String principal(Member m) {
+        return principalApp(m.role) + "/" + m.unit.substring(m.unit.indexOf('/') + 1);
+    }
+
+    /**
+     * goal-state as Juju answers a subordinate (see {@link io.snapcoherence.juju.GoalState}): every member's
+     * principal under its endpoint, whoever has joined whom.
+     */
+    private io.snapcoherence.juju.GoalState goalState() {
+        var goal = io.snapcoherence.juju.GoalState.NONE;
+        for (Role role : Role.values()) {
+            Map<String, io.snapcoherence.juju.GoalState.Goal> entries = new LinkedHashMap<>();
+            entries.put(principalApp(role), new io.snapcoherence.juju.GoalState.Goal("joined", ""));
+            members.values().stream().filter(o -> o.role == role).forEach(o -> entries.put(principal(o),
+                    new io.snapcoherence.juju.GoalState.Goal("active", "")));
+            goal = goal.withRelation(role.endpoint(), entries);
+        }
+        return goal;
     }
 
     /** The charm's clock; tests move it to show what happens with time (hold renewal). */
@@ -112,7 +137,8 @@ final class Cluster {
     }
 
     private int runCharm(Member m, Event event, StateHookTools tools) {
-        JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.empty(), event);
+        JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.of(principal(m)),
+                event);
         // Each hook runs a nanosecond after the one before, on whatever time the test set: as on real clocks, what
         // a unit sees later is newer than what was reported before it, and the minutes a test counts stay exact.
         Clock hookClock = Clock.offset(clock, Duration.ofNanos(++hooks));

@@ -215,6 +215,27 @@ class RolloutUnderJujuScenarioTest {
     }
 
     @Test
+    void aWorkerDoesNotStartWhileGoalStateListsAControlPlaneUnitItHasNotReadAReportFrom() {
+        Cluster c = workersGranted(2, 1);
+        // A control-plane unit added a moment ago: nobody has joined it yet, so neither the worker nor the leader
+        // counts it; Juju's goal-state lists its principal already.
+        Cluster.Member added = c.add(3, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        c.members.values().stream().filter(m -> m != added).forEach(m -> m.hidden.add(U3));
+        Cluster.Member worker = c.member(1);
+        c.hook(worker, peerChanged());
+        assertThat(worker.machine.installedRevision("kubectl")).contains(300);
+        assertThat(worker.status).isEqualTo(Status.waiting("granted for plan 1; waiting for a report from the unit "
+                + "on kubernetes-control-plane/3 (goal-state lists it)"));
+
+        // It joins and reports: the control plane is the tier again, and the worker goes once it is on target.
+        c.members.values().forEach(m -> m.hidden.clear());
+        c.settle();
+        assertThat(added.machine.installedRevision("kubectl")).contains(301);
+        assertThat(worker.machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
+    }
+
+    @Test
     void noPlanWhileTheLeaderSeesNoControlPlaneUnit() {
         Cluster c = workerLeads();
         // A leader that has not joined the control-plane unit yet (or whose view lost it) sees workers only.

@@ -24,6 +24,45 @@ class UnitAgentTest {
         return new RolloutState(Optional.of(PLAN), List.of(units), Optional.empty(), false);
     }
 
+    /**
+     * Decides as the charm does: a worker about to start asks goal-state, which here lists no control-plane
+     * principal (the rule on what it lists is tested on its own, below).
+     */
+    private static AgentDecision decide(AgentInput input) {
+        AgentDecision first = UnitAgent.decide(input);
+        return first instanceof AgentDecision.NeedGoalState ? UnitAgent.decide(input.withControlPlaneGoal(List.of()))
+                : first;
+    }
+
+    private static UnitReading cpOn(int n, String principal) {
+        return new UnitReading.Reported(new UnitReport(u(n), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(10)),
+                Optional.empty()).on(Optional.of(principal)));
+    }
+
+    @Test
+    void aWorkerAboutToStartWaitsForEveryLiveControlPlanePrincipalGoalStateListsToReport() {
+        var seenOne = List.of(cpOn(0, "kubernetes-control-plane/0"));
+        AgentInput input = workerFive(granted(u(5)), seenOne);
+        AgentDecision.NeedGoalState ask = new AgentDecision.NeedGoalState(PLAN);
+        assertThat(UnitAgent.decide(input)).isEqualTo(ask);
+        // A principal added a moment ago: no unit this worker read has reported from it.
+        assertThat(UnitAgent.decide(input.withControlPlaneGoal(List.of("kubernetes-control-plane/0",
+                "kubernetes-control-plane/4")))).isEqualTo(new AgentDecision.Settle(Status.waiting(
+                "granted for plan 7; waiting for a report from the unit on kubernetes-control-plane/4 (goal-state "
+                        + "lists it)"), Optional.empty()));
+        // Once it reports, the worker goes.
+        var seenBoth = List.of(cpOn(0, "kubernetes-control-plane/0"), cpOn(6, "kubernetes-control-plane/4"));
+        assertThat(UnitAgent.decide(workerFive(granted(u(5)), seenBoth).withControlPlaneGoal(List.of(
+                "kubernetes-control-plane/0", "kubernetes-control-plane/4")))).isInstanceOf(AgentDecision.Refresh.class);
+        // A report of the previous version names no principal: the unit on that principal is not known yet.
+        var unnamed = List.<UnitReading>of(cp(0, Map.of("kube-apiserver", rev(10))));
+        assertThat(UnitAgent.decide(workerFive(granted(u(5)), unnamed).withControlPlaneGoal(List.of(
+                "kubernetes-control-plane/0")))).isInstanceOf(AgentDecision.Settle.class);
+        // A control-plane unit does not ask: it cannot miss a control-plane unit, the tier it is in.
+        assertThat(UnitAgent.decide(inLine(u(9), Role.CONTROL_PLANE, granted(u(9)), 1, seenOne, true)))
+                .isInstanceOf(AgentDecision.Refresh.class);
+    }
+
     private static AgentInput workerFive(RolloutState state, List<UnitReading> peers) {
         return new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), app(state),
                 Optional.of(peers), true);
@@ -33,16 +72,16 @@ class UnitAgentTest {
 
     @Test
     void aGrantedWorkerRefreshesItsPendingTargetsOnlyWhenTheControlPlaneIsOnThePlan() {
-        AgentDecision go = UnitAgent.decide(workerFive(granted(u(5)), CP_ON_TARGET));
+        AgentDecision go = decide(workerFive(granted(u(5)), CP_ON_TARGET));
         assertThat(go).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
 
         var cpBehind = List.<UnitReading>of(cp(0, Map.of("kubelet", rev(200))));
-        AgentDecision wait = UnitAgent.decide(workerFive(granted(u(5)), cpBehind));
+        AgentDecision wait = decide(workerFive(granted(u(5)), cpBehind));
         assertThat(wait).isEqualTo(new AgentDecision.Settle(Status.waiting("control plane 0/1 on plan 7"),
                 Optional.empty()));
 
         var silentPeer = List.<UnitReading>of(cp(0, Map.of()), new UnitReading.Unreported(u(9)));
-        assertThat(UnitAgent.decide(workerFive(granted(u(5)), silentPeer))).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(decide(workerFive(granted(u(5)), silentPeer))).isInstanceOf(AgentDecision.Settle.class);
     }
 
     @Test
@@ -51,10 +90,10 @@ class UnitAgentTest {
         var tallyBehind = new PeerCodec.AppReading.Read(granted(u(5)), Optional.of(new Tally(1, 2, 0, 3)));
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), tallyBehind,
                 Optional.of(CP_ON_TARGET), true);
-        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(
                 Status.waiting("control plane 1/2 on plan 7"), Optional.empty()));
         var tallyThrough = new PeerCodec.AppReading.Read(granted(u(5)), Optional.of(new Tally(2, 2, 0, 3)));
-        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+        assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 tallyThrough, Optional.of(CP_ON_TARGET), true))).isInstanceOf(AgentDecision.Refresh.class);
     }
 
@@ -63,14 +102,14 @@ class UnitAgentTest {
         var withTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(3, 3, 1, 2)));
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), withTally,
                 Optional.empty(), true);
-        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(
                 Status.waiting("workers 1/2 on plan 7"), Optional.empty()));
         var cpTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(2, 3, 0, 2)));
-        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+        assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 cpTally, Optional.empty(), true))).isEqualTo(new AgentDecision.Settle(
                 Status.waiting("control plane 2/3 on plan 7"), Optional.empty()));
         // Granted: the agent asks for the peers before refreshing.
-        assertThat(UnitAgent.decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+        assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 app(granted(u(5))), Optional.empty(), true))).isEqualTo(new AgentDecision.NeedPeers(false));
     }
 
@@ -89,20 +128,20 @@ class UnitAgentTest {
         var line = granted(u(3), u(4), u(5), u(6));
         // m = 2: u(3) and u(4) are ahead of u(5) and not done.
         var busy = List.of(workerOn(3, 200), workerOn(4, 200), workerOn(6, 200));
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, busy, false))).isEqualTo(
+        assertThat(decide(inLine(u(5), Role.WORKER, line, 2, busy, false))).isEqualTo(
                 new AgentDecision.Settle(Status.waiting("granted for plan 7 in line: 2 units ahead not done yet"),
                         Optional.empty()));
         // u(3) done: u(5) may go, and asks for every peer's data once (the control-plane check) before it does.
         var oneDone = List.of(workerOn(3, 201), workerOn(4, 200), workerOn(6, 200));
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, oneDone, false)))
+        assertThat(decide(inLine(u(5), Role.WORKER, line, 2, oneDone, false)))
                 .isEqualTo(new AgentDecision.NeedPeers(true));
         var all = new java.util.ArrayList<>(oneDone);
         all.addAll(CP_ON_TARGET);
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, all, true)))
+        assertThat(decide(inLine(u(5), Role.WORKER, line, 2, all, true)))
                 .isEqualTo(new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
         // Units granted after it do not count, however many are busy.
         var othersBusy = List.of(workerOn(4, 200), workerOn(5, 200), workerOn(6, 200));
-        assertThat(UnitAgent.decide(inLine(u(3), Role.WORKER, line, 1, othersBusy, false)))
+        assertThat(decide(inLine(u(3), Role.WORKER, line, 1, othersBusy, false)))
                 .isEqualTo(new AgentDecision.NeedPeers(true));
     }
 
@@ -112,7 +151,7 @@ class UnitAgentTest {
         // for them, or neither would ever go.
         var line = granted(u(3), u(4), u(9));
         var peers = List.of(workerOn(3, 200), workerOn(4, 200));
-        AgentDecision d = UnitAgent.decide(new AgentInput(u(9), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)),
+        AgentDecision d = decide(new AgentInput(u(9), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)),
                 Optional.empty(), app(line), 1, Optional.of(peers), false, true));
         assertThat(d).isEqualTo(new AgentDecision.NeedPeers(true));
     }
@@ -120,7 +159,7 @@ class UnitAgentTest {
     @Test
     void aPausedRolloutStartsNoGrantedUnit() {
         var paused = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.empty(), true);
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, paused, 1, CP_ON_TARGET, true))).isEqualTo(
+        assertThat(decide(inLine(u(5), Role.WORKER, paused, 1, CP_ON_TARGET, true))).isEqualTo(
                 new AgentDecision.Settle(Status.waiting("rollout paused at plan 7; granted, starts after resume"),
                         Optional.empty()));
     }
@@ -129,15 +168,15 @@ class UnitAgentTest {
     void aGrantedUnitWaitsUntilItCanReadEveryOtherGrantedUnit() {
         // Every failure comes from a granted unit: one it cannot read could have failed (I4), and could be busy.
         var line = granted(u(3), u(5));
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, List.of(), false))).isEqualTo(
+        assertThat(decide(inLine(u(5), Role.WORKER, line, 2, List.of(), false))).isEqualTo(
                 new AgentDecision.Settle(Status.waiting("granted for plan 7; waiting to read snap-coherence/3's report"),
                         Optional.empty()));
         var unreadable = List.<UnitReading>of(new UnitReading.Unreadable(new Malformed(u(3), "schema 2")));
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, unreadable, false)))
+        assertThat(decide(inLine(u(5), Role.WORKER, line, 2, unreadable, false)))
                 .isInstanceOf(AgentDecision.Settle.class);
         var failed = reported(u(3), Role.WORKER, Map.of("kubelet", rev(200)),
                 Optional.of(Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "x"))));
-        assertThat(UnitAgent.decide(inLine(u(5), Role.WORKER, line, 2, List.of(failed), false))).isEqualTo(
+        assertThat(decide(inLine(u(5), Role.WORKER, line, 2, List.of(failed), false))).isEqualTo(
                 new AgentDecision.Settle(Status.waiting("rollout halting at plan 7: snap-coherence/3 failed"),
                         Optional.empty()));
     }
@@ -146,11 +185,11 @@ class UnitAgentTest {
     void aUnitAlreadyOnTargetVerifiesAndReportsWithoutRefreshing() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.empty(),
                 app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
-        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(), List.of(KUBELET)));
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(), List.of(KUBELET)));
 
         var reported = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)),
                 Optional.of(Progress.done(PLAN)), app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
-        assertThat(UnitAgent.decide(reported)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
+        assertThat(decide(reported)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
                 Optional.empty()));
     }
 
@@ -158,7 +197,7 @@ class UnitAgentTest {
     void aUnitWithoutThePlannedSnapHasNothingToDo() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubectl", rev(3)), Optional.empty(),
                 app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
-        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
                 Optional.of(Progress.done(PLAN))));
     }
 
@@ -167,28 +206,28 @@ class UnitAgentTest {
         var failure = Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "cannot refresh"));
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
                 app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
-        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(
                 Status.blocked("kubelet 201 failed (plan 7): cannot refresh"), Optional.empty()));
 
         var resumed = new RolloutState(Optional.of(PLAN.nextAttempt()), List.of(u(5)), Optional.empty(), false);
         var retry = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
                 app(resumed), Optional.of(CP_ON_TARGET), true);
-        assertThat(UnitAgent.decide(retry)).isInstanceOf(AgentDecision.Refresh.class);
+        assertThat(decide(retry)).isInstanceOf(AgentDecision.Refresh.class);
     }
 
     @Test
     void nothingStartsWhileHaltedWhileAPeerHasFailedOrBeforeRegistration() {
         var halted = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(6), "x")), false);
-        assertThat(UnitAgent.decide(workerFive(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(decide(workerFive(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);
 
         var failedPeer = reported(u(6), Role.WORKER, Map.of("kubelet", rev(200)),
                 Optional.of(Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet", 201, "x"))));
         var peers = List.of(CP_ON_TARGET.get(0), failedPeer);
-        assertThat(UnitAgent.decide(workerFive(granted(u(5), u(6)), peers))).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(decide(workerFive(granted(u(5), u(6)), peers))).isInstanceOf(AgentDecision.Settle.class);
 
         var unregistered = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 app(granted(u(5))), Optional.of(CP_ON_TARGET), false);
-        assertThat(UnitAgent.decide(unregistered)).isEqualTo(new AgentDecision.Settle(
+        assertThat(decide(unregistered)).isEqualTo(new AgentDecision.Settle(
                 Status.waiting("granted for plan 7; waiting for proxy registration"), Optional.empty()));
     }
 
@@ -196,7 +235,7 @@ class UnitAgentTest {
     void unreadableAppDataBlocksInsteadOfGuessing() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of(), Optional.empty(),
                 new PeerCodec.AppReading.Unreadable(new Malformed("snap-coherence", "schema 9")), Optional.empty(), true);
-        assertThat(UnitAgent.decide(input)).isEqualTo(new AgentDecision.Settle(
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(
                 Status.blocked("rollout data unreadable: schema 9"), Optional.empty()));
     }
 
@@ -222,24 +261,24 @@ class UnitAgentTest {
         var peers = List.<UnitReading>of(cp(0, Map.of("kube-apiserver", rev(10))),
                 new UnitReading.Reported(new UnitReport(u(4), Role.WORKER, Map.of("kubelet", rev(200)),
                         Optional.empty(), Optional.of(seen))));
-        assertThat(UnitAgent.decide(workerFive(granted(u(5)), peers))).isEqualTo(new AgentDecision.Settle(
+        assertThat(decide(workerFive(granted(u(5)), peers))).isEqualTo(new AgentDecision.Settle(
                 Status.waiting("rollout halting at plan 7: snap-coherence/3 failed"), Optional.empty()));
         // Witnessed by this unit itself, in an earlier hook.
         var own = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 app(granted(u(5))), 1, Optional.of(CP_ON_TARGET), true, true, Optional.of(seen));
-        assertThat(UnitAgent.decide(own)).isInstanceOf(AgentDecision.Settle.class);
+        assertThat(decide(own)).isInstanceOf(AgentDecision.Settle.class);
         // After a resume (attempt 2) it no longer counts.
         Plan resumed = PLAN.nextAttempt();
         var next = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 app(new RolloutState(Optional.of(resumed), List.of(u(5)), Optional.empty(), false)), 1,
                 Optional.of(CP_ON_TARGET), true, true, Optional.of(seen));
-        assertThat(UnitAgent.decide(next)).isInstanceOf(AgentDecision.Refresh.class);
+        assertThat(decide(next)).isInstanceOf(AgentDecision.Refresh.class);
     }
 
     @Test
     void aGrantedWorkerThatSeesNoControlPlaneUnitDoesNotRefresh() {
         var workersOnly = List.<UnitReading>of(worker(6, Map.of("kubelet", rev(201))));
-        assertThat(UnitAgent.decide(workerFive(granted(u(5)), workersOnly)))
+        assertThat(decide(workerFive(granted(u(5)), workersOnly)))
                 .isInstanceOf(AgentDecision.Settle.class);
     }
 }

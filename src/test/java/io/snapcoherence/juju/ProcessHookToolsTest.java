@@ -98,6 +98,38 @@ class ProcessHookToolsTest {
                 "relation-get", "state-set", "relation-set", "state-get", "relation-get");
     }
 
+    /**
+     * goal-state as Juju answers a subordinate unit (UniterAPI.oneGoalState): no units of its own application, and
+     * under each container endpoint the principal application and its units, a dying one as "dying".
+     */
+    @Test
+    void goalStateListsThePrincipalUnitsUnderEachEndpointAndLeavesDyingOnesOutOfTheLiveOnes() {
+        juju.rawFile("goal-state.json", "{\"units\":{},\"relations\":{\"control-plane\":{"
+                + "\"kubernetes-control-plane\":{\"status\":\"joined\",\"since\":\"2026-11-30 07:00:00Z\"},"
+                + "\"kubernetes-control-plane/0\":{\"status\":\"active\",\"since\":\"2026-11-30 07:00:00Z\"},"
+                + "\"kubernetes-control-plane/1\":{\"status\":\"dying\",\"since\":\"2026-11-30 07:01:00Z\"},"
+                + "\"kubernetes-control-plane/3\":{\"status\":\"waiting\",\"since\":\"2026-11-30 07:02:00Z\"}},"
+                + "\"worker\":{\"kubernetes-worker\":{\"status\":\"joined\",\"since\":null}}}}");
+
+        GoalState goal = tools.goalState();
+        assertThat(goal.units()).isEmpty();
+        assertThat(goal.liveUnits("control-plane")).containsExactly("kubernetes-control-plane/0",
+                "kubernetes-control-plane/3");
+        assertThat(goal.liveUnits("worker")).isEmpty();
+        assertThat(juju.onlyCall().argv()).containsExactly("goal-state", "--format=json");
+    }
+
+    @Test
+    void goalStateOfAnotherShapeOrRefusedIsAHookToolError() {
+        juju.rawFile("goal-state.json", "{\"units\":{},\"relations\":{\"control-plane\":{\"kubernetes-control-plane/0\":"
+                + "\"active\"}}}");
+        assertThatThrownBy(() -> tools.goalState()).isInstanceOf(HookToolException.class)
+                .hasMessageContaining("unparseable output").hasMessageContaining("has no status");
+        juju.fail("goal-state", "connection is shut down");
+        assertThatThrownBy(() -> new ProcessHookTools(juju.toolsDir()).goalState()).isInstanceOf(HookToolException.class)
+                .hasMessageContaining("connection is shut down");
+    }
+
     @Test
     void relationIdsListsTheEndpointsRelations() {
         assertThat(tools.relationIds("coherence")).containsExactly("coherence:1");

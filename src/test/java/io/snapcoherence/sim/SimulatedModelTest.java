@@ -72,6 +72,46 @@ class SimulatedModelTest {
         return hooksOn(unit).stream().filter(hook::equals).count();
     }
 
+    /**
+     * goal-state as Juju's controller answers a subordinate (UniterAPI.oneGoalState): no units of its own, and every
+     * principal unit under its endpoint from the moment it is added, before any hook of its subordinate ran;
+     * dying while being removed; gone once dead.
+     */
+    @Test
+    void goalStateListsEveryPrincipalUnitFromItsAdditionDyingWhileRemovedAndNotOnceDead() {
+        List<io.snapcoherence.juju.GoalState> seen = new ArrayList<>();
+        SimulatedModel model = model(1, 1, 1, (context, tools, machine) -> {
+            seen.add(tools.goalState());
+            return 0;
+        });
+        assertThat(model.runUntilQuiet(200)).isTrue();
+        io.snapcoherence.juju.GoalState settled = seen.get(seen.size() - 1);
+        assertThat(settled.units()).isEmpty();
+        assertThat(settled.liveUnits("control-plane")).containsExactly("kubernetes-control-plane/0");
+        assertThat(settled.liveUnits("worker")).containsExactly("kubernetes-worker/0");
+
+        SimUnit added = model.addUnit(Role.CONTROL_PLANE);
+        seen.clear();
+        model.runRound();
+        // The other units' hooks this round already list the new principal, whether or not it ran a hook yet.
+        assertThat(seen).isNotEmpty().allSatisfy(goal -> assertThat(goal.liveUnits("control-plane"))
+                .contains(added.principal()));
+
+        model.removeUnit(added.name());
+        seen.clear();
+        model.runRound();
+        assertThat(seen).isNotEmpty().allSatisfy(goal -> {
+            assertThat(goal.liveUnits("control-plane")).doesNotContain(added.principal());
+            assertThat(goal.relations().get("control-plane")).containsKey(added.principal());
+        });
+        assertThat(model.runUntilQuiet(200)).isTrue();
+        seen.clear();
+        model.addUnit(Role.WORKER);
+        model.runUntilQuiet(200);
+        assertThat(seen).isNotEmpty().allSatisfy(goal -> assertThat(goal.relations().get("control-plane"))
+                .doesNotContainKey(added.principal()));
+    }
+
     @Test
     void startUpRunsInstallRelationCreatedLeaderConfigStartThenJoinedBeforeChanged() {
         SimulatedModel model = model(1, 1, 1, quiet());
