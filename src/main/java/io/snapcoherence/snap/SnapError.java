@@ -14,55 +14,43 @@ public sealed interface SnapError {
         return false;
     }
 
+    /** The errors a later hook may not meet again; the unit waits and retries instead of reporting a failure. */
+    sealed interface Transient extends SnapError {
+        @Override
+        default boolean isTransient() {
+            return true;
+        }
+    }
+
     /**
      * Kind {@code snap-change-conflict} (HTTP 409; the CLI's exit 10): a change of the snap in progress, snapd's own
      * auto-refresh, "too early for operation" (snapstate.ChangeConflictError). {@code snap} is empty when snapd
      * names none.
      */
-    record ChangeConflict(String snap, String message) implements SnapError {
+    record ChangeConflict(String snap, String message) implements Transient {
         public String describe() {
             return message;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
         }
     }
 
     /** snapd could not reach the store: kinds network-timeout, dns-failure, or its words for a refused connection. */
-    record StoreUnreachable(String message) implements SnapError {
+    record StoreUnreachable(String message) implements Transient {
         public String describe() {
             return "store unreachable: " + message;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
         }
     }
 
     /** Socket missing or refused, daemon restarting (kinds daemon-restart, system-restart), still seeding. */
-    record SnapdUnavailable(String message) implements SnapError {
+    record SnapdUnavailable(String message) implements Transient {
         public String describe() {
             return "snapd unavailable: " + message;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
         }
     }
 
     /** snapd did not answer {@code request} within the call's limit. */
-    record Timeout(String request) implements SnapError {
+    record Timeout(String request) implements Transient {
         public String describe() {
             return "no answer from snapd in time: " + request;
-        }
-
-        @Override
-        public boolean isTransient() {
-            return true;
         }
     }
 
