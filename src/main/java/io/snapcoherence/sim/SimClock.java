@@ -6,9 +6,12 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** The simulation's clock: moves only when the scheduler advances it, never with the wall clock. */
+/**
+ * A clock that moves only when advanced, never with the wall clock: the simulation's scheduler advances it, and a
+ * server thread may read it while another moves it (hence volatile).
+ */
 public final class SimClock extends Clock {
-    private Instant now;
+    private volatile Instant now;
 
     public SimClock(Instant start) {
         this.now = start;

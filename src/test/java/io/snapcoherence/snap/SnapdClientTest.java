@@ -3,8 +3,8 @@ package io.snapcoherence.snap;
 import io.snapcoherence.snap.fakesnapd.FakeSnapd;
 import io.snapcoherence.snap.fakesnapd.FakeSnapdState;
 import io.snapcoherence.snap.fakesnapd.FakeSnapdState.RefreshPlan;
-import io.snapcoherence.snap.fakesnapd.ManualClock;
 import io.snapcoherence.snap.fakestore.FakeAssertions;
+import io.snapcoherence.sim.SimClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,7 @@ class SnapdClientTest {
 
     @TempDir
     Path dir;
-    private final ManualClock clock = new ManualClock(START);
+    private final SimClock clock = new SimClock(START);
     private FakeSnapd snapd;
     private FakeSnapdState state;
     private SnapdClient client;
