@@ -44,6 +44,7 @@ import java.util.TreeSet;
  */
 final class Rollout {
     private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final CharmConfig config;
     private final Role role;
@@ -57,14 +58,15 @@ final class Rollout {
     /** The principal unit this unit runs on, as Juju names it to this unit (JUJU_PRINCIPAL_UNIT) and in goal-state. */
     private final Optional<String> principal;
 
-    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Optional<String> principal,
+    Rollout(HookTools tools, UnitStore store, Snaps snaps, CharmConfig config, Role role, String unit, Optional<String> principal,
             Event event, Clock clock) {
         this.principal = principal;
         this.event = event;
         this.departing = event.departingUnit();
-        this.relations = new KnownRelations(tools, event);
+        this.relations = new KnownRelations(tools, store, event);
         this.clock = clock;
         this.tools = tools;
+        this.store = store;
         this.snaps = snaps;
         this.config = config;
         this.role = role;
@@ -170,8 +172,8 @@ final class Rollout {
             return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
         }
         PeerView peers = view.get();
-        OwnReport ownReport = new OwnReport(tools, unit);
-        Optional<RefreshMemory> memory = RefreshMemory.recall(tools);
+        OwnReport ownReport = new OwnReport(store, unit);
+        Optional<RefreshMemory> memory = RefreshMemory.recall(store);
         MachineReading machine;
         try {
             machine = MachineReading.read(snaps, config.snaps(), ownReport.lastInstalled(peers.ownData), memory);
@@ -190,7 +192,7 @@ final class Rollout {
             return new Outcome(Status.waiting("cannot read snapd: " + e.error().describe()
                     + "; trying again on the next hook"), Optional.empty());
         }
-        Optional<String> holdNote = new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
+        Optional<String> holdNote = new Holds(tools, store, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
         Optional<Progress> lastProgress = ownReport.lastProgress(peers.ownData);
         Optional<Witnessed> witnessed = witnessed(peers, ownReport.lastWitnessed(peers.ownData));
 
@@ -200,10 +202,10 @@ final class Rollout {
         // Every unit remembers its granted peers: it may lead later and must then tell who left from who it has
         // not seen.
         List<String> granted = app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of();
-        Set<String> left = Membership.left(tools, peers.otherUnits, departing.filter(d -> !d.equals(unit)), granted);
+        Set<String> left = Membership.left(store, peers.otherUnits, departing.filter(d -> !d.equals(unit)), granted);
         // A unit that is leaving sees every peer leave (its relation-list shrinks with each of its own -departed
         // hooks): it reports nobody as left, and as leader it changes nothing it cannot see (Planner).
-        boolean leaving = Membership.leaving(tools, unit, departing);
+        boolean leaving = Membership.leaving(store, unit, departing);
         // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
         List<String> leftGranted = leaving ? List.of() : left.stream().filter(granted::contains).toList();
 
@@ -213,7 +215,7 @@ final class Rollout {
         Offers offers = app instanceof PeerCodec.AppReading.Read r ? r.offers().forProxy(proxy) : Offers.NONE;
         Optional<StoreView> lastView = ownReport.lastView(peers.ownData);
         StoreCheck.Outcome look = leaving ? new StoreCheck.Outcome(lastView, Optional.empty())
-                : new StoreCheck(tools, snaps, clock).run(event, request.orElse(null) instanceof LeaderRequest.Refresh,
+                : new StoreCheck(store, snaps, clock).run(event, request.orElse(null) instanceof LeaderRequest.Refresh,
                 unit, arch, proxy, registrationOk,
                 registration instanceof ProxyRegistration.Outcome.Registered reg ? Optional.of(reg.storeId())
                         : Optional.empty(), machine, config.snaps(), lastView, offers);
@@ -227,7 +229,7 @@ final class Rollout {
                     .forEach(known::add);
             PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers, config.snaps(),
                     config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                    peers.leaving()).at(LeaderWatch.read(tools, clock));
+                    peers.leaving()).at(LeaderWatch.read(store, clock));
             leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
             decision = Optional.of(Planner.decide(leaderInput.get()));
             // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
@@ -269,7 +271,7 @@ final class Rollout {
                 : Optional.empty();
         if (memory.filter(m -> activePlan.map(p -> !m.isFor(p)).orElse(true)).isPresent()
                 && !machine.rememberedRunning() && !(act instanceof AgentDecision.Refresh)) {
-            RefreshMemory.forget(tools); // an earlier attempt's changes, all ended: nothing left to follow
+            RefreshMemory.forget(store); // an earlier attempt's changes, all ended: nothing left to follow
         }
         boolean followOnly = false;
         Optional<Status> heldBack = Optional.empty();
@@ -283,7 +285,7 @@ final class Rollout {
         Status status;
         UnitReport report;
         if (act instanceof AgentDecision.Refresh refresh) {
-            RefreshRun.Result result = new RefreshRun(tools, snaps, config, clock).run(refresh.plan(),
+            RefreshRun.Result result = new RefreshRun(tools, store, snaps, config, clock).run(refresh.plan(),
                     refresh.refresh(), refresh.verify(), machine, followOnly);
             if (result instanceof RefreshRun.StillRunning running) {
                 // Granted and not done: the others keep counting this unit; the next hook looks again.
@@ -338,7 +340,7 @@ final class Rollout {
                     last.state(), clock.instant()));
             Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
             tools.appStatusSet(last.appStatus());
-            LeaderWatch.write(tools, last.dueSince());
+            LeaderWatch.write(store, last.dueSince());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
                     first.differences(), first.planCreated(), last.dueSince(), first.superseded(), first.refused(),
                     last.offers()));
@@ -347,7 +349,7 @@ final class Rollout {
                 tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
             }
             // A watch kept while leading is stale by the time this unit leads again.
-            LeaderWatch.write(tools, Map.of());
+            LeaderWatch.write(store, Map.of());
         }
         return new Outcome(status, decision);
     }
@@ -392,9 +394,9 @@ final class Rollout {
 
     Preview preview() {
         PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
-        OwnReport ownReport = new OwnReport(tools, unit);
+        OwnReport ownReport = new OwnReport(store, unit);
         Map<String, InstalledRevision> installed = MachineReading.read(snaps, config.snaps(),
-                ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(tools)).settled();
+                ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(store)).settled();
         String arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
         UnitReport own = new UnitReport(unit, role, installed, ownReport.lastProgress(peers.ownData), Optional.empty(),
                 arch, ownReport.lastView(peers.ownData));
