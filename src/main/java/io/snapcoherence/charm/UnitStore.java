@@ -44,13 +44,9 @@ final class UnitStore {
 
     /** The key's value as this hook sees it; empty when absent or unreadable (logged). */
     <T> Optional<T> get(Key<T> key) {
-        String text = raw(key.name());
-        if (text.isBlank()) {
-            return Optional.empty();
-        }
         try {
-            return Optional.of(key.decode().apply(text));
-        } catch (RuntimeException e) {
+            return require(key);
+        } catch (IllegalArgumentException e) {
             tools.log(HookTools.LogLevel.WARNING, "unreadable " + key.name() + " in the unit store, treated as absent: "
                     + e.getMessage());
             return Optional.empty();
@@ -58,7 +54,7 @@ final class UnitStore {
     }
 
     /**
-     * The key's value, or the reason it cannot be read ({@link IllegalArgumentException}): for an action that shows the
+     * The key's value, or why it cannot be read ({@link IllegalArgumentException}): for an action that shows the
      * operator what is there.
      */
     <T> Optional<T> require(Key<T> key) {
@@ -70,8 +66,8 @@ final class UnitStore {
             return Optional.of(key.decode().apply(text));
         } catch (IllegalArgumentException e) {
             throw e;
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
+        } catch (RuntimeException e) { // a decoder meeting a value of another shape: a cast, a missing field
+            throw new IllegalArgumentException(e.toString(), e);
         }
     }
 
