@@ -20,9 +20,13 @@ record RefreshMemory(long plan, int attempt, Instant since, Optional<Instant> st
     static final UnitStore.Key<RefreshMemory> KEY = new UnitStore.Key<>("refresh-run", RefreshMemory::decode,
             RefreshMemory::encode);
 
+    /**
+     * The changes keep the order they started in (Map.copyOf would iterate in an order that differs from one JVM to
+     * the next): reverts then start in the same order on every run, and a rehearsal replays alike for a seed.
+     */
     RefreshMemory {
-        changes = Map.copyOf(changes);
-        reverts = Map.copyOf(reverts);
+        changes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(changes));
+        reverts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(reverts));
     }
 
     static RefreshMemory fresh(Plan plan, Instant now) {
