@@ -2,7 +2,6 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
 import io.snapcoherence.coherence.Progress;
-import io.snapcoherence.juju.HookTools;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,7 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * This unit's last attempts at plans, for the {@code history} action: unit store {@value #STORE_KEY}, a JSON list,
+ * This unit's last attempts at plans, for the {@code history} action: unit store {@code attempts}, a JSON list,
  * oldest first, of {@code {plan, attempt, since, started?, ended, phase, changes, reverts, error?}}: since when the
  * unit tried, when its first snapd change started, when it reported, how ({@code done}, {@code failed},
  * {@code reverted}), the id of snapd's change per snap, and snapd's error for a failure. Written once per attempt,
@@ -25,7 +24,8 @@ import java.util.Optional;
  * {@value #MAX_BYTES} bytes (the oldest dropped first), against Juju's 64 KiB a value.
  */
 final class AttemptLog {
-    static final String STORE_KEY = "attempts";
+    static final UnitStore.Key<List<Attempt>> KEY = new UnitStore.Key<>("attempts", AttemptLog::parse,
+            AttemptLog::write);
     static final int MAX_ATTEMPTS = 20;
     static final int MAX_ERROR = 200;
     static final int MAX_BYTES = 32 * 1024;
@@ -39,8 +39,8 @@ final class AttemptLog {
     }
 
     /** Logs the attempt {@code memory} followed, ended now with {@code progress}. */
-    static void ended(HookTools tools, RefreshMemory memory, Progress progress, Instant now) {
-        List<Attempt> attempts = new ArrayList<>(readQuietly(tools));
+    static void ended(UnitStore store, RefreshMemory memory, Progress progress, Instant now) {
+        List<Attempt> attempts = new ArrayList<>(store.get(KEY).orElse(List.of()));
         Attempt ended = new Attempt(memory.plan(), memory.attempt(), memory.since().toString(),
                 memory.started().map(Instant::toString), now.toString(), progress.phase().name().toLowerCase(
                 java.util.Locale.ROOT), new java.util.TreeMap<>(memory.changes()),
@@ -57,18 +57,18 @@ final class AttemptLog {
             attempts.remove(0);
             text = write(attempts);
         }
-        tools.stateSet(Map.of(STORE_KEY, text));
+        store.put(KEY, attempts);
     }
 
     /** The logged attempts, oldest first; unreadable ones are an {@link IllegalArgumentException}. */
-    static List<Attempt> read(HookTools tools) {
-        String text = tools.stateGet().getOrDefault(STORE_KEY, "");
+    static List<Attempt> read(UnitStore store) {
+        return store.require(KEY).orElse(List.of());
+    }
+
+    private static List<Attempt> parse(String text) {
         List<Attempt> attempts = new ArrayList<>();
-        if (text.isBlank()) {
-            return attempts;
-        }
         if (!(Json.parse(text) instanceof List<?> list)) {
-            throw new IllegalArgumentException(STORE_KEY + " is not a JSON list: " + Json.abbreviate(text));
+            throw new IllegalArgumentException(KEY.name() + " is not a JSON list: " + Json.abbreviate(text));
         }
         for (Object item : list) {
             if (!(item instanceof Map<?, ?> node) || !(node.get("plan") instanceof Number plan)
@@ -81,15 +81,6 @@ final class AttemptLog {
                     ids(node.get("changes")), ids(node.get("reverts")), text(node, "error")));
         }
         return attempts;
-    }
-
-    private static List<Attempt> readQuietly(HookTools tools) {
-        try {
-            return read(tools);
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", started afresh: " + e.getMessage());
-            return List.of();
-        }
     }
 
     private static String write(List<Attempt> attempts) {

@@ -33,16 +33,19 @@ public final class Charm {
         this.clock = clock;
     }
 
+    /** Runs the event; the unit store's changes are written once, when its work is done. */
     public void handle() {
         Event event = context.event();
+        UnitStore store = new UnitStore(tools);
         if (event instanceof Event.Action action) {
-            runAction(action);
+            runAction(action, store);
         } else if (!(event instanceof Event.Unknown)) {
-            reconcile();
+            reconcile(store);
         }
+        store.commit();
     }
 
-    private void reconcile() {
+    private void reconcile(UnitStore store) {
         boolean teardown = ProxyRegistration.isTeardown(context.event());
         CharmConfig config;
         try {
@@ -57,35 +60,32 @@ public final class Charm {
             config = CharmConfig.defaults();
         }
         // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
-        ProxyRegistration.Outcome registration = register(config);
+        ProxyRegistration.Outcome registration = new ProxyRegistration(store, snaps, proxy)
+                .reconcile(config, context.event());
         if (teardown) {
             // Leaving the machine (the container relation may already be gone): release the holds we set.
-            new Holds(tools, snaps, clock).apply(java.util.Set.of());
+            new Holds(tools, store, snaps, clock).apply(java.util.Set.of());
             return;
         }
-        Optional<Role> role = new KnownRelations(tools, context.event()).role();
+        Optional<Role> role = new KnownRelations(tools, store, context.event()).role();
         if (role.isEmpty()) {
             tools.statusSet(registration.status()
                     .orElse(Status.waiting("waiting for a control-plane or worker relation")));
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.principalUnit(),
-                context.event(), clock);
+        Rollout rollout = new Rollout(tools, store, snaps, config, role.get(), context.unitName(),
+                context.principalUnit(), context.event(), clock);
         // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
         // others; only this unit's own refresh waits. A registration problem is the status to show.
         Status rolloutStatus = rollout.reconcile(registration, Optional.empty()).unitStatus();
         tools.statusSet(registration.status().orElse(rolloutStatus));
     }
 
-    private ProxyRegistration.Outcome register(CharmConfig config) {
-        return new ProxyRegistration(tools, snaps, proxy).reconcile(config, context.event());
-    }
-
-    private void runAction(Event.Action action) {
+    private void runAction(Event.Action action, UnitStore store) {
         switch (action.name()) {
-            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, snaps, proxy, clock)
+            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, store, snaps, proxy, clock)
                     .run(action.name());
-            case "history" -> new HistoryAction(context, tools).run();
+            case "history" -> new HistoryAction(context, tools, store).run();
             default -> tools.actionFail("unknown action " + action.name());
         }
     }

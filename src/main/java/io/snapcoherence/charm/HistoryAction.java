@@ -21,10 +21,12 @@ import java.util.stream.Collectors;
 final class HistoryAction {
     private final JujuContext context;
     private final HookTools tools;
+    private final UnitStore store;
 
-    HistoryAction(JujuContext context, HookTools tools) {
+    HistoryAction(JujuContext context, HookTools tools, UnitStore store) {
         this.context = context;
         this.tools = tools;
+        this.store = store;
     }
 
     void run() {
@@ -37,7 +39,7 @@ final class HistoryAction {
         }
         String unit = context.unitName();
         String app = unit.substring(0, unit.indexOf('/'));
-        Map<String, String> appData = new KnownRelations(tools, context.event()).peerRelation()
+        Map<String, String> appData = new KnownRelations(tools, store, context.event()).peerRelation()
                 .map(rid -> tools.relationGetApp(rid, app)).orElse(Map.of());
         long current = PeerCodec.decodeApp(app, appData) instanceof PeerCodec.AppReading.Read read
                 ? read.state().lastPlanId() : 0;
@@ -55,7 +57,7 @@ final class HistoryAction {
     private void attempts(long plan, boolean named, Map<String, String> results) {
         List<AttemptLog.Attempt> attempts;
         try {
-            attempts = AttemptLog.read(tools);
+            attempts = AttemptLog.read(store);
         } catch (IllegalArgumentException e) {
             results.put("attempts", "unreadable: " + e.getMessage());
             return;

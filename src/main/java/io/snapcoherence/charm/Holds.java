@@ -37,10 +37,11 @@ import java.util.TreeSet;
  * value on release could revive a hold nobody wants any more, and the status says what holds and until when.
  */
 final class Holds {
-    static final String HELD_KEY = "held-snaps";
-    static final String HELD_AT_KEY = "held-at";
+    static final UnitStore.Key<List<String>> HELD = new UnitStore.Key<>("held-snaps", Json::stringList, Json::write);
+    static final UnitStore.Key<Instant> HELD_AT = new UnitStore.Key<>("held-at", Instant::parse, Instant::toString);
     /** The system-wide hold as the charm last saw it (snapd < 2.58): {set, lapses, operator}. */
-    static final String SYSTEM_HOLD_KEY = "refresh-hold";
+    private static final UnitStore.Key<SystemHold> HELD_SYSTEM_WIDE = new UnitStore.Key<>("refresh-hold",
+            Holds::decode, Holds::encode);
     static final String REFRESH_HOLD = "refresh.hold";
     /** How far ahead the charm sets refresh.hold (snapd < 2.58); snapd caps the effect anyway. */
     static final Duration SYSTEM_HOLD = Duration.ofDays(60);
@@ -54,6 +55,7 @@ final class Holds {
     static final Duration LAPSED_RETRY = Duration.ofDays(1);
 
     private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final Clock clock;
 
@@ -62,8 +64,9 @@ final class Holds {
         static final SystemHold NONE = new SystemHold("", Optional.empty(), "");
     }
 
-    Holds(HookTools tools, Snaps snaps, Clock clock) {
+    Holds(HookTools tools, UnitStore store, Snaps snaps, Clock clock) {
         this.tools = tools;
+        this.store = store;
         this.snaps = snaps;
         this.clock = clock;
     }
@@ -73,19 +76,13 @@ final class Holds {
      * be relied on for long (snapd < 2.58).
      */
     Optional<String> apply(Set<String> wanted) {
-        Map<String, String> store = tools.stateGet();
-        Set<String> held = new TreeSet<>();
-        try {
-            held.addAll(Json.stringList(store.getOrDefault(HELD_KEY, "")));
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_KEY + ", treating as none: " + e.getMessage());
-        }
-        SystemHold system = systemHold(store);
+        Set<String> held = new TreeSet<>(store.get(HELD).orElse(List.of()));
+        SystemHold system = store.get(HELD_SYSTEM_WIDE).orElse(SystemHold.NONE);
         Instant now = clock.instant();
         Set<String> target = new TreeSet<>(wanted);
         // Unknown hold time (unreadable, or held by an earlier version) or one in the future (the clock was set back):
         // renew now. A system-wide hold that has lapsed is set again.
-        Optional<Instant> heldAt = heldAt(store);
+        Optional<Instant> heldAt = store.get(HELD_AT);
         boolean renew = !target.isEmpty() && (heldAt
                 .map(at -> at.isAfter(now) || !now.isBefore(at.plus(RENEW_AFTER))).orElse(true)
                 || system.lapses().map(lapse -> !now.isBefore(lapse) && heldAt.map(at -> at.isBefore(lapse)
@@ -115,11 +112,18 @@ final class Holds {
             tools.log(HookTools.LogLevel.WARNING, "holds unchanged, retrying next hook: " + e.error().describe());
             return note(system, now);
         }
-        Map<String, String> values = new LinkedHashMap<>();
-        values.put(HELD_KEY, target.isEmpty() ? "" : Json.write(List.copyOf(target)));
-        values.put(HELD_AT_KEY, target.isEmpty() ? "" : now.toString());
-        values.put(SYSTEM_HOLD_KEY, after.equals(SystemHold.NONE) ? "" : encode(after));
-        tools.stateSet(values);
+        if (target.isEmpty()) {
+            store.clear(HELD);
+            store.clear(HELD_AT);
+        } else {
+            store.put(HELD, List.copyOf(target));
+            store.put(HELD_AT, now);
+        }
+        if (after.equals(SystemHold.NONE)) {
+            store.clear(HELD_SYSTEM_WIDE);
+        } else {
+            store.put(HELD_SYSTEM_WIDE, after);
+        }
         return note(after, now);
     }
 
@@ -175,33 +179,10 @@ final class Holds {
                 + "after its last refresh");
     }
 
-    private Optional<Instant> heldAt(Map<String, String> store) {
-        String text = store.getOrDefault(HELD_AT_KEY, "");
-        if (text.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(Instant.parse(text));
-        } catch (DateTimeParseException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + HELD_AT_KEY + ", renewing the hold: " + text);
-            return Optional.empty();
-        }
-    }
-
-    private SystemHold systemHold(Map<String, String> store) {
-        String text = store.getOrDefault(SYSTEM_HOLD_KEY, "");
-        if (text.isEmpty()) {
-            return SystemHold.NONE;
-        }
-        try {
-            Map<String, String> fields = Json.stringMap(text);
-            return new SystemHold(fields.getOrDefault("set", ""),
-                    parse(fields.getOrDefault("lapses", "")), fields.getOrDefault("operator", ""));
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + SYSTEM_HOLD_KEY + ", treating as none: "
-                    + e.getMessage());
-            return SystemHold.NONE;
-        }
+    private static SystemHold decode(String text) {
+        Map<String, String> fields = Json.stringMap(text);
+        return new SystemHold(fields.getOrDefault("set", ""), parse(fields.getOrDefault("lapses", "")),
+                fields.getOrDefault("operator", ""));
     }
 
     private static String encode(SystemHold hold) {

@@ -5,7 +5,6 @@ import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookTools;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -21,20 +20,22 @@ import java.util.Optional;
 final class KnownRelations {
     /** The peer relation's endpoint (metadata.yaml). */
     static final String PEER_ENDPOINT = "coherence";
-    static final String ROLE_KEY = "role";
-    static final String PEER_KEY = "peer-relation";
+    static final UnitStore.Key<String> ROLE = UnitStore.text("role");
+    static final UnitStore.Key<String> PEER_RELATION = UnitStore.text("peer-relation");
 
     private final HookTools tools;
+    private final UnitStore store;
     private final Event event;
 
-    KnownRelations(HookTools tools, Event event) {
+    KnownRelations(HookTools tools, UnitStore store, Event event) {
         this.tools = tools;
+        this.store = store;
         this.event = event;
     }
 
     /** The role from the container relation to the principal that exists. */
     Optional<Role> role() {
-        Optional<Role> known = remembered(ROLE_KEY).flatMap(Role::ofEndpoint);
+        Optional<Role> known = remembered(ROLE).flatMap(Role::ofEndpoint);
         if (known.isPresent()) {
             return known;
         }
@@ -49,42 +50,36 @@ final class KnownRelations {
         for (Role role : Role.values()) {
             breaking |= breaking(role.endpoint());
         }
-        remember(ROLE_KEY, found.map(Role::endpoint), breaking);
+        remember(ROLE, found.map(Role::endpoint), breaking);
         return found;
     }
 
     /** The peer relation's id, once Juju has created it. */
     Optional<String> peerRelation() {
-        Optional<String> known = remembered(PEER_KEY);
+        Optional<String> known = remembered(PEER_RELATION);
         if (known.isPresent()) {
             return known;
         }
         List<String> ids = tools.relationIds(PEER_ENDPOINT);
         Optional<String> found = ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(0));
-        remember(PEER_KEY, found, breaking(PEER_ENDPOINT));
+        remember(PEER_RELATION, found, breaking(PEER_ENDPOINT));
         return found;
     }
 
-    private Optional<String> remembered(String key) {
-        if (event.relationsMayHaveChanged()) {
-            return Optional.empty();
-        }
-        String value = tools.stateGet().getOrDefault(key, "");
-        return value.isEmpty() ? Optional.empty() : Optional.of(value);
+    private Optional<String> remembered(UnitStore.Key<String> key) {
+        return event.relationsMayHaveChanged() ? Optional.empty() : store.get(key);
     }
 
     /**
      * Stores what was found (or forgets when nothing was, or the relation is breaking); actions write nothing
      * (the plan action is read-only).
      */
-    private void remember(String key, Optional<String> found, boolean breaking) {
+    private void remember(UnitStore.Key<String> key, Optional<String> found, boolean breaking) {
         if (event instanceof Event.Action) {
             return;
         }
-        String next = breaking ? "" : found.orElse("");
-        if (!next.equals(tools.stateGet().getOrDefault(key, ""))) {
-            tools.stateSet(Map.of(key, next));
-        }
+        Optional<String> next = breaking ? Optional.empty() : found;
+        next.ifPresentOrElse(value -> store.put(key, value), () -> store.clear(key));
     }
 
     private boolean breaking(String endpoint) {

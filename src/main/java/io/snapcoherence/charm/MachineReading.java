@@ -124,10 +124,6 @@ final class MachineReading {
         return Optional.ofNullable(inProgress.get(snap));
     }
 
-    boolean anyInProgress() {
-        return !inProgress.isEmpty();
-    }
-
     /** Whether a change the unit store remembers is still running (as read this hook). */
     boolean rememberedRunning() {
         return followed.values().stream().anyMatch(c -> !c.ready());

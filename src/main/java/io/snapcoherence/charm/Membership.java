@@ -1,11 +1,9 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
-import io.snapcoherence.juju.HookTools;
 
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -23,8 +21,9 @@ import java.util.TreeSet;
  * with an older view grants it meanwhile.
  */
 final class Membership {
-    static final String STORE_KEY = "peers-seen";
-    static final String LEAVING_KEY = "leaving";
+    static final UnitStore.Key<List<String>> PEERS_SEEN = new UnitStore.Key<>("peers-seen", Json::stringList,
+            Json::write);
+    static final UnitStore.Key<String> LEAVING = UnitStore.text("leaving");
 
     private Membership() {
     }
@@ -34,10 +33,10 @@ final class Membership {
      * (remembered in the unit store). A leaving unit's relation-list shrinks with each of its {@code -departed}
      * hooks and is empty in the hooks after: everyone seems to have left, so it must not report anyone as left.
      */
-    static boolean leaving(HookTools tools, String unit, Optional<String> departing) {
-        boolean remembered = "true".equals(tools.stateGet().get(LEAVING_KEY));
+    static boolean leaving(UnitStore store, String unit, Optional<String> departing) {
+        boolean remembered = store.get(LEAVING).filter("true"::equals).isPresent();
         if (departing.equals(Optional.of(unit)) && !remembered) {
-            tools.stateSet(Map.of(LEAVING_KEY, "true"));
+            store.put(LEAVING, "true");
             return true;
         }
         return remembered;
@@ -47,15 +46,9 @@ final class Membership {
      * Units known to have left: seen in an earlier hook while granted, or departing in this one, and not in the
      * relation now. Remembers the granted peers of this hook (and the departing one) for the next.
      */
-    static Set<String> left(HookTools tools, Collection<String> present, Optional<String> departing,
+    static Set<String> left(UnitStore store, Collection<String> present, Optional<String> departing,
                             Collection<String> granted) {
-        String stored = tools.stateGet().getOrDefault(STORE_KEY, "");
-        Set<String> seen = new TreeSet<>();
-        try {
-            seen.addAll(Json.stringList(stored));
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", treating as none: " + e.getMessage());
-        }
+        Set<String> seen = new TreeSet<>(store.get(PEERS_SEEN).orElse(List.of()));
         departing.ifPresent(seen::add);
         Set<String> here = new java.util.HashSet<>(present);
         Set<String> left = new TreeSet<>();
@@ -65,9 +58,10 @@ final class Membership {
         granted.stream().filter(here::contains).forEach(remember::add);
         departing.ifPresent(remember::add);
         left.stream().filter(granted::contains).forEach(remember::add);
-        String next = remember.isEmpty() ? "" : Json.write(List.copyOf(remember));
-        if (!next.equals(stored)) {
-            tools.stateSet(Map.of(STORE_KEY, next));
+        if (remember.isEmpty()) {
+            store.clear(PEERS_SEEN);
+        } else {
+            store.put(PEERS_SEEN, List.copyOf(remember));
         }
         return left;
     }

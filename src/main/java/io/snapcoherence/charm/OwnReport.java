@@ -6,7 +6,6 @@ import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.UnitReading;
 import io.snapcoherence.coherence.UnitReport;
 import io.snapcoherence.coherence.Witnessed;
-import io.snapcoherence.juju.HookTools;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,16 +20,18 @@ import java.util.function.Consumer;
  * the unit last reported; when the databag no longer holds it, the next write puts it back.
  */
 final class OwnReport {
-    static final String STORE_KEY = "reported";
+    static final UnitStore.Key<Map<String, String>> KEY = new UnitStore.Key<>("reported", Json::stringMap,
+            report -> Json.write(new LinkedHashMap<>(report)));
 
-    private final HookTools tools;
+    private final UnitStore store;
     private final String unit;
+    /** Empty when none is stored or it cannot be read: then the databag is used. */
     private final Optional<Map<String, String>> remembered;
 
-    OwnReport(HookTools tools, String unit) {
-        this.tools = tools;
+    OwnReport(UnitStore store, String unit) {
+        this.store = store;
         this.unit = unit;
-        this.remembered = read(tools, tools.stateGet().getOrDefault(STORE_KEY, ""));
+        this.remembered = store.get(KEY);
     }
 
     /** The last reported progress: from the unit store, or from the databag if this unit never stored one. */
@@ -73,20 +74,7 @@ final class OwnReport {
     void write(Map<String, String> databag, Map<String, String> wanted, Consumer<Map<String, String>> relationSet) {
         Databags.writeChanged(databag, wanted, relationSet);
         if (!remembered.equals(Optional.of(wanted))) {
-            tools.stateSet(Map.of(STORE_KEY, Json.write(new LinkedHashMap<>(wanted))));
-        }
-    }
-
-    private static Optional<Map<String, String>> read(HookTools tools, String text) {
-        if (text.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(Json.stringMap(text));
-        } catch (IllegalArgumentException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + " in the unit store, using the databag: "
-                    + e.getMessage());
-            return Optional.empty();
+            store.put(KEY, wanted);
         }
     }
 }

@@ -3,7 +3,6 @@ package io.snapcoherence.charm;
 import io.snapcoherence.Json;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
-import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.ProxyException;
 import io.snapcoherence.snap.SnapException;
@@ -25,23 +24,18 @@ import java.util.Optional;
  * undoes only its own change. With {@code proxy-url} empty it never touches the node's proxy settings.
  */
 public final class ProxyRegistration {
-    static final String STATE_KEY = "proxy-registration";
     static final String PROXY_STORE = "proxy.store";
 
     /** What the unit store remembers: the URL registered for, its store id, and whether this charm set proxy.store. */
     record Remembered(String url, String storeId, boolean setByCharm) {
-        static Optional<Remembered> from(Map<String, String> unitStore) {
-            String raw = unitStore.getOrDefault(STATE_KEY, "");
-            if (raw.isBlank()) {
-                return Optional.empty();
-            }
-            try {
-                Map<String, String> fields = Json.stringMap(raw);
-                return Optional.of(new Remembered(fields.getOrDefault("url", ""), fields.getOrDefault("store-id", ""),
-                        "true".equals(fields.get("set-by-charm"))));
-            } catch (IllegalArgumentException e) {
-                return Optional.empty(); // unreadable memory: treat as never set, so nothing is undone wrongly
-            }
+        /** Unreadable: as never set, so nothing is undone wrongly. */
+        static final UnitStore.Key<Remembered> KEY = new UnitStore.Key<>("proxy-registration", Remembered::decode,
+                Remembered::toJson);
+
+        private static Remembered decode(String text) {
+            Map<String, String> fields = Json.stringMap(text);
+            return new Remembered(fields.getOrDefault("url", ""), fields.getOrDefault("store-id", ""),
+                    "true".equals(fields.get("set-by-charm")));
         }
 
         String toJson() {
@@ -97,18 +91,18 @@ public final class ProxyRegistration {
     /** What to do when the charm should no longer hold the node on the proxy. */
     enum Teardown { NOTHING, FORGET, UNSET_AND_FORGET }
 
-    private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final StoreProxy proxy;
 
-    public ProxyRegistration(HookTools tools, Snaps snaps, StoreProxy proxy) {
-        this.tools = tools;
+    ProxyRegistration(UnitStore store, Snaps snaps, StoreProxy proxy) {
+        this.store = store;
         this.snaps = snaps;
         this.proxy = proxy;
     }
 
     public Outcome reconcile(CharmConfig config, Event event) {
-        Optional<Remembered> remembered = Remembered.from(tools.stateGet());
+        Optional<Remembered> remembered = store.get(Remembered.KEY);
         try {
             if (isTeardown(event) || config.proxyUrl().isEmpty()) {
                 return release(remembered, config.proxyUrl().isEmpty());
@@ -203,7 +197,7 @@ public final class ProxyRegistration {
         if (plan == Teardown.UNSET_AND_FORGET) {
             snaps.unsetSystem(PROXY_STORE);
         }
-        tools.stateSet(Map.of(STATE_KEY, ""));
+        store.clear(Remembered.KEY);
         return proxyUrlEmptied ? new Outcome.NotConfigured() : new Outcome.Released(plan == Teardown.UNSET_AND_FORGET);
     }
 
@@ -265,7 +259,7 @@ public final class ProxyRegistration {
             }
             setByCharm = true;
         }
-        tools.stateSet(Map.of(STATE_KEY, new Remembered(url.toString(), storeId, setByCharm).toJson()));
+        store.put(Remembered.KEY, new Remembered(url.toString(), storeId, setByCharm));
         return new Outcome.Registered(storeId, setByCharm && !current.equals(Optional.of(storeId)));
     }
 

@@ -3,27 +3,30 @@ package io.snapcoherence.charm;
 import io.snapcoherence.Json;
 import io.snapcoherence.coherence.Failure;
 import io.snapcoherence.coherence.Plan;
-import io.snapcoherence.juju.HookTools;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * What one attempt at a plan asked snapd for, across hooks (unit store {@value #STORE_KEY}): since when the unit has
+ * What one attempt at a plan asked snapd for, across hooks (unit store {@code refresh-run}): since when the unit has
  * tried, when its first change started, the id of snapd's change per snap (refreshes, and reverts with
  * {@code on-failure=revert}), and a failure already seen while reverts still run. A change outlives the hook that
  * started it; its id is how a later hook follows it to {@code Done} or to snapd's error.
  */
 record RefreshMemory(long plan, int attempt, Instant since, Optional<Instant> started, Map<String, String> changes,
                      Map<String, String> reverts, Optional<Failure> failure) {
-    static final String STORE_KEY = "refresh-run";
+    static final UnitStore.Key<RefreshMemory> KEY = new UnitStore.Key<>("refresh-run", RefreshMemory::decode,
+            RefreshMemory::encode);
 
+    /**
+     * The changes keep the order they started in (Map.copyOf would iterate in an order that differs from one JVM to
+     * the next): reverts then start in the same order on every run, and a rehearsal replays alike for a seed.
+     */
     RefreshMemory {
-        changes = Map.copyOf(changes);
-        reverts = Map.copyOf(reverts);
+        changes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(changes));
+        reverts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(reverts));
     }
 
     static RefreshMemory fresh(Plan plan, Instant now) {
@@ -65,55 +68,48 @@ record RefreshMemory(long plan, int attempt, Instant since, Optional<Instant> st
     // ---- the unit store ------------------------------------------------------------------------------------
 
     /** The remembered attempt, of whatever plan; empty when none or unreadable (logged). */
-    static Optional<RefreshMemory> recall(HookTools tools) {
-        String text = tools.stateGet().getOrDefault(STORE_KEY, "");
-        if (text.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            Map<String, Object> node = Json.objectMap(text);
-            Optional<Failure> failure = Optional.empty();
-            if (node.get("failure") instanceof Map<?, ?> f) {
-                failure = Optional.of(new Failure((String) f.get("snap"), ((Number) f.get("revision")).intValue(),
-                        (String) f.get("error")));
-            }
-            Object started = node.get("started");
-            return Optional.of(new RefreshMemory(((Number) node.get("plan")).longValue(),
-                    ((Number) node.get("attempt")).intValue(), Instant.parse((String) node.get("since")),
-                    started == null ? Optional.empty() : Optional.of(Instant.parse((String) started)),
-                    ids(node.get("changes")), ids(node.get("reverts")), failure));
-        } catch (IllegalArgumentException | ClassCastException | NullPointerException | DateTimeParseException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", treating as none: " + e.getMessage());
-            return Optional.empty();
-        }
+    static Optional<RefreshMemory> recall(UnitStore store) {
+        return store.get(KEY);
     }
 
-    /** Writes this memory, only when it differs from what the unit store holds. */
-    void remember(HookTools tools) {
+    void remember(UnitStore store) {
+        store.put(KEY, this);
+    }
+
+    static void forget(UnitStore store) {
+        store.clear(KEY);
+    }
+
+    private static RefreshMemory decode(String text) {
+        Map<String, Object> node = Json.objectMap(text);
+        Optional<Failure> failure = Optional.empty();
+        if (node.get("failure") instanceof Map<?, ?> f) {
+            failure = Optional.of(new Failure((String) f.get("snap"), ((Number) f.get("revision")).intValue(),
+                    (String) f.get("error")));
+        }
+        Object started = node.get("started");
+        return new RefreshMemory(((Number) node.get("plan")).longValue(), ((Number) node.get("attempt")).intValue(),
+                Instant.parse((String) node.get("since")),
+                started == null ? Optional.empty() : Optional.of(Instant.parse((String) started)),
+                ids(node.get("changes")), ids(node.get("reverts")), failure);
+    }
+
+    private static String encode(RefreshMemory memory) {
         Map<String, Object> node = new LinkedHashMap<>();
-        node.put("plan", plan);
-        node.put("attempt", attempt);
-        node.put("since", since.toString());
-        started.ifPresent(at -> node.put("started", at.toString()));
-        node.put("changes", new LinkedHashMap<>(changes));
-        node.put("reverts", new LinkedHashMap<>(reverts));
-        failure.ifPresent(f -> {
+        node.put("plan", memory.plan);
+        node.put("attempt", memory.attempt);
+        node.put("since", memory.since.toString());
+        memory.started.ifPresent(at -> node.put("started", at.toString()));
+        node.put("changes", new LinkedHashMap<>(memory.changes));
+        node.put("reverts", new LinkedHashMap<>(memory.reverts));
+        memory.failure.ifPresent(f -> {
             Map<String, Object> seen = new LinkedHashMap<>();
             seen.put("snap", f.snap());
             seen.put("revision", f.revision());
             seen.put("error", f.error());
             node.put("failure", seen);
         });
-        String text = Json.write(node);
-        if (!text.equals(tools.stateGet().getOrDefault(STORE_KEY, ""))) {
-            tools.stateSet(Map.of(STORE_KEY, text));
-        }
-    }
-
-    static void forget(HookTools tools) {
-        if (!tools.stateGet().getOrDefault(STORE_KEY, "").isEmpty()) {
-            tools.stateSet(Map.of(STORE_KEY, ""));
-        }
+        return Json.write(node);
     }
 
     private static Map<String, String> ids(Object node) {

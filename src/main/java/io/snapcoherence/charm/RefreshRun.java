@@ -55,14 +55,16 @@ final class RefreshRun {
     static final int MAX_ERROR = 600;
 
     private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final CharmConfig config;
     private final Clock clock;
     /** The latest state of each change read in this hook. */
     private final Map<String, Change> seen = new LinkedHashMap<>();
 
-    RefreshRun(HookTools tools, Snaps snaps, CharmConfig config, Clock clock) {
+    RefreshRun(HookTools tools, UnitStore store, Snaps snaps, CharmConfig config, Clock clock) {
         this.tools = tools;
+        this.store = store;
         this.snaps = snaps;
         this.config = config;
         this.clock = clock;
@@ -95,7 +97,7 @@ final class RefreshRun {
     Result run(Plan plan, List<Target> refresh, List<Target> verify, MachineReading reading, boolean followOnly) {
         Instant start = clock.instant();
         Instant deadline = start.plus(HOOK_WAIT);
-        RefreshMemory memory = RefreshMemory.recall(tools).filter(m -> m.isFor(plan))
+        RefreshMemory memory = RefreshMemory.recall(store).filter(m -> m.isFor(plan))
                 .orElseGet(() -> RefreshMemory.fresh(plan, start));
         Optional<String> notNow = Optional.empty();
         Optional<Failure> failure = memory.failure();
@@ -193,7 +195,7 @@ final class RefreshRun {
             if (failure.isEmpty() || (config.onFailure() == CharmConfig.OnFailure.REVERT && !givenUp)) {
                 // Still working: with on-failure=revert the changes still running must end before anything is
                 // reverted, and a failure seen meanwhile is remembered for then.
-                failure.map(memory::withFailure).orElse(memory).remember(tools);
+                failure.map(memory::withFailure).orElse(memory).remember(store);
                 return new StillRunning(running, memory.started().orElse(memory.since()), false);
             }
         }
@@ -203,7 +205,7 @@ final class RefreshRun {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, stillRunning);
         }
         if (notNow.isPresent()) {
-            memory.remember(tools);
+            memory.remember(store);
             return new NotNow(notNow.get(), memory.since());
         }
         return verified(plan, verify, memory, deadline, reading, followOnly, refresh);
@@ -219,14 +221,14 @@ final class RefreshRun {
             services = snaps.services();
         } catch (SnapException e) {
             // Nothing is reported from a machine read halfway.
-            memory.remember(tools);
+            memory.remember(store);
             return new NotNow(e.error().describe(), memory.since());
         }
         Map<String, InstalledRevision> installed = UnitAgent.managed(after, config.snaps());
         if (followOnly && refresh.stream().anyMatch(t -> !memory.changes().containsKey(t.snap()))) {
             // A halt or pause stopped this attempt before every target started: nothing more to follow, nothing
             // to report; the unit waits with the others.
-            RefreshMemory.forget(tools);
+            RefreshMemory.forget(store);
             return new NotNow("rollout stopped before every refresh started", memory.since());
         }
         Set<String> names = new java.util.HashSet<>();
@@ -237,8 +239,8 @@ final class RefreshRun {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
         Progress done = Progress.done(plan);
-        AttemptLog.ended(tools, memory, done, clock.instant());
-        RefreshMemory.forget(tools);
+        AttemptLog.ended(store, memory, done, clock.instant());
+        RefreshMemory.forget(store);
         return new Finished(done, Optional.of(installed));
     }
 
@@ -255,8 +257,8 @@ final class RefreshRun {
             // Reported now, so the rollout halts without waiting for this unit's other changes; those still
             // running count at their last reported revision until snapd has finished them.
             Progress failed = Progress.failed(plan, Phase.FAILED, failure);
-            AttemptLog.ended(tools, memory, failed, clock.instant());
-            RefreshMemory.forget(tools);
+            AttemptLog.ended(store, memory, failed, clock.instant());
+            RefreshMemory.forget(store);
             return new Finished(failed, listed.map(l -> {
                 Map<String, InstalledRevision> installed = new java.util.TreeMap<>(managed(l));
                 stillRunning.forEach(snap -> Optional.ofNullable(reading.settled().get(snap))
@@ -311,13 +313,13 @@ final class RefreshRun {
             boolean givenUp = started.map(at -> !Duration.between(at, clock.instant()).minus(GIVE_UP).isNegative())
                     .orElse(false);
             if (!givenUp) {
-                memory.remember(tools);
+                memory.remember(store);
                 return new StillRunning(reverting, memory.started().orElse(memory.since()), true);
             }
             reverting.forEach(t -> problems.add(t.snap() + ": revert not finished after " + GIVE_UP.toMinutes()
                     + " minutes"));
         }
-        RefreshMemory.forget(tools);
+        RefreshMemory.forget(store);
         Failure reported = problems.isEmpty() ? failure : new Failure(failure.snap(), failure.revision(),
                 failure.error() + "; revert failed: " + String.join("; ", problems));
         Optional<Map<String, InstalledRevision>> after = listQuietly().map(this::managed);
@@ -325,9 +327,9 @@ final class RefreshRun {
         Map<String, Integer> revertedTo = new java.util.TreeMap<>();
         memory.reverts().keySet().forEach(snap -> after.map(a -> a.get(snap))
                 .ifPresent(rev -> revertedTo.put(snap, rev.revision())));
-        Reverted.remember(tools, revertedTo);
+        Reverted.remember(store, revertedTo);
         Progress failed = Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported);
-        AttemptLog.ended(tools, memory, failed, clock.instant());
+        AttemptLog.ended(store, memory, failed, clock.instant());
         return new Finished(failed, after);
     }
 

@@ -1,7 +1,6 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
-import io.snapcoherence.juju.HookTools;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,7 +8,7 @@ import java.util.TreeMap;
 
 /**
  * The snaps this charm reverted (with {@code on-failure=revert}) and the revision each went back to, in the unit
- * store ({@value #STORE_KEY}). After a revert snapd keeps the reverted-from revision in the snap's sequence after the
+ * store ({@code reverted}). After a revert snapd keeps the reverted-from revision in the snap's sequence after the
  * current one and leaves it out of its refresh candidates (overlord/snapstate/snapmgr.go {@code Block},
  * store/store_action.go drops a candidate in it; storehelpers.go refreshCandidates passes it when refreshing
  * everything, as {@code GET /v2/find?select=refresh} does): to that machine the store seems to serve the revision it
@@ -17,40 +16,30 @@ import java.util.TreeMap;
  * in the sequence, handlers.go doLinkSnap, and the block is gone).
  */
 final class Reverted {
-    static final String STORE_KEY = "reverted";
+    static final UnitStore.Key<Map<String, Integer>> KEY = new UnitStore.Key<>("reverted", Reverted::decode,
+            reverted -> Json.write(new LinkedHashMap<>(reverted)));
 
     private Reverted() {
     }
 
     /** Snap to the revision it was reverted to; empty when none or unreadable (then nothing is left out). */
-    static Map<String, Integer> recall(HookTools tools) {
-        String text = tools.stateGet().getOrDefault(STORE_KEY, "");
-        if (text.isEmpty()) {
-            return Map.of();
-        }
-        try {
-            Map<String, Integer> out = new TreeMap<>();
-            Json.objectMap(text).forEach((snap, revision) -> out.put(snap, ((Number) revision).intValue()));
-            return out;
-        } catch (IllegalArgumentException | ClassCastException e) {
-            tools.log(HookTools.LogLevel.WARNING, "unreadable " + STORE_KEY + ", treating as none: " + e.getMessage());
-            return Map.of();
-        }
+    static Map<String, Integer> recall(UnitStore store) {
+        return store.get(KEY).orElse(Map.of());
     }
 
     /** Remembers these snaps as reverted to these revisions, along with the others still remembered. */
-    static void remember(HookTools tools, Map<String, Integer> revertedTo) {
+    static void remember(UnitStore store, Map<String, Integer> revertedTo) {
         if (revertedTo.isEmpty()) {
             return;
         }
-        Map<String, Integer> all = new TreeMap<>(recall(tools));
+        Map<String, Integer> all = new TreeMap<>(recall(store));
         all.putAll(revertedTo);
-        write(tools, all);
+        store.put(KEY, all);
     }
 
     /** Keeps only the snaps still on the revision they were reverted to ({@code installed}: snap to revision). */
-    static Map<String, Integer> stillOn(HookTools tools, Map<String, Integer> installed) {
-        Map<String, Integer> before = recall(tools);
+    static Map<String, Integer> stillOn(UnitStore store, Map<String, Integer> installed) {
+        Map<String, Integer> before = recall(store);
         Map<String, Integer> still = new TreeMap<>();
         before.forEach((snap, revision) -> {
             if (revision.equals(installed.get(snap))) {
@@ -58,12 +47,18 @@ final class Reverted {
             }
         });
         if (!still.equals(before)) {
-            write(tools, still);
+            if (still.isEmpty()) {
+                store.clear(KEY);
+            } else {
+                store.put(KEY, still);
+            }
         }
         return still;
     }
 
-    private static void write(HookTools tools, Map<String, Integer> reverted) {
-        tools.stateSet(Map.of(STORE_KEY, reverted.isEmpty() ? "" : Json.write(new LinkedHashMap<>(reverted))));
+    private static Map<String, Integer> decode(String text) {
+        Map<String, Integer> out = new TreeMap<>();
+        Json.objectMap(text).forEach((snap, revision) -> out.put(snap, ((Number) revision).intValue()));
+        return out;
     }
 }

@@ -38,17 +38,19 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The rollout on one unit for one hook: read the peer relation and the machine, let the pure {@link Planner}
- * (leader) and {@link UnitAgent} decide, apply. Databags are written only where a value changed; each unit looks at
- * the store its snapd uses when due ({@link StoreCheck}) and the leader plans from what the units reported.
+ * The rollout on one unit for one hook, as one page: read the peer relation, the unit store and the machine
+ * ({@link Reading}); look at the store and keep the holds; let the pure {@link Planner} (leader) and
+ * {@link UnitAgent} decide; apply (this unit's refresh, its report, the leader's app data). Databags are written only
+ * where a value changed; each unit looks at the store its snapd uses when due ({@link StoreCheck}) and the leader
+ * plans from what the units reported.
  */
 final class Rollout {
     private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final CharmConfig config;
     private final Role role;
     private final String unit;
-    private final String app;
     private final Clock clock;
 
     private final Event event;
@@ -57,104 +59,56 @@ final class Rollout {
     /** The principal unit this unit runs on, as Juju names it to this unit (JUJU_PRINCIPAL_UNIT) and in goal-state. */
     private final Optional<String> principal;
 
-    Rollout(HookTools tools, Snaps snaps, CharmConfig config, Role role, String unit, Optional<String> principal,
-            Event event, Clock clock) {
+    Rollout(HookTools tools, UnitStore store, Snaps snaps, CharmConfig config, Role role, String unit,
+            Optional<String> principal, Event event, Clock clock) {
         this.principal = principal;
         this.event = event;
         this.departing = event.departingUnit();
-        this.relations = new KnownRelations(tools, event);
+        this.relations = new KnownRelations(tools, store, event);
         this.clock = clock;
         this.tools = tools;
+        this.store = store;
         this.snaps = snaps;
         this.config = config;
         this.role = role;
         this.unit = unit;
-        this.app = unit.substring(0, unit.indexOf('/'));
     }
 
     /** What one reconcile did, for the unit status and for action results. */
     record Outcome(Status unitStatus, Optional<PlannerDecision> leaderDecision) {
     }
 
-    /** The peer relation as read this hook. */
-    private final class PeerView {
-        final String relationId;
-        final Map<String, String> ownData;
-        final List<String> otherUnits;
-        final PeerCodec.AppReading app;
-        final Map<String, String> appData;
-        private List<UnitReading> others;
-        private final Map<String, Optional<UnitReading>> readings = new java.util.HashMap<>();
-        private List<UnitReading> leaving;
-        private final Set<String> reportedLeft = new TreeSet<>();
-
-        PeerView(String relationId, Map<String, String> ownData, List<String> otherUnits, PeerCodec.AppReading app,
-                 Map<String, String> appData) {
-            this.relationId = relationId;
-            this.ownData = ownData;
-            this.otherUnits = otherUnits;
-            this.app = app;
-            this.appData = appData;
+    /**
+     * What this hook read before deciding: the peer relation, what this unit last reported and the attempt it
+     * follows (unit store), its machine and architecture, whether it leads, whether it is leaving, the granted peers
+     * known to have left, and the failure of a departed unit it reports.
+     */
+    private record Reading(PeerView peers, OwnReport ownReport, Optional<RefreshMemory> memory,
+                           MachineReading machine, String arch, boolean leader, boolean leaving, Set<String> left,
+                           List<String> leftGranted, Optional<Witnessed> witnessed) {
+        /** A snap with a change in progress counts at its last reported revision (see MachineReading). */
+        Map<String, InstalledRevision> installed() {
+            return machine.settled();
         }
 
-        /** The other units' readings: one relation-get each, so read once and only when needed. */
-        List<UnitReading> others() {
-            if (others == null) {
-                others = read(otherUnits);
-            }
-            return others;
+        Optional<Progress> lastProgress() {
+            return ownReport.lastProgress(peers.ownData);
         }
+    }
 
-        /** The readings of those of {@code units} in the relation, each read at most once per hook. */
-        List<UnitReading> read(java.util.Collection<String> units) {
-            Set<String> wanted = new java.util.HashSet<>(units);
-            List<UnitReading> out = new ArrayList<>();
-            for (String peer : otherUnits) {
-                if (wanted.contains(peer)) {
-                    readings.computeIfAbsent(peer, p -> readOne(p).map(data -> {
-                        reportedLeft.addAll(PeerCodec.decodeLeft(data));
-                        return PeerCodec.decodeUnit(p, data);
-                    })).ifPresent(out::add);
-                }
-            }
-            return out;
-        }
+    /** The leader's decision this hook, what it decided from, and the app state its own agent acts on. */
+    private record LeaderTurn(PlannerInput input, PlannerDecision decision, PeerCodec.AppReading forOwnAgent) {
+    }
 
-        private Optional<Map<String, String>> readOne(String peer) {
-            try {
-                return Optional.of(tools.relationGet(relationId, peer));
-            } catch (HookToolException e) {
-                // Left between relation-list and relation-get: departed, its grant is freed.
-                tools.log(HookTools.LogLevel.DEBUG, "peer " + peer + " gone: " + e.getMessage());
-                return Optional.empty();
-            }
-        }
+    /**
+     * This unit's decision: what it does, and, when a halt, a pause or its removal came while its changes for the
+     * active plan run ({@code followOnly}), the status it is held back with while it follows them to their end.
+     */
+    private record OwnTurn(AgentDecision act, boolean followOnly, Optional<Status> heldBack) {
+    }
 
-        /**
-         * In a {@code -departed} hook, the departing unit's reading: Juju still shows its data. It is no longer a
-         * peer (its grant is freed now), but while it leaves, its failure must still stop this unit and halt the
-         * rollout (I4), and a refresh it may be in must still count.
-         */
-        List<UnitReading> leaving() {
-            if (leaving == null) {
-                leaving = departing.filter(d -> !d.equals(unit))
-                        .flatMap(d -> readOne(d).map(data -> PeerCodec.decodeUnit(d, data))).stream().toList();
-            }
-            return leaving;
-        }
-
-        /** {@code readings} and the departing unit's: what this unit's own refresh decision must see. */
-        List<UnitReading> withLeaving(List<UnitReading> readings) {
-            List<UnitReading> all = new ArrayList<>(readings);
-            all.addAll(leaving());
-            return all;
-        }
-
-        /** Units the other units report as having left while granted (read with {@link #others()}). */
-        Set<String> reportedLeft() {
-            others();
-            return reportedLeft;
-        }
+    /** What applying this unit's decision came to: its status and its report. */
+    private record Applied(Status status, UnitReport report) {
     }
 
     /**
@@ -163,193 +117,247 @@ final class Rollout {
      * planned refresh happens here and this unit's view of the store is not reported.
      */
     Outcome reconcile(ProxyRegistration.Outcome registration, Optional<LeaderRequest> request) {
-        boolean registrationOk = registration.allowsRefresh();
         // Juju creates the peer relation with the application; until its first hook there is nothing to do.
-        Optional<PeerView> view = readPeers();
+        Optional<PeerView> view = relations.peerRelation().map(rid -> PeerView.read(tools, rid, unit, departing));
         if (view.isEmpty()) {
             return new Outcome(Status.waiting("waiting for the peer relation"), Optional.empty());
         }
-        PeerView peers = view.get();
-        OwnReport ownReport = new OwnReport(tools, unit);
-        Optional<RefreshMemory> memory = RefreshMemory.recall(tools);
-        MachineReading machine;
+        Reading reading;
         try {
-            machine = MachineReading.read(snaps, config.snaps(), ownReport.lastInstalled(peers.ownData), memory);
+            reading = read(view.get());
         } catch (SnapException e) {
             // Nothing is decided or reported from a machine read halfway.
             return new Outcome(Status.waiting("cannot read snapd: " + e.error().describe()
                     + "; trying again on the next hook"), Optional.empty());
         }
-        // A snap with a change in progress counts at its last reported revision (see MachineReading).
-        Map<String, InstalledRevision> installed = machine.settled();
-        // The machine's architecture: its targets are those of its architecture, its view of the store is one.
-        String arch;
-        try {
-            arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
-        } catch (SnapException e) {
-            return new Outcome(Status.waiting("cannot read snapd: " + e.error().describe()
-                    + "; trying again on the next hook"), Optional.empty());
-        }
-        Optional<String> holdNote = new Holds(tools, snaps, clock).apply(config.hold() ? installed.keySet() : Set.of());
-        Optional<Progress> lastProgress = ownReport.lastProgress(peers.ownData);
-        Optional<Witnessed> witnessed = witnessed(peers, ownReport.lastWitnessed(peers.ownData));
+        Optional<String> holdNote = new Holds(tools, store, snaps, clock)
+                .apply(config.hold() ? reading.installed().keySet() : Set.of());
+        StoreCheck.Outcome look = look(reading, registration, request);
+        UnitReport own = new UnitReport(unit, role, reading.installed(), reading.lastProgress(), reading.witnessed(),
+                reading.arch(), look.report()).on(principal);
 
-        Optional<PlannerDecision> decision = Optional.empty();
-        Optional<PlannerInput> leaderInput = Optional.empty();
-        PeerCodec.AppReading app = peers.app;
+        Optional<LeaderTurn> leader = leaderDecides(reading, own, request);
+        PeerCodec.AppReading app = leader.map(LeaderTurn::forOwnAgent).orElse(reading.peers().app);
+        OwnTurn turn = ownDecision(reading, app, registration.allowsRefresh());
+
+        forgetEndedAttempt(reading, activePlan(app), turn);
+        Applied applied = applyOwn(reading, turn, own);
+        writeReport(reading, applied.report());
+        Optional<PlannerDecision> decision = leader.map(l -> applyLeader(reading, l, own, applied.report()));
+        if (decision.isEmpty()) {
+            notLeading(reading);
+        }
+        return new Outcome(withNotes(applied.status(), holdNote, look.trouble()), decision);
+    }
+
+    // ---- read ----------------------------------------------------------------------------------------------
+
+    /** Throws {@link SnapException} when snapd cannot be read. */
+    private Reading read(PeerView peers) {
+        OwnReport ownReport = new OwnReport(store, unit);
+        Optional<RefreshMemory> memory = RefreshMemory.recall(store);
+        MachineReading machine = MachineReading.read(snaps, config.snaps(), ownReport.lastInstalled(peers.ownData),
+                memory);
+        // The machine's architecture: its targets are those of its architecture, its view of the store is one.
+        String arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
+        Optional<Witnessed> witnessed = witnessed(peers, ownReport.lastWitnessed(peers.ownData));
         // Every unit remembers its granted peers: it may lead later and must then tell who left from who it has
         // not seen.
-        List<String> granted = app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of();
-        Set<String> left = Membership.left(tools, peers.otherUnits, departing.filter(d -> !d.equals(unit)), granted);
+        List<String> granted = peers.app instanceof PeerCodec.AppReading.Read r ? r.state().grants() : List.of();
+        Set<String> left = Membership.left(store, peers.otherUnits, departing.filter(d -> !d.equals(unit)), granted);
         // A unit that is leaving sees every peer leave (its relation-list shrinks with each of its own -departed
         // hooks): it reports nobody as left, and as leader it changes nothing it cannot see (Planner).
-        boolean leaving = Membership.leaving(tools, unit, departing);
+        boolean leaving = Membership.leaving(store, unit, departing);
         // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
         List<String> leftGranted = leaving ? List.of() : left.stream().filter(granted::contains).toList();
-
-        // What the store this node uses would give a refresh: looked at when due, reported only when usable and
-        // news to the leader (or asked for). A unit that is leaving looks no more.
-        String proxy = config.proxyUrl().map(java.net.URI::toString).orElse("");
-        Offers offers = app instanceof PeerCodec.AppReading.Read r ? r.offers().forProxy(proxy) : Offers.NONE;
-        Optional<StoreView> lastView = ownReport.lastView(peers.ownData);
-        StoreCheck.Outcome look = leaving ? new StoreCheck.Outcome(lastView, Optional.empty())
-                : new StoreCheck(tools, snaps, clock).run(event, request.orElse(null) instanceof LeaderRequest.Refresh,
-                unit, arch, proxy, registrationOk,
-                registration instanceof ProxyRegistration.Outcome.Registered reg ? Optional.of(reg.storeId())
-                        : Optional.empty(), machine, config.snaps(), lastView, offers);
-        UnitReport own = new UnitReport(unit, role, installed, lastProgress, witnessed, arch, look.report())
-                .on(principal);
-
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
-        if (leader && app instanceof PeerCodec.AppReading.Read read) {
-            Set<String> known = new TreeSet<>(left);
-            peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
-                    .forEach(known::add);
-            PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers, config.snaps(),
-                    config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                    peers.leaving()).at(LeaderWatch.read(tools, clock));
-            leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
-            decision = Optional.of(Planner.decide(leaderInput.get()));
-            // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
-            app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
-                    decision.get().tally(), decision.get().offers());
-        }
+        return new Reading(peers, ownReport, memory, machine, arch, leader, leaving, left, leftGranted, witnessed);
+    }
 
-        AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, config.maxUnavailable(),
-                Optional.empty(), false, registrationOk, witnessed, arch);
-        AgentDecision act = UnitAgent.decide(agentInput);
+    /**
+     * What the store this node uses would give a refresh: looked at when due, reported only when usable and news to
+     * the leader (or asked for). A unit that is leaving looks no more.
+     */
+    private StoreCheck.Outcome look(Reading reading, ProxyRegistration.Outcome registration,
+                                    Optional<LeaderRequest> request) {
+        Optional<StoreView> lastView = reading.ownReport().lastView(reading.peers().ownData);
+        if (reading.leaving()) {
+            return new StoreCheck.Outcome(lastView, Optional.empty());
+        }
+        return new StoreCheck(store, snaps, clock).run(event, request.orElse(null) instanceof LeaderRequest.Refresh,
+                unit, reading.arch(), proxy(), registration.allowsRefresh(),
+                registration instanceof ProxyRegistration.Outcome.Registered reg ? Optional.of(reg.storeId())
+                        : Optional.empty(), reading.machine(), config.snaps(), lastView, offers(reading.peers()));
+    }
+
+    // ---- decide --------------------------------------------------------------------------------------------
+
+    /** The leader's plan and grants; none when this unit does not lead or cannot read the rollout. */
+    private Optional<LeaderTurn> leaderDecides(Reading reading, UnitReport own, Optional<LeaderRequest> request) {
+        PeerView peers = reading.peers();
+        if (!reading.leader() || !(peers.app instanceof PeerCodec.AppReading.Read read)) {
+            return Optional.empty();
+        }
+        Set<String> known = new TreeSet<>(reading.left());
+        peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
+                .forEach(known::add);
+        PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers(peers),
+                config.snaps(), config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
+                peers.leaving()).at(LeaderWatch.read(store, clock));
+        if (reading.leaving()) {
+            input = input.leaderLeaving(read.tally());
+        }
+        PlannerDecision decision = Planner.decide(input);
+        // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
+        return Optional.of(new LeaderTurn(input, decision, new PeerCodec.AppReading.Read(
+                Planner.forLeaderAgent(read.state(), decision.state(), unit), decision.tally(), decision.offers())));
+    }
+
+    /**
+     * This unit's decision on {@code app} (the leader's decided one when it leads). The agent asks for its peers'
+     * readings only when it needs them (each is a relation-get: first those granted before it, to wait in line, then
+     * every peer's, before it starts) and a worker for goal-state only where it would otherwise start: a steady hook
+     * pays for neither (docs/protocol.md, "Cost per hook").
+     */
+    private OwnTurn ownDecision(Reading reading, PeerCodec.AppReading app, boolean registrationOk) {
+        PeerView peers = reading.peers();
+        AgentInput input = new AgentInput(unit, role, reading.installed(), reading.lastProgress(), app,
+                config.maxUnavailable(), Optional.empty(), false, registrationOk, reading.witnessed(), reading.arch());
+        AgentDecision act = UnitAgent.decide(input);
         if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
-            // The app state this unit acts on (the leader's decided one): the units granted before it are the
-            // line it waits in.
+            // The units granted before this one, in the app state it acts on, are the line it waits in.
             List<String> ahead = ((PeerCodec.AppReading.Read) app).state().grantedBefore(unit);
-            act = UnitAgent.decide(agentInput.withPeers(peers.withLeaving(peers.read(ahead)), false));
+            act = UnitAgent.decide(input.withPeers(peers.withLeaving(peers.read(ahead)), false));
         }
         if (act instanceof AgentDecision.NeedPeers) {
-            agentInput = agentInput.withPeers(peers.withLeaving(peers.others()), true);
-            act = UnitAgent.decide(agentInput);
+            input = input.withPeers(peers.withLeaving(peers.others()), true);
+            act = UnitAgent.decide(input);
         }
         if (act instanceof AgentDecision.NeedGoalState need) {
-            // Asked only here, by a worker about to start: no steady hook pays for the call.
             try {
-                act = UnitAgent.decide(agentInput.withControlPlaneGoal(
+                act = UnitAgent.decide(input.withControlPlaneGoal(
                         tools.goalState().liveUnits(Role.CONTROL_PLANE.endpoint())));
             } catch (HookToolException e) {
                 act = new AgentDecision.Settle(UnitAgent.goalStateUnreadable(need.plan(), e.getMessage()),
                         Optional.empty());
             }
         }
-        if (act instanceof AgentDecision.Refresh && leaving) {
+        if (act instanceof AgentDecision.Refresh && reading.leaving()) {
             // This unit is leaving: its view of the peers shrinks with each -departed, so it could no longer see
             // a peer's failure (I4); and a refresh on a machine being removed helps nobody.
             act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
         }
         // Changes this unit started for the active plan run on whatever else holds it back now (a halt, a pause,
         // its own removal): it follows them to their end and reports, and starts nothing new.
-        Optional<Plan> activePlan = app instanceof PeerCodec.AppReading.Read read ? read.state().activePlan()
-                : Optional.empty();
-        if (memory.filter(m -> activePlan.map(p -> !m.isFor(p)).orElse(true)).isPresent()
-                && !machine.rememberedRunning() && !(act instanceof AgentDecision.Refresh)) {
-            RefreshMemory.forget(tools); // an earlier attempt's changes, all ended: nothing left to follow
-        }
-        boolean followOnly = false;
-        Optional<Status> heldBack = Optional.empty();
-        if (act instanceof AgentDecision.Settle settle && activePlan.isPresent()
-                && memory.filter(m -> m.isFor(activePlan.get()) && !m.changes().isEmpty()).isPresent()) {
+        Optional<Plan> activePlan = activePlan(app);
+        if (act instanceof AgentDecision.Settle settle && activePlan.isPresent() && reading.memory()
+                .filter(m -> m.isFor(activePlan.get()) && !m.changes().isEmpty()).isPresent()) {
             Plan plan = activePlan.get();
-            heldBack = Optional.of(settle.status());
-            followOnly = true;
-            act = new AgentDecision.Refresh(plan, plan.pendingOn(arch, installed), plan.coveredOn(arch, installed));
+            return new OwnTurn(new AgentDecision.Refresh(plan, plan.pendingOn(reading.arch(), reading.installed()),
+                    plan.coveredOn(reading.arch(), reading.installed())), true, Optional.of(settle.status()));
         }
-        Status status;
-        UnitReport report;
-        if (act instanceof AgentDecision.Refresh refresh) {
-            RefreshRun.Result result = new RefreshRun(tools, snaps, config, clock).run(refresh.plan(),
-                    refresh.refresh(), refresh.verify(), machine, followOnly);
-            if (result instanceof RefreshRun.StillRunning running) {
-                // Granted and not done: the others keep counting this unit; the next hook looks again.
-                status = UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since(),
-                        running.reverting());
-                // Snaps snapd is still changing (a revert started in this hook included) count at what this unit
-                // last reported for them.
-                Map<String, InstalledRevision> reported = new java.util.TreeMap<>(installed);
-                Map<String, InstalledRevision> last = ownReport.lastInstalled(peers.ownData);
-                running.targets().forEach(t -> Optional.ofNullable(last.get(t.snap()))
-                        .ifPresent(rev -> reported.put(t.snap(), rev)));
-                report = new UnitReport(unit, role, reported, lastProgress, witnessed, arch, own.view());
-            } else if (result instanceof RefreshRun.NotNow waiting) {
-                status = heldBack.orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(), waiting.since()));
-                report = new UnitReport(unit, role, installed, lastProgress, witnessed, arch, own.view());
-            } else {
-                RefreshRun.Finished finished = (RefreshRun.Finished) result;
-                Progress progress = finished.progress();
-                status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
-                        .orElse(Status.active("on plan " + refresh.plan().id()));
-                report = new UnitReport(unit, role, finished.installed().orElse(installed), Optional.of(progress),
-                        witnessed, arch, own.view());
-            }
-        } else {
-            AgentDecision.Settle settle = (AgentDecision.Settle) act;
-            status = settle.status();
-            report = new UnitReport(unit, role, installed, settle.progress().or(() -> lastProgress), witnessed, arch,
-                    own.view());
+        return new OwnTurn(act, false, Optional.empty());
+    }
+
+    // ---- apply ---------------------------------------------------------------------------------------------
+
+    /** An earlier attempt's changes, all ended and not this plan's: nothing left to follow. */
+    private void forgetEndedAttempt(Reading reading, Optional<Plan> activePlan, OwnTurn turn) {
+        if (reading.memory().filter(m -> activePlan.map(p -> !m.isFor(p)).orElse(true)).isPresent()
+                && !reading.machine().rememberedRunning() && !(turn.act() instanceof AgentDecision.Refresh)) {
+            RefreshMemory.forget(store);
         }
+    }
+
+    /** This unit's refresh, when it goes (or follows its changes): its status and what it reports. */
+    private Applied applyOwn(Reading reading, OwnTurn turn, UnitReport own) {
+        Map<String, InstalledRevision> installed = reading.installed();
+        Optional<Progress> lastProgress = reading.lastProgress();
+        if (!(turn.act() instanceof AgentDecision.Refresh refresh)) {
+            AgentDecision.Settle settle = (AgentDecision.Settle) turn.act();
+            return new Applied(settle.status(), report(reading, installed, settle.progress().or(() -> lastProgress),
+                    own));
+        }
+        RefreshRun.Result result = new RefreshRun(tools, store, snaps, config, clock).run(refresh.plan(),
+                refresh.refresh(), refresh.verify(), reading.machine(), turn.followOnly());
+        if (result instanceof RefreshRun.StillRunning running) {
+            // Granted and not done: the others keep counting this unit; the next hook looks again. Snaps snapd is
+            // still changing (a revert started in this hook included) count at what this unit last reported.
+            Map<String, InstalledRevision> reported = new java.util.TreeMap<>(installed);
+            Map<String, InstalledRevision> last = reading.ownReport().lastInstalled(reading.peers().ownData);
+            running.targets().forEach(t -> Optional.ofNullable(last.get(t.snap()))
+                    .ifPresent(rev -> reported.put(t.snap(), rev)));
+            return new Applied(UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since(),
+                    running.reverting()), report(reading, reported, lastProgress, own));
+        }
+        if (result instanceof RefreshRun.NotNow waiting) {
+            return new Applied(turn.heldBack().orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(),
+                    waiting.since())), report(reading, installed, lastProgress, own));
+        }
+        RefreshRun.Finished finished = (RefreshRun.Finished) result;
+        Progress progress = finished.progress();
+        Status status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
+                .orElse(Status.active("on plan " + refresh.plan().id()));
+        return new Applied(status, report(reading, finished.installed().orElse(installed), Optional.of(progress), own));
+    }
+
+    /** This unit's report after this hook: what it runs and its outcome, with the view of the store it reports. */
+    private UnitReport report(Reading reading, Map<String, InstalledRevision> installed, Optional<Progress> progress,
+                              UnitReport own) {
+        return new UnitReport(unit, role, installed, progress, reading.witnessed(), reading.arch(), own.view())
+                .on(principal);
+    }
+
+    /** This unit's databag (the keys that changed) and its unit-store copy ({@link OwnReport}). */
+    private void writeReport(Reading reading, UnitReport report) {
+        PeerView peers = reading.peers();
+        Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
+        ownData.putAll(PeerCodec.encodeLeft(reading.leftGranted()));
+        reading.ownReport().write(peers.ownData, ownData, values -> tools.relationSet(peers.relationId, values));
+    }
+
+    /**
+     * The leader's app data, app status and watch. When its own refresh changed what it reports, it decides again
+     * first, so its grant moves on this hook (no peer write would wake the leader otherwise).
+     */
+    private PlannerDecision applyLeader(Reading reading, LeaderTurn turn, UnitReport own, UnitReport report) {
+        PeerView peers = reading.peers();
+        PlannerDecision first = turn.decision();
+        Watch watch = turn.input().watch();
+        PlannerDecision last = report.equals(own) ? first : Planner.decide(turn.input()
+                .afterOwnRefresh(withOwn(report, peers.others()), first.state(),
+                        new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
+        Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
+                last.offers()));
+        appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
+                last.state(), clock.instant()));
+        Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
+        tools.appStatusSet(last.appStatus());
+        LeaderWatch.write(store, last.dueSince());
+        return new PlannerDecision(last.state(), last.tally(), last.appStatus(), first.differences(),
+                first.planCreated(), last.dueSince(), first.superseded(), first.refused(), last.offers());
+    }
+
+    /**
+     * A leader that cannot read the rollout says so; a watch kept while leading is stale by the time this unit leads
+     * again.
+     */
+    private void notLeading(Reading reading) {
+        if (reading.leader() && reading.peers().app instanceof PeerCodec.AppReading.Unreadable bad) {
+            tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
+        }
+        LeaderWatch.write(store, Map.of());
+    }
+
+    /** The hold's lapse on an active status, and why this unit could not look at the store unless it is blocked. */
+    private static Status withNotes(Status status, Optional<String> holdNote, Optional<String> trouble) {
         if (status.kind() == Status.Kind.ACTIVE && holdNote.isPresent()) {
             status = Status.active(status.message() + "; " + holdNote.get());
         }
-        if (look.trouble().isPresent() && status.kind() != Status.Kind.BLOCKED) {
-            status = new Status(status.kind(), status.message() + "; " + look.trouble().get());
+        if (trouble.isPresent() && status.kind() != Status.Kind.BLOCKED) {
+            status = new Status(status.kind(), status.message() + "; " + trouble.get());
         }
-        report = report.on(principal);
-        Map<String, String> ownData = new LinkedHashMap<>(PeerCodec.encodeUnit(report));
-        ownData.putAll(PeerCodec.encodeLeft(leftGranted));
-        ownReport.write(peers.ownData, ownData, values -> tools.relationSet(peers.relationId, values));
-
-        if (decision.isPresent()) {
-            PlannerDecision first = decision.get();
-            // The leader's own refresh changed what it reports: decide again so its grant moves on this hook
-            // (no peer write would wake the leader otherwise).
-            Watch watch = leaderInput.get().watch();
-            PlannerDecision last = report.equals(own) ? first : Planner.decide(leaderInput.get().afterOwnRefresh(
-                    withOwn(report, peers.others()), first.state(),
-                    new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
-            Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
-                    last.offers()));
-            appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
-                    last.state(), clock.instant()));
-            Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
-            tools.appStatusSet(last.appStatus());
-            LeaderWatch.write(tools, last.dueSince());
-            decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
-                    first.differences(), first.planCreated(), last.dueSince(), first.superseded(), first.refused(),
-                    last.offers()));
-        } else {
-            if (leader && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
-                tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
-            }
-            // A watch kept while leading is stale by the time this unit leads again.
-            LeaderWatch.write(tools, Map.of());
-        }
-        return new Outcome(status, decision);
+        return status;
     }
 
     /**
@@ -391,10 +399,11 @@ final class Rollout {
     }
 
     Preview preview() {
-        PeerView peers = readPeers().orElseThrow(() -> new IllegalStateException("no peer relation yet"));
-        OwnReport ownReport = new OwnReport(tools, unit);
+        PeerView peers = relations.peerRelation().map(rid -> PeerView.read(tools, rid, unit, departing))
+                .orElseThrow(() -> new IllegalStateException("no peer relation yet"));
+        OwnReport ownReport = new OwnReport(store, unit);
         Map<String, InstalledRevision> installed = MachineReading.read(snaps, config.snaps(),
-                ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(tools)).settled();
+                ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(store)).settled();
         String arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
         UnitReport own = new UnitReport(unit, role, installed, ownReport.lastProgress(peers.ownData), Optional.empty(),
                 arch, ownReport.lastView(peers.ownData));
@@ -411,8 +420,7 @@ final class Rollout {
             return new Preview(active.get().id(), true, active.get().targets(), Planner.order(census, active.get(), leader));
         }
         // What the units reported the proxy serves, as the leader would merge it now.
-        Offers offers = read.offers().forProxy(config.proxyUrl().map(java.net.URI::toString).orElse(""))
-                .withCheck(io.snapcoherence.coherence.CheckRound.NONE);
+        Offers offers = offers(peers).withCheck(io.snapcoherence.coherence.CheckRound.NONE);
         PlannerDecision d = Planner.decide(new PlannerInput(all, state, offers, config.snaps(),
                 config.maxUnavailable(), false, Optional.empty(), leader, Set.of()).at(new Watch(clock.instant(),
                 Map.of(), Watch.SILENT_AFTER)));
@@ -420,19 +428,19 @@ final class Rollout {
         return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical, leader));
     }
 
-    // ---- reading -------------------------------------------------------------------------------------------
+    // ---- helpers -------------------------------------------------------------------------------------------
 
-    private Optional<PeerView> readPeers() {
-        Optional<String> peerRelation = relations.peerRelation();
-        if (peerRelation.isEmpty()) {
-            return Optional.empty();
-        }
-        String rid = peerRelation.get();
-        List<String> others = tools.relationList(rid).stream().filter(peer -> !departing.equals(Optional.of(peer)))
-                .toList(); // a departing unit is leaving: its grant is freed now (I8)
-        Map<String, String> appData = tools.relationGetApp(rid, app);
-        return Optional.of(new PeerView(rid, tools.relationGet(rid, unit), others,
-                PeerCodec.decodeApp(app, appData), appData));
+    private String proxy() {
+        return config.proxyUrl().map(java.net.URI::toString).orElse("");
+    }
+
+    /** What the leader holds the proxy serves, as usable with this unit's proxy-url. */
+    private Offers offers(PeerView peers) {
+        return peers.app instanceof PeerCodec.AppReading.Read r ? r.offers().forProxy(proxy()) : Offers.NONE;
+    }
+
+    private static Optional<Plan> activePlan(PeerCodec.AppReading app) {
+        return app instanceof PeerCodec.AppReading.Read read ? read.state().activePlan() : Optional.empty();
     }
 
     private static List<UnitReading> withOwn(UnitReport own, List<UnitReading> others) {

@@ -27,11 +27,13 @@ import java.util.stream.Collectors;
 final class RolloutActions {
     private final JujuContext context;
     private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final StoreProxy proxy;
     private final Clock clock;
 
-    RolloutActions(JujuContext context, HookTools tools, Snaps snaps, StoreProxy proxy, Clock clock) {
+    RolloutActions(JujuContext context, HookTools tools, UnitStore store, Snaps snaps, StoreProxy proxy, Clock clock) {
+        this.store = store;
         this.clock = clock;
         this.context = context;
         this.tools = tools;
@@ -47,13 +49,13 @@ final class RolloutActions {
             tools.actionFail("invalid config: " + e.getMessage());
             return;
         }
-        Optional<Role> role = new KnownRelations(tools, context.event()).role();
+        Optional<Role> role = new KnownRelations(tools, store, context.event()).role();
         if (role.isEmpty()) {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
         }
-        Rollout rollout = new Rollout(tools, snaps, config, role.get(), context.unitName(), context.principalUnit(),
-                context.event(), clock);
+        Rollout rollout = new Rollout(tools, store, snaps, config, role.get(), context.unitName(),
+                context.principalUnit(), context.event(), clock);
         if (action.equals("plan")) {
             plan(rollout);
             return;
@@ -67,7 +69,7 @@ final class RolloutActions {
         if (request.isEmpty()) {
             return;
         }
-        ProxyRegistration.Outcome registration = new ProxyRegistration(tools, snaps, proxy)
+        ProxyRegistration.Outcome registration = new ProxyRegistration(store, snaps, proxy)
                 .reconcile(config, context.event());
         Rollout.Outcome outcome = rollout.reconcile(registration, request);
         tools.statusSet(registration.status().orElse(outcome.unitStatus()));

@@ -7,7 +7,6 @@ import io.snapcoherence.coherence.Offers;
 import io.snapcoherence.coherence.SnapChannel;
 import io.snapcoherence.coherence.StoreView;
 import io.snapcoherence.juju.Event;
-import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
@@ -15,7 +14,6 @@ import io.snapcoherence.snap.Snaps;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +41,6 @@ import java.util.TreeSet;
  * a hook). A store error is no view now, said in the unit's status; never a hook error.
  */
 final class StoreCheck {
-    static final String STORE_KEY = "store-check";
     /**
      * The least time between two looks of one unit but on update-status (whose interval Juju keeps), unless the
      * leader asks; counted from the last look that was not on update-status, or that saw something new.
@@ -53,12 +50,12 @@ final class StoreCheck {
             Event.LifecycleKind.START, Event.LifecycleKind.CONFIG_CHANGED, Event.LifecycleKind.UPGRADE_CHARM,
             Event.LifecycleKind.UPDATE_STATUS);
 
-    private final HookTools tools;
+    private final UnitStore store;
     private final Snaps snaps;
     private final Clock clock;
 
-    StoreCheck(HookTools tools, Snaps snaps, Clock clock) {
-        this.tools = tools;
+    StoreCheck(UnitStore store, Snaps snaps, Clock clock) {
+        this.store = store;
         this.snaps = snaps;
         this.clock = clock;
     }
@@ -77,7 +74,7 @@ final class StoreCheck {
     Outcome run(Event event, boolean refreshAsked, String unit, String arch, String proxy, boolean usable,
                 Optional<String> registeredStore, MachineReading machine, List<String> managed,
                 Optional<StoreView> last, Offers offers) {
-        Memory memory = Memory.recall(tools);
+        Memory memory = store.get(Memory.KEY).orElse(Memory.NONE);
         Instant now = clock.instant();
         CheckRound round = offers.check();
         boolean inRound = round.asked().contains(unit);
@@ -105,11 +102,11 @@ final class StoreCheck {
         } catch (LookFailed e) {
             String why = e.getMessage();
             String trouble = "cannot check what " + (proxy.isEmpty() ? "the store" : "the proxy") + " serves: " + why;
-            new Memory(Optional.of(now), Optional.of(trouble), Map.of()).rememberOver(memory, updateStatus, tools);
+            new Memory(Optional.of(now), Optional.of(trouble), Map.of()).rememberOver(memory, updateStatus, store);
             return asked ? new Outcome(Optional.of(StoreView.unavailable(now, round.round(), proxy, why)),
                     Optional.of(trouble)) : new Outcome(last, Optional.of(trouble));
         }
-        new Memory(Optional.of(now), Optional.empty(), serves).rememberOver(memory, updateStatus, tools);
+        new Memory(Optional.of(now), Optional.empty(), serves).rememberOver(memory, updateStatus, store);
         if (asked || owes) {
             return new Outcome(Optional.of(StoreView.answer(now, round.round(), proxy, serves)), Optional.empty());
         }
@@ -153,7 +150,7 @@ final class StoreCheck {
         Map<String, InstalledRevision> listed = machine.listedManaged(managed);
         Map<String, Integer> revisions = new TreeMap<>();
         listed.forEach((snap, have) -> revisions.put(snap, have.revision()));
-        Map<String, Integer> reverted = Reverted.stillOn(tools, revisions);
+        Map<String, Integer> reverted = Reverted.stillOn(store, revisions);
         Map<SnapChannel, Integer> serves = new TreeMap<>();
         listed.forEach((snap, have) -> {
             if (machine.inProgress(snap).isEmpty() && !reverted.containsKey(snap)) {
@@ -198,51 +195,46 @@ final class StoreCheck {
     }
 
     /**
-     * When this unit last looked, why that look failed, if it did, and what it saw (unit store {@value #STORE_KEY}).
+     * When this unit last looked, why that look failed, if it did, and what it saw (unit store {@code store-check});
+     * when unreadable, as if it never looked (it looks again: harmless).
      */
     record Memory(Optional<Instant> at, Optional<String> error, Map<SnapChannel, Integer> seen) {
-        static Memory recall(HookTools tools) {
-            String text = tools.stateGet().getOrDefault(STORE_KEY, "");
-            if (text.isEmpty()) {
-                return new Memory(Optional.empty(), Optional.empty(), Map.of());
+        static final UnitStore.Key<Memory> KEY = new UnitStore.Key<>("store-check", Memory::decode, Memory::encode);
+        static final Memory NONE = new Memory(Optional.empty(), Optional.empty(), Map.of());
+
+        private static Memory decode(String text) {
+            Map<String, Object> fields = Json.objectMap(text);
+            Map<SnapChannel, Integer> seen = new TreeMap<>();
+            if (fields.get("seen") instanceof Map<?, ?> map) {
+                map.forEach((key, revision) -> {
+                    String[] parts = ((String) key).split(" ", 2);
+                    seen.put(new SnapChannel(parts[0], parts[1]), ((Number) revision).intValue());
+                });
             }
-            try {
-                Map<String, Object> fields = Json.objectMap(text);
-                Map<SnapChannel, Integer> seen = new TreeMap<>();
-                if (fields.get("seen") instanceof Map<?, ?> map) {
-                    map.forEach((key, revision) -> {
-                        String[] parts = ((String) key).split(" ", 2);
-                        seen.put(new SnapChannel(parts[0], parts[1]), ((Number) revision).intValue());
-                    });
-                }
-                return new Memory(Optional.ofNullable((String) fields.get("at")).map(Instant::parse),
-                        Optional.ofNullable((String) fields.get("error")).filter(e -> !e.isEmpty()), seen);
-            } catch (IllegalArgumentException | DateTimeParseException | ClassCastException
-                     | ArrayIndexOutOfBoundsException e) {
-                return new Memory(Optional.empty(), Optional.empty(), Map.of()); // looks again: harmless
-            }
+            return new Memory(Optional.ofNullable((String) fields.get("at")).map(Instant::parse),
+                    Optional.ofNullable((String) fields.get("error")).filter(e -> !e.isEmpty()), seen);
         }
 
         /**
          * Writes this memory over {@code before}: always after a look the once-a-minute limit counts from, on
          * update-status only when what was seen or why it failed changed (a steady update-status writes nothing).
          */
-        void rememberOver(Memory before, boolean updateStatus, HookTools tools) {
+        void rememberOver(Memory before, boolean updateStatus, UnitStore store) {
             if (!updateStatus || !error.equals(before.error()) || !seen.equals(before.seen())) {
-                remember(tools);
+                store.put(KEY, this);
             }
         }
 
-        void remember(HookTools tools) {
+        private static String encode(Memory memory) {
             Map<String, Object> fields = new LinkedHashMap<>();
-            at.ifPresent(t -> fields.put("at", t.toString()));
-            error.ifPresent(e -> fields.put("error", e.length() > 400 ? e.substring(0, 397) + "..." : e));
-            if (!seen.isEmpty()) {
+            memory.at.ifPresent(t -> fields.put("at", t.toString()));
+            memory.error.ifPresent(e -> fields.put("error", e.length() > 400 ? e.substring(0, 397) + "..." : e));
+            if (!memory.seen.isEmpty()) {
                 Map<String, Object> saw = new LinkedHashMap<>();
-                seen.forEach((sc, revision) -> saw.put(sc.toString(), revision));
+                memory.seen.forEach((sc, revision) -> saw.put(sc.toString(), revision));
                 fields.put("seen", saw);
             }
-            tools.stateSet(Map.of(STORE_KEY, Json.write(fields)));
+            return Json.write(fields);
         }
     }
 }

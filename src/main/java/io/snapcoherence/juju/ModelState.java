@@ -139,12 +139,6 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
             return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remotes, remoteAppData);
         }
 
-        public RelationState withoutRemoteUnit(String unit) {
-            Map<String, Map<String, String>> remotes = new LinkedHashMap<>(remoteUnitsData);
-            remotes.remove(unit);
-            return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remotes, remoteAppData);
-        }
-
         public RelationState withRemoteAppData(Map<String, String> data) {
             return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remoteUnitsData, data);
         }

@@ -5,7 +5,6 @@ import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
-import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreAssertion;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -109,12 +107,6 @@ final class ObservedMachine implements Snaps {
     public List<RefreshCandidate> refreshCandidates() {
         call();
         return machine.refreshCandidates();
-    }
-
-    @Override
-    public Map<String, SnapInfo> info(List<String> names) {
-        call();
-        return machine.info(names);
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.snapcoherence.sim;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
-import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
 
 import java.time.Instant;
@@ -664,15 +663,5 @@ public final class Rehearsal {
         public long firstWorkerRound() {
             return firstWorker;
         }
-    }
-
-    /** Final statuses grouped, e.g. {@code active: on plan 1 x 23}. */
-    static Map<String, Integer> statusCounts(SimulatedModel model) {
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (SimUnit unit : model.liveUnits()) {
-            Status status = unit.status();
-            counts.merge(status.toString(), 1, Integer::sum);
-        }
-        return counts;
     }
 }

@@ -6,7 +6,6 @@ import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.RefreshCandidate;
 import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
-import io.snapcoherence.snap.SnapInfo;
 import io.snapcoherence.snap.SnapService;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreAssertion;
@@ -96,11 +95,6 @@ public final class SimulatedMachine implements Snaps {
     static final Duration MAX_POSTPONEMENT = Duration.ofDays(95);
     /** Where snapd asks when proxy.store names no proxy (store/store.go defaultApiURL). */
     private static final String UPSTREAM_URL = "https://api.snapcraft.io";
-    /** What snapd 2.57 asks the store for a snap's details (store/details_v2.go, observed). */
-    private static final String INFO_FIELDS = "&fields=architectures%2Cbase%2Cconfinement"
-            + "%2Ccontact%2Ccreated-at%2Cdescription%2Cdownload%2Cepoch%2Clicense%2Cname%2Cprices%2Cprivate"
-            + "%2Cpublisher%2Crevision%2Csnap-id%2Csummary%2Ctitle%2Ctype%2Cversion%2Cwebsite%2Cstore-url%2Cmedia"
-            + "%2Ccommon-ids";
 
     private final String name;
     private final SimulatedStore store;
@@ -621,24 +615,6 @@ public final class SimulatedMachine implements Snaps {
                 .filter(head -> head != i.revision && !i.blocked.contains(head))
                 .ifPresent(head -> candidates.add(new RefreshCandidate(snap, i.channel, head, "v" + head))));
         return candidates;
-    }
-
-    @Override
-    public Map<String, SnapInfo> info(List<String> names) {
-        request("snap info " + String.join(" ", names));
-        requireStore("Get", "/v2/snaps/info/" + (names.isEmpty() ? "" : names.get(0)) + "?architecture="
-                + architecture + INFO_FIELDS);
-        Map<String, SnapInfo> result = new LinkedHashMap<>();
-        for (String snap : names) {
-            if (!store.knows(storeView(), architecture, snap)) {
-                continue;
-            }
-            Installed current = installed.get(snap);
-            result.put(snap, new SnapInfo(snap, store.channels(storeView(), architecture, snap),
-                    Optional.ofNullable(current).map(i -> i.channel),
-                    Optional.ofNullable(current).map(i -> i.revision)));
-        }
-        return result;
     }
 
     @Override

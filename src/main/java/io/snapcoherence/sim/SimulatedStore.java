@@ -109,16 +109,6 @@ public final class SimulatedStore {
                 .add(revision);
     }
 
-    public synchronized boolean knows(String snap) {
-        return java.util.Arrays.stream(View.values()).anyMatch(view -> channels.get(view).values().stream()
-                .anyMatch(byArch -> byArch.containsKey(snap)));
-    }
-
-    public synchronized boolean knows(View view, String arch, String snap) {
-        return channels.get(view).getOrDefault(arch, Map.of()).containsKey(snap)
-                || channels.get(view).getOrDefault(EVERY_ARCH, Map.of()).containsKey(snap);
-    }
-
     /** The channel map {@code arch} sees: its own entries over those for every architecture. */
     public synchronized Map<String, Integer> channels(View view, String arch, String snap) {
         Map<String, Integer> map = new LinkedHashMap<>(channels.get(view).getOrDefault(EVERY_ARCH, Map.of())

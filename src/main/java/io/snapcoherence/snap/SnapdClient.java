@@ -146,46 +146,6 @@ public final class SnapdClient implements Snaps {
         return candidates;
     }
 
-    /**
-     * daemon/api_find.go findOne per name: one result whose "channels" maps "track/risk" to
-     * {@code {"revision": "1342", ...}}; a snap the store does not know is 404 snap-not-found and absent here.
-     * Store limit per name; the first failure ends the call (a store that is down costs one limit, not one per snap).
-     */
-    @Override
-    public Map<String, SnapInfo> info(List<String> names) {
-        Map<String, SnapInfo> found = new LinkedHashMap<>();
-        for (String name : names) {
-            requireSnap(name);
-            Request request = Request.get("/v2/find?name=" + encode(name), limits.store(),
-                    SnapdErrors.Subject.snap(name, true));
-            Object result;
-            try {
-                result = sync(request);
-            } catch (SnapException e) {
-                if (e.error() instanceof SnapError.NotFound) {
-                    continue;
-                }
-                throw e;
-            }
-            List<Object> results = list(request, result);
-            if (results.size() != 1) {
-                throw bad(request, "expected one snap, got " + results.size());
-            }
-            Map<String, Object> snap = object(request, results.get(0), "snap");
-            Map<String, Integer> channels = new LinkedHashMap<>();
-            Map<String, Object> channelMap = snap.containsKey("channels")
-                    ? object(request, snap.get("channels"), "channels") : Map.of();
-            for (Map.Entry<String, Object> channel : channelMap.entrySet()) {
-                channels.put(channel.getKey(), revision(request, object(request, channel.getValue(), "channel")));
-            }
-            if (!name.equals(snap.get("name"))) {
-                throw bad(request, "answer about " + snap.get("name"));
-            }
-            found.put(name, new SnapInfo(name, channels, Optional.empty(), Optional.empty()));
-        }
-        return found;
-    }
-
     // ---- changes -------------------------------------------------------------------------------------------
 
     /**

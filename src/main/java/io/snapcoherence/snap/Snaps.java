@@ -2,7 +2,6 @@ package io.snapcoherence.snap;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -41,9 +40,6 @@ public interface Snaps {
      * Snaps without an update are absent.
      */
     List<RefreshCandidate> refreshCandidates();
-
-    /** GET /v2/find?name=&lt;snap&gt; per name: the store's channel map; a snap the store does not know is absent. */
-    Map<String, SnapInfo> info(List<String> names);
 
     // ---- changes -------------------------------------------------------------------------------------------
 

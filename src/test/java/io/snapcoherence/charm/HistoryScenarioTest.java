@@ -128,8 +128,9 @@ class HistoryScenarioTest {
         assertThat(leader).containsEntry("plans.current", "23").containsKeys("plans.4.outcome", "plans.23.outcome")
                 .doesNotContainKey("plans.3.outcome");
         assertThat(PlanHistory.read(c.appData.get(PlanHistory.KEY))).hasSize(PlanHistory.MAX_PLANS);
-        assertThat(AttemptLog.read(new io.snapcoherence.juju.StateHookTools(ModelState.of("snap-coherence/1")
-                .withUnitStore(c.member(1).unitStore)))).hasSize(AttemptLog.MAX_ATTEMPTS)
+        UnitStore store = new UnitStore(new io.snapcoherence.juju.StateHookTools(ModelState.of("snap-coherence/1")
+                .withUnitStore(c.member(1).unitStore)));
+        assertThat(AttemptLog.read(store)).hasSize(AttemptLog.MAX_ATTEMPTS)
                 .extracting(AttemptLog.Attempt::plan).startsWith(4L).endsWith(23L);
         assertThat(history(c, 1, Map.of("plan", 3))).containsEntry("attempts.plan", "3")
                 .hasEntrySatisfying("attempts.none", none -> assertThat(none)

@@ -44,9 +44,11 @@ class KnownRelationsTest {
     private static Hook run(Event event, ModelState state) {
         StateHookTools tools = new StateHookTools(state);
         List<String> asked = new ArrayList<>();
-        KnownRelations relations = new KnownRelations(asking(tools, asked), event);
+        UnitStore store = new UnitStore(tools);
+        KnownRelations relations = new KnownRelations(asking(tools, asked), store, event);
         Optional<Role> role = relations.role();
         Optional<String> peer = relations.peerRelation();
+        store.commit();
         return new Hook(role, peer, asked, tools.finish(true));
     }
 

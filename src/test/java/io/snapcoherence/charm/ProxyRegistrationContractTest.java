@@ -35,7 +35,7 @@ class ProxyRegistrationContractTest {
         assertThat(after.unitStatus().message()).startsWith("snapd refused its assertions from store proxy " + url)
                 .contains("failed signature verification");
         assertThat(cli.getSystem("proxy.store")).isEmpty();
-        assertThat(after.unitStore()).doesNotContainKey(ProxyRegistration.STATE_KEY);
+        assertThat(after.unitStore()).doesNotContainKey(ProxyRegistration.Remembered.KEY.name());
     }
 
     @Test

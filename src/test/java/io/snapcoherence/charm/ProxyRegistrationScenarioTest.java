@@ -60,7 +60,7 @@ class ProxyRegistrationScenarioTest {
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
         assertThat(machine.knownStores()).extracting(StoreAssertion::storeId).containsExactly("proxy-store-id");
         assertThat(after.unitStatus().kind()).isNotIn(Status.Kind.BLOCKED);
-        assertThat(after.unitStore()).containsKey(ProxyRegistration.STATE_KEY);
+        assertThat(after.unitStore()).containsKey(ProxyRegistration.Remembered.KEY.name());
 
         int callsAfterFirst = machine.calls().size();
         ModelState again = scenario.run(UPDATE_STATUS, after).state();
@@ -115,7 +115,7 @@ class ProxyRegistrationScenarioTest {
                 .contains(bad.reason);
         assertThat(machine.calls()).doesNotContain("snap ack");
         assertThat(sets(machine)).isZero();
-        assertThat(after.unitStore()).doesNotContainKey(ProxyRegistration.STATE_KEY);
+        assertThat(after.unitStore()).doesNotContainKey(ProxyRegistration.Remembered.KEY.name());
     }
 
     @Test
@@ -139,7 +139,7 @@ class ProxyRegistrationScenarioTest {
 
         assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
         // nothing remembered: state-set stores the empty value as such (jujuc/state-set.go)
-        assertThat(after.unitStore().getOrDefault(ProxyRegistration.STATE_KEY, "")).isEmpty();
+        assertThat(after.unitStore().getOrDefault(ProxyRegistration.Remembered.KEY.name(), "")).isEmpty();
     }
 
     @Test
@@ -272,7 +272,7 @@ class ProxyRegistrationScenarioTest {
                 + URL));
         assertThat(machine.calls().subList(before, machine.calls().size())).noneMatch(c -> c.startsWith("snap set"));
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
-        assertThat(new ProxyRegistration(new io.snapcoherence.juju.StateHookTools(after), machine, proxy)
+        assertThat(new ProxyRegistration(new UnitStore(new io.snapcoherence.juju.StateHookTools(after)), machine, proxy)
                 .reconcile(CharmConfig.parse(Map.of("proxy-url", URL)), UPDATE_STATUS).allowsRefresh()).isFalse();
     }
 

@@ -178,16 +178,16 @@ class RefreshChangesScenarioTest {
         worker.machine.changesTakeRounds(3);
 
         c.killedHook(worker, peerChanged()); // the change runs on; its id died with the hook's writes
-        assertThat(worker.unitStore.getOrDefault(RefreshMemory.STORE_KEY, "")).isEmpty();
+        assertThat(worker.unitStore.getOrDefault(RefreshMemory.KEY.name(), "")).isEmpty();
         c.hook(worker, UPDATE_STATUS); // snapd refuses a second change; the unit finds and follows the first
         assertThat(worker.status.message()).startsWith("refreshing kubelet 201 (plan 1): snapd still at it");
-        assertThat(worker.unitStore.get(RefreshMemory.STORE_KEY)).contains("\"kubelet\":\"1\"");
+        assertThat(worker.unitStore.get(RefreshMemory.KEY.name())).contains("\"kubelet\":\"1\"");
 
         c.killedHook(worker, UPDATE_STATUS); // nothing lost this time: memory was committed before
         worker.machine.advanceChanges();
         worker.machine.advanceChanges(); // linked, still Doing
         Map<String, String> forgotten = new LinkedHashMap<>(worker.unitStore);
-        forgotten.remove(RefreshMemory.STORE_KEY); // as if every hook since the start had been killed
+        forgotten.remove(RefreshMemory.KEY.name()); // as if every hook since the start had been killed
         worker.unitStore = forgotten;
         c.hook(worker, UPDATE_STATUS);
         assertThat(worker.machine.installedRevision("kubelet")).contains(201);

@@ -6,7 +6,6 @@ import io.snapcoherence.snap.contract.SnapsFixture;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -45,11 +44,6 @@ final class SimulatedMachineFixture implements SnapsFixture {
     @Override
     public Snaps snaps() {
         return machine;
-    }
-
-    @Override
-    public Optional<String> withoutChannelMaps() {
-        return Optional.empty();
     }
 
     @Override

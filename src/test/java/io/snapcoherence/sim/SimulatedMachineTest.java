@@ -278,12 +278,11 @@ class SimulatedMachineTest {
     @Test
     void aMachineOffTheProxySeesTheUpstreamStore() {
         store.override("kubelet", CH, 1300).publishUpstream("kubelet", CH, 1400);
-        assertThat(machine.info(List.of("kubelet")).get("kubelet").revision(CH)).contains(1400);
         assertThat(machine.refreshCandidates()).extracting(c -> c.revision()).containsExactly(1400);
         machine.ack(store.assertions());
         machine.setSystem("proxy.store", "store123");
         assertThat(machine.storeView()).isEqualTo(SimulatedStore.View.PROXY);
-        assertThat(machine.info(List.of("kubelet")).get("kubelet").revision(CH)).contains(1300);
+        assertThat(machine.refreshCandidates()).extracting(c -> c.revision()).containsExactly(1300);
         machine.jujuAgentRestart(); // the machine agent sets proxy.store to the model's value: none
         assertThat(machine.getSystem("proxy.store")).contains("");
         assertThat(machine.storeView()).isEqualTo(SimulatedStore.View.UPSTREAM);
@@ -305,7 +304,7 @@ class SimulatedMachineTest {
     @Test
     void storeOutageIsTransient() {
         store.setOutage(true);
-        assertThatThrownBy(() -> machine.info(List.of("kubelet")))
+        assertThatThrownBy(machine::refreshCandidates)
                 .isInstanceOfSatisfying(SnapException.class, e -> assertThat(e.error().isTransient()).isTrue());
     }
 }

@@ -138,32 +138,16 @@ class SnapdClientTest {
     }
 
     @Test
-    void infoGivesEachKnownSnapsChannelMapAndLeavesOutUnknownOnes() {
-        state.publish("kubectl", "1.30/edge", 610, "1.30.0");
-
-        Map<String, SnapInfo> info = client.info(List.of("kubectl", "nosuch", "kubelet"));
-
-        assertThat(info).containsOnlyKeys("kubectl", "kubelet");
-        assertThat(info.get("kubectl").channels())
-                .containsExactlyInAnyOrderEntriesOf(Map.of(CH, 500, "1.30/edge", 610));
-        assertThat(snapd.requests()).containsExactly("GET /v2/find?name=kubectl", "GET /v2/find?name=nosuch",
-                "GET /v2/find?name=kubelet");
-    }
-
-    @Test
     void anUnreachableStoreIsTransientWhereverSnapdAsksIt() {
         state.storeUnreachable(true);
 
-        SnapError info = failure(() -> client.info(List.of("kubelet", "kubectl")));
         SnapError candidates = failure(() -> client.refreshCandidates());
         SnapError refresh = failure(() -> client.startRefresh("kubelet", CH, 1342 + 8));
 
-        assertThat(List.of(info, candidates, refresh)).allSatisfy(error -> {
+        assertThat(List.of(candidates, refresh)).allSatisfy(error -> {
             assertThat(error).isInstanceOf(SnapError.StoreUnreachable.class);
             assertThat(error.isTransient()).isTrue();
         });
-        assertThat(snapd.requests()).as("the first failure ends info").containsOnlyOnce("GET /v2/find?name=kubelet")
-                .doesNotContain("GET /v2/find?name=kubectl");
     }
 
     // ---- changes -------------------------------------------------------------------------------------------
@@ -433,7 +417,6 @@ class SnapdClientTest {
         calls.put("list", SnapdClient::list);
         calls.put("services", SnapdClient::services);
         calls.put("refreshCandidates", SnapdClient::refreshCandidates);
-        calls.put("info", c -> c.info(List.of("kubelet")));
         calls.put("startRefresh", c -> c.startRefresh("kubelet", CH, 1350));
         calls.put("startRevert", c -> c.startRevert("kubelet"));
         calls.put("change", c -> c.change("1"));

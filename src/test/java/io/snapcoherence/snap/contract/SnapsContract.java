@@ -141,20 +141,6 @@ public abstract class SnapsContract {
                 .containsExactly("kubelet");
     }
 
-    @Test
-    void infoGivesTheStoresChannelMapAndLeavesOutSnapsItDoesNotKnow() {
-        assumeTrue(fixture().storeBacked(), "local snaps only: no store to ask");
-        assumeTrue(fixture().withoutChannelMaps().isEmpty(), () -> fixture().withoutChannelMaps().orElse(""));
-        fixture().install("kubelet", CH, 1);
-        fixture().publish("kubelet", 2);
-
-        var info = snaps().info(List.of("nosuch", "kubelet"));
-
-        assertThat(info).containsOnlyKeys("kubelet");
-        assertThat(info.get("kubelet").revision(CH)).hasValue(2);
-        assertThat(snaps().info(List.of("nosuch"))).isEmpty();
-    }
-
     // ---- changes -------------------------------------------------------------------------------------------
 
     @Test
@@ -412,9 +398,6 @@ public abstract class SnapsContract {
         Map<String, Runnable> calls = new LinkedHashMap<>();
         calls.put("refreshCandidates", () -> snaps().refreshCandidates());
         calls.put("startRefresh", () -> snaps().startRefresh("kubectl", CH, 2));
-        if (fixture().withoutChannelMaps().isEmpty()) {
-            calls.put("info", () -> snaps().info(List.of("kubectl")));
-        }
         Map<String, Timed> outcomes = timedAtOnce(calls);
 
         Duration limit = SnapdClient.Limits.DEFAULT.store();

@@ -2,7 +2,6 @@ package io.snapcoherence.snap.contract;
 
 import io.snapcoherence.snap.Snaps;
 
-import java.util.Optional;
 
 /**
  * An implementation of {@link Snaps} to hold to {@link SnapsContract}, with the set-up operations of the snapd
@@ -12,12 +11,6 @@ public interface SnapsFixture extends SnapdSetup {
 
     /** The implementation under test, on this fixture's snapd. */
     Snaps snaps();
-
-    /**
-     * Empty when the store answers {@code GET /v2/find?name=} with its channel maps (what {@link Snaps#info}
-     * reads); otherwise why it cannot.
-     */
-    Optional<String> withoutChannelMaps();
 
     /**
      * Lets snapd work on its changes a little. A real snapd and the fake work on their own while the test polls;

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -94,11 +93,6 @@ final class FakeSnapdFixture implements SnapdFixture, SnapsFixture, AutoCloseabl
     @Override
     public Snaps snaps() {
         return new SnapdClient(socket());
-    }
-
-    @Override
-    public Optional<String> withoutChannelMaps() {
-        return storeBacked ? Optional.empty() : Optional.of("set up like snapd 2.68 with local snaps only");
     }
 
     @Override

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -130,12 +129,6 @@ public final class RealSnapdFixture implements SnapdFixture, SnapsFixture, AutoC
     @Override
     public Snaps snaps() {
         return new SnapdClient(socket());
-    }
-
-    @Override
-    public Optional<String> withoutChannelMaps() {
-        return kind == Kind.STORE ? Optional.empty()
-                : Optional.of("snapd " + version + " runs without a store it trusts (local snaps only)");
     }
 
     @Override

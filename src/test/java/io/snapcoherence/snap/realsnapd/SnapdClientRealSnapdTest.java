@@ -36,28 +36,6 @@ class SnapdClientRealSnapdTest {
     }
 
     @Test
-    void infoOfSeveralSnapsWithAnUnknownOneAndAnOverride(RealSnapd snapd) {
-        FakeSnapStore store = snapd.store();
-        store.release("kubectl", "1.29/stable", 1342, "1.29.3").release("kubectl", "1.29/candidate", 1350, "1.29.4");
-        store.release("kubelet", "1.29/stable", 2000, "1.29.3");
-        store.override("kubelet", "1.29/stable", 1990); // older than what the channel had
-
-        var info = snapd.client().info(List.of("kubectl", "nosuch", "kubelet"));
-
-        assertThat(info).containsOnlyKeys("kubectl", "kubelet");
-        assertThat(info.get("kubectl").channels()).containsEntry("1.29/stable", 1342)
-                .containsEntry("1.29/candidate", 1350);
-        assertThat(info.get("kubelet").revision("1.29/stable")).hasValue(1990);
-        assertThat(store.requests()).anyMatch(r -> r.startsWith("GET /v2/snaps/info/nosuch?architecture=amd64&fields="));
-    }
-
-    @Test
-    void infoOfOnlyUnknownSnapsIsEmpty(RealSnapd snapd) {
-        assertThat(snapd.client().info(List.of("nosuch"))).isEmpty();
-        assertThat(snapd.client().info(List.of("nosuch", "nosuch2"))).isEmpty();
-    }
-
-    @Test
     void ackOfGarbageIsATypedError(RealSnapd snapd) {
         SnapError error = failure(() -> snapd.client().ack("<html>oops</html>\n".getBytes(StandardCharsets.UTF_8)));
         assertThat(error).isEqualTo(new SnapError.AssertionsRejected(
