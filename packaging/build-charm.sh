@@ -11,10 +11,10 @@ target="$project/target"
 charm="$target/charm"
 work="$target/charm-build"
 jar="$target/snap-coherence.jar"
-# The charm carries the charm's own classes only (the shade plugin keeps them as original-snap-coherence.jar): the
-# shaded JAR adds Jackson for rehearse --status, which no hook uses (HookPathDependenciesTest), and a JVM reads a
-# JAR's whole entry table when it opens it, so every hook would pay for the 1,400 entries Jackson adds.
-own_jar="$target/original-snap-coherence.jar"
+# The charm carries the classes a hook or action can load (the jar plugin's `charm` JAR, see pom.xml): not the
+# shaded JAR's Jackson, which only rehearse --status uses, nor the simulator. A JVM reads a JAR's whole entry table
+# when it opens it, so every hook would pay for entries it never loads (HookPathDependenciesTest).
+own_jar="$target/snap-coherence-charm.jar"
 
 # The JAR's modification time is part of what the class-data-sharing archive checks. Juju unpacks a charm
 # without file times, so dispatch puts this time back once after every unpack (see dispatch).
@@ -23,7 +23,7 @@ jar_time=946684800
 # Modules the charm's own classes use, as jdeps finds them, plus what jdeps cannot see (providers found
 # at run time: elliptic-curve TLS for an https store proxy). Jackson's optional java.desktop and java.sql
 # links are left out on purpose: Jackson loads them only when asked to map java.beans or java.sql types.
-own_modules=$("$jdk/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 17 "$target/classes")
+own_modules=$("$jdk/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 17 "$own_jar")
 modules="$own_modules,jdk.crypto.ec"
 
 rm -rf "$charm" "$work" "$target/snap-coherence.charm"
