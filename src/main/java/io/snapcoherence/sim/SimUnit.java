@@ -34,6 +34,13 @@ public final class SimUnit {
     long scopeStep = -1;
     Map<String, String> store = Map.of();
     Status status = Status.unknown();
+    /**
+     * The hook that failed (exit non-zero, or its commit refused) while the unit waits for its retry; null when not
+     * in hook error. Juju records a hook error in the unit agent's status, and the unit's workload status reads as
+     * that error while it lasts (state/unit.go Unit.Status; the application's unit statuses likewise), whatever the
+     * charm set before.
+     */
+    String hookError;
     Life life = Life.ALIVE;
     /** The machine is down: the agent runs nothing, snapd does nothing, the unit stays in its relations. */
     boolean machineDown;
