@@ -14,6 +14,7 @@ import io.snapcoherence.coherence.PlannerInput;
 import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.coherence.StatusLine;
 import io.snapcoherence.coherence.StoreView;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
@@ -302,8 +303,8 @@ final class Rollout {
             } else {
                 RefreshRun.Finished finished = (RefreshRun.Finished) result;
                 Progress progress = finished.progress();
-                status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
-                        .orElse(Status.active("on plan " + refresh.plan().id()));
+                status = progress.failure().map(f -> StatusLine.failed(refresh.plan(), f))
+                        .orElse(StatusLine.done(refresh.plan()));
                 report = new UnitReport(unit, role, finished.installed().orElse(installed), Optional.of(progress),
                         witnessed, arch, own.view());
             }

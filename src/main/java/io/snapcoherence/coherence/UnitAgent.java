@@ -34,7 +34,7 @@ public final class UnitAgent {
         Optional<Failure> ownFailure = input.lastProgress().filter(p -> p.failedAttemptOf(plan))
                 .flatMap(Progress::failure);
         if (ownFailure.isPresent()) {
-            return settle(Status.blocked(ownFailure.get().describe(plan.id())));
+            return settle(StatusLine.failed(plan, ownFailure.get()));
         }
         List<Target> pending = plan.pendingOn(input.arch(), input.installed());
         List<Target> mine = plan.coveredOn(input.arch(), input.installed());
@@ -46,8 +46,10 @@ public final class UnitAgent {
             if (granted && !reported && !mine.isEmpty()) {
                 return new AgentDecision.Refresh(plan, List.of(), mine);
             }
-            return new AgentDecision.Settle(Status.active("on plan " + plan.id()),
-                    granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty());
+            // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
+            Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();
+            return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)
+                    : Status.active("on plan " + plan.id()), reporting);
         }
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
@@ -138,7 +140,7 @@ public final class UnitAgent {
 
     /** The status line while refreshing one target. */
     public static Status refreshing(Plan plan, Target target) {
-        return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id() + ")");
+        return StatusLine.running(plan, "refreshing " + target.snap() + " " + target.revision(), "");
     }
 
     /**
@@ -147,9 +149,9 @@ public final class UnitAgent {
      */
     public static Status stillRefreshing(Plan plan, List<Target> targets, java.time.Instant since, boolean reverting) {
         Target first = targets.get(0);
-        return Status.maintenance((reverting ? "reverting " + first.snap() : "refreshing " + first.snap() + " "
-                + first.revision()) + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : "")
-                + " (plan " + plan.id() + "): snapd still at it since " + since + "; checked again on the next hook");
+        return StatusLine.running(plan, (reverting ? "reverting " + first.snap() : "refreshing " + first.snap() + " "
+                + first.revision()) + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : ""),
+                "snapd still at it since " + since + "; checked again on the next hook");
     }
 
     /**

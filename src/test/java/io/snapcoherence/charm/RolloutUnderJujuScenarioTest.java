@@ -64,7 +64,7 @@ class RolloutUnderJujuScenarioTest {
         Cluster.Member refreshing = c.member(1);
         refreshing.machine.changesTakeRounds(3);
         c.hook(refreshing, peerChanged());
-        assertThat(refreshing.status.message()).startsWith("refreshing kubectl 301 (plan 1): snapd still at it");
+        assertThat(refreshing.status.message()).startsWith("refreshing kubectl 301 (plan 1, attempt 1): snapd still at it");
         String tally = c.appData.get("tally");
 
         // The leader is being removed. Juju keeps its lease until the unit is dead; each of its own -departed
