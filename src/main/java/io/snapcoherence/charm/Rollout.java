@@ -229,8 +229,16 @@ final class Rollout {
             PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers, config.snaps(),
                     config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
                     peers.leaving()).at(LeaderWatch.read(tools, clock));
-            leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
+            // The units' statuses are read while a plan runs, and when the databags, read through Juju's relation
+            // cache, show units off the last plan's targets: they may be on them already. A steady hook asks nothing.
+            boolean planRuns = read.state().activePlan().isPresent();
+            leaderInput = Optional.of((leaving ? input.leaderLeaving(read.tally()) : input)
+                    .withStatuses(planRuns ? unitStatuses() : Map.of()));
             decision = Optional.of(Planner.decide(leaderInput.get()));
+            if (!planRuns && read.state().plan().isPresent() && !decision.get().differences().isEmpty()) {
+                leaderInput = Optional.of(leaderInput.get().withStatuses(unitStatuses()));
+                decision = Optional.of(Planner.decide(leaderInput.get()));
+            }
             // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
             app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
                     decision.get().tally(), decision.get().offers());
@@ -351,6 +359,24 @@ final class Rollout {
             LeaderWatch.write(tools, Map.of());
         }
         return new Outcome(status, decision);
+    }
+
+    /**
+     * What every unit's workload status says ({@link StatusLine}), read once, by the leader, in a hook where a plan
+     * runs: Juju reads the statuses from the controller at each call, and a unit's status-set lands at once, so
+     * one call brings the latest word of every unit, where its databag comes through the relation cache one unit
+     * per hook. A call that fails is no news: the databags still tell, later.
+     */
+    private Map<String, StatusLine> unitStatuses() {
+        try {
+            Map<String, StatusLine> lines = new java.util.TreeMap<>();
+            tools.unitStatuses().forEach((peer, status) -> StatusLine.parse(status).ifPresent(l -> lines.put(peer, l)));
+            return lines;
+        } catch (HookToolException e) {
+            tools.log(HookTools.LogLevel.WARNING, "cannot read the units' statuses, going on with their databags: "
+                    + e.getMessage());
+            return Map.of();
+        }
     }
 
     /**

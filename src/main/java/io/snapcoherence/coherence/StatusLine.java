@@ -3,6 +3,8 @@ package io.snapcoherence.coherence;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.juju.WorkloadStatus;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,6 +64,35 @@ public sealed interface StatusLine {
     /** Changes run; {@code what} is {@code refreshing kubelet 3154 and 1 more} or {@code reverting kubelet}. */
     static Status running(Plan plan, String what, String detail) {
         return Status.maintenance(what + " (" + of(plan) + ")" + (detail.isEmpty() ? "" : ": " + detail));
+    }
+
+    /**
+     * The readings with what the statuses say about {@code plan} (active or completed) applied: a unit whose
+     * status says its refresh for the plan's current attempt is verified done runs the plan's targets of its
+     * architecture, whatever its databag, read through Juju's relation cache, still shows; its reading becomes the
+     * report that status stands for (those revisions, the attempt done). A unit whose architecture is not known
+     * (the previous version), or whose data the leader cannot read, is left as it is.
+     */
+    static List<UnitReading> applied(List<UnitReading> readings, Map<String, StatusLine> lines, Optional<Plan> plan) {
+        if (lines.isEmpty() || plan.isEmpty()) {
+            return readings;
+        }
+        Plan p = plan.get();
+        List<UnitReading> out = new java.util.ArrayList<>(readings.size());
+        for (UnitReading reading : readings) {
+            if (reading instanceof UnitReading.Reported r && lines.get(r.unit()) instanceof Done d && d.about(p)
+                    && !r.report().arch().equals(UnitReport.UNKNOWN_ARCH)) {
+                UnitReport was = r.report();
+                Map<String, InstalledRevision> installed = new java.util.TreeMap<>(was.installed());
+                p.coveredOn(was.arch(), was.installed()).forEach(t -> installed.put(t.snap(),
+                        new InstalledRevision(t.channel(), t.revision())));
+                out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), installed,
+                        Optional.of(Progress.done(p)), was.witnessed(), was.arch(), was.view(), was.principal())));
+            } else {
+                out.add(reading);
+            }
+        }
+        return out;
     }
 
     /** Numbers as the charm writes them: no sign, no leading zero, within range. */

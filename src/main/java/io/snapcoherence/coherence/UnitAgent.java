@@ -26,8 +26,11 @@ public final class UnitAgent {
         RolloutState state = ((PeerCodec.AppReading.Read) input.app()).state();
         Optional<Plan> active = state.activePlan();
         if (active.isEmpty()) {
+            // A unit that verified its refresh for the plan keeps saying so (StatusLine) once it is complete: the
+            // leader may complete a plan on the statuses before it has read every report.
             return settle(state.plan().filter(p -> p.reachedBy(input.arch(), input.installed()))
-                    .map(p -> Status.active("on plan " + p.id()))
+                    .map(p -> input.lastProgress().equals(Optional.of(Progress.done(p))) ? StatusLine.done(p)
+                            : Status.active("on plan " + p.id()))
                     .orElse(Status.active("up to date")));
         }
         Plan plan = active.get();

@@ -18,7 +18,13 @@ public final class SimUnit {
     enum Life { ALIVE, DYING, DEAD }
 
     /** A hook that runs across rounds: it finishes ({@code completion}) in round {@code untilRound}. */
-    record InFlight(long startRound, long untilRound, HookEvent hook, Runnable completion) {
+    /** A hook across rounds; {@code acted}: it has done all it does on the machine, only its commit is pending. */
+    record InFlight(long startRound, long untilRound, HookEvent hook, boolean acted, Runnable completion) {
+    }
+
+    /** In a hook that has done all it does on its machine and waits only for its commit. */
+    public boolean committing() {
+        return inFlight != null && inFlight.acted();
     }
 
     private final String name;

@@ -632,7 +632,7 @@ public final class SimulatedModel {
             int rounds = unit.slowNextHook;
             unit.slowNextHook = 0;
             note(unit.name() + " " + hook.describe() + " takes " + rounds + " rounds");
-            unit.inFlight = new SimUnit.InFlight(round, round + rounds, hook,
+            unit.inFlight = new SimUnit.InFlight(round, round + rounds, hook, false,
                     () -> execute(unit, hook, view, readable, viewStep, viewRound));
             return;
         }
@@ -685,7 +685,7 @@ public final class SimulatedModel {
         PeerView peerView = attempts.isEmpty() ? PeerView.NONE : peerView(unit, hook, view, readable);
         Ended ended = new Ended(hook, view, tools, exit, viewStep, viewRound, written, peerView);
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
-            unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook,
+            unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook, true,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
             emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exit, false, attempts,
                     events, false, false, leader, written, viewStep, viewRound, view.config(), peerView));

@@ -30,7 +30,7 @@ class RolloutScenarioTest {
         assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
         assertThat(c.timeline).allMatch(e -> e.cause() == RefreshEvent.Cause.REFRESH);
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
-        assertThat(c.member(3).status).isEqualTo(Status.active("on plan 1"));
+        assertThat(c.member(3).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(c.appData).containsEntry("grants", "[]");
     }
 
@@ -113,7 +113,7 @@ class RolloutScenarioTest {
         for (int n = 2; n < 5; n++) {
             assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
         }
-        assertThat(c.member(2).status).isEqualTo(Status.active("on plan 1"));
+        assertThat(c.member(2).status).isEqualTo(Status.active("on plan 1 (attempt 2, verified)"));
     }
 
     @Test

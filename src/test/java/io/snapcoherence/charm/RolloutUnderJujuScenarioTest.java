@@ -145,7 +145,7 @@ class RolloutUnderJujuScenarioTest {
         c.settle();
         for (int n = 2; n < 5; n++) {
             assertThat(c.member(n).machine.installedRevision("kubelet")).contains(202);
-            assertThat(c.member(n).status).isEqualTo(Status.active("on plan 2"));
+            assertThat(c.member(n).status).isEqualTo(Status.active("on plan 2 (attempt 1, verified)"));
         }
         assertThat(c.timeline).noneMatch(e -> e.toRevision() == 201);
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 2)"));
@@ -173,7 +173,7 @@ class RolloutUnderJujuScenarioTest {
                 + "\"channel\":\"1.29/stable\",\"arch\":\"amd64\",\"revision\":100}");
         c.settle();
         assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
-        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 2"));
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 2 (attempt 1, verified)"));
         assertThat(c.timeline.subList(before, c.timeline.size())).extracting(RefreshEvent::machine)
                 .containsExactly("machine-1");
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 2)"));
