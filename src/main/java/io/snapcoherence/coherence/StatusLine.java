@@ -6,8 +6,6 @@ import io.snapcoherence.juju.WorkloadStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A unit's workload status as a wire format: the line an operator reads in {@code juju status} also tells the
@@ -95,47 +93,90 @@ public sealed interface StatusLine {
         return out;
     }
 
-    /** Numbers as the charm writes them: no sign, no leading zero, within range. */
-    String PLAN = "([1-9][0-9]{0,17})";
-    String ATTEMPT = "([1-9][0-9]{0,8})";
-    Pattern DONE = Pattern.compile("on plan " + PLAN + " \\(attempt " + ATTEMPT + ", verified\\)(?:; .*)?",
-            Pattern.DOTALL);
-    Pattern FAILED = Pattern.compile("(\\S+) (0|-?[1-9][0-9]{0,8}) failed \\(plan " + PLAN + ", attempt " + ATTEMPT
-            + "\\): (.+)", Pattern.DOTALL);
-    Pattern RUNNING = Pattern.compile("(?:refreshing|reverting) [^()]*\\(plan " + PLAN + ", attempt " + ATTEMPT
-            + "\\)(?:: .*)?", Pattern.DOTALL);
-
     /** What a unit's workload status says, if it is one of the three forms; anything else is no news. */
     static Optional<StatusLine> parse(WorkloadStatus status) {
-        String message = status.message();
-        try {
-            switch (status.status()) {
-                case "active" -> {
-                    Matcher m = DONE.matcher(message);
-                    if (m.matches()) {
-                        return Optional.of(new Done(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2))));
-                    }
-                }
-                case "blocked" -> {
-                    Matcher m = FAILED.matcher(message);
-                    if (m.matches()) {
-                        return Optional.of(new Failed(Long.parseLong(m.group(3)), Integer.parseInt(m.group(4)),
-                                new Failure(m.group(1), Integer.parseInt(m.group(2)), m.group(5))));
-                    }
-                }
-                case "maintenance" -> {
-                    Matcher m = RUNNING.matcher(message);
-                    if (m.matches()) {
-                        return Optional.of(new Refreshing(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2))));
-                    }
-                }
-                default -> {
-                    return Optional.empty();
+        // Read by hand, not by regular expressions: the leader reads thousands of lines per hook, interpreted.
+        Reader in = new Reader(status.message());
+        switch (status.status()) {
+            case "active" -> {
+                if (in.take("on plan ") && in.number(18) && in.take(" (attempt ") && in.number(9)
+                        && in.take(", verified)") && (in.atEnd() || in.take("; "))) {
+                    return Optional.of(new Done(in.numbers[0], (int) in.numbers[1]));
                 }
             }
-        } catch (NumberFormatException e) {
-            return Optional.empty(); // a number past the type's range: not one this charm wrote
+            case "blocked" -> {
+                String message = status.message();
+                int failed = message.indexOf(" failed (plan ");
+                int space = message.indexOf(' ');
+                if (failed <= 0 || space <= 0 || space >= failed) {
+                    return Optional.empty();
+                }
+                String snap = message.substring(0, space);
+                Reader revision = new Reader(message.substring(space + 1, failed));
+                boolean negative = revision.take("-");
+                in.at = failed;
+                if ((revision.take("0") || revision.number(9)) && revision.atEnd() && !snap.isEmpty()
+                        && in.take(" failed (plan ") && in.number(18) && in.take(", attempt ") && in.number(9)
+                        && in.take("): ") && !in.atEnd()) {
+                    int rev = revision.count == 0 ? 0 : (int) revision.numbers[0];
+                    return Optional.of(new Failed(in.numbers[0], (int) in.numbers[1],
+                            new Failure(snap, negative ? -rev : rev, message.substring(in.at))));
+                }
+            }
+            case "maintenance" -> {
+                String message = status.message();
+                int open = message.indexOf('(');
+                if ((in.take("refreshing ") || in.take("reverting ")) && open > in.at
+                        && message.substring(in.at, open).indexOf(')') < 0) {
+                    in.at = open;
+                    if (in.take("(plan ") && in.number(18) && in.take(", attempt ") && in.number(9) && in.take(")")
+                            && (in.atEnd() || in.take(": "))) {
+                        return Optional.of(new Refreshing(in.numbers[0], (int) in.numbers[1]));
+                    }
+                }
+            }
+            default -> {
+                return Optional.empty();
+            }
         }
         return Optional.empty();
+    }
+
+    /** A cursor over a message: fixed words, and numbers as the charm writes them (no sign, no leading zero). */
+    final class Reader {
+        private final String text;
+        private int at;
+        private final long[] numbers = new long[2];
+        private int count;
+
+        private Reader(String text) {
+            this.text = text;
+        }
+
+        boolean take(String word) {
+            if (text.startsWith(word, at)) {
+                at += word.length();
+                return true;
+            }
+            return false;
+        }
+
+        boolean atEnd() {
+            return at == text.length();
+        }
+
+        /** A positive number of at most {@code digits} digits, without a leading zero. */
+        boolean number(int digits) {
+            int start = at;
+            while (at < text.length() && at - start < digits + 1 && text.charAt(at) >= '0' && text.charAt(at) <= '9') {
+                at++;
+            }
+            int length = at - start;
+            if (length == 0 || length > digits || text.charAt(start) == '0' || count == numbers.length) {
+                return false;
+            }
+            numbers[count++] = Long.parseLong(text, start, at, 10);
+            return true;
+        }
     }
 }

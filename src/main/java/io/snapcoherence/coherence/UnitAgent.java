@@ -56,6 +56,12 @@ public final class UnitAgent {
         }
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
+            if (halt.unit().equals(input.unit())) {
+                // Halted on this unit (its failure read from its status, whose report a failed hook then lost; or
+                // silent too long): it says so, as the operator's next move is about it.
+                return settle(Status.blocked("rollout halted at plan " + plan.id() + " on this unit: "
+                        + halt.reason() + "; run the resume action to retry it"));
+            }
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }
         if (state.paused() && granted) {
