@@ -99,10 +99,14 @@ final class Cluster {
                 .withStatuses(m.status, appStatus).withAction(action).withGoalState(goalState());
     }
 
+    /** How many times a hook asked status-get --application. */
+    int statusReads;
+
     /** The hook tools over a member's view; status-get --application reads every member's status as it stands. */
     private StateHookTools tools(ModelState state) {
         return new StateHookTools(state, (relationId, unit) -> state.relation(relationId)
                 .flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(unit))), () -> {
+                    statusReads++;
                     Map<String, io.snapcoherence.juju.WorkloadStatus> statuses = new java.util.TreeMap<>();
                     members.values().forEach(o -> statuses.put(o.unit, io.snapcoherence.juju.WorkloadStatus.of(o.status)));
                     return statuses;

@@ -526,4 +526,21 @@ class RolloutUnderJujuScenarioTest {
         assertThat(c.appData.get("plan")).contains("\"id\":1").contains("\"complete\":true");
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
     }
+
+    @Test
+    void onlyTheLeaderAsksForTheStatusesAndOnlyWhileAPlanRuns() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.statusReads = 0;
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.hook(c.member(0), changedBy(U2));
+        c.hook(c.member(2), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.statusReads).isZero(); // steady: no plan, nothing differs
+
+        Cluster running = workersGranted(2, 1);
+        running.statusReads = 0;
+        running.hook(running.member(1), peerChanged());
+        assertThat(running.statusReads).isZero(); // not the leader
+        running.hook(running.member(0), changedBy(U2));
+        assertThat(running.statusReads).isEqualTo(1); // once per leader hook while the plan runs
+    }
 }
