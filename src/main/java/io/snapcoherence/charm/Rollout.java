@@ -371,6 +371,8 @@ final class Rollout {
         try {
             Map<String, StatusLine> lines = new java.util.TreeMap<>();
             tools.unitStatuses().forEach((peer, status) -> StatusLine.parse(status).ifPresent(l -> lines.put(peer, l)));
+            // Its own status is as old as its last hook; its own report, read from its machine now, is newer.
+            lines.remove(unit);
             return lines;
         } catch (HookToolException e) {
             tools.log(HookTools.LogLevel.WARNING, "cannot read the units' statuses, going on with their databags: "
