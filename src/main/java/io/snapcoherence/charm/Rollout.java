@@ -14,6 +14,7 @@ import io.snapcoherence.coherence.PlannerInput;
 import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.coherence.StatusLine;
 import io.snapcoherence.coherence.StoreView;
 import io.snapcoherence.coherence.Target;
 import io.snapcoherence.coherence.UnitAgent;
@@ -207,7 +208,15 @@ final class Rollout {
         if (reading.leaving()) {
             input = input.leaderLeaving(read.tally());
         }
+        // The units' statuses are read while a plan runs, and when the databags, read through Juju's relation
+        // cache, show units off the last plan's targets: they may be on them already. A steady hook asks nothing.
+        boolean planRuns = read.state().activePlan().isPresent();
+        input = input.withStatuses(planRuns ? unitStatuses() : Map.of());
         PlannerDecision decision = Planner.decide(input);
+        if (!planRuns && read.state().plan().isPresent() && !decision.differences().isEmpty()) {
+            input = input.withStatuses(unitStatuses());
+            decision = Planner.decide(input);
+        }
         // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
         return Optional.of(new LeaderTurn(input, decision, new PeerCodec.AppReading.Read(
                 Planner.forLeaderAgent(read.state(), decision.state(), unit), decision.tally(), decision.offers())));
@@ -259,6 +268,26 @@ final class Rollout {
         return new OwnTurn(act, false, Optional.empty());
     }
 
+    /**
+     * What every unit's workload status says ({@link StatusLine}), read once, by the leader, in a hook where a plan
+     * runs: Juju reads the statuses from the controller at each call, and a unit's status-set lands at once, so
+     * one call brings the latest word of every unit, where its databag comes through the relation cache one unit
+     * per hook. A call that fails is no news: the databags still tell, later.
+     */
+    private Map<String, StatusLine> unitStatuses() {
+        try {
+            Map<String, StatusLine> lines = new java.util.TreeMap<>();
+            tools.unitStatuses().forEach((peer, status) -> StatusLine.parse(status).ifPresent(l -> lines.put(peer, l)));
+            // Its own status is as old as its last hook; its own report, read from its machine now, is newer.
+            lines.remove(unit);
+            return lines;
+        } catch (HookToolException e) {
+            tools.log(HookTools.LogLevel.WARNING, "cannot read the units' statuses, going on with their databags: "
+                    + e.getMessage());
+            return Map.of();
+        }
+    }
+
     // ---- apply ---------------------------------------------------------------------------------------------
 
     /** An earlier attempt's changes, all ended and not this plan's: nothing left to follow. */
@@ -296,8 +325,8 @@ final class Rollout {
         }
         RefreshRun.Finished finished = (RefreshRun.Finished) result;
         Progress progress = finished.progress();
-        Status status = progress.failure().map(f -> Status.blocked(f.describe(refresh.plan().id())))
-                .orElse(Status.active("on plan " + refresh.plan().id()));
+        Status status = progress.failure().map(f -> StatusLine.failed(refresh.plan(), f))
+                .orElse(StatusLine.done(refresh.plan()));
         return new Applied(status, report(reading, finished.installed().orElse(installed), Optional.of(progress), own));
     }
 

@@ -11,7 +11,7 @@ import java.util.Optional;
  * every reading by unit name (a leader of thousands of units looks units up by name for every grant).
  */
 public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
-                     Map<String, UnitReading> byUnit) {
+                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses) {
 
     public static Census of(List<UnitReading> readings) {
         Map<String, UnitReading> byUnit = new HashMap<>();
@@ -30,7 +30,34 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
         return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
-                java.util.Collections.unmodifiableMap(byUnit));
+                java.util.Collections.unmodifiableMap(byUnit), Map.of());
+    }
+
+    /**
+     * The same census with what the units' workload statuses say ({@link StatusLine}), as the leader read them
+     * afresh in this hook: a unit whose status says its refresh for the plan's current attempt is verified done
+     * counts as done ({@link #done}) before the leader has read its report in its databag.
+     */
+    public Census withStatuses(Map<String, StatusLine> lines) {
+        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines));
+    }
+
+    /**
+     * Whether a unit is done with the plan: its report says so (its revisions are the targets, no failure of the
+     * plan stands), or its status says its refresh for the plan's current attempt is verified done. Both are facts
+     * about its machine: the status is set after verification, at once, and may be read before the report commits.
+     */
+    public boolean done(UnitReport report, Plan plan) {
+        return report.done(plan) || (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan));
+    }
+
+    /** The failures of the plan's current attempt the units' statuses tell of, in unit order. */
+    public List<Halt> statusFailures(Plan plan) {
+        return statuses.entrySet().stream()
+                .filter(e -> e.getValue() instanceof StatusLine.Failed f && f.about(plan))
+                .sorted((a, b) -> Units.ORDER.compare(a.getKey(), b.getKey()))
+                .map(e -> new Halt(e.getKey(), ((StatusLine.Failed) e.getValue()).failure().describe(plan.id())))
+                .toList();
     }
 
     public List<UnitReport> tier(Role role) {
@@ -51,7 +78,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
     }
 
     public long doneCount(Role role, Plan plan) {
-        return tier(role).stream().filter(r -> r.done(plan)).count();
+        return tier(role).stream().filter(r -> done(r, plan)).count();
     }
 
     /**
@@ -77,7 +104,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
 
     /** The control plane is known and every control-plane unit is on the plan's revisions. */
     public boolean controlPlaneOn(Plan plan) {
-        return controlPlaneKnown() && tier(Role.CONTROL_PLANE).stream().allMatch(r -> r.done(plan));
+        return controlPlaneKnown() && tier(Role.CONTROL_PLANE).stream().allMatch(r -> done(r, plan));
     }
 
     public String tierProgress(Role role, Plan plan) {

@@ -31,7 +31,10 @@ public final class Planner {
     public static final int MAX_TARGETS = Offers.MAX_ENTRIES;
 
     public static PlannerDecision decide(PlannerInput input) {
-        Census census = Census.of(input.peers());
+        // What the units' statuses say counts with their reports: a verified done frees a grant and lets the next
+        // unit in, a failure halts, in the leader's first hook after the status was set (docs/protocol.md).
+        Census census = Census.of(StatusLine.applied(input.peers(), input.statuses(), input.state().plan()))
+                .withStatuses(input.statuses());
         if (input.leaderLeaving()) {
             return whileLeaving(input, census);
         }
@@ -52,7 +55,7 @@ public final class Planner {
             }
             grants = notDone(grants, census, active);
             boolean allDone = grants.stream().allMatch(census::knows) && census.controlPlaneKnown()
-                    && census.reports().stream().allMatch(r -> r.done(active));
+                    && census.reports().stream().allMatch(r -> census.done(r, active));
             // A failure of this attempt halts it even when every unit left is done (the failed unit left with
             // its report): it is news about the revision, and only the operator moves on from it (I4).
             if (allDone && halt.isEmpty()) {
@@ -222,11 +225,12 @@ public final class Planner {
         // A unit leaving in this hook is out of the census (its grant is freed), but its failure is news about the
         // revision, not about the unit: it halts like any other (I4).
         return java.util.stream.Stream.concat(census.reports().stream(), Census.of(leaving).reports().stream())
-                .map(r -> r.failureOf(plan)).flatMap(Optional::stream).findFirst();
+                .map(r -> r.failureOf(plan)).flatMap(Optional::stream).findFirst()
+                .or(() -> census.statusFailures(plan).stream().findFirst());
     }
 
     private static List<String> notDone(List<String> grants, Census census, Plan plan) {
-        return grants.stream().filter(u -> census.report(u).map(r -> !r.done(plan)).orElse(true)).toList();
+        return grants.stream().filter(u -> census.report(u).map(r -> !census.done(r, plan)).orElse(true)).toList();
     }
 
     /**
@@ -297,9 +301,10 @@ public final class Planner {
                 } else {
                     Role tier = report.get().role();
                     long ahead = state.grantedBefore(unit).stream()
-                            .filter(u -> census.report(u).map(r -> r.role() == tier && !r.done(plan)).orElse(true))
+                            .filter(u -> census.report(u).map(r -> r.role() == tier && !census.done(r, plan))
+                                    .orElse(true))
                             .count();
-                    isDue = ahead < maxUnavailable && !report.get().done(plan)
+                    isDue = ahead < maxUnavailable && !census.done(report.get(), plan)
                             && (tier == Role.CONTROL_PLANE || census.controlPlaneOn(plan));
                 }
             }
@@ -416,7 +421,7 @@ public final class Planner {
             if (busy >= (long) BATCHES_GRANTED * maxUnavailable) {
                 break;
             }
-            if (!next.contains(report.unit()) && !report.done(plan)) {
+            if (!next.contains(report.unit()) && !census.done(report, plan)) {
                 next.add(report.unit());
                 busy++;
             }
@@ -454,7 +459,7 @@ public final class Planner {
     public static Map<Role, List<String>> order(Census census, Plan plan, Optional<String> leader) {
         Map<Role, List<String>> order = new TreeMap<>();
         for (Role role : Role.values()) {
-            order.put(role, leaderLast(census.tier(role), leader).stream().filter(r -> !r.done(plan))
+            order.put(role, leaderLast(census.tier(role), leader).stream().filter(r -> !census.done(r, plan))
                     .map(UnitReport::unit).toList());
         }
         return order;

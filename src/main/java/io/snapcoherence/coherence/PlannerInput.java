@@ -14,12 +14,22 @@ import java.util.stream.Collectors;
  * of units leaving in this hook ({@code -departed}): no longer peers, but a failure they report still halts.
  * {@code leaderLeaving}: the leader itself is being removed (its own {@code -departed} hooks shrink its view);
  * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
- * since when each granted unit has been due.
+ * since when each granted unit has been due; {@code statuses}: what the units' workload statuses say
+ * ({@link StatusLine}), read afresh in this hook while a plan runs (none otherwise).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
-                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
+                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch,
+                           java.util.Map<String, StatusLine> statuses) {
+
+    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
+                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
+                        Optional<String> leader, Set<String> left, List<UnitReading> leaving,
+                        boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
+        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving,
+                leaderLeaving, committedTally, watch, java.util.Map.of());
+    }
 
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
@@ -47,6 +57,7 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
         peers = List.copyOf(peers);
         leaving = List.copyOf(leaving);
         managedSnaps = List.copyOf(managedSnaps);
+        statuses = java.util.Map.copyOf(statuses);
         if (maxUnavailable < 1) {
             throw new IllegalArgumentException("max-unavailable must be at least 1");
         }
@@ -55,13 +66,19 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, true, committed, watch);
+                left, leaving, true, committed, watch, statuses);
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch);
+                left, leaving, leaderLeaving, committedTally, watch, statuses);
+    }
+
+    /** The same input with what the units' statuses say. */
+    public PlannerInput withStatuses(java.util.Map<String, StatusLine> lines) {
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, leaderLeaving, committedTally, watch, lines);
     }
 
     /**
@@ -70,6 +87,6 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
      */
     public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
         return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
-                leader, left, leaving, leaderLeaving, committedTally, watch);
+                leader, left, leaving, leaderLeaving, committedTally, watch, statuses);
     }
 }

@@ -26,15 +26,18 @@ public final class UnitAgent {
         RolloutState state = ((PeerCodec.AppReading.Read) input.app()).state();
         Optional<Plan> active = state.activePlan();
         if (active.isEmpty()) {
+            // A unit that verified its refresh for the plan keeps saying so (StatusLine) once it is complete: the
+            // leader may complete a plan on the statuses before it has read every report.
             return settle(state.plan().filter(p -> p.reachedBy(input.arch(), input.installed()))
-                    .map(p -> Status.active("on plan " + p.id()))
+                    .map(p -> input.lastProgress().equals(Optional.of(Progress.done(p))) ? StatusLine.done(p)
+                            : Status.active("on plan " + p.id()))
                     .orElse(Status.active("up to date")));
         }
         Plan plan = active.get();
         Optional<Failure> ownFailure = input.lastProgress().filter(p -> p.failedAttemptOf(plan))
                 .flatMap(Progress::failure);
         if (ownFailure.isPresent()) {
-            return settle(Status.blocked(ownFailure.get().describe(plan.id())));
+            return settle(StatusLine.failed(plan, ownFailure.get()));
         }
         List<Target> pending = plan.pendingOn(input.arch(), input.installed());
         List<Target> mine = plan.coveredOn(input.arch(), input.installed());
@@ -46,11 +49,19 @@ public final class UnitAgent {
             if (granted && !reported && !mine.isEmpty()) {
                 return new AgentDecision.Refresh(plan, List.of(), mine);
             }
-            return new AgentDecision.Settle(Status.active("on plan " + plan.id()),
-                    granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty());
+            // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
+            Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();
+            return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)
+                    : Status.active("on plan " + plan.id()), reporting);
         }
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
+            if (halt.unit().equals(input.unit())) {
+                // Halted on this unit (its failure read from its status, whose report a failed hook then lost; or
+                // silent too long): it says so, as the operator's next move is about it.
+                return settle(Status.blocked("rollout halted at plan " + plan.id() + " on this unit: "
+                        + halt.reason() + "; run the resume action to retry it"));
+            }
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }
         if (state.paused() && granted) {
@@ -138,7 +149,7 @@ public final class UnitAgent {
 
     /** The status line while refreshing one target. */
     public static Status refreshing(Plan plan, Target target) {
-        return Status.maintenance("refreshing " + target.snap() + " " + target.revision() + " (plan " + plan.id() + ")");
+        return StatusLine.running(plan, "refreshing " + target.snap() + " " + target.revision(), "");
     }
 
     /**
@@ -147,9 +158,9 @@ public final class UnitAgent {
      */
     public static Status stillRefreshing(Plan plan, List<Target> targets, java.time.Instant since, boolean reverting) {
         Target first = targets.get(0);
-        return Status.maintenance((reverting ? "reverting " + first.snap() : "refreshing " + first.snap() + " "
-                + first.revision()) + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : "")
-                + " (plan " + plan.id() + "): snapd still at it since " + since + "; checked again on the next hook");
+        return StatusLine.running(plan, (reverting ? "reverting " + first.snap() : "refreshing " + first.snap() + " "
+                + first.revision()) + (targets.size() > 1 ? " and " + (targets.size() - 1) + " more" : ""),
+                "snapd still at it since " + since + "; checked again on the next hook");
     }
 
     /**

@@ -48,6 +48,16 @@ public interface HookTools {
     /** {@code status-set --application=True <kind> -- <message>} (leader only). */
     void appStatusSet(Status status);
 
+    /**
+     * {@code status-get --application=True --include-data --format=json} (leader only): the workload status of
+     * every unit of the application, by unit name ({@link WorkloadStatus}). Juju reads it from the controller on
+     * each call (uniter runner/context {@code HookContext.ApplicationStatus}: no cache, unlike the unit's own
+     * {@code UnitStatus}), and a unit's {@code status-set} reaches the controller when it runs ({@code
+     * HookContext.SetUnitStatus}), not when its hook commits: the one channel through which a hook reads every
+     * unit's latest word. A call to the controller: asked only while a plan runs, never in a steady hook.
+     */
+    Map<String, WorkloadStatus> unitStatuses();
+
     /** {@code state-get --format=json}: the unit's local key/value store. */
     Map<String, String> stateGet();
 

@@ -36,6 +36,16 @@ public final class StateHookTools implements HookTools {
         Optional<Map<String, String>> read(String relationId, String unit);
     }
 
+    /**
+     * Where {@code status-get --application=True} reads every unit's workload status: by default only this unit's,
+     * as the {@link ModelState} holds it; the simulator answers from the model at the moment of the call, as Juju's
+     * controller does (a status set by another unit's hook is there at once, whether or not that hook commits).
+     */
+    @FunctionalInterface
+    public interface StatusReader {
+        Map<String, WorkloadStatus> read();
+    }
+
     /** Juju checks each '.'-separated part of an action-set key against this. */
     private static final Pattern ACTION_KEY_PART = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
     /** Juju fills these itself from the action's output; ops refuses them, and so do we. */
@@ -44,6 +54,8 @@ public final class StateHookTools implements HookTools {
 
     private final ModelState initial;
     private final RemoteUnitReader remoteReader;
+    private final StatusReader statusReader;
+    private boolean statusSetInHook;
     private final Map<String, Map<String, String>> pendingUnitData = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> pendingAppData = new LinkedHashMap<>();
     private final Map<String, String> pendingStore;
@@ -62,8 +74,13 @@ public final class StateHookTools implements HookTools {
     }
 
     public StateHookTools(ModelState state, RemoteUnitReader remoteReader) {
+        this(state, remoteReader, () -> Map.of(state.unitName(), WorkloadStatus.of(state.unitStatus())));
+    }
+
+    public StateHookTools(ModelState state, RemoteUnitReader remoteReader, StatusReader statusReader) {
         this.initial = state;
         this.remoteReader = remoteReader;
+        this.statusReader = statusReader;
         this.pendingStore = new LinkedHashMap<>(state.unitStore());
         this.log = new ArrayList<>(state.log());
         this.actionResults = new LinkedHashMap<>(state.action().results());
@@ -229,6 +246,24 @@ public final class StateHookTools implements HookTools {
     @Override
     public void statusSet(Status status) {
         unitStatus = status;
+        statusSetInHook = true;
+    }
+
+    /**
+     * Leader only, as Juju's {@code HookContext.ApplicationStatus} refuses any other unit ({@code ErrIsNotLeader},
+     * annotated by status-get.go). Read on every call; this unit's own status as set in this hook counts at once.
+     */
+    @Override
+    public Map<String, WorkloadStatus> unitStatuses() {
+        if (!initial.leader()) {
+            throw error("status-get", List.of("--application=True", "--include-data", "--format=json"),
+                    "ERROR finding application status: this unit is not the leader");
+        }
+        Map<String, WorkloadStatus> statuses = new java.util.TreeMap<>(statusReader.read());
+        if (statusSetInHook) {
+            statuses.put(initial.unitName(), WorkloadStatus.of(unitStatus));
+        }
+        return java.util.Collections.unmodifiableMap(statuses);
     }
 
     @Override

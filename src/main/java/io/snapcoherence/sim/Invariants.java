@@ -41,7 +41,9 @@ import java.util.Set;
  *   request, refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may
  *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended, snapd has finished every change of its machine's managed snaps (a change shows
+ *   the hook that made it has ended (or has done all it does on the machine and said so, its status saying its
+ *   refresh is verified for the plan's attempt, on a machine that runs every service: only its commit is pending),
+ *   snapd has finished every change of its machine's managed snaps (a change shows
  *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
  *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
  *   snapd), or the plan it started for is no longer the active one, or it is removed. When a unit becomes
@@ -554,7 +556,14 @@ public final class Invariants implements StepObserver {
             if (!unit.alive()) {
                 return true;
             }
-            if (unit.busy() || changing(unit, config)) {
+            // A hook that has done all it does on its machine and said so (its status: the refresh verified for the
+            // active plan's attempt, set at once, no part of the commit), on a machine that runs every service, leaves
+            // the unit available while only its commit is pending: the leader may let the next unit in on it.
+            boolean finishing = unit.committing() && active.isPresent() && servicesUp(unit)
+                    && io.snapcoherence.coherence.StatusLine.parse(io.snapcoherence.juju.WorkloadStatus.of(unit.status()))
+                    .filter(line -> line instanceof io.snapcoherence.coherence.StatusLine.Done && line.about(active.get()))
+                    .isPresent();
+            if ((unit.busy() && !finishing) || changing(unit, config)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
             if (failed.containsKey(unit.name())) {
@@ -602,6 +611,14 @@ public final class Invariants implements StepObserver {
     }
 
     /** Whether snapd still has a change of a managed snap on the unit's machine that may move it. */
+    private static boolean servicesUp(SimUnit unit) {
+        try {
+            return unit.machine().services().stream().allMatch(s -> !s.enabled() || s.active());
+        } catch (RuntimeException snapdDown) {
+            return false; // snapd restarting: nothing known to be up
+        }
+    }
+
     private static boolean changing(SimUnit unit, CharmConfig config) {
         return config.snaps().stream().anyMatch(snap -> unit.machine().changeInProgress(snap));
     }

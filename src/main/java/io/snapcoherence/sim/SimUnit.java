@@ -18,7 +18,13 @@ public final class SimUnit {
     enum Life { ALIVE, DYING, DEAD }
 
     /** A hook that runs across rounds: it finishes ({@code completion}) in round {@code untilRound}. */
-    record InFlight(long startRound, long untilRound, HookEvent hook, Runnable completion) {
+    /** A hook across rounds; {@code acted}: it has done all it does on the machine, only its commit is pending. */
+    record InFlight(long startRound, long untilRound, HookEvent hook, boolean acted, Runnable completion) {
+    }
+
+    /** In a hook that has done all it does on its machine and waits only for its commit. */
+    public boolean committing() {
+        return inFlight != null && inFlight.acted();
     }
 
     private final String name;
@@ -34,6 +40,13 @@ public final class SimUnit {
     long scopeStep = -1;
     Map<String, String> store = Map.of();
     Status status = Status.unknown();
+    /**
+     * The hook that failed (exit non-zero, or its commit refused) while the unit waits for its retry; null when not
+     * in hook error. Juju records a hook error in the unit agent's status, and the unit's workload status reads as
+     * that error while it lasts (state/unit.go Unit.Status; the application's unit statuses likewise), whatever the
+     * charm set before.
+     */
+    String hookError;
     Life life = Life.ALIVE;
     /** The machine is down: the agent runs nothing, snapd does nothing, the unit stays in its relations. */
     boolean machineDown;

@@ -621,6 +621,7 @@ public final class SimulatedModel {
     }
 
     private void runHook(SimUnit unit, HookEvent hook) {
+        unit.hookError = null; // the retry (or the next hook after resolving) runs: the agent is no longer in error
         unit.uniter.prepareContext(hook, hostile(Hostility.CACHED_REMOTE_DATA));
         ModelState view = view(unit, hook);
         long viewStep = steps;
@@ -631,7 +632,7 @@ public final class SimulatedModel {
             int rounds = unit.slowNextHook;
             unit.slowNextHook = 0;
             note(unit.name() + " " + hook.describe() + " takes " + rounds + " rounds");
-            unit.inFlight = new SimUnit.InFlight(round, round + rounds, hook,
+            unit.inFlight = new SimUnit.InFlight(round, round + rounds, hook, false,
                     () -> execute(unit, hook, view, readable, viewStep, viewRound));
             return;
         }
@@ -644,7 +645,8 @@ public final class SimulatedModel {
         Uniter uniter = unit.uniter;
         StateHookTools tools = new StateHookTools(view, (relationId, remote) -> relationId.equals(PEER_ID)
                 ? uniter.cache.settings(remote, name -> Optional.ofNullable(readable.get(name)).map(Databag::data))
-                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote)));
+                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote)),
+                this::unitStatuses);
         JujuContext context = new JujuContext(unit.name(), "rehearsal", Path.of("."), Optional.of(unit.principal()),
                 hook.event());
         stepEvents.clear();
@@ -683,7 +685,7 @@ public final class SimulatedModel {
         PeerView peerView = attempts.isEmpty() ? PeerView.NONE : peerView(unit, hook, view, readable);
         Ended ended = new Ended(hook, view, tools, exit, viewStep, viewRound, written, peerView);
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
-            unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook,
+            unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook, true,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
             emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exit, false, attempts,
                     events, false, false, leader, written, viewStep, viewRound, view.config(), peerView));
@@ -777,6 +779,10 @@ public final class SimulatedModel {
         } else if (hook.action().isEmpty()) {
             unit.uniter.failed(hook);
             unit.failedHooks++;
+            if (!refusal.get().equals("killed before its commit")) {
+                // An agent killed and restarted re-runs its hook; a hook that failed puts the unit in hook error.
+                unit.hookError = hook.describe();
+            }
         }
         emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, ended.exitCode(), committed,
                 attempts, events, unitChanged, appChanged, leader, ended.written(), ended.viewStep(),
@@ -873,6 +879,25 @@ public final class SimulatedModel {
         ModelState.ActionState action = hook.action().orElse(ModelState.ActionState.none());
         return new ModelState(unit.name(), leader.equals(unit.name()), config, relations, unit.store, unit.status,
                 appStatus, "", action, List.of(), goalState());
+    }
+
+    /**
+     * What {@code status-get --application=True} answers the leader, read when the hook calls it, as Juju's
+     * controller answers it (apiserver uniter StatusAPI.ApplicationStatus: the application's units as state holds
+     * them, each unit's workload status, or its agent's error while it is in hook error): every unit not yet dead,
+     * a dying one and one whose machine is down included, with the status its hooks last set, at once when set
+     * (a hook that then failed or was killed included). Dead units are gone from the application.
+     */
+    private Map<String, io.snapcoherence.juju.WorkloadStatus> unitStatuses() {
+        Map<String, io.snapcoherence.juju.WorkloadStatus> statuses = new TreeMap<>();
+        for (SimUnit unit : units.values()) {
+            if (!unit.gone()) {
+                statuses.put(unit.name(), unit.hookError != null
+                        ? new io.snapcoherence.juju.WorkloadStatus("error", "hook failed: \"" + unit.hookError.replaceFirst("\\(.*\\)$", "") + "\"")
+                        : io.snapcoherence.juju.WorkloadStatus.of(unit.status));
+            }
+        }
+        return statuses;
     }
 
     /**

@@ -56,6 +56,11 @@ final class Cluster {
          * being removed.
          */
         final java.util.Set<String> hidden = new java.util.TreeSet<>();
+        /**
+         * Other members' databags as this member's agent last fetched them (Juju's relation cache): read instead
+         * of their current data while set.
+         */
+        final Map<String, Map<String, String>> cached = new java.util.HashMap<>();
 
         Member(String unit, Role role, SimulatedMachine machine) {
             this.unit = unit;
@@ -84,7 +89,7 @@ final class Cluster {
     ModelState stateOf(Member m, ModelState.ActionState action) {
         Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
         members.values().stream().filter(o -> o != m && !m.hidden.contains(o.unit))
-                .forEach(o -> remotes.put(o.unit, o.databag));
+                .forEach(o -> remotes.put(o.unit, m.cached.getOrDefault(o.unit, o.databag)));
         var peer = new ModelState.RelationState("coherence", PEER, APP, m.databag, appData, remotes, appData);
         String principalApp = principalApp(m.role);
         var container = ModelState.RelationState.of(m.role.endpoint(), m.role.endpoint() + ":2", principalApp)
@@ -92,6 +97,20 @@ final class Cluster {
         return ModelState.of(m.unit).withLeader(m.unit.equals(leader)).withConfig(config)
                 .withRelations(List.of(peer, container)).withUnitStore(m.unitStore)
                 .withStatuses(m.status, appStatus).withAction(action).withGoalState(goalState());
+    }
+
+    /** How many times a hook asked status-get --application. */
+    int statusReads;
+
+    /** The hook tools over a member's view; status-get --application reads every member's status as it stands. */
+    private StateHookTools tools(ModelState state) {
+        return new StateHookTools(state, (relationId, unit) -> state.relation(relationId)
+                .flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(unit))), () -> {
+                    statusReads++;
+                    Map<String, io.snapcoherence.juju.WorkloadStatus> statuses = new java.util.TreeMap<>();
+                    members.values().forEach(o -> statuses.put(o.unit, io.snapcoherence.juju.WorkloadStatus.of(o.status)));
+                    return statuses;
+                });
     }
 
     private static String principalApp(Role role) {
@@ -124,14 +143,14 @@ final class Cluster {
 
     /** A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost. */
     void killedHook(Member m, Event event) {
-        StateHookTools tools = new StateHookTools(stateOf(m, ModelState.ActionState.none()));
+        StateHookTools tools = tools(stateOf(m, ModelState.ActionState.none()));
         runCharm(m, event, tools);
         tools.finish(false);
     }
 
     /** An action killed before it ends, as {@link #killedHook}. */
     void killedAction(Member m, String name, Map<String, Object> params) {
-        StateHookTools tools = new StateHookTools(stateOf(m, ModelState.ActionState.of(name, params)));
+        StateHookTools tools = tools(stateOf(m, ModelState.ActionState.of(name, params)));
         runCharm(m, new Event.Action(name, "1"), tools);
         tools.finish(false);
     }
@@ -152,7 +171,7 @@ final class Cluster {
 
     /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
     ModelState run(Member m, Event event, ModelState.ActionState action) {
-        StateHookTools tools = new StateHookTools(stateOf(m, action));
+        StateHookTools tools = tools(stateOf(m, action));
         int exit = runCharm(m, event, tools);
         if (exit != 0) {
             throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());

@@ -57,7 +57,7 @@ class RefreshChangesScenarioTest {
 
         c.hook(worker, peerChanged());
 
-        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(worker.databag.get("progress")).contains("\"phase\":\"done\"");
         // The services of every installed snap, never "the services of kubectl", which snapd refuses.
         assertThat(worker.machine.calls()).contains("snap services").noneMatch(call -> call.startsWith("snap services "));
@@ -71,7 +71,7 @@ class RefreshChangesScenarioTest {
 
         c.hook(slow, peerChanged());
         assertThat(slow.status.kind()).isEqualTo(Status.Kind.MAINTENANCE);
-        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1): snapd still at it since ");
+        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1, attempt 1): snapd still at it since ");
         slow.machine.advanceChanges(); // link-snap: snap list shows 301, services not restarted yet
         assertThat(slow.machine.installedRevision("kubectl")).contains(301);
 
@@ -86,7 +86,7 @@ class RefreshChangesScenarioTest {
 
         slow.machine.advanceChanges();
         c.hook(slow, UPDATE_STATUS);
-        assertThat(slow.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(slow.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(slow.databag.get("installed")).contains("\"revision\":301");
         assertThat(refreshesAsked(slow, "kubectl")).isEqualTo(1);
         c.settle();
@@ -141,7 +141,7 @@ class RefreshChangesScenarioTest {
 
         c.hook(leader, UPDATE_STATUS);
 
-        assertThat(leader.status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services not active");
+        assertThat(leader.status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): enabled services not active");
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
         assertThat(c.appData.get("halt")).contains("snap-coherence/0");
         // The control plane is not through; the worker has nothing of this plan and counts as on it.
@@ -162,7 +162,7 @@ class RefreshChangesScenarioTest {
         c.hook(worker, UPDATE_STATUS);
 
         assertThat(worker.machine.installedRevision("kubelet")).contains(200);
-        assertThat(worker.status).isEqualTo(Status.blocked("kubelet 201 failed (plan 1): cannot perform the following "
+        assertThat(worker.status).isEqualTo(Status.blocked("kubelet 201 failed (plan 1, attempt 1): cannot perform the following "
                 + "tasks: - Start snap \"kubelet\" (201) services ([start snap.kubelet.daemon.service] failed)"));
         assertThat(worker.databag.get("progress")).contains("\"phase\":\"failed\"");
         c.settle();
@@ -180,7 +180,7 @@ class RefreshChangesScenarioTest {
         c.killedHook(worker, peerChanged()); // the change runs on; its id died with the hook's writes
         assertThat(worker.unitStore.getOrDefault(RefreshMemory.KEY.name(), "")).isEmpty();
         c.hook(worker, UPDATE_STATUS); // snapd refuses a second change; the unit finds and follows the first
-        assertThat(worker.status.message()).startsWith("refreshing kubelet 201 (plan 1): snapd still at it");
+        assertThat(worker.status.message()).startsWith("refreshing kubelet 201 (plan 1, attempt 1): snapd still at it");
         assertThat(worker.unitStore.get(RefreshMemory.KEY.name())).contains("\"kubelet\":\"1\"");
 
         c.killedHook(worker, UPDATE_STATUS); // nothing lost this time: memory was committed before
@@ -197,7 +197,7 @@ class RefreshChangesScenarioTest {
 
         worker.machine.advanceChanges();
         c.hook(worker, UPDATE_STATUS);
-        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(changesMade(worker, "kubelet")).isEqualTo(1);
     }
 
@@ -219,7 +219,7 @@ class RefreshChangesScenarioTest {
         worker.machine.advanceChanges();
         worker.machine.advanceChanges();
         c.hook(worker, UPDATE_STATUS);
-        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(changesMade(worker, "kubelet")).isEqualTo(1);
     }
 
@@ -241,7 +241,7 @@ class RefreshChangesScenarioTest {
         worker.machine.advanceChanges();
         worker.machine.advanceChanges();
         c.hook(worker, UPDATE_STATUS);
-        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         c.settle();
         c.members.values().stream().filter(m -> m.role == Role.WORKER)
                 .forEach(m -> assertThat(m.machine.installedRevision("kubelet")).contains(201));
@@ -258,7 +258,7 @@ class RefreshChangesScenarioTest {
                 "connect: connection refused");
         c.store.setOutage(false);
         c.hook(first, UPDATE_STATUS);
-        assertThat(first.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(first.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
 
         Cluster.Member second = c.member(2);
         second.machine.install("snapd", "latest/stable", 21759).autoRefreshSnapd(1);
@@ -268,7 +268,7 @@ class RefreshChangesScenarioTest {
         assertThat(second.status.message()).startsWith("cannot read snapd: snapd unavailable: ");
         second.machine.advanceChanges();
         c.hook(second, UPDATE_STATUS);
-        assertThat(second.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(second.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         c.settle();
         assertThat(c.appData.getOrDefault("halt", "")).isEmpty();
     }
@@ -296,7 +296,7 @@ class RefreshChangesScenarioTest {
                 && call.contains("--revision=")).count()).isEqualTo(1);
         c.store.setOutage(false);
         c.hook(worker, UPDATE_STATUS);
-        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
     }
 
     @Test
@@ -313,7 +313,7 @@ class RefreshChangesScenarioTest {
         assertThat(worker.databag.getOrDefault("progress", "")).isEmpty();
 
         c.hook(worker, UPDATE_STATUS);
-        assertThat(worker.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(changesMade(worker, "kubelet")).isEqualTo(1);
     }
 
@@ -341,7 +341,7 @@ class RefreshChangesScenarioTest {
         c.hook(worker, peerChanged());
         worker.machine.advanceChanges(); // Done, but the service does not stay up
         c.hook(worker, UPDATE_STATUS); // verification fails: a revert change starts
-        assertThat(worker.status.message()).startsWith("reverting kubelet (plan 1): snapd still at it since ");
+        assertThat(worker.status.message()).startsWith("reverting kubelet (plan 1, attempt 1): snapd still at it since ");
         assertThat(worker.databag.get("installed")).contains("\"revision\":200");
         c.hook(c.member(2), peerChanged());
         assertThat(c.member(2).machine.installedRevision("kubelet")).contains(200); // still counted as busy
@@ -351,7 +351,7 @@ class RefreshChangesScenarioTest {
         assertThat(worker.machine.installedRevision("kubelet")).contains(200);
         assertThat(worker.machine.calls()).contains("snap revert kubelet");
         assertThat(worker.databag.get("progress")).contains("\"phase\":\"reverted\"");
-        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1): enabled services not active: "
+        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): enabled services not active: "
                 + "kubelet.daemon");
     }
 }

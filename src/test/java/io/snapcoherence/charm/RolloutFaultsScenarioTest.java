@@ -59,7 +59,7 @@ class RolloutFaultsScenarioTest {
         c.member(1).machine.failRefresh("kubectl", "download failed", true);
         c.store.publish("kubectl", CH, 301);
         c.settle();
-        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1)");
+        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1, attempt 1)");
         assertThat(c.appStatus.message()).startsWith("halted at plan 1");
 
         Map<String, String> foreign = new LinkedHashMap<>(c.member(1).databag);
@@ -68,7 +68,7 @@ class RolloutFaultsScenarioTest {
         c.member(1).databag = foreign;
         c.hook(c.member(1), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
 
-        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1)");
+        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1, attempt 1)");
         assertThat(c.member(1).databag).containsEntry("schema", "1");
         assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"failed\"").contains("download failed");
     }
@@ -191,7 +191,7 @@ class RolloutFaultsScenarioTest {
         c.hook(slow, peerChanged());
         assertThat(slow.machine.installedRevision("kubectl")).contains(300);
         assertThat(slow.status.kind()).isEqualTo(Status.Kind.MAINTENANCE);
-        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1): snapd still at it since ");
+        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1, attempt 1): snapd still at it since ");
         assertThat(slow.databag.getOrDefault("progress", "")).isEmpty();
         assertThat(slow.unitStore).containsKey("refresh-run");
         // The next in line keeps counting it.
@@ -200,7 +200,7 @@ class RolloutFaultsScenarioTest {
 
         // While the change runs, snapd refuses a second one: still refreshing, nothing failed.
         c.hook(slow, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
-        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1)");
+        assertThat(slow.status.message()).startsWith("refreshing kubectl 301 (plan 1, attempt 1)");
         slow.machine.advanceChanges();
         slow.machine.advanceChanges();
         assertThat(slow.machine.installedRevision("kubectl")).contains(301);
@@ -210,7 +210,7 @@ class RolloutFaultsScenarioTest {
         c.hook(slow, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(slow.machine.calls().subList(calls, slow.machine.calls().size()))
                 .noneMatch(call -> call.startsWith("snap refresh kubectl"));
-        assertThat(slow.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(slow.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(slow.databag.get("progress")).contains("\"phase\":\"done\"");
         assertThat(slow.unitStore.getOrDefault("refresh-run", "")).isEmpty();
         c.settle();
@@ -231,10 +231,10 @@ class RolloutFaultsScenarioTest {
         // The first download outlasted its share of the hook's wait; the second still started in this hook.
         assertThat(cp.machine.calls()).contains("snap refresh kube-apiserver --channel=1.29/stable --revision=101",
                 "snap refresh kubectl --channel=1.29/stable --revision=301");
-        assertThat(cp.status.message()).startsWith("refreshing kube-apiserver 101 and 1 more (plan 1): snapd still");
+        assertThat(cp.status.message()).startsWith("refreshing kube-apiserver 101 and 1 more (plan 1, attempt 1): snapd still");
         cp.machine.advanceChanges();
         c.hook(cp, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
-        assertThat(cp.status).isEqualTo(Status.active("on plan 1"));
+        assertThat(cp.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(cp.machine.installedRevision("kube-apiserver")).contains(101);
         assertThat(cp.machine.installedRevision("kubectl")).contains(301);
     }
@@ -254,7 +254,7 @@ class RolloutFaultsScenarioTest {
         c.clock = Clock.fixed(start.instant().plus(Duration.ofMinutes(31)), ZoneOffset.UTC);
         c.hook(stuck, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(stuck.status.kind()).isEqualTo(Status.Kind.BLOCKED);
-        assertThat(stuck.status.message()).startsWith("kubectl 301 failed (plan 1): snapd has not finished the "
+        assertThat(stuck.status.message()).startsWith("kubectl 301 failed (plan 1, attempt 1): snapd has not finished the "
                 + "refresh 30 minutes after it started");
         // kubectl never got to 301: a revert would have moved it to whatever came before 300.
         assertThat(stuck.machine.calls()).noneMatch(call -> call.startsWith("snap revert"));

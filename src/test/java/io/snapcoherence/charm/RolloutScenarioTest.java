@@ -30,7 +30,7 @@ class RolloutScenarioTest {
         assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
         assertThat(c.timeline).allMatch(e -> e.cause() == RefreshEvent.Cause.REFRESH);
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
-        assertThat(c.member(3).status).isEqualTo(Status.active("on plan 1"));
+        assertThat(c.member(3).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
         assertThat(c.appData).containsEntry("grants", "[]");
     }
 
@@ -96,7 +96,7 @@ class RolloutScenarioTest {
         c.settle();
 
         // snapd's own words for the change that failed, on one line.
-        assertThat(c.member(2).status).isEqualTo(Status.blocked("kubelet 201 failed (plan 1): cannot perform the "
+        assertThat(c.member(2).status).isEqualTo(Status.blocked("kubelet 201 failed (plan 1, attempt 1): cannot perform the "
                 + "following tasks: - Download snap \"kubelet\" (201) from channel \"1.29/stable\" (download failed)"));
         assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed")
@@ -113,7 +113,7 @@ class RolloutScenarioTest {
         for (int n = 2; n < 5; n++) {
             assertThat(c.member(n).machine.installedRevision("kubelet")).contains(201);
         }
-        assertThat(c.member(2).status).isEqualTo(Status.active("on plan 1"));
+        assertThat(c.member(2).status).isEqualTo(Status.active("on plan 1 (attempt 2, verified)"));
     }
 
     @Test
@@ -128,7 +128,7 @@ class RolloutScenarioTest {
         assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.member(1).machine.calls()).contains("snap revert kube-apiserver");
         assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"reverted\"");
-        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services");
+        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): enabled services");
         assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.appStatus.message()).startsWith("halted at plan 1");
         assertThat(c.timeline).noneMatch(e -> e.machine().equals("machine-2"));
@@ -331,7 +331,7 @@ class RolloutScenarioTest {
         assertThat(c.member(1).machine.calls().subList(calls, c.member(1).machine.calls().size()))
                 .noneMatch(call -> call.startsWith("snap refresh kubectl"));
         assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"done\"");
-        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1"));
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
     }
 
     @Test
@@ -396,12 +396,12 @@ class RolloutScenarioTest {
         c.member(0).machine.breakServicesAfterRefresh("kube-apiserver");
         c.store.publish("kube-apiserver", CH, 101);
         c.settle();
-        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1)");
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1)");
 
         c.action(c.member(0), "resume", Map.of());
         c.settle();
         // Still on 101 with its service down: verified again, failed again, workers never started.
-        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1)");
+        assertThat(c.member(0).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 2)");
         assertThat(c.appStatus.message()).startsWith("halted at plan 1");
         assertThat(c.firstRefreshIndex(Role.WORKER)).isEqualTo(Integer.MAX_VALUE);
     }

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import static io.snapcoherence.charm.Cluster.lifecycle;
@@ -64,7 +65,7 @@ class RolloutUnderJujuScenarioTest {
         Cluster.Member refreshing = c.member(1);
         refreshing.machine.changesTakeRounds(3);
         c.hook(refreshing, peerChanged());
-        assertThat(refreshing.status.message()).startsWith("refreshing kubectl 301 (plan 1): snapd still at it");
+        assertThat(refreshing.status.message()).startsWith("refreshing kubectl 301 (plan 1, attempt 1): snapd still at it");
         String tally = c.appData.get("tally");
 
         // The leader is being removed. Juju keeps its lease until the unit is dead; each of its own -departed
@@ -145,7 +146,7 @@ class RolloutUnderJujuScenarioTest {
         c.settle();
         for (int n = 2; n < 5; n++) {
             assertThat(c.member(n).machine.installedRevision("kubelet")).contains(202);
-            assertThat(c.member(n).status).isEqualTo(Status.active("on plan 2"));
+            assertThat(c.member(n).status).isEqualTo(Status.active("on plan 2 (attempt 1, verified)"));
         }
         assertThat(c.timeline).noneMatch(e -> e.toRevision() == 201);
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 2)"));
@@ -173,7 +174,7 @@ class RolloutUnderJujuScenarioTest {
                 + "\"channel\":\"1.29/stable\",\"arch\":\"amd64\",\"revision\":100}");
         c.settle();
         assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
-        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 2"));
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 2 (attempt 1, verified)"));
         assertThat(c.timeline.subList(before, c.timeline.size())).extracting(RefreshEvent::machine)
                 .containsExactly("machine-1");
         assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 2)"));
@@ -451,5 +452,95 @@ class RolloutUnderJujuScenarioTest {
         assertThat(c.appData.get("grants")).doesNotContain(U1);
         c.settle();
         c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301));
+    }
+
+    // ---- the units' statuses: read afresh by the leader, where their databags come through the cache ----------
+
+    /** The leader's hook about another unit: Juju reads that unit's data anew, every other one from its cache. */
+    private static Event changedBy(String unit) {
+        return new Event.Relation("coherence", Event.RelationKind.CHANGED, Cluster.PEER, Optional.of(unit),
+                Optional.of("snap-coherence"), Optional.empty());
+    }
+
+    @Test
+    void theLeaderFreesTheGrantOfAUnitWhoseStatusSaysItsRefreshIsVerifiedDoneBeforeItReadsItsReport() {
+        Cluster c = workersGranted(3, 1);
+        Map<String, String> before = c.member(1).databag;
+        c.hook(c.member(1), peerChanged()); // refreshes, verifies, reports done; its status says so at once
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
+        c.member(0).cached.put(U1, before); // the leader's agent has not run its hook for U1's report yet
+
+        c.hook(c.member(0), changedBy(U3));
+
+        // Freed and the next unit granted in this hook, on the strength of the status alone.
+        assertThat(c.appData.get("grants")).isEqualTo("[\"" + U2 + "\",\"" + U3 + "\"]");
+        assertThat(c.appData.get("tally")).isEqualTo("[1,1,1,3]");
+    }
+
+    @Test
+    void aFailureTheLeaderReadsInAStatusHaltsTheRolloutBeforeItReadsTheReport() {
+        Cluster c = workersGranted(3, 1);
+        Map<String, String> before = c.member(1).databag;
+        c.member(1).machine.failRefresh("kubectl", "download failed", true);
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).status.message()).startsWith("kubectl 301 failed (plan 1, attempt 1): ");
+        c.member(0).cached.put(U1, before);
+
+        c.hook(c.member(0), changedBy(U3));
+
+        assertThat(c.appData.get("halt")).contains(U1).contains("kubectl 301 failed (plan 1)");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"" + U1 + "\",\"" + U2 + "\"]");
+    }
+
+    @Test
+    void aStatusOfAnEarlierAttemptOrNoneTheLeaderCanParseIsNoNews() {
+        Cluster c = workersGranted(3, 1);
+        Map<String, String> before = c.member(1).databag;
+        c.hook(c.member(1), peerChanged());
+        c.member(0).cached.put(U1, before);
+        c.member(1).status = Status.active("on plan 1 (attempt 2, verified)"); // not this attempt
+        c.hook(c.member(0), changedBy(U3));
+        assertThat(c.appData.get("grants")).startsWith("[\"" + U1 + "\",\"" + U2 + "\"");
+        c.member(1).status = Status.active("on plan 1"); // the previous version's words
+        c.hook(c.member(0), changedBy(U3));
+        assertThat(c.appData.get("grants")).startsWith("[\"" + U1 + "\",\"" + U2 + "\"");
+    }
+
+    @Test
+    void aPlanCompletedOnTheStatusesIsNotMadeAgainFromReportsTheLeaderHasNotReadYet() {
+        Cluster c = workersGranted(2, 1);
+        Map<String, String> before1 = c.member(1).databag;
+        Map<String, String> before2 = c.member(2).databag;
+        c.hook(c.member(1), peerChanged());
+        c.hook(c.member(2), peerChanged());
+        c.member(0).cached.put(U1, before1);
+        c.member(0).cached.put(U2, before2);
+
+        c.hook(c.member(0), changedBy(U2));
+        assertThat(c.appData.get("plan")).contains("\"id\":1").contains("\"complete\":true");
+        // Its databags still show both workers on 300; their statuses say they verified plan 1.
+        c.hook(c.member(1), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.hook(c.member(0), changedBy(U1));
+        assertThat(c.appData.get("plan")).contains("\"id\":1").contains("\"complete\":true");
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
+    }
+
+    @Test
+    void onlyTheLeaderAsksForTheStatusesAndOnlyWhileAPlanRuns() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.statusReads = 0;
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.hook(c.member(0), changedBy(U2));
+        c.hook(c.member(2), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.statusReads).isZero(); // steady: no plan, nothing differs
+
+        Cluster running = workersGranted(2, 1);
+        running.statusReads = 0;
+        running.hook(running.member(1), peerChanged());
+        assertThat(running.statusReads).isZero(); // not the leader
+        running.hook(running.member(0), changedBy(U2));
+        assertThat(running.statusReads).isEqualTo(1); // once per leader hook while the plan runs
     }
 }

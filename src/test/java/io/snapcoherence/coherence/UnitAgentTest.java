@@ -189,7 +189,7 @@ class UnitAgentTest {
 
         var reported = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)),
                 Optional.of(Progress.done(PLAN)), app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
-        assertThat(decide(reported)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
+        assertThat(decide(reported)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7 (attempt 1, verified)"),
                 Optional.empty()));
     }
 
@@ -197,7 +197,7 @@ class UnitAgentTest {
     void aUnitWithoutThePlannedSnapHasNothingToDo() {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubectl", rev(3)), Optional.empty(),
                 app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
-        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7"),
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(Status.active("on plan 7 (attempt 1, verified)"),
                 Optional.of(Progress.done(PLAN))));
     }
 
@@ -207,7 +207,7 @@ class UnitAgentTest {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),
                 app(granted(u(5))), Optional.of(CP_ON_TARGET), true);
         assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(
-                Status.blocked("kubelet 201 failed (plan 7): cannot refresh"), Optional.empty()));
+                Status.blocked("kubelet 201 failed (plan 7, attempt 1): cannot refresh"), Optional.empty()));
 
         var resumed = new RolloutState(Optional.of(PLAN.nextAttempt()), List.of(u(5)), Optional.empty(), false);
         var retry = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.of(failure),

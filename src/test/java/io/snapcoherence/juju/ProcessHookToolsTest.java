@@ -130,6 +130,40 @@ class ProcessHookToolsTest {
                 .hasMessageContaining("connection is shut down");
     }
 
+    /**
+     * status-get --application as Juju prints it (status-get.go ApplicationStatus, toDetails): the application's
+     * status with every unit's under "units", each with status, message and status-data, no since. A status this
+     * unit set in the same hook is there at once; the others are read as they stand.
+     */
+    @Test
+    void unitStatusesReadsEveryUnitsWorkloadStatusAsTheLeaderAsksForIt() {
+        juju.leader(true).rawFile("status/units/snap-coherence/1.json",
+                "{\"message\":\"on plan 7 (attempt 1, verified)\",\"status\":\"active\",\"status-data\":{}}")
+                .rawFile("status/units/snap-coherence/2.json",
+                        "{\"message\":\"hook failed: \\\"update-status\\\"\",\"status\":\"error\",\"status-data\":{}}");
+        tools.statusSet(Status.maintenance("refreshing \"kubelet\""));
+
+        Map<String, WorkloadStatus> statuses = tools.unitStatuses();
+
+        assertThat(statuses).containsExactly(
+                Map.entry(UNIT, new WorkloadStatus("maintenance", "refreshing \"kubelet\"")),
+                Map.entry("snap-coherence/1", new WorkloadStatus("active", "on plan 7 (attempt 1, verified)")),
+                Map.entry("snap-coherence/2", new WorkloadStatus("error", "hook failed: \"update-status\"")));
+        assertThat(juju.calls("status-get").get(0).argv()).containsExactly("status-get", "--application=True",
+                "--include-data", "--format=json");
+    }
+
+    @Test
+    void unitStatusesOfAnotherShapeOrOnANonLeaderIsAHookToolError() {
+        assertThatThrownBy(() -> tools.unitStatuses()).isInstanceOf(HookToolException.class)
+                .hasMessageContaining("this unit is not the leader");
+        juju.leader(true).rawFile("status/units/snap-coherence/1.json", "{\"status\":\"active\"}");
+        assertThatThrownBy(() -> tools.unitStatuses()).isInstanceOf(HookToolException.class)
+                .hasMessageContaining("unparseable output").hasMessageContaining("has no status and message");
+        assertThatThrownBy(() -> WorkloadStatus.parseApplication("{\"application-status\":{\"status\":\"active\"}}"))
+                .hasMessageContaining("no units object");
+    }
+
     @Test
     void relationIdsListsTheEndpointsRelations() {
         assertThat(tools.relationIds("coherence")).containsExactly("coherence:1");

@@ -33,6 +33,25 @@ class StateHookToolsTest {
         tools.log(HookTools.LogLevel.INFO, "granted");
     }
 
+    /**
+     * status-get --application reads through the reader at each call (the simulator's model as it stands), with
+     * this unit's own status as this hook set it; a unit that does not lead is refused, as Juju refuses it.
+     */
+    @Test
+    void unitStatusesAreReadAtEachCallWithThisHooksOwnStatus() {
+        Map<String, WorkloadStatus> model = new java.util.TreeMap<>(Map.of("snap-coherence/1",
+                new WorkloadStatus("maintenance", "refreshing")));
+        StateHookTools tools = new StateHookTools(STATE, (rid, unit) -> java.util.Optional.empty(),
+                () -> Map.copyOf(model));
+        assertThat(tools.unitStatuses()).containsOnlyKeys("snap-coherence/1");
+        model.put("snap-coherence/1", new WorkloadStatus("active", "done"));
+        tools.statusSet(Status.active("mine"));
+        assertThat(tools.unitStatuses()).containsEntry("snap-coherence/1", new WorkloadStatus("active", "done"))
+                .containsEntry(UNIT, new WorkloadStatus("active", "mine"));
+        assertThatThrownBy(() -> new StateHookTools(STATE.withLeader(false)).unitStatuses())
+                .isInstanceOf(HookToolException.class).hasMessageContaining("not the leader");
+    }
+
     @Test
     void aSuccessfulHookCommitsEveryWrite() {
         StateHookTools tools = new StateHookTools(STATE);

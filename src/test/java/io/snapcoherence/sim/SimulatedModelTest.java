@@ -112,6 +112,48 @@ class SimulatedModelTest {
                 .doesNotContainKey(added.principal()));
     }
 
+    /**
+     * status-get --application as Juju's controller answers the leader: each unit's workload status as its hooks
+     * last set it, at once (a hook that then fails keeps it: status-set is no part of the commit), the agent's error
+     * while the unit is in hook error, and read at each call, not once per hook.
+     */
+    @Test
+    void theLeaderReadsEveryUnitsStatusAsSetAtOnceAndTheErrorOfAUnitInHookError() {
+        List<Map<String, io.snapcoherence.juju.WorkloadStatus>> read = new ArrayList<>();
+        boolean[] failNext = {false};
+        SimulatedModel model = model(1, 1, 1, (context, tools, machine) -> {
+            if (tools.isLeader()) {
+                read.add(tools.unitStatuses());
+                return 0;
+            }
+            if (context.event() instanceof Event.Lifecycle l && l.kind() == Event.LifecycleKind.CONFIG_CHANGED) {
+                if (failNext[0]) {
+                    failNext[0] = false;
+                    tools.statusSet(io.snapcoherence.juju.Status.active("set by a hook that failed"));
+                    return 1;
+                }
+                return 0; // the retry sets no status: the failed hook's stays
+            }
+            return 0;
+        });
+        assertThat(model.runUntilQuiet(200)).isTrue();
+        String worker = "snap-coherence/1";
+        assertThat(read.get(read.size() - 1)).containsOnlyKeys("snap-coherence/0", worker);
+
+        failNext[0] = true;
+        model.setConfig(Map.of("max-unavailable", 2));
+        List<io.snapcoherence.juju.WorkloadStatus> seen = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            read.clear();
+            model.runRound();
+            read.forEach(r -> seen.add(r.get(worker)));
+        }
+        assertThat(seen).contains(new io.snapcoherence.juju.WorkloadStatus("error",
+                "hook failed: \"config-changed\""));
+        assertThat(seen.get(seen.size() - 1)).isEqualTo(new io.snapcoherence.juju.WorkloadStatus("active",
+                "set by a hook that failed"));
+    }
+
     @Test
     void startUpRunsInstallRelationCreatedLeaderConfigStartThenJoinedBeforeChanged() {
         SimulatedModel model = model(1, 1, 1, quiet());

@@ -105,7 +105,7 @@ class RealSnapdCharmIT {
         assertThat(installedReport()).as("reported at its old revision until snapd is done")
                 .containsEntry("kubelet", Map.of("channel", CH, "revision", 1));
         assertThat(lastUnitStatus())
-                .startsWith("maintenance -- refreshing kubelet 2 (plan 1): snapd still at it since ");
+                .startsWith("maintenance -- refreshing kubelet 2 (plan 1, attempt 1): snapd still at it since ");
 
         snapd.releaseServiceStarts("kubelet");
         // A hook after the refreshing one reads the change once, without waiting for it (docs/protocol.md, "A refresh
@@ -128,7 +128,7 @@ class RealSnapdCharmIT {
         Map<String, Object> refresh = (Map<String, Object>) snapd.http().get("/v2/system-info").resultMap()
                 .get("refresh");
         String hold = java.time.OffsetDateTime.parse((String) refresh.get("hold")).toInstant().toString();
-        assertThat(lastUnitStatus()).isEqualTo("active -- on plan 1; refresh hold lapses " + hold
+        assertThat(lastUnitStatus()).isEqualTo("active -- on plan 1 (attempt 1, verified); refresh hold lapses " + hold
                 + ": snapd before 2.58 holds no longer than 95 days after its last refresh");
     }
 
@@ -151,11 +151,11 @@ class RealSnapdCharmIT {
         assertThat(progress).containsEntry("phase", "failed").containsEntry("plan", 1);
         assertThat(progress.get("failure")).isEqualTo(Map.of("snap", "kubelet", "revision", 2, "error", snapdSaid));
         assertThat(installedReport()).containsEntry("kubelet", Map.of("channel", CH, "revision", 1));
-        assertThat(lastUnitStatus()).isEqualTo("blocked -- kubelet 2 failed (plan 1): " + snapdSaid);
+        assertThat(lastUnitStatus()).isEqualTo("blocked -- kubelet 2 failed (plan 1, attempt 1): " + snapdSaid);
 
         hook("update-status");
         assertThat(lastUnitStatus()).as("a failure stays until resume")
-                .isEqualTo("blocked -- kubelet 2 failed (plan 1): " + snapdSaid);
+                .isEqualTo("blocked -- kubelet 2 failed (plan 1, attempt 1): " + snapdSaid);
         assertThat(juju.appData(PEERS, "snap-coherence")).containsKey("halt");
     }
 

@@ -1,0 +1,182 @@
+package io.snapcoherence.coherence;
+
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.juju.WorkloadStatus;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A unit's workload status as a wire format: the line an operator reads in {@code juju status} also tells the
+ * leader, which reads every unit's status afresh with {@code status-get --application}, how this unit's attempt
+ * at a plan stands. Only three forms say anything, each anchored at the start of the message and naming plan and
+ * attempt:
+ * <ul>
+ *   <li>{@code active: on plan 7 (attempt 1, verified)}, optionally followed by {@code ; <note>}: every change of
+ *   the attempt ended {@code Done} and the targets are verified (or the plan has nothing for this machine);</li>
+ *   <li>{@code blocked: kubelet 3154 failed (plan 7, attempt 1): <snapd's error>}: the attempt failed (or was
+ *   reverted) on this unit;</li>
+ *   <li>{@code maintenance: refreshing kubelet 3154 and 1 more (plan 7, attempt 1): ...} (or {@code reverting
+ *   ...}): changes run.</li>
+ * </ul>
+ * Parsing is strict: another status kind, another wording, numbers out of range, a unit of the previous version
+ * ({@code on plan 7}), Juju's own statuses ({@code error}, {@code waiting: agent initialising}) are no news, never a
+ * guess.
+ */
+public sealed interface StatusLine {
+
+    long plan();
+
+    int attempt();
+
+    /** Whether this line is about the plan's current attempt. */
+    default boolean about(Plan plan) {
+        return plan() == plan.id() && attempt() == plan.attempt();
+    }
+
+    record Done(long plan, int attempt) implements StatusLine {
+    }
+
+    record Failed(long plan, int attempt, Failure failure) implements StatusLine {
+    }
+
+    record Refreshing(long plan, int attempt) implements StatusLine {
+    }
+
+    private static String of(Plan plan) {
+        return "plan " + plan.id() + ", attempt " + plan.attempt();
+    }
+
+    /** This unit verified its refresh for the plan's current attempt (or the plan has nothing for its machine). */
+    static Status done(Plan plan) {
+        return Status.active("on plan " + plan.id() + " (attempt " + plan.attempt() + ", verified)");
+    }
+
+    /** This unit's attempt failed. */
+    static Status failed(Plan plan, Failure failure) {
+        return Status.blocked(failure.snap() + " " + failure.revision() + " failed (" + of(plan) + "): "
+                + failure.error());
+    }
+
+    /** Changes run; {@code what} is {@code refreshing kubelet 3154 and 1 more} or {@code reverting kubelet}. */
+    static Status running(Plan plan, String what, String detail) {
+        return Status.maintenance(what + " (" + of(plan) + ")" + (detail.isEmpty() ? "" : ": " + detail));
+    }
+
+    /**
+     * The readings with what the statuses say about {@code plan} (active or completed) applied: a unit whose
+     * status says its refresh for the plan's current attempt is verified done runs the plan's targets of its
+     * architecture, whatever its databag, read through Juju's relation cache, still shows; its reading becomes the
+     * report that status stands for (those revisions, the attempt done). A unit whose architecture is not known
+     * (the previous version), or whose data the leader cannot read, is left as it is.
+     */
+    static List<UnitReading> applied(List<UnitReading> readings, Map<String, StatusLine> lines, Optional<Plan> plan) {
+        if (lines.isEmpty() || plan.isEmpty()) {
+            return readings;
+        }
+        Plan p = plan.get();
+        List<UnitReading> out = new java.util.ArrayList<>(readings.size());
+        for (UnitReading reading : readings) {
+            if (reading instanceof UnitReading.Reported r && lines.get(r.unit()) instanceof Done d && d.about(p)
+                    && !r.report().arch().equals(UnitReport.UNKNOWN_ARCH)) {
+                UnitReport was = r.report();
+                Map<String, InstalledRevision> installed = new java.util.TreeMap<>(was.installed());
+                p.coveredOn(was.arch(), was.installed()).forEach(t -> installed.put(t.snap(),
+                        new InstalledRevision(t.channel(), t.revision())));
+                out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), installed,
+                        Optional.of(Progress.done(p)), was.witnessed(), was.arch(), was.view(), was.principal())));
+            } else {
+                out.add(reading);
+            }
+        }
+        return out;
+    }
+
+    /** What a unit's workload status says, if it is one of the three forms; anything else is no news. */
+    static Optional<StatusLine> parse(WorkloadStatus status) {
+        // Read by hand, not by regular expressions: the leader reads thousands of lines per hook, interpreted.
+        Reader in = new Reader(status.message());
+        switch (status.status()) {
+            case "active" -> {
+                if (in.take("on plan ") && in.number(18) && in.take(" (attempt ") && in.number(9)
+                        && in.take(", verified)") && (in.atEnd() || in.take("; "))) {
+                    return Optional.of(new Done(in.numbers[0], (int) in.numbers[1]));
+                }
+            }
+            case "blocked" -> {
+                String message = status.message();
+                int failed = message.indexOf(" failed (plan ");
+                int space = message.indexOf(' ');
+                if (failed <= 0 || space <= 0 || space >= failed) {
+                    return Optional.empty();
+                }
+                String snap = message.substring(0, space);
+                Reader revision = new Reader(message.substring(space + 1, failed));
+                boolean negative = revision.take("-");
+                in.at = failed;
+                if ((revision.take("0") || revision.number(9)) && revision.atEnd() && !snap.isEmpty()
+                        && in.take(" failed (plan ") && in.number(18) && in.take(", attempt ") && in.number(9)
+                        && in.take("): ") && !in.atEnd()) {
+                    int rev = revision.count == 0 ? 0 : (int) revision.numbers[0];
+                    return Optional.of(new Failed(in.numbers[0], (int) in.numbers[1],
+                            new Failure(snap, negative ? -rev : rev, message.substring(in.at))));
+                }
+            }
+            case "maintenance" -> {
+                String message = status.message();
+                int open = message.indexOf('(');
+                if ((in.take("refreshing ") || in.take("reverting ")) && open > in.at
+                        && message.substring(in.at, open).indexOf(')') < 0) {
+                    in.at = open;
+                    if (in.take("(plan ") && in.number(18) && in.take(", attempt ") && in.number(9) && in.take(")")
+                            && (in.atEnd() || in.take(": "))) {
+                        return Optional.of(new Refreshing(in.numbers[0], (int) in.numbers[1]));
+                    }
+                }
+            }
+            default -> {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A cursor over a message: fixed words, and numbers as the charm writes them (no sign, no leading zero). */
+    final class Reader {
+        private final String text;
+        private int at;
+        private final long[] numbers = new long[2];
+        private int count;
+
+        private Reader(String text) {
+            this.text = text;
+        }
+
+        boolean take(String word) {
+            if (text.startsWith(word, at)) {
+                at += word.length();
+                return true;
+            }
+            return false;
+        }
+
+        boolean atEnd() {
+            return at == text.length();
+        }
+
+        /** A positive number of at most {@code digits} digits, without a leading zero. */
+        boolean number(int digits) {
+            int start = at;
+            while (at < text.length() && at - start < digits + 1 && text.charAt(at) >= '0' && text.charAt(at) <= '9') {
+                at++;
+            }
+            int length = at - start;
+            if (length == 0 || length > digits || text.charAt(start) == '0' || count == numbers.length) {
+                return false;
+            }
+            numbers[count++] = Long.parseLong(text, start, at, 10);
+            return true;
+        }
+    }
+}
