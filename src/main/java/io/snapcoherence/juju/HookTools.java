@@ -61,7 +61,10 @@ public interface HookTools {
     /** {@code state-get --format=json}: the unit's local key/value store. */
     Map<String, String> stateGet();
 
-    /** {@code state-set --file -}; an empty value deletes the key. */
+    /**
+     * {@code state-set --file -}; an empty value is stored as "" (Juju deletes a key only with {@code state-delete}),
+     * which the charm reads as absent.
+     */
     void stateSet(Map<String, String> values);
 
     /** {@code action-get --format=json}. */
