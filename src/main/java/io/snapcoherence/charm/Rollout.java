@@ -2,10 +2,12 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.coherence.AgentDecision;
 import io.snapcoherence.coherence.AgentInput;
+import io.snapcoherence.coherence.Failure;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.LeaderRequest;
 import io.snapcoherence.coherence.Offers;
 import io.snapcoherence.coherence.PeerCodec;
+import io.snapcoherence.coherence.Phase;
 import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.PlanHistory;
 import io.snapcoherence.coherence.Planner;
@@ -13,6 +15,7 @@ import io.snapcoherence.coherence.PlannerDecision;
 import io.snapcoherence.coherence.PlannerInput;
 import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Role;
+import io.snapcoherence.coherence.Soak;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.coherence.StoreView;
 import io.snapcoherence.coherence.Target;
@@ -25,6 +28,7 @@ import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 
@@ -141,7 +145,8 @@ final class Rollout {
         OwnTurn turn = ownDecision(reading, app, registration.allowsRefresh());
 
         forgetEndedAttempt(reading, activePlan(app), turn);
-        Applied applied = applyOwn(reading, turn, own);
+        Optional<Soak.Entry> soak = leader.map(l -> l.decision().soak()).orElseGet(() -> soakEntry(reading.peers()));
+        Applied applied = soakCheck(reading, app, soak, turn, applyOwn(reading, turn, own));
         writeReport(reading, applied.report());
         Optional<PlannerDecision> decision = leader.map(l -> applyLeader(reading, l, own, applied.report()));
         if (decision.isEmpty()) {
@@ -203,7 +208,7 @@ final class Rollout {
                 .forEach(known::add);
         PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers(peers),
                 config.snaps(), config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                peers.leaving()).at(LeaderWatch.read(store, clock));
+                peers.leaving()).at(LeaderWatch.read(store, clock)).withSoak(config.soak(), soakEntry(peers));
         if (reading.leaving()) {
             input = input.leaderLeaving(read.tally());
         }
@@ -304,8 +309,63 @@ final class Rollout {
     /** This unit's report after this hook: what it runs and its outcome, with the view of the store it reports. */
     private UnitReport report(Reading reading, Map<String, InstalledRevision> installed, Optional<Progress> progress,
                               UnitReport own) {
+        // A soak check stands while its plan is the one this unit reports on.
+        Optional<Soak.Check> check = reading.ownReport().lastSoakCheck(reading.peers().ownData)
+                .filter(c -> progress.map(p -> p.plan() == c.plan()).orElse(false));
         return new UnitReport(unit, role, installed, progress, reading.witnessed(), reading.arch(), own.view())
-                .on(principal);
+                .on(principal).checked(check);
+    }
+
+    /**
+     * While a soak names this unit (the canary in its soak, every control-plane unit in the control plane's), the
+     * unit checks its own services in every hook, as after a refresh: broken services are this attempt's failure
+     * (the rollout halts); healthy at or after the soak's end, it reports the check the leader waits for to end
+     * the soak. Health gates on Kubernetes endpoints go here too. A unit waiting while a soak runs says so.
+     */
+    private Applied soakCheck(Reading reading, PeerCodec.AppReading app, Optional<Soak.Entry> soak, OwnTurn turn,
+                              Applied applied) {
+        Optional<Plan> plan = activePlan(app);
+        if (soak.isEmpty() || plan.isEmpty() || !(app instanceof PeerCodec.AppReading.Read read)
+                || read.state().halt().isPresent() || turn.act() instanceof AgentDecision.Refresh) {
+            return applied;
+        }
+        Soak.Entry entry = soak.get();
+        if (!Soak.names(soak, plan.get(), unit, role) || !applied.report().done(plan.get())) {
+            boolean soaking = !entry.ended() && entry.plan() == plan.get().id();
+            return soaking && applied.status().kind() == Status.Kind.WAITING && !read.state().granted(unit)
+                    ? new Applied(Soak.waitingStatus(entry, plan.get()), applied.report()) : applied;
+        }
+        List<Target> mine = plan.get().coveredOn(reading.arch(), reading.installed());
+        Optional<Failure> failure;
+        try {
+            List<InstalledSnap> installed = snaps.list();
+            Set<String> names = mine.stream().map(Target::snap).collect(java.util.stream.Collectors.toSet());
+            failure = UnitAgent.verify(mine, installed, snaps.services().stream()
+                    .filter(s -> names.contains(s.snap())).toList());
+        } catch (SnapException e) {
+            // Not a failure: the check is made again on the next hook, and the soak waits for it.
+            return new Applied(Status.active("on plan " + plan.get().id() + "; soaking: cannot check services now ("
+                    + e.error().describe() + "); trying again on the next hook"), applied.report());
+        }
+        if (failure.isPresent()) {
+            Progress failed = Progress.failed(plan.get(), Phase.FAILED, new Failure(failure.get().snap(),
+                    failure.get().revision(), failure.get().error() + " (found while soaking)"));
+            UnitReport report = report(reading, applied.report().installed(), Optional.of(failed), applied.report());
+            return new Applied(Status.blocked(failed.failure().orElseThrow().describe(plan.get().id())), report);
+        }
+        Optional<Soak.Check> check = Soak.checkDue(entry, clock.instant());
+        if (check.isEmpty()) {
+            return new Applied(Status.active("on plan " + plan.get().id() + "; soaking until "
+                    + Soak.clock(entry.until()) + ", services checked"), applied.report());
+        }
+        return new Applied(Status.active("on plan " + plan.get().id() + "; soak over, services checked at "
+                + Soak.clock(check.get().at())), applied.report().checked(check));
+    }
+
+    private static Optional<Soak.Entry> soakEntry(PeerView peers) {
+        // Readable: PeerCodec.decodeApp refuses rollout data whose soak entry is not.
+        return peers.app instanceof PeerCodec.AppReading.Read
+                ? Soak.Entry.decode(peers.appData.get(Soak.KEY)) : Optional.empty();
     }
 
     /** This unit's databag (the keys that changed) and its unit-store copy ({@link OwnReport}). */
@@ -326,16 +386,19 @@ final class Rollout {
         Watch watch = turn.input().watch();
         PlannerDecision last = report.equals(own) ? first : Planner.decide(turn.input()
                 .afterOwnRefresh(withOwn(report, peers.others()), first.state(),
-                        new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
+                        new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers())
+                .withSoak(config.soak(), first.soak()));
         Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
                 last.offers()));
+        appValues.put(Soak.KEY, last.soak().map(Soak.Entry::encode).orElse(""));
         appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
                 last.state(), clock.instant()));
         Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
         tools.appStatusSet(last.appStatus());
         LeaderWatch.write(store, last.dueSince());
         return new PlannerDecision(last.state(), last.tally(), last.appStatus(), first.differences(),
-                first.planCreated(), last.dueSince(), first.superseded(), first.refused(), last.offers());
+                first.planCreated(), last.dueSince(), first.superseded(), first.refused(), last.offers(),
+                last.soak());
     }
 
     /**

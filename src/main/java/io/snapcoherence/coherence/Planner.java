@@ -161,8 +161,20 @@ public final class Planner {
         }
 
         boolean viewComplete = grants.stream().allMatch(census::knows);
+        // The soak of the active plan (a new plan drops the entry of the one before); asked before granting.
+        Optional<Long> activeId = plan.filter(Plan::active).map(Plan::id);
+        Optional<Soak.Entry> soakEntry = input.soak().filter(e -> activeId.equals(Optional.of(e.plan())));
+        Optional<Soak.Verdict.Soaking> soaking = Optional.empty();
         if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
-            grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
+            Soak.Verdict soak = Soak.decide(input.soakFor(), plan.get(), census, state.grants(), soakEntry, now);
+            soakEntry = soak.entry();
+            if (soak instanceof Soak.Verdict.Soaking held) {
+                soaking = Optional.of(held);
+            } else {
+                List<String> granted = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
+                grants = soak instanceof Soak.Verdict.CanaryOnly ? Soak.canaryOnly(grants, granted, census, plan.get())
+                        : granted;
+            }
         }
 
         RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked, refresh);
@@ -175,8 +187,12 @@ public final class Planner {
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         Status status = appStatus(next, census, differences, input, after, planBlocked, offers, running, uncovered,
                 merged.refused());
+        if (soaking.isPresent() && next.halt().isEmpty()) {
+            status = Status.maintenance(Soak.describe(soaking.get(), plan.orElseThrow(), now) + "; "
+                    + status.message());
+        }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
-                Optional.empty(), offers);
+                Optional.empty(), offers, soakEntry);
     }
 
     /**
@@ -214,7 +230,7 @@ public final class Planner {
             status = Status.blocked(status.message());
         }
         return new PlannerDecision(next, input.committedTally(), status, List.of(), false,
-                input.watch().dueSince(), Optional.empty(), refused, input.offers());
+                input.watch().dueSince(), Optional.empty(), refused, input.offers(), input.soak());
     }
 
     /** The first failure of the plan's current attempt any reading tells of, the units leaving included. */

@@ -1,5 +1,6 @@
 package io.snapcoherence.coherence;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -14,12 +15,23 @@ import java.util.stream.Collectors;
  * of units leaving in this hook ({@code -departed}): no longer peers, but a failure they report still halts.
  * {@code leaderLeaving}: the leader itself is being removed (its own {@code -departed} hooks shrink its view);
  * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
- * since when each granted unit has been due.
+ * since when each granted unit has been due; {@code soakFor} and {@code soak}: the config's soak and the soak entry
+ * the app databag holds ({@link Soak}).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
-                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
+                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch, Duration soakFor,
+                           Optional<Soak.Entry> soak) {
+
+    /** Without a soak. */
+    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
+                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
+                        Optional<String> leader, Set<String> left, List<UnitReading> leaving,
+                        boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
+        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving,
+                leaderLeaving, committedTally, watch, Duration.ZERO, Optional.empty());
+    }
 
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
@@ -55,13 +67,19 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, true, committed, watch);
+                left, leaving, true, committed, watch, soakFor, soak);
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch);
+                left, leaving, leaderLeaving, committedTally, watch, soakFor, soak);
+    }
+
+    /** The same input with this soak config and the soak entry the app databag holds. */
+    public PlannerInput withSoak(Duration soakFor, Optional<Soak.Entry> soak) {
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, leaderLeaving, committedTally, watch, soakFor, soak);
     }
 
     /**
@@ -70,6 +88,6 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
      */
     public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
         return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
-                leader, left, leaving, leaderLeaving, committedTally, watch);
+                leader, left, leaving, leaderLeaving, committedTally, watch, soakFor, soak);
     }
 }

@@ -415,6 +415,15 @@ public final class SimulatedMachine implements Snaps {
     }
 
     /** After the next refresh of {@code snap} its services stop (until refreshed or reverted again). */
+    /**
+     * The snap's services stop now, long after its refresh (a daemon that crashed): snapd lists them enabled and
+     * inactive ({@code /v2/apps?select=service} reads systemd's ActiveState, daemon/api_apps.go) until a refresh or
+     * revert of the snap starts them again.
+     */
+    public void breakServices(String snap) {
+        brokenServices.add(snap);
+    }
+
     public void breakServicesAfterRefresh(String snap) {
         brokenServices.add("pending:" + snap);
     }
