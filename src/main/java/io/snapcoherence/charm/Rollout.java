@@ -348,10 +348,18 @@ final class Rollout {
                     + e.error().describe() + "); trying again on the next hook"), applied.report());
         }
         if (failure.isPresent()) {
-            Progress failed = Progress.failed(plan.get(), Phase.FAILED, new Failure(failure.get().snap(),
-                    failure.get().revision(), failure.get().error() + " (found while soaking)"));
+            Failure found = new Failure(failure.get().snap(), failure.get().revision(), failure.get().error()
+                    + " (found while soaking)");
+            if (config.onFailure() == CharmConfig.OnFailure.REVERT) {
+                // As after a failed verification: the attempt's own refresh changes are reverted, followed in this
+                // and later hooks like any revert (RefreshRun), then reported reverted.
+                refreshedIn(plan.get()).withFailure(found).remember(store);
+                return applyOwn(reading, new OwnTurn(new AgentDecision.Refresh(plan.get(), List.of(), mine), false,
+                        Optional.empty()), applied.report());
+            }
+            Progress failed = Progress.failed(plan.get(), Phase.FAILED, found);
             UnitReport report = report(reading, applied.report().installed(), Optional.of(failed), applied.report());
-            return new Applied(Status.blocked(failed.failure().orElseThrow().describe(plan.get().id())), report);
+            return new Applied(Status.blocked(found.describe(plan.get().id())), report);
         }
         Optional<Soak.Check> check = Soak.checkDue(entry, clock.instant());
         if (check.isEmpty()) {
@@ -360,6 +368,25 @@ final class Rollout {
         }
         return new Applied(Status.active("on plan " + plan.get().id() + "; soak over, services checked at "
                 + Soak.clock(check.get().at())), applied.report().checked(check));
+    }
+
+    /** The refresh changes this unit's attempt at the plan made, as its attempt log kept them (none if unreadable). */
+    private RefreshMemory refreshedIn(Plan plan) {
+        List<AttemptLog.Attempt> attempts;
+        try {
+            attempts = AttemptLog.read(store);
+        } catch (IllegalArgumentException e) {
+            attempts = List.of();
+        }
+        RefreshMemory memory = RefreshMemory.fresh(plan, clock.instant());
+        for (AttemptLog.Attempt attempt : attempts) {
+            if (attempt.plan() == plan.id() && attempt.attempt() == plan.attempt()) {
+                for (Map.Entry<String, String> change : attempt.changes().entrySet()) {
+                    memory = memory.withChange(change.getKey(), change.getValue(), clock.instant());
+                }
+            }
+        }
+        return memory;
     }
 
     private static Optional<Soak.Entry> soakEntry(PeerView peers) {

@@ -113,6 +113,25 @@ class SoakScenarioTest {
     }
 
     @Test
+    void withRevertACanaryWhoseServicesBreakDuringTheSoakRevertsAndHalts() {
+        Cluster c = cluster();
+        c.config.put("on-failure", "revert");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        at(c, Duration.ofMinutes(10));
+        c.member(1).machine.breakServices("kube-apiserver");
+        c.settle();
+
+        assertThat(c.member(1).machine.calls()).contains("snap revert kube-apiserver");
+        assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"reverted\"");
+        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1): enabled services "
+                + "not active: kube-apiserver.daemon (found while soaking)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1");
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+    }
+
+    @Test
     void aLeaderChangeMidSoakKeepsItsEndTime() {
         Cluster c = cluster();
         c.store.publish("kube-apiserver", CH, 101);
