@@ -309,9 +309,9 @@ final class Rollout {
     /** This unit's report after this hook: what it runs and its outcome, with the view of the store it reports. */
     private UnitReport report(Reading reading, Map<String, InstalledRevision> installed, Optional<Progress> progress,
                               UnitReport own) {
-        // A soak check stands while its plan is the one this unit reports on.
+        // A soak check stands while its plan is active (a unit with nothing to do in it reports no progress).
         Optional<Soak.Check> check = reading.ownReport().lastSoakCheck(reading.peers().ownData)
-                .filter(c -> progress.map(p -> p.plan() == c.plan()).orElse(false));
+                .filter(c -> activePlan(reading.peers().app).map(p -> p.id() == c.plan()).orElse(false));
         return new UnitReport(unit, role, installed, progress, reading.witnessed(), reading.arch(), own.view())
                 .on(principal).checked(check);
     }
@@ -361,7 +361,10 @@ final class Rollout {
             UnitReport report = report(reading, applied.report().installed(), Optional.of(failed), applied.report());
             return new Applied(Status.blocked(found.describe(plan.get().id())), report);
         }
-        Optional<Soak.Check> check = Soak.checkDue(entry, clock.instant());
+        // One check per soak: written once, in the first hook at or after its end (each write costs every peer
+        // a hook).
+        Optional<Soak.Check> check = applied.report().soakCheck().filter(c -> c.counts(entry))
+                .or(() -> Soak.checkDue(entry, clock.instant()));
         if (check.isEmpty()) {
             return new Applied(Status.active("on plan " + plan.get().id() + "; soaking until "
                     + Soak.clock(entry.until()) + ", services checked"), applied.report());

@@ -164,16 +164,21 @@ public final class Planner {
         // The soak of the active plan (a new plan drops the entry of the one before); asked before granting.
         Optional<Long> activeId = plan.filter(Plan::active).map(Plan::id);
         Optional<Soak.Entry> soakEntry = input.soak().filter(e -> activeId.equals(Optional.of(e.plan())));
-        Optional<Soak.Verdict.Soaking> soaking = Optional.empty();
+        // Asked even while halted or paused: the hook that frees the canary's grant is the one that can tell
+        // which unit it was, and starts its soak (the clock runs while paused).
+        Optional<Soak.Entry> stored = soakEntry;
+        Optional<Soak.Verdict> soak = plan.filter(Plan::active)
+                .map(p -> Soak.decide(input.soakFor(), p, census, state.grants(), stored, now));
+        soakEntry = soak.isPresent() ? soak.get().entry() : soakEntry;
+        Optional<Soak.Verdict.Soaking> soaking = soak.filter(Soak.Verdict.Soaking.class::isInstance)
+                .map(Soak.Verdict.Soaking.class::cast);
         if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
-            Soak.Verdict soak = Soak.decide(input.soakFor(), plan.get(), census, state.grants(), soakEntry, now);
-            soakEntry = soak.entry();
-            if (soak instanceof Soak.Verdict.Soaking held) {
-                soaking = Optional.of(held);
+            if (soaking.isPresent()) {
+                halt = soaking.get().silent();
             } else {
                 List<String> granted = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
-                grants = soak instanceof Soak.Verdict.CanaryOnly ? Soak.canaryOnly(grants, granted, census, plan.get())
-                        : granted;
+                grants = soak.get() instanceof Soak.Verdict.CanaryOnly only
+                        ? Soak.canaryOnly(only, grants, granted, census, plan.get()) : granted;
             }
         }
 
@@ -187,7 +192,7 @@ public final class Planner {
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         Status status = appStatus(next, census, differences, input, after, planBlocked, offers, running, uncovered,
                 merged.refused());
-        if (soaking.isPresent() && next.halt().isEmpty()) {
+        if (soaking.isPresent() && next.halt().isEmpty() && !next.paused()) {
             status = Status.maintenance(Soak.describe(soaking.get(), plan.orElseThrow(), now) + "; "
                     + status.message());
         }

@@ -126,7 +126,8 @@ public final class Soak {
             return new Check(positive(node, "plan"), (int) positive(node, "attempt"), stage, instant(node, "at"));
         }
 
-        boolean counts(Entry entry) {
+        /** Whether this check is one the soak waits for: of its plan, attempt and stage, made at or after its end. */
+        public boolean counts(Entry entry) {
             return plan == entry.plan() && attempt == entry.attempt() && stage == entry.stage()
                     && !at.isBefore(entry.until());
         }
@@ -140,12 +141,18 @@ public final class Soak {
         record Go(Optional<Entry> entry) implements Verdict {
         }
 
-        /** The control plane gets its canary only: at most one control-plane unit granted and not done. */
-        record CanaryOnly(Optional<Entry> entry) implements Verdict {
+        /**
+         * The control plane gets its canary only: at most one control-plane unit granted and not done, and when
+         * {@code canary} is named (a soak to start again after a resume), that one.
+         */
+        record CanaryOnly(Optional<Entry> entry, Optional<String> canary) implements Verdict {
         }
 
-        /** Nothing new is granted: soaking until the entry's time, then until every unit it names checked. */
-        record Soaking(Optional<Entry> entry, List<String> unchecked) implements Verdict {
+        /**
+         * Nothing new is granted: soaking until the entry's time, then until every unit it names checked;
+         * {@code silent}: a named unit has sent no check long after the end (the rollout halts on it).
+         */
+        record Soaking(Optional<Entry> entry, List<String> unchecked, Optional<Halt> silent) implements Verdict {
         }
     }
 
@@ -156,22 +163,42 @@ public final class Soak {
      */
     public static Verdict decide(Duration soakFor, Plan plan, Census census, List<String> grants,
                                  Optional<Entry> stored, Instant now) {
-        // An entry of another plan is dropped (a new plan starts its own soaks); one of an earlier attempt still
-        // soaking is started again once its stage is reached again (the resumed units verify again first).
-        Optional<Entry> entry = stored.filter(e -> e.plan() == plan.id())
-                .filter(e -> e.ended() || e.attempt() == plan.attempt());
+        // An entry of another plan is dropped: a new plan starts its own soaks.
+        Optional<Entry> entry = stored.filter(e -> e.plan() == plan.id());
         if (soakFor.isZero()) {
             return new Verdict.Go(entry);
         }
-        List<UnitReport> controlPlane = census.tier(Role.CONTROL_PLANE);
         boolean controlPlaneDone = census.controlPlaneOn(plan);
+        if (entry.isPresent() && !entry.get().ended() && entry.get().attempt() != plan.attempt()) {
+            // A resume came while soaking: the soak starts again, from now, once its stage is reached again (the
+            // canary, or a control-plane unit, whose check failed must verify again first), and until then only
+            // what leads back to it is granted: the same canary, or the rest of the control plane.
+            Entry before = entry.get();
+            boolean reached = before.stage() == Stage.CANARY
+                    ? census.report(before.unit()).map(r -> r.done(plan)).orElse(true) : controlPlaneDone;
+            if (!reached) {
+                return before.stage() == Stage.CANARY ? new Verdict.CanaryOnly(entry, Optional.of(before.unit()))
+                        : new Verdict.Go(entry);
+            }
+            Entry again = new Entry(plan.id(), plan.attempt(), before.stage(), before.unit(), now.plus(soakFor),
+                    false);
+            return new Verdict.Soaking(Optional.of(again), unchecked(again, census, plan), Optional.empty());
+        }
         if (entry.isPresent() && !entry.get().ended()) {
             Entry soaking = entry.get();
-            List<String> unchecked = unchecked(soaking, census);
+            List<String> unchecked = unchecked(soaking, census, plan);
             if (!now.isBefore(soaking.until()) && unchecked.isEmpty()) {
                 return afterEnd(soakFor, plan, census, Optional.of(soaking.endedNow()), now);
             }
-            return new Verdict.Soaking(entry, unchecked);
+            // A unit whose machine is down never checks: as for a silent granted unit (Watch), the rollout halts
+            // on it once it is silent longer than a hook can take to come, and the operator decides.
+            Optional<Halt> silent = unchecked.stream().findFirst()
+                    .filter(u -> !now.isBefore(soaking.until().plus(Watch.SILENT_AFTER)))
+                    .map(u -> new Halt(u, "sent no check of its services " + Watch.SILENT_AFTER.toMinutes()
+                            + " min after the soak's end (" + clock(soaking.until()) + "): if its machine is down, "
+                            + "run juju remove-unit --force on the principal unit it runs on (juju status lists it "
+                            + "there)"));
+            return new Verdict.Soaking(entry, unchecked, silent);
         }
         if (entry.isPresent()) {
             return afterEnd(soakFor, plan, census, entry, now);
@@ -182,14 +209,15 @@ public final class Soak {
         if (canary.isEmpty()) {
             // Nothing of the control plane granted: either nothing to do there (no soak in this plan) or the
             // canary is about to be granted.
-            return controlPlaneDone ? new Verdict.Go(Optional.empty()) : new Verdict.CanaryOnly(Optional.empty());
+            return controlPlaneDone ? new Verdict.Go(Optional.empty())
+                    : new Verdict.CanaryOnly(Optional.empty(), Optional.empty());
         }
         boolean canaryDone = census.report(canary.get()).map(r -> r.done(plan)).orElse(false);
         if (!canaryDone) {
-            return new Verdict.CanaryOnly(Optional.empty());
+            return new Verdict.CanaryOnly(Optional.empty(), Optional.empty());
         }
         Entry start = new Entry(plan.id(), plan.attempt(), Stage.CANARY, canary.get(), now.plus(soakFor), false);
-        return new Verdict.Soaking(Optional.of(start), unchecked(start, census));
+        return new Verdict.Soaking(Optional.of(start), unchecked(start, census, plan), Optional.empty());
     }
 
     /**
@@ -202,21 +230,23 @@ public final class Soak {
                 && census.tier(Role.CONTROL_PLANE).stream().anyMatch(r -> !r.unit().equals(entry.unit()))) {
             Entry start = new Entry(plan.id(), plan.attempt(), Stage.CONTROL_PLANE, entry.unit(), now.plus(soakFor),
                     false);
-            return new Verdict.Soaking(Optional.of(start), unchecked(start, census));
+            return new Verdict.Soaking(Optional.of(start), unchecked(start, census, plan), Optional.empty());
         }
         return new Verdict.Go(ended);
     }
 
     /**
      * The units in view a soak names whose check at or after its end the leader has not read. A unit that left
-     * the relation cannot check and is not waited for: its machine is out of the cluster.
+     * the relation cannot check and is not waited for: its machine is out of the cluster. Nor is a control-plane
+     * unit that joined during the control plane's soak and is not on the plan: it checks only once done, and is
+     * granted (the control plane is the tier again) once the soak ended, without a soak of its own.
      */
-    static List<String> unchecked(Entry entry, Census census) {
+    static List<String> unchecked(Entry entry, Census census, Plan plan) {
         List<String> named = new ArrayList<>();
         if (entry.stage() == Stage.CANARY) {
             census.report(entry.unit()).ifPresent(r -> named.add(r.unit()));
         } else {
-            census.tier(Role.CONTROL_PLANE).forEach(r -> named.add(r.unit()));
+            census.tier(Role.CONTROL_PLANE).stream().filter(r -> r.done(plan)).forEach(r -> named.add(r.unit()));
         }
         return named.stream().filter(u -> census.report(u).flatMap(UnitReport::soakCheck)
                 .map(c -> !c.counts(entry)).orElse(true)).toList();
@@ -224,12 +254,22 @@ public final class Soak {
 
     /**
      * The grants after {@link Planner#grant} under {@link Verdict.CanaryOnly}: new control-plane grants only while
-     * no control-plane unit is granted and not done.
+     * no control-plane unit is granted and not done; with a named canary, that one alone, whatever the order.
      */
-    public static List<String> canaryOnly(List<String> before, List<String> after, Census census, Plan plan) {
+    public static List<String> canaryOnly(Verdict.CanaryOnly verdict, List<String> before, List<String> after,
+                                          Census census, Plan plan) {
+        List<String> kept = new ArrayList<>(before);
+        if (verdict.canary().isPresent()) {
+            String canary = verdict.canary().get();
+            if (!kept.contains(canary) && census.report(canary).map(r -> !r.done(plan)).orElse(false)) {
+                kept.add(canary);
+            }
+            after.stream().filter(u -> !kept.contains(u) && census.report(u)
+                    .map(r -> r.role() == Role.WORKER).orElse(false)).forEach(kept::add);
+            return List.copyOf(kept);
+        }
         long busy = before.stream().filter(u -> census.report(u).map(r -> r.role() == Role.CONTROL_PLANE
                 && !r.done(plan)).orElse(false)).count();
-        List<String> kept = new ArrayList<>(before);
         for (String unit : after) {
             if (kept.contains(unit)) {
                 continue;

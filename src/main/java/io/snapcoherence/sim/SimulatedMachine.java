@@ -424,6 +424,16 @@ public final class SimulatedMachine implements Snaps {
         brokenServices.add(snap);
     }
 
+    /** The operator restarts services that broke ({@code snap restart}): they run again. */
+    public void repairServices() {
+        brokenServices.removeIf(s -> !s.startsWith("pending:"));
+    }
+
+    /** Whether some snap's services are broken now (ground truth, not a request to snapd). */
+    public boolean servicesBroken() {
+        return brokenServices.stream().anyMatch(s -> !s.startsWith("pending:"));
+    }
+
     public void breakServicesAfterRefresh(String snap) {
         brokenServices.add("pending:" + snap);
     }
