@@ -94,7 +94,7 @@ import java.util.Set;
  *   and may wait; so may a plan while the application status names a unit whose data cannot be read on a machine
  *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * <dt>I10 soak</dt><dd>With config {@code soak} S: for each plan, the canary is the first control-plane unit
- *   (still in the model) that makes a refresh attempt to one of its targets. No other control-plane unit makes one
+ *   that makes a refresh attempt to one of its targets (the next one, if it is removed before it refreshed). No other control-plane unit makes one
  *   before S after the canary's last refresh of that plan (the moment snapd linked its revision: the canary is done
  *   no sooner, and the leader starts the soak no sooner than it reads that); no worker makes one before S after the
  *   last refresh of that plan on a control-plane unit that was in the model when the plan's canary first
@@ -551,7 +551,10 @@ public final class Invariants implements StepObserver {
             }
             long id = plan.get().id();
             String canary = canaryOf.get(id);
-            if (unit.role() == Role.CONTROL_PLANE && (canary == null || model.unit(canary).gone())) {
+            // A canary removed before it refreshed is no canary; one removed after keeps its soak (the charm's soak
+            // ends at its time without the check of a unit that left).
+            if (unit.role() == Role.CONTROL_PLANE && (canary == null
+                    || model.unit(canary).gone() && !canaryDoneAt.containsKey(id))) {
                 canaryOf.put(id, unit.name());
                 canaryRound.putIfAbsent(id, model.round());
                 continue;

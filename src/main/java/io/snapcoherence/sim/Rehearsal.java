@@ -243,14 +243,22 @@ public final class Rehearsal {
      * too soon for the second: a change of what the store serves is told by the unit whose view the leader holds,
      * or else by a unit that saw it on two update-status hooks (charm/StoreCheck), and a proxy-url changed or a
      * machine back on the proxy leaves the leader holding no view, so the news comes with the second look, an
-     * update-status interval after a window of K+1 quiet rounds may have ended.
+     * update-status interval after a window of K+1 quiet rounds may have ended. With config {@code soak}, twice
+     * the soak more: a rollout stands still by design while it soaks.
      */
     static boolean settle(SimulatedModel model, long maxRounds) {
         boolean quiet = model.runUntilQuiet(maxRounds);
         if (quiet && stalled(model)) {
             model.chaos((m, r) -> { });
         }
-        long waitRounds = LIVENESS_WAIT.toSeconds() / SimulatedModel.ROUND_TIME.toSeconds();
+        // With config soak, a rollout stands still by design for two soaks (the canary's, the control plane's).
+        java.time.Duration soak;
+        try {
+            soak = io.snapcoherence.charm.CharmConfig.parse(model.config()).soak();
+        } catch (io.snapcoherence.charm.CharmConfig.InvalidConfigException e) {
+            soak = java.time.Duration.ZERO;
+        }
+        long waitRounds = LIVENESS_WAIT.plus(soak.multipliedBy(2)).toSeconds() / SimulatedModel.ROUND_TIME.toSeconds();
         for (long i = 0; quiet && i < waitRounds && stalled(model); i++) {
             if (model.runRound()) {
                 quiet = model.runUntilQuiet(maxRounds);
