@@ -594,7 +594,10 @@ public final class Invariants implements StepObserver {
                 continue;
             }
             long id = plan.get().id();
-            if (unit.name().equals(canaryOf.get(id))) {
+            // The canary's refresh counts once its machine is on every target of the plan it has (a canary whose
+            // refresh failed part-way is no canary that soaks; the next one is).
+            if (unit.name().equals(canaryOf.get(id)) && plan.get().reachedBy(unit.machine().architecture(),
+                    io.snapcoherence.coherence.UnitAgent.managed(unit.machine().installedSnaps(), config.snaps()))) {
                 canaryDoneAt.put(id, now);
             }
             if (unit.addedRound() <= canaryRound.getOrDefault(id, Long.MAX_VALUE)) {
