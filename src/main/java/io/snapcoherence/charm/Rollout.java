@@ -138,7 +138,7 @@ final class Rollout {
                 .apply(config.hold() ? reading.installed().keySet() : Set.of());
         StoreCheck.Outcome look = look(reading, registration, request);
         UnitReport own = new UnitReport(unit, role, reading.installed(), reading.lastProgress(), reading.witnessed(),
-                reading.arch(), look.report()).on(principal);
+                reading.arch(), look.report()).on(principal).checked(standingCheck(reading));
 
         Optional<LeaderTurn> leader = leaderDecides(reading, own, request);
         PeerCodec.AppReading app = leader.map(LeaderTurn::forOwnAgent).orElse(reading.peers().app);
@@ -309,11 +309,14 @@ final class Rollout {
     /** This unit's report after this hook: what it runs and its outcome, with the view of the store it reports. */
     private UnitReport report(Reading reading, Map<String, InstalledRevision> installed, Optional<Progress> progress,
                               UnitReport own) {
-        // A soak check stands while its plan is active (a unit with nothing to do in it reports no progress).
-        Optional<Soak.Check> check = reading.ownReport().lastSoakCheck(reading.peers().ownData)
-                .filter(c -> activePlan(reading.peers().app).map(p -> p.id() == c.plan()).orElse(false));
         return new UnitReport(unit, role, installed, progress, reading.witnessed(), reading.arch(), own.view())
-                .on(principal).checked(check);
+                .on(principal).checked(standingCheck(reading));
+    }
+
+    /** The soak check this unit last reported, while its plan is active (a unit with nothing to do has no progress). */
+    private static Optional<Soak.Check> standingCheck(Reading reading) {
+        return reading.ownReport().lastSoakCheck(reading.peers().ownData)
+                .filter(c -> activePlan(reading.peers().app).map(p -> p.id() == c.plan()).orElse(false));
     }
 
     /**

@@ -94,9 +94,10 @@ import java.util.Set;
  *   and may wait; so may a plan while the application status names a unit whose data cannot be read on a machine
  *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * <dt>I10 soak</dt><dd>With config {@code soak} S: for each plan, the canary is the first control-plane unit
- *   that makes a refresh attempt to one of its targets (the next one, if it is removed before it refreshed). No other control-plane unit makes one
- *   before S after the canary's last refresh of that plan (the moment snapd linked its revision: the canary is done
- *   no sooner, and the leader starts the soak no sooner than it reads that); no worker makes one before S after the
+ *   that makes a refresh attempt to one of its targets (the next one, if it is removed before it reached them). No
+ *   other control-plane unit makes one before S after the refresh that put the canary on every target of that plan
+ *   (the moment snapd linked its revision: the canary is done no sooner, and the leader starts the soak no sooner
+ *   than it reads that); no worker makes one before S after the
  *   last refresh of that plan on a control-plane unit that was in the model when the plan's canary first
  *   attempted, while two or more control-plane units are alive (with one, its soak was the canary's; a unit that
  *   joined later refreshes without a soak of its own); and no unit but the canary makes one while the canary's
