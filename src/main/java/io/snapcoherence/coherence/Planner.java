@@ -161,15 +161,14 @@ public final class Planner {
         }
 
         boolean viewComplete = grants.stream().allMatch(census::knows);
-        // The soak of the active plan (a new plan drops the entry of the one before); asked before granting.
+        // The soak of the active plan (a new plan drops the entry of the one before), asked before granting, and
+        // even while halted or paused: the hook that frees the canary's grant is the one that can tell which unit
+        // it was, and starts its soak (the clock runs while paused).
         Optional<Long> activeId = plan.filter(Plan::active).map(Plan::id);
-        Optional<Soak.Entry> soakEntry = input.soak().filter(e -> activeId.equals(Optional.of(e.plan())));
-        // Asked even while halted or paused: the hook that frees the canary's grant is the one that can tell
-        // which unit it was, and starts its soak (the clock runs while paused).
-        Optional<Soak.Entry> stored = soakEntry;
+        Optional<Soak.Entry> stored = input.soak().filter(e -> activeId.equals(Optional.of(e.plan())));
         Optional<Soak.Verdict> soak = plan.filter(Plan::active)
                 .map(p -> Soak.decide(input.soakFor(), p, census, state.grants(), stored, now));
-        soakEntry = soak.isPresent() ? soak.get().entry() : soakEntry;
+        Optional<Soak.Entry> soakEntry = soak.isPresent() ? soak.get().entry() : stored;
         Optional<Soak.Verdict.Soaking> soaking = soak.filter(Soak.Verdict.Soaking.class::isInstance)
                 .map(Soak.Verdict.Soaking.class::cast);
         if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {

@@ -236,15 +236,18 @@ public final class Soak {
     }
 
     /**
-     * The units in view a soak names whose check at or after its end the leader has not read. A unit that left
-     * the relation cannot check and is not waited for: its machine is out of the cluster. Nor is a control-plane
+     * The units in view a soak names whose check at or after its end the leader has not read (a unit whose data
+     * cannot be read has sent none). A unit that left the relation cannot check and is not waited for: its machine is out of the cluster. Nor is a control-plane
      * unit that joined during the control plane's soak and is not on the plan: it checks only once done, and is
      * granted (the control plane is the tier again) once the soak ended, without a soak of its own.
      */
     static List<String> unchecked(Entry entry, Census census, Plan plan) {
         List<String> named = new ArrayList<>();
         if (entry.stage() == Stage.CANARY) {
-            census.report(entry.unit()).ifPresent(r -> named.add(r.unit()));
+            // In the relation, its data readable or not: a damaged report is no check.
+            if (census.knows(entry.unit())) {
+                named.add(entry.unit());
+            }
         } else {
             census.tier(Role.CONTROL_PLANE).stream().filter(r -> r.done(plan)).forEach(r -> named.add(r.unit()));
         }
@@ -254,7 +257,8 @@ public final class Soak {
 
     /**
      * The grants after {@link Planner#grant} under {@link Verdict.CanaryOnly}: new control-plane grants only while
-     * no control-plane unit is granted and not done; with a named canary, that one alone, whatever the order.
+     * no control-plane unit (or unit of unknown role) is granted and not done; with a named canary, that one alone,
+     * whatever the order.
      */
     public static List<String> canaryOnly(Verdict.CanaryOnly verdict, List<String> before, List<String> after,
                                           Census census, Plan plan) {
@@ -268,8 +272,9 @@ public final class Soak {
                     .map(r -> r.role() == Role.WORKER).orElse(false)).forEach(kept::add);
             return List.copyOf(kept);
         }
+        // A granted unit whose report cannot be read (not yet, or damaged) may be the canary, refreshing.
         long busy = before.stream().filter(u -> census.report(u).map(r -> r.role() == Role.CONTROL_PLANE
-                && !r.done(plan)).orElse(false)).count();
+                && !r.done(plan)).orElse(true)).count();
         for (String unit : after) {
             if (kept.contains(unit)) {
                 continue;

@@ -94,15 +94,16 @@ import java.util.Set;
  *   and may wait; so may a plan while the application status names a unit whose data cannot be read on a machine
  *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * <dt>I10 soak</dt><dd>With config {@code soak} S: for each plan, the canary is the first control-plane unit
- *   that makes a refresh attempt to one of its targets (the next one, if it is removed before it reached them). No
- *   other control-plane unit makes one before S after the refresh that put the canary on every target of that plan
- *   (the moment snapd linked its revision: the canary is done no sooner, and the leader starts the soak no sooner
- *   than it reads that); no worker makes one before S after the
- *   last refresh of that plan on a control-plane unit that was in the model when the plan's canary first
- *   attempted, while two or more control-plane units are alive (with one, its soak was the canary's; a unit that
- *   joined later refreshes without a soak of its own); and no unit but the canary makes one while the canary's
- *   services are broken (the simulator breaks them only while its soak runs, before its end: the canary's check at
- *   the end must find them broken and halt the rollout).</dd>
+ *   that makes a refresh attempt to one of its targets (the next one, if it is removed before a committed soak
+ *   entry named it: the charm then soaks the next one). No other control-plane unit makes one before S after the
+ *   refresh that put the canary on every target of that plan (the moment snapd linked its revision: the canary is
+ *   done no sooner, and the leader starts the soak no sooner than it reads that); no worker makes one before S
+ *   after the last refresh of that plan on a control-plane unit that was in the model when the plan's canary
+ *   first attempted, while two or more control-plane units are alive (with one, its soak was the canary's; a unit
+ *   that joined later refreshes without a soak of its own); and no unit but the canary makes one while the
+ *   services of the plan's snaps are broken on the canary a soak entry named (the simulator breaks them only
+ *   while its soak runs, before its end: the canary's check at the end must find them broken and halt the
+ *   rollout).</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -159,6 +160,10 @@ public final class Invariants implements StepObserver {
     private final Map<Long, Long> canaryRound = new HashMap<>();
     private final Map<Long, java.time.Instant> canaryDoneAt = new HashMap<>();
     private final Map<Long, java.time.Instant> controlPlaneDoneAt = new HashMap<>();
+    /** I10: per plan id, the canary a committed soak entry named. */
+    private final Map<Long, String> soakedCanary = new HashMap<>();
+    /** I10: per control-plane unit, when a charm refresh last changed its machine. */
+    private final Map<String, java.time.Instant> lastRefreshAt = new HashMap<>();
     private Map<String, String> decodedAppData;
     private Optional<RolloutState> decodedRollout = Optional.empty();
     private Map<String, Object> parsedConfigSource;
@@ -540,6 +545,8 @@ public final class Invariants implements StepObserver {
             return;
         }
         java.time.Instant now = model.clock().instant();
+        Rehearsal.soak(model).filter(e -> e.stage() == io.snapcoherence.coherence.Soak.Stage.CANARY)
+                .ifPresent(e -> soakedCanary.putIfAbsent(e.plan(), e.unit()));
         for (ObservedMachine.Attempt attempt : step.attempts()) {
             if (!attempt.requested() || attempt.result() == ObservedMachine.Result.BUSY) {
                 continue;
@@ -551,11 +558,13 @@ public final class Invariants implements StepObserver {
                 continue;
             }
             long id = plan.get().id();
-            String canary = canaryOf.get(id);
-            // A canary removed before it refreshed is no canary; one removed after keeps its soak (the charm's soak
-            // ends at its time without the check of a unit that left).
+            // The canary a committed soak entry named, if any (a unit already on the plan's targets when the plan
+            // was made, by an earlier plan of the same revisions, may be one); else the first to attempt.
+            String canary = Optional.ofNullable(soakedCanary.get(id)).orElse(canaryOf.get(id));
+            // A canary removed (dying or gone) before its soak started is no canary; one removed after keeps its
+            // soak (the charm's soak ends at its time without the check of a unit that left).
             if (unit.role() == Role.CONTROL_PLANE && (canary == null
-                    || model.unit(canary).gone() && !canaryDoneAt.containsKey(id))) {
+                    || !model.unit(canary).alive() && !canary.equals(soakedCanary.get(id)))) {
                 canaryOf.put(id, unit.name());
                 canaryRound.putIfAbsent(id, model.round());
                 continue;
@@ -563,12 +572,17 @@ public final class Invariants implements StepObserver {
             if (unit.name().equals(canary)) {
                 continue;
             }
-            if (canary != null && !model.unit(canary).gone() && model.unit(canary).machine().servicesBroken()) {
+            java.util.Set<String> planSnaps = plan.get().targets().stream().map(Target::snap)
+                    .collect(java.util.stream.Collectors.toSet());
+            if (canary != null && canary.equals(soakedCanary.get(id)) && !model.unit(canary).gone()
+                    && model.unit(canary).machine().servicesBroken(planSnaps)) {
                 throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()
                         + " for plan " + id + " while the services of its canary " + canary + " are broken");
             }
             if (unit.role() == Role.CONTROL_PLANE) {
-                java.time.Instant done = canaryDoneAt.get(id);
+                // When its machine last moved (ground truth): it reached the plan no later.
+                java.time.Instant done = canary.equals(soakedCanary.get(id)) && lastRefreshAt.containsKey(canary)
+                        ? lastRefreshAt.get(canary) : canaryDoneAt.get(id);
                 if (done == null || now.isBefore(done.plus(soak))) {
                     throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()
                             + " for plan " + id + " at " + now + ", before the soak of its canary " + canary
@@ -589,6 +603,7 @@ public final class Invariants implements StepObserver {
             if (event.cause() != RefreshEvent.Cause.REFRESH || unit.role() != Role.CONTROL_PLANE) {
                 continue;
             }
+            lastRefreshAt.put(unit.name(), now);
             Optional<Plan> plan = forChange(targetOf(event, unit), before, active)
                     .filter(p -> names(p, targetOf(event, unit)));
             if (plan.isEmpty()) {

@@ -429,9 +429,9 @@ public final class SimulatedMachine implements Snaps {
         brokenServices.removeIf(s -> !s.startsWith("pending:"));
     }
 
-    /** Whether some snap's services are broken now (ground truth, not a request to snapd). */
-    public boolean servicesBroken() {
-        return brokenServices.stream().anyMatch(s -> !s.startsWith("pending:"));
+    /** Whether the services of one of {@code snaps} are broken now (ground truth, not a request to snapd). */
+    public boolean servicesBroken(java.util.Collection<String> snaps) {
+        return snaps.stream().anyMatch(brokenServices::contains);
     }
 
     public void breakServicesAfterRefresh(String snap) {
