@@ -101,9 +101,9 @@ import java.util.Set;
  *   after the last refresh of that plan on a control-plane unit that was in the model when the plan's canary
  *   first attempted, while two or more control-plane units are alive (with one, its soak was the canary's; a unit
  *   that joined later refreshes without a soak of its own); and no unit but the canary makes one while the
- *   services of the plan's snaps are broken on the canary a soak entry named (the simulator breaks them only
- *   while its soak runs, before its end: the canary's check at the end must find them broken and halt the
- *   rollout).</dd>
+ *   services of the plan's snaps for its machine are broken on the canary a soak entry named (the simulator
+ *   breaks them only while its soak runs, before its end: the canary's check at the end must find them broken
+ *   and halt the rollout).</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -572,10 +572,8 @@ public final class Invariants implements StepObserver {
             if (unit.name().equals(canary)) {
                 continue;
             }
-            java.util.Set<String> planSnaps = plan.get().targets().stream().map(Target::snap)
-                    .collect(java.util.stream.Collectors.toSet());
             if (canary != null && canary.equals(soakedCanary.get(id)) && !model.unit(canary).gone()
-                    && model.unit(canary).machine().servicesBroken(planSnaps)) {
+                    && model.unit(canary).machine().servicesBroken(covered(plan.get(), model.unit(canary), config))) {
                 throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()
                         + " for plan " + id + " while the services of its canary " + canary + " are broken");
             }
@@ -620,6 +618,13 @@ public final class Invariants implements StepObserver {
                 controlPlaneDoneAt.put(id, now);
             }
         }
+    }
+
+    /** The snaps of the plan's targets for this unit's machine (its architecture, its channels). */
+    private static java.util.Set<String> covered(Plan plan, SimUnit unit, CharmConfig config) {
+        return plan.coveredOn(unit.machine().architecture(), io.snapcoherence.coherence.UnitAgent.managed(
+                unit.machine().installedSnaps(), config.snaps())).stream().map(Target::snap)
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     private static Optional<Plan> forChange(Target change, Optional<Plan> before, Optional<Plan> after) {
