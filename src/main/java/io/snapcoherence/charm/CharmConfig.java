@@ -1,7 +1,10 @@
 package io.snapcoherence.charm;
 
+import io.snapcoherence.coherence.Soak;
+
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,7 +18,8 @@ import java.util.regex.Pattern;
  * {@link InvalidConfigException} whose message names the option and what is wrong, for a blocked status.
  */
 public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List<String> snaps,
-                          int maxUnavailable, boolean autoRefresh, boolean hold, OnFailure onFailure) {
+                          int maxUnavailable, boolean autoRefresh, boolean hold, OnFailure onFailure,
+                          Duration soak) {
 
     public static final List<String> DEFAULT_SNAPS = List.of("kube-apiserver", "kube-controller-manager",
             "kube-scheduler", "kube-proxy", "kubelet", "kubectl");
@@ -33,6 +37,12 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
 
     public CharmConfig {
         snaps = List.copyOf(snaps);
+    }
+
+    /** Without a soak. */
+    public CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List<String> snaps, int maxUnavailable,
+                       boolean autoRefresh, boolean hold, OnFailure onFailure) {
+        this(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure, Duration.ZERO);
     }
 
     public static CharmConfig defaults() {
@@ -60,7 +70,14 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
             case "revert" -> OnFailure.REVERT;
             default -> throw new InvalidConfigException("on-failure must be halt or revert, got \"" + value + "\"");
         }).orElse(OnFailure.HALT);
-        return new CharmConfig(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure);
+        Duration soak = text(raw, "soak").map(value -> {
+            try {
+                return Soak.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(e.getMessage());
+            }
+        }).orElse(Duration.ZERO);
+        return new CharmConfig(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure, soak);
     }
 
     private static URI proxyUrl(String value) {

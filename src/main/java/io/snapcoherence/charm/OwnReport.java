@@ -50,6 +50,11 @@ final class OwnReport {
                 ? Optional.of(r.report()) : Optional.empty();
     }
 
+    /** The soak check last reported. */
+    Optional<io.snapcoherence.coherence.Soak.Check> lastSoakCheck(Map<String, String> databag) {
+        return last(databag).flatMap(UnitReport::soakCheck);
+    }
+
     /** The architecture last reported; empty when never reported (or by the previous version). */
     Optional<String> lastArch(Map<String, String> databag) {
         return last(databag).map(UnitReport::arch).filter(a -> !a.equals(UnitReport.UNKNOWN_ARCH));

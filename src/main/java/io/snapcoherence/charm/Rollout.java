@@ -2,10 +2,12 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.coherence.AgentDecision;
 import io.snapcoherence.coherence.AgentInput;
+import io.snapcoherence.coherence.Failure;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.LeaderRequest;
 import io.snapcoherence.coherence.Offers;
 import io.snapcoherence.coherence.PeerCodec;
+import io.snapcoherence.coherence.Phase;
 import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.PlanHistory;
 import io.snapcoherence.coherence.Planner;
@@ -13,6 +15,7 @@ import io.snapcoherence.coherence.PlannerDecision;
 import io.snapcoherence.coherence.PlannerInput;
 import io.snapcoherence.coherence.Progress;
 import io.snapcoherence.coherence.Role;
+import io.snapcoherence.coherence.Soak;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.coherence.StatusLine;
 import io.snapcoherence.coherence.StoreView;
@@ -26,6 +29,7 @@ import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
+import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 
@@ -135,14 +139,15 @@ final class Rollout {
                 .apply(config.hold() ? reading.installed().keySet() : Set.of());
         StoreCheck.Outcome look = look(reading, registration, request);
         UnitReport own = new UnitReport(unit, role, reading.installed(), reading.lastProgress(), reading.witnessed(),
-                reading.arch(), look.report()).on(principal);
+                reading.arch(), look.report()).on(principal).checked(standingCheck(reading));
 
         Optional<LeaderTurn> leader = leaderDecides(reading, own, request);
         PeerCodec.AppReading app = leader.map(LeaderTurn::forOwnAgent).orElse(reading.peers().app);
         OwnTurn turn = ownDecision(reading, app, registration.allowsRefresh());
 
         forgetEndedAttempt(reading, activePlan(app), turn);
-        Applied applied = applyOwn(reading, turn, own);
+        Optional<Soak.Entry> soak = leader.map(l -> l.decision().soak()).orElseGet(() -> soakEntry(reading.peers()));
+        Applied applied = soakCheck(reading, app, soak, turn, applyOwn(reading, turn, own));
         writeReport(reading, applied.report());
         Optional<PlannerDecision> decision = leader.map(l -> applyLeader(reading, l, own, applied.report()));
         if (decision.isEmpty()) {
@@ -204,7 +209,7 @@ final class Rollout {
                 .forEach(known::add);
         PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers(peers),
                 config.snaps(), config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                peers.leaving()).at(LeaderWatch.read(store, clock));
+                peers.leaving()).at(LeaderWatch.read(store, clock)).withSoak(config.soak(), soakEntry(peers));
         if (reading.leaving()) {
             input = input.leaderLeaving(read.tally());
         }
@@ -334,7 +339,97 @@ final class Rollout {
     private UnitReport report(Reading reading, Map<String, InstalledRevision> installed, Optional<Progress> progress,
                               UnitReport own) {
         return new UnitReport(unit, role, installed, progress, reading.witnessed(), reading.arch(), own.view())
-                .on(principal);
+                .on(principal).checked(standingCheck(reading));
+    }
+
+    /** The soak check this unit last reported, while its plan is active (a unit with nothing to do has no progress). */
+    private static Optional<Soak.Check> standingCheck(Reading reading) {
+        return reading.ownReport().lastSoakCheck(reading.peers().ownData)
+                .filter(c -> activePlan(reading.peers().app).map(p -> p.id() == c.plan()).orElse(false));
+    }
+
+    /**
+     * While a soak names this unit (the canary in its soak, every control-plane unit in the control plane's), the
+     * unit checks its own services in every hook, as after a refresh: broken services are this attempt's failure
+     * (the rollout halts); healthy at or after the soak's end, it reports the check the leader waits for to end
+     * the soak. Health gates on Kubernetes endpoints go here too. A unit waiting while a soak runs says so.
+     */
+    private Applied soakCheck(Reading reading, PeerCodec.AppReading app, Optional<Soak.Entry> soak, OwnTurn turn,
+                              Applied applied) {
+        Optional<Plan> plan = activePlan(app);
+        if (soak.isEmpty() || plan.isEmpty() || !(app instanceof PeerCodec.AppReading.Read read)
+                || read.state().halt().isPresent() || turn.act() instanceof AgentDecision.Refresh) {
+            return applied;
+        }
+        // A soaking unit's status is not StatusLine's "verified" form: the leader would take it for the report it
+        // stands for, and the soak check travels only in the databag.
+        Soak.Entry entry = soak.get();
+        if (!Soak.names(soak, plan.get(), unit, role) || !applied.report().done(plan.get())) {
+            boolean soaking = !entry.ended() && entry.plan() == plan.get().id();
+            return soaking && applied.status().kind() == Status.Kind.WAITING && !read.state().granted(unit)
+                    ? new Applied(Soak.waitingStatus(entry, plan.get()), applied.report()) : applied;
+        }
+        List<Target> mine = plan.get().coveredOn(reading.arch(), reading.installed());
+        Optional<Failure> failure;
+        try {
+            List<InstalledSnap> installed = snaps.list();
+            Set<String> names = mine.stream().map(Target::snap).collect(java.util.stream.Collectors.toSet());
+            failure = UnitAgent.verify(mine, installed, snaps.services().stream()
+                    .filter(s -> names.contains(s.snap())).toList());
+        } catch (SnapException e) {
+            // Not a failure: the check is made again on the next hook, and the soak waits for it.
+            return new Applied(Status.active("on plan " + plan.get().id() + "; soaking: cannot check services now ("
+                    + e.error().describe() + "); trying again on the next hook"), applied.report());
+        }
+        if (failure.isPresent()) {
+            Failure found = new Failure(failure.get().snap(), failure.get().revision(), failure.get().error()
+                    + " (found while soaking)");
+            if (config.onFailure() == CharmConfig.OnFailure.REVERT) {
+                // As after a failed verification: the attempt's own refresh changes are reverted, followed in this
+                // and later hooks like any revert (RefreshRun), then reported reverted.
+                refreshedIn(plan.get()).withFailure(found).remember(store);
+                return applyOwn(reading, new OwnTurn(new AgentDecision.Refresh(plan.get(), List.of(), mine), false,
+                        Optional.empty()), applied.report());
+            }
+            Progress failed = Progress.failed(plan.get(), Phase.FAILED, found);
+            UnitReport report = report(reading, applied.report().installed(), Optional.of(failed), applied.report());
+            return new Applied(StatusLine.failed(plan.get(), found), report);
+        }
+        // One check per soak: written once, in the first hook at or after its end (each write costs every peer
+        // a hook).
+        Optional<Soak.Check> check = applied.report().soakCheck().filter(c -> c.counts(entry))
+                .or(() -> Soak.checkDue(entry, clock.instant()));
+        if (check.isEmpty()) {
+            return new Applied(Status.active("on plan " + plan.get().id() + "; soaking until "
+                    + Soak.clock(entry.until()) + ", services checked"), applied.report());
+        }
+        return new Applied(Status.active("on plan " + plan.get().id() + "; soak over, services checked at "
+                + Soak.clock(check.get().at())), applied.report().checked(check));
+    }
+
+    /** The refresh changes this unit's attempt at the plan made, as its attempt log kept them (none if unreadable). */
+    private RefreshMemory refreshedIn(Plan plan) {
+        List<AttemptLog.Attempt> attempts;
+        try {
+            attempts = AttemptLog.read(store);
+        } catch (IllegalArgumentException e) {
+            attempts = List.of();
+        }
+        RefreshMemory memory = RefreshMemory.fresh(plan, clock.instant());
+        for (AttemptLog.Attempt attempt : attempts) {
+            if (attempt.plan() == plan.id() && attempt.attempt() == plan.attempt()) {
+                for (Map.Entry<String, String> change : attempt.changes().entrySet()) {
+                    memory = memory.withChange(change.getKey(), change.getValue(), clock.instant());
+                }
+            }
+        }
+        return memory;
+    }
+
+    private static Optional<Soak.Entry> soakEntry(PeerView peers) {
+        // Readable: PeerCodec.decodeApp refuses rollout data whose soak entry is not.
+        return peers.app instanceof PeerCodec.AppReading.Read
+                ? Soak.Entry.decode(peers.appData.get(Soak.KEY)) : Optional.empty();
     }
 
     /** This unit's databag (the keys that changed) and its unit-store copy ({@link OwnReport}). */
@@ -355,16 +450,19 @@ final class Rollout {
         Watch watch = turn.input().watch();
         PlannerDecision last = report.equals(own) ? first : Planner.decide(turn.input()
                 .afterOwnRefresh(withOwn(report, peers.others()), first.state(),
-                        new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
+                        new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers())
+                .withSoak(config.soak(), first.soak()));
         Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
                 last.offers()));
+        appValues.put(Soak.KEY, last.soak().map(Soak.Entry::encode).orElse(""));
         appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
                 last.state(), clock.instant()));
         Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
         tools.appStatusSet(last.appStatus());
         LeaderWatch.write(store, last.dueSince());
         return new PlannerDecision(last.state(), last.tally(), last.appStatus(), first.differences(),
-                first.planCreated(), last.dueSince(), first.superseded(), first.refused(), last.offers());
+                first.planCreated(), last.dueSince(), first.superseded(), first.refused(), last.offers(),
+                last.soak());
     }
 
     /**

@@ -76,6 +76,7 @@ public final class PeerCodec {
         out.put(KEY_ARCH, report.arch());
         out.put(KEY_OFFERS, report.view().map(PeerCodec::encodeView).orElse(""));
         out.put(KEY_PRINCIPAL, report.principal().orElse(""));
+        out.put(Soak.CHECK_KEY, report.soakCheck().map(Soak.Check::encode).orElse(""));
         return out;
     }
 
@@ -150,8 +151,14 @@ public final class PeerCodec {
             if (principal.filter(p -> !UNIT_NAME.matcher(p).matches()).isPresent()) {
                 throw new BadData("principal " + Json.abbreviate(principal.get()) + " is not a unit name");
             }
+            Optional<Soak.Check> soakCheck;
+            try {
+                soakCheck = Optional.ofNullable(data.get(Soak.CHECK_KEY)).map(Soak.Check::decode);
+            } catch (IllegalArgumentException e) {
+                throw new BadData(e.getMessage());
+            }
             return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view,
-                    principal));
+                    principal, soakCheck));
         } catch (BadData e) {
             return new UnitReading.Unreadable(new Malformed(unit, e.getMessage()));
         }
@@ -336,6 +343,13 @@ public final class PeerCodec {
             CheckRound check = data.containsKey(KEY_CHECK) ? decodeCheck(data.get(KEY_CHECK)) : CheckRound.NONE;
             Offers offers = data.containsKey(KEY_OFFERS) ? decodeOffers(data.get(KEY_OFFERS), check)
                     : Offers.NONE.withCheck(check);
+            try {
+                // Read by Rollout where it is needed; checked here so that a damaged soak is unreadable rollout
+                // data like any other key (a guess could skip a soak).
+                Soak.Entry.decode(data.get(Soak.KEY));
+            } catch (IllegalArgumentException e) {
+                throw new BadData(e.getMessage());
+            }
             return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true"), requested,
                     refresh), tally, offers);
         } catch (BadData e) {

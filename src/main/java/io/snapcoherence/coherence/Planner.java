@@ -164,8 +164,24 @@ public final class Planner {
         }
 
         boolean viewComplete = grants.stream().allMatch(census::knows);
+        // The soak of the active plan (a new plan drops the entry of the one before), asked before granting, and
+        // even while halted or paused: the hook that frees the canary's grant is the one that can tell which unit
+        // it was, and starts its soak (the clock runs while paused).
+        Optional<Long> activeId = plan.filter(Plan::active).map(Plan::id);
+        Optional<Soak.Entry> stored = input.soak().filter(e -> activeId.equals(Optional.of(e.plan())));
+        Optional<Soak.Verdict> soak = plan.filter(Plan::active)
+                .map(p -> Soak.decide(input.soakFor(), p, census, state.grants(), stored, now));
+        Optional<Soak.Entry> soakEntry = soak.isPresent() ? soak.get().entry() : stored;
+        Optional<Soak.Verdict.Soaking> soaking = soak.filter(Soak.Verdict.Soaking.class::isInstance)
+                .map(Soak.Verdict.Soaking.class::cast);
         if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
-            grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
+            if (soaking.isPresent()) {
+                halt = soaking.get().silent();
+            } else {
+                List<String> granted = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
+                grants = soak.get() instanceof Soak.Verdict.CanaryOnly only
+                        ? Soak.canaryOnly(only, grants, granted, census, plan.get()) : granted;
+            }
         }
 
         RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked, refresh);
@@ -178,8 +194,12 @@ public final class Planner {
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         Status status = appStatus(next, census, differences, input, after, planBlocked, offers, running, uncovered,
                 merged.refused());
+        if (soaking.isPresent() && next.halt().isEmpty() && !next.paused()) {
+            status = Status.maintenance(Soak.describe(soaking.get(), plan.orElseThrow(), now) + "; "
+                    + status.message());
+        }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
-                Optional.empty(), offers);
+                Optional.empty(), offers, soakEntry);
     }
 
     /**
@@ -217,7 +237,7 @@ public final class Planner {
             status = Status.blocked(status.message());
         }
         return new PlannerDecision(next, input.committedTally(), status, List.of(), false,
-                input.watch().dueSince(), Optional.empty(), refused, input.offers());
+                input.watch().dueSince(), Optional.empty(), refused, input.offers(), input.soak());
     }
 
     /** The first failure of the plan's current attempt any reading tells of, the units leaving included. */

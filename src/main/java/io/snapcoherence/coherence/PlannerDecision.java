@@ -12,11 +12,20 @@ import java.util.Optional;
  * from the store (the targets a plan would have, whether or not one was made), for action results; since when each
  * granted unit has been due (the leader's unit store); the halted plan a {@code refresh} replaced, and why an
  * operator's request was not carried out ({@code refused}, for the action's result); the offers and check round to
- * hold in the app databag.
+ * hold in the app databag; the soak entry to hold there ({@link Soak}).
  */
 public record PlannerDecision(RolloutState state, Optional<Tally> tally, Status appStatus, List<Target> differences,
                               boolean planCreated, Map<String, Instant> dueSince, Optional<Long> superseded,
-                              Optional<String> refused, Offers offers) {
+                              Optional<String> refused, Offers offers, Optional<Soak.Entry> soak) {
+
+    /** Without a soak entry. */
+    public PlannerDecision(RolloutState state, Optional<Tally> tally, Status appStatus, List<Target> differences,
+                           boolean planCreated, Map<String, Instant> dueSince, Optional<Long> superseded,
+                           Optional<String> refused, Offers offers) {
+        this(state, tally, appStatus, differences, planCreated, dueSince, superseded, refused, offers,
+                Optional.empty());
+    }
+
     public PlannerDecision {
         differences = List.copyOf(differences);
         dueSince = Map.copyOf(dueSince);

@@ -1,5 +1,6 @@
 package io.snapcoherence.coherence;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -15,20 +16,22 @@ import java.util.stream.Collectors;
  * {@code leaderLeaving}: the leader itself is being removed (its own {@code -departed} hooks shrink its view);
  * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
  * since when each granted unit has been due; {@code statuses}: what the units' workload statuses say
- * ({@link StatusLine}), read afresh in this hook while a plan runs (none otherwise).
+ * ({@link StatusLine}), read afresh in this hook while a plan runs (none otherwise); {@code soakFor} and {@code soak}:
+ * the config's soak and the soak entry the app databag holds ({@link Soak}).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
                            boolean leaderLeaving, Optional<Tally> committedTally, Watch watch,
-                           java.util.Map<String, StatusLine> statuses) {
+                           java.util.Map<String, StatusLine> statuses, Duration soakFor, Optional<Soak.Entry> soak) {
 
+    /** Without statuses or a soak. */
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                         Optional<String> leader, Set<String> left, List<UnitReading> leaving,
                         boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
         this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving,
-                leaderLeaving, committedTally, watch, java.util.Map.of());
+                leaderLeaving, committedTally, watch, java.util.Map.of(), Duration.ZERO, Optional.empty());
     }
 
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
@@ -66,19 +69,25 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, true, committed, watch, statuses);
+                left, leaving, true, committed, watch, statuses, soakFor, soak);
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, statuses);
+                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak);
     }
 
     /** The same input with what the units' statuses say. */
     public PlannerInput withStatuses(java.util.Map<String, StatusLine> lines) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, lines);
+                left, leaving, leaderLeaving, committedTally, watch, lines, soakFor, soak);
+    }
+
+    /** The same input with this soak config and the soak entry the app databag holds. */
+    public PlannerInput withSoak(Duration soakFor, Optional<Soak.Entry> soak) {
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak);
     }
 
     /**
@@ -87,6 +96,6 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
      */
     public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
         return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
-                leader, left, leaving, leaderLeaving, committedTally, watch, statuses);
+                leader, left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak);
     }
 }

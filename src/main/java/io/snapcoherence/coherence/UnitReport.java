@@ -14,13 +14,20 @@ import java.util.TreeMap;
  */
 public record UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
-                         Optional<StoreView> view, Optional<String> principal) {
+                         Optional<StoreView> view, Optional<String> principal, Optional<Soak.Check> soakCheck) {
 
     /** The architecture of a unit that reports none. */
     public static final String UNKNOWN_ARCH = "";
 
     public UnitReport {
         installed = java.util.Collections.unmodifiableMap(new TreeMap<>(installed));
+    }
+
+    /** A report without a soak check. */
+    public UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
+                      Optional<StoreView> view, Optional<String> principal) {
+        this(unit, role, installed, progress, witnessed, arch, view, principal, Optional.empty());
     }
 
     /** A report that does not say its principal. */
@@ -44,12 +51,17 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
 
     /** The same report with this architecture and view. */
     public UnitReport on(String arch, Optional<StoreView> view) {
-        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal);
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck);
     }
 
     /** The same report, saying the principal unit it runs on (none: it does not say). */
     public UnitReport on(Optional<String> principal) {
-        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal);
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck);
+    }
+
+    /** The same report with this soak check (none: it reports none). */
+    public UnitReport checked(Optional<Soak.Check> check) {
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, check);
     }
 
     /** Whether this unit failed the plan's current attempt. */
@@ -91,11 +103,12 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
                 && java.util.Objects.equals(witnessed, other.witnessed)
                 && java.util.Objects.equals(arch, other.arch)
                 && java.util.Objects.equals(view, other.view)
-                && java.util.Objects.equals(principal, other.principal);
+                && java.util.Objects.equals(principal, other.principal)
+                && java.util.Objects.equals(soakCheck, other.soakCheck);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view, principal);
+        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck);
     }
 }

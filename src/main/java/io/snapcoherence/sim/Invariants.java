@@ -95,11 +95,22 @@ import java.util.Set;
  *   status names too. With no control-plane unit left in the relation, a plan cannot go on (control plane first)
  *   and may wait; so may a plan while the application status names a unit whose data cannot be read on a machine
  *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
+ * <dt>I10 soak</dt><dd>With config {@code soak} S: for each plan, the canary is the first control-plane unit
+ *   that makes a refresh attempt to one of its targets (the next one, if it is removed before a committed soak
+ *   entry named it: the charm then soaks the next one). No other control-plane unit makes one before S after the
+ *   refresh that put the canary on every target of that plan (the moment snapd linked its revision: the canary is
+ *   done no sooner, and the leader starts the soak no sooner than it reads that); no worker makes one before S
+ *   after the last refresh of that plan on a control-plane unit that was in the model when the plan's canary
+ *   first attempted, while two or more control-plane units are alive (with one, its soak was the canary's; a unit
+ *   that joined later refreshes without a soak of its own); and no unit but the canary makes one while the
+ *   services of the plan's snaps for its machine are broken on the canary a soak entry named (the simulator
+ *   breaks them only while its soak runs, before its end: the canary's check at the end must find them broken
+ *   and halt the rollout).</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
 
-    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9 }
+    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9, I10 }
 
     private record Window(long planId, Map<String, InstalledRevision> before) {
     }
@@ -146,6 +157,15 @@ public final class Invariants implements StepObserver {
     private Optional<Long> replacingBefore = Optional.empty();
     private Optional<Plan> activeBefore = Optional.empty();
     private long checks;
+    /** I10: per plan id, its canary, the canary's last refresh, the last refresh on the first control plane. */
+    private final Map<Long, String> canaryOf = new HashMap<>();
+    private final Map<Long, Long> canaryRound = new HashMap<>();
+    private final Map<Long, java.time.Instant> canaryDoneAt = new HashMap<>();
+    private final Map<Long, java.time.Instant> controlPlaneDoneAt = new HashMap<>();
+    /** I10: per plan id, the canary a committed soak entry named. */
+    private final Map<Long, String> soakedCanary = new HashMap<>();
+    /** I10: per control-plane unit, when a charm refresh last changed its machine. */
+    private final Map<String, java.time.Instant> lastRefreshAt = new HashMap<>();
     private Map<String, String> decodedAppData;
     private Optional<RolloutState> decodedRollout = Optional.empty();
     private Map<String, Object> parsedConfigSource;
@@ -236,6 +256,9 @@ public final class Invariants implements StepObserver {
             } else {
                 moved.remove(event.snap());
             }
+        }
+        if (on(Id.I10)) {
+            checkSoak(model, unit, step, config.get(), active, before);
         }
         onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
@@ -516,6 +539,96 @@ public final class Invariants implements StepObserver {
      * may complete that plan and write the next in the same hook, after refreshing for it), else the one active
      * after.
      */
+    /** I10, on the machines: see the class comment. */
+    private void checkSoak(SimulatedModel model, SimUnit unit, Step step, CharmConfig config, Optional<Plan> active,
+                           Optional<Plan> before) {
+        java.time.Duration soak = config.soak();
+        if (soak.isZero()) {
+            return;
+        }
+        java.time.Instant now = model.clock().instant();
+        Rehearsal.soak(model).filter(e -> e.stage() == io.snapcoherence.coherence.Soak.Stage.CANARY)
+                .ifPresent(e -> soakedCanary.putIfAbsent(e.plan(), e.unit()));
+        for (ObservedMachine.Attempt attempt : step.attempts()) {
+            if (!attempt.requested() || attempt.result() == ObservedMachine.Result.BUSY) {
+                continue;
+            }
+            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                    attempt.revision());
+            Optional<Plan> plan = forChange(asked, before, active).filter(p -> names(p, asked));
+            if (plan.isEmpty()) {
+                continue;
+            }
+            long id = plan.get().id();
+            // The canary a committed soak entry named, if any (a unit already on the plan's targets when the plan
+            // was made, by an earlier plan of the same revisions, may be one); else the first to attempt.
+            String canary = Optional.ofNullable(soakedCanary.get(id)).orElse(canaryOf.get(id));
+            // A canary removed (dying or gone) before its soak started is no canary; one removed after keeps its
+            // soak (the charm's soak ends at its time without the check of a unit that left).
+            if (unit.role() == Role.CONTROL_PLANE && (canary == null
+                    || !model.unit(canary).alive() && !canary.equals(soakedCanary.get(id)))) {
+                canaryOf.put(id, unit.name());
+                canaryRound.putIfAbsent(id, model.round());
+                continue;
+            }
+            if (unit.name().equals(canary)) {
+                continue;
+            }
+            if (canary != null && canary.equals(soakedCanary.get(id)) && !model.unit(canary).gone()
+                    && model.unit(canary).machine().servicesBroken(covered(plan.get(), model.unit(canary), config))) {
+                throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()
+                        + " for plan " + id + " while the services of its canary " + canary + " are broken");
+            }
+            if (unit.role() == Role.CONTROL_PLANE) {
+                // When its machine last moved (ground truth): it reached the plan no later.
+                java.time.Instant done = canary.equals(soakedCanary.get(id)) && lastRefreshAt.containsKey(canary)
+                        ? lastRefreshAt.get(canary) : canaryDoneAt.get(id);
+                if (done == null || now.isBefore(done.plus(soak))) {
+                    throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()
+                            + " for plan " + id + " at " + now + ", before the soak of its canary " + canary
+                            + " could end (" + (done == null ? "the canary never refreshed" : done.plus(soak)) + ")");
+                }
+            } else {
+                long controlPlane = model.units().stream().filter(u -> u.role() == Role.CONTROL_PLANE && !u.gone())
+                        .count();
+                java.time.Instant done = controlPlaneDoneAt.get(id);
+                if (controlPlane >= 2 && done != null && now.isBefore(done.plus(soak))) {
+                    throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()
+                            + " for plan " + id + " at " + now + ", before the control plane's soak could end ("
+                            + done.plus(soak) + ")");
+                }
+            }
+        }
+        for (RefreshEvent event : step.events()) {
+            if (event.cause() != RefreshEvent.Cause.REFRESH || unit.role() != Role.CONTROL_PLANE) {
+                continue;
+            }
+            lastRefreshAt.put(unit.name(), now);
+            Optional<Plan> plan = forChange(targetOf(event, unit), before, active)
+                    .filter(p -> names(p, targetOf(event, unit)));
+            if (plan.isEmpty()) {
+                continue;
+            }
+            long id = plan.get().id();
+            // The canary's refresh counts once its machine is on every target of the plan it has (a canary whose
+            // refresh failed part-way is no canary that soaks; the next one is).
+            if (unit.name().equals(canaryOf.get(id)) && plan.get().reachedBy(unit.machine().architecture(),
+                    io.snapcoherence.coherence.UnitAgent.managed(unit.machine().installedSnaps(), config.snaps()))) {
+                canaryDoneAt.put(id, now);
+            }
+            if (unit.addedRound() <= canaryRound.getOrDefault(id, Long.MAX_VALUE)) {
+                controlPlaneDoneAt.put(id, now);
+            }
+        }
+    }
+
+    /** The snaps of the plan's targets for this unit's machine (its architecture, its channels). */
+    private static java.util.Set<String> covered(Plan plan, SimUnit unit, CharmConfig config) {
+        return plan.coveredOn(unit.machine().architecture(), io.snapcoherence.coherence.UnitAgent.managed(
+                unit.machine().installedSnaps(), config.snaps())).stream().map(Target::snap)
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
     private static Optional<Plan> forChange(Target change, Optional<Plan> before, Optional<Plan> after) {
         return before.filter(p -> names(p, change)).or(() -> after);
     }

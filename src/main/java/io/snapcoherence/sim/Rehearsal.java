@@ -3,6 +3,7 @@ package io.snapcoherence.sim;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
+import io.snapcoherence.coherence.Soak;
 import io.snapcoherence.snap.InstalledSnap;
 
 import java.time.Instant;
@@ -41,11 +42,21 @@ public final class Rehearsal {
                           Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
                           boolean chaos,
                           boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks,
-                          Set<Hostility> hostility) {
+                          Set<Hostility> hostility, String soak, boolean breakCanaryWhileSoaking) {
         public Options {
             fails = List.copyOf(fails);
             checks = Set.copyOf(checks);
             hostility = Set.copyOf(hostility);
+        }
+
+        /** Without a soak. */
+        public Options(int controlPlane, int workers, long seed, int maxUnavailable, List<FailSpec> fails,
+                       Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
+                       boolean chaos, boolean resumeAfterHalt, int updateStatusEvery, long maxRounds,
+                       Set<Invariants.Id> checks, Set<Hostility> hostility) {
+            this(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slowRefreshRounds,
+                    longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks, hostility, "0",
+                    false);
         }
 
         public static Options defaults() {
@@ -56,7 +67,17 @@ public final class Rehearsal {
         public Options withHostility(Set<Hostility> hostility) {
             return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
                     slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks,
-                    hostility);
+                    hostility, soak, breakCanaryWhileSoaking);
+        }
+
+        /**
+         * With config {@code soak} (0: none) and, when {@code breakCanary}, the canary's kube-apiserver services
+         * broken once while its soak runs (before its end).
+         */
+        public Options withSoak(String soak, boolean breakCanary) {
+            return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
+                    slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks,
+                    hostility, soak, breakCanary);
         }
     }
 
@@ -81,6 +102,9 @@ public final class Rehearsal {
         config.put("max-unavailable", options.maxUnavailable());
         config.put("on-failure", options.onFailure());
         options.proxyUrl().ifPresent(url -> config.put("proxy-url", url));
+        if (!options.soak().equals("0")) {
+            config.put("soak", options.soak());
+        }
         SimulatedModel.Settings settings = new SimulatedModel.Settings(options.seed(), config,
                 options.updateStatusEvery(), options.chaos() ? 7 : 0, 600, options.hostility());
         MixedArches arches = new MixedArches(options);
@@ -89,6 +113,10 @@ public final class Rehearsal {
         Invariants invariants = new Invariants(options.checks());
         Timeline timeline = new Timeline();
         model.observe(invariants).observe(timeline);
+        CanaryBreaker breaker = new CanaryBreaker();
+        if (options.breakCanaryWhileSoaking()) {
+            model.observe(breaker);
+        }
         for (int i = 0; i < options.controlPlane(); i++) {
             model.addUnit(Role.CONTROL_PLANE);
         }
@@ -125,6 +153,7 @@ public final class Rehearsal {
                 store.setOutage(false);
                 proxy.setMode(SimulatedProxy.Mode.OK);
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
+                breaker.repair(model);
                 // The operator removes what the status named on machines that died, then resumes on the leader.
                 model.units().stream().filter(u -> !u.gone() && !u.machineUp()).forEach(u -> model.forceRemove(u.name()));
                 quiet = settle(model, options.maxRounds());
@@ -214,14 +243,22 @@ public final class Rehearsal {
      * too soon for the second: a change of what the store serves is told by the unit whose view the leader holds,
      * or else by a unit that saw it on two update-status hooks (charm/StoreCheck), and a proxy-url changed or a
      * machine back on the proxy leaves the leader holding no view, so the news comes with the second look, an
-     * update-status interval after a window of K+1 quiet rounds may have ended.
+     * update-status interval after a window of K+1 quiet rounds may have ended. With config {@code soak}, twice
+     * the soak more: a rollout stands still by design while it soaks.
      */
     static boolean settle(SimulatedModel model, long maxRounds) {
         boolean quiet = model.runUntilQuiet(maxRounds);
         if (quiet && stalled(model)) {
             model.chaos((m, r) -> { });
         }
-        long waitRounds = LIVENESS_WAIT.toSeconds() / SimulatedModel.ROUND_TIME.toSeconds();
+        // With config soak, a rollout stands still by design for two soaks (the canary's, the control plane's).
+        java.time.Duration soak;
+        try {
+            soak = io.snapcoherence.charm.CharmConfig.parse(model.config()).soak();
+        } catch (io.snapcoherence.charm.CharmConfig.InvalidConfigException e) {
+            soak = java.time.Duration.ZERO;
+        }
+        long waitRounds = LIVENESS_WAIT.plus(soak.multipliedBy(2)).toSeconds() / SimulatedModel.ROUND_TIME.toSeconds();
         for (long i = 0; quiet && i < waitRounds && stalled(model); i++) {
             if (model.runRound()) {
                 quiet = model.runUntilQuiet(maxRounds);
@@ -574,6 +611,42 @@ public final class Rehearsal {
     }
 
     /** Ground truth of the rollout as it happens: revision changes per unit and per round, failures. */
+    /** The soak entry the committed app databag holds, if readable. */
+    static Optional<Soak.Entry> soak(SimulatedModel model) {
+        try {
+            return Soak.Entry.decode(model.appData().get(Soak.KEY));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Breaks the canary's kube-apiserver services once, in the first step after the canary's soak started and
+     * before its end (a daemon that crashes while the rollout soaks); the operator restarts them before a resume.
+     */
+    static final class CanaryBreaker implements StepObserver {
+        private Optional<String> broken = Optional.empty();
+
+        @Override
+        public void afterStep(SimulatedModel model, Step step) {
+            if (broken.isPresent()) {
+                return;
+            }
+            Optional<Soak.Entry> entry = soak(model).filter(e -> e.stage() == Soak.Stage.CANARY && !e.ended()
+                    && model.clock().instant().isBefore(e.until()));
+            if (entry.isPresent() && model.units().stream().anyMatch(u -> u.name().equals(entry.get().unit())
+                    && !u.gone())) {
+                model.unit(entry.get().unit()).machine().breakServices("kube-apiserver");
+                broken = Optional.of(entry.get().unit());
+            }
+        }
+
+        void repair(SimulatedModel model) {
+            broken.filter(u -> model.units().stream().anyMatch(x -> x.name().equals(u) && !x.gone()))
+                    .ifPresent(u -> model.unit(u).machine().repairServices());
+        }
+    }
+
     public static final class Timeline implements StepObserver {
         private final List<String> lines = new ArrayList<>();
         private long startRound = -1;
@@ -581,6 +654,7 @@ public final class Rehearsal {
         private long firstWorker = -1;
         private long allDone = -1;
         private long planRound = -1;
+        private Optional<Soak.Entry> soak = Optional.empty();
 
         void start(SimulatedModel model) {
             startRound = model.round();
@@ -600,6 +674,13 @@ public final class Rehearsal {
                     lines.add("r" + planRound + " == " + step.unit() + " (leader) wrote plan "
                             + rollout.get().plan().orElseThrow().id());
                 }
+            }
+            Optional<Soak.Entry> soakNow = step.appDataChanged() ? soak(model) : soak;
+            if (!soakNow.equals(soak)) {
+                soakNow.ifPresent(e -> lines.add("r" + model.round() + " == " + (e.ended() ? "soak ended: " : "soak: ")
+                        + (e.stage() == Soak.Stage.CANARY ? "canary " + e.unit() : "control plane") + " until "
+                        + e.until() + " (plan " + e.plan() + ")"));
+                soak = soakNow;
             }
             StringBuilder line = new StringBuilder();
             for (RefreshEvent event : step.events()) {

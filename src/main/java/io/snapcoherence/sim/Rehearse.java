@@ -19,6 +19,7 @@ public final class Rehearse {
                      [--fail SNAP@UNIT]... [--fail-always SNAP@UNIT]... [--on-failure halt|revert] [--resume]
                      [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--long-changes ROUNDS] [--chaos]
                      [--update-status-every ROUNDS] [--tame BEHAVIOUR[,BEHAVIOUR]]... [--trace STEPS] [--brief]
+                     [--soak DURATION [--break-canary]]
                    snap-coherence rehearse --status FILE [--config FILE] [--seed N] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
@@ -30,7 +31,8 @@ public final class Rehearse {
               Juju's hostile behaviours are all on unless tamed with --tame: dying-leader-keeps-lease,
               lease-lost-in-long-hook, cached-remote-data (model), slow-hooks, kill-before-commit, machine-death,
               config-changes, operator-actions (--chaos draws). --trace: steps shown when an invariant breaks
-              (default 60, at most 600). --brief: summary only.
+              (default 60, at most 600). --brief: summary only. --soak: config soak (90s, 30m, 2h; a round is
+              10 s of model time); --break-canary: the canary's services break while it soaks.
               --status: rehearse on a real model's topology, from juju status --format=yaml (or json) output;
               --config: with the options set in juju config snap-coherence --format=yaml output.""";
 
@@ -116,6 +118,8 @@ public final class Rehearse {
         int longChanges = d.longChangeRounds();
         boolean chaos = false;
         boolean resume = false;
+        String soak = "0";
+        boolean breakCanary = false;
         int updateStatusEvery = d.updateStatusEvery();
         java.util.EnumSet<Hostility> hostility = java.util.EnumSet.allOf(Hostility.class);
         for (int i = 0; i < args.length; i++) {
@@ -141,6 +145,11 @@ public final class Rehearse {
                 case "--long-changes" -> longChanges = number(args, ++i, arg, 0);
                 case "--chaos" -> chaos = true;
                 case "--resume" -> resume = true;
+                case "--soak" -> {
+                    soak = value(args, ++i, arg);
+                    io.snapcoherence.coherence.Soak.parse(soak); // refused here, not as a blocked model
+                }
+                case "--break-canary" -> breakCanary = true;
                 case "--update-status-every" -> updateStatusEvery = number(args, ++i, arg, 1);
                 case "--tame" -> {
                     for (String name : value(args, ++i, arg).split(",")) {
@@ -154,15 +163,15 @@ public final class Rehearse {
             }
         }
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slow,
-                longChanges, chaos, resume, updateStatusEvery, d.maxRounds(), d.checks(), hostility);
+                longChanges, chaos, resume, updateStatusEvery, d.maxRounds(), d.checks(), hostility, soak, breakCanary);
     }
 
     static void print(Rehearsal.Result result, boolean brief, int traceSteps, long millis, PrintStream out) {
         Rehearsal.Options o = result.options();
         SimulatedModel model = result.model();
         out.printf("rehearsal: %d control-plane + %d worker units, max-unavailable %d, on-failure %s, proxy %s, "
-                        + "seed %d%n", o.controlPlane(), o.workers(), o.maxUnavailable(), o.onFailure(),
-                o.proxyUrl().orElse("none"), o.seed());
+                        + "seed %d%s%n", o.controlPlane(), o.workers(), o.maxUnavailable(), o.onFailure(),
+                o.proxyUrl().orElse("none"), o.seed(), o.soak().equals("0") ? "" : ", soak " + o.soak());
         List<String> tamed = java.util.Arrays.stream(Hostility.values()).filter(h -> !o.hostility().contains(h))
                 .map(Hostility::option).toList();
         if (!tamed.isEmpty()) {

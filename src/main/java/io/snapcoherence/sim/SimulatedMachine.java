@@ -415,6 +415,25 @@ public final class SimulatedMachine implements Snaps {
     }
 
     /** After the next refresh of {@code snap} its services stop (until refreshed or reverted again). */
+    /**
+     * The snap's services stop now, long after its refresh (a daemon that crashed): snapd lists them enabled and
+     * inactive ({@code /v2/apps?select=service} reads systemd's ActiveState, daemon/api_apps.go) until a refresh or
+     * revert of the snap starts them again.
+     */
+    public void breakServices(String snap) {
+        brokenServices.add(snap);
+    }
+
+    /** The operator restarts services that broke ({@code snap restart}): they run again. */
+    public void repairServices() {
+        brokenServices.removeIf(s -> !s.startsWith("pending:"));
+    }
+
+    /** Whether the services of one of {@code snaps} are broken now (ground truth, not a request to snapd). */
+    public boolean servicesBroken(java.util.Collection<String> snaps) {
+        return snaps.stream().anyMatch(brokenServices::contains);
+    }
+
     public void breakServicesAfterRefresh(String snap) {
         brokenServices.add("pending:" + snap);
     }

@@ -36,4 +36,21 @@ class CharmConfigTest {
         assertThat(io.snapcoherence.coherence.Watch.SILENT_AFTER)
                 .isGreaterThanOrEqualTo(RefreshRun.GIVE_UP.plus(java.time.Duration.ofMinutes(10)));
     }
+
+    @Test
+    void soakIsZeroOrAWholeNumberOfSecondsMinutesOrHours() {
+        assertThat(CharmConfig.parse(Map.of()).soak()).isZero();
+        assertThat(CharmConfig.parse(Map.of("soak", "0")).soak()).isZero();
+        assertThat(CharmConfig.parse(Map.of("soak", "90s")).soak()).isEqualTo(java.time.Duration.ofSeconds(90));
+        assertThat(CharmConfig.parse(Map.of("soak", "30m")).soak()).isEqualTo(java.time.Duration.ofMinutes(30));
+        assertThat(CharmConfig.parse(Map.of("soak", "2h")).soak()).isEqualTo(java.time.Duration.ofHours(2));
+        assertThatThrownBy(() -> CharmConfig.parse(Map.of("soak", "30 minutes")))
+                .hasMessage("soak \"30 minutes\" is not a duration (0, 90s, 30m, 2h)");
+        assertThatThrownBy(() -> CharmConfig.parse(Map.of("soak", "1h30m")))
+                .hasMessage("soak \"1h30m\" is not a duration (0, 90s, 30m, 2h)");
+        assertThatThrownBy(() -> CharmConfig.parse(Map.of("soak", "-5m")))
+                .hasMessage("soak \"-5m\" is not a duration (0, 90s, 30m, 2h)");
+        assertThatThrownBy(() -> CharmConfig.parse(Map.of("soak", "25h")))
+                .hasMessage("soak \"25h\" is longer than 24h");
+    }
 }

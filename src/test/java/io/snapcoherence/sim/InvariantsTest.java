@@ -129,6 +129,24 @@ class InvariantsTest {
     }
 
     @Test
+    void aSecondControlPlaneUnitRefreshingDuringTheCanarysSoakBreaksI10() {
+        SimulatedModel model = model(new Toy(true, true, false), Map.of("soak", "30m"), 3, 0);
+        publishNew(model);
+
+        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("before the soak of its canary").extracting(e -> ((InvariantViolation) e)
+                        .invariant()).isEqualTo("I10");
+    }
+
+    @Test
+    void theSameRefreshesWithoutASoakKeepI10() {
+        SimulatedModel model = model(new Toy(true, true, false), Map.of(), 3, 0);
+        publishNew(model);
+
+        assertThat(model.runUntilQuiet(500)).isTrue();
+    }
+
+    @Test
     void moreUnitsOfATierRefreshingAtOnceThanMaxUnavailableBreaksI2() {
         SimulatedModel model = model(new Toy(true, true, false), Map.of("max-unavailable", 1), 3, 0);
         model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), 3));

@@ -102,9 +102,13 @@ class RandomizedRolloutTest {
         Optional<String> proxy = random.nextInt(3) == 0 ? Optional.empty() : Optional.of(Rehearsal.DEFAULT_PROXY);
         // Drawn last, so that seeds without long changes keep the models and faults they always had.
         int longChanges = random.nextInt(4) == 0 ? 1 + random.nextInt(4) : 0;
+        // The soak, drawn after every other draw for the same reason: in one seed of four, 10 to 30 minutes of
+        // model time, and in one of those three the canary's services break while it soaks.
+        String soak = random.nextInt(4) == 0 ? (10 + random.nextInt(21)) + "m" : "0";
+        boolean breakCanary = !soak.equals("0") && random.nextInt(3) == 0;
         return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxy, onFailure,
                 slow, longChanges, true, true, 5, wide ? 10_000 : 3_000, EnumSet.allOf(Invariants.Id.class),
-                hostility());
+                hostility()).withSoak(soak, breakCanary);
     }
 
     /**
@@ -132,7 +136,9 @@ class RandomizedRolloutTest {
                 + " --seed " + o.seed() + " --max-unavailable " + o.maxUnavailable() + " --on-failure " + o.onFailure()
                 + " --slow " + o.slowRefreshRounds() + (o.longChangeRounds() > 0 ? " --long-changes "
                 + o.longChangeRounds() : "") + " --chaos --resume --update-status-every " + o.updateStatusEvery()
-                + (o.proxyUrl().isPresent() ? "" : " --no-proxy"));
+                + (o.proxyUrl().isPresent() ? "" : " --no-proxy")
+                + (o.soak().equals("0") ? "" : " --soak " + o.soak())
+                + (o.breakCanaryWhileSoaking() ? " --break-canary" : ""));
         String tamed = String.join(",", java.util.Arrays.stream(Hostility.values())
                 .filter(h -> !o.hostility().contains(h)).map(Hostility::option).toList());
         if (!tamed.isEmpty()) {

@@ -1,0 +1,218 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.Status;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Config {@code soak}: the canary's soak before the rest of the control plane, the control plane's before the
+ * workers, ended by the leader's clock and a check of the soaking units' own services.
+ */
+class SoakScenarioTest {
+    private static final String CH = "1.29/stable";
+    private static final DateTimeFormatter HH_MM = DateTimeFormatter.ofPattern("HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+    /**
+     * Units 0 to 2 control plane (kube-apiserver 100, kubectl 300), 3 and 4 workers (kubelet 200, kubectl 300);
+     * 0 leads, so snap-coherence/1 is the canary (the leader goes last in its tier). soak 30m.
+     */
+    private static Cluster cluster() {
+        Cluster c = new Cluster();
+        c.config.put("soak", "30m");
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        for (int n = 0; n < 3; n++) {
+            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        }
+        for (int n = 3; n < 5; n++) {
+            c.add(n, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        }
+        c.settle();
+        return c;
+    }
+
+    private static void at(Cluster c, Duration later) {
+        c.clock = Clock.offset(Scenario.FIXED_CLOCK, later);
+    }
+
+    private static String until(Duration later) {
+        return HH_MM.format(Scenario.FIXED_CLOCK.instant().plus(later));
+    }
+
+    @Test
+    void noOtherControlPlaneUnitStartsBeforeTheCanarysSoakEnds() {
+        Cluster c = cluster();
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+
+        assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(101);
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.appStatus.message()).startsWith("soaking kube-apiserver 101 on snap-coherence/1 until "
+                + until(Duration.ofMinutes(30)) + "; rolling out plan 1");
+        assertThat(c.member(2).status).isEqualTo(Status.waiting("control plane canary soaking until "
+                + until(Duration.ofMinutes(30)) + " (plan 1)"));
+        assertThat(c.appData.get("soak")).contains("\"stage\":\"canary\"", "\"unit\":\"snap-coherence/1\"");
+
+        at(c, Duration.ofMinutes(29));
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+
+        at(c, Duration.ofMinutes(31));
+        c.hook(c.member(1), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.member(1).databag.get("soak-check")).contains("\"stage\":\"canary\"");
+        c.settle();
+        // The canary checked its services after the end; the rest of the control plane went, and the plan, which
+        // has nothing for the workers, completed (the check is dropped with it).
+        assertThat(c.member(1).databag).doesNotContainKey("soak-check");
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).as(m.unit).contains(101));
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
+        assertThat(c.appData).doesNotContainKey("soak");
+    }
+
+    @Test
+    void theSoakEndsOnlyWithACheckFromTheCanaryMadeAfterItsEnd() {
+        Cluster c = cluster();
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        at(c, Duration.ofMinutes(31));
+        // Only the leader has run a hook since the soak's end: it has no check from the canary yet, and says so.
+        c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appStatus.message()).startsWith("soaking kube-apiserver 101 on snap-coherence/1 until "
+                + until(Duration.ofMinutes(30)) + "; ended, waiting for a check of its services from snap-coherence/1");
+        c.hook(c.member(2), Cluster.peerChanged());
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(101);
+    }
+
+    @Test
+    void aCanaryWhoseServicesBreakDuringTheSoakHaltsTheRollout() {
+        Cluster c = cluster();
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        at(c, Duration.ofMinutes(10));
+        c.member(1).machine.breakServices("kube-apiserver");
+        c.settle();
+
+        assertThat(c.member(1).status).isEqualTo(Status.blocked("kube-apiserver 101 failed (plan 1, attempt 1): enabled "
+                + "services not active: kube-apiserver.daemon (found while soaking)"));
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        at(c, Duration.ofMinutes(60));
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
+    }
+
+    @Test
+    void withRevertACanaryWhoseServicesBreakDuringTheSoakRevertsAndHalts() {
+        Cluster c = cluster();
+        c.config.put("on-failure", "revert");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        at(c, Duration.ofMinutes(10));
+        c.member(1).machine.breakServices("kube-apiserver");
+        c.settle();
+
+        assertThat(c.member(1).machine.calls()).contains("snap revert kube-apiserver");
+        assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"reverted\"");
+        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): enabled services "
+                + "not active: kube-apiserver.daemon (found while soaking)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1");
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+    }
+
+    @Test
+    void aLeaderChangeMidSoakKeepsItsEndTime() {
+        Cluster c = cluster();
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        String soak = c.appData.get("soak");
+
+        at(c, Duration.ofMinutes(20));
+        c.leader = "snap-coherence/2";
+        c.settle();
+        assertThat(c.appData.get("soak")).isEqualTo(soak);
+        assertThat(c.appStatus.message()).startsWith("soaking kube-apiserver 101 on snap-coherence/1 until "
+                + until(Duration.ofMinutes(30)));
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+
+        at(c, Duration.ofMinutes(29));
+        c.settle();
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+
+        at(c, Duration.ofMinutes(31));
+        c.settle();
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).as(m.unit).contains(101));
+    }
+
+    @Test
+    void workersWaitForTheControlPlanesSoak() {
+        Cluster c = cluster();
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        at(c, Duration.ofMinutes(31));
+        c.settle();
+
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301));
+        assertThat(c.member(3).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.member(4).machine.installedRevision("kubectl")).contains(300);
+        String secondEnd = HH_MM.format(c.lastHookAt.plus(Duration.ofMinutes(30)));
+        assertThat(c.appStatus.message()).startsWith("soaking kubectl 301 on the control plane until " + secondEnd);
+        assertThat(c.member(3).status).isEqualTo(Status.waiting("control plane soaking until " + secondEnd
+                + " (plan 1)"));
+
+        at(c, Duration.ofMinutes(31 + 29));
+        c.settle();
+        assertThat(c.member(3).machine.installedRevision("kubectl")).contains(300);
+
+        at(c, Duration.ofMinutes(31 + 31));
+        // Every control-plane unit checks its services after the second soak's end.
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE).forEach(m -> {
+            c.hook(m, Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+            assertThat(m.databag.get("soak-check")).as(m.unit).contains("control-plane");
+        });
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301));
+        assertThat(c.lastRefreshIndex(Role.CONTROL_PLANE)).isLessThan(c.firstRefreshIndex(Role.WORKER));
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 1)"));
+    }
+
+    @Test
+    void withoutSoakTheControlPlaneGoesOnAtOnce() {
+        Cluster c = cluster();
+        c.config.put("soak", "0");
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301));
+        assertThat(c.appData).doesNotContainKey("soak");
+    }
+
+    @Test
+    void anUnreadableSoakEntryStopsTheRollout() {
+        Cluster c = cluster();
+        c.appData = new java.util.LinkedHashMap<>(c.appData);
+        c.appData.put("soak", "{\"plan\":1}");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("rollout data unreadable");
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).contains(100));
+        assertThat(c.member(1).status.message()).startsWith("rollout data unreadable");
+        assertThat(Map.copyOf(c.appData)).containsEntry("soak", "{\"plan\":1}");
+    }
+}
