@@ -49,6 +49,16 @@ public final class UnitAgent {
             return new AgentDecision.Settle(Status.active("on plan " + plan.id()),
                     granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty());
         }
+        if (input.lastProgress().filter(p -> p.plan() == plan.id() && p.phase() == Phase.DONE).isPresent()) {
+            // Done for this plan, then moved off its targets by something else (snapd's timer with hold=false, a
+            // snap managed again after it was dropped, a refresh by hand). Units granted after this one started on
+            // its done report: refreshing again at its old place in the line could make one unit more than
+            // max-unavailable refresh (I2). It stays done for this plan; the next plan moves it.
+            Target moved = pending.get(0);
+            return settle(Status.active("done for plan " + plan.id() + "; " + moved.snap() + " is on "
+                    + input.installed().get(moved.snap()).revision() + " since, moved outside the plan (snapd's "
+                    + "timer, or by hand): the next plan brings it to what the proxy serves"));
+        }
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));

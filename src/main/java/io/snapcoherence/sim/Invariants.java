@@ -123,6 +123,11 @@ public final class Invariants implements StepObserver {
     private final Set<String> plansSourced = new HashSet<>();
     /** "unit snap" of changes of snapd's timer seen running while the unit was not to hold the snap (I5). */
     private final Set<String> autoBegunUnheld = new HashSet<>();
+    /**
+     * Per unit, the plans it made a refresh attempt for: a failure it reports counts in I2 only for such a plan (a
+     * unit snapd's timer moved onto the targets, failing its verification, made no attempt: seed wide 25).
+     */
+    private final Map<String, Set<Long>> attemptedFor = new HashMap<>();
     /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
     private final Map<String, PlanAttempt> failed = new HashMap<>();
     /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
@@ -347,12 +352,13 @@ public final class Invariants implements StepObserver {
                         + " while its view showed " + stop.get());
             }
         }
+        // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next in
+        // one hook.
+        Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                attempt.revision());
+        long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
+        attemptedFor.computeIfAbsent(unit.name(), u -> new HashSet<>()).add(plan);
         if (!unavailableSincePlan.containsKey(unit.name())) {
-            // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next
-            // in one hook.
-            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
-                    attempt.revision());
-            long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
             unavailableSincePlan.put(unit.name(), new Window(plan, beforeStep(unit, step)));
             checkUnavailable(model, unit, step, "started");
         }
@@ -409,7 +415,8 @@ public final class Invariants implements StepObserver {
                     && u.peersSeen().contains(unit.name()) && !u.departingInFlight(unit.name()));
             if (failure.isPresent() && readable) {
                 unhalted.putIfAbsent(now.get(), unit.name());
-                if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive()
+                boolean attempted = attemptedFor.getOrDefault(unit.name(), Set.of()).contains(active.get().id());
+                if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive() && attempted
                         && failed.put(unit.name(), now.get()) == null
                         && !unavailableSincePlan.containsKey(unit.name())) {
                     // failed after its refresh looked finished (a verification): it keeps its place in the window

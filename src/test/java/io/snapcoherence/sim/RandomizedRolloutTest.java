@@ -65,10 +65,11 @@ class RandomizedRolloutTest {
         List<String> failures = new ArrayList<>();
         for (long seed : new long[] {799, 2480, 2780, 2997, 3200, 3790, 4520, 5130, 6371, 6454, 7056, 7717, 8417, 9245, 9898,
                 17988, 19503, 20303, 25906, 26632, 29163, 38301, 49241, 49865, 58190, 61051, 372, 542,
-                1426, 2542, 4271, 4567, 434, 532, 1302, 1429, 1901, 2020, 2586, 100038}) {
+                1426, 2542, 4271, 4567, 434, 532, 1302, 1429, 1901, 2020, 2586, 100038,
+                1335, 3941, 4286, 100365}) {
             failures.addAll(failureOf(optionsFor(seed, false)));
         }
-        for (long seed : new long[] {50204, 81, 56}) {
+        for (long seed : new long[] {50204, 81, 56, 25}) {
             failures.addAll(failureOf(optionsFor(seed, true)));
         }
         assertThat(failures).isEmpty();
