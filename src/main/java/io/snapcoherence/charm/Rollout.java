@@ -227,12 +227,16 @@ final class Rollout {
                     .forEach(known::add);
             PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers, config.snaps(),
                     config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                    peers.leaving()).at(LeaderWatch.read(tools, clock));
+                    peers.leaving()).at(LeaderWatch.read(tools, clock)).withWindow(read.window());
             leaderInput = Optional.of(leaving ? input.leaderLeaving(read.tally()) : input);
             decision = Optional.of(Planner.decide(leaderInput.get()));
             // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
+            // Its own start counts against the lower of the window committed and the one decided: a raised value
+            // is not in force for the others until this hook commits.
+            Optional<Integer> window = decision.get().window().map(w -> Math.min(w,
+                    read.window().orElse(config.maxUnavailable())));
             app = new PeerCodec.AppReading.Read(Planner.forLeaderAgent(read.state(), decision.get().state(), unit),
-                    decision.get().tally(), decision.get().offers());
+                    decision.get().tally(), decision.get().offers(), window);
         }
 
         AgentInput agentInput = new AgentInput(unit, role, installed, lastProgress, app, config.maxUnavailable(),
@@ -333,7 +337,7 @@ final class Rollout {
                     withOwn(report, peers.others()), first.state(),
                     new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers()));
             Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
-                    last.offers()));
+                    last.offers(), last.window()));
             appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
                     last.state(), clock.instant()));
             Databags.writeChanged(peers.appData, appValues, values -> tools.relationSetApp(peers.relationId, values));
@@ -341,7 +345,7 @@ final class Rollout {
             LeaderWatch.write(tools, last.dueSince());
             decision = Optional.of(new PlannerDecision(last.state(), last.tally(), last.appStatus(),
                     first.differences(), first.planCreated(), last.dueSince(), first.superseded(), first.refused(),
-                    last.offers()));
+                    last.offers(), last.window()));
         } else {
             if (leader && peers.app instanceof PeerCodec.AppReading.Unreadable bad) {
                 tools.appStatusSet(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));

@@ -160,23 +160,65 @@ public final class Planner {
             refresh = Optional.empty();
         }
 
+        // The window in force (I2): units pace themselves by the max-unavailable the app databag holds, not by their
+        // own config. A raised value is put in force at once; a lowered one only once no tier has more granted units
+        // not done than the new value, and nothing is granted meanwhile (see windowInForce).
+        Optional<Plan> activeNow = plan.filter(Plan::active);
+        List<String> granted = grants;
+        Optional<Integer> window = activeNow.map(p -> windowInForce(census, p, granted, input.maxUnavailable(),
+                input.window()));
+        boolean lowering = window.map(w -> w > input.maxUnavailable()).orElse(false);
         boolean viewComplete = grants.stream().allMatch(census::knows);
-        if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
+        if (activeNow.isPresent() && halt.isEmpty() && !state.paused() && viewComplete && !lowering) {
             grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
         }
 
+        int paced = window.orElse(input.maxUnavailable());
         RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked, refresh);
-        Watch after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
+        Watch after = new Watch(watch.now(), due(next, census, paced, watch), watch.silentAfter());
         Optional<Halt> silent = silence(next, census, after);
         if (silent.isPresent()) {
             next = new RolloutState(plan, grants, silent, state.paused(), asked, refresh);
-            after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
+            after = new Watch(watch.now(), due(next, census, paced, watch), watch.silentAfter());
         }
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         Status status = appStatus(next, census, differences, input, after, planBlocked, offers, running, uncovered,
                 merged.refused());
+        if (lowering && next.activePlan().isPresent()) {
+            status = new Status(status.kind(), status.message() + "; max-unavailable " + input.maxUnavailable()
+                    + " takes effect once no more than " + input.maxUnavailable() + " granted units of a tier are "
+                    + "not done (" + paced + " in force until then): nothing more is granted meanwhile");
+        }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
-                Optional.empty(), offers);
+                Optional.empty(), offers, next.activePlan().isPresent() ? window : Optional.empty());
+    }
+
+    /**
+     * The max-unavailable in force for the active plan's window. A unit starts when fewer than the window of its
+     * tier's units granted before it are not done; so a unit granted later may have started under a higher value
+     * beside one granted before it, and were the lower value put in force at once, that earlier unit, counting only
+     * those before it, could start beside it: two refreshing at max-unavailable 1 (I2; seed 104221). Whether a
+     * unit granted later has started is in no databag anyone can read in time (a unit reports when its refresh
+     * ends). So a lowered value is put in force only once no tier has more granted units not done than the new
+     * value (a granted unit out of view, or whose role cannot be read, counts in every tier): then no more than that
+     * can be refreshing, whoever starts. A stale view shows a unit not done, so it only delays that. A raised value
+     * is put in force at once: a unit that starts under it saw every unit granted before it, and one that read the
+     * lower value counts against less. Absent in the app databag (none written yet): the config is in force.
+     */
+    static int windowInForce(Census census, Plan plan, List<String> grants, int configured,
+                             Optional<Integer> committed) {
+        int inForce = committed.orElse(configured);
+        if (configured >= inForce) {
+            return configured;
+        }
+        for (Role tier : Role.values()) {
+            long notDone = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier && !r.done(plan))
+                    .orElse(true)).count();
+            if (notDone > configured) {
+                return inForce;
+            }
+        }
+        return configured;
     }
 
     /**
@@ -214,7 +256,8 @@ public final class Planner {
             status = Status.blocked(status.message());
         }
         return new PlannerDecision(next, input.committedTally(), status, List.of(), false,
-                input.watch().dueSince(), Optional.empty(), refused, input.offers());
+                input.watch().dueSince(), Optional.empty(), refused, input.offers(),
+                active.isPresent() ? input.window() : Optional.empty());
     }
 
     /** The first failure of the plan's current attempt any reading tells of, the units leaving included. */

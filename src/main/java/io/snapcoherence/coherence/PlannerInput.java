@@ -14,18 +14,20 @@ import java.util.stream.Collectors;
  * of units leaving in this hook ({@code -departed}): no longer peers, but a failure they report still halts.
  * {@code leaderLeaving}: the leader itself is being removed (its own {@code -departed} hooks shrink its view);
  * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
- * since when each granted unit has been due.
+ * since when each granted unit has been due; {@code window}: the max-unavailable the app databag holds in force for
+ * the active plan (absent: none written).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
-                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
+                           boolean leaderLeaving, Optional<Tally> committedTally, Watch watch,
+                           Optional<Integer> window) {
 
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                         Optional<String> leader, Set<String> left, List<UnitReading> leaving) {
         this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving, false,
-                Optional.empty(), Watch.NONE);
+                Optional.empty(), Watch.NONE, Optional.empty());
     }
 
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
@@ -55,13 +57,19 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, true, committed, watch);
+                left, leaving, true, committed, watch, window);
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch);
+                left, leaving, leaderLeaving, committedTally, watch, window);
+    }
+
+    /** The same input with the window the app databag holds. */
+    public PlannerInput withWindow(Optional<Integer> committed) {
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, leaderLeaving, committedTally, watch, committed);
     }
 
     /**
@@ -70,6 +78,6 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
      */
     public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
         return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
-                leader, left, leaving, leaderLeaving, committedTally, watch);
+                leader, left, leaving, leaderLeaving, committedTally, watch, window);
     }
 }

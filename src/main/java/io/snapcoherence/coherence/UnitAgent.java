@@ -99,9 +99,15 @@ public final class UnitAgent {
         // The window: fewer than max-unavailable units of this tier granted before this one may still be busy.
         // Whoever started later saw everyone granted before it, so no more than max-unavailable run at once (I2),
         // and the next unit starts in the hook that reads its predecessor's done report, without a leader hook.
+        // Counted against the lower of this unit's config and the max-unavailable in force (the leader's window,
+        // Planner.windowInForce): a raised value waits for the leader; a lowered one holds back units that have not
+        // started, but until the leader puts it in force a unit granted before one already refreshing under the
+        // former value may still start beside it, within that former value (I2 is judged by the value in force).
+        int window = Math.min(input.maxUnavailable(),
+                ((PeerCodec.AppReading.Read) input.app()).window().orElse(input.maxUnavailable()));
         long ahead = state.grantedBefore(input.unit()).stream().map(u -> census.report(u).orElseThrow())
                 .filter(r -> r.role() == input.role() && !r.done(plan)).count();
-        if (ahead >= input.maxUnavailable()) {
+        if (ahead >= window) {
             return settle(Status.waiting("granted for plan " + plan.id() + " in line: " + ahead
                     + (ahead == 1 ? " unit" : " units") + " ahead not done yet"));
         }

@@ -46,8 +46,9 @@ import java.util.Set;
  *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
  *   snapd), or the plan it started for is no longer the active one, or it is removed. When a unit becomes
  *   unavailable, its tier has at most the {@code max-unavailable} in force when its hook started unavailable units,
- *   itself included (lowering the value while units refresh does not make them a violation; a unit starting above
- *   the new value is one).</dd>
+ *   itself included: the window the app databag held in the hook's view (the leader puts a raised value in force
+ *   at once and a lowered one once it can be kept), else the config the hook read. Lowering the value does not
+ *   make units already refreshing a violation; a unit starting above the value in force is one.</dd>
  * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
  *   store's current revision (the proxy's view with {@code proxy-url}, upstream's without), unless the operator
  *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
@@ -666,7 +667,11 @@ public final class Invariants implements StepObserver {
         if (!on(Id.I2) || !starting.alive()) {
             return;
         }
-        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        // The max-unavailable in force as the hook read it: the window the app databag held (the leader puts a
+        // lowered value in force only once it can be kept), else the unit's config.
+        Optional<Integer> window = PeerCodec.decodeApp("view", step.peerView().app())
+                instanceof PeerCodec.AppReading.Read read ? read.window() : Optional.empty();
+        int limit = window.or(() -> viewConfig(step).map(CharmConfig::maxUnavailable)).orElse(Integer.MAX_VALUE);
         List<String> tier = unavailableSincePlan.keySet().stream()
                 .filter(name -> model.unit(name).alive() && model.unit(name).role() == starting.role()).sorted()
                 .toList();

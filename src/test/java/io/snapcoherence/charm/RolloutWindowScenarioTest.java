@@ -81,4 +81,60 @@ class RolloutWindowScenarioTest {
             assertThat(c.member(n).machine.installedRevision("kubectl")).as("unit " + n).contains(302);
         }
     }
+
+    @Test
+    void maxUnavailableLoweredWhileUnitsRefreshComesIntoForceOnceItCanBeKept() {
+        Cluster c = workersGranted(4, 2);
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\","
+                + "\"snap-coherence/3\",\"snap-coherence/4\"]");
+        assertThat(c.appData.get("window")).isEqualTo("2");
+        for (int n = 1; n <= 4; n++) {
+            c.member(n).machine.changesTakeRounds(3);
+        }
+        // The second worker starts (one unit ahead of it not done, max-unavailable 2); the first has not run yet.
+        c.hook(c.member(2), peerChanged());
+        assertThat(c.member(2).machine.changesRunning()).isTrue();
+
+        // The operator lowers max-unavailable to 1. Whether a unit granted later has started is in no databag the
+        // first worker can read in time: it may still start beside the second (it counts only the units granted
+        // before it), so the leader keeps 2 in force, and grants nothing, until no more than 1 granted worker is
+        // not done.
+        c.config.put("max-unavailable", 1);
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
+        assertThat(c.appData.get("window")).isEqualTo("2");
+        assertThat(c.appStatus.message()).contains("max-unavailable 1 takes effect once no more than 1 granted "
+                + "units of a tier are not done (2 in force until then): nothing more is granted meanwhile");
+        c.hook(c.member(1), peerChanged());
+        assertThat(c.member(1).machine.changesRunning()).isTrue(); // two refreshing: the 2 in force
+        // Units that have not started keep to the new value: the third waits for both, the fourth too.
+        c.hook(c.member(3), peerChanged());
+        c.hook(c.member(4), peerChanged());
+        assertThat(c.member(3).machine.changesRunning()).isFalse();
+        assertThat(c.member(4).machine.changesRunning()).isFalse();
+        assertThat(c.member(3).status.message()).isEqualTo("granted for plan 1 in line: 2 units ahead not done yet");
+
+        finish(c, c.member(1));
+        finish(c, c.member(2));
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("window")).isEqualTo("2"); // the third and fourth are granted, not done
+        c.hook(c.member(3), peerChanged());
+        c.hook(c.member(4), peerChanged());
+        assertThat(c.member(3).machine.changesRunning()).isTrue();
+        assertThat(c.member(4).machine.changesRunning()).isFalse();
+
+        finish(c, c.member(3));
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("window")).isEqualTo("1"); // one granted worker not done: 1 can be kept now
+        assertThat(c.appStatus.message()).doesNotContain("takes effect");
+    }
+
+    /** snapd finishes the member's changes; its next hook verifies and reports done. */
+    private static void finish(Cluster c, Cluster.Member m) {
+        while (m.machine.changesRunning()) {
+            m.machine.advanceChanges();
+        }
+        c.hook(m, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(m.databag.get("progress")).contains("\"phase\":\"done\"");
+    }
 }
