@@ -3,7 +3,11 @@ package io.snapcoherence.charm;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.Status;
+import io.snapcoherence.juju.HookToolException;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Optional;
 
 import static io.snapcoherence.charm.Cluster.lifecycle;
 import static io.snapcoherence.charm.Cluster.peerChanged;
@@ -136,5 +140,24 @@ class RolloutWindowScenarioTest {
         }
         c.hook(m, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(m.databag.get("progress")).contains("\"phase\":\"done\"");
+    }
+
+    @Test
+    void aWorkerWhoseGoalStateCallFailsWaitsSayingWhyAndStartsOnceItAnswers() {
+        Cluster c = workersGranted(2, 1);
+        Cluster.Member worker = c.member(1);
+        // goal-state is asked only by a worker about to start; the controller does not answer it this time.
+        worker.goalStateFails = Optional.of(new HookToolException("goal-state", List.of("--format=json"), 1,
+                "ERROR connection is shut down"));
+        c.hook(worker, peerChanged());
+        assertThat(worker.machine.installedRevision("kubectl")).contains(300);
+        assertThat(worker.machine.calls()).noneMatch(call -> call.startsWith("snap refresh kubectl --channel"));
+        assertThat(worker.status.kind()).isEqualTo(Status.Kind.WAITING);
+        assertThat(worker.status.message()).startsWith("granted for plan 1; cannot read goal-state (")
+                .contains("connection is shut down").endsWith("); trying again on the next hook");
+
+        worker.goalStateFails = Optional.empty();
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.machine.installedRevision("kubectl")).contains(301);
     }
 }
