@@ -44,7 +44,9 @@ import java.util.Set;
  *   the hook that made it has ended, snapd has finished every change of its machine's managed snaps (a change shows
  *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
  *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
- *   snapd), or the plan it started for is no longer the active one, or it is removed. When a unit becomes
+ *   snapd), or on the targets as the charm left them (snapd's own timer moved snaps since, with {@code hold=false}:
+ *   the unit counts done, docs/protocol.md "Done stays done"), or the plan it started for is no longer the active
+ *   one, or it is removed. When a unit becomes
  *   unavailable, its tier has at most the {@code max-unavailable} in force when its hook started unavailable units,
  *   itself included: the window the app databag held in the hook's view (the leader puts a raised value in force
  *   at once and a lowered one once it can be kept), else the config the hook read. Lowering the value does not
@@ -572,8 +574,11 @@ public final class Invariants implements StepObserver {
                 return true;
             }
             Map<String, InstalledRevision> now = installed(unit);
-            // back on what it ran before (nothing changed, or reverted) is as available as before it started
-            return active.get().reachedBy(unit.machine().architecture(), now) || now.equals(entry.getValue().before());
+            // back on what it ran before (nothing changed, or reverted) is as available as before it started; on the
+            // targets as the charm left them, snapd's own timer having moved snaps since, is through (seed 131509)
+            String arch = unit.machine().architecture();
+            return active.get().reachedBy(arch, now) || now.equals(entry.getValue().before())
+                    || active.get().reachedBy(arch, asTheCharmLeftIt(unit));
         });
     }
 
@@ -601,7 +606,10 @@ public final class Invariants implements StepObserver {
     /** Notes the changes of snapd's timer running on a machine whose unit is not to hold their snap now (I5). */
     private void noteAutoRefreshesUnheld(SimulatedModel model, CharmConfig config) {
         for (SimUnit unit : model.liveUnits()) {
-            for (String snap : config.snaps()) {
+            // Every installed snap, not only those managed now: a change begun while the snap was not managed (snaps
+            // narrowed) runs to its end after it is managed again (seed 131505).
+            for (InstalledSnap installed : unit.machine().installedSnaps()) {
+                String snap = installed.name();
                 if (unit.machine().autoRefreshing(snap) && !toHold(unit, snap, config)) {
                     autoBegunUnheld.add(unit.name() + " " + snap);
                 }
