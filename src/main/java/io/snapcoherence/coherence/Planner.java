@@ -173,7 +173,8 @@ public final class Planner {
             grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
         }
 
-        int paced = window.orElse(input.maxUnavailable());
+        // What units pace themselves by (UnitAgent): the lower of the config and the window in force.
+        int paced = Math.min(input.maxUnavailable(), window.orElse(input.maxUnavailable()));
         RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked, refresh);
         Watch after = new Watch(watch.now(), due(next, census, paced, watch), watch.silentAfter());
         Optional<Halt> silent = silence(next, census, after);
@@ -187,7 +188,7 @@ public final class Planner {
         if (lowering && next.activePlan().isPresent()) {
             status = new Status(status.kind(), status.message() + "; max-unavailable " + input.maxUnavailable()
                     + " takes effect once no more than " + input.maxUnavailable() + " granted units of a tier are "
-                    + "not done (" + paced + " in force until then): nothing more is granted meanwhile");
+                    + "not done (" + window.get() + " in force until then): nothing more is granted meanwhile");
         }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
                 Optional.empty(), offers, next.activePlan().isPresent() ? window : Optional.empty());
