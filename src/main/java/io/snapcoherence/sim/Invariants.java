@@ -34,7 +34,8 @@ import java.util.Set;
  *   hook), every control-plane unit that was in the relation when the worker's hook started (its agent had entered
  *   the peer scope, so every agent is told of it), and is alive on a machine that is up, has every plan target whose
  *   snap and channel it has installed, with no change of those snaps in progress (snapd links a revision before the
- *   change is done and may still undo it). One that the leader has not seen join, and that entered in that same
+ *   change is done and may still undo it), or was on them since the plan and only snapd's own timer moved it since
+ *   ({@code hold=false}: a worker reads it as of its last hook for it, on the targets). One that the leader has not seen join, and that entered in that same
  *   round or that the worker's hook did not list either (Juju runs the application's -changed, which brings a grant,
  *   before the -joined hooks), could not have been known to the worker: neither its grant, nor the leader's tally,
  *   nor its own view held it (docs/protocol.md, "Guarantees"). Every other one counts, whoever has seen it. Checked at the
@@ -142,6 +143,12 @@ public final class Invariants implements StepObserver {
      * before: what the charm's refreshes left there (see {@link #settledOn}).
      */
     private final Map<String, Map<String, Integer>> movedBySnapd = new HashMap<>();
+    /**
+     * Per control-plane unit, the plan whose targets its machine was seen on, kept while nothing but snapd's own
+     * timer has changed its snaps since: the timer may have put it there and moved it off again, and a worker's view
+     * of it (read as of its last hook for it) shows it on the targets (I1, seed 137465).
+     */
+    private final Map<String, Long> onTargetsTillTimer = new HashMap<>();
     /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
     private Optional<String> refreshedInOperatorAction = Optional.empty();
     /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
@@ -241,8 +248,12 @@ public final class Invariants implements StepObserver {
                 moved.putIfAbsent(event.snap(), event.fromRevision());
             } else {
                 moved.remove(event.snap());
+                onTargetsTillTimer.remove(unit.name());
             }
         }
+        active.ifPresent(plan -> model.liveUnits().stream().filter(u -> u.role() == Role.CONTROL_PLANE)
+                .filter(u -> plan.reachedBy(u.machine().architecture(), installed(u)) && !u.machine().changesRunning())
+                .forEach(u -> onTargetsTillTimer.put(u.name(), plan.id())));
         onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
         noteAutoRefreshesUnheld(model, config.get());
@@ -641,6 +652,9 @@ public final class Invariants implements StepObserver {
         Map<String, Integer> moved = movedBySnapd.getOrDefault(unit.name(), Map.of());
         if (moved.isEmpty()) {
             return false;
+        }
+        if (Long.valueOf(plan.id()).equals(onTargetsTillTimer.get(unit.name()))) {
+            return true; // on the targets since the plan, moved off by snapd's timer alone
         }
         Map<String, InstalledRevision> left = asTheCharmLeftIt(unit);
         return plan.reachedBy(arch, left) && plan.coveredOn(arch, left).stream()
