@@ -162,15 +162,19 @@ public final class Planner {
 
         // The window in force (I2): units pace themselves by the max-unavailable the app databag holds, not by their
         // own config. A raised value is put in force at once; a lowered one only once no tier has more granted units
-        // not done than the new value, and nothing is granted meanwhile (see windowInForce).
+        // not done than the new value, granting one batch of it per tier meanwhile (see windowInForce).
         Optional<Plan> activeNow = plan.filter(Plan::active);
         List<String> granted = grants;
         Optional<Integer> window = activeNow.map(p -> windowInForce(census, p, granted, input.maxUnavailable(),
                 input.window()));
         boolean lowering = window.map(w -> w > input.maxUnavailable()).orElse(false);
         boolean viewComplete = grants.stream().allMatch(census::knows);
-        if (activeNow.isPresent() && halt.isEmpty() && !state.paused() && viewComplete && !lowering) {
-            grants = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
+        if (activeNow.isPresent() && halt.isEmpty() && !state.paused() && viewComplete) {
+            // While a lowered value waits to come into force, one batch of it per tier, not two: a tier with more
+            // granted units not done drains, and the other tier still moves (workers granted before a control-plane
+            // unit joined wait for that tier, which must be granted to move; seeds 147758, 148731).
+            grants = grant(census, plan.get(), grants, input.maxUnavailable(), lowering ? 1 : BATCHES_GRANTED,
+                    input.leader());
         }
 
         // What units pace themselves by (UnitAgent): the lower of the config and the window in force.
@@ -188,7 +192,7 @@ public final class Planner {
         if (lowering && next.activePlan().isPresent()) {
             status = new Status(status.kind(), status.message() + "; max-unavailable " + input.maxUnavailable()
                     + " takes effect once no more than " + input.maxUnavailable() + " granted units of a tier are "
-                    + "not done (" + window.get() + " in force until then): nothing more is granted meanwhile");
+                    + "not done (" + window.get() + " in force until then): one batch granted at a time meanwhile");
         }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
                 Optional.empty(), offers, next.activePlan().isPresent() ? window : Optional.empty());
@@ -452,12 +456,18 @@ public final class Planner {
      */
     static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable,
                               Optional<String> leader) {
+        return grant(census, plan, grants, maxUnavailable, BATCHES_GRANTED, leader);
+    }
+
+    /** As above, with at most {@code batches} batches of max-unavailable granted and not done per tier. */
+    static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable, int batches,
+                              Optional<String> leader) {
         Role tier = census.controlPlaneOn(plan) ? Role.WORKER : Role.CONTROL_PLANE;
         Set<String> next = new LinkedHashSet<>(grants);
         // A granted unit whose role cannot be read counts against the tier: it may be refreshing in it.
         long busy = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier).orElse(true)).count();
         for (UnitReport report : leaderLast(census.tier(tier), leader)) {
-            if (busy >= (long) BATCHES_GRANTED * maxUnavailable) {
+            if (busy >= (long) batches * maxUnavailable) {
                 break;
             }
             if (!next.contains(report.unit()) && !report.done(plan)) {

@@ -144,7 +144,7 @@ public final class Invariants implements StepObserver {
      */
     private final Map<String, Map<String, Integer>> movedBySnapd = new HashMap<>();
     /**
-     * Per control-plane unit, the plan whose targets its machine was seen on, kept while nothing but snapd's own
+     * Per unit, the plan whose targets its machine was seen on, kept while nothing but snapd's own
      * timer has changed its snaps since: the timer may have put it there and moved it off again, and a worker's view
      * of it (read as of its last hook for it) shows it on the targets (I1, seed 137465).
      */
@@ -251,7 +251,7 @@ public final class Invariants implements StepObserver {
                 onTargetsTillTimer.remove(unit.name());
             }
         }
-        active.ifPresent(plan -> model.liveUnits().stream().filter(u -> u.role() == Role.CONTROL_PLANE)
+        active.ifPresent(plan -> model.liveUnits().stream()
                 .filter(u -> plan.reachedBy(u.machine().architecture(), installed(u)) && !u.machine().changesRunning())
                 .forEach(u -> onTargetsTillTimer.put(u.name(), plan.id())));
         onReports(model, unit, step, rollout);
@@ -739,7 +739,8 @@ public final class Invariants implements StepObserver {
                     && !now.targets().containsAll(before.targets())
                     && !model.liveUnits().stream().filter(u -> u.machineUp() && inView.contains(u.name()))
                     .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u))
-                            || before.reachedBy(u.machine().architecture(), asTheCharmLeftIt(u)))) {
+                            || before.reachedBy(u.machine().architecture(), asTheCharmLeftIt(u))
+                            || Long.valueOf(before.id()).equals(onTargetsTillTimer.get(u.name())))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }

@@ -101,13 +101,13 @@ class RolloutWindowScenarioTest {
 
         // The operator lowers max-unavailable to 1. Whether a unit granted later has started is in no databag the
         // first worker can read in time: it may still start beside the second (it counts only the units granted
-        // before it), so the leader keeps 2 in force, and grants nothing, until no more than 1 granted worker is
-        // not done.
+        // before it), so the leader keeps 2 in force until no more than 1 granted worker is not done, granting one
+        // batch of the new value at a time meanwhile.
         c.config.put("max-unavailable", 1);
         c.hook(c.member(0), lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
         assertThat(c.appData.get("window")).isEqualTo("2");
         assertThat(c.appStatus.message()).contains("max-unavailable 1 takes effect once no more than 1 granted "
-                + "units of a tier are not done (2 in force until then): nothing more is granted meanwhile");
+                + "units of a tier are not done (2 in force until then): one batch granted at a time meanwhile");
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.changesRunning()).isTrue(); // two refreshing: the 2 in force
         // Units that have not started keep to the new value: the third waits for both, the fourth too.
