@@ -691,7 +691,10 @@ public final class Invariants implements StepObserver {
         }
         // The max-unavailable in force as the hook read it: the window the app databag held (the leader puts a
         // lowered value in force only once it can be kept), else the unit's config.
-        Optional<Integer> window = PeerCodec.decodeApp("view", step.peerView().app())
+        // A step that recorded no view (a failure counted when its report commits, seed 155041) reads the app
+        // databag as committed then.
+        Map<String, String> app = step.peerView().app().isEmpty() ? model.appData() : step.peerView().app();
+        Optional<Integer> window = PeerCodec.decodeApp("view", app)
                 instanceof PeerCodec.AppReading.Read read ? read.window() : Optional.empty();
         int limit = window.or(() -> viewConfig(step).map(CharmConfig::maxUnavailable)).orElse(Integer.MAX_VALUE);
         List<String> tier = unavailableSincePlan.keySet().stream()
