@@ -4,6 +4,7 @@ import io.snapcoherence.Json;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -37,12 +38,17 @@ final class Reverted {
         store.put(KEY, all);
     }
 
-    /** Keeps only the snaps still on the revision they were reverted to ({@code installed}: snap to revision). */
-    static Map<String, Integer> stillOn(UnitStore store, Map<String, Integer> installed) {
+    /**
+     * Keeps only the snaps still on the revision they were reverted to ({@code installed}: snap to revision), and
+     * those with a change in progress ({@code changing}): a refresh that fails after link-snap lists the new
+     * revision until snapd undoes it, and the undo puts the block back (undoLinkSnap restores the sequence), so the
+     * snap is not moved on until its change is done.
+     */
+    static Map<String, Integer> stillOn(UnitStore store, Map<String, Integer> installed, Set<String> changing) {
         Map<String, Integer> before = recall(store);
         Map<String, Integer> still = new TreeMap<>();
         before.forEach((snap, revision) -> {
-            if (revision.equals(installed.get(snap))) {
+            if (revision.equals(installed.get(snap)) || changing.contains(snap)) {
                 still.put(snap, revision);
             }
         });

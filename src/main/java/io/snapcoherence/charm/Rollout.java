@@ -209,7 +209,8 @@ final class Rollout {
                 .forEach(known::add);
         PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers(peers),
                 config.snaps(), config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                peers.leaving()).at(LeaderWatch.read(store, clock)).withSoak(config.soak(), soakEntry(peers));
+                peers.leaving()).at(LeaderWatch.read(store, clock)).withSoak(config.soak(), soakEntry(peers))
+                .withWindow(read.window());
         if (reading.leaving()) {
             input = input.leaderLeaving(read.tally());
         }
@@ -223,8 +224,13 @@ final class Rollout {
             decision = Planner.decide(input);
         }
         // The leader's own refresh waits for its grant to be committed (I2, I5, see Planner.forLeaderAgent).
+        // Its own start counts against the lower of the window committed and the one decided: a raised value is
+        // not in force for the others until this hook commits.
+        Optional<Integer> window = decision.window().map(w -> Math.min(w,
+                read.window().orElse(config.maxUnavailable())));
         return Optional.of(new LeaderTurn(input, decision, new PeerCodec.AppReading.Read(
-                Planner.forLeaderAgent(read.state(), decision.state(), unit), decision.tally(), decision.offers())));
+                Planner.forLeaderAgent(read.state(), decision.state(), unit), decision.tally(), decision.offers(),
+                window)));
     }
 
     /**
@@ -453,7 +459,7 @@ final class Rollout {
                         new Watch(watch.now(), first.dueSince(), watch.silentAfter()), first.offers())
                 .withSoak(config.soak(), first.soak()));
         Map<String, String> appValues = new LinkedHashMap<>(PeerCodec.encodeApp(last.state(), last.tally(),
-                last.offers()));
+                last.offers(), last.window()));
         appValues.put(Soak.KEY, last.soak().map(Soak.Entry::encode).orElse(""));
         appValues.put(PlanHistory.KEY, PlanHistory.next(peers.appData.getOrDefault(PlanHistory.KEY, ""),
                 last.state(), clock.instant()));
@@ -462,7 +468,7 @@ final class Rollout {
         LeaderWatch.write(store, last.dueSince());
         return new PlannerDecision(last.state(), last.tally(), last.appStatus(), first.differences(),
                 first.planCreated(), last.dueSince(), first.superseded(), first.refused(), last.offers(),
-                last.soak());
+                last.soak(), last.window());
     }
 
     /**

@@ -150,7 +150,9 @@ final class StoreCheck {
         Map<String, InstalledRevision> listed = machine.listedManaged(managed);
         Map<String, Integer> revisions = new TreeMap<>();
         listed.forEach((snap, have) -> revisions.put(snap, have.revision()));
-        Map<String, Integer> reverted = Reverted.stillOn(store, revisions);
+        Set<String> changing = new TreeSet<>();
+        listed.keySet().stream().filter(snap -> machine.inProgress(snap).isPresent()).forEach(changing::add);
+        Map<String, Integer> reverted = Reverted.stillOn(store, revisions, changing);
         Map<SnapChannel, Integer> serves = new TreeMap<>();
         listed.forEach((snap, have) -> {
             if (machine.inProgress(snap).isEmpty() && !reverted.containsKey(snap)) {

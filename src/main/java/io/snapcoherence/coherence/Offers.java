@@ -184,7 +184,7 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
      * Whom a check round asks: for each architecture ({@code onlyArchs}, when given: those), units until every
      * managed (snap, channel) its units track is covered, each time the unit that covers most of what is left, the
      * leader only for what no other unit covers (it answers only in a later hook of its own: its own write does not
-     * wake it). On a tie: a unit whose last view was usable through this proxy (it was registered), then in unit
+     * wake it), a unit that has not answered the last round only for what no other unit nor the leader covers. On a tie: a unit whose last view was usable through this proxy (it was registered), then in unit
      * order turned by the round number (a unit that could not answer is not the first asked again). What the
      * leader has looked at in this very hook needs no asking.
      */
@@ -204,7 +204,7 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             if (!candidates.isEmpty()) {
                 java.util.Collections.rotate(candidates, (int) -(round % candidates.size()));
             }
-            candidates.sort(Comparator.comparing((UnitReport r) -> leader.equals(Optional.of(r.unit())))
+            candidates.sort(Comparator.comparing((UnitReport r) -> rank(r, leader))
                     .thenComparing(r -> !r.view().map(v -> v.usable() && v.proxy().equals(proxy)).orElse(false)));
             Set<SnapChannel> left = new TreeSet<>();
             ofArch.forEach(r -> r.installed().forEach((snap, have) -> {
@@ -220,12 +220,13 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
                 }
             }
             // Greedy cover: the unit that covers most of what is left, the first in that order on a tie; the leader
-            // only for what no other unit covers.
+            // only for what no other unit covers, a unit that did not answer the last round only for what neither
+            // another unit nor the leader covers.
             while (!left.isEmpty() && asked.size() < CheckRound.MAX_ASKED) {
                 UnitReport best = null;
                 long most = 0;
                 for (UnitReport candidate : candidates) {
-                    if (best != null && leader.equals(Optional.of(candidate.unit()))) {
+                    if (best != null && rank(candidate, leader) > rank(best, leader)) {
                         continue;
                     }
                     long covers = candidate.installed().entrySet().stream()
@@ -243,5 +244,17 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             }
         }
         return List.copyOf(asked);
+    }
+
+    /**
+     * Who is asked first: other units (0), the leader (1: it answers only in a later hook of its own), a unit asked
+     * in the last round that has not answered it (2: its machine may be down, and, covering most, it would be the
+     * only one asked again and again while no plan is made; seed 108523).
+     */
+    private int rank(UnitReport report, Optional<String> leader) {
+        if (check.round() > 0 && check.asked().contains(report.unit()) && !check.answeredBy(report)) {
+            return 2;
+        }
+        return leader.equals(Optional.of(report.unit())) ? 1 : 0;
     }
 }

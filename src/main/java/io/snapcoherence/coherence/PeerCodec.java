@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * version reads it
  * (it ignores the keys it does not know, whose meaning it does not need). App databag, schema 2: {@code schema},
  * {@code plan}, {@code grants}, {@code halt}, {@code paused}, {@code tally}, {@code requested}, {@code refresh},
- * {@code offers}, {@code check}. Schema 2 because a plan holds a target per architecture: the previous version would
+ * {@code offers}, {@code check}, {@code window}. Schema 2 because a plan holds a target per architecture: the previous version would
  * take two targets of one channel for two revisions of one snap, so it must not read such a plan, and it says so
  * (schema 2 is data of another version to it). Schema 1 app data, the previous version's, is read: its targets
  * apply to every architecture ({@link Target#ANY_ARCH}), as that version meant them.
@@ -48,6 +48,13 @@ public final class PeerCodec {
     static final String KEY_ARCH = "arch";
     static final String KEY_OFFERS = "offers";
     static final String KEY_CHECK = "check";
+    /**
+     * The max-unavailable in force for the active plan's window, written by the leader (Planner): what units pace
+     * themselves by. Absent (no plan, or app data of an earlier build): each unit's own config.
+     */
+    static final String KEY_WINDOW = "window";
+    /** The largest window read: max-unavailable is at most 100 (CharmConfig). */
+    static final int MAX_WINDOW = 100;
     static final String KEY_REFRESH = "refresh";
     static final String KEY_PRINCIPAL = "principal";
     /** A unit name as Juju makes them: application name, slash, number. */
@@ -252,6 +259,12 @@ public final class PeerCodec {
      * plans are made from and the leader's check round.
      */
     public static Map<String, String> encodeApp(RolloutState state, Optional<Tally> tally, Offers offers) {
+        return encodeApp(state, tally, offers, Optional.empty());
+    }
+
+    /** The app databag with the max-unavailable in force for the active plan ({@code window}). */
+    public static Map<String, String> encodeApp(RolloutState state, Optional<Tally> tally, Offers offers,
+                                                Optional<Integer> window) {
         Map<String, String> out = new LinkedHashMap<>();
         out.put(KEY_SCHEMA, APP_SCHEMA);
         out.put(KEY_PLAN, state.plan().map(PeerCodec::encodePlan).orElse(""));
@@ -272,6 +285,7 @@ public final class PeerCodec {
         CheckRound check = offers.check();
         out.put(KEY_CHECK, check.round() == 0 ? "" : Json.write(fields("round", check.round(), "at",
                 check.at().toString(), "asked", check.asked())));
+        out.put(KEY_WINDOW, window.map(String::valueOf).orElse(""));
         return out;
     }
 
@@ -350,8 +364,14 @@ public final class PeerCodec {
             } catch (IllegalArgumentException e) {
                 throw new BadData(e.getMessage());
             }
+            Optional<Integer> window = Optional.empty();
+            if (data.containsKey(KEY_WINDOW)) {
+                String text = data.get(KEY_WINDOW);
+                window = Optional.of(integral(parse(text, KEY_WINDOW)).filter(w -> w >= 1 && w <= MAX_WINDOW)
+                        .map(Long::intValue).orElseThrow(() -> new BadData("window is " + Json.abbreviate(text))));
+            }
             return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true"), requested,
-                    refresh), tally, offers);
+                    refresh), tally, offers, window);
         } catch (BadData e) {
             return new AppReading.Unreadable(new Malformed(source, e.getMessage()));
         }
@@ -446,7 +466,16 @@ public final class PeerCodec {
 
     /** The app databag read: a state, or why not. */
     public sealed interface AppReading permits AppReading.Read, AppReading.Unreadable {
-        record Read(RolloutState state, Optional<Tally> tally, Offers offers) implements AppReading {
+        /**
+         * {@code window}: the max-unavailable the leader put in force for the active plan, absent when it wrote
+         * none.
+         */
+        record Read(RolloutState state, Optional<Tally> tally, Offers offers, Optional<Integer> window)
+                implements AppReading {
+            public Read(RolloutState state, Optional<Tally> tally, Offers offers) {
+                this(state, tally, offers, Optional.empty());
+            }
+
             public Read(RolloutState state) {
                 this(state, Optional.empty());
             }

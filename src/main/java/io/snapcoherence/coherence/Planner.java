@@ -163,33 +163,47 @@ public final class Planner {
             refresh = Optional.empty();
         }
 
+        // The window in force (I2): units pace themselves by the max-unavailable the app databag holds, not by their
+        // own config. A raised value is put in force at once; a lowered one only once no tier has more granted units
+        // not done than the new value, granting one batch of it per tier meanwhile (see windowInForce).
+        Optional<Plan> activeNow = plan.filter(Plan::active);
+        List<String> granted = grants;
+        Optional<Integer> window = activeNow.map(p -> windowInForce(census, p, granted, input.maxUnavailable(),
+                input.window()));
+        boolean lowering = window.map(w -> w > input.maxUnavailable()).orElse(false);
         boolean viewComplete = grants.stream().allMatch(census::knows);
         // The soak of the active plan (a new plan drops the entry of the one before), asked before granting, and
         // even while halted or paused: the hook that frees the canary's grant is the one that can tell which unit
         // it was, and starts its soak (the clock runs while paused).
-        Optional<Long> activeId = plan.filter(Plan::active).map(Plan::id);
+        Optional<Long> activeId = activeNow.map(Plan::id);
         Optional<Soak.Entry> stored = input.soak().filter(e -> activeId.equals(Optional.of(e.plan())));
-        Optional<Soak.Verdict> soak = plan.filter(Plan::active)
+        Optional<Soak.Verdict> soak = activeNow
                 .map(p -> Soak.decide(input.soakFor(), p, census, state.grants(), stored, now));
         Optional<Soak.Entry> soakEntry = soak.isPresent() ? soak.get().entry() : stored;
         Optional<Soak.Verdict.Soaking> soaking = soak.filter(Soak.Verdict.Soaking.class::isInstance)
                 .map(Soak.Verdict.Soaking.class::cast);
-        if (plan.isPresent() && plan.get().active() && halt.isEmpty() && !state.paused() && viewComplete) {
+        if (activeNow.isPresent() && halt.isEmpty() && !state.paused() && viewComplete) {
             if (soaking.isPresent()) {
                 halt = soaking.get().silent();
             } else {
-                List<String> granted = grant(census, plan.get(), grants, input.maxUnavailable(), input.leader());
+                // While a lowered value waits to come into force, one batch of it per tier, not two: a tier with
+                // more granted units not done drains, and the other tier still moves (workers granted before a
+                // control-plane unit joined wait for that tier, which must be granted to move; seeds 147758, 148731).
+                List<String> widened = grant(census, plan.get(), grants, input.maxUnavailable(),
+                        lowering ? 1 : BATCHES_GRANTED, input.leader());
                 grants = soak.get() instanceof Soak.Verdict.CanaryOnly only
-                        ? Soak.canaryOnly(only, grants, granted, census, plan.get()) : granted;
+                        ? Soak.canaryOnly(only, grants, widened, census, plan.get()) : widened;
             }
         }
 
+        // What units pace themselves by (UnitAgent): the lower of the config and the window in force.
+        int paced = Math.min(input.maxUnavailable(), window.orElse(input.maxUnavailable()));
         RolloutState next = new RolloutState(plan, grants, halt, state.paused(), asked, refresh);
-        Watch after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
+        Watch after = new Watch(watch.now(), due(next, census, paced, watch), watch.silentAfter());
         Optional<Halt> silent = silence(next, census, after);
         if (silent.isPresent()) {
             next = new RolloutState(plan, grants, silent, state.paused(), asked, refresh);
-            after = new Watch(watch.now(), due(next, census, input.maxUnavailable(), watch), watch.silentAfter());
+            after = new Watch(watch.now(), due(next, census, paced, watch), watch.silentAfter());
         }
         Optional<Tally> tally = next.activePlan().map(p -> Tally.of(census, p));
         Status status = appStatus(next, census, differences, input, after, planBlocked, offers, running, uncovered,
@@ -198,8 +212,41 @@ public final class Planner {
             status = Status.maintenance(Soak.describe(soaking.get(), plan.orElseThrow(), now) + "; "
                     + status.message());
         }
+        if (lowering && next.activePlan().isPresent()) {
+            status = new Status(status.kind(), status.message() + "; max-unavailable " + input.maxUnavailable()
+                    + " takes effect once no more than " + input.maxUnavailable() + " granted units of a tier are "
+                    + "not done (" + window.get() + " in force until then): one batch granted at a time meanwhile");
+        }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
-                Optional.empty(), offers, soakEntry);
+                Optional.empty(), offers, soakEntry, next.activePlan().isPresent() ? window : Optional.empty());
+    }
+
+    /**
+     * The max-unavailable in force for the active plan's window. A unit starts when fewer than the window of its
+     * tier's units granted before it are not done; so a unit granted later may have started under a higher value
+     * beside one granted before it, and were the lower value put in force at once, that earlier unit, counting only
+     * those before it, could start beside it: two refreshing at max-unavailable 1 (I2; seed 104221). Whether a
+     * unit granted later has started is in no databag anyone can read in time (a unit reports when its refresh
+     * ends). So a lowered value is put in force only once no tier has more granted units not done than the new
+     * value (a granted unit out of view, or whose role cannot be read, counts in every tier): then no more than that
+     * can be refreshing, whoever starts. A stale view shows a unit not done, so it only delays that. A raised value
+     * is put in force at once: a unit that starts under it saw every unit granted before it, and one that read the
+     * lower value counts against less. Absent in the app databag (none written yet): the config is in force.
+     */
+    static int windowInForce(Census census, Plan plan, List<String> grants, int configured,
+                             Optional<Integer> committed) {
+        int inForce = committed.orElse(configured);
+        if (configured >= inForce) {
+            return configured;
+        }
+        for (Role tier : Role.values()) {
+            long notDone = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier
+                    && !census.done(r, plan)).orElse(true)).count();
+            if (notDone > configured) {
+                return inForce;
+            }
+        }
+        return configured;
     }
 
     /**
@@ -237,7 +284,8 @@ public final class Planner {
             status = Status.blocked(status.message());
         }
         return new PlannerDecision(next, input.committedTally(), status, List.of(), false,
-                input.watch().dueSince(), Optional.empty(), refused, input.offers(), input.soak());
+                input.watch().dueSince(), Optional.empty(), refused, input.offers(), input.soak(),
+                active.isPresent() ? input.window() : Optional.empty());
     }
 
     /** The first failure of the plan's current attempt any reading tells of, the units leaving included. */
@@ -433,12 +481,18 @@ public final class Planner {
      */
     static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable,
                               Optional<String> leader) {
+        return grant(census, plan, grants, maxUnavailable, BATCHES_GRANTED, leader);
+    }
+
+    /** As above, with at most {@code batches} batches of max-unavailable granted and not done per tier. */
+    static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable, int batches,
+                              Optional<String> leader) {
         Role tier = census.controlPlaneOn(plan) ? Role.WORKER : Role.CONTROL_PLANE;
         Set<String> next = new LinkedHashSet<>(grants);
         // A granted unit whose role cannot be read counts against the tier: it may be refreshing in it.
         long busy = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier).orElse(true)).count();
         for (UnitReport report : leaderLast(census.tier(tier), leader)) {
-            if (busy >= (long) BATCHES_GRANTED * maxUnavailable) {
+            if (busy >= (long) batches * maxUnavailable) {
                 break;
             }
             if (!next.contains(report.unit()) && !census.done(report, plan)) {

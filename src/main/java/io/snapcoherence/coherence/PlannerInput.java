@@ -17,21 +17,24 @@ import java.util.stream.Collectors;
  * {@code committedTally}: the tally the app databag holds; {@code watch}: the time and the leader's memory of
  * since when each granted unit has been due; {@code statuses}: what the units' workload statuses say
  * ({@link StatusLine}), read afresh in this hook while a plan runs (none otherwise); {@code soakFor} and {@code soak}:
- * the config's soak and the soak entry the app databag holds ({@link Soak}).
+ * the config's soak and the soak entry the app databag holds ({@link Soak}); {@code window}: the max-unavailable the
+ * app databag holds in force for the active plan (absent: none written).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
                            boolean leaderLeaving, Optional<Tally> committedTally, Watch watch,
-                           java.util.Map<String, StatusLine> statuses, Duration soakFor, Optional<Soak.Entry> soak) {
+                           java.util.Map<String, StatusLine> statuses, Duration soakFor, Optional<Soak.Entry> soak,
+                           Optional<Integer> window) {
 
-    /** Without statuses or a soak. */
+    /** Without statuses, a soak or a window. */
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                         int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                         Optional<String> leader, Set<String> left, List<UnitReading> leaving,
                         boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
         this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving,
-                leaderLeaving, committedTally, watch, java.util.Map.of(), Duration.ZERO, Optional.empty());
+                leaderLeaving, committedTally, watch, java.util.Map.of(), Duration.ZERO, Optional.empty(),
+                Optional.empty());
     }
 
     public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
@@ -69,25 +72,31 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, true, committed, watch, statuses, soakFor, soak);
+                left, leaving, true, committed, watch, statuses, soakFor, soak, window);
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak);
+                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
     }
 
     /** The same input with what the units' statuses say. */
     public PlannerInput withStatuses(java.util.Map<String, StatusLine> lines) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, lines, soakFor, soak);
+                left, leaving, leaderLeaving, committedTally, watch, lines, soakFor, soak, window);
     }
 
     /** The same input with this soak config and the soak entry the app databag holds. */
     public PlannerInput withSoak(Duration soakFor, Optional<Soak.Entry> soak) {
         return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak);
+                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
+    }
+
+    /** The same input with the window the app databag holds. */
+    public PlannerInput withWindow(Optional<Integer> committed) {
+        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, committed);
     }
 
     /**
@@ -96,6 +105,6 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
      */
     public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
         return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
-                leader, left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak);
+                leader, left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
     }
 }

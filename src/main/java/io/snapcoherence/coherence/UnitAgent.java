@@ -54,6 +54,16 @@ public final class UnitAgent {
             return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)
                     : Status.active("on plan " + plan.id()), reporting);
         }
+        if (input.lastProgress().filter(p -> p.plan() == plan.id() && p.phase() == Phase.DONE).isPresent()) {
+            // Done for this plan, then moved off its targets by something else (snapd's timer with hold=false, a
+            // snap managed again after it was dropped, a refresh by hand). Units granted after this one started on
+            // its done report: refreshing again at its old place in the line could make one unit more than
+            // max-unavailable refresh (I2). It stays done for this plan; the next plan moves it.
+            Target moved = pending.get(0);
+            return settle(Status.active("done for plan " + plan.id() + "; " + moved.snap() + " is on "
+                    + input.installed().get(moved.snap()).revision() + " since, moved outside the plan (snapd's "
+                    + "timer, or by hand): the next plan brings it to what the proxy serves"));
+        }
         if (state.halt().isPresent()) {
             Halt halt = state.halt().get();
             if (halt.unit().equals(input.unit())) {
@@ -100,9 +110,15 @@ public final class UnitAgent {
         // The window: fewer than max-unavailable units of this tier granted before this one may still be busy.
         // Whoever started later saw everyone granted before it, so no more than max-unavailable run at once (I2),
         // and the next unit starts in the hook that reads its predecessor's done report, without a leader hook.
+        // Counted against the lower of this unit's config and the max-unavailable in force (the leader's window,
+        // Planner.windowInForce): a raised value waits for the leader; a lowered one holds back units that have not
+        // started, but until the leader puts it in force a unit granted before one already refreshing under the
+        // former value may still start beside it, within that former value (I2 is judged by the value in force).
+        int window = Math.min(input.maxUnavailable(),
+                ((PeerCodec.AppReading.Read) input.app()).window().orElse(input.maxUnavailable()));
         long ahead = state.grantedBefore(input.unit()).stream().map(u -> census.report(u).orElseThrow())
                 .filter(r -> r.role() == input.role() && !r.done(plan)).count();
-        if (ahead >= input.maxUnavailable()) {
+        if (ahead >= window) {
             return settle(Status.waiting("granted for plan " + plan.id() + " in line: " + ahead
                     + (ahead == 1 ? " unit" : " units") + " ahead not done yet"));
         }

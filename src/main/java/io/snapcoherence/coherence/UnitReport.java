@@ -83,13 +83,27 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
 
     /**
      * Done means on the plan's revisions of its architecture, and no failure for this plan left standing (of any
-     * attempt: after a resume a unit whose verification failed must verify again). A report alone, without the
-     * revisions, is not enough. A unit that reports no architecture is done only on every target of its channels,
-     * whatever their architecture: it could be any.
+     * attempt: after a resume a unit whose verification failed must verify again), or reported done for this plan
+     * (any attempt). A unit that reports no architecture is done only on every target of its channels, whatever
+     * their architecture: it could be any.
+     *
+     * <p>Done stays done within a plan: the charm reports done only once its machine is verified on the targets,
+     * and units granted after it start on that report. Should its snaps move afterwards (snapd's own timer with
+     * {@code hold=false}, a snap dropped from {@code snaps} and back, a refresh by hand), counting it not done again
+     * would send it back into the window at its old place, ahead of units already refreshing on its report (I2);
+     * the next plan, made from what it runs then, moves it instead.
      */
     public boolean done(Plan plan) {
+        if (reportedDone(plan)) {
+            return true;
+        }
         boolean failureStanding = progress.map(p -> p.plan() == plan.id() && p.phase().failed()).orElse(false);
         return plan.reachedBy(arch, installed) && !failureStanding;
+    }
+
+    /** Whether the unit's last outcome is done for this plan, in any attempt. */
+    public boolean reportedDone(Plan plan) {
+        return progress.map(p -> p.plan() == plan.id() && p.phase() == Phase.DONE).orElse(false);
     }
 
     // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,

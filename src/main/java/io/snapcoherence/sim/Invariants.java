@@ -34,7 +34,8 @@ import java.util.Set;
  *   hook), every control-plane unit that was in the relation when the worker's hook started (its agent had entered
  *   the peer scope, so every agent is told of it), and is alive on a machine that is up, has every plan target whose
  *   snap and channel it has installed, with no change of those snaps in progress (snapd links a revision before the
- *   change is done and may still undo it). One that the leader has not seen join, and that entered in that same
+ *   change is done and may still undo it), or was on them since the plan and only snapd's own timer moved it since
+ *   ({@code hold=false}: a worker reads it as of its last hook for it, on the targets). One that the leader has not seen join, and that entered in that same
  *   round or that the worker's hook did not list either (Juju runs the application's -changed, which brings a grant,
  *   before the -joined hooks), could not have been known to the worker: neither its grant, nor the leader's tally,
  *   nor its own view held it (docs/protocol.md, "Guarantees"). Every other one counts, whoever has seen it. Checked at the
@@ -46,10 +47,13 @@ import java.util.Set;
  *   snapd has finished every change of its machine's managed snaps (a change shows
  *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
  *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
- *   snapd), or the plan it started for is no longer the active one, or it is removed. When a unit becomes
+ *   snapd), or on the targets as the charm left them (snapd's own timer moved snaps since, with {@code hold=false}:
+ *   the unit counts done, docs/protocol.md "Done stays done"), or the plan it started for is no longer the active
+ *   one, or it is removed. When a unit becomes
  *   unavailable, its tier has at most the {@code max-unavailable} in force when its hook started unavailable units,
- *   itself included (lowering the value while units refresh does not make them a violation; a unit starting above
- *   the new value is one).</dd>
+ *   itself included: the window the app databag held in the hook's view (the leader puts a raised value in force
+ *   at once and a lowered one once it can be kept), else the config the hook read. Lowering the value does not
+ *   make units already refreshing a violation; a unit starting above the value in force is one.</dd>
  * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
  *   store's current revision (the proxy's view with {@code proxy-url}, upstream's without), unless the operator
  *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
@@ -136,6 +140,11 @@ public final class Invariants implements StepObserver {
     private final Set<String> plansSourced = new HashSet<>();
     /** "unit snap" of changes of snapd's timer seen running while the unit was not to hold the snap (I5). */
     private final Set<String> autoBegunUnheld = new HashSet<>();
+    /**
+     * Per unit, the plans it made a refresh attempt for: a failure it reports counts in I2 only for such a plan (a
+     * unit snapd's timer moved onto the targets, failing its verification, made no attempt: seed wide 25).
+     */
+    private final Map<String, Set<Long>> attemptedFor = new HashMap<>();
     /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
     private final Map<String, PlanAttempt> failed = new HashMap<>();
     /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
@@ -147,6 +156,12 @@ public final class Invariants implements StepObserver {
      * before: what the charm's refreshes left there (see {@link #settledOn}).
      */
     private final Map<String, Map<String, Integer>> movedBySnapd = new HashMap<>();
+    /**
+     * Per unit, the plan whose targets its machine was seen on, kept while nothing but snapd's own
+     * timer has changed its snaps since: the timer may have put it there and moved it off again, and a worker's view
+     * of it (read as of its last hook for it) shows it on the targets (I1, seed 137465).
+     */
+    private final Map<String, Long> onTargetsTillTimer = new HashMap<>();
     /** An operator action's hook that refreshed while halted: allowed if, and only if, it commits out of the halt. */
     private Optional<String> refreshedInOperatorAction = Optional.empty();
     /** The plan and attempt the committed app databag's halt stopped, if it held one before this step. */
@@ -255,11 +270,15 @@ public final class Invariants implements StepObserver {
                 moved.putIfAbsent(event.snap(), event.fromRevision());
             } else {
                 moved.remove(event.snap());
+                onTargetsTillTimer.remove(unit.name());
             }
         }
         if (on(Id.I10)) {
             checkSoak(model, unit, step, config.get(), active, before);
         }
+        active.ifPresent(plan -> model.liveUnits().stream()
+                .filter(u -> plan.reachedBy(u.machine().architecture(), installed(u)) && !u.machine().changesRunning())
+                .forEach(u -> onTargetsTillTimer.put(u.name(), plan.id())));
         onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
         noteAutoRefreshesUnheld(model, config.get());
@@ -372,12 +391,13 @@ public final class Invariants implements StepObserver {
                         + " while its view showed " + stop.get());
             }
         }
+        // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next in
+        // one hook.
+        Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
+                attempt.revision());
+        long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
+        attemptedFor.computeIfAbsent(unit.name(), u -> new HashSet<>()).add(plan);
         if (!unavailableSincePlan.containsKey(unit.name())) {
-            // The plan the refresh is for: a leader may refresh itself for a plan, complete it and write the next
-            // in one hook.
-            Target asked = new Target(attempt.snap(), attempt.channel(), unit.machine().architecture(),
-                    attempt.revision());
-            long plan = forChange(asked, before, active).map(Plan::id).orElse(0L);
             unavailableSincePlan.put(unit.name(), new Window(plan, beforeStep(unit, step)));
             checkUnavailable(model, unit, step, "started");
         }
@@ -434,7 +454,8 @@ public final class Invariants implements StepObserver {
                     && u.peersSeen().contains(unit.name()) && !u.departingInFlight(unit.name()));
             if (failure.isPresent() && readable) {
                 unhalted.putIfAbsent(now.get(), unit.name());
-                if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive()
+                boolean attempted = attemptedFor.getOrDefault(unit.name(), Set.of()).contains(active.get().id());
+                if (failure.get().phase() == io.snapcoherence.coherence.Phase.FAILED && unit.alive() && attempted
                         && failed.put(unit.name(), now.get()) == null
                         && !unavailableSincePlan.containsKey(unit.name())) {
                     // failed after its refresh looked finished (a verification): it keeps its place in the window
@@ -686,8 +707,11 @@ public final class Invariants implements StepObserver {
                 return true;
             }
             Map<String, InstalledRevision> now = installed(unit);
-            // back on what it ran before (nothing changed, or reverted) is as available as before it started
-            return active.get().reachedBy(unit.machine().architecture(), now) || now.equals(entry.getValue().before());
+            // back on what it ran before (nothing changed, or reverted) is as available as before it started; on the
+            // targets as the charm left them, snapd's own timer having moved snaps since, is through (seed 131509)
+            String arch = unit.machine().architecture();
+            return active.get().reachedBy(arch, now) || now.equals(entry.getValue().before())
+                    || active.get().reachedBy(arch, asTheCharmLeftIt(unit));
         });
     }
 
@@ -715,7 +739,10 @@ public final class Invariants implements StepObserver {
     /** Notes the changes of snapd's timer running on a machine whose unit is not to hold their snap now (I5). */
     private void noteAutoRefreshesUnheld(SimulatedModel model, CharmConfig config) {
         for (SimUnit unit : model.liveUnits()) {
-            for (String snap : config.snaps()) {
+            // Every installed snap, not only those managed now: a change begun while the snap was not managed (snaps
+            // narrowed) runs to its end after it is managed again (seed 131505).
+            for (InstalledSnap installed : unit.machine().installedSnaps()) {
+                String snap = installed.name();
                 if (unit.machine().autoRefreshing(snap) && !toHold(unit, snap, config)) {
                     autoBegunUnheld.add(unit.name() + " " + snap);
                 }
@@ -756,6 +783,9 @@ public final class Invariants implements StepObserver {
         if (moved.isEmpty()) {
             return false;
         }
+        if (Long.valueOf(plan.id()).equals(onTargetsTillTimer.get(unit.name()))) {
+            return true; // on the targets since the plan, moved off by snapd's timer alone
+        }
         Map<String, InstalledRevision> left = asTheCharmLeftIt(unit);
         return plan.reachedBy(arch, left) && plan.coveredOn(arch, left).stream()
                 .noneMatch(t -> !moved.containsKey(t.snap()) && unit.machine().changeInProgress(t.snap()));
@@ -789,7 +819,14 @@ public final class Invariants implements StepObserver {
         if (!on(Id.I2) || !starting.alive()) {
             return;
         }
-        int limit = viewConfig(step).map(CharmConfig::maxUnavailable).orElse(Integer.MAX_VALUE);
+        // The max-unavailable in force as the hook read it: the window the app databag held (the leader puts a
+        // lowered value in force only once it can be kept), else the unit's config.
+        // A step that recorded no view (a failure counted when its report commits, seed 155041) reads the app
+        // databag as committed then.
+        Map<String, String> app = step.peerView().app().isEmpty() ? model.appData() : step.peerView().app();
+        Optional<Integer> window = PeerCodec.decodeApp("view", app)
+                instanceof PeerCodec.AppReading.Read read ? read.window() : Optional.empty();
+        int limit = window.or(() -> viewConfig(step).map(CharmConfig::maxUnavailable)).orElse(Integer.MAX_VALUE);
         List<String> tier = unavailableSincePlan.keySet().stream()
                 .filter(name -> model.unit(name).alive() && model.unit(name).role() == starting.role()).sorted()
                 .toList();
@@ -835,7 +872,8 @@ public final class Invariants implements StepObserver {
                     && !now.targets().containsAll(before.targets())
                     && !model.liveUnits().stream().filter(u -> u.machineUp() && inView.contains(u.name()))
                     .allMatch(u -> before.reachedBy(u.machine().architecture(), installed(u))
-                            || before.reachedBy(u.machine().architecture(), asTheCharmLeftIt(u)))) {
+                            || before.reachedBy(u.machine().architecture(), asTheCharmLeftIt(u))
+                            || Long.valueOf(before.id()).equals(onTargetsTillTimer.get(u.name())))) {
                 throw new InvariantViolation("I7", "plan " + before.id() + " " + before.targets()
                         + " was replaced by " + now.id() + " " + now.targets() + " before every unit reached it");
             }

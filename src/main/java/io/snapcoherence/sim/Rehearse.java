@@ -214,7 +214,8 @@ public final class Rehearse {
             out.println("  reproduce with --seed " + o.seed() + "; last steps:");
             model.trace().stream().skip(Math.max(0, model.trace().size() - traceSteps)).forEach(l -> out.println("    " + l));
         } else if (!result.quiet()) {
-            out.println("  NOT QUIET after " + o.maxRounds() + " rounds (seed " + o.seed() + ")");
+            out.println("  NOT QUIET after " + o.maxRounds() + " rounds (seed " + o.seed() + "); last steps:");
+            model.trace().stream().skip(Math.max(0, model.trace().size() - traceSteps)).forEach(l -> out.println("    " + l));
         } else {
             out.println("  invariants held: " + Set.copyOf(o.checks()).stream().sorted().map(Enum::name).toList());
         }

@@ -46,6 +46,8 @@ final class Cluster {
         final SimulatedMachine machine;
         /** What the charm talks to: the machine, or the machine with something happening around a request. */
         java.util.function.UnaryOperator<io.snapcoherence.snap.Snaps> around = snaps -> snaps;
+        /** When set, the {@code goal-state} hook tool fails this way on this member (the other tools work). */
+        Optional<io.snapcoherence.juju.HookToolException> goalStateFails = Optional.empty();
         Map<String, String> databag = Map.of();
         Map<String, String> unitStore = Map.of();
         Status status = Status.unknown();
@@ -162,7 +164,26 @@ final class Cluster {
         // a unit sees later is newer than what was reported before it, and the minutes a test counts stay exact.
         Clock hookClock = Clock.offset(clock, Duration.ofNanos(++hooks));
         lastHookAt = hookClock.instant();
-        return CharmRunner.run(context, tools, m.around.apply(m.machine), proxy, hookClock);
+        return CharmRunner.run(context, withGoalState(m, tools), m.around.apply(m.machine), proxy, hookClock);
+    }
+
+    /** The member's hook tools, with {@code goal-state} failing when the test says so. */
+    private static io.snapcoherence.juju.HookTools withGoalState(Member m, StateHookTools tools) {
+        if (m.goalStateFails.isEmpty()) {
+            return tools;
+        }
+        return (io.snapcoherence.juju.HookTools) java.lang.reflect.Proxy.newProxyInstance(
+                Cluster.class.getClassLoader(), new Class<?>[] {io.snapcoherence.juju.HookTools.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("goalState")) {
+                        throw m.goalStateFails.get();
+                    }
+                    try {
+                        return method.invoke(tools, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     private long hooks;

@@ -162,4 +162,25 @@ class OffersTest {
         assertThat(offers.toAsk(reports, managed, 1, Optional.of(u(0)), T, Optional.of(Set.of("arm64"))))
                 .hasSize(1).containsAnyOf(u(3), u(4));
     }
+
+    @Test
+    void aUnitThatDidNotAnswerTheLastRoundIsAskedAgainOnlyForWhatNobodyElseCovers() {
+        // u(1) covers the most (a control-plane unit: both snaps) but its machine is down: it never answered round
+        // 3. Asked first again, it would be the only one asked, round after round, and no plan ever made (seed
+        // 108523). The worker and the leader cover what it covers between them.
+        List<UnitReport> reports = List.of(
+                unit(0, Role.CONTROL_PLANE, "amd64", null, "kube-apiserver", 100, "kubelet", 200),
+                unit(1, Role.CONTROL_PLANE, "amd64", null, "kube-apiserver", 100, "kubelet", 200),
+                unit(2, Role.WORKER, "amd64", null, "kubelet", 200));
+        List<String> managed = List.of("kube-apiserver", "kubelet");
+        Offers silent = new Offers(PROXY, Map.of(), new CheckRound(3, T, List.of(u(1))));
+        for (long round = 4; round <= 6; round++) {
+            assertThat(silent.toAsk(reports, managed, round, Optional.of(u(0)), T.plusSeconds(600), Optional.empty()))
+                    .as("round " + round).containsExactly(u(2), u(0));
+        }
+        // Once nobody else covers it (here kube-apiserver), it is asked again, after the leader.
+        List<UnitReport> alone = List.of(reports.get(1), reports.get(2));
+        assertThat(silent.toAsk(alone, managed, 4, Optional.of(u(2)), T.plusSeconds(600), Optional.empty()))
+                .containsExactly(u(2), u(1));
+    }
 }

@@ -75,6 +75,21 @@ class PeerCodecTest {
     }
 
     @Test
+    void theWindowInForceRoundTripsAndABadOneMakesTheAppDataUnreadable() {
+        var state = new RolloutState(Optional.of(PLAN), List.of("snap-coherence/2"), Optional.empty(), false);
+        Map<String, String> databag = PeerCodec.encodeApp(state, Optional.empty(), Offers.NONE, Optional.of(2));
+        assertThat(databag).containsEntry("window", "2");
+        assertThat(PeerCodec.decodeApp("snap-coherence", databag))
+                .isEqualTo(new PeerCodec.AppReading.Read(state, Optional.empty(), Offers.NONE, Optional.of(2)));
+        assertThat(PeerCodec.encodeApp(state)).containsEntry("window", ""); // none: deleted
+        for (String bad : List.of("0", "101", "\"2\"", "1.5")) {
+            databag.put("window", bad);
+            assertThat(PeerCodec.decodeApp("snap-coherence", databag)).as(bad)
+                    .isInstanceOf(PeerCodec.AppReading.Unreadable.class);
+        }
+    }
+
+    @Test
     void anEmptyDatabagIsAUnitThatHasNotReportedYet() {
         assertThat(PeerCodec.decodeUnit("snap-coherence/4", Map.of()))
                 .isEqualTo(new UnitReading.Unreported("snap-coherence/4"));

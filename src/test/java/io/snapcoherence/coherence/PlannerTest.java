@@ -134,12 +134,11 @@ class PlannerTest {
     }
 
     @Test
-    void workersWaitUntilEveryControlPlaneUnitIsOnThePlanRevisionNotMerelyReporting() {
+    void workersWaitUntilEveryControlPlaneUnitIsOnThePlanRevisionAndADoneReportStaysDone() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
-        // cp/1 reports done progress but still runs the old revision: not done.
+        // cp/1 runs the old revision and has reported nothing for plan 7: not done.
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))),
-                reported(u(1), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)),
-                        Optional.of(new Progress(7, 1, Phase.DONE, Optional.empty()))),
+                reported(u(1), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.empty()),
                 worker(2, Map.of("kubectl", rev(1342))));
         PlannerDecision d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().grants()).containsExactly(u(1));
@@ -148,6 +147,44 @@ class PlannerTest {
         d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().grants()).containsExactly(u(2));
         assertThat(d.appStatus().message()).isEqualTo("rolling out plan 7: control plane 2/2, workers 0/1");
+
+        // Verified and reported done, then moved off 1350 by something else (snapd's timer with hold=false): done
+        // for plan 7 all the same. Units granted after it started on that report; the next plan moves it.
+        peers.set(1, reported(u(1), Role.CONTROL_PLANE, Map.of("kubectl", rev(1360)),
+                Optional.of(new Progress(7, 1, Phase.DONE, Optional.empty()))));
+        d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).containsExactly(u(2));
+        assertThat(d.appStatus().message()).isEqualTo("rolling out plan 7: control plane 2/2, workers 0/1");
+    }
+
+    @Test
+    void aLoweredMaxUnavailableComesIntoForceOnceEveryTierCanKeepItOneBatchGrantedMeanwhile() {
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
+        // Workers 2, 3, 4 were granted under max-unavailable 2, then control-plane unit 5 joined (the control plane
+        // is the tier again; the workers wait for it) and max-unavailable went down to 1.
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(5, Map.of("kubectl", rev(1342))),
+                worker(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))),
+                worker(4, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = Planner.decide(input(peers, planned(7, target, u(2), u(3), u(4)), store("kubectl", 1350),
+                1).withWindow(Optional.of(2)));
+        // Three workers granted and not done: 2 stays in force. The control-plane tier still gets one batch of
+        // the new value, or nothing would move (the workers wait for it).
+        assertThat(d.window()).contains(2);
+        assertThat(d.state().grants()).containsExactly(u(2), u(3), u(4), u(5));
+        assertThat(d.appStatus().message()).contains("max-unavailable 1 takes effect once no more than 1 granted "
+                + "units of a tier are not done (2 in force until then)");
+
+        // Control plane through, two workers done: one granted worker not done in each tier, so 1 comes into force.
+        peers.set(1, cp(5, Map.of("kubectl", rev(1350))));
+        peers.set(2, worker(2, Map.of("kubectl", rev(1350))));
+        peers.set(3, worker(3, Map.of("kubectl", rev(1350))));
+        d = Planner.decide(input(peers, planned(7, target, u(2), u(3), u(4)), store("kubectl", 1350), 1)
+                .withWindow(Optional.of(2)));
+        assertThat(d.window()).contains(1);
+        assertThat(d.appStatus().message()).doesNotContain("takes effect");
+        // A raised value comes into force at once.
+        d = Planner.decide(input(peers, planned(7, target, u(4)), store("kubectl", 1350), 3).withWindow(Optional.of(1)));
+        assertThat(d.window()).contains(3);
     }
 
     @Test

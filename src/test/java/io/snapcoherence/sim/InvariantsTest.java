@@ -265,6 +265,8 @@ class InvariantsTest {
         int targetsAhead;
         io.snapcoherence.coherence.Phase failurePhase = io.snapcoherence.coherence.Phase.FAILED;
         String appStatus = "rolling out";
+        /** The max-unavailable in force the leader writes ({@code window}); none: the config is. */
+        Optional<Integer> window = Optional.empty();
 
         HookRunner runner(SimulatedStore store) {
             return (context, tools, machine) -> {
@@ -281,7 +283,8 @@ class InvariantsTest {
                     Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
                             revision + targetsAhead)));
                     tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
-                            Optional.of(new Plan(planId, 1, targets, complete)), List.of(), halt, paused)));
+                            Optional.of(new Plan(planId, 1, targets, complete)), List.of(), halt, paused),
+                            Optional.empty(), io.snapcoherence.coherence.Offers.NONE, window));
                     tools.appStatusSet(io.snapcoherence.juju.Status.maintenance(appStatus));
                 }
                 tools.relationList(PEER).forEach(peer -> tools.relationGet(PEER, peer));
@@ -615,6 +618,27 @@ class InvariantsTest {
         model.setConfig(Map.of("hold", false)); // a hook on snap-coherence/2 while the other two still refresh
         assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
                 .hasMessageContaining("snap-coherence/2 started").hasMessageContaining("max-unavailable is 1");
+    }
+
+    @Test
+    void aStartIsJudgedByTheMaxUnavailableInForceTheAppDatabagHoldsNotByTheConfigAlone() {
+        Controlled toy = new Controlled();
+        toy.window = Optional.of(2); // a lowered value the leader has not put in force yet
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), 6));
+        publishNew(model);
+        model.setConfig(Map.of("max-unavailable", 1, "on-failure", "halt"));
+        model.runUntilQuiet(500); // the leader writes the plan and the window
+        toy.mayRefresh.addAll(List.of("snap-coherence/0", "snap-coherence/1"));
+        model.setConfig(Map.of("max-unavailable", 1, "hold", false)); // a hook everywhere: both refresh in it
+        model.runRound();
+        assertThat(model.unit("snap-coherence/0").busy() && model.unit("snap-coherence/1").busy()).isTrue();
+
+        toy.mayRefresh.add("snap-coherence/2");
+        model.setConfig(Map.of("max-unavailable", 1, "hold", true));
+        assertThatThrownBy(() -> model.runUntilQuiet(500)).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("snap-coherence/2 started").hasMessageContaining("max-unavailable is 2");
     }
 
     /**
