@@ -880,8 +880,9 @@ public final class SimulatedModel {
                     Map.of(), Map.of(), principal, Map.of()));
         }
         ModelState.ActionState action = hook.action().orElse(ModelState.ActionState.none());
-        return new ModelState(unit.name(), leader.equals(unit.name()), config, relations, unit.store, unit.status,
-                appStatus, "", action, List.of(), goalState());
+        return ModelState.builder(unit.name()).leader(leader.equals(unit.name())).config(config).relations(relations)
+                .unitStore(unit.store).unitStatus(unit.status).appStatus(appStatus).action(action)
+                .goalState(goalState()).build();
     }
 
     /**
