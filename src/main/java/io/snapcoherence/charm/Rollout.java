@@ -207,10 +207,11 @@ final class Rollout {
         Set<String> known = new TreeSet<>(reading.left());
         peers.reportedLeft().stream().filter(u -> !peers.otherUnits.contains(u) && !u.equals(unit))
                 .forEach(known::add);
-        PlannerInput input = new PlannerInput(withOwn(own, peers.others()), read.state(), offers(peers),
-                config.snaps(), config.maxUnavailable(), config.autoRefresh(), request, Optional.of(unit), known,
-                peers.leaving()).at(LeaderWatch.read(store, clock)).withSoak(config.soak(), soakEntry(peers))
-                .withWindow(read.window());
+        PlannerInput input = PlannerInput.builder().peers(withOwn(own, peers.others())).state(read.state())
+                .offers(offers(peers)).managedSnaps(config.snaps()).maxUnavailable(config.maxUnavailable())
+                .autoRefresh(config.autoRefresh()).request(request).leader(Optional.of(unit)).left(known)
+                .leaving(peers.leaving()).watch(LeaderWatch.read(store, clock)).soakFor(config.soak())
+                .soak(soakEntry(peers)).window(read.window()).build();
         if (reading.leaving()) {
             input = input.leaderLeaving(read.tally());
         }
@@ -554,9 +555,10 @@ final class Rollout {
         }
         // What the units reported the proxy serves, as the leader would merge it now.
         Offers offers = offers(peers).withCheck(io.snapcoherence.coherence.CheckRound.NONE);
-        PlannerDecision d = Planner.decide(new PlannerInput(all, state, offers, config.snaps(),
-                config.maxUnavailable(), false, Optional.empty(), leader, Set.of()).at(new Watch(clock.instant(),
-                Map.of(), Watch.SILENT_AFTER)));
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(all).state(state).offers(offers)
+                .managedSnaps(config.snaps()).maxUnavailable(config.maxUnavailable()).autoRefresh(false)
+                .leader(leader).left(Set.of()).watch(new Watch(clock.instant(), Map.of(), Watch.SILENT_AFTER))
+                .build());
         Plan hypothetical = new Plan(state.lastPlanId() + 1, 1, d.differences(), false);
         return new Preview(hypothetical.id(), false, d.differences(), Planner.order(census, hypothetical, leader));
     }

@@ -27,37 +27,6 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
                            java.util.Map<String, StatusLine> statuses, Duration soakFor, Optional<Soak.Entry> soak,
                            Optional<Integer> window) {
 
-    /** Without statuses, a soak or a window. */
-    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
-                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
-                        Optional<String> leader, Set<String> left, List<UnitReading> leaving,
-                        boolean leaderLeaving, Optional<Tally> committedTally, Watch watch) {
-        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving,
-                leaderLeaving, committedTally, watch, java.util.Map.of(), Duration.ZERO, Optional.empty(),
-                Optional.empty());
-    }
-
-    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
-                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
-                        Optional<String> leader, Set<String> left, List<UnitReading> leaving) {
-        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, leaving, false,
-                Optional.empty(), Watch.NONE);
-    }
-
-    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
-                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
-                        Optional<String> leader, Set<String> left) {
-        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader, left, List.of());
-    }
-
-    /** Without a leader among the peers and without a memory of them: a granted unit not among them has left. */
-    public PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
-                        int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request) {
-        this(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, Optional.empty(),
-                state.grants().stream().filter(u -> peers.stream().noneMatch(p -> p.unit().equals(u)))
-                        .collect(Collectors.toSet()));
-    }
-
     public PlannerInput {
         left = Set.copyOf(left);
         peers = List.copyOf(peers);
@@ -69,34 +38,45 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
         }
     }
 
+    /**
+     * An input with the charm's config defaults (max-unavailable 1, auto-refresh on), no peers, no rollout, no
+     * offers, no snaps managed, no request, no leader and nothing else known; {@code left}, unless given, is the
+     * granted units not among the peers (a view without a memory of them: a granted unit not among them has left).
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().peers(peers).state(state).offers(offers).managedSnaps(managedSnaps)
+                .maxUnavailable(maxUnavailable).autoRefresh(autoRefresh).request(request).leader(leader).left(left)
+                .leaving(leaving).leaderLeaving(leaderLeaving).committedTally(committedTally).watch(watch)
+                .statuses(statuses).soakFor(soakFor).soak(soak).window(window);
+    }
+
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
     public PlannerInput leaderLeaving(Optional<Tally> committed) {
-        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, true, committed, watch, statuses, soakFor, soak, window);
+        return toBuilder().leaderLeaving(true).committedTally(committed).build();
     }
 
     /** The same input at this watch. */
     public PlannerInput at(Watch watch) {
-        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
+        return toBuilder().watch(watch).build();
     }
 
     /** The same input with what the units' statuses say. */
     public PlannerInput withStatuses(java.util.Map<String, StatusLine> lines) {
-        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, lines, soakFor, soak, window);
+        return toBuilder().statuses(lines).build();
     }
 
     /** The same input with this soak config and the soak entry the app databag holds. */
     public PlannerInput withSoak(Duration soakFor, Optional<Soak.Entry> soak) {
-        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
+        return toBuilder().soakFor(soakFor).soak(soak).build();
     }
 
     /** The same input with the window the app databag holds. */
     public PlannerInput withWindow(Optional<Integer> committed) {
-        return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, committed);
+        return toBuilder().window(committed).build();
     }
 
     /**
@@ -104,7 +84,121 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
      * and offers it decided, no request (it was applied).
      */
     public PlannerInput afterOwnRefresh(List<UnitReading> peers, RolloutState decided, Watch watch, Offers held) {
-        return new PlannerInput(peers, decided, held, managedSnaps, maxUnavailable, autoRefresh, Optional.empty(),
-                leader, left, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
+        return toBuilder().peers(peers).state(decided).watch(watch).offers(held).request(Optional.empty()).build();
+    }
+
+    public static final class Builder {
+        private List<UnitReading> peers = List.of();
+        private RolloutState state = RolloutState.EMPTY;
+        private Offers offers = Offers.NONE;
+        private List<String> managedSnaps = List.of();
+        private int maxUnavailable = 1;
+        private boolean autoRefresh = true;
+        private Optional<LeaderRequest> request = Optional.empty();
+        private Optional<String> leader = Optional.empty();
+        private Optional<Set<String>> left = Optional.empty();
+        private List<UnitReading> leaving = List.of();
+        private boolean leaderLeaving;
+        private Optional<Tally> committedTally = Optional.empty();
+        private Watch watch = Watch.NONE;
+        private java.util.Map<String, StatusLine> statuses = java.util.Map.of();
+        private Duration soakFor = Duration.ZERO;
+        private Optional<Soak.Entry> soak = Optional.empty();
+        private Optional<Integer> window = Optional.empty();
+
+        private Builder() {
+        }
+
+        public Builder peers(List<UnitReading> peers) {
+            this.peers = peers;
+            return this;
+        }
+
+        public Builder state(RolloutState state) {
+            this.state = state;
+            return this;
+        }
+
+        public Builder offers(Offers offers) {
+            this.offers = offers;
+            return this;
+        }
+
+        public Builder managedSnaps(List<String> managedSnaps) {
+            this.managedSnaps = managedSnaps;
+            return this;
+        }
+
+        public Builder maxUnavailable(int maxUnavailable) {
+            this.maxUnavailable = maxUnavailable;
+            return this;
+        }
+
+        public Builder autoRefresh(boolean autoRefresh) {
+            this.autoRefresh = autoRefresh;
+            return this;
+        }
+
+        public Builder request(Optional<LeaderRequest> request) {
+            this.request = request;
+            return this;
+        }
+
+        public Builder leader(Optional<String> leader) {
+            this.leader = leader;
+            return this;
+        }
+
+        public Builder left(Set<String> left) {
+            this.left = Optional.of(left);
+            return this;
+        }
+
+        public Builder leaving(List<UnitReading> leaving) {
+            this.leaving = leaving;
+            return this;
+        }
+
+        public Builder leaderLeaving(boolean leaderLeaving) {
+            this.leaderLeaving = leaderLeaving;
+            return this;
+        }
+
+        public Builder committedTally(Optional<Tally> committedTally) {
+            this.committedTally = committedTally;
+            return this;
+        }
+
+        public Builder watch(Watch watch) {
+            this.watch = watch;
+            return this;
+        }
+
+        public Builder statuses(java.util.Map<String, StatusLine> statuses) {
+            this.statuses = statuses;
+            return this;
+        }
+
+        public Builder soakFor(Duration soakFor) {
+            this.soakFor = soakFor;
+            return this;
+        }
+
+        public Builder soak(Optional<Soak.Entry> soak) {
+            this.soak = soak;
+            return this;
+        }
+
+        public Builder window(Optional<Integer> window) {
+            this.window = window;
+            return this;
+        }
+
+        public PlannerInput build() {
+            Set<String> gone = left.orElseGet(() -> state.grants().stream()
+                    .filter(u -> peers.stream().noneMatch(p -> p.unit().equals(u))).collect(Collectors.toSet()));
+            return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
+                    gone, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
+        }
     }
 }

@@ -24,8 +24,21 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
     }
 
     public static ModelState of(String unitName) {
-        return new ModelState(unitName, false, Map.of(), List.of(), Map.of(), Status.unknown(), Status.unknown(),
-                "", ActionState.none(), List.of(), GoalState.NONE);
+        return builder(unitName).build();
+    }
+
+    /**
+     * The unit, not the leader, with no config, relations or stored state, unknown statuses, no workload version,
+     * no action, nothing logged and no goal state.
+     */
+    public static Builder builder(String unitName) {
+        return new Builder(unitName);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(unitName).leader(leader).config(config).relations(relations).unitStore(unitStore)
+                .unitStatus(unitStatus).appStatus(appStatus).workloadVersion(workloadVersion).action(action).log(log)
+                .goalState(goalState);
     }
 
     public String appName() {
@@ -33,13 +46,11 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
     }
 
     public ModelState withLeader(boolean leader) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().leader(leader).build();
     }
 
     public ModelState withConfig(Map<String, Object> config) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().config(config).build();
     }
 
     public ModelState withConfigValue(String key, Object value) {
@@ -49,8 +60,7 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
     }
 
     public ModelState withRelations(List<RelationState> relations) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().relations(relations).build();
     }
 
     /** Adds the relation, or replaces the one with the same id. */
@@ -62,34 +72,101 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
     }
 
     public ModelState withUnitStore(Map<String, String> unitStore) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().unitStore(unitStore).build();
     }
 
     public ModelState withStatuses(Status unitStatus, Status appStatus) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().unitStatus(unitStatus).appStatus(appStatus).build();
     }
 
     public ModelState withWorkloadVersion(String version) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus, version,
-                action, log, goalState);
+        return toBuilder().workloadVersion(version).build();
     }
 
     /** What {@code goal-state} answers in this hook. */
     public ModelState withGoalState(GoalState goalState) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().goalState(goalState).build();
     }
 
     public ModelState withAction(ActionState action) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().action(action).build();
     }
 
     public ModelState withLog(List<String> log) {
-        return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
-                workloadVersion, action, log, goalState);
+        return toBuilder().log(log).build();
+    }
+
+    public static final class Builder {
+        private final String unitName;
+        private boolean leader;
+        private Map<String, Object> config = Map.of();
+        private List<RelationState> relations = List.of();
+        private Map<String, String> unitStore = Map.of();
+        private Status unitStatus = Status.unknown();
+        private Status appStatus = Status.unknown();
+        private String workloadVersion = "";
+        private ActionState action = ActionState.none();
+        private List<String> log = List.of();
+        private GoalState goalState = GoalState.NONE;
+
+        private Builder(String unitName) {
+            this.unitName = unitName;
+        }
+
+        public Builder leader(boolean leader) {
+            this.leader = leader;
+            return this;
+        }
+
+        public Builder config(Map<String, Object> config) {
+            this.config = config;
+            return this;
+        }
+
+        public Builder relations(List<RelationState> relations) {
+            this.relations = relations;
+            return this;
+        }
+
+        public Builder unitStore(Map<String, String> unitStore) {
+            this.unitStore = unitStore;
+            return this;
+        }
+
+        public Builder unitStatus(Status unitStatus) {
+            this.unitStatus = unitStatus;
+            return this;
+        }
+
+        public Builder appStatus(Status appStatus) {
+            this.appStatus = appStatus;
+            return this;
+        }
+
+        public Builder workloadVersion(String workloadVersion) {
+            this.workloadVersion = workloadVersion;
+            return this;
+        }
+
+        public Builder action(ActionState action) {
+            this.action = action;
+            return this;
+        }
+
+        public Builder log(List<String> log) {
+            this.log = log;
+            return this;
+        }
+
+        public Builder goalState(GoalState goalState) {
+            this.goalState = goalState;
+            return this;
+        }
+
+        public ModelState build() {
+            return new ModelState(unitName, leader, config, relations, unitStore, unitStatus, appStatus,
+                    workloadVersion, action, log, goalState);
+        }
     }
 
     public Optional<RelationState> relation(String id) {

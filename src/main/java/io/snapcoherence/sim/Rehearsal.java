@@ -49,25 +49,30 @@ public final class Rehearsal {
             hostility = Set.copyOf(hostility);
         }
 
-        /** Without a soak. */
-        public Options(int controlPlane, int workers, long seed, int maxUnavailable, List<FailSpec> fails,
-                       Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
-                       boolean chaos, boolean resumeAfterHalt, int updateStatusEvery, long maxRounds,
-                       Set<Invariants.Id> checks, Set<Hostility> hostility) {
-            this(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slowRefreshRounds,
-                    longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks, hostility, "0",
-                    false);
+        /** The defaults of {@link #builder()}: a mid-size model with every invariant and hostile behaviour on. */
+        public static Options defaults() {
+            return builder().build();
         }
 
-        public static Options defaults() {
-            return new Options(3, 20, 1, 2, List.of(), Optional.of(DEFAULT_PROXY), "halt", 0, 0, false, false, 10,
-                    20_000, Set.of(Invariants.Id.values()), Set.of(Hostility.values()));
+        /**
+         * 3 control-plane and 20 worker units, seed 1, max-unavailable 2, no forced failures, the default proxy,
+         * on-failure halt, no slow refreshes or long changes, no chaos, no resume, update-status every 10 rounds,
+         * 20,000 rounds at most, every invariant checked, every hostile behaviour on, no soak.
+         */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        public Builder toBuilder() {
+            return new Builder().controlPlane(controlPlane).workers(workers).seed(seed)
+                    .maxUnavailable(maxUnavailable).fails(fails).proxyUrl(proxyUrl).onFailure(onFailure)
+                    .slowRefreshRounds(slowRefreshRounds).longChangeRounds(longChangeRounds).chaos(chaos)
+                    .resumeAfterHalt(resumeAfterHalt).updateStatusEvery(updateStatusEvery).maxRounds(maxRounds)
+                    .checks(checks).hostility(hostility).soak(soak, breakCanaryWhileSoaking);
         }
 
         public Options withHostility(Set<Hostility> hostility) {
-            return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
-                    slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks,
-                    hostility, soak, breakCanaryWhileSoaking);
+            return toBuilder().hostility(hostility).build();
         }
 
         /**
@@ -75,9 +80,118 @@ public final class Rehearsal {
          * broken once while its soak runs (before its end).
          */
         public Options withSoak(String soak, boolean breakCanary) {
-            return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
-                    slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds, checks,
-                    hostility, soak, breakCanary);
+            return toBuilder().soak(soak, breakCanary).build();
+        }
+
+        public static final class Builder {
+            private int controlPlane = 3;
+            private int workers = 20;
+            private long seed = 1;
+            private int maxUnavailable = 2;
+            private List<FailSpec> fails = List.of();
+            private Optional<String> proxyUrl = Optional.of(DEFAULT_PROXY);
+            private String onFailure = "halt";
+            private int slowRefreshRounds;
+            private int longChangeRounds;
+            private boolean chaos;
+            private boolean resumeAfterHalt;
+            private int updateStatusEvery = 10;
+            private long maxRounds = 20_000;
+            private Set<Invariants.Id> checks = Set.of(Invariants.Id.values());
+            private Set<Hostility> hostility = Set.of(Hostility.values());
+            private String soak = "0";
+            private boolean breakCanaryWhileSoaking;
+
+            private Builder() {
+            }
+
+            public Builder controlPlane(int controlPlane) {
+                this.controlPlane = controlPlane;
+                return this;
+            }
+
+            public Builder workers(int workers) {
+                this.workers = workers;
+                return this;
+            }
+
+            public Builder seed(long seed) {
+                this.seed = seed;
+                return this;
+            }
+
+            public Builder maxUnavailable(int maxUnavailable) {
+                this.maxUnavailable = maxUnavailable;
+                return this;
+            }
+
+            public Builder fails(List<FailSpec> fails) {
+                this.fails = fails;
+                return this;
+            }
+
+            public Builder proxyUrl(Optional<String> proxyUrl) {
+                this.proxyUrl = proxyUrl;
+                return this;
+            }
+
+            public Builder onFailure(String onFailure) {
+                this.onFailure = onFailure;
+                return this;
+            }
+
+            public Builder slowRefreshRounds(int slowRefreshRounds) {
+                this.slowRefreshRounds = slowRefreshRounds;
+                return this;
+            }
+
+            public Builder longChangeRounds(int longChangeRounds) {
+                this.longChangeRounds = longChangeRounds;
+                return this;
+            }
+
+            public Builder chaos(boolean chaos) {
+                this.chaos = chaos;
+                return this;
+            }
+
+            public Builder resumeAfterHalt(boolean resumeAfterHalt) {
+                this.resumeAfterHalt = resumeAfterHalt;
+                return this;
+            }
+
+            public Builder updateStatusEvery(int updateStatusEvery) {
+                this.updateStatusEvery = updateStatusEvery;
+                return this;
+            }
+
+            public Builder maxRounds(long maxRounds) {
+                this.maxRounds = maxRounds;
+                return this;
+            }
+
+            public Builder checks(Set<Invariants.Id> checks) {
+                this.checks = checks;
+                return this;
+            }
+
+            public Builder hostility(Set<Hostility> hostility) {
+                this.hostility = hostility;
+                return this;
+            }
+
+            /** Config {@code soak} (0: none); see {@link Options#withSoak}. */
+            public Builder soak(String soak, boolean breakCanary) {
+                this.soak = soak;
+                this.breakCanaryWhileSoaking = breakCanary;
+                return this;
+            }
+
+            public Options build() {
+                return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
+                        slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds,
+                        checks, hostility, soak, breakCanaryWhileSoaking);
+            }
         }
     }
 

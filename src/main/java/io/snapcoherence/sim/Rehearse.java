@@ -162,8 +162,10 @@ public final class Rehearse {
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
-        return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure, slow,
-                longChanges, chaos, resume, updateStatusEvery, d.maxRounds(), d.checks(), hostility, soak, breakCanary);
+        return d.toBuilder().controlPlane(controlPlane).workers(workers).seed(seed).maxUnavailable(maxUnavailable)
+                .fails(fails).proxyUrl(proxyUrl).onFailure(onFailure).slowRefreshRounds(slow)
+                .longChangeRounds(longChanges).chaos(chaos).resumeAfterHalt(resume).updateStatusEvery(updateStatusEvery).hostility(hostility)
+                .soak(soak, breakCanary).build();
     }
 
     static void print(Rehearsal.Result result, boolean brief, int traceSteps, long millis, PrintStream out) {

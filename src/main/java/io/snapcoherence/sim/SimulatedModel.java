@@ -478,8 +478,8 @@ public final class SimulatedModel {
             if (!stepEvents.isEmpty() || begun) {
                 changed |= !stepEvents.isEmpty();
                 stepEventsSeen += stepEvents.size();
-                emit(new Step(++steps, round, unit.name(), Step.SNAPD_TIMER, true, true, 0, true,
-                        List.of(), stepEvents, false, false, leader, Map.of(), steps - 1, round, config, PeerView.NONE));
+                emit(Step.builder().number(++steps).round(round).unit(unit.name()).hook(Step.SNAPD_TIMER)
+                        .events(stepEvents).leader(leader).viewConfig(config).build());
             }
         }
         return changed;
@@ -501,9 +501,8 @@ public final class SimulatedModel {
             unit.machine().advanceChanges();
             if (!stepEvents.isEmpty()) {
                 stepEventsSeen += stepEvents.size();
-                emit(new Step(++steps, round, unit.name(), Step.SNAPD_CHANGE_DONE, true, true, 0, true,
-                        List.of(), List.copyOf(stepEvents), false, false, leader, Map.of(), steps - 1, round, config,
-                        PeerView.NONE));
+                emit(Step.builder().number(++steps).round(round).unit(unit.name()).hook(Step.SNAPD_CHANGE_DONE)
+                        .events(List.copyOf(stepEvents)).leader(leader).viewConfig(config).build());
             }
         }
         return working;
@@ -687,8 +686,10 @@ public final class SimulatedModel {
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
             unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook, true,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
-            emit(new Step(++steps, round, unit.name(), hook.describe(), true, false, exit, false, attempts,
-                    events, false, false, leader, written, viewStep, viewRound, view.config(), peerView));
+            emit(Step.builder().number(++steps).round(round).unit(unit.name()).hook(hook.describe()).finished(false)
+                    .exitCode(exit).committed(false).attempts(attempts).events(events).leader(leader)
+                    .appDataWritten(written).viewStep(viewStep).viewRound(viewRound).viewConfig(view.config())
+                    .peerView(peerView).build());
             return;
         }
         finishHook(unit, ended, true, attempts, events);
@@ -784,9 +785,11 @@ public final class SimulatedModel {
                 unit.hookError = hook.describe();
             }
         }
-        emit(new Step(++steps, round, unit.name(), hook.describe(), started, true, ended.exitCode(), committed,
-                attempts, events, unitChanged, appChanged, leader, ended.written(), ended.viewStep(),
-                ended.viewRound(), ended.view().config(), started ? ended.peerView() : PeerView.NONE));
+        emit(Step.builder().number(++steps).round(round).unit(unit.name()).hook(hook.describe()).started(started)
+                .exitCode(ended.exitCode()).committed(committed).attempts(attempts).events(events)
+                .unitDataChanged(unitChanged).appDataChanged(appChanged).leader(leader).appDataWritten(ended.written())
+                .viewStep(ended.viewStep()).viewRound(ended.viewRound()).viewConfig(ended.view().config())
+                .peerView(started ? ended.peerView() : PeerView.NONE).build());
     }
 
     private void afterCommit(SimUnit unit, HookEvent hook) {
@@ -877,8 +880,9 @@ public final class SimulatedModel {
                     Map.of(), Map.of(), principal, Map.of()));
         }
         ModelState.ActionState action = hook.action().orElse(ModelState.ActionState.none());
-        return new ModelState(unit.name(), leader.equals(unit.name()), config, relations, unit.store, unit.status,
-                appStatus, "", action, List.of(), goalState());
+        return ModelState.builder(unit.name()).leader(leader.equals(unit.name())).config(config).relations(relations)
+                .unitStore(unit.store).unitStatus(unit.status).appStatus(appStatus).action(action)
+                .goalState(goalState()).build();
     }
 
     /**

@@ -36,6 +36,146 @@ public record Step(long number, long round, String unit, String hook, boolean st
         viewConfig = Map.copyOf(viewConfig);
     }
 
+    /**
+     * A step that started and finished a committed hook (or snapd's own work) with no refresh attempts or events
+     * and no data changed, viewed at once: {@code viewStep} the step before, {@code viewRound} its own round;
+     * no peer view. {@code number}, {@code round}, {@code unit}, {@code hook}, {@code leader} and
+     * {@code viewConfig} have no default.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private Long number;
+        private Long round;
+        private String unit;
+        private String hook;
+        private boolean started = true;
+        private boolean finished = true;
+        private int exitCode;
+        private boolean committed = true;
+        private List<ObservedMachine.Attempt> attempts = List.of();
+        private List<RefreshEvent> events = List.of();
+        private boolean unitDataChanged;
+        private boolean appDataChanged;
+        private String leader;
+        private Map<String, String> appDataWritten = Map.of();
+        private Long viewStep;
+        private Long viewRound;
+        private Map<String, Object> viewConfig;
+        private PeerView peerView = PeerView.NONE;
+
+        private Builder() {
+        }
+
+        public Builder number(long number) {
+            this.number = number;
+            return this;
+        }
+
+        public Builder round(long round) {
+            this.round = round;
+            return this;
+        }
+
+        public Builder unit(String unit) {
+            this.unit = unit;
+            return this;
+        }
+
+        public Builder hook(String hook) {
+            this.hook = hook;
+            return this;
+        }
+
+        public Builder started(boolean started) {
+            this.started = started;
+            return this;
+        }
+
+        public Builder finished(boolean finished) {
+            this.finished = finished;
+            return this;
+        }
+
+        public Builder exitCode(int exitCode) {
+            this.exitCode = exitCode;
+            return this;
+        }
+
+        public Builder committed(boolean committed) {
+            this.committed = committed;
+            return this;
+        }
+
+        public Builder attempts(List<ObservedMachine.Attempt> attempts) {
+            this.attempts = attempts;
+            return this;
+        }
+
+        public Builder events(List<RefreshEvent> events) {
+            this.events = events;
+            return this;
+        }
+
+        public Builder unitDataChanged(boolean unitDataChanged) {
+            this.unitDataChanged = unitDataChanged;
+            return this;
+        }
+
+        public Builder appDataChanged(boolean appDataChanged) {
+            this.appDataChanged = appDataChanged;
+            return this;
+        }
+
+        public Builder leader(String leader) {
+            this.leader = leader;
+            return this;
+        }
+
+        public Builder appDataWritten(Map<String, String> appDataWritten) {
+            this.appDataWritten = appDataWritten;
+            return this;
+        }
+
+        public Builder viewStep(long viewStep) {
+            this.viewStep = viewStep;
+            return this;
+        }
+
+        public Builder viewRound(long viewRound) {
+            this.viewRound = viewRound;
+            return this;
+        }
+
+        public Builder viewConfig(Map<String, Object> viewConfig) {
+            this.viewConfig = viewConfig;
+            return this;
+        }
+
+        public Builder peerView(PeerView peerView) {
+            this.peerView = peerView;
+            return this;
+        }
+
+        public Step build() {
+            long n = required(number, "number");
+            long r = required(round, "round");
+            return new Step(n, r, required(unit, "unit"), required(hook, "hook"), started, finished, exitCode,
+                    committed, attempts, events, unitDataChanged, appDataChanged, required(leader, "leader"),
+                    appDataWritten, viewStep == null ? n - 1 : viewStep, viewRound == null ? r : viewRound,
+                    required(viewConfig, "viewConfig"), peerView);
+        }
+
+        private static <T> T required(T value, String name) {
+            if (value == null) {
+                throw new IllegalStateException("a step needs its " + name);
+            }
+            return value;
+        }
+    }
+
     /** Whether a hook ran in this step (not snapd on its own). */
     public boolean hookRan() {
         return !hook.equals(SNAPD_TIMER) && !hook.equals(SNAPD_CHANGE_DONE);

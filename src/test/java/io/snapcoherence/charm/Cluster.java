@@ -2,6 +2,7 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.StateHookTools;
@@ -157,18 +158,19 @@ final class Cluster {
         tools.finish(false);
     }
 
-    private int runCharm(Member m, Event event, StateHookTools tools) {
+    private HookRun runCharm(Member m, Event event, StateHookTools tools) {
         JujuContext context = new JujuContext(m.unit, "test-model", Path.of("."), Optional.of(principal(m)),
                 event);
         // Each hook runs a nanosecond after the one before, on whatever time the test set: as on real clocks, what
         // a unit sees later is newer than what was reported before it, and the minutes a test counts stay exact.
         Clock hookClock = Clock.offset(clock, Duration.ofNanos(++hooks));
         lastHookAt = hookClock.instant();
-        return CharmRunner.run(context, withGoalState(m, tools), m.around.apply(m.machine), proxy, hookClock);
+        return HookRun.run((c, hookTools) -> CharmRunner.run(c, withGoalState(m, hookTools),
+                m.around.apply(m.machine), proxy, hookClock), context, tools);
     }
 
     /** The member's hook tools, with {@code goal-state} failing when the test says so. */
-    private static io.snapcoherence.juju.HookTools withGoalState(Member m, StateHookTools tools) {
+    private static io.snapcoherence.juju.HookTools withGoalState(Member m, io.snapcoherence.juju.HookTools tools) {
         if (m.goalStateFails.isEmpty()) {
             return tools;
         }
@@ -193,14 +195,15 @@ final class Cluster {
     /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
     ModelState run(Member m, Event event, ModelState.ActionState action) {
         StateHookTools tools = tools(stateOf(m, action));
-        int exit = runCharm(m, event, tools);
-        if (exit != 0) {
-            throw new AssertionError(m.unit + " " + event.name() + " exited " + exit + ": " + tools.finish(false).log());
+        HookRun run = runCharm(m, event, tools);
+        if (run.exitCode() != 0) {
+            throw new AssertionError(m.unit + " " + event.name() + " exited " + run.exitCode() + ": "
+                    + run.finish().log());
         }
-        tools.commitRefusal().ifPresent(refusal -> {
+        run.refusal().ifPresent(refusal -> {
             throw new AssertionError(m.unit + " " + event.name() + ": the controller refuses its commit: " + refusal);
         });
-        ModelState out = tools.finish(true);
+        ModelState out = run.finish();
         ModelState.RelationState peer = out.relation(PEER).orElseThrow();
         m.databag = peer.localUnitData();
         m.unitStore = out.unitStore();

@@ -1,6 +1,7 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ModelState;
@@ -43,15 +44,14 @@ class CommitOnSuccessTest {
     private static Outcome run(Event event, ModelState initial, boolean failAfterWrites) {
         JujuContext context = new JujuContext(UNIT, "test-model", Path.of("."), Optional.of("kubernetes-worker/0"),
                 event);
-        StateHookTools state = new StateHookTools(initial);
-        HookTools tools = writingHandler(state, failAfterWrites);
-        int exit = CharmRunner.run(context, tools, unused(Snaps.class), unused(StoreProxy.class),
-                Scenario.FIXED_CLOCK);
-        return new Outcome(state.finish(exit == 0), exit);
+        HookRun run = HookRun.run((c, state) -> CharmRunner.run(c, writingHandler(state, failAfterWrites),
+                unused(Snaps.class), unused(StoreProxy.class), Scenario.FIXED_CLOCK), context,
+                new StateHookTools(initial));
+        return new Outcome(run.finish(), run.exitCode());
     }
 
     /** Tools that, on the first call, set a status, write everything a hook can write, then maybe throw. */
-    private static HookTools writingHandler(StateHookTools delegate, boolean fail) {
+    private static HookTools writingHandler(HookTools delegate, boolean fail) {
         boolean[] wrote = {false};
         InvocationHandler handler = (proxy, method, args) -> {
             if (!wrote[0]) {

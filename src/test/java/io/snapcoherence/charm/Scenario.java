@@ -1,6 +1,7 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.StateHookTools;
@@ -43,10 +44,8 @@ public final class Scenario {
 
     public Result run(Event event, ModelState state, Optional<String> principalUnit) {
         JujuContext context = new JujuContext(state.unitName(), "test-model", Path.of("."), principalUnit, event);
-        StateHookTools tools = new StateHookTools(state);
-        int exit = CharmRunner.run(context, tools, snaps, proxy, clock);
-        // A commit the controller refuses (the unit store over its size limit) fails the hook as a whole.
-        boolean committed = exit == 0 && tools.commitRefusal().isEmpty();
-        return new Result(tools.finish(committed), committed ? exit : Math.max(exit, 1));
+        HookRun run = HookRun.run((c, tools) -> CharmRunner.run(c, tools, snaps, proxy, clock), context,
+                new StateHookTools(state));
+        return new Result(run.finish(), run.reportedExitCode());
     }
 }

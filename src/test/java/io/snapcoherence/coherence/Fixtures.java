@@ -70,8 +70,8 @@ final class Fixtures {
     }
 
     static PlannerInput input(List<UnitReading> peers, RolloutState state, Offers store, int maxUnavailable) {
-        return new PlannerInput(peers, state, store, List.of("kubectl", "kubelet", "kube-apiserver"),
-                maxUnavailable, true, Optional.empty());
+        return PlannerInput.builder().peers(peers).state(state).offers(store)
+                .managedSnaps(List.of("kubectl", "kubelet", "kube-apiserver")).maxUnavailable(maxUnavailable).build();
     }
 
     static List<UnitReading> peers(UnitReading... readings) {

@@ -19,8 +19,8 @@ class LeaderViewTest {
 
     private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, int m, String leader,
                                           Set<String> left) {
-        return Planner.decide(new PlannerInput(peers, state, store("kubectl", 1350), List.of("kubectl"), m, true,
-                Optional.empty(), Optional.of(leader), left));
+        return Planner.decide(PlannerInput.builder().peers(peers).state(state).offers(store("kubectl", 1350))
+                .managedSnaps(List.of("kubectl")).maxUnavailable(m).leader(Optional.of(leader)).left(left).build());
     }
 
     private static RolloutState planned(String... grants) {
@@ -86,8 +86,9 @@ class LeaderViewTest {
         // A leader elected before its -joined hooks ran sees few units: one it has not seen may be refreshing.
         // Resume frees its grant only once this leader has watched it out of view for longer than a refresh takes.
         Instant now = Instant.parse("2026-11-25T10:00:00Z");
-        PlannerInput input = new PlannerInput(controlPlane(0, 2, 3), planned(u(1), u(3)), store("kubectl", 1350),
-                List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Resume()), Optional.of(u(0)), Set.of());
+        PlannerInput input = PlannerInput.builder().peers(controlPlane(0, 2, 3)).state(planned(u(1), u(3)))
+                .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl"))
+                .request(Optional.of(new LeaderRequest.Resume())).leader(Optional.of(u(0))).left(Set.of()).build();
         PlannerDecision justElected = Planner.decide(input.at(new Watch(now, Map.of(), Watch.SILENT_AFTER)));
         assertThat(justElected.state().grants()).containsExactly(u(1), u(3));
         assertThat(justElected.dueSince()).containsEntry(u(1), now);

@@ -44,8 +44,9 @@ class PlannerTargetsTest {
 
     private static PlannerDecision decide(List<UnitReading> peers, RolloutState state, Offers offers,
                                           Optional<LeaderRequest> request, Instant now) {
-        return Planner.decide(new PlannerInput(peers, state, offers, MANAGED, 1, true, request, Optional.of(u(0)),
-                Set.of()).at(new Watch(now, Map.of(), Watch.SILENT_AFTER)));
+        return Planner.decide(PlannerInput.builder().peers(peers).state(state).offers(offers).managedSnaps(MANAGED)
+                .request(request).leader(Optional.of(u(0))).left(Set.of()).build()
+                .at(new Watch(now, Map.of(), Watch.SILENT_AFTER)));
     }
 
     @Test
@@ -204,8 +205,8 @@ class PlannerTargetsTest {
         var peers = List.of(unit(0, Role.CONTROL_PLANE, "amd64", Optional.of(StoreView.news(T, 0, PROXY,
                 Map.of(APISERVER, 101))), "kube-apiserver", 100));
         Offers held = offers(CheckRound.NONE, "amd64", "kube-apiserver", 100);
-        PlannerDecision d = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, held, MANAGED, 1, true,
-                Optional.empty(), Optional.of(u(0)), Set.of()).at(new Watch(T, Map.of(), Watch.SILENT_AFTER))
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).offers(held).managedSnaps(MANAGED)
+                .leader(Optional.of(u(0))).left(Set.of()).build().at(new Watch(T, Map.of(), Watch.SILENT_AFTER))
                 .leaderLeaving(Optional.empty()));
         assertThat(d.offers()).isEqualTo(held);
         assertThat(d.state().plan()).isEmpty();

@@ -65,23 +65,24 @@ class PlannerTest {
     @Test
     void noPlanWithoutAutoRefreshUnlessTheRefreshActionAsks() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342), "kubelet", rev(5))));
-        var quiet = new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1350, "kubelet", 6),
-                List.of("kubectl", "kubelet"), 1, false, Optional.empty());
+        var quiet = PlannerInput.builder().peers(peers).offers(store("kubectl", 1350, "kubelet", 6))
+                .managedSnaps(List.of("kubectl", "kubelet")).autoRefresh(false).build();
         PlannerDecision d = Planner.decide(quiet);
         assertThat(d.state().plan()).isEmpty();
         assertThat(d.appStatus().message()).startsWith("updates available: kubectl 1350 (1.29/stable, amd64)");
 
         // The request waits in the app databag while the units it asks look at what the store serves now.
-        var asked = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1350, "kubelet", 6),
-                List.of("kubectl", "kubelet"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of("kubelet")))));
+        var asked = Planner.decide(PlannerInput.builder().peers(peers).offers(store("kubectl", 1350, "kubelet", 6))
+                .managedSnaps(List.of("kubectl", "kubelet")).autoRefresh(false)
+                .request(Optional.of(new LeaderRequest.Refresh(Set.of("kubelet")))).build());
         assertThat(asked.state().plan()).isEmpty();
         assertThat(asked.state().requested()).contains(Set.of("kubelet"));
         assertThat(asked.offers().check().asked()).containsExactly(u(0));
         // u(0) answers: the plan, for the snap asked for.
         var answered = peers(answering(cp(0, Map.of("kubectl", rev(1342), "kubelet", rev(5))), 1, "kubectl", 1350,
                 "kubelet", 6));
-        var planned = Planner.decide(new PlannerInput(answered, asked.state(), asked.offers(),
-                List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
+        var planned = Planner.decide(PlannerInput.builder().peers(answered).state(asked.state()).offers(asked.offers())
+                .managedSnaps(List.of("kubectl", "kubelet")).autoRefresh(false).build());
         assertThat(planned.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, ARCH, 6));
         assertThat(planned.state().requested()).isEmpty();
     }
@@ -92,8 +93,9 @@ class PlannerTest {
         var peers = peers(cp(0, Map.of("kubectl", rev(1350), "kubelet", rev(5))),
                 cp(1, Map.of("kubectl", rev(1342), "kubelet", rev(5))));
         var active = planned(3, target, u(1));
-        var asked = Planner.decide(new PlannerInput(peers, active, store("kubectl", 1350, "kubelet", 6),
-                List.of("kubectl", "kubelet"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of("kubelet")))));
+        var asked = Planner.decide(PlannerInput.builder().peers(peers).state(active)
+                .offers(store("kubectl", 1350, "kubelet", 6)).managedSnaps(List.of("kubectl", "kubelet"))
+                .autoRefresh(false).request(Optional.of(new LeaderRequest.Refresh(Set.of("kubelet")))).build());
         assertThat(asked.planCreated()).isFalse();
         assertThat(asked.state().plan().orElseThrow().id()).isEqualTo(3);
         assertThat(asked.state().requested()).contains(Set.of("kubelet"));
@@ -101,15 +103,17 @@ class PlannerTest {
 
         // Plan 3 completes: the waiting request makes plan 4, for the snaps it named, and is used up.
         peers.set(1, cp(1, Map.of("kubectl", rev(1350), "kubelet", rev(5))));
-        var next = Planner.decide(new PlannerInput(peers, asked.state(), store("kubectl", 1350, "kubelet", 6),
-                List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
+        var next = Planner.decide(PlannerInput.builder().peers(peers).state(asked.state())
+                .offers(store("kubectl", 1350, "kubelet", 6)).managedSnaps(List.of("kubectl", "kubelet"))
+                .autoRefresh(false).build());
         assertThat(next.planCreated()).isTrue();
         assertThat(next.state().plan().orElseThrow().targets()).containsExactly(new Target("kubelet", CH, ARCH, 6));
         assertThat(next.state().requested()).isEmpty();
 
         // Without the request, auto-refresh off: plan 3 completes and nothing follows.
-        var none = Planner.decide(new PlannerInput(peers, active, store("kubectl", 1350, "kubelet", 6),
-                List.of("kubectl", "kubelet"), 1, false, Optional.empty()));
+        var none = Planner.decide(PlannerInput.builder().peers(peers).state(active)
+                .offers(store("kubectl", 1350, "kubelet", 6)).managedSnaps(List.of("kubectl", "kubelet"))
+                .autoRefresh(false).build());
         assertThat(none.state().plan().orElseThrow().complete()).isTrue();
         assertThat(none.planCreated()).isFalse();
     }
@@ -117,18 +121,21 @@ class PlannerTest {
     @Test
     void aRefreshRequestWithNothingDifferingIsDroppedOnceTheUnitsAskedHaveAnswered() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
-        var asked = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, store("kubectl", 1342),
-                List.of("kubectl"), 1, false, Optional.of(new LeaderRequest.Refresh(Set.of())))
+        var asked = Planner.decide(PlannerInput.builder().peers(peers).offers(store("kubectl", 1342))
+                .managedSnaps(List.of("kubectl")).autoRefresh(false)
+                .request(Optional.of(new LeaderRequest.Refresh(Set.of()))).build()
                 .at(new Watch(SEEN, Map.of(), Watch.SILENT_AFTER)));
         assertThat(asked.state().requested()).contains(Set.of());
         assertThat(asked.appStatus().message()).contains("units are checking what the store serves (round 1");
         // Not answered yet, a minute on: still waiting.
-        var waiting = Planner.decide(new PlannerInput(peers, asked.state(), asked.offers(), List.of("kubectl"), 1,
-                false, Optional.empty()).at(new Watch(SEEN.plusSeconds(60), Map.of(), Watch.SILENT_AFTER)));
+        var waiting = Planner.decide(PlannerInput.builder().peers(peers).state(asked.state()).offers(asked.offers())
+                .managedSnaps(List.of("kubectl")).autoRefresh(false).build()
+                .at(new Watch(SEEN.plusSeconds(60), Map.of(), Watch.SILENT_AFTER)));
         assertThat(waiting.state().requested()).contains(Set.of());
         // The round settles without the answer: the leader goes on with what it holds; nothing differs.
-        var settled = Planner.decide(new PlannerInput(peers, asked.state(), asked.offers(), List.of("kubectl"), 1,
-                false, Optional.empty()).at(new Watch(SEEN.plus(CheckRound.SETTLE), Map.of(), Watch.SILENT_AFTER)));
+        var settled = Planner.decide(PlannerInput.builder().peers(peers).state(asked.state()).offers(asked.offers())
+                .managedSnaps(List.of("kubectl")).autoRefresh(false).build()
+                .at(new Watch(SEEN.plus(CheckRound.SETTLE), Map.of(), Watch.SILENT_AFTER)));
         assertThat(settled.state().requested()).isEmpty();
         assertThat(settled.state().plan()).isEmpty();
     }
@@ -245,8 +252,9 @@ class PlannerTest {
         PlannerDecision still = decide(peers, halted.state(), store("kubectl", 1360), 2);
         assertThat(still.state()).isEqualTo(halted.state());
 
-        PlannerDecision resumed = Planner.decide(new PlannerInput(peers, halted.state(), store("kubectl", 1350),
-                List.of("kubectl"), 2, true, Optional.of(new LeaderRequest.Resume())));
+        PlannerDecision resumed = Planner.decide(PlannerInput.builder().peers(peers).state(halted.state())
+                .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
+                .request(Optional.of(new LeaderRequest.Resume())).build());
         assertThat(resumed.state().halt()).isEmpty();
         assertThat(resumed.state().plan().orElseThrow().attempt()).isEqualTo(2);
         assertThat(resumed.state().grants()).containsExactly(u(0), u(1));
@@ -256,14 +264,15 @@ class PlannerTest {
     void aRefreshRequestedWhilePausedMakesThePlanButGrantsNothingUntilResume() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
         var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true, Optional.of(Set.of()));
-        PlannerDecision d = Planner.decide(new PlannerInput(peers, paused, store("kubectl", 1350), List.of("kubectl"),
-                1, false, Optional.empty()));
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).state(paused)
+                .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).autoRefresh(false).build());
         assertThat(d.state().plan()).isPresent();
         assertThat(d.state().grants()).isEmpty();
         assertThat(d.appStatus().message()).startsWith("paused at plan 1");
 
-        PlannerDecision resumed = Planner.decide(new PlannerInput(peers, d.state(), store("kubectl", 1350),
-                List.of("kubectl"), 1, false, Optional.of(new LeaderRequest.Resume())));
+        PlannerDecision resumed = Planner.decide(PlannerInput.builder().peers(peers).state(d.state())
+                .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).autoRefresh(false)
+                .request(Optional.of(new LeaderRequest.Resume())).build());
         assertThat(resumed.state().grants()).containsExactly(u(0));
         assertThat(resumed.state().paused()).isFalse();
     }
@@ -273,8 +282,9 @@ class PlannerTest {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))),
                 cp(2, Map.of("kubectl", rev(1342))));
-        PlannerDecision d = Planner.decide(new PlannerInput(peers, planned(1, target, u(0), u(1)),
-                store("kubectl", 1350), List.of("kubectl"), 2, true, Optional.of(new LeaderRequest.Pause())));
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).state(planned(1, target, u(0), u(1)))
+                .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
+                .request(Optional.of(new LeaderRequest.Pause())).build());
         assertThat(d.state().grants()).containsExactly(u(1));
         assertThat(d.state().paused()).isTrue();
     }

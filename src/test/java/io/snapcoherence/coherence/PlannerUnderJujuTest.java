@@ -26,8 +26,9 @@ class PlannerUnderJujuTest {
 
     private static PlannerInput input(List<UnitReading> peers, RolloutState state, int m,
                                       Optional<LeaderRequest> request) {
-        return new PlannerInput(peers, state, store("kubectl", 1350), List.of("kubectl"), m, true, request,
-                Optional.of(u(0)), Set.of());
+        return PlannerInput.builder().peers(peers).state(state).offers(store("kubectl", 1350))
+                .managedSnaps(List.of("kubectl")).maxUnavailable(m).request(request).leader(Optional.of(u(0)))
+                .left(Set.of()).build();
     }
 
     @Test
@@ -107,8 +108,8 @@ class PlannerUnderJujuTest {
         served.put("kubectl@" + CH, 2);
         Object[] pairs = served.entrySet().stream().flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue()))
                 .toArray();
-        PlannerDecision d = Planner.decide(new PlannerInput(peers, RolloutState.EMPTY, store(pairs),
-                List.of("kubectl"), 1, true, Optional.empty()));
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).offers(store(pairs))
+                .managedSnaps(List.of("kubectl")).build());
         assertThat(d.differences()).hasSize(Planner.MAX_TARGETS + 1);
         assertThat(d.state().plan()).isEmpty();
         assertThat(d.appStatus()).isEqualTo(Status.blocked((Planner.MAX_TARGETS + 1) + " snap channels differ, more "
@@ -120,9 +121,10 @@ class PlannerUnderJujuTest {
         // The override pinned kubectl back to what every unit runs.
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1342))));
         var halted = new RolloutState(Optional.of(PLAN), List.of(u(1)), Optional.of(new Halt(u(1), "failed")), false);
-        PlannerDecision asked = Planner.decide(new PlannerInput(peers, halted, store("kubectl", 1342),
-                List.of("kubectl"), 1, true, Optional.of(new LeaderRequest.Refresh(Set.of())), Optional.of(u(0)),
-                Set.of()));
+        PlannerDecision asked = Planner.decide(PlannerInput.builder().peers(peers).state(halted)
+                .offers(store("kubectl", 1342)).managedSnaps(List.of("kubectl"))
+                .request(Optional.of(new LeaderRequest.Refresh(Set.of()))).leader(Optional.of(u(0))).left(Set.of())
+                .build());
         // The plan stays halted until the unit asked has looked at what the proxy serves now.
         assertThat(asked.superseded()).isEmpty();
         assertThat(asked.state().refresh().flatMap(RefreshRequest::replaces)).contains(1L);
@@ -132,8 +134,9 @@ class PlannerUnderJujuTest {
 
         var answered = peers(cp(0, Map.of("kubectl", rev(1342))),
                 answering(cp(1, Map.of("kubectl", rev(1342))), 1, "kubectl", 1342));
-        PlannerDecision d = Planner.decide(new PlannerInput(answered, asked.state(), asked.offers(),
-                List.of("kubectl"), 1, true, Optional.empty(), Optional.of(u(0)), Set.of()));
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(answered).state(asked.state())
+                .offers(asked.offers()).managedSnaps(List.of("kubectl")).leader(Optional.of(u(0))).left(Set.of())
+                .build());
         assertThat(d.superseded()).contains(1L);
         assertThat(d.state()).isEqualTo(new RolloutState(Optional.of(new Plan(2, 1, List.of(), true)), List.of(),
                 Optional.empty(), false));

@@ -503,9 +503,9 @@ class InvariantsTest {
 
     private static Step workerStep(SimulatedModel model, SimUnit worker, ObservedMachine.Attempt attempt,
                                    long viewRound, PeerView view) {
-        return new Step(model.steps() + 1, viewRound, worker.name(), "coherence-relation-changed(app)", true, true, 0,
-                true, List.of(attempt), List.of(), false, false, model.leader(), Map.of(), model.steps(), viewRound,
-                model.config(), view);
+        return Step.builder().number(model.steps() + 1).round(viewRound).unit(worker.name())
+                .hook("coherence-relation-changed(app)").attempts(List.of(attempt)).leader(model.leader())
+                .viewConfig(model.config()).peerView(view).build();
     }
 
     @Test

@@ -117,9 +117,11 @@ class RandomizedRolloutTest {
         // model time, and in one of those three the canary's services break while it soaks.
         String soak = random.nextInt(4) == 0 ? (10 + random.nextInt(21)) + "m" : "0";
         boolean breakCanary = !soak.equals("0") && random.nextInt(3) == 0;
-        return new Rehearsal.Options(controlPlane, workers, seed, maxUnavailable, fails, proxy, onFailure,
-                slow, longChanges, true, true, 5, ROUND_CAP, EnumSet.allOf(Invariants.Id.class),
-                hostility()).withSoak(soak, breakCanary);
+        return Rehearsal.Options.builder().controlPlane(controlPlane).workers(workers).seed(seed)
+                .maxUnavailable(maxUnavailable).fails(fails).proxyUrl(proxy).onFailure(onFailure)
+                .slowRefreshRounds(slow).longChangeRounds(longChanges).chaos(true).resumeAfterHalt(true)
+                .updateStatusEvery(5).maxRounds(ROUND_CAP).checks(EnumSet.allOf(Invariants.Id.class))
+                .hostility(hostility()).soak(soak, breakCanary).build();
     }
 
     /**
