@@ -317,7 +317,8 @@ public final class Invariants implements StepObserver {
             for (String granted : rollout.get().grants()) {
                 SimUnit unit = model.unit(granted);
                 // A unit removed before the leader ran its -joined hook for it gets no -departed there either
-                // (Juju's uniter runs -departed only for a unit it joined), and when no unit that saw it go is left
+                // (Juju's uniter runs -departed only for a unit
+                // it joined: relation/resolver.go nextHookForRelation), and when no unit that saw it go is left
                 // to report it (`left`), the leader cannot tell it from one that has not joined yet (leader rule
                 // 2): it keeps the grant and its status names the unit as out of its view (seed 164371). Accepted
                 // only so named; resume frees it once its watch has run out.
