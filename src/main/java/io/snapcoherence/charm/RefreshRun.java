@@ -253,7 +253,13 @@ final class RefreshRun {
                           Set<String> stillRunning) {
         Failure failure = memory.failure().orElseThrow();
         Optional<List<InstalledSnap>> listed = listQuietly();
-        if (config.onFailure() != CharmConfig.OnFailure.REVERT || !stillRunning.isEmpty()) {
+        // Reverts this attempt started are followed to their end and remembered whatever on-failure says now: an
+        // operator who sets it to halt while they run stops new reverts, not snapd's, and a machine on a revision
+        // it reverted to must leave that snap out of its view (Reverted; seed 162402: forgotten, the unit told the
+        // revision it went back to as what the store serves, and the leader planned from it).
+        boolean revertsStarted = !memory.reverts().isEmpty();
+        boolean revertsAsked = config.onFailure() == CharmConfig.OnFailure.REVERT;
+        if (!revertsAsked && !revertsStarted || !stillRunning.isEmpty()) {
             // Reported now, so the rollout halts without waiting for this unit's other changes; those still
             // running count at their last reported revision until snapd has finished them.
             Progress failed = Progress.failed(plan, Phase.FAILED, failure);
@@ -277,6 +283,9 @@ final class RefreshRun {
             }
             int target = planned.get().revision();
             if (!memory.reverts().containsKey(snap)) {
+                if (!revertsAsked) {
+                    continue;
+                }
                 boolean onTarget = listed.map(l -> l.stream().anyMatch(s -> s.name().equals(snap)
                         && s.revision() == target)).orElse(false);
                 boolean refreshedNow;

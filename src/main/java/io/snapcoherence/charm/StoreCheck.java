@@ -98,7 +98,7 @@ final class StoreCheck {
         }
         Map<SnapChannel, Integer> serves;
         try {
-            serves = look(machine, managed, registeredStore);
+            serves = look(machine, managed, proxy.isEmpty() ? Optional.of("") : registeredStore);
         } catch (LookFailed e) {
             String why = e.getMessage();
             String trouble = "cannot check what " + (proxy.isEmpty() ? "the store" : "the proxy") + " serves: " + why;
@@ -128,16 +128,23 @@ final class StoreCheck {
      * installed one. Left out: a snap with a change in progress (snapd compares with a revision it may still undo)
      * and one this charm reverted (snapd hides the reverted-from revision, {@link Reverted}). With a proxy,
      * proxy.store must name its store before and after the look: Juju's machine agent may have cleared it
-     * meanwhile, and then snapd asked upstream.
+     * meanwhile, and then snapd asked upstream. Without a proxy ({@code expectedStore} empty text) proxy.store must
+     * be unset after the look (one local read; a value cleared during the look gives at most one stray view, which
+     * the next look corrects): a node left registered with a proxy (the model's snap-store-proxy, or a
+     * registration this charm made in a hook killed before its commit, which it therefore leaves) sees that proxy's
+     * revisions, not the store's; counted as a view, it and the other nodes' views told each other as news without
+     * end, a check round each time (seed 108521).
      */
     private Map<SnapChannel, Integer> look(MachineReading machine, List<String> managed,
-                                           Optional<String> registeredStore) {
+                                           Optional<String> expectedStore) {
         List<RefreshCandidate> candidates;
         try {
             candidates = snaps.refreshCandidates();
-            if (registeredStore.isPresent()) {
+            if (expectedStore.equals(Optional.of(""))) {
+                registeredWithNoProxy();
+            } else if (expectedStore.isPresent()) {
                 Optional<String> after = snaps.getSystem(ProxyRegistration.PROXY_STORE).map(String::strip);
-                if (!after.equals(registeredStore)) {
+                if (!after.equals(expectedStore)) {
                     throw new LookFailed("proxy.store changed while snapd asked the store (now "
                             + after.filter(v -> !v.isEmpty()).orElse("unset") + ")");
                 }
@@ -187,6 +194,16 @@ final class StoreCheck {
             }
         }
         return differing;
+    }
+
+    /** With proxy-url empty: a node whose proxy.store names a store asks that proxy, and its view is none. */
+    private void registeredWithNoProxy() {
+        Optional<String> proxyStore = snaps.getSystem(ProxyRegistration.PROXY_STORE).map(String::strip)
+                .filter(v -> !v.isEmpty());
+        if (proxyStore.isPresent()) {
+            throw new LookFailed("proxy.store is " + proxyStore.get() + " while proxy-url is empty: snapd asks that"
+                    + " proxy, not the store (unset proxy.store, or set proxy-url to that proxy)");
+        }
     }
 
     /** A look that gave no usable view, and why. */

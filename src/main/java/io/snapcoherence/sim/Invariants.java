@@ -92,7 +92,8 @@ import java.util.Set;
  *   leaves at most two batches ({@link Planner#BATCHES_GRANTED} × the {@code max-unavailable} its hook read) granted
  *   in that tier (grants made before the value was lowered stand).</dd>
  * <dt>I8 departed grants</dt><dd>At quiescence no grant names a unit that is no longer alive (and I2 stops
- *   counting a unit the moment it is removed).</dd>
+ *   counting a unit the moment it is removed), unless the application status names it as out of the leader's
+ *   view (a unit removed before the leader joined it, with nobody left who saw it go: leader rule 2).</dd>
  * <dt>I9 liveness</dt><dd>At quiescence (no fault left but machines that died, and an hour of model time given to a
  *   standing rollout: {@link Rehearsal#LIVENESS_WAIT}) a rollout has either completed (no active plan), or stands
  *   paused by the operator, or stands halted with a halt that names a unit of the model, which the application
@@ -315,7 +316,18 @@ public final class Invariants implements StepObserver {
         if (on(Id.I8) && rollout.isPresent()) {
             for (String granted : rollout.get().grants()) {
                 SimUnit unit = model.unit(granted);
-                if (!unit.alive()) {
+                // A unit removed before the leader ran its -joined hook for it gets no -departed there either
+                // (Juju's uniter runs -departed only for a unit
+                // it joined: relation/resolver.go nextHookForRelation), and when no unit that saw it go is left
+                // to report it (`left`), the leader cannot tell it from one that has not joined yet (leader rule
+                // 2): it keeps the grant and its status names the unit as out of its view (seed 164371). Accepted
+                // only so named; resume frees it once its watch has run out.
+                String status = model.appStatus().message();
+                boolean namedOutOfView = status.contains("waiting for granted " + granted + ",")
+                        || status.contains("waiting for granted " + granted + " ")
+                        || status.contains("granted " + granted + " not in the relation for")
+                        || status.contains(granted + " granted, not in the relation for");
+                if (!unit.alive() && !namedOutOfView) {
                     throw new InvariantViolation("I8", "grant of departed unit " + granted + " was never freed");
                 }
             }

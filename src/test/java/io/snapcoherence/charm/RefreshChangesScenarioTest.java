@@ -354,4 +354,27 @@ class RefreshChangesScenarioTest {
         assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): enabled services not active: "
                 + "kubelet.daemon");
     }
+
+    @Test
+    void aRevertStartedBeforeOnFailureTurnsToHaltIsFollowedToItsEndAndRemembered() {
+        Cluster c = workersGranted("kubelet", 201);
+        c.config.put("on-failure", "revert");
+        Cluster.Member worker = c.member(1);
+        worker.machine.changesTakeRounds(1).breakServicesAfterRefresh("kubelet");
+        c.hook(worker, peerChanged());
+        worker.machine.advanceChanges();
+        c.hook(worker, UPDATE_STATUS); // verification fails: a revert change starts
+        assertThat(worker.status.message()).startsWith("reverting kubelet (plan 1, attempt 1)");
+
+        // The operator turns on-failure to halt while snapd reverts: the revert still ends, and the machine,
+        // back on 200 with 201 blocked by snapd, leaves kubelet out of its view.
+        c.config.put("on-failure", "halt");
+        worker.machine.advanceChanges();
+        c.hook(worker, UPDATE_STATUS);
+        assertThat(worker.machine.installedRevision("kubelet")).contains(200);
+        assertThat(worker.databag.get("progress")).contains("\"phase\":\"reverted\"");
+        assertThat(worker.unitStore.get("reverted")).isEqualTo("{\"kubelet\":200}");
+        c.hook(worker, UPDATE_STATUS);
+        assertThat(worker.databag.getOrDefault("offers", "")).doesNotContain("\"kubelet 1.29/stable\":200");
+    }
 }

@@ -303,4 +303,36 @@ class TargetsScenarioTest {
         assertThat(worker.status.message()).contains("cannot check what the proxy serves: proxy.store changed while "
                 + "snapd asked the store (now unset)");
     }
+
+    @Test
+    void withProxyUrlEmptyANodeLeftRegisteredWithTheProxyCountsNoViewAndSaysWhy() {
+        Cluster c = new Cluster();
+        c.config.put("snaps", "kubelet");
+        c.config.put("auto-refresh", false);
+        c.store.publish("kubelet", CH, 200);
+        c.add(0, Role.CONTROL_PLANE, "kubelet", CH, 200);
+        c.add(1, Role.WORKER, "kubelet", CH, 200);
+        c.add(2, Role.WORKER, "kubelet", CH, 200);
+        c.settle();
+        // proxy-url is empty, but worker 2 is left registered with the proxy (a registration whose hook was killed
+        // before its commit, or the model's snap-store-proxy): its snapd asks the proxy, the others upstream.
+        Cluster.Member stray = c.member(2);
+        stray.machine.ack(c.store.assertions());
+        stray.machine.setSystem("proxy.store", c.store.storeId());
+        c.store.override("amd64", "kubelet", CH, 201).publishUpstream("amd64", "kubelet", CH, 221);
+        assertThat(stray.machine.refreshCandidates()).contains(new RefreshCandidate("kubelet", CH, 201, "v201"));
+
+        c.settle();
+        c.settle();
+
+        // Its view is none, said in its status; the leader holds what the store serves and plans it.
+        assertThat(stray.status.message()).contains("cannot check what the store serves: proxy.store is "
+                + c.store.storeId() + " while proxy-url is empty");
+        assertThat(stray.databag.getOrDefault("offers", "")).doesNotContain("201");
+        assertThat(c.appData.get("offers")).contains("\"kubelet 1.29/stable\":{\"revision\":221");
+        // Looking again changes nothing: no view told as news, no new check round.
+        String app = c.appData.toString();
+        c.settle();
+        assertThat(c.appData.toString()).isEqualTo(app);
+    }
 }

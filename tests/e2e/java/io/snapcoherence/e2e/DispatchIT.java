@@ -201,7 +201,9 @@ class DispatchIT {
                 assertThat(spawned).as(what).filteredOn(call -> call.startsWith("status-set")).hasSize(leader ? 2 : 1);
                 assertThat(snapd.requests()).as(what)
                         .containsExactlyElementsOf(env.get("JUJU_HOOK_NAME").equals("update-status")
-                                ? List.of("GET /v2/snaps", "GET /v2/find?select=refresh") // its look at the store
+                                // its look at the store, and that no proxy answered it (proxy-url is empty)
+                                ? List.of("GET /v2/snaps", "GET /v2/find?select=refresh",
+                                        "GET /v2/snaps/system/conf?keys=proxy.store")
                                 : List.of("GET /v2/snaps"));
             }
         }
