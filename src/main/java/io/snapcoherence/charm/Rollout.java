@@ -551,7 +551,8 @@ final class Rollout {
         Optional<String> leader = tools.isLeader() ? Optional.of(unit) : Optional.empty();
         Optional<Plan> active = state.activePlan();
         if (active.isPresent()) {
-            return new Preview(active.get().id(), true, active.get().targets(), Planner.order(census, active.get(), leader));
+            return new Preview(active.get().id(), true, active.get().targets(),
+                    Planner.order(census, active.get(), leader));
         }
         // What the units reported the proxy serves, as the leader would merge it now.
         Offers offers = offers(peers).withCheck(io.snapcoherence.coherence.CheckRound.NONE);

@@ -111,7 +111,8 @@ final class Cluster {
                 .flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(unit))), () -> {
                     statusReads++;
                     Map<String, io.snapcoherence.juju.WorkloadStatus> statuses = new java.util.TreeMap<>();
-                    members.values().forEach(o -> statuses.put(o.unit, io.snapcoherence.juju.WorkloadStatus.of(o.status)));
+                    members.values().forEach(o -> statuses.put(o.unit,
+                            io.snapcoherence.juju.WorkloadStatus.of(o.status)));
                     return statuses;
                 });
     }
@@ -239,6 +240,31 @@ final class Cluster {
             c.add(n, Role.WORKER, "kubelet", channel, 200, "kubectl", channel, 300);
         }
         c.settle();
+        return c;
+    }
+
+    /**
+     * snap-coherence/0 (leader) alone on the control plane, workers 1 to {@code workers}, all on kubectl 300 on
+     * 1.29/stable; 301 is planned, the leader is through, the workers are granted in unit order.
+     */
+    static Cluster workersGranted(int workers, int maxUnavailable) {
+        String channel = "1.29/stable";
+        Cluster c = new Cluster();
+        c.config.put("max-unavailable", maxUnavailable);
+        c.store.publish("kubectl", channel, 300);
+        c.add(0, Role.CONTROL_PLANE, "kubectl", channel, 300);
+        for (int n = 1; n <= workers; n++) {
+            c.add(n, Role.WORKER, "kubectl", channel, 300);
+        }
+        c.settle();
+        c.store.publish("kubectl", channel, 301);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans; its own grant counts from its next hook
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself, grants workers
+        if (!c.member(0).machine.installedRevision("kubectl").equals(java.util.Optional.of(301))
+                || !c.appData.getOrDefault("grants", "").startsWith("[\"snap-coherence/1\",\"snap-coherence/2\"")) {
+            throw new IllegalStateException("the fixture did not reach its state: " + c.appData);
+        }
         return c;
     }
 

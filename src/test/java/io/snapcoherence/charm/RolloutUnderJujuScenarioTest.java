@@ -31,28 +31,6 @@ class RolloutUnderJujuScenarioTest {
     private static final String U2 = "snap-coherence/2";
     private static final String U3 = "snap-coherence/3";
 
-    /**
-     * snap-coherence/0 (leader) alone on the control plane, workers 1 and 2 (and 3 with {@code workers} 3), all on
-     * kubectl 300; 301 is planned, the leader is through, workers 1 and 2 are granted in that order.
-     */
-    private static Cluster workersGranted(int workers, int maxUnavailable) {
-        Cluster c = new Cluster();
-        c.config.put("max-unavailable", maxUnavailable);
-        c.store.publish("kubectl", CH, 300);
-        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
-        for (int n = 1; n <= workers; n++) {
-            c.add(n, Role.WORKER, "kubectl", CH, 300);
-        }
-        c.settle();
-        c.store.publish("kubectl", CH, 301);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged()); // plans; its own grant counts from its next hook
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself, grants workers
-        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
-        assertThat(c.appData.get("grants")).startsWith("[\"snap-coherence/1\",\"snap-coherence/2\"");
-        return c;
-    }
-
     private static Clock at(Duration later) {
         return Clock.fixed(Scenario.FIXED_CLOCK.instant().plus(later), ZoneOffset.UTC);
     }
@@ -61,7 +39,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aLeaderBeingRemovedFreesNoGrantGrantsNothingAndCompletesNothingAsItsViewShrinks() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         Cluster.Member refreshing = c.member(1);
         refreshing.machine.changesTakeRounds(3);
         c.hook(refreshing, peerChanged());
@@ -96,7 +74,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aLeaderBeingRemovedStillHaltsOnAFailureItReadsAndLeavesResumeToTheNextLeader() {
-        Cluster c = workersGranted(2, 2);
+        Cluster c = Cluster.workersGranted(2, 2);
         c.member(1).machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", false);
         c.hook(c.member(1), peerChanged());
         Cluster.Member leader = c.member(0);
@@ -217,7 +195,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aWorkerDoesNotStartWhileGoalStateListsAControlPlaneUnitItHasNotReadAReportFrom() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         // A control-plane unit added a moment ago: nobody has joined it yet, so neither the worker nor the leader
         // counts it; Juju's goal-state lists its principal already.
         Cluster.Member added = c.add(3, Role.CONTROL_PLANE, "kubectl", CH, 300);
@@ -275,7 +253,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aGrantedUnitSilentForLongerThanARefreshCanTakeHaltsTheRolloutNamingItAndWhatToDo() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         // snap-coherence/1's machine dies: its unit stays in the relation and runs no hook again.
         Cluster.Member leader = c.member(0);
         c.clock = at(Duration.ofMinutes(30));
@@ -308,7 +286,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aFailureOfAUnitThatLeftHaltsUnderALeaderThatNeverReadItAndStopsTheUnitsInLine() {
-        Cluster c = workersGranted(3, 1);
+        Cluster c = Cluster.workersGranted(3, 1);
         Cluster.Member failed = c.member(1);
         failed.machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": download failed", false);
         c.hook(failed, peerChanged());
@@ -343,7 +321,7 @@ class RolloutUnderJujuScenarioTest {
      */
     @Test
     void aFailureFirstReadAsItsUnitDepartsHaltsEvenWhenEveryUnitLeftIsDone() {
-        Cluster c = workersGranted(2, 2);
+        Cluster c = Cluster.workersGranted(2, 2);
         Cluster.Member leader = c.member(0);
         c.hook(c.member(2), peerChanged());
         c.hook(leader, peerChanged()); // reads snap-coherence/2 done
@@ -401,7 +379,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void resumeOnALeaderThatHasNotJoinedItsPeersYetKeepsTheGrantsOfUnitsItCannotSee() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         Cluster.Member refreshing = c.member(1);
         refreshing.machine.changesTakeRounds(5);
         c.hook(refreshing, peerChanged());
@@ -434,7 +412,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void resumeFreesTheGrantOfAUnitOutOfViewForLongerThanARefreshCanTake() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         // snap-coherence/1 was removed before this leader joined, and no unit saw it leave while granted.
         c.members.remove(U1);
         Cluster.Member newcomer = c.add(3, Role.WORKER, "kubectl", CH, 300);
@@ -464,7 +442,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void theLeaderFreesTheGrantOfAUnitWhoseStatusSaysItsRefreshIsVerifiedDoneBeforeItReadsItsReport() {
-        Cluster c = workersGranted(3, 1);
+        Cluster c = Cluster.workersGranted(3, 1);
         Map<String, String> before = c.member(1).databag;
         c.hook(c.member(1), peerChanged()); // refreshes, verifies, reports done; its status says so at once
         assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
@@ -479,7 +457,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aFailureTheLeaderReadsInAStatusHaltsTheRolloutBeforeItReadsTheReport() {
-        Cluster c = workersGranted(3, 1);
+        Cluster c = Cluster.workersGranted(3, 1);
         Map<String, String> before = c.member(1).databag;
         c.member(1).machine.failRefresh("kubectl", "download failed", true);
         c.hook(c.member(1), peerChanged());
@@ -494,7 +472,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aStatusOfAnEarlierAttemptOrNoneTheLeaderCanParseIsNoNews() {
-        Cluster c = workersGranted(3, 1);
+        Cluster c = Cluster.workersGranted(3, 1);
         Map<String, String> before = c.member(1).databag;
         c.hook(c.member(1), peerChanged());
         c.member(0).cached.put(U1, before);
@@ -508,7 +486,7 @@ class RolloutUnderJujuScenarioTest {
 
     @Test
     void aPlanCompletedOnTheStatusesIsNotMadeAgainFromReportsTheLeaderHasNotReadYet() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         Map<String, String> before1 = c.member(1).databag;
         Map<String, String> before2 = c.member(2).databag;
         c.hook(c.member(1), peerChanged());
@@ -536,7 +514,7 @@ class RolloutUnderJujuScenarioTest {
         c.hook(c.member(2), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(c.statusReads).isZero(); // steady: no plan, nothing differs
 
-        Cluster running = workersGranted(2, 1);
+        Cluster running = Cluster.workersGranted(2, 1);
         running.statusReads = 0;
         running.hook(running.member(1), peerChanged());
         assertThat(running.statusReads).isZero(); // not the leader

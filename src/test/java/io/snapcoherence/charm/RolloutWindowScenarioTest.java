@@ -1,6 +1,5 @@
 package io.snapcoherence.charm;
 
-import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.juju.HookToolException;
@@ -20,31 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RolloutWindowScenarioTest {
     private static final String CH = "1.29/stable";
 
-    /**
-     * snap-coherence/0 (leader) alone on the control plane, workers 1 and 2 (and 3 with {@code workers} 3), all on
-     * kubectl 300; 301 is planned, the leader is through, the workers are granted in unit order.
-     */
-    private static Cluster workersGranted(int workers, int maxUnavailable) {
-        Cluster c = new Cluster();
-        c.config.put("max-unavailable", maxUnavailable);
-        c.store.publish("kubectl", CH, 300);
-        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
-        for (int n = 1; n <= workers; n++) {
-            c.add(n, Role.WORKER, "kubectl", CH, 300);
-        }
-        c.settle();
-        c.store.publish("kubectl", CH, 301);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged()); // plans; its own grant counts from its next hook
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself, grants workers
-        assertThat(c.member(0).machine.installedRevision("kubectl")).contains(301);
-        assertThat(c.appData.get("grants")).startsWith("[\"snap-coherence/1\",\"snap-coherence/2\"");
-        return c;
-    }
-
     @Test
     void aUnitSnapdsTimerMovedAfterItWasDoneIsNotRefreshedAgainByThatPlan() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         c.config.put("hold", false); // the operator lets snapd's timer refresh the managed snaps
         Cluster.Member first = c.member(1);
         Cluster.Member second = c.member(2);
@@ -88,7 +65,7 @@ class RolloutWindowScenarioTest {
 
     @Test
     void maxUnavailableLoweredWhileUnitsRefreshComesIntoForceOnceItCanBeKept() {
-        Cluster c = workersGranted(4, 2);
+        Cluster c = Cluster.workersGranted(4, 2);
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\","
                 + "\"snap-coherence/3\",\"snap-coherence/4\"]");
         assertThat(c.appData.get("window")).isEqualTo("2");
@@ -144,7 +121,7 @@ class RolloutWindowScenarioTest {
 
     @Test
     void aWorkerWhoseGoalStateCallFailsWaitsSayingWhyAndStartsOnceItAnswers() {
-        Cluster c = workersGranted(2, 1);
+        Cluster c = Cluster.workersGranted(2, 1);
         Cluster.Member worker = c.member(1);
         // goal-state is asked only by a worker about to start; the controller does not answer it this time.
         worker.goalStateFails = Optional.of(new HookToolException("goal-state", List.of("--format=json"), 1,
