@@ -429,9 +429,12 @@ public final class SimulatedMachine implements Snaps {
         brokenServices.removeIf(s -> !s.startsWith("pending:"));
     }
 
-    /** Whether the services of one of {@code snaps} are broken now (ground truth, not a request to snapd). */
+    /**
+     * Whether the services of one of {@code snaps} are broken now (ground truth, not a request to snapd). A snap
+     * without services has none to break, whatever was drawn for it: snapd lists none for it ({@link #services()}).
+     */
     public boolean servicesBroken(java.util.Collection<String> snaps) {
-        return snaps.stream().anyMatch(brokenServices::contains);
+        return snaps.stream().filter(snap -> !WITHOUT_SERVICES.contains(snap)).anyMatch(brokenServices::contains);
     }
 
     public void breakServicesAfterRefresh(String snap) {

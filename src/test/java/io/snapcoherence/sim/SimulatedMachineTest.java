@@ -32,6 +32,17 @@ class SimulatedMachineTest {
     }
 
     @Test
+    void aSnapWithoutServicesHasNoneToBreak() {
+        machine.install("kubectl", CH, 500);
+        machine.breakServices("kubectl");
+        machine.breakServices("kubelet");
+        // snapd lists services only for snaps that have them: kubectl has none, so nothing of it can be broken.
+        assertThat(machine.services()).extracting(s -> s.snap()).containsExactly("kubelet");
+        assertThat(machine.servicesBroken(List.of("kubectl"))).isFalse();
+        assertThat(machine.servicesBroken(List.of("kubectl", "kubelet"))).isTrue();
+    }
+
+    @Test
     void proxyStoreNeedsAnAcknowledgedStoreAssertionWithAUrl() {
         assertThat(failure(() -> machine.setSystem("proxy.store", "store123")))
                 .isEqualTo(new SnapError.NoMatchingStoreAssertion("store123"));
