@@ -230,13 +230,18 @@ final class Cluster {
      * units 2 to 4 workers with kubelet 200 and kubectl 300, all on {@code channel}; 0 leads.
      */
     static Cluster kubernetes(String channel) {
+        return kubernetes(channel, 2, 3);
+    }
+
+    /** As {@link #kubernetes(String)}, with units 0 to {@code controlPlane - 1} on the control plane, then workers. */
+    static Cluster kubernetes(String channel, int controlPlane, int workers) {
         Cluster c = new Cluster();
         c.store.publish("kube-apiserver", channel, 100).publish("kubelet", channel, 200)
                 .publish("kubectl", channel, 300);
-        for (int n = 0; n < 2; n++) {
+        for (int n = 0; n < controlPlane; n++) {
             c.add(n, Role.CONTROL_PLANE, "kube-apiserver", channel, 100, "kubectl", channel, 300);
         }
-        for (int n = 2; n < 5; n++) {
+        for (int n = controlPlane; n < controlPlane + workers; n++) {
             c.add(n, Role.WORKER, "kubelet", channel, 200, "kubectl", channel, 300);
         }
         c.settle();

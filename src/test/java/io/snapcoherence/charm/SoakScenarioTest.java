@@ -26,16 +26,8 @@ class SoakScenarioTest {
      * 0 leads, so snap-coherence/1 is the canary (the leader goes last in its tier). soak 30m.
      */
     private static Cluster cluster() {
-        Cluster c = new Cluster();
-        c.config.put("soak", "30m");
-        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
-        for (int n = 0; n < 3; n++) {
-            c.add(n, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
-        }
-        for (int n = 3; n < 5; n++) {
-            c.add(n, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        }
-        c.settle();
+        Cluster c = Cluster.kubernetes(CH, 3, 2);
+        c.config.put("soak", "30m"); // read from the next hook on, before any plan
         return c;
     }
 
@@ -127,8 +119,8 @@ class SoakScenarioTest {
         assertThat(c.member(1).machine.calls()).contains("snap revert kube-apiserver");
         assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"reverted\"");
-        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): enabled services "
-                + "not active: kube-apiserver.daemon (found while soaking)");
+        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): enabled "
+                + "services not active: kube-apiserver.daemon (found while soaking)");
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1");
         assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
     }
