@@ -105,7 +105,9 @@ public final class Planner {
         // replaces that plan. A resume meanwhile (no halt any more) or a plan moved on leaves nothing to replace.
         Optional<RefreshRequest> refresh = state.refresh();
         if (refreshNow) {
-            Optional<Long> replacing = halt.isPresent() && plan.filter(Plan::active).isPresent()
+            // Only a halt the operator could have seen (committed before this hook) is replaced: one found in this
+            // very hook halts first, and a refresh then asks again (I4; seed 165547).
+            Optional<Long> replacing = state.halt().isPresent() && plan.filter(Plan::active).isPresent()
                     ? plan.map(Plan::id) : refresh.flatMap(RefreshRequest::replaces);
             refresh = Optional.of(new RefreshRequest(now, replacing));
         }

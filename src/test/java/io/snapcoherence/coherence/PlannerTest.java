@@ -235,6 +235,26 @@ class PlannerTest {
     }
 
     @Test
+    void aRefreshInTheHookThatFindsAFailureHaltsFirstAndReplacesNothing() {
+        var target = List.of(new Target("kubectl", CH, ARCH, 1350));
+        Plan plan = new Plan(5, 1, target, false);
+        var failed = Progress.failed(plan, Phase.FAILED, new Failure("kubectl", 1350, "cannot refresh"));
+        var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.of(failed)),
+                cp(1, Map.of("kubectl", rev(1342))));
+        // The operator asked for a refresh of a rollout that, as far as anything committed says, still runs.
+        PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).state(planned(5, target, u(0)))
+                .offers(store("kubectl", 1360)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
+                .request(Optional.of(new LeaderRequest.Refresh(Set.of()))).build());
+        assertThat(d.state().plan().orElseThrow().id()).isEqualTo(5);
+        assertThat(d.state().halt()).contains(new Halt(u(0), "kubectl 1350 failed (plan 5): cannot refresh"));
+        assertThat(d.superseded()).isEmpty();
+        // Nor in a later hook: the refresh stands for no plan the operator saw halted (they ask again once it is).
+        PlannerDecision later = decide(peers, d.state(), store("kubectl", 1360), 2);
+        assertThat(later.state().plan().orElseThrow().id()).isEqualTo(5);
+        assertThat(later.state().halt()).isPresent();
+    }
+
+    @Test
     void aFailureHaltsAndResumeRegrantsTheFailedUnitForANewAttempt() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         Plan plan = new Plan(5, 1, target, false);
