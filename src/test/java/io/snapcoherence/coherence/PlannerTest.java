@@ -234,13 +234,18 @@ class PlannerTest {
         assertThat(d.appStatus()).isEqualTo(Status.active("up to date (plan 2)"));
     }
 
+    /** Units 0 and 1 on the control plane on kubectl 1342; unit 0 reported its refresh to 1350 failed. */
+    private static List<UnitReading> controlPlaneWithAFailureOnUnit0(Plan plan) {
+        var failed = Progress.failed(plan, Phase.FAILED, new Failure("kubectl", 1350, "cannot refresh"));
+        return peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.of(failed)),
+                cp(1, Map.of("kubectl", rev(1342))));
+    }
+
     @Test
     void aRefreshInTheHookThatFindsAFailureHaltsFirstAndReplacesNothing() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         Plan plan = new Plan(5, 1, target, false);
-        var failed = Progress.failed(plan, Phase.FAILED, new Failure("kubectl", 1350, "cannot refresh"));
-        var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.of(failed)),
-                cp(1, Map.of("kubectl", rev(1342))));
+        var peers = controlPlaneWithAFailureOnUnit0(plan);
         // The operator asked for a refresh of a rollout that, as far as anything committed says, still runs.
         PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).state(planned(5, target, u(0)))
                 .offers(store("kubectl", 1360)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
@@ -258,9 +263,7 @@ class PlannerTest {
     void aFailureHaltsAndResumeRegrantsTheFailedUnitForANewAttempt() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         Plan plan = new Plan(5, 1, target, false);
-        var failed = Progress.failed(plan, Phase.FAILED, new Failure("kubectl", 1350, "cannot refresh"));
-        var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kubectl", rev(1342)), Optional.of(failed)),
-                cp(1, Map.of("kubectl", rev(1342))));
+        var peers = controlPlaneWithAFailureOnUnit0(plan);
         PlannerDecision halted = decide(peers, planned(5, target, u(0)), store("kubectl", 1350), 2);
         assertThat(halted.state().halt()).contains(new Halt(u(0), "kubectl 1350 failed (plan 5): cannot refresh"));
         assertThat(halted.state().grants()).containsExactly(u(0));

@@ -109,6 +109,16 @@ class InvariantsTest {
         Rehearsal.NEW.forEach((snap, revision) -> model.store().publish(snap, Rehearsal.CHANNEL, revision));
     }
 
+    /** What running {@code model} until it is quiet breaks, if anything. */
+    private static Optional<InvariantViolation> violationUntilQuiet(SimulatedModel model) {
+        try {
+            model.runUntilQuiet(500);
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
     @Test
     void aRefreshWithoutAPlanBreaksI5() {
         SimulatedModel model = model(new Toy(false, true, true), Map.of(), 1, 1);
@@ -536,12 +546,7 @@ class InvariantsTest {
         }
         toy.complete = true;
         model.setConfig(Map.of("hold", true));
-        try {
-            model.runUntilQuiet(500);
-            return Optional.empty();
-        } catch (InvariantViolation e) {
-            return Optional.of(e);
-        }
+        return violationUntilQuiet(model);
     }
 
     /**
@@ -849,12 +854,7 @@ class InvariantsTest {
         model.runUntilQuiet(500);
         toy.mayRefresh.add("snap-coherence/1");
         model.setConfig(Map.of("hold", true));
-        try {
-            model.runUntilQuiet(500);
-            return Optional.empty();
-        } catch (InvariantViolation e) {
-            return Optional.of(e);
-        }
+        return violationUntilQuiet(model);
     }
 
     @Test
