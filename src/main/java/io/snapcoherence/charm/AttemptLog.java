@@ -1,6 +1,7 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
+import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.Progress;
 
 import java.time.Instant;
@@ -14,8 +15,9 @@ import java.util.Optional;
  * This unit's last attempts at plans, for the {@code history} action: unit store {@code attempts}, a JSON list,
  * oldest first, of {@code {plan, attempt, since, started?, ended, phase, changes, reverts, error?}}: since when the
  * unit tried, when its first snapd change started, when it reported, how ({@code done}, {@code failed},
- * {@code reverted}), the id of snapd's change per snap, and snapd's error for a failure. Written once per attempt,
- * in the hook that reports it (a retried hook writes the same attempt again, in its place).
+ * {@code reverted}, or {@code stopped} for an attempt that ended without a report), the id of snapd's change per
+ * snap, and snapd's error for a failure (or why a stopped attempt ended unreported). Written once per attempt, in
+ * the hook that reports it or forgets it (a retried hook writes the same attempt again, in its place).
  *
  * <p>Each unit keeps its own: the leader could see the attempts of the others only if every unit put them in its
  * databag, which every other unit reads (a write costs each of them a hook, and the bytes grow with the units). The
@@ -40,13 +42,53 @@ final class AttemptLog {
 
     /** Logs the attempt {@code memory} followed, ended now with {@code progress}. */
     static void ended(UnitStore store, RefreshMemory memory, Progress progress, Instant now) {
+        log(store, memory, progress.phase().name().toLowerCase(java.util.Locale.ROOT), progress.failure()
+                .map(f -> f.snap() + " " + f.revision() + ": " + cut(f.error())), now);
+    }
+
+    /**
+     * Logs the attempt {@code memory} followed as {@code stopped}, for {@code why}: it is forgotten without a report
+     * (a halt or pause before every refresh started, a plan replaced while its changes ran). An attempt that started
+     * no change leaves nothing to log: it asked snapd for nothing.
+     */
+    static void stopped(UnitStore store, RefreshMemory memory, String why, Instant now) {
+        if (memory.started().isPresent() || !memory.reverts().isEmpty()) {
+            log(store, memory, "stopped", Optional.of(cut(why)), now);
+        }
+    }
+
+    /** Why an attempt at another plan or attempt than {@code now} ended without a report. */
+    static String replacedBy(RefreshMemory memory, Plan now) {
+        return (now.id() == memory.plan() ? "attempt " + now.attempt() + " of plan " + now.id() : "plan " + now.id())
+                + " replaced it before it reported";
+    }
+
+    private static String cut(String text) {
+        return text.length() <= MAX_ERROR ? text : text.substring(0, MAX_ERROR - 3) + "...";
+    }
+
+    private static void log(UnitStore store, RefreshMemory memory, String phase, Optional<String> error,
+                            Instant now) {
         List<Attempt> attempts = new ArrayList<>(store.get(KEY).orElse(List.of()));
-        Attempt ended = new Attempt(memory.plan(), memory.attempt(), memory.since().toString(),
-                memory.started().map(Instant::toString), now.toString(), progress.phase().name().toLowerCase(
-                java.util.Locale.ROOT), new java.util.TreeMap<>(memory.changes()),
-                new java.util.TreeMap<>(memory.reverts()), progress.failure().map(f -> f.snap() + " " + f.revision()
-                + ": " + (f.error().length() <= MAX_ERROR ? f.error() : f.error().substring(0, MAX_ERROR - 3)
-                + "...")));
+        Map<String, String> changes = new java.util.TreeMap<>();
+        Map<String, String> reverts = new java.util.TreeMap<>();
+        String since = memory.since().toString();
+        Optional<String> started = memory.started().map(Instant::toString);
+        // A pause stops an attempt without ending it: after resume the same attempt goes on with a fresh memory of
+        // what is left. Its entry keeps what the stopped part asked snapd for.
+        for (Attempt earlier : attempts) {
+            if (earlier.plan() == memory.plan() && earlier.attempt() == memory.attempt()
+                    && earlier.phase().equals("stopped")) {
+                changes.putAll(earlier.changes());
+                reverts.putAll(earlier.reverts());
+                since = earlier.since();
+                started = earlier.started().or(() -> memory.started().map(Instant::toString));
+            }
+        }
+        changes.putAll(memory.changes());
+        reverts.putAll(memory.reverts());
+        Attempt ended = new Attempt(memory.plan(), memory.attempt(), since, started, now.toString(), phase, changes,
+                reverts, error);
         attempts.removeIf(a -> a.plan() == ended.plan() && a.attempt() == ended.attempt());
         attempts.add(ended);
         while (attempts.size() > MAX_ATTEMPTS) {

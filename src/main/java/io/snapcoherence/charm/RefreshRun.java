@@ -97,8 +97,10 @@ final class RefreshRun {
     Result run(Plan plan, List<Target> refresh, List<Target> verify, MachineReading reading, boolean followOnly) {
         Instant start = clock.instant();
         Instant deadline = start.plus(HOOK_WAIT);
-        RefreshMemory memory = RefreshMemory.recall(store).filter(m -> m.isFor(plan))
-                .orElseGet(() -> RefreshMemory.fresh(plan, start));
+        Optional<RefreshMemory> recalled = RefreshMemory.recall(store);
+        recalled.filter(m -> !m.isFor(plan)).ifPresent(earlier -> AttemptLog.stopped(store, earlier,
+                AttemptLog.replacedBy(earlier, plan), start));
+        RefreshMemory memory = recalled.filter(m -> m.isFor(plan)).orElseGet(() -> RefreshMemory.fresh(plan, start));
         Optional<String> notNow = Optional.empty();
         Optional<Failure> failure = memory.failure();
 
@@ -228,6 +230,8 @@ final class RefreshRun {
         if (followOnly && refresh.stream().anyMatch(t -> !memory.changes().containsKey(t.snap()))) {
             // A halt or pause stopped this attempt before every target started: nothing more to follow, nothing
             // to report; the unit waits with the others.
+            AttemptLog.stopped(store, memory, "the rollout stopped (halt or pause) before every refresh started",
+                    clock.instant());
             RefreshMemory.forget(store);
             return new NotNow("rollout stopped before every refresh started", memory.since());
         }

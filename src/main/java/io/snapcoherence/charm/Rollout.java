@@ -306,6 +306,9 @@ final class Rollout {
     private void forgetEndedAttempt(Reading reading, Optional<Plan> activePlan, OwnTurn turn) {
         if (reading.memory().filter(m -> activePlan.map(p -> !m.isFor(p)).orElse(true)).isPresent()
                 && !reading.machine().rememberedRunning() && !(turn.act() instanceof AgentDecision.Refresh)) {
+            RefreshMemory ended = reading.memory().get();
+            AttemptLog.stopped(store, ended, activePlan.map(p -> AttemptLog.replacedBy(ended, p))
+                    .orElse("its plan ended before it reported"), clock.instant());
             RefreshMemory.forget(store);
         }
     }

@@ -111,6 +111,91 @@ class HistoryScenarioTest {
                 "done");
     }
 
+    /**
+     * A pause that comes while a worker's kubelet change runs and its kubectl refresh waits behind another change:
+     * the unit follows kubelet to its end and starts nothing more, so the attempt ends without a report. It is
+     * logged as stopped with the change it made; after resume the same attempt goes on, and its entry keeps both
+     * changes.
+     */
+    @Test
+    void anAttemptStoppedByAPauseIsLoggedAndGoesOnInTheSameEntryAfterResume() {
+        Cluster c = new Cluster();
+        c.store.publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kubectl", CH, 300);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.settle();
+        c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans
+        c.hook(c.member(0), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes itself, grants
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        worker.machine.changesTakeRounds(2);
+        worker.machine.startOtherChange("kubectl", "configure-snap", 3); // the principal's `snap set kubectl ...`
+        c.hook(worker, peerChanged()); // starts kubelet; kubectl waits in line
+        assertThat(worker.unitStore.get(RefreshMemory.KEY.name())).contains("\"kubelet\"").doesNotContain("kubectl");
+
+        c.action(c.member(0), "pause", Map.of());
+        c.hook(worker, peerChanged()); // reads the pause: follows kubelet, starts nothing
+        worker.machine.advanceChanges();
+        worker.machine.advanceChanges();
+        c.hook(worker, Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.unitStore.getOrDefault(RefreshMemory.KEY.name(), "")).isEmpty();
+        Map<String, String> stopped = history(c, 1, Map.of("plan", 1));
+        assertThat(stopped.get("attempts.1.outcome")).isEqualTo(
+                "stopped: the rollout stopped (halt or pause) before every refresh started");
+        assertThat(stopped.get("attempts.1.changes")).matches("kubelet=\\S+");
+        String kubeletChange = stopped.get("attempts.1.changes");
+
+        c.action(c.member(0), "resume", Map.of());
+        worker.machine.advanceChanges(); // the other change on kubectl ends
+        c.settle();
+        worker.machine.advanceChanges();
+        worker.machine.advanceChanges(); // the kubectl refresh started after resume
+        c.settle();
+        Map<String, String> done = history(c, 1, Map.of("plan", 1));
+        assertThat(done).containsEntry("attempts.1.outcome", "done").containsEntry("attempts.1.since",
+                stopped.get("attempts.1.since"));
+        assertThat(done.get("attempts.1.changes")).contains(kubeletChange).matches(".*kubectl=\\S+.*");
+        assertThat(worker.machine.installedRevision("kubectl")).contains(301);
+    }
+
+    /**
+     * A worker's kubelet change runs on while another worker's failure halts the plan and the operator's refresh
+     * replaces it: the first worker's attempt at the old plan never reports. Once its change has ended it is logged
+     * as stopped, with the change, and the replacing plan named.
+     */
+    @Test
+    void anAttemptLeftByAReplacedPlanIsLoggedWithItsChange() {
+        Cluster c = Cluster.workersGranted(2, 2);
+        Cluster.Member failing = c.member(1);
+        Cluster.Member slow = c.member(2);
+        failing.machine.failRefresh("kubectl", "error: cannot refresh \"kubectl\": revision 301 is broken", true);
+        slow.machine.changesTakeRounds(2);
+        c.hook(slow, peerChanged()); // starts its change
+        c.hook(failing, peerChanged()); // fails and reports
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubectl 301 failed");
+        assertThat(slow.unitStore.get(RefreshMemory.KEY.name())).contains("\"kubectl\"");
+
+        c.store.publish("kubectl", CH, 302);
+        failing.machine.clearRefreshFault("kubectl");
+        c.action(c.member(0), "refresh", Map.of());
+        c.askedAnswer();
+        c.hook(c.member(0), peerChanged());
+        slow.machine.advanceChanges();
+        slow.machine.advanceChanges();
+        c.settle();
+
+        Map<String, String> left = history(c, 2, Map.of("plan", 1));
+        assertThat(left.get("attempts.1.outcome")).isEqualTo("stopped: plan 2 replaced it before it reported");
+        assertThat(left.get("attempts.1.changes")).matches("kubectl=\\S+");
+        slow.machine.advanceChanges();
+        slow.machine.advanceChanges(); // its refresh for plan 2
+        c.settle();
+        assertThat(history(c, 2, Map.of())).containsEntry("attempts.plan", "2").containsEntry("attempts.1.outcome",
+                "done");
+    }
+
     @Test
     void theLastTwentyPlansAndAttemptsAreKeptWithinTheirBounds() {
         Cluster c = new Cluster();
