@@ -205,10 +205,10 @@ public final class Footprint {
     private void hook(Unit unit, Event event, ModelState.ActionState action) {
         Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
         units.values().stream().filter(u -> u != unit).forEach(u -> remotes.put(u.name, u.databag));
-        var peer = new ModelState.RelationState("coherence", PEER, APP, unit.databag, appData, remotes, appData);
-        var container = ModelState.RelationState.of(unit.role.endpoint(), unit.role.endpoint() + ":1",
+        var peer = new ModelState.PeerRelation("coherence", PEER, APP, unit.databag, appData, remotes);
+        var container = ModelState.RelationState.container(unit.role.endpoint(), unit.role.endpoint() + ":1",
                         unit.principal().substring(0, unit.principal().indexOf('/')))
-                .withRemoteUnit(unit.principal(), Map.of());
+                .withPrincipal(unit.principal(), Map.of());
         ModelState state = ModelState.of(unit.name).withLeader(unit == leader).withConfig(config)
                 .withRelations(List.of(peer, container)).withUnitStore(unit.store)
                 .withStatuses(unit.status, appStatus).withAction(action);
@@ -222,7 +222,7 @@ public final class Footprint {
                     + tools.finish(false).log());
         }
         ModelState out = tools.finish(true);
-        ModelState.RelationState after = out.relation(PEER).orElseThrow();
+        ModelState.PeerRelation after = out.peerRelation(PEER).orElseThrow();
         unit.databag = after.localUnitData();
         unit.store = out.unitStore();
         unit.status = out.unitStatus();

@@ -5,6 +5,7 @@ import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.GoalState;
+import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.StateHookTools;
 import io.snapcoherence.juju.Status;
@@ -644,35 +645,35 @@ public final class SimulatedModel {
         Uniter uniter = unit.uniter;
         StateHookTools tools = new StateHookTools(view, (relationId, remote) -> relationId.equals(PEER_ID)
                 ? uniter.cache.settings(remote, name -> Optional.ofNullable(readable.get(name)).map(Databag::data))
-                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote)),
+                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote))
+                        .or(() -> Optional.of(Map.<String, String>of()).filter(none -> departing(hook, relationId,
+                                remote))),
                 this::unitStatuses);
         JujuContext context = new JujuContext(unit.name(), "rehearsal", Path.of("."), Optional.of(unit.principal()),
                 hook.event());
         stepEvents.clear();
         unit.machine.begin(unit.killAfterCalls);
-        boolean killed = unit.killAfterCalls >= 0;
         unit.killAfterCalls = -1;
-        int exit;
-        try {
-            exit = runner.run(context, tools, unit.machine);
-            killed = false;
-        } catch (ObservedMachine.HookKilled e) {
-            exit = 137;
-        } catch (RuntimeException e) {
-            exit = 1;
-            killed = false;
-        }
-        if (killed && exit != 137) {
-            killed = false; // the hook made fewer snap calls than the kill point: it completed normally
-        }
-        if (killed) {
+        boolean[] killed = {false};
+        HookRun run = HookRun.run((c, hookTools) -> {
+            try {
+                return runner.run(c, hookTools, unit.machine);
+            } catch (ObservedMachine.HookKilled e) {
+                killed[0] = true;
+                return 137;
+            } catch (RuntimeException e) {
+                return 1;
+            }
+        }, context, tools);
+        int exit = run.exitCode();
+        if (killed[0]) {
             note(unit.name() + " " + hook.describe() + " killed");
         }
         hookRuns++;
         unit.hookRuns++;
         // what a leader's hook wrote to the app databag, kept or not: its refreshes ran under that plan
         Map<String, String> written = view.leader()
-                ? tools.finish(true).relation(PEER_ID).orElseThrow().localAppData() : Map.of();
+                ? tools.finish(true).peerRelation(PEER_ID).orElseThrow().appData() : Map.of();
         List<ObservedMachine.Attempt> attempts = unit.machine.attempts();
         List<RefreshEvent> events = List.copyOf(stepEvents);
         stepEventsSeen += events.size();
@@ -682,7 +683,7 @@ public final class SimulatedModel {
             appStatus = statuses.appStatus();
         }
         PeerView peerView = attempts.isEmpty() ? PeerView.NONE : peerView(unit, hook, view, readable);
-        Ended ended = new Ended(hook, view, tools, exit, viewStep, viewRound, written, peerView);
+        Ended ended = new Ended(hook, view, run, viewStep, viewRound, written, peerView);
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
             unit.inFlight = new SimUnit.InFlight(round, round + unit.refreshRounds, hook, true,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
@@ -701,7 +702,7 @@ public final class SimulatedModel {
      * hook's start.
      */
     private PeerView peerView(SimUnit unit, HookEvent hook, ModelState view, Map<String, Databag> readable) {
-        ModelState.RelationState peer = view.relation(PEER_ID).orElseThrow();
+        ModelState.PeerRelation peer = view.peerRelation(PEER_ID).orElseThrow();
         List<String> names = new ArrayList<>(unit.uniter.cache.memberNames());
         if (hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
                 && r.relationId().equals(PEER_ID)) {
@@ -713,50 +714,50 @@ public final class SimulatedModel {
                     .ifPresent(data -> units.put(name, data));
         }
         units.put(unit.name(), peer.localUnitData());
-        return new PeerView(peer.remoteAppData(), units);
+        return new PeerView(peer.appData(), units);
+    }
+
+    /** Whether the hook is the {@code -departed} of {@code remote} in that relation: its data is still readable. */
+    private static boolean departing(HookEvent hook, String relationId, String remote) {
+        return hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
+                && r.relationId().equals(relationId) && r.remoteUnit().filter(remote::equals).isPresent();
     }
 
     /** A hook that has run: what it saw and what it did, waiting for its commit. */
-    private record Ended(HookEvent hook, ModelState view, StateHookTools tools, int exitCode, long viewStep,
-                         long viewRound, Map<String, String> written, PeerView peerView) {
+    private record Ended(HookEvent hook, ModelState view, HookRun run, long viewStep, long viewRound,
+                         Map<String, String> written, PeerView peerView) {
     }
 
     /**
-     * The hook ends: its changes commit if it exited 0 and the controller accepts them (unit store within its size
-     * limit, app-databag writes only from the lease holder: a refused commit fails the whole hook), unless it is
-     * killed before its commit.
+     * The hook ends: its changes commit or not as {@link HookRun} decides, with the unit's agent killed before its
+     * commit or not, and holding the lease now or not.
      */
     private void finishHook(SimUnit unit, Ended ended, boolean started, List<ObservedMachine.Attempt> attempts,
                             List<RefreshEvent> events) {
         HookEvent hook = ended.hook();
-        StateHookTools tools = ended.tools();
-        Optional<String> refusal = ended.exitCode() != 0 ? Optional.of("exit " + ended.exitCode())
-                : unit.killBeforeCommit ? Optional.of("killed before its commit")
-                : tools.commitRefusal()
-                        .or(() -> tools.wroteAppData() && !leader.equals(unit.name())
-                                ? Optional.of("application settings written without the lease") : Optional.empty());
+        HookRun run = ended.run().atCommit(unit.killBeforeCommit, leader.equals(unit.name()));
+        StateHookTools tools = run.tools();
+        Optional<String> refusal = run.refusal();
         if (unit.killBeforeCommit) {
             unit.killBeforeCommit = false;
             unit.uniter.cache = new RelationCache(); // the agent restarts: its memory of peer data is gone
         }
         boolean committed = refusal.isEmpty();
-        if (!committed && ended.exitCode() == 0) {
+        if (!committed && run.exitCode() == 0) {
             note(unit.name() + " " + hook.describe() + " not committed: " + refusal.get());
         }
-        ModelState after = tools.finish(committed);
+        ModelState after = run.finish();
         boolean unitChanged = false;
         boolean appChanged = false;
         if (hook.action().isPresent()) {
             ModelState.ActionState action = after.action();
             Event.Action event = (Event.Action) hook.event();
-            Optional<String> failure = committed || ended.exitCode() != 0 ? action.failure()
-                    : Optional.of("committing requested changes failed: " + refusal.get());
-            actionResults.put(event.id(), new ActionResult(unit.name(), event.name(), committed ? 0 : Math.max(1,
-                    ended.exitCode()), action.results(), failure, action.logs()));
+            actionResults.put(event.id(), new ActionResult(unit.name(), event.name(), run.reportedExitCode(),
+                    action.results(), run.actionFailure(after), action.logs()));
             unit.actions.remove(hook);
         }
         if (committed) {
-            ModelState.RelationState peer = after.relation(PEER_ID).orElseThrow();
+            ModelState.PeerRelation peer = after.peerRelation(PEER_ID).orElseThrow();
             if (!unit.gone() && !peer.localUnitData().equals(unitData.get(unit.name()).data())) {
                 commitUnitData(unit, peer.localUnitData());
                 unit.ownWrites++;
@@ -786,7 +787,7 @@ public final class SimulatedModel {
             }
         }
         emit(Step.builder().number(++steps).round(round).unit(unit.name()).hook(hook.describe()).started(started)
-                .exitCode(ended.exitCode()).committed(committed).attempts(attempts).events(events)
+                .exitCode(run.exitCode()).committed(committed).attempts(attempts).events(events)
                 .unitDataChanged(unitChanged).appDataChanged(appChanged).leader(leader).appDataWritten(ended.written())
                 .viewStep(ended.viewStep()).viewRound(ended.viewRound()).viewConfig(ended.view().config())
                 .peerView(started ? ended.peerView() : PeerView.NONE).build());
@@ -865,18 +866,22 @@ public final class SimulatedModel {
             members.put(peer, Map.of()); // relation-list only: relation-get reads through the relation cache
         }
         Map<String, String> own = unitData.get(unit.name()).data();
-        ModelState.RelationState peer = new ModelState.RelationState(Charm.PEER_ENDPOINT, PEER_ID, APP, own, appData,
-                members, appData);
+        ModelState.PeerRelation peer = new ModelState.PeerRelation(Charm.PEER_ENDPOINT, PEER_ID, APP, own, appData,
+                members);
         List<ModelState.RelationState> relations = new ArrayList<>();
         relations.add(peer);
         Uniter.RelationState container = unit.uniter.relation(containerId(unit.role()));
         if (!container.broken) { // still listed during its own -broken hook, as Juju may
             String principalApp = unit.principal().substring(0, unit.principal().indexOf('/'));
+            // listed from its -joined on, and no longer during its -departed (its data still readable)
+            boolean departing = hook.event() instanceof Event.Relation r && r.relationId().equals(container.id)
+                    && r.kind() == Event.RelationKind.DEPARTED;
             Map<String, Map<String, String>> principal = container.members.containsKey(unit.principal())
+                    && !departing
                     || hook.event() instanceof Event.Relation r && r.relationId().equals(container.id)
                     && r.remoteUnit().isPresent() && r.kind() != Event.RelationKind.DEPARTED
                     ? Map.of(unit.principal(), Map.of()) : Map.of();
-            relations.add(new ModelState.RelationState(unit.role().endpoint(), container.id, principalApp,
+            relations.add(new ModelState.ContainerRelation(unit.role().endpoint(), container.id, principalApp,
                     Map.of(), Map.of(), principal, Map.of()));
         }
         ModelState.ActionState action = hook.action().orElse(ModelState.ActionState.none());
