@@ -177,6 +177,20 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
         return relations.stream().filter(r -> r.endpoint().equals(endpoint)).toList();
     }
 
+    /**
+     * The state as the hook for {@code event} is shown it: during a remote unit's {@code -departed}, relation-list
+     * no longer lists that unit (Juju's relation context drops it from the members; its settings stay readable, so
+     * a harness reads them from the state before this one).
+     */
+    public ModelState listedDuring(Event event) {
+        if (event instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
+                && r.remoteUnit().isPresent()) {
+            return relation(r.relationId()).map(relation -> withRelation(relation.withoutRemoteUnit(
+                    r.remoteUnit().get()))).orElse(this);
+        }
+        return this;
+    }
+
     /** The peer relation with this id, if the state has it. */
     public Optional<PeerRelation> peerRelation(String id) {
         return relation(id).filter(PeerRelation.class::isInstance).map(PeerRelation.class::cast);
@@ -207,6 +221,9 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
         RelationState withLocalUnitData(Map<String, String> data);
 
         RelationState withLocalAppData(Map<String, String> data);
+
+        /** The relation without {@code unit} among its remote units. */
+        RelationState withoutRemoteUnit(String unit);
 
         /** The peer relation of {@code app} on {@code endpoint}, empty. */
         static PeerRelation peer(String endpoint, String id, String app) {
@@ -267,6 +284,13 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
             return new PeerRelation(endpoint, id, app, localUnitData, data, peers);
         }
 
+        @Override
+        public PeerRelation withoutRemoteUnit(String unit) {
+            Map<String, Map<String, String>> updated = new LinkedHashMap<>(peers);
+            updated.remove(unit);
+            return new PeerRelation(endpoint, id, app, localUnitData, appData, updated);
+        }
+
         public PeerRelation withPeer(String unit, Map<String, String> data) {
             Map<String, Map<String, String>> updated = new LinkedHashMap<>(peers);
             updated.put(unit, data);
@@ -313,6 +337,14 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
         @Override
         public ContainerRelation withLocalAppData(Map<String, String> data) {
             return new ContainerRelation(endpoint, id, principalApp, localUnitData, data, principals, principalAppData);
+        }
+
+        @Override
+        public ContainerRelation withoutRemoteUnit(String unit) {
+            Map<String, Map<String, String>> updated = new LinkedHashMap<>(principals);
+            updated.remove(unit);
+            return new ContainerRelation(endpoint, id, principalApp, localUnitData, localAppData, updated,
+                    principalAppData);
         }
 
         /** The principal unit listed, with its databag. */

@@ -5,6 +5,7 @@ import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.StateHookTools;
@@ -212,16 +213,18 @@ public final class Footprint {
         ModelState state = ModelState.of(unit.name).withLeader(unit == leader).withConfig(config)
                 .withRelations(List.of(peer, container)).withUnitStore(unit.store)
                 .withStatuses(unit.status, appStatus).withAction(action);
-        StateHookTools tools = new StateHookTools(state);
+        StateHookTools tools = new StateHookTools(state.listedDuring(event), (relationId, remote) -> state
+                .relation(relationId).flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(remote))));
         JujuContext context = new JujuContext(unit.name, "footprint", Path.of("."), Optional.of(unit.principal()),
                 event);
-        int exit = CharmRunner.run(context, tools, unit.machine, proxy, clock);
+        HookRun run = HookRun.run((c, hookTools) -> CharmRunner.run(c, hookTools, unit.machine, proxy, clock),
+                context, tools);
         hooks++;
-        if (exit != 0) {
-            throw new IllegalStateException(unit.name + " " + event.name() + " exited " + exit + ": "
-                    + tools.finish(false).log());
+        if (!run.committed()) {
+            throw new IllegalStateException(unit.name + " " + event.name() + " not committed ("
+                    + run.refusal().orElseThrow() + "): " + tools.finish(false).log());
         }
-        ModelState out = tools.finish(true);
+        ModelState out = run.finish();
         ModelState.PeerRelation after = out.peerRelation(PEER).orElseThrow();
         unit.databag = after.localUnitData();
         unit.store = out.unitStore();

@@ -107,20 +107,12 @@ final class Cluster {
 
     /**
      * The hook tools over a member's view for the event; status-get --application reads every member's status as it
-     * stands. During a peer's -departed, relation-list no longer lists it and its data is still readable (Juju's
-     * relation context drops the departing unit from the members, not from the settings it can read).
+     * stands. During a peer's -departed, relation-list no longer lists it ({@link ModelState#listedDuring}) and its
+     * data is still readable.
      */
     private StateHookTools tools(Member m, Event event, ModelState.ActionState action) {
         ModelState readable = stateOf(m, action);
-        ModelState state = readable;
-        if (event instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED && r.relationId().equals(PEER)
-                && r.remoteUnit().isPresent()) {
-            ModelState.PeerRelation peer = readable.peerRelation(PEER).orElseThrow();
-            Map<String, Map<String, String>> listed = new LinkedHashMap<>(peer.peers());
-            listed.remove(r.remoteUnit().get());
-            state = readable.withRelation(new ModelState.PeerRelation(peer.endpoint(), peer.id(), peer.app(),
-                    peer.localUnitData(), peer.appData(), listed));
-        }
+        ModelState state = readable.listedDuring(event);
         return new StateHookTools(state, (relationId, unit) -> readable.relation(relationId)
                 .flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(unit))), () -> {
                     statusReads++;
