@@ -62,8 +62,8 @@ class HookPathDependenciesTest {
                 assertThat(text).as(file.toString()).doesNotContain("io/snapcoherence/" + left);
             }
         }
-        // The check can see a reference: the simulator names the model state, and Main the rehearsal.
-        assertThat(constants(CLASSES.resolve("sim/SimulatedModel.class"))).contains("io/snapcoherence/juju/ModelState");
+        // The check can see a reference: the simulator's unit agents name the model state, and Main the rehearsal.
+        assertThat(constants(CLASSES.resolve("sim/UnitAgents.class"))).contains("io/snapcoherence/juju/ModelState");
         assertThat(constants(CLASSES.resolve("Main.class"))).contains("io/snapcoherence/sim/Rehearse");
     }
 }
