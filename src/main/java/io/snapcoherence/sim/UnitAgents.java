@@ -87,13 +87,13 @@ final class UnitAgents {
 
     /** Runs the charm for the hook over the view it took, then commits (now, or later for a slow refresh). */
     void execute(SimUnit unit, HookEvent hook, ModelState view, Map<String, Controller.Databag> readable,
-                         long viewStep, long viewRound) {
+                 long viewStep, long viewRound) {
         Uniter uniter = unit.uniter;
-        StateHookTools tools = new StateHookTools(view, (relationId, remote) -> relationId.equals(PEER_ID)
-                ? uniter.cache.settings(remote, name -> Optional.ofNullable(readable.get(name)).map(Controller.Databag::data))
-                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote))
-                        .or(() -> Optional.of(Map.<String, String>of()).filter(none -> departing(hook, relationId,
-                                remote))),
+        // relation-list as the hook is shown it; a departing unit's data stays readable
+        StateHookTools tools = new StateHookTools(view.listedDuring(hook.event()), (relationId, remote) ->
+                relationId.equals(PEER_ID) ? uniter.cache.settings(remote, name -> Optional.ofNullable(
+                        readable.get(name)).map(Controller.Databag::data))
+                : Optional.ofNullable(view.relation(relationId).orElseThrow().remoteUnitsData().get(remote)),
                 controller::unitStatuses);
         JujuContext context = new JujuContext(unit.name(), "rehearsal", Path.of("."), Optional.of(unit.principal()),
                 hook.event());
@@ -163,12 +163,6 @@ final class UnitAgents {
         return new PeerView(peer.appData(), units);
     }
 
-    /** Whether the hook is the {@code -departed} of {@code remote} in that relation: its data is still readable. */
-    static boolean departing(HookEvent hook, String relationId, String remote) {
-        return hook.event() instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
-                && r.relationId().equals(relationId) && r.remoteUnit().filter(remote::equals).isPresent();
-    }
-
     /** A hook that has run: what it saw and what it did, waiting for its commit. */
     private record Ended(HookEvent hook, ModelState view, HookRun run, long viewStep, long viewRound,
                          Map<String, String> written, PeerView peerView) {
@@ -179,7 +173,7 @@ final class UnitAgents {
      * commit or not, and holding the lease now or not.
      */
     void finishHook(SimUnit unit, Ended ended, boolean started, List<ObservedMachine.Attempt> attempts,
-                            List<RefreshEvent> events) {
+                    List<RefreshEvent> events) {
         HookEvent hook = ended.hook();
         HookRun run = ended.run().atCommit(unit.killBeforeCommit, controller.leader.equals(unit.name()));
         StateHookTools tools = run.tools();
@@ -267,11 +261,7 @@ final class UnitAgents {
         Uniter.RelationState container = unit.uniter.relation(controller.containerId(unit.role()));
         if (!container.broken) { // still listed during its own -broken hook, as Juju may
             String principalApp = unit.principal().substring(0, unit.principal().indexOf('/'));
-            // listed from its -joined on, and no longer during its -departed (its data still readable)
-            boolean departing = hook.event() instanceof Event.Relation r && r.relationId().equals(container.id)
-                    && r.kind() == Event.RelationKind.DEPARTED;
             Map<String, Map<String, String>> principal = container.members.containsKey(unit.principal())
-                    && !departing
                     || hook.event() instanceof Event.Relation r && r.relationId().equals(container.id)
                     && r.remoteUnit().isPresent() && r.kind() != Event.RelationKind.DEPARTED
                     ? Map.of(unit.principal(), Map.of()) : Map.of();
