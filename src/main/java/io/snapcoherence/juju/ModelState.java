@@ -178,47 +178,188 @@ public record ModelState(String unitName, boolean leader, Map<String, Object> co
     }
 
     /**
-     * One relation as this unit sees it: its own databags and the remote ones. For a peer relation the
-     * remote application is this application, so {@code remoteAppData} and {@code localAppData} are the same
-     * databag: keep them equal.
+     * The state as the hook for {@code event} is shown it: during a remote unit's {@code -departed}, relation-list
+     * no longer lists that unit (Juju's relation context drops it from the members; its settings stay readable, so
+     * a harness reads them from the state before this one).
      */
-    public record RelationState(String endpoint, String id, String remoteApp, Map<String, String> localUnitData,
-                                Map<String, String> localAppData, Map<String, Map<String, String>> remoteUnitsData,
-                                Map<String, String> remoteAppData) {
-        public RelationState {
+    public ModelState listedDuring(Event event) {
+        if (event instanceof Event.Relation r && r.kind() == Event.RelationKind.DEPARTED
+                && r.remoteUnit().isPresent()) {
+            return relation(r.relationId()).map(relation -> withRelation(relation.withoutRemoteUnit(
+                    r.remoteUnit().get()))).orElse(this);
+        }
+        return this;
+    }
+
+    /** The peer relation with this id, if the state has it. */
+    public Optional<PeerRelation> peerRelation(String id) {
+        return relation(id).filter(PeerRelation.class::isInstance).map(PeerRelation.class::cast);
+    }
+
+    /**
+     * One relation as this unit sees it: its own databags and the remote ones. A relation is either the
+     * application's peer relation ({@link PeerRelation}) or a container-scoped relation to a principal
+     * ({@link ContainerRelation}); the hook tools serve both alike.
+     */
+    public sealed interface RelationState permits PeerRelation, ContainerRelation {
+        String endpoint();
+
+        String id();
+
+        /** The application at the other end: this one for a peer relation, the principal's otherwise. */
+        String remoteApp();
+
+        Map<String, String> localUnitData();
+
+        Map<String, String> localAppData();
+
+        /** The remote units in the relation ({@code relation-list}) with their databags. */
+        Map<String, Map<String, String>> remoteUnitsData();
+
+        Map<String, String> remoteAppData();
+
+        RelationState withLocalUnitData(Map<String, String> data);
+
+        RelationState withLocalAppData(Map<String, String> data);
+
+        /** The relation without {@code unit} among its remote units. */
+        RelationState withoutRemoteUnit(String unit);
+
+        /** The peer relation of {@code app} on {@code endpoint}, empty. */
+        static PeerRelation peer(String endpoint, String id, String app) {
+            return new PeerRelation(endpoint, id, app, Map.of(), Map.of(), Map.of());
+        }
+
+        /** The container relation to {@code principalApp} on {@code endpoint}, empty: no principal unit listed. */
+        static ContainerRelation container(String endpoint, String id, String principalApp) {
+            return new ContainerRelation(endpoint, id, principalApp, Map.of(), Map.of(), Map.of(), Map.of());
+        }
+    }
+
+    /**
+     * The application's peer relation: this unit's databag, the other units' ({@code peers}, as
+     * {@code relation-list} lists them) and the application databag, one databag that every unit reads and only the
+     * leader writes (so it is at once the local and the remote application's databag).
+     */
+    public record PeerRelation(String endpoint, String id, String app, Map<String, String> localUnitData,
+                               Map<String, String> appData, Map<String, Map<String, String>> peers)
+            implements RelationState {
+        public PeerRelation {
+            localUnitData = Map.copyOf(localUnitData);
+            appData = Map.copyOf(appData);
+            peers = copyUnits(peers);
+        }
+
+        @Override
+        public String remoteApp() {
+            return app;
+        }
+
+        @Override
+        public Map<String, String> localAppData() {
+            return appData;
+        }
+
+        @Override
+        public Map<String, Map<String, String>> remoteUnitsData() {
+            return peers;
+        }
+
+        @Override
+        public Map<String, String> remoteAppData() {
+            return appData;
+        }
+
+        @Override
+        public PeerRelation withLocalUnitData(Map<String, String> data) {
+            return new PeerRelation(endpoint, id, app, data, appData, peers);
+        }
+
+        @Override
+        public PeerRelation withLocalAppData(Map<String, String> data) {
+            return withAppData(data);
+        }
+
+        public PeerRelation withAppData(Map<String, String> data) {
+            return new PeerRelation(endpoint, id, app, localUnitData, data, peers);
+        }
+
+        @Override
+        public PeerRelation withoutRemoteUnit(String unit) {
+            Map<String, Map<String, String>> updated = new LinkedHashMap<>(peers);
+            updated.remove(unit);
+            return new PeerRelation(endpoint, id, app, localUnitData, appData, updated);
+        }
+
+        public PeerRelation withPeer(String unit, Map<String, String> data) {
+            Map<String, Map<String, String>> updated = new LinkedHashMap<>(peers);
+            updated.put(unit, data);
+            return new PeerRelation(endpoint, id, app, localUnitData, appData, updated);
+        }
+    }
+
+    /**
+     * A container-scoped relation of this subordinate unit to its principal: the principal unit (at most one; none
+     * before its -joined and from its -departed on) and the principal application's databag; this unit's own
+     * databags on it.
+     */
+    public record ContainerRelation(String endpoint, String id, String principalApp,
+                                    Map<String, String> localUnitData, Map<String, String> localAppData,
+                                    Map<String, Map<String, String>> principals, Map<String, String> principalAppData)
+            implements RelationState {
+        public ContainerRelation {
             localUnitData = Map.copyOf(localUnitData);
             localAppData = Map.copyOf(localAppData);
-            remoteAppData = Map.copyOf(remoteAppData);
-            Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
-            remoteUnitsData.forEach((unit, data) -> remotes.put(unit, Map.copyOf(data)));
-            remoteUnitsData = java.util.Collections.unmodifiableMap(remotes);
+            principals = copyUnits(principals);
+            principalAppData = Map.copyOf(principalAppData);
         }
 
-        public static RelationState of(String endpoint, String id, String remoteApp) {
-            return new RelationState(endpoint, id, remoteApp, Map.of(), Map.of(), Map.of(), Map.of());
+        @Override
+        public String remoteApp() {
+            return principalApp;
         }
 
-        public boolean isPeer(String localApp) {
-            return remoteApp.equals(localApp);
+        @Override
+        public Map<String, Map<String, String>> remoteUnitsData() {
+            return principals;
         }
 
-        public RelationState withLocalUnitData(Map<String, String> data) {
-            return new RelationState(endpoint, id, remoteApp, data, localAppData, remoteUnitsData, remoteAppData);
+        @Override
+        public Map<String, String> remoteAppData() {
+            return principalAppData;
         }
 
-        public RelationState withLocalAppData(Map<String, String> data) {
-            return new RelationState(endpoint, id, remoteApp, localUnitData, data, remoteUnitsData, remoteAppData);
+        @Override
+        public ContainerRelation withLocalUnitData(Map<String, String> data) {
+            return new ContainerRelation(endpoint, id, principalApp, data, localAppData, principals, principalAppData);
         }
 
-        public RelationState withRemoteUnit(String unit, Map<String, String> data) {
-            Map<String, Map<String, String>> remotes = new LinkedHashMap<>(remoteUnitsData);
-            remotes.put(unit, data);
-            return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remotes, remoteAppData);
+        @Override
+        public ContainerRelation withLocalAppData(Map<String, String> data) {
+            return new ContainerRelation(endpoint, id, principalApp, localUnitData, data, principals, principalAppData);
         }
 
-        public RelationState withRemoteAppData(Map<String, String> data) {
-            return new RelationState(endpoint, id, remoteApp, localUnitData, localAppData, remoteUnitsData, data);
+        @Override
+        public ContainerRelation withoutRemoteUnit(String unit) {
+            Map<String, Map<String, String>> updated = new LinkedHashMap<>(principals);
+            updated.remove(unit);
+            return new ContainerRelation(endpoint, id, principalApp, localUnitData, localAppData, updated,
+                    principalAppData);
         }
+
+        /** The principal unit listed, with its databag. */
+        public ContainerRelation withPrincipal(String unit, Map<String, String> data) {
+            Map<String, Map<String, String>> updated = new LinkedHashMap<>(principals);
+            updated.put(unit, data);
+            return new ContainerRelation(endpoint, id, principalApp, localUnitData, localAppData, updated,
+                    principalAppData);
+        }
+    }
+
+    private static Map<String, Map<String, String>> copyUnits(Map<String, Map<String, String>> units) {
+        Map<String, Map<String, String>> copy = new LinkedHashMap<>();
+        units.forEach((unit, data) -> copy.put(unit, Map.copyOf(data)));
+        return java.util.Collections.unmodifiableMap(copy);
     }
 
     /** The action being run, if any, and what the charm reported for it. */

@@ -91,6 +91,11 @@ public final class StateHookTools implements HookTools {
         this.pendingVersion = state.workloadVersion();
     }
 
+    /** The state the hook starts from. */
+    public ModelState before() {
+        return initial;
+    }
+
     /**
      * The state after the hook. With {@code committed} false (the hook failed) relation data, the unit store
      * and the workload version are as before; statuses and logs are kept, as Juju keeps them.
@@ -111,10 +116,7 @@ public final class StateHookTools implements HookTools {
             }
             Map<String, String> appData = pendingAppData.get(relation.id());
             if (appData != null) {
-                updated = updated.withLocalAppData(appData);
-                if (relation.isPeer(initial.appName())) {
-                    updated = updated.withRemoteAppData(appData);
-                }
+                updated = updated.withLocalAppData(appData); // a peer relation's one app databag
             }
             relations.add(updated);
         }

@@ -5,6 +5,7 @@ import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.coherence.RolloutState;
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.juju.ModelState;
 import io.snapcoherence.juju.StateHookTools;
@@ -205,24 +206,26 @@ public final class Footprint {
     private void hook(Unit unit, Event event, ModelState.ActionState action) {
         Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
         units.values().stream().filter(u -> u != unit).forEach(u -> remotes.put(u.name, u.databag));
-        var peer = new ModelState.RelationState("coherence", PEER, APP, unit.databag, appData, remotes, appData);
-        var container = ModelState.RelationState.of(unit.role.endpoint(), unit.role.endpoint() + ":1",
+        var peer = new ModelState.PeerRelation("coherence", PEER, APP, unit.databag, appData, remotes);
+        var container = ModelState.RelationState.container(unit.role.endpoint(), unit.role.endpoint() + ":1",
                         unit.principal().substring(0, unit.principal().indexOf('/')))
-                .withRemoteUnit(unit.principal(), Map.of());
+                .withPrincipal(unit.principal(), Map.of());
         ModelState state = ModelState.of(unit.name).withLeader(unit == leader).withConfig(config)
                 .withRelations(List.of(peer, container)).withUnitStore(unit.store)
                 .withStatuses(unit.status, appStatus).withAction(action);
-        StateHookTools tools = new StateHookTools(state);
+        StateHookTools tools = new StateHookTools(state.listedDuring(event), (relationId, remote) -> state
+                .relation(relationId).flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(remote))));
         JujuContext context = new JujuContext(unit.name, "footprint", Path.of("."), Optional.of(unit.principal()),
                 event);
-        int exit = CharmRunner.run(context, tools, unit.machine, proxy, clock);
+        HookRun run = HookRun.run((c, hookTools) -> CharmRunner.run(c, hookTools, unit.machine, proxy, clock),
+                context, tools);
         hooks++;
-        if (exit != 0) {
-            throw new IllegalStateException(unit.name + " " + event.name() + " exited " + exit + ": "
-                    + tools.finish(false).log());
+        if (!run.committed()) {
+            throw new IllegalStateException(unit.name + " " + event.name() + " not committed ("
+                    + run.refusal().orElseThrow() + "): " + tools.finish(false).log());
         }
-        ModelState out = tools.finish(true);
-        ModelState.RelationState after = out.relation(PEER).orElseThrow();
+        ModelState out = run.finish();
+        ModelState.PeerRelation after = out.peerRelation(PEER).orElseThrow();
         unit.databag = after.localUnitData();
         unit.store = out.unitStore();
         unit.status = out.unitStatus();

@@ -208,6 +208,11 @@ public final class Rehearsal {
     }
 
     public static Result run(Options options) {
+        return run(options, (model, step) -> { });
+    }
+
+    /** As {@link #run(Options)}, with {@code watcher} seeing every step after the model's own observers. */
+    public static Result run(Options options, StepObserver watcher) {
         SimulatedStore store = new SimulatedStore("snap-proxy-store", options.proxyUrl().orElse(DEFAULT_PROXY));
         ARCHES.forEach(arch -> old(arch).forEach((snap, revision) -> store.publish(arch, snap, CHANNEL, revision)));
         SimClock clock = new SimClock(Instant.parse("2026-11-25T10:00:00Z"));
@@ -231,6 +236,7 @@ public final class Rehearsal {
         if (options.breakCanaryWhileSoaking()) {
             model.observe(breaker);
         }
+        model.observe(watcher);
         for (int i = 0; i < options.controlPlane(); i++) {
             model.addUnit(Role.CONTROL_PLANE);
         }

@@ -93,10 +93,10 @@ final class Cluster {
         Map<String, Map<String, String>> remotes = new LinkedHashMap<>();
         members.values().stream().filter(o -> o != m && !m.hidden.contains(o.unit))
                 .forEach(o -> remotes.put(o.unit, m.cached.getOrDefault(o.unit, o.databag)));
-        var peer = new ModelState.RelationState("coherence", PEER, APP, m.databag, appData, remotes, appData);
+        var peer = new ModelState.PeerRelation("coherence", PEER, APP, m.databag, appData, remotes);
         String principalApp = principalApp(m.role);
-        var container = ModelState.RelationState.of(m.role.endpoint(), m.role.endpoint() + ":2", principalApp)
-                .withRemoteUnit(principal(m), Map.of());
+        var container = ModelState.RelationState.container(m.role.endpoint(), m.role.endpoint() + ":2", principalApp)
+                .withPrincipal(principal(m), Map.of());
         return ModelState.of(m.unit).withLeader(m.unit.equals(leader)).withConfig(config)
                 .withRelations(List.of(peer, container)).withUnitStore(m.unitStore)
                 .withStatuses(m.status, appStatus).withAction(action).withGoalState(goalState());
@@ -105,9 +105,15 @@ final class Cluster {
     /** How many times a hook asked status-get --application. */
     int statusReads;
 
-    /** The hook tools over a member's view; status-get --application reads every member's status as it stands. */
-    private StateHookTools tools(ModelState state) {
-        return new StateHookTools(state, (relationId, unit) -> state.relation(relationId)
+    /**
+     * The hook tools over a member's view for the event; status-get --application reads every member's status as it
+     * stands. During a peer's -departed, relation-list no longer lists it ({@link ModelState#listedDuring}) and its
+     * data is still readable.
+     */
+    private StateHookTools tools(Member m, Event event, ModelState.ActionState action) {
+        ModelState readable = stateOf(m, action);
+        ModelState state = readable.listedDuring(event);
+        return new StateHookTools(state, (relationId, unit) -> readable.relation(relationId)
                 .flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(unit))), () -> {
                     statusReads++;
                     Map<String, io.snapcoherence.juju.WorkloadStatus> statuses = new java.util.TreeMap<>();
@@ -147,15 +153,16 @@ final class Cluster {
 
     /** A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost. */
     void killedHook(Member m, Event event) {
-        StateHookTools tools = tools(stateOf(m, ModelState.ActionState.none()));
+        StateHookTools tools = tools(m, event, ModelState.ActionState.none());
         runCharm(m, event, tools);
         tools.finish(false);
     }
 
     /** An action killed before it ends, as {@link #killedHook}. */
     void killedAction(Member m, String name, Map<String, Object> params) {
-        StateHookTools tools = tools(stateOf(m, ModelState.ActionState.of(name, params)));
-        runCharm(m, new Event.Action(name, "1"), tools);
+        Event event = new Event.Action(name, "1");
+        StateHookTools tools = tools(m, event, ModelState.ActionState.of(name, params));
+        runCharm(m, event, tools);
         tools.finish(false);
     }
 
@@ -195,7 +202,7 @@ final class Cluster {
 
     /** Runs one hook (or action) on a unit; commits its writes as Juju would. Returns the unit's state after it. */
     ModelState run(Member m, Event event, ModelState.ActionState action) {
-        StateHookTools tools = tools(stateOf(m, action));
+        StateHookTools tools = tools(m, event, action);
         HookRun run = runCharm(m, event, tools);
         if (run.exitCode() != 0) {
             throw new AssertionError(m.unit + " " + event.name() + " exited " + run.exitCode() + ": "
@@ -205,7 +212,7 @@ final class Cluster {
             throw new AssertionError(m.unit + " " + event.name() + ": the controller refuses its commit: " + refusal);
         });
         ModelState out = run.finish();
-        ModelState.RelationState peer = out.relation(PEER).orElseThrow();
+        ModelState.PeerRelation peer = out.peerRelation(PEER).orElseThrow();
         m.databag = peer.localUnitData();
         m.unitStore = out.unitStore();
         m.status = out.unitStatus();

@@ -30,12 +30,11 @@ class CommitOnSuccessTest {
     private static final Event CHANGED = new Event.Relation("coherence", Event.RelationKind.CHANGED,
             "coherence:1", Optional.of("snap-coherence/1"), Optional.of("snap-coherence"), Optional.empty());
     private static final ModelState STATE = ModelState.of(UNIT).withLeader(true)
-            .withRelation(ModelState.RelationState.of("coherence", "coherence:1", "snap-coherence")
+            .withRelation(ModelState.RelationState.peer("coherence", "coherence:1", "snap-coherence")
                     .withLocalUnitData(Map.of("test-marker", "before"))
-                    .withLocalAppData(Map.of("test-marker", "before"))
-                    .withRemoteAppData(Map.of("test-marker", "before"))
-                    .withRemoteUnit("snap-coherence/1", Map.of()))
-            .withRelation(ModelState.RelationState.of("worker", "worker:2", "kubernetes-worker"))
+                    .withAppData(Map.of("test-marker", "before"))
+                    .withPeer("snap-coherence/1", Map.of()))
+            .withRelation(ModelState.RelationState.container("worker", "worker:2", "kubernetes-worker"))
             .withUnitStore(Map.of("test-marker", "before"));
 
     private record Outcome(ModelState state, int exitCode) {

@@ -20,8 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KnownRelationsTest {
     private static final Event UPDATE_STATUS = new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS);
     private static final ModelState WORKER = ModelState.of("snap-coherence/0")
-            .withRelation(ModelState.RelationState.of("coherence", "coherence:1", "snap-coherence"))
-            .withRelation(ModelState.RelationState.of("worker", "worker:2", "kubernetes-worker"));
+            .withRelation(ModelState.RelationState.peer("coherence", "coherence:1", "snap-coherence"))
+            .withRelation(ModelState.RelationState.container("worker", "worker:2", "kubernetes-worker"));
 
     /** The tools as state, recording which endpoints relation-ids was asked for. */
     private static HookTools asking(StateHookTools state, List<String> asked) {

@@ -21,7 +21,7 @@ class ProxyRegistrationContractTest {
 
     private static ModelState unit(String proxyUrl) {
         return ModelState.of("snap-coherence/0").withConfigValue("proxy-url", proxyUrl)
-                .withRelation(ModelState.RelationState.of("worker", "worker:1", "kubernetes-worker"));
+                .withRelation(ModelState.RelationState.container("worker", "worker:1", "kubernetes-worker"));
     }
 
     @Test

@@ -46,7 +46,7 @@ class ProxyRegistrationScenarioTest {
 
     private static ModelState unit(String proxyUrl) {
         return ModelState.of("snap-coherence/0").withConfigValue("proxy-url", proxyUrl)
-                .withRelation(ModelState.RelationState.of("worker", "worker:1", "kubernetes-worker"));
+                .withRelation(ModelState.RelationState.container("worker", "worker:1", "kubernetes-worker"));
     }
 
     private static long sets(SimulatedMachine machine) {

@@ -14,12 +14,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Juju's rules as the state-backed tools apply them: what commits, what is kept on failure, what is refused. */
 class StateHookToolsTest {
     private static final String UNIT = "snap-coherence/0";
-    private static final ModelState.RelationState PEERS = ModelState.RelationState.of("coherence", "coherence:1",
+    private static final ModelState.PeerRelation PEERS = ModelState.RelationState.peer("coherence", "coherence:1",
                     "snap-coherence")
             .withLocalUnitData(Map.of("phase", "idle"))
-            .withLocalAppData(Map.of("target", "42"))
-            .withRemoteAppData(Map.of("target", "42"))
-            .withRemoteUnit("snap-coherence/1", Map.of("phase", "idle"));
+            .withAppData(Map.of("target", "42"))
+            .withPeer("snap-coherence/1", Map.of("phase", "idle"));
     private static final ModelState STATE = ModelState.of(UNIT).withLeader(true).withRelation(PEERS)
             .withUnitStore(Map.of("attempt", "1")).withWorkloadVersion("1.30");
 
