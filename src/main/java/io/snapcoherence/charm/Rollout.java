@@ -263,9 +263,11 @@ final class Rollout {
                         Optional.empty());
             }
         }
-        if (act instanceof AgentDecision.Refresh && reading.leaving()) {
+        if (reading.leaving() && (act instanceof AgentDecision.Refresh
+                || act instanceof AgentDecision.Settle s && s.status().kind() == Status.Kind.WAITING)) {
             // This unit is leaving: its view of the peers shrinks with each -departed, so it could no longer see
-            // a peer's failure (I4); and a refresh on a machine being removed helps nobody.
+            // a peer's failure (I4); and a refresh on a machine being removed helps nobody. What it would wait for
+            // (a peer it no longer lists, its turn) it will never act on: it says it is leaving.
             act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
         }
         // Changes this unit started for the active plan run on whatever else holds it back now (a halt, a pause,

@@ -90,6 +90,25 @@ class RolloutFaultsScenarioTest {
         assertThat(leaving.status).isEqualTo(Status.maintenance("leaving the relation: no refresh"));
     }
 
+    /**
+     * During its own -departed for a granted peer, relation-list no longer lists that peer, so the leaving unit
+     * would wait to read its report; it will never refresh, and says it is leaving rather than waiting.
+     */
+    @Test
+    void aLeavingUnitThatWouldWaitForAPeerItNoLongerListsSaysItIsLeaving() {
+        Cluster c = small();
+        c.store.publish("kubectl", CH, 301);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        Cluster.Member leaving = c.member(1);
+        c.hook(leaving, new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
+                Optional.of("snap-coherence/2"), Optional.of(Cluster.APP), Optional.of(leaving.unit)));
+        assertThat(leaving.machine.installedRevision("kubectl")).contains(300);
+        assertThat(leaving.status).isEqualTo(Status.maintenance("leaving the relation: no refresh"));
+    }
+
     @Test
     void aLeaderThatNeverSawAGrantedUnitLeaveFreesItsGrantFromAPeersReport() {
         Cluster c = small();
