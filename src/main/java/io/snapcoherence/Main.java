@@ -52,7 +52,8 @@ public final class Main {
             case "hook" -> {
                 Map<String, String> environment = System.getenv(); // read here only, once
                 System.exit(CharmRunner.run(JujuContext.fromEnvironment(environment), new ProcessHookTools(),
-                        new SnapdClient(SnapdClient.socketPath(environment)), onFirstUse(), Clock.systemUTC()));
+                        new SnapdClient(SnapdClient.socketPath(environment)),
+                        io.snapcoherence.kube.HttpNodeHealth.onNode(), onFirstUse(), Clock.systemUTC()));
             }
             case "rehearse" -> System.exit(rehearse(rest));
             default -> {

@@ -1,6 +1,7 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.coherence.Failure;
+import io.snapcoherence.coherence.HealthGate;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.Phase;
 import io.snapcoherence.coherence.Plan;
@@ -57,12 +58,15 @@ final class RefreshRun {
     private final HookTools tools;
     private final UnitStore store;
     private final Snaps snaps;
+    private final HealthCheck health;
     private final CharmConfig config;
     private final Clock clock;
     /** The latest state of each change read in this hook. */
     private final Map<String, Change> seen = new LinkedHashMap<>();
 
-    RefreshRun(HookTools tools, UnitStore store, Snaps snaps, CharmConfig config, Clock clock) {
+    RefreshRun(HookTools tools, UnitStore store, Snaps snaps, io.snapcoherence.kube.NodeHealth health, CharmConfig config,
+               Clock clock) {
+        this.health = new HealthCheck(health, store, config, clock);
         this.tools = tools;
         this.store = store;
         this.snaps = snaps;
@@ -71,7 +75,7 @@ final class RefreshRun {
     }
 
     /** How a hook's part of the run ended: with a report, with snapd still at work, or waiting for a condition. */
-    sealed interface Result permits Finished, StillRunning, NotNow {
+    sealed interface Result permits Finished, StillRunning, Gating, NotNow {
     }
 
     /** Reported: done, failed or reverted; {@code installed} as listed once every change was ready. */
@@ -81,6 +85,16 @@ final class RefreshRun {
     /** snapd is still at the changes of {@code targets} (reverts when {@code reverting}); nothing reported yet. */
     record StillRunning(List<Target> targets, Instant since, boolean reverting) implements Result {
         StillRunning {
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /**
+     * Every change {@code Done} and verified, and the node's health gate not passed yet ({@link HealthCheck}):
+     * {@code targets} are the snaps the attempt changed, which count at their last reported revisions meanwhile.
+     */
+    record Gating(List<Target> targets, io.snapcoherence.juju.Status status) implements Result {
+        Gating {
             targets = List.copyOf(targets);
         }
     }
@@ -237,6 +251,20 @@ final class RefreshRun {
         Optional<Failure> failure = UnitAgent.verify(verify, after, ofTargets);
         if (failure.isPresent()) {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
+        }
+        // The snaps this attempt changed: those the unit still reported off their targets, and those whose changes
+        // it followed. Kubernetes on the node has the last word on them (a snap only verified has not changed).
+        boolean underWay = health.underWay(plan);
+        List<Target> changed = verify.stream().filter(t -> underWay || refresh.contains(t)
+                || memory.changes().containsKey(t.snap())).toList();
+        HealthGate.Verdict gate = health.run(plan, changed, ofTargets, deadline,
+                Optional.of(memory.started().orElse(memory.since()).plus(GIVE_UP)));
+        if (gate instanceof HealthGate.Failed unhealthy) {
+            return failed(plan, memory.withFailure(unhealthy.failure()), deadline, reading, Set.of());
+        }
+        if (gate instanceof HealthGate.Waiting waiting) {
+            memory.remember(store);
+            return new Gating(changed, HealthGate.checking(plan, waiting, "checked again on the next hook"));
         }
         Progress done = Progress.done(plan);
         AttemptLog.ended(store, memory, done, clock.instant());

@@ -215,7 +215,7 @@ public final class Footprint {
         StateHookTools tools = new StateHookTools(state);
         JujuContext context = new JujuContext(unit.name, "footprint", Path.of("."), Optional.of(unit.principal()),
                 event);
-        int exit = CharmRunner.run(context, tools, unit.machine, proxy, clock);
+        int exit = CharmRunner.run(context, tools, unit.machine, unit.machine, proxy, clock);
         hooks++;
         if (exit != 0) {
             throw new IllegalStateException(unit.name + " " + event.name() + " exited " + exit + ": "
