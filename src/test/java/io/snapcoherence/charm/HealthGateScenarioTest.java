@@ -158,4 +158,51 @@ class HealthGateScenarioTest {
         c.members.values().stream().filter(m -> m.role == Role.WORKER).forEach(m ->
                 assertThat(m.machine.installedRevision("kubelet")).as(m.unit).contains(201));
     }
+
+    @Test
+    void aSoakingCanaryWhoseApiServerStopsBeingReadySendsNoCheckAndHaltsTheRollout() {
+        Cluster c = Cluster.kubernetes(CH, 3, 2); // snap-coherence/1 is the canary (the leader goes last)
+        c.config.put("soak", "30m");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        Cluster.Member canary = c.member(1);
+        assertThat(canary.status.message()).startsWith("on plan 1; soaking until ");
+        int before = canary.machine.healthChecks();
+        assertThat(before).as("its refresh was gated").isPositive();
+
+        // etcd goes away under the canary during its soak; its services stay active.
+        canary.machine.unhealthy("kube-apiserver", FOREVER_500);
+        later(c, 31);
+        c.settle();
+        assertThat(canary.machine.healthChecks()).isGreaterThan(before);
+        assertThat(canary.status.message()).startsWith("checking health of kube-apiserver (plan 1, attempt 1): "
+                + "/readyz 500: [-]etcd failed (failed check ");
+        assertThat(canary.databag).as("no check of a node that is not healthy").doesNotContainKey("soak-check");
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+
+        later(c, 35);
+        c.settle();
+        assertThat(canary.status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): node health "
+                + "check failed ").endsWith(": /readyz 500: [-]etcd failed (found while soaking)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+    }
+
+    @Test
+    void aSoakingCanaryWhoseApiServerIsReadyAgainEndsItsSoak() {
+        Cluster c = Cluster.kubernetes(CH, 3, 2);
+        c.config.put("soak", "30m");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        Cluster.Member canary = c.member(1);
+        canary.machine.unhealthy("kube-apiserver", new Sickness(false, 1)); // one bad answer
+        later(c, 31);
+        c.hook(canary, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(canary.databag).doesNotContainKey("soak-check");
+        c.hook(canary, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(canary.databag.get("soak-check")).contains("\"stage\":\"canary\"");
+        c.settle();
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).as(m.unit).contains(101));
+    }
 }
