@@ -42,9 +42,11 @@ public final class Rehearsal {
                           Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
                           boolean chaos,
                           boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks,
-                          Set<Hostility> hostility, String soak, boolean breakCanaryWhileSoaking) {
+                          Set<Hostility> hostility, String soak, boolean breakCanaryWhileSoaking,
+                          List<String> unhealthy, int unhealthyChecks, boolean unhealthySilent) {
         public Options {
             fails = List.copyOf(fails);
+            unhealthy = List.copyOf(unhealthy);
             checks = Set.copyOf(checks);
             hostility = Set.copyOf(hostility);
         }
@@ -68,7 +70,8 @@ public final class Rehearsal {
                     .maxUnavailable(maxUnavailable).fails(fails).proxyUrl(proxyUrl).onFailure(onFailure)
                     .slowRefreshRounds(slowRefreshRounds).longChangeRounds(longChangeRounds).chaos(chaos)
                     .resumeAfterHalt(resumeAfterHalt).updateStatusEvery(updateStatusEvery).maxRounds(maxRounds)
-                    .checks(checks).hostility(hostility).soak(soak, breakCanaryWhileSoaking);
+                    .checks(checks).hostility(hostility).soak(soak, breakCanaryWhileSoaking)
+                    .unhealthy(unhealthy, unhealthyChecks, unhealthySilent);
         }
 
         public Options withHostility(Set<Hostility> hostility) {
@@ -101,6 +104,9 @@ public final class Rehearsal {
             private Set<Hostility> hostility = Set.of(Hostility.values());
             private String soak = "0";
             private boolean breakCanaryWhileSoaking;
+            private List<String> unhealthy = List.of();
+            private int unhealthyChecks = -1;
+            private boolean unhealthySilent;
 
             private Builder() {
             }
@@ -187,10 +193,23 @@ public final class Rehearsal {
                 return this;
             }
 
+            /**
+             * The units (as {@link FailSpec#unit} names them) whose node answers unhealthy for kubelet and
+             * kube-apiserver from their next refresh on: {@code checks} times (then healthy again), or until the
+             * operator fixes it before a resume ({@code -1}); with {@code silent}, no answer instead of a 500.
+             */
+            public Builder unhealthy(List<String> units, int checks, boolean silent) {
+                this.unhealthy = units;
+                this.unhealthyChecks = checks;
+                this.unhealthySilent = silent;
+                return this;
+            }
+
             public Options build() {
                 return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
                         slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds,
-                        checks, hostility, soak, breakCanaryWhileSoaking);
+                        checks, hostility, soak, breakCanaryWhileSoaking, unhealthy, unhealthyChecks,
+                        unhealthySilent);
             }
         }
     }
@@ -249,6 +268,12 @@ public final class Rehearsal {
                 resolve(model, fail.unit()).machine().failRefresh(fail.snap(), "simulated download failure",
                         fail.persistent());
             }
+            for (String unit : options.unhealthy()) {
+                SimulatedMachine machine = resolve(model, unit).machine();
+                SimulatedMachine.Sickness sickness = new SimulatedMachine.Sickness(options.unhealthySilent(),
+                        options.unhealthyChecks());
+                List.of("kube-apiserver", "kubelet").forEach(snap -> machine.unhealthyAfterRefresh(snap, sickness));
+            }
             if (options.slowRefreshRounds() > 0) {
                 model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), options.slowRefreshRounds()));
             }
@@ -268,6 +293,8 @@ public final class Rehearsal {
                 proxy.setMode(SimulatedProxy.Mode.OK);
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
                 breaker.repair(model);
+                // ... and fixes the nodes whose Kubernetes answered unhealthy.
+                model.units().forEach(u -> u.machine().healNodeHealth());
                 // The operator removes what the status named on machines that died, then resumes on the leader.
                 model.units().stream().filter(u -> !u.gone() && !u.machineUp()).forEach(u -> model.forceRemove(u.name()));
                 quiet = settle(model, options.maxRounds());

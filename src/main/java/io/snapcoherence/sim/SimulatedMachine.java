@@ -476,6 +476,11 @@ public final class SimulatedMachine implements Snaps, NodeHealth {
         return sick.containsKey(snap) || !servicesUp(snap);
     }
 
+    /** Whether the snap's node endpoint is made sick (its services may be up): what only the health gate can see. */
+    public boolean nodeSick(String snap) {
+        return sick.containsKey(snap);
+    }
+
     /** How many times the charm asked a node endpoint. */
     public int healthChecks() {
         return healthChecks;
