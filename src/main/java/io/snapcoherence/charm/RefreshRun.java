@@ -253,11 +253,16 @@ final class RefreshRun {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
         // The snaps this attempt changed: those the unit still reported off their targets, and those whose changes
-        // it followed. Kubernetes on the node has the last word on them (a snap only verified has not changed).
+        // it followed, managed or not any more (a snap dropped from config snaps while its refresh ran is still a
+        // change of this attempt on this node). Kubernetes on the node has the last word on them (a snap only
+        // verified has not changed).
         boolean underWay = health.underWay(plan);
-        List<Target> changed = verify.stream().filter(t -> underWay || refresh.contains(t)
-                || memory.changes().containsKey(t.snap())).toList();
-        HealthGate.Verdict gate = health.run(plan, changed, ofTargets, deadline,
+        List<Target> changed = new ArrayList<>(verify.stream().filter(t -> underWay || refresh.contains(t)
+                || memory.changes().containsKey(t.snap())).toList());
+        plan.targets().stream().filter(t -> memory.changes().containsKey(t.snap()) && !names.contains(t.snap())
+                && after.stream().anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision()))
+                .forEach(changed::add);
+        HealthGate.Verdict gate = health.run(plan, changed, services, deadline,
                 Optional.of(memory.started().orElse(memory.since()).plus(GIVE_UP)));
         if (gate instanceof HealthGate.Failed unhealthy) {
             return failed(plan, memory.withFailure(unhealthy.failure()), deadline, reading, Set.of());

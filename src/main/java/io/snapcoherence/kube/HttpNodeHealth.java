@@ -170,7 +170,8 @@ public final class HttpNodeHealth implements NodeHealth {
 
     private HttpClient client(Endpoint endpoint) throws IOException, GeneralSecurityException {
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER).proxy(java.net.ProxySelector.of(null));
+                .version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
+                .proxy(java.net.ProxySelector.of(null));
         if (endpoint == Endpoint.API_SERVER) {
             builder.sslContext(tls());
         }

@@ -796,6 +796,8 @@ public final class Rehearsal {
         private long allDone = -1;
         private long planRound = -1;
         private Optional<Soak.Entry> soak = Optional.empty();
+        /** Units whose health gate the timeline has shown as under way, and whether it ended. */
+        private final Map<String, Boolean> gated = new java.util.HashMap<>();
 
         void start(SimulatedModel model) {
             startRound = model.round();
@@ -853,6 +855,15 @@ public final class Rehearsal {
             }
             if (step.hook().startsWith("action")) {
                 lines.add("r" + model.round() + " " + step.unit() + " ran " + step.hook());
+            }
+            // The node health gate: its first answer that kept the unit from done, and how it ended.
+            String message = unit.status().message();
+            if (message.startsWith("checking health of ") && !gated.containsKey(unit.name())) {
+                gated.put(unit.name(), false);
+                lines.add("r" + model.round() + " " + unit.name() + " " + message);
+            } else if (Boolean.FALSE.equals(gated.get(unit.name())) && !message.startsWith("checking health of ")) {
+                gated.put(unit.name(), true);
+                lines.add("r" + model.round() + " " + unit.name() + " " + unit.status());
             }
         }
 

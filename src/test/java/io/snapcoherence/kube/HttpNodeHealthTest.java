@@ -300,6 +300,7 @@ class HttpNodeHealthTest {
     private static void keytool(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
                 .toString()));
+        command.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC")); // a short run: start fast
         command.addAll(List.of(args));
         command.addAll(List.of("-storetype", "PKCS12", "-storepass", PASS));
         Process p = new ProcessBuilder(command).directory(pki.toFile()).redirectErrorStream(true).start();
