@@ -295,6 +295,7 @@ final class RefreshRun {
         if (!revertsAsked && !revertsStarted || !stillRunning.isEmpty()) {
             // Reported now, so the rollout halts without waiting for this unit's other changes; those still
             // running count at their last reported revision until snapd has finished them.
+            Reverted.remember(store, wentBack(plan, memory, listed, reading, deadline, stillRunning));
             Progress failed = Progress.failed(plan, Phase.FAILED, failure);
             AttemptLog.ended(store, memory, failed, clock.instant());
             RefreshMemory.forget(store);
@@ -369,10 +370,52 @@ final class RefreshRun {
         Map<String, Integer> revertedTo = new java.util.TreeMap<>();
         memory.reverts().keySet().forEach(snap -> after.map(a -> a.get(snap))
                 .ifPresent(rev -> revertedTo.put(snap, rev.revision())));
+        if (memory.reverts().isEmpty()) {
+            revertedTo.putAll(wentBack(plan, memory, listed, reading, deadline, Set.of()));
+        }
         Reverted.remember(store, revertedTo);
         Progress failed = Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported);
         AttemptLog.ended(store, memory, failed, clock.instant());
         return new Finished(failed, after);
+    }
+
+    /**
+     * Snaps whose refresh change of this attempt ended {@code Done} and that are off their target now, with no change
+     * of theirs in progress: they went back after the refresh, by a revert (this charm's, started in a hook killed
+     * before its commit, which lost the revert's id, or one by hand). snapd blocks the revision a revert went back
+     * from either way, so the machine must leave them out of its view like the charm's own reverts (seed 2383: a
+     * lost revert told the revision it went back to as what the store serves, a check round each time, for good).
+     */
+    private Map<String, Integer> wentBack(Plan plan, RefreshMemory memory, Optional<List<InstalledSnap>> listed,
+                                          MachineReading reading, Instant deadline, Set<String> stillRunning) {
+        Map<String, Integer> back = new java.util.TreeMap<>();
+        if (listed.isEmpty()) {
+            return back;
+        }
+        for (Map.Entry<String, String> change : memory.changes().entrySet()) {
+            String snap = change.getKey();
+            if (stillRunning.contains(snap) || memory.reverts().containsKey(snap)) {
+                continue;
+            }
+            Optional<Integer> target = plan.targets().stream().filter(t -> t.snap().equals(snap))
+                    .map(Target::revision).findFirst();
+            Optional<Integer> now = listed.get().stream().filter(i -> i.name().equals(snap))
+                    .map(InstalledSnap::revision).findFirst();
+            if (target.isEmpty() || now.isEmpty() || plan.targets().stream()
+                    .anyMatch(t -> t.snap().equals(snap) && t.revision() == now.get())) {
+                continue;
+            }
+            boolean refreshed;
+            try {
+                refreshed = awaited(change.getValue(), reading, deadline).map(Change::done).orElse(false);
+            } catch (SnapException e) {
+                refreshed = false;
+            }
+            if (refreshed && reading.inProgress(snap).isEmpty()) {
+                back.put(snap, now.get());
+            }
+        }
+        return back;
     }
 
     /** The change as read this hook, or awaited within what is left of the hook's wait when not ready. */
