@@ -28,6 +28,11 @@ public final class Main {
         return proxyUrl -> new HttpStoreProxy().fetchAssertions(proxyUrl);
     }
 
+    /** The node's health endpoints, their client loaded only by a hook that asks them (few do). */
+    private static io.snapcoherence.kube.NodeHealth nodeHealthOnFirstUse() {
+        return (endpoint, within) -> io.snapcoherence.kube.HttpNodeHealth.onNode().check(endpoint, within);
+    }
+
     /**
      * The packed charm leaves the simulator out (no hook loads it, and every class a JAR holds costs each hook's
      * start-up); {@code rehearse} runs from the project's JAR.
@@ -52,7 +57,8 @@ public final class Main {
             case "hook" -> {
                 Map<String, String> environment = System.getenv(); // read here only, once
                 System.exit(CharmRunner.run(JujuContext.fromEnvironment(environment), new ProcessHookTools(),
-                        new SnapdClient(SnapdClient.socketPath(environment)), onFirstUse(), Clock.systemUTC()));
+                        new SnapdClient(SnapdClient.socketPath(environment)),
+                        nodeHealthOnFirstUse(), onFirstUse(), Clock.systemUTC()));
             }
             case "rehearse" -> System.exit(rehearse(rest));
             default -> {

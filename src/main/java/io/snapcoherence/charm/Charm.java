@@ -5,6 +5,7 @@ import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Status;
+import io.snapcoherence.kube.NodeHealth;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreProxy;
 
@@ -22,13 +23,15 @@ public final class Charm {
     private final JujuContext context;
     private final HookTools tools;
     private final Snaps snaps;
+    private final NodeHealth health;
     private final StoreProxy proxy;
     private final Clock clock;
 
-    public Charm(JujuContext context, HookTools tools, Snaps snaps, StoreProxy proxy, Clock clock) {
+    public Charm(JujuContext context, HookTools tools, Snaps snaps, NodeHealth health, StoreProxy proxy, Clock clock) {
         this.context = context;
         this.tools = tools;
         this.snaps = snaps;
+        this.health = health;
         this.proxy = proxy;
         this.clock = clock;
     }
@@ -73,7 +76,7 @@ public final class Charm {
                     .orElse(Status.waiting("waiting for a control-plane or worker relation")));
             return;
         }
-        Rollout rollout = new Rollout(tools, store, snaps, config, role.get(), context.unitName(),
+        Rollout rollout = new Rollout(tools, store, snaps, health, config, role.get(), context.unitName(),
                 context.principalUnit(), context.event(), clock);
         // The rollout runs even when this node is not registered: it keeps holds, and a leader keeps granting
         // others; only this unit's own refresh waits. A registration problem is the status to show.
@@ -83,7 +86,8 @@ public final class Charm {
 
     private void runAction(Event.Action action, UnitStore store) {
         switch (action.name()) {
-            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, store, snaps, proxy, clock)
+            case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, store, snaps, health, proxy,
+                    clock)
                     .run(action.name());
             case "history" -> new HistoryAction(context, tools, store).run();
             default -> tools.actionFail("unknown action " + action.name());

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List<String> snaps,
                           int maxUnavailable, boolean autoRefresh, boolean hold, OnFailure onFailure,
-                          Duration soak) {
+                          Duration soak, boolean healthChecks) {
 
     public static final List<String> DEFAULT_SNAPS = List.of("kube-apiserver", "kube-controller-manager",
             "kube-scheduler", "kube-proxy", "kubelet", "kubectl");
@@ -39,10 +39,10 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
         snaps = List.copyOf(snaps);
     }
 
-    /** Without a soak. */
+    /** Without a soak, with health checks. */
     public CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List<String> snaps, int maxUnavailable,
                        boolean autoRefresh, boolean hold, OnFailure onFailure) {
-        this(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure, Duration.ZERO);
+        this(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure, Duration.ZERO, true);
     }
 
     public static CharmConfig defaults() {
@@ -77,7 +77,9 @@ public record CharmConfig(Optional<URI> proxyUrl, Optional<String> storeId, List
                 throw new InvalidConfigException(e.getMessage());
             }
         }).orElse(Duration.ZERO);
-        return new CharmConfig(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure, soak);
+        boolean healthChecks = bool(raw, "health-checks", true);
+        return new CharmConfig(proxyUrl, storeId, snaps, maxUnavailable, autoRefresh, hold, onFailure, soak,
+                healthChecks);
     }
 
     private static URI proxyUrl(String value) {

@@ -3,6 +3,7 @@ package io.snapcoherence.charm;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
+import io.snapcoherence.kube.NodeHealth;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreProxy;
 
@@ -21,12 +22,13 @@ public final class CharmRunner {
     }
 
     /** Runs the event; returns the process exit code. */
-    public static int run(JujuContext context, HookTools tools, Snaps snaps, StoreProxy proxy, Clock clock) {
+    public static int run(JujuContext context, HookTools tools, Snaps snaps, NodeHealth health, StoreProxy proxy,
+                          Clock clock) {
         if (context.event() instanceof Event.Unknown) {
             return 0;
         }
         try {
-            new Charm(context, tools, snaps, proxy, clock).handle();
+            new Charm(context, tools, snaps, health, proxy, clock).handle();
             return 0;
         } catch (RuntimeException e) {
             StringWriter trace = new StringWriter();

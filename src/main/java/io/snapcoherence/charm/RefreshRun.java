@@ -1,6 +1,7 @@
 package io.snapcoherence.charm;
 
 import io.snapcoherence.coherence.Failure;
+import io.snapcoherence.coherence.HealthGate;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.Phase;
 import io.snapcoherence.coherence.Plan;
@@ -57,12 +58,15 @@ final class RefreshRun {
     private final HookTools tools;
     private final UnitStore store;
     private final Snaps snaps;
+    private final HealthCheck health;
     private final CharmConfig config;
     private final Clock clock;
     /** The latest state of each change read in this hook. */
     private final Map<String, Change> seen = new LinkedHashMap<>();
 
-    RefreshRun(HookTools tools, UnitStore store, Snaps snaps, CharmConfig config, Clock clock) {
+    RefreshRun(HookTools tools, UnitStore store, Snaps snaps, io.snapcoherence.kube.NodeHealth health, CharmConfig config,
+               Clock clock) {
+        this.health = new HealthCheck(health, store, config, clock);
         this.tools = tools;
         this.store = store;
         this.snaps = snaps;
@@ -71,7 +75,7 @@ final class RefreshRun {
     }
 
     /** How a hook's part of the run ended: with a report, with snapd still at work, or waiting for a condition. */
-    sealed interface Result permits Finished, StillRunning, NotNow {
+    sealed interface Result permits Finished, StillRunning, Gating, NotNow {
     }
 
     /** Reported: done, failed or reverted; {@code installed} as listed once every change was ready. */
@@ -81,6 +85,16 @@ final class RefreshRun {
     /** snapd is still at the changes of {@code targets} (reverts when {@code reverting}); nothing reported yet. */
     record StillRunning(List<Target> targets, Instant since, boolean reverting) implements Result {
         StillRunning {
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /**
+     * Every change {@code Done} and verified, and the node's health gate not passed yet ({@link HealthCheck}):
+     * {@code targets} are the snaps the attempt changed, which count at their last reported revisions meanwhile.
+     */
+    record Gating(List<Target> targets, io.snapcoherence.juju.Status status) implements Result {
+        Gating {
             targets = List.copyOf(targets);
         }
     }
@@ -242,6 +256,25 @@ final class RefreshRun {
         if (failure.isPresent()) {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
+        // The snaps this attempt changed: those the unit still reported off their targets, and those whose changes
+        // it followed, managed or not any more (a snap dropped from config snaps while its refresh ran is still a
+        // change of this attempt on this node). Kubernetes on the node has the last word on them (a snap only
+        // verified has not changed).
+        boolean underWay = health.underWay(plan);
+        List<Target> changed = new ArrayList<>(verify.stream().filter(t -> underWay || refresh.contains(t)
+                || memory.changes().containsKey(t.snap())).toList());
+        plan.targets().stream().filter(t -> memory.changes().containsKey(t.snap()) && !names.contains(t.snap())
+                && after.stream().anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision()))
+                .forEach(changed::add);
+        HealthGate.Verdict gate = health.run(plan, changed, services, deadline,
+                Optional.of(memory.started().orElse(memory.since()).plus(GIVE_UP)));
+        if (gate instanceof HealthGate.Failed unhealthy) {
+            return failed(plan, memory.withFailure(unhealthy.failure()), deadline, reading, Set.of());
+        }
+        if (gate instanceof HealthGate.Waiting waiting) {
+            memory.remember(store);
+            return new Gating(changed, HealthGate.checking(plan, waiting, "checked again on the next hook"));
+        }
         Progress done = Progress.done(plan);
         AttemptLog.ended(store, memory, done, clock.instant());
         RefreshMemory.forget(store);
@@ -266,6 +299,7 @@ final class RefreshRun {
         if (!revertsAsked && !revertsStarted || !stillRunning.isEmpty()) {
             // Reported now, so the rollout halts without waiting for this unit's other changes; those still
             // running count at their last reported revision until snapd has finished them.
+            Reverted.remember(store, wentBack(plan, memory, listed, reading, deadline, stillRunning));
             Progress failed = Progress.failed(plan, Phase.FAILED, failure);
             AttemptLog.ended(store, memory, failed, clock.instant());
             RefreshMemory.forget(store);
@@ -340,10 +374,52 @@ final class RefreshRun {
         Map<String, Integer> revertedTo = new java.util.TreeMap<>();
         memory.reverts().keySet().forEach(snap -> after.map(a -> a.get(snap))
                 .ifPresent(rev -> revertedTo.put(snap, rev.revision())));
+        if (memory.reverts().isEmpty()) {
+            revertedTo.putAll(wentBack(plan, memory, listed, reading, deadline, Set.of()));
+        }
         Reverted.remember(store, revertedTo);
         Progress failed = Progress.failed(plan, reverted ? Phase.REVERTED : Phase.FAILED, reported);
         AttemptLog.ended(store, memory, failed, clock.instant());
         return new Finished(failed, after);
+    }
+
+    /**
+     * Snaps whose refresh change of this attempt ended {@code Done} and that are off their target now, with no change
+     * of theirs in progress: they went back after the refresh, by a revert (this charm's, started in a hook killed
+     * before its commit, which lost the revert's id, or one by hand). snapd blocks the revision a revert went back
+     * from either way, so the machine must leave them out of its view like the charm's own reverts (seed 2383: a
+     * lost revert told the revision it went back to as what the store serves, a check round each time, for good).
+     */
+    private Map<String, Integer> wentBack(Plan plan, RefreshMemory memory, Optional<List<InstalledSnap>> listed,
+                                          MachineReading reading, Instant deadline, Set<String> stillRunning) {
+        Map<String, Integer> back = new java.util.TreeMap<>();
+        if (listed.isEmpty()) {
+            return back;
+        }
+        for (Map.Entry<String, String> change : memory.changes().entrySet()) {
+            String snap = change.getKey();
+            if (stillRunning.contains(snap) || memory.reverts().containsKey(snap)) {
+                continue;
+            }
+            Optional<Integer> target = plan.targets().stream().filter(t -> t.snap().equals(snap))
+                    .map(Target::revision).findFirst();
+            Optional<Integer> now = listed.get().stream().filter(i -> i.name().equals(snap))
+                    .map(InstalledSnap::revision).findFirst();
+            if (target.isEmpty() || now.isEmpty() || plan.targets().stream()
+                    .anyMatch(t -> t.snap().equals(snap) && t.revision() == now.get())) {
+                continue;
+            }
+            boolean refreshed;
+            try {
+                refreshed = awaited(change.getValue(), reading, deadline).map(Change::done).orElse(false);
+            } catch (SnapException e) {
+                refreshed = false;
+            }
+            if (refreshed && reading.inProgress(snap).isEmpty()) {
+                back.put(snap, now.get());
+            }
+        }
+        return back;
     }
 
     /** The change as read this hook, or awaited within what is left of the hook's wait when not ready. */

@@ -3,6 +3,7 @@ package io.snapcoherence.charm;
 import io.snapcoherence.coherence.AgentDecision;
 import io.snapcoherence.coherence.AgentInput;
 import io.snapcoherence.coherence.Failure;
+import io.snapcoherence.coherence.HealthGate;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.LeaderRequest;
 import io.snapcoherence.coherence.Offers;
@@ -29,8 +30,10 @@ import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
+import io.snapcoherence.kube.NodeHealth;
 import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.SnapException;
+import io.snapcoherence.snap.SnapService;
 import io.snapcoherence.snap.Snaps;
 
 import java.time.Clock;
@@ -53,6 +56,7 @@ final class Rollout {
     private final HookTools tools;
     private final UnitStore store;
     private final Snaps snaps;
+    private final NodeHealth health;
     private final CharmConfig config;
     private final Role role;
     private final String unit;
@@ -64,7 +68,7 @@ final class Rollout {
     /** The principal unit this unit runs on, as Juju names it to this unit (JUJU_PRINCIPAL_UNIT) and in goal-state. */
     private final Optional<String> principal;
 
-    Rollout(HookTools tools, UnitStore store, Snaps snaps, CharmConfig config, Role role, String unit,
+    Rollout(HookTools tools, UnitStore store, Snaps snaps, NodeHealth health, CharmConfig config, Role role, String unit,
             Optional<String> principal, Event event, Clock clock) {
         this.principal = principal;
         this.event = event;
@@ -74,6 +78,7 @@ final class Rollout {
         this.tools = tools;
         this.store = store;
         this.snaps = snaps;
+        this.health = health;
         this.config = config;
         this.role = role;
         this.unit = unit;
@@ -324,7 +329,7 @@ final class Rollout {
             return new Applied(settle.status(), report(reading, installed, settle.progress().or(() -> lastProgress),
                     own));
         }
-        RefreshRun.Result result = new RefreshRun(tools, store, snaps, config, clock).run(refresh.plan(),
+        RefreshRun.Result result = new RefreshRun(tools, store, snaps, health, config, clock).run(refresh.plan(),
                 refresh.refresh(), refresh.verify(), reading.machine(), turn.followOnly());
         if (result instanceof RefreshRun.StillRunning running) {
             // Granted and not done: the others keep counting this unit; the next hook looks again. Snaps snapd is
@@ -335,6 +340,15 @@ final class Rollout {
                     .ifPresent(rev -> reported.put(t.snap(), rev)));
             return new Applied(UnitAgent.stillRefreshing(refresh.plan(), running.targets(), running.since(),
                     running.reverting()), report(reading, reported, lastProgress, own));
+        }
+        if (result instanceof RefreshRun.Gating gating) {
+            // Not done while Kubernetes on the node is not healthy: the changed snaps count at what this unit last
+            // reported, so its peers keep counting it busy and the leader keeps its grant.
+            Map<String, InstalledRevision> reported = new java.util.TreeMap<>(installed);
+            Map<String, InstalledRevision> last = reading.ownReport().lastInstalled(reading.peers().ownData);
+            gating.targets().forEach(t -> Optional.ofNullable(last.get(t.snap()))
+                    .ifPresent(rev -> reported.put(t.snap(), rev)));
+            return new Applied(gating.status(), report(reading, reported, lastProgress, own));
         }
         if (result instanceof RefreshRun.NotNow waiting) {
             return new Applied(turn.heldBack().orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(),
@@ -383,11 +397,23 @@ final class Rollout {
         }
         List<Target> mine = plan.get().coveredOn(reading.arch(), reading.installed());
         Optional<Failure> failure;
+        Optional<HealthGate.Waiting> unhealthy = Optional.empty();
         try {
             List<InstalledSnap> installed = snaps.list();
             Set<String> names = mine.stream().map(Target::snap).collect(java.util.stream.Collectors.toSet());
-            failure = UnitAgent.verify(mine, installed, snaps.services().stream()
-                    .filter(s -> names.contains(s.snap())).toList());
+            List<SnapService> services = snaps.services().stream().filter(s -> names.contains(s.snap())).toList();
+            failure = UnitAgent.verify(mine, installed, services);
+            if (failure.isEmpty()) {
+                // The node's health gate, asked once in this hook (no waiting): a soaking unit is done already,
+                // and one that stays unhealthy over the gate's bound fails its attempt like broken services.
+                HealthGate.Verdict gate = new HealthCheck(health, store, config, clock).run(plan.get(), mine,
+                        services, clock.instant(), Optional.empty());
+                if (gate instanceof HealthGate.Failed f) {
+                    failure = Optional.of(f.failure());
+                } else if (gate instanceof HealthGate.Waiting w) {
+                    unhealthy = Optional.of(w);
+                }
+            }
         } catch (SnapException e) {
             // Not a failure: the check is made again on the next hook, and the soak waits for it.
             return new Applied(Status.active("on plan " + plan.get().id() + "; soaking: cannot check services now ("
@@ -406,6 +432,11 @@ final class Rollout {
             Progress failed = Progress.failed(plan.get(), Phase.FAILED, found);
             UnitReport report = report(reading, applied.report().installed(), Optional.of(failed), applied.report());
             return new Applied(StatusLine.failed(plan.get(), found), report);
+        }
+        if (unhealthy.isPresent()) {
+            // No soak check while the node is not healthy: the soak waits for it (or the gate fails it).
+            return new Applied(HealthGate.checking(plan.get(), unhealthy.get(), "soaking until "
+                    + Soak.clock(entry.until()) + "; checked again on the next hook"), applied.report());
         }
         // One check per soak: written once, in the first hook at or after its end (each write costs every peer
         // a hook).

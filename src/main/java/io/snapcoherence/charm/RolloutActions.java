@@ -29,10 +29,13 @@ final class RolloutActions {
     private final HookTools tools;
     private final UnitStore store;
     private final Snaps snaps;
+    private final io.snapcoherence.kube.NodeHealth health;
     private final StoreProxy proxy;
     private final Clock clock;
 
-    RolloutActions(JujuContext context, HookTools tools, UnitStore store, Snaps snaps, StoreProxy proxy, Clock clock) {
+    RolloutActions(JujuContext context, HookTools tools, UnitStore store, Snaps snaps,
+                   io.snapcoherence.kube.NodeHealth health, StoreProxy proxy, Clock clock) {
+        this.health = health;
         this.store = store;
         this.clock = clock;
         this.context = context;
@@ -54,7 +57,7 @@ final class RolloutActions {
             tools.actionFail("this unit has no control-plane or worker relation yet");
             return;
         }
-        Rollout rollout = new Rollout(tools, store, snaps, config, role.get(), context.unitName(),
+        Rollout rollout = new Rollout(tools, store, snaps, health, config, role.get(), context.unitName(),
                 context.principalUnit(), context.event(), clock);
         if (action.equals("plan")) {
             plan(rollout);

@@ -18,7 +18,8 @@ import java.util.Optional;
  *   <li>{@code blocked: kubelet 3154 failed (plan 7, attempt 1): <snapd's error>}: the attempt failed (or was
  *   reverted) on this unit;</li>
  *   <li>{@code maintenance: refreshing kubelet 3154 and 1 more (plan 7, attempt 1): ...} (or {@code reverting
- *   ...}): changes run.</li>
+ *   ...}, or {@code checking health of kubelet ...}: changes done, the node's health gate not passed yet): not
+ *   done.</li>
  * </ul>
  * Parsing is strict: another status kind, another wording, numbers out of range, a unit of the previous version
  * ({@code on plan 7}), Juju's own statuses ({@code error}, {@code waiting: agent initialising}) are no news, never a
@@ -126,7 +127,8 @@ public sealed interface StatusLine {
             case "maintenance" -> {
                 String message = status.message();
                 int open = message.indexOf('(');
-                if ((in.take("refreshing ") || in.take("reverting ")) && open > in.at
+                if ((in.take("refreshing ") || in.take("reverting ") || in.take("checking health of "))
+                        && open > in.at
                         && message.substring(in.at, open).indexOf(')') < 0) {
                     in.at = open;
                     if (in.take("(plan ") && in.number(18) && in.take(", attempt ") && in.number(9) && in.take(")")

@@ -217,8 +217,8 @@ public final class Footprint {
                 .relation(relationId).flatMap(r -> Optional.ofNullable(r.remoteUnitsData().get(remote))));
         JujuContext context = new JujuContext(unit.name, "footprint", Path.of("."), Optional.of(unit.principal()),
                 event);
-        HookRun run = HookRun.run((c, hookTools) -> CharmRunner.run(c, hookTools, unit.machine, proxy, clock),
-                context, tools);
+        HookRun run = HookRun.run((c, hookTools) -> CharmRunner.run(c, hookTools, unit.machine, unit.machine, proxy,
+                clock), context, tools);
         hooks++;
         if (!run.committed()) {
             throw new IllegalStateException(unit.name + " " + event.name() + " not committed ("

@@ -111,11 +111,15 @@ import java.util.Set;
  *   services of the plan's snaps for its machine are broken on the canary a soak entry named (the simulator
  *   breaks them only while its soak runs, before its end: the canary's check at the end must find them broken
  *   and halt the rollout).</dd>
+ * <dt>I11 health gate</dt><dd>With config {@code health-checks} on, a unit never newly says done for the active
+ *   plan's attempt (a {@code verified} status, or a committed {@code done} progress) while its node answers
+ *   unhealthy ({@link SimulatedMachine#nodeSick}, ground truth) for a snap serving a node endpoint that a charm
+ *   refresh of that attempt changed on its machine. A gate that fails is a failure, judged by I4 as any other.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
 
-    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9, I10 }
+    public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11 }
 
     private record Window(long planId, Map<String, InstalledRevision> before) {
     }
@@ -126,6 +130,11 @@ public final class Invariants implements StepObserver {
             return new PlanAttempt(plan.id(), plan.attempt());
         }
     }
+
+    /** I11: per unit, the plan attempt it refreshed for and the snaps its charm refreshes changed in it. */
+    private final Map<String, Map.Entry<PlanAttempt, Set<String>>> refreshedForGate = new HashMap<>();
+    /** I11: per unit, the plan attempt it last said done for (status verified, or progress done committed). */
+    private final Map<String, PlanAttempt> saidDone = new HashMap<>();
 
     private final Set<Id> enabled;
     /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
@@ -276,6 +285,9 @@ public final class Invariants implements StepObserver {
         }
         if (on(Id.I10)) {
             checkSoak(model, unit, step, config.get(), active, before);
+        }
+        if (on(Id.I11)) {
+            checkHealthGate(model, unit, step, config.get(), active);
         }
         active.ifPresent(plan -> model.liveUnits().stream()
                 .filter(u -> plan.reachedBy(u.machine().architecture(), installed(u)) && !u.machine().changesRunning())
@@ -572,6 +584,51 @@ public final class Invariants implements StepObserver {
      * may complete that plan and write the next in the same hook, after refreshing for it), else the one active
      * after.
      */
+    /** I11, on the machines: see the class comment. */
+    private void checkHealthGate(SimulatedModel model, SimUnit unit, Step step, CharmConfig config,
+                                 Optional<Plan> active) {
+        if (active.isEmpty()) {
+            return;
+        }
+        PlanAttempt now = PlanAttempt.of(active.get());
+        for (RefreshEvent event : step.events()) {
+            if (event.cause() == RefreshEvent.Cause.REFRESH) {
+                Map.Entry<PlanAttempt, Set<String>> seen = refreshedForGate.get(unit.name());
+                if (seen == null || !seen.getKey().equals(now)) {
+                    seen = Map.entry(now, new HashSet<>());
+                    refreshedForGate.put(unit.name(), seen);
+                }
+                seen.getValue().add(event.snap());
+            }
+        }
+        if (!step.hookRan() || !step.finished()) {
+            return;
+        }
+        boolean verified = io.snapcoherence.coherence.StatusLine.parse(
+                io.snapcoherence.juju.WorkloadStatus.of(unit.status()))
+                .filter(l -> l instanceof io.snapcoherence.coherence.StatusLine.Done && l.about(active.get()))
+                .isPresent();
+        boolean reportedDone = step.committed() && report(model, unit).flatMap(io.snapcoherence.coherence.UnitReport::progress)
+                .filter(p -> p.phase() == io.snapcoherence.coherence.Phase.DONE && p.plan() == now.plan()
+                        && p.attempt() == now.attempt()).isPresent();
+        if (!verified && !reportedDone || now.equals(saidDone.get(unit.name()))) {
+            return;
+        }
+        saidDone.put(unit.name(), now);
+        Map.Entry<PlanAttempt, Set<String>> refreshed = refreshedForGate.get(unit.name());
+        if (!config.healthChecks() || refreshed == null || !refreshed.getKey().equals(now)) {
+            return;
+        }
+        for (String snap : refreshed.getValue()) {
+            if (io.snapcoherence.kube.NodeHealth.Endpoint.of(snap).isPresent() && unit.machine().nodeSick(snap)
+                    && active.get().targets().stream().anyMatch(t -> t.snap().equals(snap))) {
+                throw new InvariantViolation("I11", unit.name() + " said done for plan " + now.plan() + " attempt "
+                        + now.attempt() + " while its node answers unhealthy for " + snap + " (" + unit.status()
+                        + ")");
+            }
+        }
+    }
+
     /** I10, on the machines: see the class comment. */
     private void checkSoak(SimulatedModel model, SimUnit unit, Step step, CharmConfig config, Optional<Plan> active,
                            Optional<Plan> before) {

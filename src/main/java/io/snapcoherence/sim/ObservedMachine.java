@@ -23,7 +23,7 @@ import java.util.Set;
  * failures included, which the machine's history omits), and can kill the hook process after a number of requests,
  * as a machine crash or OOM kill would.
  */
-final class ObservedMachine implements Snaps {
+final class ObservedMachine implements Snaps, io.snapcoherence.kube.NodeHealth {
 
     /** A refresh the charm asked for and how snapd answered, or a refresh change the charm saw end in failure. */
     record Attempt(String snap, String channel, int revision, Result result, Optional<String> failure) {
@@ -56,6 +56,11 @@ final class ObservedMachine implements Snaps {
     private final List<Attempt> attempts = new ArrayList<>();
     private final Set<String> failuresSeen = new HashSet<>();
     private int callsBeforeKill = -1;
+
+    @Override
+    public Answer check(Endpoint endpoint, Duration within) {
+        return machine.check(endpoint, within);
+    }
 
     ObservedMachine(SimulatedMachine machine) {
         this.machine = machine;

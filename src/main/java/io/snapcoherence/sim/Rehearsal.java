@@ -42,9 +42,11 @@ public final class Rehearsal {
                           Optional<String> proxyUrl, String onFailure, int slowRefreshRounds, int longChangeRounds,
                           boolean chaos,
                           boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks,
-                          Set<Hostility> hostility, String soak, boolean breakCanaryWhileSoaking) {
+                          Set<Hostility> hostility, String soak, boolean breakCanaryWhileSoaking,
+                          List<String> unhealthy, int unhealthyChecks, boolean unhealthySilent) {
         public Options {
             fails = List.copyOf(fails);
+            unhealthy = List.copyOf(unhealthy);
             checks = Set.copyOf(checks);
             hostility = Set.copyOf(hostility);
         }
@@ -68,7 +70,8 @@ public final class Rehearsal {
                     .maxUnavailable(maxUnavailable).fails(fails).proxyUrl(proxyUrl).onFailure(onFailure)
                     .slowRefreshRounds(slowRefreshRounds).longChangeRounds(longChangeRounds).chaos(chaos)
                     .resumeAfterHalt(resumeAfterHalt).updateStatusEvery(updateStatusEvery).maxRounds(maxRounds)
-                    .checks(checks).hostility(hostility).soak(soak, breakCanaryWhileSoaking);
+                    .checks(checks).hostility(hostility).soak(soak, breakCanaryWhileSoaking)
+                    .unhealthy(unhealthy, unhealthyChecks, unhealthySilent);
         }
 
         public Options withHostility(Set<Hostility> hostility) {
@@ -101,6 +104,9 @@ public final class Rehearsal {
             private Set<Hostility> hostility = Set.of(Hostility.values());
             private String soak = "0";
             private boolean breakCanaryWhileSoaking;
+            private List<String> unhealthy = List.of();
+            private int unhealthyChecks = -1;
+            private boolean unhealthySilent;
 
             private Builder() {
             }
@@ -187,10 +193,23 @@ public final class Rehearsal {
                 return this;
             }
 
+            /**
+             * The units (as {@link FailSpec#unit} names them) whose node answers unhealthy for kubelet and
+             * kube-apiserver from their next refresh on: {@code checks} times (then healthy again), or until the
+             * operator fixes it before a resume ({@code -1}); with {@code silent}, no answer instead of a 500.
+             */
+            public Builder unhealthy(List<String> units, int checks, boolean silent) {
+                this.unhealthy = units;
+                this.unhealthyChecks = checks;
+                this.unhealthySilent = silent;
+                return this;
+            }
+
             public Options build() {
                 return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
                         slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds,
-                        checks, hostility, soak, breakCanaryWhileSoaking);
+                        checks, hostility, soak, breakCanaryWhileSoaking, unhealthy, unhealthyChecks,
+                        unhealthySilent);
             }
         }
     }
@@ -255,6 +274,12 @@ public final class Rehearsal {
                 resolve(model, fail.unit()).machine().failRefresh(fail.snap(), "simulated download failure",
                         fail.persistent());
             }
+            for (String unit : options.unhealthy()) {
+                SimulatedMachine machine = resolve(model, unit).machine();
+                SimulatedMachine.Sickness sickness = new SimulatedMachine.Sickness(options.unhealthySilent(),
+                        options.unhealthyChecks());
+                List.of("kube-apiserver", "kubelet").forEach(snap -> machine.unhealthyAfterRefresh(snap, sickness));
+            }
             if (options.slowRefreshRounds() > 0) {
                 model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), options.slowRefreshRounds()));
             }
@@ -274,6 +299,8 @@ public final class Rehearsal {
                 proxy.setMode(SimulatedProxy.Mode.OK);
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
                 breaker.repair(model);
+                // ... and fixes the nodes whose Kubernetes answered unhealthy.
+                model.units().forEach(u -> u.machine().healNodeHealth());
                 // The operator removes what the status named on machines that died, then resumes on the leader.
                 model.units().stream().filter(u -> !u.gone() && !u.machineUp()).forEach(u -> model.forceRemove(u.name()));
                 quiet = settle(model, options.maxRounds());
@@ -775,6 +802,8 @@ public final class Rehearsal {
         private long allDone = -1;
         private long planRound = -1;
         private Optional<Soak.Entry> soak = Optional.empty();
+        /** Units whose health gate the timeline has shown as under way, and whether it ended. */
+        private final Map<String, Boolean> gated = new java.util.HashMap<>();
 
         void start(SimulatedModel model) {
             startRound = model.round();
@@ -832,6 +861,15 @@ public final class Rehearsal {
             }
             if (step.hook().startsWith("action")) {
                 lines.add("r" + model.round() + " " + step.unit() + " ran " + step.hook());
+            }
+            // The node health gate: its first answer that kept the unit from done, and how it ended.
+            String message = unit.status().message();
+            if (message.startsWith("checking health of ") && !gated.containsKey(unit.name())) {
+                gated.put(unit.name(), false);
+                lines.add("r" + model.round() + " " + unit.name() + " " + message);
+            } else if (Boolean.FALSE.equals(gated.get(unit.name())) && !message.startsWith("checking health of ")) {
+                gated.put(unit.name(), true);
+                lines.add("r" + model.round() + " " + unit.name() + " " + unit.status());
             }
         }
 

@@ -1,5 +1,6 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.kube.NodeHealth;
 import io.snapcoherence.snap.Assertions;
 import io.snapcoherence.snap.Change;
 import io.snapcoherence.snap.InstalledSnap;
@@ -86,7 +87,7 @@ import java.util.function.Supplier;
  * </ul>
  * Every revision change is recorded as a {@link RefreshEvent} and passed to the listener.
  */
-public final class SimulatedMachine implements Snaps {
+public final class SimulatedMachine implements Snaps, NodeHealth {
     /** Snaps of Charmed Kubernetes that run no service, and snapd's own snaps. */
     private static final Set<String> WITHOUT_SERVICES = Set.of("kubectl", "core20", "snapd");
     /** What a per-snap hold "forever" stores: now plus snapd's maximum duration, in effect never. */
@@ -104,6 +105,11 @@ public final class SimulatedMachine implements Snaps {
     private final Map<String, Optional<String>> knownStores = new LinkedHashMap<>();
     private final Map<String, RefreshFault> refreshFaults = new HashMap<>();
     private final Set<String> brokenServices = new LinkedHashSet<>();
+    /** Snaps whose node endpoint answers unhealthy: how (and for how many more checks; -1: until repaired). */
+    private final Map<String, Sickness> sick = new LinkedHashMap<>();
+    /** The same, starting when the snap's next refresh links its new revision. */
+    private final Map<String, Sickness> sickAfterRefresh = new LinkedHashMap<>();
+    private int healthChecks;
     /** Snaps whose services' start waits (a change stays at start-snap-services) until released. */
     private final Set<String> heldServiceStarts = new LinkedHashSet<>();
     private final List<RefreshEvent> history = new ArrayList<>();
@@ -247,9 +253,11 @@ public final class SimulatedMachine implements Snaps {
                     current.blocked.add(current.revision);
                     current.revision = target;
                     brokenServices.remove(snap);
+                    sick.remove(snap); // back on the revision that was healthy
                 } else {
                     change(snap, current, channels.get(snap), target, cause);
                     settleServices(snap);
+                    settleHealth(snap);
                 }
             }
         }
@@ -265,6 +273,7 @@ public final class SimulatedMachine implements Snaps {
                     current.previous.pop();
                     current.blocked = new LinkedHashSet<>(blockedBefore.getOrDefault(snap, Set.of()));
                     brokenServices.remove(snap);
+                    sick.remove(snap);
                 }
             });
         }
@@ -435,6 +444,81 @@ public final class SimulatedMachine implements Snaps {
      */
     public boolean servicesBroken(java.util.Collection<String> snaps) {
         return snaps.stream().filter(snap -> !WITHOUT_SERVICES.contains(snap)).anyMatch(brokenServices::contains);
+    }
+
+    /**
+     * How a node endpoint answers while its snap is sick: {@code 500} with a failed check ({@code [-]etcd failed}
+     * for /readyz, {@code [-]syncloop failed} for /healthz), or no answer at all ({@code silent}); for
+     * {@code checks} more checks (then healthy again: a component that took long to come up), or -1 until
+     * {@link #healNodeHealth}.
+     */
+    public record Sickness(boolean silent, int checks) {
+    }
+
+    /** From the snap's next refresh on (its link), its node endpoint answers as {@code sickness} says. */
+    public void unhealthyAfterRefresh(String snap, Sickness sickness) {
+        sickAfterRefresh.put(snap, sickness);
+    }
+
+    /** The snap's node endpoint answers as {@code sickness} says from now on. */
+    public void unhealthy(String snap, Sickness sickness) {
+        sick.put(snap, sickness);
+    }
+
+    /** Every node endpoint answers healthy again (the operator fixed the node); pending sickness is dropped. */
+    public void healNodeHealth() {
+        sick.clear();
+        sickAfterRefresh.clear();
+    }
+
+    /** Whether the snap's node endpoint would answer unhealthy now (for the checker: ground truth, not asked). */
+    public boolean nodeUnhealthy(String snap) {
+        return sick.containsKey(snap) || !servicesUp(snap);
+    }
+
+    /** Whether the snap's node endpoint is made sick (its services may be up): what only the health gate can see. */
+    public boolean nodeSick(String snap) {
+        return sick.containsKey(snap);
+    }
+
+    /** How many times the charm asked a node endpoint. */
+    public int healthChecks() {
+        return healthChecks;
+    }
+
+    /**
+     * The node endpoint of the snap, answering as the real ones do (HttpNodeHealthTest holds the charm's client to
+     * servers answering like them): refused while the snap is not installed or its services are not active (nothing
+     * listens on the port), else healthy unless made sick. A silent endpoint takes the client's request limit (5 s)
+     * and answers nothing. {@code within} is not waited: the machine's state changes only between hooks.
+     */
+    @Override
+    public Answer check(Endpoint endpoint, Duration within) {
+        healthChecks++;
+        String snap = endpoint.snap();
+        if (!servicesUp(snap)) {
+            return new Answer.Refused("connection refused");
+        }
+        Sickness sickness = sick.get(snap);
+        if (sickness == null) {
+            return new Answer.Healthy();
+        }
+        if (sickness.checks() > 0) {
+            if (sickness.checks() == 1) {
+                sick.remove(snap);
+            } else {
+                sick.put(snap, new Sickness(sickness.silent(), sickness.checks() - 1));
+            }
+        }
+        if (sickness.silent()) {
+            return new Answer.NoAnswer(Duration.ofSeconds(5));
+        }
+        return new Answer.Unhealthy(500, List.of(endpoint == Endpoint.API_SERVER ? "etcd" : "syncloop"));
+    }
+
+    private boolean servicesUp(String snap) {
+        return installed.containsKey(snap) && !brokenServices.contains(snap) && changes.values().stream()
+                .noneMatch(c -> !c.ready() && c.linked && c.snaps.contains(snap));
     }
 
     public void breakServicesAfterRefresh(String snap) {
@@ -864,6 +948,13 @@ public final class SimulatedMachine implements Snaps {
             throw new SnapException(new SnapError.ChangeConflict(snap, "snap \"" + snap + "\" has \"" + c.kind
                     + "\" change in progress"));
         });
+    }
+
+    private void settleHealth(String snap) {
+        Sickness next = sickAfterRefresh.remove(snap);
+        if (next != null) {
+            sick.put(snap, next);
+        }
     }
 
     private void settleServices(String snap) {

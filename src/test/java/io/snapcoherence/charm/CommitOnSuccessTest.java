@@ -44,7 +44,8 @@ class CommitOnSuccessTest {
         JujuContext context = new JujuContext(UNIT, "test-model", Path.of("."), Optional.of("kubernetes-worker/0"),
                 event);
         HookRun run = HookRun.run((c, state) -> CharmRunner.run(c, writingHandler(state, failAfterWrites),
-                unused(Snaps.class), unused(StoreProxy.class), Scenario.FIXED_CLOCK), context,
+                unused(Snaps.class), unused(io.snapcoherence.kube.NodeHealth.class),
+                unused(StoreProxy.class), Scenario.FIXED_CLOCK), context,
                 new StateHookTools(initial));
         return new Outcome(run.finish(), run.exitCode());
     }

@@ -35,6 +35,19 @@ public final class Scenario {
         this.clock = clock;
     }
 
+    /**
+     * The node's health endpoints: the simulated machine's own; on another machine (a real snapd) a scenario that
+     * reaches them is a mistake of the test.
+     */
+    private static io.snapcoherence.kube.NodeHealth health(Snaps snaps) {
+        if (snaps instanceof io.snapcoherence.kube.NodeHealth health) {
+            return health;
+        }
+        return (endpoint, within) -> {
+            throw new AssertionError("this scenario has no Kubernetes node to ask " + endpoint.path());
+        };
+    }
+
     public record Result(ModelState state, int exitCode) {
     }
 
@@ -44,7 +57,7 @@ public final class Scenario {
 
     public Result run(Event event, ModelState state, Optional<String> principalUnit) {
         JujuContext context = new JujuContext(state.unitName(), "test-model", Path.of("."), principalUnit, event);
-        HookRun run = HookRun.run((c, tools) -> CharmRunner.run(c, tools, snaps, proxy, clock), context,
+        HookRun run = HookRun.run((c, tools) -> CharmRunner.run(c, tools, snaps, health(snaps), proxy, clock), context,
                 new StateHookTools(state));
         return new Result(run.finish(), run.reportedExitCode());
     }

@@ -142,7 +142,7 @@ class UnitStoreTest {
         while (row.find()) {
             listed.add(row.group(1));
         }
-        assertThat(declared).hasSize(14);
+        assertThat(declared).hasSize(15);
         assertThat(listed).isEqualTo(declared);
     }
 }

@@ -24,7 +24,7 @@ class RehearseTest {
         String report = report("--control-plane", "2", "--workers", "3", "--seed", "4");
 
         assertThat(report).contains("== control plane on the new revisions", "== every unit on the new revisions",
-                "invariants held: [I1, I2, I3, I4, I5, I6, I7, I8, I9, I10]", "proxy http://snap-proxy.internal");
+                "invariants held: [I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11]", "proxy http://snap-proxy.internal");
         assertThat(report.indexOf("== control plane on the new revisions"))
                 .isLessThan(report.indexOf("== first worker refresh"));
     }

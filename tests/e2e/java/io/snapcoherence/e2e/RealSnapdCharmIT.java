@@ -90,6 +90,12 @@ class RealSnapdCharmIT {
     @Test
     void aNewRevisionIsRefreshedFollowedToDoneVerifiedAndReported() throws Exception {
         RealSnapdFixture snapd = SNAPD.get();
+        try (KubeletHealthz kubelet = new KubeletHealthz()) {
+            refreshedFollowedVerifiedAndReported(snapd, kubelet);
+        }
+    }
+
+    private void refreshedFollowedVerifiedAndReported(RealSnapdFixture snapd, KubeletHealthz kubelet) throws Exception {
         snapd.install("kubelet", CH, 1);
         snapd.install("kubectl", CH, 1);
         snapd.publish("kubelet", 2);
@@ -117,6 +123,8 @@ class RealSnapdCharmIT {
         assertThat(revision("kubelet")).isEqualTo("2");
         assertThat(revision("kubectl")).isEqualTo("1");
         assertThat(snapdLogOfThisTest()).as("the services were checked").contains("GET /v2/apps?select=service");
+        assertThat(kubelet.requests).as("then the node's kubelet, once healthy").containsExactly(
+                "GET /healthz?verbose");
         Map<String, Object> progress = Json.objectMap(juju.unitData(PEERS, UNIT).get("progress"));
         assertThat(progress).containsEntry("phase", "done").containsEntry("plan", 1);
         assertThat(installedReport()).containsEntry("kubelet", Map.of("channel", CH, "revision", 2));

@@ -1,0 +1,241 @@
+package io.snapcoherence.charm;
+
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.Status;
+import io.snapcoherence.sim.SimulatedMachine.Sickness;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import static io.snapcoherence.charm.Cluster.lifecycle;
+import static io.snapcoherence.charm.Cluster.peerChanged;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The node health gate across units: a unit whose refresh is done and verified still does not report done while
+ * Kubernetes on its node answers unhealthy for a snap it changed, and fails (halting the rollout) once the gate's
+ * bound is passed. Units 0 and 1 control plane (kube-apiserver 100), 2 to 4 workers (kubelet 200); 0 leads.
+ */
+class HealthGateScenarioTest {
+    private static final String CH = "1.29/stable";
+    private static final Sickness FOREVER_500 = new Sickness(false, -1);
+
+    private static void later(Cluster c, int minutes) {
+        c.clock = Clock.offset(Scenario.FIXED_CLOCK, Duration.ofMinutes(minutes));
+    }
+
+    @Test
+    void aWorkerWhoseKubeletAnswers500AfterItsRefreshIsNotDoneRetriesThenFailsAndTheRolloutHalts() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.member(2).machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+
+        Cluster.Member first = c.member(2);
+        assertThat(first.machine.installedRevision("kubelet")).contains(201);
+        assertThat(first.status.kind()).isEqualTo(Status.Kind.MAINTENANCE);
+        assertThat(first.status.message()).startsWith("checking health of kubelet (plan 1, attempt 1): /healthz 500: "
+                + "[-]syncloop failed (failed check ");
+        // Not done: its report shows the revision it ran before, no progress; the others wait their turn.
+        assertThat(first.databag.get("installed")).contains("\"revision\":200");
+        assertThat(first.databag.getOrDefault("progress", "")).isEmpty();
+        assertThat(c.member(3).machine.installedRevision("kubelet")).contains(200);
+        assertThat(c.member(4).machine.installedRevision("kubelet")).contains(200);
+        assertThat(c.appStatus.message()).doesNotStartWith("halted");
+        int checks = first.machine.healthChecks();
+        // One check per hook that ran on it; however many, not two minutes apart yet.
+        assertThat(checks).isPositive();
+
+        later(c, 3);
+        c.settle();
+        assertThat(first.status.kind()).isEqualTo(Status.Kind.BLOCKED);
+        assertThat(first.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): node health check "
+                + "failed ").contains(" times since 2026-11-25T10:00:").endsWith(": /healthz 500: [-]syncloop failed");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed");
+        assertThat(c.member(3).machine.installedRevision("kubelet")).contains(200);
+        assertThat(c.member(4).machine.installedRevision("kubelet")).contains(200);
+        assertThat(first.machine.installedRevision("kubelet")).as("on-failure=halt leaves it").contains(201);
+        assertThat(first.unitStore.getOrDefault("health-gate", "")).isEmpty();
+    }
+
+    @Test
+    void withOnFailureRevertTheUnhealthyWorkerIsRevertedThenTheRolloutHalts() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.config.put("on-failure", "revert");
+        c.member(2).machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+        later(c, 3);
+        c.settle();
+
+        Cluster.Member first = c.member(2);
+        assertThat(first.machine.installedRevision("kubelet")).contains(200);
+        assertThat(first.databag.get("progress")).contains("\"phase\":\"reverted\"");
+        assertThat(first.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): node health check");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2");
+        assertThat(c.member(3).machine.installedRevision("kubelet")).contains(200);
+        // The revision it went back to answers healthy again (the simulated node's sickness came with 201).
+        assertThat(first.machine.nodeUnhealthy("kubelet")).isFalse();
+    }
+
+    @Test
+    void aRevertWhoseHookWasKilledIsStillRememberedSoTheNodeDoesNotTellTheRevisionItWentBackTo() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.config.put("on-failure", "revert");
+        Cluster.Member worker = c.member(2);
+        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+        later(c, 3);
+        // The hook in which the gate fails starts the revert, and is killed before its commit: the revert's id and
+        // the failure are lost, snapd's revert is not.
+        c.killedHook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.machine.installedRevision("kubelet")).contains(200);
+        assertThat(worker.unitStore.getOrDefault("reverted", "")).isEmpty();
+
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): installed revision is "
+                + "200 after the refresh");
+        // snapd blocks 201 on that machine now: remembered, so its view leaves kubelet out (seed 2383).
+        assertThat(worker.unitStore.get("reverted")).isEqualTo("{\"kubelet\":200}");
+    }
+
+    @Test
+    void aControlPlaneUnitWhoseReadyzNeverAnswersHaltsBeforeAnyWorker() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.member(1).machine.unhealthyAfterRefresh("kube-apiserver", new Sickness(true, -1));
+        c.store.publish("kube-apiserver", CH, 101).publish("kubelet", CH, 201);
+        c.settle();
+        assertThat(c.member(1).machine.installedRevision("kube-apiserver")).contains(101);
+        assertThat(c.member(1).status.message()).startsWith("checking health of kube-apiserver (plan 1, attempt 1): "
+                + "/readyz no answer within 5.0 s");
+        assertThat(c.firstRefreshIndex(Role.WORKER)).isEqualTo(Integer.MAX_VALUE);
+
+        later(c, 3);
+        c.settle();
+        assertThat(c.member(1).status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): node "
+                + "health check failed");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        assertThat(c.firstRefreshIndex(Role.WORKER)).as("no worker refreshed").isEqualTo(Integer.MAX_VALUE);
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+    }
+
+    @Test
+    void withHealthChecksOffNoEndpointIsAskedAndTheRolloutCompletes() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.config.put("health-checks", false);
+        c.members.values().forEach(m -> {
+            m.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+            m.machine.unhealthyAfterRefresh("kube-apiserver", FOREVER_500);
+        });
+        c.store.publish("kube-apiserver", CH, 101).publish("kubelet", CH, 201);
+        c.settle();
+        later(c, 10);
+        c.settle();
+        assertThat(c.appStatus.message()).doesNotContain("halted");
+        c.members.values().forEach(m -> {
+            assertThat(m.machine.healthChecks()).as(m.unit).isZero();
+            assertThat(m.status.message()).as(m.unit).startsWith("on plan 1");
+        });
+        assertThat(c.member(4).machine.installedRevision("kubelet")).contains(201);
+    }
+
+    @Test
+    void aHealthChecksValueThatIsNotABooleanBlocksNamingTheOption() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.config.put("health-checks", "yes");
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+        assertThat(c.member(2).status).isEqualTo(Status.blocked(
+                "invalid config: health-checks must be true or false, got yes"));
+        assertThat(c.member(2).machine.installedRevision("kubelet")).contains(200);
+    }
+
+    @Test
+    void aPlanWithoutSnapsThatServeAnEndpointAsksNothing() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.store.publish("kubectl", CH, 301);
+        c.settle();
+        c.members.values().forEach(m -> {
+            assertThat(m.machine.installedRevision("kubectl")).as(m.unit).contains(301);
+            assertThat(m.machine.healthChecks()).as(m.unit).isZero();
+        });
+    }
+
+    @Test
+    void aGatePassingOnTheSecondHookReportsDone() {
+        Cluster c = Cluster.kubernetes(CH);
+        Cluster.Member worker = c.member(2);
+        worker.machine.unhealthyAfterRefresh("kubelet", new Sickness(false, 1)); // one bad answer, then healthy
+        c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        for (int i = 0; i < 10 && worker.machine.installedRevision("kubelet").orElseThrow() == 200; i++) {
+            c.hook(c.member(0), peerChanged());
+            c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        }
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        assertThat(worker.status).isEqualTo(Status.maintenance("checking health of kubelet (plan 1, attempt 1): "
+                + "/healthz 500: [-]syncloop failed (failed check 1 of 3, at least 2 min apart); checked again on the "
+                + "next hook"));
+        assertThat(worker.unitStore.get("health-gate")).contains("\"failed\":1");
+
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
+        assertThat(worker.databag.get("progress")).contains("\"phase\":\"done\"");
+        assertThat(worker.databag.get("installed")).contains("\"revision\":201");
+        assertThat(worker.machine.healthChecks()).isEqualTo(2);
+        assertThat(worker.unitStore.getOrDefault("health-gate", "")).isEmpty();
+        c.settle();
+        c.members.values().stream().filter(m -> m.role == Role.WORKER).forEach(m ->
+                assertThat(m.machine.installedRevision("kubelet")).as(m.unit).contains(201));
+    }
+
+    @Test
+    void aSoakingCanaryWhoseApiServerStopsBeingReadySendsNoCheckAndHaltsTheRollout() {
+        Cluster c = Cluster.kubernetes(CH, 3, 2); // snap-coherence/1 is the canary (the leader goes last)
+        c.config.put("soak", "30m");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        Cluster.Member canary = c.member(1);
+        assertThat(canary.status.message()).startsWith("on plan 1; soaking until ");
+        int before = canary.machine.healthChecks();
+        assertThat(before).as("its refresh was gated").isPositive();
+
+        // etcd goes away under the canary during its soak; its services stay active.
+        canary.machine.unhealthy("kube-apiserver", FOREVER_500);
+        later(c, 31);
+        c.settle();
+        assertThat(canary.machine.healthChecks()).isGreaterThan(before);
+        assertThat(canary.status.message()).startsWith("checking health of kube-apiserver (plan 1, attempt 1): "
+                + "/readyz 500: [-]etcd failed (failed check ");
+        assertThat(canary.databag).as("no check of a node that is not healthy").doesNotContainKey("soak-check");
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+
+        later(c, 35);
+        c.settle();
+        assertThat(canary.status.message()).startsWith("kube-apiserver 101 failed (plan 1, attempt 1): node health "
+                + "check failed ").endsWith(": /readyz 500: [-]etcd failed (found while soaking)");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+    }
+
+    @Test
+    void aSoakingCanaryWhoseApiServerIsReadyAgainEndsItsSoak() {
+        Cluster c = Cluster.kubernetes(CH, 3, 2);
+        c.config.put("soak", "30m");
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        Cluster.Member canary = c.member(1);
+        canary.machine.unhealthy("kube-apiserver", new Sickness(false, 1)); // one bad answer
+        later(c, 31);
+        c.hook(canary, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(canary.databag).doesNotContainKey("soak-check");
+        c.hook(canary, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(canary.databag.get("soak-check")).contains("\"stage\":\"canary\"");
+        c.settle();
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).as(m.unit).contains(101));
+    }
+}

@@ -1,0 +1,73 @@
+package io.snapcoherence.sim;
+
+import io.snapcoherence.charm.CharmRunner;
+import io.snapcoherence.coherence.Role;
+import io.snapcoherence.kube.NodeHealth;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * I11 (the node health gate) catches a charm that does not listen to its node, and holds for the real charm; and
+ * {@code rehearse --unhealthy} shows the halt.
+ */
+class HealthGateInvariantTest {
+
+    /** 1 control-plane unit and 2 workers running the real charm, told about their node by {@code health}. */
+    private static SimulatedModel model(Optional<NodeHealth> health) {
+        SimulatedStore store = new SimulatedStore("store");
+        Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+        SimClock clock = new SimClock(Instant.parse("2026-11-25T10:00:00Z"));
+        SimulatedProxy proxy = new SimulatedProxy(store);
+        HookRunner runner = health.<HookRunner>map(h -> (context, tools, machine) -> CharmRunner.run(context, tools,
+                machine, h, proxy, clock)).orElse(HookRunner.charm(proxy, clock));
+        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(Map.of()), clock, store,
+                runner, Rehearsal::installKubernetes);
+        model.observe(Invariants.all());
+        model.addUnit(Role.CONTROL_PLANE);
+        model.addUnit(Role.WORKER);
+        model.addUnit(Role.WORKER);
+        model.runUntilQuiet(500);
+        model.liveUnits().stream().filter(u -> u.role() == Role.WORKER).findFirst().orElseThrow().machine()
+                .unhealthyAfterRefresh("kubelet", new SimulatedMachine.Sickness(false, -1));
+        Rehearsal.NEW.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+        return model;
+    }
+
+    @Test
+    void aCharmDeafToItsNodeSayingDoneOnAnUnhealthyNodeBreaksI11() {
+        SimulatedModel model = model(Optional.of((endpoint, within) -> new NodeHealth.Answer.Healthy()));
+        InvariantViolation violation = org.junit.jupiter.api.Assertions.assertThrows(InvariantViolation.class,
+                () -> Rehearsal.settle(model, 2_000));
+        assertThat(violation.invariant()).isEqualTo("I11");
+        assertThat(violation.getMessage()).contains("while its node answers unhealthy for kubelet");
+    }
+
+    @Test
+    void theCharmAskingItsNodeHaltsOnItAndKeepsI11() {
+        SimulatedModel model = model(Optional.empty());
+        assertThat(Rehearsal.settle(model, 2_000)).isTrue(); // quiet, with the time a standing rollout is given
+        assertThat(model.appStatus().message()).startsWith("halted at plan 1: snap-coherence/1 kubelet ")
+                .contains("node health check failed").contains("/healthz 500: [-]syncloop failed");
+    }
+
+    @Test
+    void rehearseUnhealthyShowsTheHaltAndHoldsEveryInvariant() {
+        Rehearsal.Options options = Rehearse.parse(new String[] {"--workers", "5", "--unhealthy", "worker/3"});
+        assertThat(options.unhealthy()).containsExactly("worker/3");
+        Rehearsal.Result result = Rehearsal.run(options);
+        assertThat(result.held()).isTrue();
+        assertThat(result.model().appStatus().message()).startsWith("halted at plan 1: snap-coherence/6 kubelet ")
+                .contains("/healthz 500: [-]syncloop failed");
+
+        Rehearsal.Result resumed = Rehearsal.run(Rehearse.parse(new String[] {"--workers", "5", "--unhealthy",
+                "worker/3", "--silent-node", "--resume"}));
+        assertThat(resumed.held()).isTrue();
+        assertThat(resumed.resumes()).isEqualTo(1);
+        assertThat(resumed.model().appStatus().message()).startsWith("up to date");
+    }
+}
