@@ -4,6 +4,8 @@ import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.Status;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -73,50 +75,25 @@ class RolloutFaultsScenarioTest {
         assertThat(c.member(1).databag.get("progress")).contains("\"phase\":\"failed\"").contains("download failed");
     }
 
-    @Test
-    void aUnitLeavingTheRelationStartsNoRefresh() {
-        Cluster c = small();
-        c.store.publish("kubectl", CH, 301);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // the leader refreshed: workers go
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
-        // It departs a peer not in line before it: during that -departed relation-list no longer lists the peer,
-        // so a unit granted after it would be waiting to read its report instead of deciding to refresh.
-        Cluster.Member leaving = c.member(1);
-        c.hook(leaving, new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
-                Optional.of("snap-coherence/4"), Optional.of(Cluster.APP), Optional.of(leaving.unit)));
-        assertThat(leaving.machine.installedRevision("kubectl")).contains(300);
-        assertThat(leaving.status).isEqualTo(Status.maintenance("leaving the relation: no refresh"));
-    }
-
     /**
-     * During its own -departed for a granted peer, relation-list no longer lists that peer, so the leaving unit
-     * would wait to read its report; it will never refresh, and says it is leaving rather than waiting.
+     * A unit in its own -departed hooks starts no refresh. During its -departed for a peer, relation-list no longer
+     * lists that peer: for a peer not in line before it the unit would have decided to refresh; for one granted
+     * with it, it would wait to read that peer's report. Either way it will never act: it says it is leaving.
      */
-    @Test
-    void aLeavingUnitThatWouldWaitForAPeerItNoLongerListsSaysItIsLeaving() {
-        Cluster c = small();
-        c.store.publish("kubectl", CH, 301);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+    @ParameterizedTest
+    @ValueSource(strings = {"snap-coherence/4", "snap-coherence/2"})
+    void aUnitLeavingTheRelationStartsNoRefreshAndSaysSo(String departedPeer) {
+        Cluster c = workersGranted();
         Cluster.Member leaving = c.member(1);
         c.hook(leaving, new Event.Relation("coherence", Event.RelationKind.DEPARTED, Cluster.PEER,
-                Optional.of("snap-coherence/2"), Optional.of(Cluster.APP), Optional.of(leaving.unit)));
+                Optional.of(departedPeer), Optional.of(Cluster.APP), Optional.of(leaving.unit)));
         assertThat(leaving.machine.installedRevision("kubectl")).contains(300);
         assertThat(leaving.status).isEqualTo(Status.maintenance("leaving the relation: no refresh"));
     }
 
     @Test
     void aLeaderThatNeverSawAGrantedUnitLeaveFreesItsGrantFromAPeersReport() {
-        Cluster c = small();
-        c.store.publish("kubectl", CH, 301);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged());
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
-        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\"]");
+        Cluster c = workersGranted();
 
         // snap-coherence/1 is removed; snap-coherence/2 sees it go while it is granted and says so. Granted after
         // it, snap-coherence/2 waits: it cannot read a unit granted before it.
