@@ -284,6 +284,36 @@ class PlannerTest {
     }
 
     @Test
+    void aCanaryWhoseStatusSaysItFailedAfterItsDoneReportIsGrantedAgainOnResumeBeforeItsSoakRestarts() {
+        // The canary reported done, then its services broke while it soaked: its status says so at once, while the
+        // leader still holds its done report (Juju's relation cache). Taken for through, the canary would be left
+        // ungranted while the restarted soak waited for its check, which it cannot make before it verifies again
+        // (seed 168599: the rollout halted 45 minutes later on a canary showing `active: on plan 1`).
+        Plan plan = new Plan(1, 1, List.of(new Target("kube-apiserver", CH, ARCH, 3150)), false);
+        java.time.Instant now = java.time.Instant.parse("2026-11-30T10:06:40Z");
+        Failure broken = new Failure("kube-apiserver", 3150, "enabled services not active: kube-apiserver.daemon "
+                + "(found while soaking)");
+        var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(3150)),
+                        Optional.of(Progress.done(plan))),
+                cp(1, Map.of("kube-apiserver", rev(3100))));
+        var halted = new RolloutState(Optional.of(plan), List.of(), Optional.of(new Halt(u(0),
+                broken.describe(1))), false, Optional.empty());
+        Soak.Entry soaking = new Soak.Entry(1, 1, Soak.Stage.CANARY, u(0), now.plusSeconds(13 * 60), false);
+
+        PlannerDecision resumed = Planner.decide(PlannerInput.builder().peers(peers).state(halted)
+                .offers(store("kube-apiserver", 3150)).managedSnaps(List.of("kube-apiserver")).maxUnavailable(2)
+                .statuses(Map.of(u(0), new StatusLine.Failed(1, 1, broken)))
+                .soakFor(java.time.Duration.ofMinutes(14)).soak(Optional.of(soaking))
+                .watch(new Watch(now, Map.of(), Watch.SILENT_AFTER))
+                .request(Optional.of(new LeaderRequest.Resume())).build());
+
+        assertThat(resumed.state().plan().orElseThrow().attempt()).isEqualTo(2);
+        assertThat(resumed.state().grants()).containsExactly(u(0));
+        assertThat(resumed.soak()).contains(soaking);
+        assertThat(resumed.tally().orElseThrow().controlPlaneDone()).isZero();
+    }
+
+    @Test
     void aRefreshRequestedWhilePausedMakesThePlanButGrantsNothingUntilResume() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
         var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true, Optional.of(Set.of()));
