@@ -26,6 +26,7 @@ import io.snapcoherence.coherence.UnitReport;
 import io.snapcoherence.coherence.Watch;
 import io.snapcoherence.coherence.Witnessed;
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.GoalState;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
@@ -61,6 +62,19 @@ final class Rollout {
     private final Event event;
     private final Optional<String> departing;
     private final KnownRelations relations;
+    /** The principal units goal-state lists alive on both container endpoints; unreadable: one no unit runs on. */
+    private List<String> livePrincipals() {
+        try {
+            GoalState goal = tools.goalState();
+            List<String> live = new ArrayList<>(goal.liveUnits(Role.CONTROL_PLANE.endpoint()));
+            live.addAll(goal.liveUnits(Role.WORKER.endpoint()));
+            return live;
+        } catch (HookToolException e) {
+            tools.log(HookTools.LogLevel.WARNING, "goal-state unreadable, keeping what the proxy served: " + e.getMessage());
+            return PlannerInput.PRINCIPALS_UNKNOWN;
+        }
+    }
+
     /** The principal unit this unit runs on, as Juju names it to this unit (JUJU_PRINCIPAL_UNIT) and in goal-state. */
     private final Optional<String> principal;
 
@@ -219,6 +233,11 @@ final class Rollout {
         // cache, show units off the last plan's targets: they may be on them already. A steady hook asks nothing.
         boolean planRuns = read.state().activePlan().isPresent();
         input = input.withStatuses(planRuns ? unitStatuses() : Map.of());
+        if (Planner.prunes(input)) {
+            // Offers no unit in view tracks are dropped only once every principal goal-state lists has a unit in
+            // view: a leader that has not joined every peer yet would drop what they run (Planner.mayPrune).
+            input = input.withPrincipals(livePrincipals());
+        }
         PlannerDecision decision = Planner.decide(input);
         if (!planRuns && read.state().plan().isPresent() && !decision.differences().isEmpty()) {
             input = input.withStatuses(unitStatuses());

@@ -314,6 +314,32 @@ class PlannerTest {
     }
 
     @Test
+    void aLeaderThatHasNotJoinedEveryPeerKeepsWhatTheProxyServesTheSnapsOnlyTheyRun() {
+        // A worker elected leader at its install sees only itself: kube-apiserver is run by a control-plane unit it
+        // has not joined yet. Dropped, it came back only from a unit that sees it, and the one control-plane unit
+        // of amd64 had reverted it, which leaves it out of its view while snapd blocks the revision it went back
+        // from (seed 169544: kube-apiserver left on 3170 for good while the proxy served 3150).
+        UnitReading self = new UnitReading.Reported(new UnitReport(u(5), Role.WORKER, Map.of("kubelet", rev(3154)),
+                Optional.empty(), Optional.empty(), ARCH, Optional.empty(), Optional.of("kubernetes-worker/2")));
+        Offers held = store("kube-apiserver", 3150, "kubelet", 3154);
+        PlannerInput alone = PlannerInput.builder().peers(List.of(self)).state(RolloutState.EMPTY).offers(held)
+                .managedSnaps(List.of("kube-apiserver", "kubelet")).leader(Optional.of(u(5))).build();
+        assertThat(Planner.prunes(alone)).isTrue();
+
+        PlannerDecision beforeJoining = Planner.decide(alone.withPrincipals(List.of("kubernetes-control-plane/1",
+                "kubernetes-worker/2")));
+        assertThat(beforeJoining.offers().offer(ARCH, new SnapChannel("kube-apiserver", CH)).map(Offers.Offer::revision))
+                .contains(3150);
+        PlannerDecision unreadable = Planner.decide(alone.withPrincipals(PlannerInput.PRINCIPALS_UNKNOWN));
+        assertThat(unreadable.offers().offer(ARCH, new SnapChannel("kube-apiserver", CH))).isPresent();
+
+        // Once every principal goal-state lists has its unit in view, what none of them runs is dropped.
+        PlannerDecision everyoneInView = Planner.decide(alone.withPrincipals(List.of("kubernetes-worker/2")));
+        assertThat(everyoneInView.offers().offer(ARCH, new SnapChannel("kube-apiserver", CH))).isEmpty();
+        assertThat(everyoneInView.offers().offer(ARCH, new SnapChannel("kubelet", CH))).isPresent();
+    }
+
+    @Test
     void aRefreshRequestedWhilePausedMakesThePlanButGrantsNothingUntilResume() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
         var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true, Optional.of(Set.of()));
