@@ -126,7 +126,8 @@ final class StoreCheck {
     /**
      * What a refresh of each managed snap would get: the candidate's revision when snapd lists the snap, else the
      * installed one. Left out: a snap with a change in progress (snapd compares with a revision it may still undo)
-     * and one this charm reverted (snapd hides the reverted-from revision, {@link Reverted}). With a proxy,
+     * and one this charm reverted (snapd hides the reverted-from revision, {@link Reverted}), or that snapd's
+     * sequence shows reverted ({@link io.snapcoherence.snap.Snaps#laterRevisions}) with no candidate listed. With a proxy,
      * proxy.store must name its store before and after the look: Juju's machine agent may have cleared it
      * meanwhile, and then snapd asked upstream. Without a proxy ({@code expectedStore} empty text) proxy.store must
      * be unset after the look (one local read; a value cleared during the look gives at most one stray view, which
@@ -138,8 +139,10 @@ final class StoreCheck {
     private Map<SnapChannel, Integer> look(MachineReading machine, List<String> managed,
                                            Optional<String> expectedStore) {
         List<RefreshCandidate> candidates;
+        Map<String, List<Integer>> later;
         try {
             candidates = snaps.refreshCandidates();
+            later = snaps.laterRevisions();
             if (expectedStore.equals(Optional.of(""))) {
                 registeredWithNoProxy();
             } else if (expectedStore.isPresent()) {
@@ -162,7 +165,11 @@ final class StoreCheck {
         Map<String, Integer> reverted = Reverted.stillOn(store, revisions, changing);
         Map<SnapChannel, Integer> serves = new TreeMap<>();
         listed.forEach((snap, have) -> {
-            if (machine.inProgress(snap).isEmpty() && !reverted.containsKey(snap)) {
+            // A snap reverted by anyone (this charm in a hook killed before its commit, which so forgot it; an
+            // operator) has revisions after the current one that snapd hides from its candidates: with none
+            // listed, the store may serve the installed revision or a hidden one (seeds 169936, 165826).
+            boolean hidden = !byName.containsKey(snap) && !later.getOrDefault(snap, List.of()).isEmpty();
+            if (machine.inProgress(snap).isEmpty() && !reverted.containsKey(snap) && !hidden) {
                 serves.put(new SnapChannel(snap, have.channel()), byName.getOrDefault(snap, have.revision()));
             }
         });

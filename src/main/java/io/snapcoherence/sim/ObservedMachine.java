@@ -104,6 +104,12 @@ final class ObservedMachine implements Snaps {
     }
 
     @Override
+    public java.util.Map<String, List<Integer>> laterRevisions() {
+        call();
+        return machine.laterRevisions();
+    }
+
+    @Override
     public List<RefreshCandidate> refreshCandidates() {
         call();
         return machine.refreshCandidates();
