@@ -309,8 +309,13 @@ final class Rollout {
         try {
             Map<String, StatusLine> lines = new java.util.TreeMap<>();
             tools.unitStatuses().forEach((peer, status) -> StatusLine.parse(status).ifPresent(l -> lines.put(peer, l)));
-            // Its own status is as old as its last hook; its own report, read from its machine now, is newer.
-            lines.remove(unit);
+            // Its own status is as old as its last hook; its own report, read from its machine now, is newer about
+            // its revisions. Not about a failure: one found in a hook that was then killed, or failed, before its
+            // commit is in its status and nowhere else, and it must verify again before it counts as done (seeds
+            // 175215, 173854: a failed unit elected leader freed its own grant and showed `active: on plan 1`).
+            if (!(lines.get(unit) instanceof StatusLine.Failed)) {
+                lines.remove(unit);
+            }
             return lines;
         } catch (HookToolException e) {
             tools.log(HookTools.LogLevel.WARNING, "cannot read the units' statuses, going on with their databags: "
