@@ -71,6 +71,9 @@ public final class UnitAgent {
             // its done report: refreshing again at its old place in the line could make one unit more than
             // max-unavailable refresh (I2). It stays done for this plan; the next plan moves it.
             Target moved = pending.get(0);
+            if (state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
+                return settle(haltedHere(plan, state.halt().get())); // as on the targets (seed 184822)
+            }
             return settle(Status.active("done for plan " + plan.id() + "; " + moved.snap() + " is on "
                     + input.installed().get(moved.snap()).revision() + " since, moved outside the plan (snapd's "
                     + "timer, or by hand): the next plan brings it to what the proxy serves"));

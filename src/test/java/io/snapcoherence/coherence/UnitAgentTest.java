@@ -226,6 +226,11 @@ class UnitAgentTest {
         assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(Status.blocked("rollout halted at plan 7 on "
                 + "this unit: kubelet 201 failed (plan 7): enabled services not active (found while soaking); run the "
                 + "resume action to retry it"), Optional.empty()));
+
+        // Done, then moved off the targets by snapd's timer: the halt all the same (seed 184822).
+        var moved = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(202)), Optional.of(Progress.done(PLAN)),
+                app(halted), Optional.of(CP_ON_TARGET), true);
+        assertThat(decide(moved)).isEqualTo(decide(input));
     }
 
     @Test
