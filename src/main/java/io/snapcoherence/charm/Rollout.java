@@ -27,6 +27,7 @@ import io.snapcoherence.coherence.UnitReport;
 import io.snapcoherence.coherence.Watch;
 import io.snapcoherence.coherence.Witnessed;
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.GoalState;
 import io.snapcoherence.juju.HookToolException;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.Status;
@@ -65,6 +66,19 @@ final class Rollout {
     private final Event event;
     private final Optional<String> departing;
     private final KnownRelations relations;
+    /** The principal units goal-state lists alive on both container endpoints; unreadable: one no unit runs on. */
+    private List<String> livePrincipals() {
+        try {
+            GoalState goal = tools.goalState();
+            List<String> live = new ArrayList<>(goal.liveUnits(Role.CONTROL_PLANE.endpoint()));
+            live.addAll(goal.liveUnits(Role.WORKER.endpoint()));
+            return live;
+        } catch (HookToolException e) {
+            tools.log(HookTools.LogLevel.WARNING, "goal-state unreadable, keeping what the proxy served: " + e.getMessage());
+            return PlannerInput.PRINCIPALS_UNKNOWN;
+        }
+    }
+
     /** The principal unit this unit runs on, as Juju names it to this unit (JUJU_PRINCIPAL_UNIT) and in goal-state. */
     private final Optional<String> principal;
 
@@ -224,6 +238,11 @@ final class Rollout {
         // cache, show units off the last plan's targets: they may be on them already. A steady hook asks nothing.
         boolean planRuns = read.state().activePlan().isPresent();
         input = input.withStatuses(planRuns ? unitStatuses() : Map.of());
+        if (Planner.prunes(input)) {
+            // Offers no unit in view tracks are dropped only once every principal goal-state lists has a unit in
+            // view: a leader that has not joined every peer yet would drop what they run (Planner.mayPrune).
+            input = input.withPrincipals(livePrincipals());
+        }
         PlannerDecision decision = Planner.decide(input);
         if (!planRuns && read.state().plan().isPresent() && !decision.differences().isEmpty()) {
             input = input.withStatuses(unitStatuses());
@@ -297,8 +316,13 @@ final class Rollout {
         try {
             Map<String, StatusLine> lines = new java.util.TreeMap<>();
             tools.unitStatuses().forEach((peer, status) -> StatusLine.parse(status).ifPresent(l -> lines.put(peer, l)));
-            // Its own status is as old as its last hook; its own report, read from its machine now, is newer.
-            lines.remove(unit);
+            // Its own status is as old as its last hook; its own report, read from its machine now, is newer about
+            // its revisions. Not about a failure: one found in a hook that was then killed, or failed, before its
+            // commit is in its status and nowhere else, and it must verify again before it counts as done (seeds
+            // 175215, 173854: a failed unit elected leader freed its own grant and showed `active: on plan 1`).
+            if (!(lines.get(unit) instanceof StatusLine.Failed)) {
+                lines.remove(unit);
+            }
             return lines;
         } catch (HookToolException e) {
             tools.log(HookTools.LogLevel.WARNING, "cannot read the units' statuses, going on with their databags: "

@@ -98,7 +98,12 @@ final class StoreCheck {
         }
         Map<SnapChannel, Integer> serves;
         try {
-            serves = look(machine, managed, proxy.isEmpty() ? Optional.of("") : registeredStore);
+            Look look = look(machine, managed, proxy.isEmpty() ? Optional.of("") : registeredStore);
+            // snapd's sequence is read only when the view may be written (an answer, news): a steady look costs
+            // no request more.
+            boolean mayWrite = asked || owes || refreshAsked
+                    || !differing(look.serves(), arch, proxy, last, offers).isEmpty();
+            serves = !look.unlisted().isEmpty() && mayWrite ? withoutHidden(look) : look.serves();
         } catch (LookFailed e) {
             String why = e.getMessage();
             String trouble = "cannot check what " + (proxy.isEmpty() ? "the store" : "the proxy") + " serves: " + why;
@@ -126,7 +131,8 @@ final class StoreCheck {
     /**
      * What a refresh of each managed snap would get: the candidate's revision when snapd lists the snap, else the
      * installed one. Left out: a snap with a change in progress (snapd compares with a revision it may still undo)
-     * and one this charm reverted (snapd hides the reverted-from revision, {@link Reverted}). With a proxy,
+     * and one this charm reverted (snapd hides the reverted-from revision, {@link Reverted}); one snapd's sequence
+     * shows reverted is taken out later ({@link #withoutHidden}), where the view may be written. With a proxy,
      * proxy.store must name its store before and after the look: Juju's machine agent may have cleared it
      * meanwhile, and then snapd asked upstream. Without a proxy ({@code expectedStore} empty text) proxy.store must
      * be unset after the look (one local read; a value cleared during the look gives at most one stray view, which
@@ -135,8 +141,7 @@ final class StoreCheck {
      * revisions, not the store's; counted as a view, it and the other nodes' views told each other as news without
      * end, a check round each time (seed 108521).
      */
-    private Map<SnapChannel, Integer> look(MachineReading machine, List<String> managed,
-                                           Optional<String> expectedStore) {
+    private Look look(MachineReading machine, List<String> managed, Optional<String> expectedStore) {
         List<RefreshCandidate> candidates;
         try {
             candidates = snaps.refreshCandidates();
@@ -161,11 +166,39 @@ final class StoreCheck {
         listed.keySet().stream().filter(snap -> machine.inProgress(snap).isPresent()).forEach(changing::add);
         Map<String, Integer> reverted = Reverted.stillOn(store, revisions, changing);
         Map<SnapChannel, Integer> serves = new TreeMap<>();
+        Set<SnapChannel> unlisted = new TreeSet<>();
         listed.forEach((snap, have) -> {
             if (machine.inProgress(snap).isEmpty() && !reverted.containsKey(snap)) {
-                serves.put(new SnapChannel(snap, have.channel()), byName.getOrDefault(snap, have.revision()));
+                SnapChannel key = new SnapChannel(snap, have.channel());
+                serves.put(key, byName.getOrDefault(snap, have.revision()));
+                if (!byName.containsKey(snap)) {
+                    unlisted.add(key);
+                }
             }
         });
+        return new Look(serves, unlisted);
+    }
+
+    /** What a look saw, and which of it is the installed revision because snapd listed no candidate. */
+    private record Look(Map<SnapChannel, Integer> serves, Set<SnapChannel> unlisted) {
+    }
+
+    /**
+     * The view without the snaps reverted by anyone (this charm in a hook killed before its commit, which so
+     * forgot it; an operator): their sequence holds revisions after the current one, which snapd hides from its
+     * candidates, so with none listed the store may serve the installed revision or a hidden one (seeds 169936,
+     * 165826).
+     */
+    private Map<SnapChannel, Integer> withoutHidden(Look look) {
+        Map<String, List<Integer>> later;
+        try {
+            later = snaps.laterRevisions();
+        } catch (SnapException e) {
+            throw new LookFailed(e.error().describe());
+        }
+        Map<SnapChannel, Integer> serves = new TreeMap<>(look.serves());
+        look.unlisted().stream().filter(sc -> !later.getOrDefault(sc.snap(), List.of()).isEmpty())
+                .forEach(serves::remove);
         return serves;
     }
 

@@ -70,7 +70,7 @@ public final class Planner {
         // asked to look now; no plan is made until they have answered, so that one plan covers what changed.
         Instant now = watch.now();
         Offers.Merged merged = input.offers().merge(census.reports(), now);
-        Offers offers = census.anyUnknown() ? merged.offers() : merged.offers().prunedTo(census);
+        Offers offers = mayPrune(input, census) ? merged.offers().prunedTo(census) : merged.offers();
         CheckRound round = offers.check();
         boolean refreshNow = input.request().orElse(null) instanceof LeaderRequest.Refresh;
         boolean running = round.runs(census, now);
@@ -221,6 +221,39 @@ public final class Planner {
         }
         return new PlannerDecision(next, tally, status, differences, planCreated, after.dueSince(), superseded,
                 Optional.empty(), offers, soakEntry, next.activePlan().isPresent() ? window : Optional.empty());
+    }
+
+    /**
+     * Whether the offers may lose the entries no unit in view tracks: only over a view of every unit, every one
+     * readable, and, once goal-state was asked, a report from the unit on every live principal it lists. A leader
+     * elected before its {@code -joined} hooks ran sees few peers or none, and what it dropped is told again only
+     * by a unit that sees it: a unit that reverted a snap leaves it out of its view while snapd blocks the
+     * revision it went back from, and the only unit of its architecture to run that snap then kept it off what
+     * the proxy serves for good (seed 169544: a new leader, at its install, dropped kube-apiserver for amd64).
+     */
+    private static boolean mayPrune(PlannerInput input, Census census) {
+        if (census.anyUnknown()) {
+            return false;
+        }
+        return input.principals().map(live -> live.stream().allMatch(p -> census.reports().stream()
+                .anyMatch(r -> r.principal().equals(Optional.of(p))))).orElse(true);
+    }
+
+    /**
+     * Whether this leader's decision would drop offers no unit in its view tracks, goal-state not asked yet: then
+     * the charm asks it ({@link PlannerInput#withPrincipals}) and decides again. A steady hook drops nothing and asks
+     * nothing.
+     */
+    public static boolean prunes(PlannerInput input) {
+        if (input.principals().isPresent() || input.leaderLeaving()) {
+            return false;
+        }
+        Census census = Census.of(input.peers());
+        if (census.anyUnknown()) {
+            return false;
+        }
+        Offers merged = input.offers().merge(census.reports(), input.watch().now()).offers();
+        return !merged.prunedTo(census).equals(merged);
     }
 
     /**

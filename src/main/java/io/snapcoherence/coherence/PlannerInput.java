@@ -18,16 +18,19 @@ import java.util.stream.Collectors;
  * since when each granted unit has been due; {@code statuses}: what the units' workload statuses say
  * ({@link StatusLine}), read afresh in this hook while a plan runs (none otherwise); {@code soakFor} and {@code soak}:
  * the config's soak and the soak entry the app databag holds ({@link Soak}); {@code window}: the max-unavailable the
- * app databag holds in force for the active plan (absent: none written).
+ * app databag holds in force for the active plan (absent: none written); {@code principals}: the principal units
+ * Juju's goal-state lists alive, asked only when the leader would drop offers no unit in its view tracks
+ * ({@link Planner#prunes}; absent: not asked).
  */
 public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers offers, List<String> managedSnaps,
                            int maxUnavailable, boolean autoRefresh, Optional<LeaderRequest> request,
                            Optional<String> leader, Set<String> left, List<UnitReading> leaving,
                            boolean leaderLeaving, Optional<Tally> committedTally, Watch watch,
                            java.util.Map<String, StatusLine> statuses, Duration soakFor, Optional<Soak.Entry> soak,
-                           Optional<Integer> window) {
+                           Optional<Integer> window, Optional<List<String>> principals) {
 
     public PlannerInput {
+        principals = principals.map(List::copyOf);
         left = Set.copyOf(left);
         peers = List.copyOf(peers);
         leaving = List.copyOf(leaving);
@@ -51,7 +54,7 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
         return new Builder().peers(peers).state(state).offers(offers).managedSnaps(managedSnaps)
                 .maxUnavailable(maxUnavailable).autoRefresh(autoRefresh).request(request).leader(leader).left(left)
                 .leaving(leaving).leaderLeaving(leaderLeaving).committedTally(committedTally).watch(watch)
-                .statuses(statuses).soakFor(soakFor).soak(soak).window(window);
+                .statuses(statuses).soakFor(soakFor).soak(soak).window(window).principals(principals);
     }
 
     /** The same input for a leader that is being removed, with the tally the app databag holds. */
@@ -67,6 +70,14 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
     /** The same input with what the units' statuses say. */
     public PlannerInput withStatuses(java.util.Map<String, StatusLine> lines) {
         return toBuilder().statuses(lines).build();
+    }
+
+    /** What stands for a goal-state that could not be read: a principal no report names, so nothing is dropped. */
+    public static final List<String> PRINCIPALS_UNKNOWN = List.of("");
+
+    /** The same input with the principal units Juju's goal-state lists alive. */
+    public PlannerInput withPrincipals(List<String> live) {
+        return toBuilder().principals(Optional.of(live)).build();
     }
 
     /** The same input with this soak config and the soak entry the app databag holds. */
@@ -105,6 +116,7 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
         private Duration soakFor = Duration.ZERO;
         private Optional<Soak.Entry> soak = Optional.empty();
         private Optional<Integer> window = Optional.empty();
+        private Optional<List<String>> principals = Optional.empty();
 
         private Builder() {
         }
@@ -194,11 +206,16 @@ public record PlannerInput(List<UnitReading> peers, RolloutState state, Offers o
             return this;
         }
 
+        public Builder principals(Optional<List<String>> principals) {
+            this.principals = principals;
+            return this;
+        }
+
         public PlannerInput build() {
             Set<String> gone = left.orElseGet(() -> state.grants().stream()
                     .filter(u -> peers.stream().noneMatch(p -> p.unit().equals(u))).collect(Collectors.toSet()));
             return new PlannerInput(peers, state, offers, managedSnaps, maxUnavailable, autoRefresh, request, leader,
-                    gone, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window);
+                    gone, leaving, leaderLeaving, committedTally, watch, statuses, soakFor, soak, window, principals);
         }
     }
 }

@@ -173,9 +173,13 @@ public final class Soak {
             // A resume came while soaking: the soak starts again, from now, once its stage is reached again (the
             // canary, or a control-plane unit, whose check failed must verify again first), and until then only
             // what leads back to it is granted: the same canary, or the rest of the control plane.
+            // A canary whose data cannot be read now (damaged, another version's) has not verified again: the soak
+            // waits for its report, which its next write repairs; restarted on it, the soak would wait for a check
+            // from a canary nobody grants (seed 173854). One that left is no canary: the next goes alone.
             Entry before = entry.get();
             boolean reached = before.stage() == Stage.CANARY
-                    ? census.report(before.unit()).map(r -> r.done(plan)).orElse(true) : controlPlaneDone;
+                    ? census.report(before.unit()).map(r -> r.done(plan)).orElse(!census.knows(before.unit()))
+                    : controlPlaneDone;
             if (!reached) {
                 return before.stage() == Stage.CANARY ? new Verdict.CanaryOnly(entry, Optional.of(before.unit()))
                         : new Verdict.Go(entry);

@@ -71,6 +71,13 @@ public sealed interface StatusLine {
      * architecture, whatever its databag, read through Juju's relation cache, still shows; its reading becomes the
      * report that status stands for (those revisions, the attempt done). A unit whose architecture is not known
      * (the previous version), or whose data the leader cannot read, is left as it is.
+     *
+     * <p>Likewise a unit whose status says an attempt of the plan failed, while the report the leader holds says no
+     * later attempt of it: the status is set in every hook and the report only at its commit, so that report is one
+     * the unit has since gone back on (a canary done, then broken while it soaked). Its reading keeps the failure:
+     * the unit is not done, and must verify again after a resume, so the leader grants it rather than take it for
+     * through on the stale report (seed 168599: a soak restarted after a resume waited for a check from a canary it
+     * had freed, which cannot check before it verified again).
      */
     static List<UnitReading> applied(List<UnitReading> readings, Map<String, StatusLine> lines, Optional<Plan> plan) {
         if (lines.isEmpty() || plan.isEmpty()) {
@@ -87,11 +94,23 @@ public sealed interface StatusLine {
                         new InstalledRevision(t.channel(), t.revision())));
                 out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), installed,
                         Optional.of(Progress.done(p)), was.witnessed(), was.arch(), was.view(), was.principal())));
+            } else if (reading instanceof UnitReading.Reported r && lines.get(r.unit()) instanceof Failed f
+                    && f.plan() == p.id() && f.attempt() <= p.attempt() && goneBackOn(r.report(), f)) {
+                UnitReport was = r.report();
+                out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), was.installed(),
+                        Optional.of(new Progress(f.plan(), f.attempt(), Phase.FAILED, Optional.of(f.failure()))),
+                        was.witnessed(), was.arch(), was.view(), was.principal(), was.soakCheck())));
             } else {
                 out.add(reading);
             }
         }
         return out;
+    }
+
+    /** Whether a report says nothing of the plan later than the failure a status tells of, nor that failure. */
+    private static boolean goneBackOn(UnitReport report, Failed status) {
+        return report.progress().map(p -> p.plan() != status.plan() || p.attempt() < status.attempt()
+                || (p.attempt() == status.attempt() && !p.phase().failed())).orElse(true);
     }
 
     /** What a unit's workload status says, if it is one of the three forms; anything else is no news. */

@@ -19,6 +19,11 @@ public final class UnitAgent {
     private UnitAgent() {
     }
 
+    private static Status haltedHere(Plan plan, Halt halt) {
+        return Status.blocked("rollout halted at plan " + plan.id() + " on this unit: " + halt.reason()
+                + "; run the resume action to retry it");
+    }
+
     public static AgentDecision decide(AgentInput input) {
         if (input.app() instanceof PeerCodec.AppReading.Unreadable bad) {
             return settle(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
@@ -51,6 +56,12 @@ public final class UnitAgent {
             }
             // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
             Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();
+            if (reporting.isEmpty() && state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
+                // Halted on this unit while it is on the targets: a failure its status told and a killed hook then
+                // lost from its report, or a soak check never read. The operator's next move is about this unit,
+                // so it says so, not `active` (seeds 180048, 173854, 175215).
+                return settle(haltedHere(plan, state.halt().get()));
+            }
             return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)
                     : Status.active("on plan " + plan.id()), reporting);
         }
@@ -60,6 +71,9 @@ public final class UnitAgent {
             // its done report: refreshing again at its old place in the line could make one unit more than
             // max-unavailable refresh (I2). It stays done for this plan; the next plan moves it.
             Target moved = pending.get(0);
+            if (state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
+                return settle(haltedHere(plan, state.halt().get())); // as on the targets (seed 184822)
+            }
             return settle(Status.active("done for plan " + plan.id() + "; " + moved.snap() + " is on "
                     + input.installed().get(moved.snap()).revision() + " since, moved outside the plan (snapd's "
                     + "timer, or by hand): the next plan brings it to what the proxy serves"));
@@ -69,8 +83,7 @@ public final class UnitAgent {
             if (halt.unit().equals(input.unit())) {
                 // Halted on this unit (its failure read from its status, whose report a failed hook then lost; or
                 // silent too long): it says so, as the operator's next move is about it.
-                return settle(Status.blocked("rollout halted at plan " + plan.id() + " on this unit: "
-                        + halt.reason() + "; run the resume action to retry it"));
+                return settle(haltedHere(plan, halt));
             }
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }

@@ -109,6 +109,12 @@ final class ObservedMachine implements Snaps, io.snapcoherence.kube.NodeHealth {
     }
 
     @Override
+    public java.util.Map<String, List<Integer>> laterRevisions() {
+        call();
+        return machine.laterRevisions();
+    }
+
+    @Override
     public List<RefreshCandidate> refreshCandidates() {
         call();
         return machine.refreshCandidates();

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -689,6 +690,19 @@ public final class SimulatedMachine implements Snaps, NodeHealth {
     public List<InstalledSnap> list() {
         request("snap list");
         return installedSnaps();
+    }
+
+    /** The revisions reverted from, after the current one in the sequence ({@code blocked}, as Block reads it). */
+    @Override
+    public Map<String, List<Integer>> laterRevisions() {
+        request("snap list --all");
+        Map<String, List<Integer>> later = new TreeMap<>();
+        installed.forEach((snap, i) -> {
+            if (!i.blocked.isEmpty()) {
+                later.put(snap, List.copyOf(i.blocked));
+            }
+        });
+        return later;
     }
 
     @Override

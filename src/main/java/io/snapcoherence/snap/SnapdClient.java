@@ -13,6 +13,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -113,6 +115,35 @@ public final class SnapdClient implements Snaps {
                     time(request, snap, "hold")));
         }
         return snaps;
+    }
+
+    /**
+     * daemon/api_snaps.go getSnapsInfo with select=all: allLocalSnapInfos appends each snap's revisions in the order
+     * of its sequence (one snap's entries together, snaps in no fixed order); mapLocal says "active" for the current
+     * revision of an active snap, "installed" otherwise. Local limit.
+     */
+    @Override
+    public Map<String, List<Integer>> laterRevisions() {
+        Request request = Request.get("/v2/snaps?select=all", limits.local(), SnapdErrors.Subject.none());
+        Map<String, List<Integer>> sequences = new LinkedHashMap<>();
+        Map<String, Integer> current = new HashMap<>();
+        for (Object item : list(request, sync(request))) {
+            Map<String, Object> snap = object(request, item, "snap");
+            String name = string(request, snap, "name");
+            List<Integer> sequence = sequences.computeIfAbsent(name, n -> new ArrayList<>());
+            if ("active".equals(snap.get("status"))) {
+                current.put(name, sequence.size());
+            }
+            sequence.add(revision(request, snap));
+        }
+        Map<String, List<Integer>> later = new TreeMap<>();
+        current.forEach((name, at) -> {
+            List<Integer> sequence = sequences.get(name);
+            if (at + 1 < sequence.size()) {
+                later.put(name, List.copyOf(sequence.subList(at + 1, sequence.size())));
+            }
+        });
+        return later;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.snapcoherence.snap;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -25,6 +26,15 @@ public interface Snaps {
      * that {@code snap list} prints), revision and per-snap hold.
      */
     List<InstalledSnap> list();
+
+    /**
+     * GET /v2/snaps?select=all: per installed snap, the revisions its sequence holds after the current one (daemon
+     * allLocalSnapInfos lists a snap's revisions in sequence order, mapLocal marks the current one "active"). Only a
+     * revert leaves any: a refresh links its revision last (handlers.go doLinkSnap). snapd leaves them out of its
+     * refresh candidates (snapmgr.go Block; 2.68 spares one whose RevertStatus is NotBlocked), so for such a snap
+     * the candidates cannot tell what the store serves. Snaps with none are absent.
+     */
+    Map<String, List<Integer>> laterRevisions();
 
     /**
      * GET /v2/apps?select=service: the services of every installed snap. A snap with no services simply has no

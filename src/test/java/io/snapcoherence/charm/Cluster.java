@@ -151,11 +151,18 @@ final class Cluster {
     /** The charm's clock; tests move it to show what happens with time (hold renewal). */
     Clock clock = Scenario.FIXED_CLOCK;
 
-    /** A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost. */
+    /**
+     * A hook killed before it ends: its machine changes stay, its relation and unit-store writes are lost, and the
+     * statuses it set stand (Juju applies status-set when the tool runs: runner/context/context.go SetUnitStatus).
+     */
     void killedHook(Member m, Event event) {
         StateHookTools tools = tools(m, event, ModelState.ActionState.none());
         runCharm(m, event, tools);
-        tools.finish(false);
+        ModelState out = tools.finish(false);
+        m.status = out.unitStatus();
+        if (m.unit.equals(leader)) {
+            appStatus = out.appStatus();
+        }
     }
 
     /** An action killed before it ends, as {@link #killedHook}. */

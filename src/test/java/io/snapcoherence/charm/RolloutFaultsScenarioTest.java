@@ -56,6 +56,38 @@ class RolloutFaultsScenarioTest {
     }
 
     @Test
+    void aUnitWhoseFailureOnlyItsStatusKeptIsNotTakenForDoneWhenItLeads() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubelet", CH, 200);
+        c.add(1, Role.WORKER, "kubelet", CH, 200);
+        c.add(2, Role.WORKER, "kubelet", CH, 200);
+        c.settle();
+        Cluster.Member worker = c.member(1);
+        worker.machine.breakServicesAfterRefresh("kubelet");
+        c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged());
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appData.get("grants")).startsWith("[\"snap-coherence/1\"");
+
+        // Its refresh's verification fails and says so in its status; the hook is killed before its commit, so
+        // the failure is in the status alone. Then it is elected leader (seed 175215).
+        c.killedHook(worker, peerChanged());
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1)");
+        c.leader = worker.unit;
+        c.hook(worker, lifecycle(Event.LifecycleKind.LEADER_ELECTED));
+
+        // Its own status is the only record of the failure: the rollout halts on it and keeps its grant, where it
+        // freed its own grant as done by its revisions and went on.
+        assertThat(c.appData.getOrDefault("halt", "")).contains("snap-coherence/1");
+        assertThat(c.appData.get("grants")).contains("snap-coherence/1");
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kubelet")).contains(200);
+    }
+
+    @Test
     void aFailureReportOverwrittenByAnotherVersionsDataIsRestoredAndTheUnitStaysBlocked() {
         Cluster c = small();
         c.member(1).machine.failRefresh("kubectl", "download failed", true);

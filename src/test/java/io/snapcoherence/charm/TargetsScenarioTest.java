@@ -96,6 +96,40 @@ class TargetsScenarioTest {
         assertThat(c.timeline).noneMatch(e -> e.toRevision() == 221 || e.toRevision() == 1221);
     }
 
+    @Test
+    void aSnapRevertedOutsideTheCharmsMemoryIsPlannedBackToWhatTheProxyServesNeverTheOtherWay() {
+        Cluster c = mixed();
+        overrideKubelet(c);
+        c.settle();
+        Cluster.Member worker = c.member(1);
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        int before = c.timeline.size();
+        c.config.put("auto-refresh", false); // no plan moves it before it looked
+
+        // A revert the charm does not remember: its own in a hook killed before its commit (seeds 169936, 165826),
+        // or an operator's. snapd now hides 201 from this machine's refresh candidates (snapmgr.go Block); read
+        // without snapd's sequence, the unit told 200, what it went back to, as what the proxy serves, and the
+        // other units were planned back to it.
+        worker.machine.startRevert("kubelet");
+        for (int i = 0; i < 3; i++) {
+            c.everyoneLooks();
+            c.settle();
+        }
+
+        // It tells nothing of kubelet while snapd hides what it went back from; an operator's refresh brings it back.
+        assertThat(worker.databag.getOrDefault("offers", "")).doesNotContain("\"kubelet 1.29/stable\":200");
+        assertThat(c.appData.get("offers")).doesNotContain("\"revision\":200");
+        c.action(c.member(0), "refresh", Map.of());
+        c.settle();
+        c.everyoneLooks();
+        c.settle();
+        assertThat(c.appStatus.message()).isEqualTo("up to date (plan 2)");
+        assertThat(c.timeline.subList(before, c.timeline.size()))
+                .noneMatch(e -> e.cause() == RefreshEvent.Cause.REFRESH && e.toRevision() == 200);
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        assertThat(c.member(0).machine.installedRevision("kubelet")).contains(201);
+    }
+
     /** The unit whose view of kubelet the leader holds: it tells a change of kubelet at once. */
     private static String watcherOfKubelet(Cluster c) {
         return ((io.snapcoherence.coherence.PeerCodec.AppReading.Read) io.snapcoherence.coherence.PeerCodec

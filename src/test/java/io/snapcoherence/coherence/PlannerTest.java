@@ -284,6 +284,62 @@ class PlannerTest {
     }
 
     @Test
+    void aCanaryWhoseStatusSaysItFailedAfterItsDoneReportIsGrantedAgainOnResumeBeforeItsSoakRestarts() {
+        // The canary reported done, then its services broke while it soaked: its status says so at once, while the
+        // leader still holds its done report (Juju's relation cache). Taken for through, the canary would be left
+        // ungranted while the restarted soak waited for its check, which it cannot make before it verifies again
+        // (seed 168599: the rollout halted 45 minutes later on a canary showing `active: on plan 1`).
+        Plan plan = new Plan(1, 1, List.of(new Target("kube-apiserver", CH, ARCH, 3150)), false);
+        java.time.Instant now = java.time.Instant.parse("2026-11-30T10:06:40Z");
+        Failure broken = new Failure("kube-apiserver", 3150, "enabled services not active: kube-apiserver.daemon "
+                + "(found while soaking)");
+        var peers = peers(reported(u(0), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(3150)),
+                        Optional.of(Progress.done(plan))),
+                cp(1, Map.of("kube-apiserver", rev(3100))));
+        var halted = new RolloutState(Optional.of(plan), List.of(), Optional.of(new Halt(u(0),
+                broken.describe(1))), false, Optional.empty());
+        Soak.Entry soaking = new Soak.Entry(1, 1, Soak.Stage.CANARY, u(0), now.plusSeconds(13 * 60), false);
+
+        PlannerDecision resumed = Planner.decide(PlannerInput.builder().peers(peers).state(halted)
+                .offers(store("kube-apiserver", 3150)).managedSnaps(List.of("kube-apiserver")).maxUnavailable(2)
+                .statuses(Map.of(u(0), new StatusLine.Failed(1, 1, broken)))
+                .soakFor(java.time.Duration.ofMinutes(14)).soak(Optional.of(soaking))
+                .watch(new Watch(now, Map.of(), Watch.SILENT_AFTER))
+                .request(Optional.of(new LeaderRequest.Resume())).build());
+
+        assertThat(resumed.state().plan().orElseThrow().attempt()).isEqualTo(2);
+        assertThat(resumed.state().grants()).containsExactly(u(0));
+        assertThat(resumed.soak()).contains(soaking);
+        assertThat(resumed.tally().orElseThrow().controlPlaneDone()).isZero();
+    }
+
+    @Test
+    void aLeaderThatHasNotJoinedEveryPeerKeepsWhatTheProxyServesTheSnapsOnlyTheyRun() {
+        // A worker elected leader at its install sees only itself: kube-apiserver is run by a control-plane unit it
+        // has not joined yet. Dropped, it came back only from a unit that sees it, and the one control-plane unit
+        // of amd64 had reverted it, which leaves it out of its view while snapd blocks the revision it went back
+        // from (seed 169544: kube-apiserver left on 3170 for good while the proxy served 3150).
+        UnitReading self = new UnitReading.Reported(new UnitReport(u(5), Role.WORKER, Map.of("kubelet", rev(3154)),
+                Optional.empty(), Optional.empty(), ARCH, Optional.empty(), Optional.of("kubernetes-worker/2")));
+        Offers held = store("kube-apiserver", 3150, "kubelet", 3154);
+        PlannerInput alone = PlannerInput.builder().peers(List.of(self)).state(RolloutState.EMPTY).offers(held)
+                .managedSnaps(List.of("kube-apiserver", "kubelet")).leader(Optional.of(u(5))).build();
+        assertThat(Planner.prunes(alone)).isTrue();
+
+        PlannerDecision beforeJoining = Planner.decide(alone.withPrincipals(List.of("kubernetes-control-plane/1",
+                "kubernetes-worker/2")));
+        assertThat(beforeJoining.offers().offer(ARCH, new SnapChannel("kube-apiserver", CH)).map(Offers.Offer::revision))
+                .contains(3150);
+        PlannerDecision unreadable = Planner.decide(alone.withPrincipals(PlannerInput.PRINCIPALS_UNKNOWN));
+        assertThat(unreadable.offers().offer(ARCH, new SnapChannel("kube-apiserver", CH))).isPresent();
+
+        // Once every principal goal-state lists has its unit in view, what none of them runs is dropped.
+        PlannerDecision everyoneInView = Planner.decide(alone.withPrincipals(List.of("kubernetes-worker/2")));
+        assertThat(everyoneInView.offers().offer(ARCH, new SnapChannel("kube-apiserver", CH))).isEmpty();
+        assertThat(everyoneInView.offers().offer(ARCH, new SnapChannel("kubelet", CH))).isPresent();
+    }
+
+    @Test
     void aRefreshRequestedWhilePausedMakesThePlanButGrantsNothingUntilResume() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1342))));
         var paused = new RolloutState(Optional.empty(), List.of(), Optional.empty(), true, Optional.of(Set.of()));

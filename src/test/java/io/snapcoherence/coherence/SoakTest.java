@@ -101,6 +101,25 @@ class SoakTest {
     }
 
     @Test
+    void afterAResumeACanaryWhoseDataCannotBeReadHasNotVerifiedAgain() {
+        // Its databag overwritten with another version's data after it failed while soaking (seed 173854): taken for
+        // through, the soak restarted on a canary nobody granted, and the rollout halted 45 minutes later on it.
+        Soak.Entry entry = new Soak.Entry(7, 1, Soak.Stage.CANARY, "snap-coherence/2", T0.plus(SOAK), false);
+        Plan resumed = PLAN.nextAttempt();
+        Census unreadable = Census.of(List.of(new UnitReading.Reported(cp(0, 100)),
+                new UnitReading.Reported(cp(1, 100)),
+                new UnitReading.Unreadable(new Malformed("snap-coherence/2", "schema 2 (this charm reads schema 1)"))));
+        Soak.Verdict waiting = Soak.decide(SOAK, resumed, unreadable, List.of(), Optional.of(entry),
+                T0.plus(Duration.ofHours(1)));
+        assertThat(waiting).isEqualTo(new Soak.Verdict.CanaryOnly(Optional.of(entry), Optional.of("snap-coherence/2")));
+
+        // Gone from the relation: no canary to wait for, the soak goes on as before.
+        Soak.Verdict gone = Soak.decide(SOAK, resumed, census(cp(0, 100), cp(1, 100)), List.of(), Optional.of(entry),
+                T0.plus(Duration.ofHours(1)));
+        assertThat(gone).isInstanceOf(Soak.Verdict.Soaking.class);
+    }
+
+    @Test
     void theControlPlanesSoakFollowsTheCanarysOnceEveryControlPlaneUnitIsDone() {
         Soak.Entry canary = new Soak.Entry(7, 1, Soak.Stage.CANARY, "snap-coherence/1", T0, true);
         assertThat(Soak.decide(SOAK, PLAN, census(cp(0, 100), cp(1, 101), cp(2, 101)), List.of(),

@@ -216,6 +216,24 @@ class UnitAgentTest {
     }
 
     @Test
+    void aUnitOnTheTargetsThatTheHaltNamesSaysSoRatherThanVerified() {
+        // Its soak check failed and said so in its status; the hook was killed before its commit, so its report
+        // still says done (seed 180048): it showed `active: on plan 7 (attempt 1, verified)` under a halt naming it.
+        var halted = new RolloutState(Optional.of(PLAN), List.of(), Optional.of(new Halt(u(5),
+                "kubelet 201 failed (plan 7): enabled services not active (found while soaking)")), false);
+        var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.of(Progress.done(PLAN)),
+                app(halted), Optional.of(CP_ON_TARGET), true);
+        assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(Status.blocked("rollout halted at plan 7 on "
+                + "this unit: kubelet 201 failed (plan 7): enabled services not active (found while soaking); run the "
+                + "resume action to retry it"), Optional.empty()));
+
+        // Done, then moved off the targets by snapd's timer: the halt all the same (seed 184822).
+        var moved = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(202)), Optional.of(Progress.done(PLAN)),
+                app(halted), Optional.of(CP_ON_TARGET), true);
+        assertThat(decide(moved)).isEqualTo(decide(input));
+    }
+
+    @Test
     void nothingStartsWhileHaltedWhileAPeerHasFailedOrBeforeRegistration() {
         var halted = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(6), "x")), false);
         assertThat(decide(workerFive(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);

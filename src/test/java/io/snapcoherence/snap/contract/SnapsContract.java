@@ -261,12 +261,15 @@ public abstract class SnapsContract {
         assertThat(failure(() -> snaps().startRevert("kubectl")))
                 .isEqualTo(new SnapError.NoRevisionToRevert("kubectl"));
         awaitDone(startSecondRevision("kubelet", false));
+        assertThat(snaps().laterRevisions()).doesNotContainKey("kubelet");
 
         Change reverted = awaitDone(snaps().startRevert("kubelet"));
 
         assertThat(reverted.kind()).isEqualTo("revert-snap");
         InstalledSnap kubelet = listed(snaps().list(), "kubelet");
         assertThat(kubelet.revision()).isEqualTo(revision(1));
+        // The revision reverted from stays in the sequence after the current one: what snapd's Block hides.
+        assertThat(snaps().laterRevisions()).containsEntry("kubelet", List.of(revision(2)));
         if (fixture().storeBacked()) {
             assertThat(kubelet.tracking()).isEqualTo(CH);
         }

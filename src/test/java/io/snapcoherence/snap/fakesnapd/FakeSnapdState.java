@@ -42,7 +42,10 @@ import java.util.TreeMap;
  * refresh (or seeding) plus 95 days, from 2.58 "forever" is now plus the largest time.Duration (about 292 years),
  * truncated to the minute; {@code last} only after an auto-refresh.</li>
  * <li>GET /v2/snaps: daemon/api_snaps.go getSnapsInfo and client/packages.go Snap: revision a string ("x1" for a
- * local revision), {@code tracking-channel} left out for a local snap, {@code hold} (2.58+) only while held.</li>
+ * local revision), {@code tracking-channel} left out for a local snap, {@code hold} (2.58+) only while held;
+ * {@code select=all}: allLocalSnapInfos lists every revision of a snap's sequence in its order, mapLocal's status
+ * "active" for the current one, "installed" for the others; handlers.go doLinkSnap moves a refreshed revision to
+ * the sequence's end and leaves a revert's order, undoLinkSnap restores it.</li>
  * <li>GET /v2/apps?select=service: daemon/api_apps.go appInfosFor: all services without names; a named snap
  * without services is 404 app-not-found "snap "x" has no services", one not installed 404 snap-not-found;
  * {@code enabled}/{@code active} left out when false (client/apps.go AppInfo): a service is inactive from its
@@ -568,8 +571,20 @@ public final class FakeSnapdState {
         Set<String> wanted = names(query.getOrDefault("snaps", ""));
         List<Object> result = new ArrayList<>();
         for (Installed snap : installed.values()) {
-            if (wanted.isEmpty() || wanted.contains(snap.name)) {
+            if (!wanted.isEmpty() && !wanted.contains(snap.name)) {
+                continue;
+            }
+            if (!select.equals("all")) {
                 result.add(localSnap(snap));
+                continue;
+            }
+            // allLocalSnapInfos: every revision of the sequence, in its order; mapLocal: the current one active.
+            for (int revision : snap.sequence) {
+                Map<String, Object> json = localSnap(snap);
+                json.put("revision", revisionText(revision));
+                json.put("version", snap.versions.getOrDefault(revision, snap.version));
+                json.put("status", revision == snap.revision ? "active" : "installed");
+                result.add(json);
             }
         }
         return result;
@@ -921,6 +936,8 @@ public final class FakeSnapdState {
         final String firstTask;
         boolean broken;
         boolean onDisk;
+        /** The snap's sequence before link-snap, which an undo restores (undoLinkSnap). */
+        List<Integer> sequenceBefore = List.of();
         int fromRevision;
         String fromChannel;
         String fromVersion;
@@ -1049,6 +1066,12 @@ public final class FakeSnapdState {
                 snap.previous.push(snap.revision);
             }
         }
+        operation.sequenceBefore = List.copyOf(snap.sequence);
+        if (!change.kind.equals("revert-snap")) {
+            // doLinkSnap: a revision already in the sequence moves to its end; a revert leaves the order as it is,
+            // so the revisions reverted from stay after the current one (snapmgr.go Block).
+            snap.sequence.remove(operation.toRevision);
+        }
         snap.sequence.add(operation.toRevision);
         snap.versions.put(operation.toRevision, operation.toVersion);
         snap.revision = operation.toRevision;
@@ -1076,9 +1099,8 @@ public final class FakeSnapdState {
             if (change.kind.equals("revert-snap")) {
                 snap.previous.push(operation.toRevision);
             }
-            if (!operation.onDisk) {
-                snap.sequence.remove(operation.toRevision);
-            }
+            snap.sequence.clear();
+            snap.sequence.addAll(operation.sequenceBefore);
         }
         snap.revision = operation.fromRevision;
         snap.tracking = operation.fromChannel;
