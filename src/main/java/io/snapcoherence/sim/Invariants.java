@@ -43,7 +43,8 @@ import java.util.Set;
  *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
  *   the hook that made it has ended (or has done all it does on the machine and said so, its status saying its
- *   refresh is verified for the plan's attempt, on a machine that runs every service: only its commit is pending),
+ *   refresh is verified for the plan's attempt, on a machine that runs every service of its managed snaps and of
+ *   the snaps it asked to refresh: only its commit is pending),
  *   snapd has finished every change of its machine's managed snaps (a change shows
  *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
  *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
@@ -121,7 +122,15 @@ public final class Invariants implements StepObserver {
 
     public enum Id { I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11 }
 
-    private record Window(long planId, Map<String, InstalledRevision> before) {
+    /**
+     * A unit unavailable since its first attempt for a plan: its managed revisions before, and the snaps its hooks
+     * asked snapd to refresh since (whose services the hook's {@code verified} status speaks for, managed or not
+     * any more: a snap dropped from {@code snaps} while its refresh ran is still that refresh's).
+     */
+    private record Window(long planId, Map<String, InstalledRevision> before, Set<String> asked) {
+        Window(long planId, Map<String, InstalledRevision> before) {
+            this(planId, before, new HashSet<>());
+        }
     }
 
     /** One attempt of one plan: what a failure report, and a halt, are about. */
@@ -425,6 +434,7 @@ public final class Invariants implements StepObserver {
             unavailableSincePlan.put(unit.name(), new Window(plan, beforeStep(unit, step)));
             checkUnavailable(model, unit, step, "started");
         }
+        unavailableSincePlan.get(unit.name()).asked().add(attempt.snap());
     }
 
     /**
@@ -760,9 +770,14 @@ public final class Invariants implements StepObserver {
                 return true;
             }
             // A hook that has done all it does on its machine and said so (its status: the refresh verified for the
-            // active plan's attempt, set at once, no part of the commit), on a machine that runs every service, leaves
-            // the unit available while only its commit is pending: the leader may let the next unit in on it.
-            boolean finishing = unit.committing() && active.isPresent() && servicesUp(unit)
+            // active plan's attempt, set at once, no part of the commit), on a machine that runs every service of
+            // its managed snaps and of the snaps it refreshed, leaves the unit available while only its commit is
+            // pending: the leader may let the next unit in on it. A snap the charm neither manages nor refreshed is
+            // not its refresh's doing (snapd's timer moved it, seed 2611): it keeps no unit unavailable once the hook
+            // has committed, so it keeps none while the commit is pending either.
+            Set<String> judged = new HashSet<>(config.snaps());
+            judged.addAll(entry.getValue().asked());
+            boolean finishing = unit.committing() && active.isPresent() && servicesUp(unit, judged)
                     && io.snapcoherence.coherence.StatusLine.parse(io.snapcoherence.juju.WorkloadStatus.of(unit.status()))
                     .filter(line -> line instanceof io.snapcoherence.coherence.StatusLine.Done && line.about(active.get()))
                     .isPresent();
@@ -820,9 +835,10 @@ public final class Invariants implements StepObserver {
     }
 
     /** Whether snapd still has a change of a managed snap on the unit's machine that may move it. */
-    private static boolean servicesUp(SimUnit unit) {
+    private static boolean servicesUp(SimUnit unit, Set<String> snaps) {
         try {
-            return unit.machine().services().stream().allMatch(s -> !s.enabled() || s.active());
+            return unit.machine().services().stream().filter(s -> snaps.contains(s.snap()))
+                    .allMatch(s -> !s.enabled() || s.active());
         } catch (RuntimeException snapdDown) {
             return false; // snapd restarting: nothing known to be up
         }

@@ -277,6 +277,8 @@ class InvariantsTest {
         String appStatus = "rolling out";
         /** The max-unavailable in force the leader writes ({@code window}); none: the config is. */
         Optional<Integer> window = Optional.empty();
+        /** Whether a unit whose refresh ended says so in its status, as the charm does: verified for the attempt. */
+        boolean saysVerified;
 
         HookRunner runner(SimulatedStore store) {
             return (context, tools, machine) -> {
@@ -318,6 +320,10 @@ class InvariantsTest {
                                 return 0;
                             }
                         }
+                    }
+                    if (saysVerified) {
+                        tools.statusSet(io.snapcoherence.juju.Status.active("on plan " + planId
+                                + " (attempt 1, verified)"));
                     }
                 }
                 return 0;
@@ -855,6 +861,60 @@ class InvariantsTest {
         toy.mayRefresh.add("snap-coherence/1");
         model.setConfig(Map.of("hold", true));
         return violationUntilQuiet(model);
+    }
+
+    /**
+     * max-unavailable 1, kubelet not managed: snap-coherence/0's hook refreshes, says so verified and commits rounds
+     * later; /1 starts meanwhile. A kubelet whose services snapd's timer left stopped before the refresh is no part
+     * of it (seed 2611): /0 is available once its status says verified, as it is once its hook commits. Services the
+     * refresh stopped keep it unavailable, whatever its status says: a managed snap's, or those of a snap it
+     * refreshed that is managed no more (dropped from {@code snaps} while its refresh ran).
+     */
+    @Test
+    void aVerifiedUnitWhoseCommitIsPendingIsJudgedByTheServicesOfWhatItManagesAndRefreshedI2() {
+        assertThat(startBesideAVerifiedUnitCommitting(Broken.UNMANAGED_BY_THE_TIMER)).isEmpty();
+        for (Broken broken : List.of(Broken.MANAGED_BY_THE_REFRESH, Broken.UNMANAGED_BY_THE_REFRESH)) {
+            assertThat(startBesideAVerifiedUnitCommitting(broken)).as(broken.name())
+                    .hasValueSatisfying(v -> assertThat(v.getMessage())
+                            .contains("snap-coherence/1 started while 2 worker units are unavailable"));
+        }
+    }
+
+    private enum Broken { UNMANAGED_BY_THE_TIMER, MANAGED_BY_THE_REFRESH, UNMANAGED_BY_THE_REFRESH }
+
+    private static Optional<InvariantViolation> startBesideAVerifiedUnitCommitting(Broken broken) {
+        Controlled toy = new Controlled();
+        toy.saysVerified = true;
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1, "snaps", "kube-proxy kubectl"), 0, 2);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        publishNew(model);
+        model.setConfig(Map.of("hold", false)); // a hook on every unit: the leader writes the plan
+        model.runUntilQuiet(500);
+        SimulatedMachine first = model.unit("snap-coherence/0").machine();
+        switch (broken) {
+            case UNMANAGED_BY_THE_TIMER -> {
+                // kubelet, released to snapd's timer, moved by it, its daemon stopped: before the plan's refresh
+                first.install("kubelet", Rehearsal.CHANNEL, Rehearsal.NEW.get("kubelet"));
+                first.breakServices("kubelet");
+            }
+            case MANAGED_BY_THE_REFRESH -> first.breakServicesAfterRefresh("kube-proxy");
+            case UNMANAGED_BY_THE_REFRESH -> first.breakServicesAfterRefresh("kubelet"); // the toy refreshes it too
+        }
+        toy.mayRefresh.add("snap-coherence/0");
+        model.setRefreshRounds("snap-coherence/0", 6); // a hook that refreshes commits 6 rounds later
+        model.setConfig(Map.of("hold", true));
+        model.runRound();
+        assertThat(model.unit("snap-coherence/0").busy()).as("its hook ran and its commit is pending").isTrue();
+        assertThat(model.unit("snap-coherence/0").status().message()).isEqualTo("on plan 1 (attempt 1, verified)");
+
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", false)); // a hook on /1
+        try {
+            model.runRound();
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
     }
 
     @Test
