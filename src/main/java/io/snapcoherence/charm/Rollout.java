@@ -255,7 +255,7 @@ final class Rollout {
                 read.window().orElse(config.maxUnavailable())));
         return Optional.of(new LeaderTurn(input, decision, new PeerCodec.AppReading.Read(
                 Planner.forLeaderAgent(read.state(), decision.state(), unit), decision.tally(), decision.offers(),
-                window)));
+                window, decision.soak())));
     }
 
     /**

@@ -357,10 +357,11 @@ public final class PeerCodec {
             CheckRound check = data.containsKey(KEY_CHECK) ? decodeCheck(data.get(KEY_CHECK)) : CheckRound.NONE;
             Offers offers = data.containsKey(KEY_OFFERS) ? decodeOffers(data.get(KEY_OFFERS), check)
                     : Offers.NONE.withCheck(check);
+            Optional<Soak.Entry> soak;
             try {
-                // Read by Rollout where it is needed; checked here so that a damaged soak is unreadable rollout
-                // data like any other key (a guess could skip a soak).
-                Soak.Entry.decode(data.get(Soak.KEY));
+                // Checked here so that a damaged soak is unreadable rollout data like any other key (a guess could
+                // skip a soak).
+                soak = Soak.Entry.decode(data.get(Soak.KEY));
             } catch (IllegalArgumentException e) {
                 throw new BadData(e.getMessage());
             }
@@ -371,7 +372,7 @@ public final class PeerCodec {
                         .map(Long::intValue).orElseThrow(() -> new BadData("window is " + Json.abbreviate(text))));
             }
             return new AppReading.Read(new RolloutState(plan, grants, halt, paused.equals("true"), requested,
-                    refresh), tally, offers, window);
+                    refresh), tally, offers, window, soak);
         } catch (BadData e) {
             return new AppReading.Unreadable(new Malformed(source, e.getMessage()));
         }
@@ -468,10 +469,14 @@ public final class PeerCodec {
     public sealed interface AppReading permits AppReading.Read, AppReading.Unreadable {
         /**
          * {@code window}: the max-unavailable the leader put in force for the active plan, absent when it wrote
-         * none.
+         * none. {@code soak}: the soak entry (leader rule 9), absent when there is none.
          */
-        record Read(RolloutState state, Optional<Tally> tally, Offers offers, Optional<Integer> window)
-                implements AppReading {
+        record Read(RolloutState state, Optional<Tally> tally, Offers offers, Optional<Integer> window,
+                    Optional<Soak.Entry> soak) implements AppReading {
+            public Read(RolloutState state, Optional<Tally> tally, Offers offers, Optional<Integer> window) {
+                this(state, tally, offers, window, Optional.empty());
+            }
+
             public Read(RolloutState state, Optional<Tally> tally, Offers offers) {
                 this(state, tally, offers, Optional.empty());
             }

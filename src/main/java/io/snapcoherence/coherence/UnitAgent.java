@@ -96,6 +96,16 @@ public final class UnitAgent {
             return settle(Status.waiting(((PeerCodec.AppReading.Read) input.app()).tally()
                     .map(t -> t.describe(plan.id())).orElse("queued for plan " + plan.id())));
         }
+        Optional<Soak.Entry> soaking = ((PeerCodec.AppReading.Read) input.app()).soak()
+                .filter(e -> !e.ended() && e.plan() == plan.id() && e.attempt() == plan.attempt());
+        if (soaking.isPresent()) {
+            // The soak holds the leader's new grants only; a grant that stood before it began (a worker granted
+            // before a control-plane unit joined and became the plan's canary, grants carried over from a
+            // replaced plan) would start in it. No unit starts a refresh of the plan while its soak runs (I10).
+            return settle(Status.waiting("granted for plan " + plan.id() + "; starts after the "
+                    + (soaking.get().stage() == Soak.Stage.CANARY ? "control plane canary's soak"
+                    : "control plane's soak") + " (until " + Soak.clock(soaking.get().until()) + ")"));
+        }
         if (input.peers().isEmpty()) {
             return new AgentDecision.NeedPeers(false);
         }

@@ -105,7 +105,9 @@ import java.util.Set;
  *   that makes a refresh attempt to one of its targets (the next one, if it is removed before a committed soak
  *   entry named it: the charm then soaks the next one). No other control-plane unit makes one before S after the
  *   refresh that put the canary on every target of that plan (the moment snapd linked its revision: the canary is
- *   done no sooner, and the leader starts the soak no sooner than it reads that); no worker makes one before S
+ *   done no sooner, and the leader starts the soak no sooner than it reads that; once a committed entry shows the
+ *   canary's soak over, its last refresh before that: an ended soak stays ended, and a canary refreshed again
+ *   after a resume soaks no second time); no worker makes one before S
  *   after the last refresh of that plan on a control-plane unit that was in the model when the plan's canary
  *   first attempted, while two or more control-plane units are alive (with one, its soak was the canary's; a unit
  *   that joined later refreshes without a soak of its own); and no unit but the canary makes one while the
@@ -198,6 +200,8 @@ public final class Invariants implements StepObserver {
     private final Map<Long, java.time.Instant> controlPlaneDoneAt = new HashMap<>();
     /** I10: per plan id, the canary a committed soak entry named. */
     private final Map<Long, String> soakedCanary = new HashMap<>();
+    /** I10: per plan id, the canary's last refresh before its soak was seen over. */
+    private final Map<Long, java.time.Instant> canarySoakedFrom = new HashMap<>();
     /** I10: per control-plane unit, when a charm refresh last changed its machine. */
     private final Map<String, java.time.Instant> lastRefreshAt = new HashMap<>();
     private Map<String, String> decodedAppData;
@@ -649,6 +653,14 @@ public final class Invariants implements StepObserver {
         java.time.Instant now = model.clock().instant();
         Rehearsal.soak(model).filter(e -> e.stage() == io.snapcoherence.coherence.Soak.Stage.CANARY)
                 .ifPresent(e -> soakedCanary.putIfAbsent(e.plan(), e.unit()));
+        // Once the canary's soak is over (ended, or the control plane's begun) it stays over (leader rule 9): a
+        // later refresh of the canary (after a resume, its machine moved off the plan) starts no canary soak
+        // again, and the control plane's soak holds the workers (wide seed 165849). What counts from then on is
+        // the canary's last refresh before that end.
+        Rehearsal.soak(model)
+                .filter(e -> e.ended() || e.stage() == io.snapcoherence.coherence.Soak.Stage.CONTROL_PLANE)
+                .filter(e -> e.unit().equals(soakedCanary.get(e.plan())) && lastRefreshAt.containsKey(e.unit()))
+                .ifPresent(e -> canarySoakedFrom.putIfAbsent(e.plan(), lastRefreshAt.get(e.unit())));
         for (ObservedMachine.Attempt attempt : step.attempts()) {
             if (!attempt.requested() || attempt.result() == ObservedMachine.Result.BUSY) {
                 continue;
@@ -681,7 +693,8 @@ public final class Invariants implements StepObserver {
             }
             if (unit.role() == Role.CONTROL_PLANE) {
                 // When its machine last moved (ground truth): it reached the plan no later.
-                java.time.Instant done = canary.equals(soakedCanary.get(id)) && lastRefreshAt.containsKey(canary)
+                java.time.Instant done = canarySoakedFrom.containsKey(id) ? canarySoakedFrom.get(id)
+                        : canary.equals(soakedCanary.get(id)) && lastRefreshAt.containsKey(canary)
                         ? lastRefreshAt.get(canary) : canaryDoneAt.get(id);
                 if (done == null || now.isBefore(done.plus(soak))) {
                     throw new InvariantViolation("I10", unit.name() + " started refreshing " + attempt.snap()

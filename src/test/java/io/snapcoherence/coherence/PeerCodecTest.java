@@ -75,6 +75,17 @@ class PeerCodecTest {
     }
 
     @Test
+    void theSoakEntryIsReadWithTheRolloutState() {
+        var state = new RolloutState(Optional.of(PLAN), List.of("snap-coherence/2"), Optional.empty(), false);
+        Map<String, String> databag = new java.util.HashMap<>(PeerCodec.encodeApp(state));
+        Soak.Entry entry = new Soak.Entry(PLAN.id(), PLAN.attempt(), Soak.Stage.CANARY, "snap-coherence/1",
+                java.time.Instant.parse("2026-11-25T10:32:10Z"), false);
+        databag.put(Soak.KEY, entry.encode());
+        assertThat(PeerCodec.decodeApp("snap-coherence", databag)).isEqualTo(new PeerCodec.AppReading.Read(state,
+                Optional.empty(), Offers.NONE, Optional.empty(), Optional.of(entry)));
+    }
+
+    @Test
     void theWindowInForceRoundTripsAndABadOneMakesTheAppDataUnreadable() {
         var state = new RolloutState(Optional.of(PLAN), List.of("snap-coherence/2"), Optional.empty(), false);
         Map<String, String> databag = PeerCodec.encodeApp(state, Optional.empty(), Offers.NONE, Optional.of(2));

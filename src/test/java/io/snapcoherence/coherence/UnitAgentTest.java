@@ -97,6 +97,39 @@ class UnitAgentTest {
                 tallyThrough, Optional.of(CP_ON_TARGET), true))).isInstanceOf(AgentDecision.Refresh.class);
     }
 
+    /**
+     * A worker granted before a control-plane unit joined, waiting for it to be on the plan, then finding the
+     * leader soaking it as the plan's canary (seeds 183416, 172240, wide 165613): the soak holds the grants that
+     * stood before it too, until it ended; one of an earlier attempt or another plan does not hold it.
+     */
+    @Test
+    void aGrantedWorkerStartsNoRefreshWhileTheSoakOfItsPlansAttemptRuns() {
+        java.time.Instant until = java.time.Instant.parse("2026-11-25T10:32:10Z");
+        Soak.Entry canary = new Soak.Entry(PLAN.id(), PLAN.attempt(), Soak.Stage.CANARY, u(6), until, false);
+        var through = Optional.of(new Tally(2, 2, 0, 3));
+        AgentInput soaking = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                new PeerCodec.AppReading.Read(granted(u(5)), through, Offers.NONE, Optional.empty(),
+                        Optional.of(canary)), Optional.of(CP_ON_TARGET), true);
+        assertThat(decide(soaking)).isEqualTo(new AgentDecision.Settle(Status.waiting(
+                "granted for plan 7; starts after the control plane canary's soak (until 10:32 UTC)"),
+                Optional.empty()));
+        Soak.Entry controlPlane = new Soak.Entry(PLAN.id(), PLAN.attempt(), Soak.Stage.CONTROL_PLANE, u(6), until,
+                false);
+        assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                new PeerCodec.AppReading.Read(granted(u(5)), through, Offers.NONE, Optional.empty(),
+                        Optional.of(controlPlane)), Optional.of(CP_ON_TARGET), true))).isEqualTo(
+                new AgentDecision.Settle(Status.waiting(
+                        "granted for plan 7; starts after the control plane's soak (until 10:32 UTC)"),
+                        Optional.empty()));
+        for (Soak.Entry over : List.of(canary.endedNow(), new Soak.Entry(PLAN.id() - 1, 1, Soak.Stage.CANARY, u(6),
+                until, false))) {
+            assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                    new PeerCodec.AppReading.Read(granted(u(5)), through, Offers.NONE, Optional.empty(),
+                            Optional.of(over)), Optional.of(CP_ON_TARGET), true)))
+                    .isInstanceOf(AgentDecision.Refresh.class);
+        }
+    }
+
     @Test
     void anUngrantedUnitWaitsWithTheLeadersTallyAndReadsNoPeers() {
         var withTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(3, 3, 1, 2)));
