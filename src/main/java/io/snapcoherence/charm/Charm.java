@@ -67,7 +67,7 @@ public final class Charm {
                 .reconcile(config, context.event());
         if (teardown) {
             // Leaving the machine (the container relation may already be gone): release the holds we set.
-            new Holds(tools, store, snaps, clock).apply(java.util.Set.of());
+            new Holds(tools, store, snaps, clock).apply(java.util.Set.of(), java.util.List.of());
             return;
         }
         Optional<Role> role = new KnownRelations(tools, store, context.event()).role();

@@ -2,6 +2,7 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
 import io.snapcoherence.juju.HookTools;
+import io.snapcoherence.snap.InstalledSnap;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.SystemInfo;
@@ -72,18 +73,24 @@ final class Holds {
     }
 
     /**
-     * Holds what should be held and releases the rest. Returns a note for the unit's status when the hold cannot
+     * Holds what should be held and releases the rest; {@code listed} is snapd's list of installed snaps this hook
+     * read (its per-snap holds). Returns a note for the unit's status when the hold cannot
      * be relied on for long (snapd < 2.58).
      */
-    Optional<String> apply(Set<String> wanted) {
+    Optional<String> apply(Set<String> wanted, List<InstalledSnap> listed) {
         Set<String> held = new TreeSet<>(store.get(HELD).orElse(List.of()));
         SystemHold system = store.get(HELD_SYSTEM_WIDE).orElse(SystemHold.NONE);
         Instant now = clock.instant();
         Set<String> target = new TreeSet<>(wanted);
+        // Held per snap (2.58+: no system-wide hold remembered), yet snapd's listing shows a wanted snap without a
+        // hold in force: a hook that released it was killed after snapd did and before its store write, which Juju
+        // commits only when the hook exits 0. snapd is what holds; the store only remembers (seed 185957).
+        boolean lost = system.equals(SystemHold.NONE) && listed.stream().anyMatch(snap -> target.contains(snap.name())
+                && held.contains(snap.name()) && !snap.hold().map(now::isBefore).orElse(false));
         // Unknown hold time (unreadable, or held by an earlier version) or one in the future (the clock was set back):
         // renew now. A system-wide hold that has lapsed is set again.
         Optional<Instant> heldAt = store.get(HELD_AT);
-        boolean renew = !target.isEmpty() && (heldAt
+        boolean renew = !target.isEmpty() && (lost || heldAt
                 .map(at -> at.isAfter(now) || !now.isBefore(at.plus(RENEW_AFTER))).orElse(true)
                 || system.lapses().map(lapse -> !now.isBefore(lapse) && heldAt.map(at -> at.isBefore(lapse)
                         || !now.isBefore(at.plus(LAPSED_RETRY))).orElse(true)).orElse(false));

@@ -155,7 +155,7 @@ final class Rollout {
                     + "; trying again on the next hook"), Optional.empty());
         }
         Optional<String> holdNote = new Holds(tools, store, snaps, clock)
-                .apply(config.hold() ? reading.installed().keySet() : Set.of());
+                .apply(config.hold() ? reading.installed().keySet() : Set.of(), reading.machine().listed());
         StoreCheck.Outcome look = look(reading, registration, request);
         UnitReport own = new UnitReport(unit, role, reading.installed(), reading.lastProgress(), reading.witnessed(),
                 reading.arch(), look.report()).on(principal).checked(standingCheck(reading));

@@ -98,6 +98,31 @@ class HoldsScenarioTest {
         assertThat(unit.status.message()).contains("refresh hold lapses " + now.plus(Duration.ofDays(60)));
     }
 
+    /**
+     * hold=false, the config-changed hook releases the holds in snapd and is killed before its store write; hold=true
+     * again before its retry (seed 185957). The unit store still says held: snapd's listing, which shows none, is
+     * what the hook goes by, and it holds every managed snap again before snapd's timer can take them.
+     */
+    @Test
+    void aReleaseWhoseHookWasKilledIsHeldAgainWhenSnapdListsNoHold() {
+        Cluster c = new Cluster();
+        c.store.publish("kubelet", CH, 200);
+        Cluster.Member unit = c.add(0, Role.WORKER, "kubelet", CH, 200);
+        c.settle();
+        assertThat(unit.machine.installedSnaps().get(0).hold()).isPresent();
+
+        c.config.put("hold", false);
+        c.killedHook(unit, CONFIG_CHANGED);
+        assertThat(unit.machine.installedSnaps().get(0).hold()).as("released in snapd, the store not written").isEmpty();
+
+        c.config.put("hold", true);
+        c.hook(unit, CONFIG_CHANGED);
+        assertThat(unit.machine.installedSnaps().get(0).hold()).as("held again").isPresent();
+        c.store.publish("kubelet", CH, 201);
+        unit.machine.autoRefreshTick();
+        assertThat(unit.machine.installedRevision("kubelet")).contains(200);
+    }
+
     @Test
     void theReleaseUnsetsRefreshHoldNeverSetsItEmpty() {
         Cluster c = oldSnapd(10);

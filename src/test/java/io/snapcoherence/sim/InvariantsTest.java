@@ -951,6 +951,65 @@ class InvariantsTest {
         }
     }
 
+    /**
+     * max-unavailable 1, hold=false: snap-coherence/0's hook brings it onto the plan and commits rounds later; before
+     * it commits, snapd's own timer starts a change of its own (newer revisions upstream) that runs for rounds. The
+     * charm's refresh is over and the unit on the targets as the charm left them (it counts done, "Done stays done"):
+     * the timer's change is snapd's move, released by the operator, and keeps no window open; /1 starts beside it
+     * (seed 176757). The unit's own refresh change still running keeps it unavailable.
+     */
+    @Test
+    void aChangeOfSnapdsTimerOnAUnitTheCharmBroughtOntoThePlanKeepsNoWindowOpenI2() {
+        assertThat(startBesideAUnitWhoseChangeRuns(true)).isEmpty();
+        assertThat(startBesideAUnitWhoseChangeRuns(false)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("snap-coherence/1 started while 2 worker units are unavailable"));
+    }
+
+    private static Optional<InvariantViolation> startBesideAUnitWhoseChangeRuns(boolean timers) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1, "hold", false), 0, 2);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2))); // the toy takes the store's head: I2 alone
+        publishNew(model);
+        model.setConfig(Map.of("hold", false)); // a hook: the leader writes the plan
+        model.runUntilQuiet(500);
+        SimulatedMachine first = model.unit("snap-coherence/0").machine();
+        toy.mayRefresh.add("snap-coherence/0");
+        model.setRefreshRounds("snap-coherence/0", 6); // a hook that refreshes commits 6 rounds later
+        model.setConfig(Map.of("hold", false));
+        model.runRound();
+        assertThat(model.unit("snap-coherence/0").busy()).as("its hook ran and its commit is pending").isTrue();
+        first.list().forEach(snap -> assertThat(snap.revision()).isEqualTo(Rehearsal.NEW.get(snap.name())));
+        first.changesTakeRounds(60);
+        if (timers) {
+            Rehearsal.NEW.forEach((snap, revision) -> model.store().publish(snap, Rehearsal.CHANNEL, revision + 100));
+            SimulatedMachine second = model.unit("snap-coherence/1").machine();
+            List<String> names = second.list().stream().map(InstalledSnap::name).toList();
+            second.hold(names); // the timer moves /0 alone
+            model.runSnapdTimer();
+            second.unhold(names);
+            assertThat(first.autoRefreshing("kubelet")).as("snapd's timer at it").isTrue();
+        } else {
+            first.startRefresh("kubelet", Rehearsal.CHANNEL, Rehearsal.OLD.get("kubelet"));
+        }
+        for (int round = 0; round < 30 && model.unit("snap-coherence/0").busy(); round++) {
+            model.runRound(); // until /0's hook commits
+        }
+        assertThat(model.unit("snap-coherence/0").busy()).isFalse();
+        assertThat(first.changeInProgress("kubelet")).as("the change still runs").isTrue();
+        toy.mayRefresh.remove("snap-coherence/0");
+        toy.mayRefresh.add("snap-coherence/1");
+        model.setConfig(Map.of("hold", false)); // a hook on /1
+        try {
+            model.runRound();
+            assertThat(model.unit("snap-coherence/1").machine().list()).as("/1 started")
+                    .anyMatch(snap -> snap.revision() != Rehearsal.OLD.get(snap.name())
+                            || model.unit("snap-coherence/1").machine().changeInProgress(snap.name()));
+            return Optional.empty();
+        } catch (InvariantViolation e) {
+            return Optional.of(e);
+        }
+    }
+
     private enum Broken { UNMANAGED_BY_THE_TIMER, MANAGED_BY_THE_REFRESH, UNMANAGED_BY_THE_REFRESH }
 
     private static Optional<InvariantViolation> startBesideAVerifiedUnitCommitting(Broken broken) {
