@@ -256,13 +256,15 @@ final class RefreshRun {
         if (failure.isPresent()) {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
-        // The snaps this attempt changed: those the unit still reported off their targets, and those whose changes
-        // it followed, managed or not any more (a snap dropped from config snaps while its refresh ran is still a
-        // change of this attempt on this node). Kubernetes on the node has the last word on them (a snap only
-        // verified has not changed).
+        // The snaps this attempt changed: those the unit still reported off their targets (its last committed
+        // report: a refresh whose hook was killed before its commit left the machine on the target and no memory of
+        // it, seed 191899), and those whose changes it followed, managed or not any more (a snap dropped from config
+        // snaps while its refresh ran is still a change of this attempt on this node). Kubernetes on the node has the
+        // last word on them (a snap only verified has not changed).
         boolean underWay = health.underWay(plan);
         List<Target> changed = new ArrayList<>(verify.stream().filter(t -> underWay || refresh.contains(t)
-                || memory.changes().containsKey(t.snap())).toList());
+                || memory.changes().containsKey(t.snap()) || reading.reportedOtherThan(t.snap(), t.revision()))
+                .toList());
         plan.targets().stream().filter(t -> memory.changes().containsKey(t.snap()) && !names.contains(t.snap())
                 && after.stream().anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision()))
                 .forEach(changed::add);

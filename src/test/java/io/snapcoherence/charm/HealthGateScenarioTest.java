@@ -80,6 +80,39 @@ class HealthGateScenarioTest {
         assertThat(first.machine.nodeUnhealthy("kubelet")).isFalse();
     }
 
+    /**
+     * The hook that refreshed a worker is killed before its commit: snapd's change is done, the unit's memory of it
+     * and its first health check are lost. The next hook finds the machine on the targets with nothing running; its
+     * last committed report still shows the revision before, so the refresh is this attempt's, and the gate holds
+     * (seed 191899: it was verified done while its kubelet answered 500).
+     */
+    @Test
+    void aRefreshWhoseHookWasKilledBeforeItsCommitIsStillGated() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.settle();
+        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the worker
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+
+        c.killedHook(worker, peerChanged()); // refreshes; its memory, gate and report are lost
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        assertThat(worker.unitStore.getOrDefault(RefreshMemory.KEY.name(), "")).isEmpty();
+        assertThat(worker.databag.get("installed")).contains("\"kubelet\":{\"channel\":\"1.29/stable\",\"revision\":200}");
+
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status.message()).startsWith("checking health of kubelet (plan 1, attempt 1): /healthz 500");
+        assertThat(worker.databag.getOrDefault("progress", "")).isEmpty();
+        later(c, 3);
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
+    }
+
     @Test
     void aRevertWhoseHookWasKilledIsStillRememberedSoTheNodeDoesNotTellTheRevisionItWentBackTo() {
         Cluster c = Cluster.kubernetes(CH);
