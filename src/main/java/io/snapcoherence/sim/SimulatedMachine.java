@@ -451,7 +451,10 @@ public final class SimulatedMachine implements Snaps, NodeHealth {
      * How a node endpoint answers while its snap is sick: {@code 500} with a failed check ({@code [-]etcd failed}
      * for /readyz, {@code [-]syncloop failed} for /healthz), or no answer at all ({@code silent}); for
      * {@code checks} more checks (then healthy again: a component that took long to come up), or -1 until
-     * {@link #healNodeHealth}.
+     * {@link #healNodeHealth}. The answers follow Kubernetes' healthz handler (k8s.io/apiserver
+     * pkg/server/healthz/healthz.go, {@code handleRootHealth}: 200 {@code ok}; 500 with a {@code ?verbose} body of
+     * {@code [+]<check> ok} / {@code [-]<check> failed: reason withheld} lines), as {@code kube.HttpNodeHealth} reads
+     * them; a silent endpoint is one the charm's request times out on.
      */
     public record Sickness(boolean silent, int checks) {
     }
