@@ -137,10 +137,14 @@ public final class UnitAgent {
         // Planner.windowInForce): a raised value waits for the leader; a lowered one holds back units that have not
         // started, but until the leader puts it in force a unit granted before one already refreshing under the
         // former value may still start beside it, within that former value (I2 is judged by the value in force).
+        // A unit ahead is through only by its done report of the plan, which it writes once granted and verified
+        // and which stays within the plan. Its revisions are no sign of it: a unit on the targets when the plan was
+        // made that snapd's timer moved off them is granted and refreshes, while this unit's copy of its report
+        // may be older (Juju's relation cache) and show the targets (seed 198069).
         int window = Math.min(input.maxUnavailable(),
                 ((PeerCodec.AppReading.Read) input.app()).window().orElse(input.maxUnavailable()));
         long ahead = state.grantedBefore(input.unit()).stream().map(u -> census.report(u).orElseThrow())
-                .filter(r -> r.role() == input.role() && !r.done(plan)).count();
+                .filter(r -> r.role() == input.role() && !r.reportedDone(plan)).count();
         if (ahead >= window) {
             return settle(Status.waiting("granted for plan " + plan.id() + " in line: " + ahead
                     + (ahead == 1 ? " unit" : " units") + " ahead not done yet"));

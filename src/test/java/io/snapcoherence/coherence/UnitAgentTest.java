@@ -165,7 +165,8 @@ class UnitAgentTest {
                 new AgentDecision.Settle(Status.waiting("granted for plan 7 in line: 2 units ahead not done yet"),
                         Optional.empty()));
         // u(3) done: u(5) may go, and asks for every peer's data once (the control-plane check) before it does.
-        var oneDone = List.of(workerOn(3, 201), workerOn(4, 200), workerOn(6, 200));
+        var oneDone = List.of(reported(u(3), Role.WORKER, Map.of("kubelet", rev(201)), Optional.of(Progress.done(PLAN))),
+                workerOn(4, 200), workerOn(6, 200));
         assertThat(decide(inLine(u(5), Role.WORKER, line, 2, oneDone, false)))
                 .isEqualTo(new AgentDecision.NeedPeers(true));
         var all = new java.util.ArrayList<>(oneDone);
@@ -176,6 +177,37 @@ class UnitAgentTest {
         var othersBusy = List.of(workerOn(4, 200), workerOn(5, 200), workerOn(6, 200));
         assertThat(decide(inLine(u(3), Role.WORKER, line, 1, othersBusy, false)))
                 .isEqualTo(new AgentDecision.NeedPeers(true));
+    }
+
+    /**
+     * Seed 198069: the control plane was on the plan's revisions when it was made; snapd's timer (hold=false) then
+     * moved both units off them, the leader read u(0)'s report and granted u(0), then u(1). u(0) refreshes; u(1)'s
+     * copy of u(0)'s report is from before the timer moved it (Juju's relation cache: read as of u(1)'s last hook
+     * for u(0)) and shows the plan's revisions. A granted unit ahead is through only by its own word, a done report
+     * of the plan, which it writes once granted and verified and which stays within the plan; revisions are no
+     * sign of it, as an older copy of them may show the targets while the unit refreshes.
+     */
+    @Test
+    void aUnitGrantedAheadIsThroughInTheWindowByItsDoneReportNotByRevisionsAnOlderCopyMayShow() {
+        var line = granted(u(0), u(1));
+        AgentInput behind = new AgentInput(u(1), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(line), 1, Optional.of(List.of(reported(u(0), Role.CONTROL_PLANE, Map.of("kubelet", rev(201)),
+                Optional.empty()))), false, true);
+        assertThat(decide(behind)).isEqualTo(new AgentDecision.Settle(
+                Status.waiting("granted for plan 7 in line: 1 unit ahead not done yet"), Optional.empty()));
+        // Its done report of the plan, this attempt or an earlier one (done stays done), lets u(1) go.
+        var resumed = new RolloutState(Optional.of(new Plan(PLAN.id(), 2, List.of(KUBELET), false)),
+                List.of(u(0), u(1)), Optional.empty(), false);
+        for (RolloutState state : List.of(line, resumed)) {
+            assertThat(decide(new AgentInput(u(1), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)), Optional.empty(),
+                    app(state), 1, Optional.of(List.of(reported(u(0), Role.CONTROL_PLANE, Map.of("kubelet", rev(201)),
+                    Optional.of(Progress.done(PLAN))))), false, true))).isEqualTo(new AgentDecision.NeedPeers(true));
+        }
+        // A done report of an earlier plan is not this plan's.
+        assertThat(decide(new AgentInput(u(1), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(line), 1, Optional.of(List.of(reported(u(0), Role.CONTROL_PLANE, Map.of("kubelet", rev(201)),
+                Optional.of(new Progress(PLAN.id() - 1, 1, Phase.DONE, Optional.empty()))))), false, true)))
+                .isInstanceOf(AgentDecision.Settle.class);
     }
 
     @Test
