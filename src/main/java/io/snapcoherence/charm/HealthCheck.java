@@ -68,15 +68,6 @@ final class HealthCheck {
     }
 
     /**
-     * Whether this unit's gate is under way for the plan's attempt (a hook before this one did not pass it): then
-     * every target of the plan on this node is gated, also once the machine shows them all reached (a hook killed
-     * after snapd finished loses what changed, and the unit must not pass the gate by forgetting it).
-     */
-    boolean underWay(Plan plan) {
-        return config.healthChecks() && store.get(KEY).filter(m -> m.isFor(plan)).isPresent();
-    }
-
-    /**
      * The targets whose snap serves a node endpoint and runs an enabled service here. A snap installed whose
      * services are all disabled has not been made a Kubernetes component of this node by its principal yet: no
      * endpoint to ask. An enabled service is active by then (verification checked it), so its endpoint must answer.

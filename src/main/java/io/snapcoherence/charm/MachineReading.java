@@ -35,12 +35,9 @@ final class MachineReading {
     private final Map<String, InstalledRevision> settled;
     private final Map<String, Change> inProgress;
     private final Map<String, Change> followed;
-    private final Map<String, InstalledRevision> lastReported;
 
     private MachineReading(List<InstalledSnap> listed, Map<String, InstalledRevision> settled,
-                           Map<String, Change> inProgress, Map<String, Change> followed,
-                           Map<String, InstalledRevision> lastReported) {
-        this.lastReported = Map.copyOf(lastReported);
+                           Map<String, Change> inProgress, Map<String, Change> followed) {
         this.listed = List.copyOf(listed);
         this.settled = java.util.Collections.unmodifiableMap(settled);
         this.inProgress = java.util.Collections.unmodifiableMap(inProgress);
@@ -92,7 +89,7 @@ final class MachineReading {
             settled.put(snap, unsettled && lastReported.containsKey(snap) ? lastReported.get(snap)
                     : entry.getValue());
         }
-        return new MachineReading(listed, settled, inProgress, followed, lastReported);
+        return new MachineReading(listed, settled, inProgress, followed);
     }
 
     /** GET /v2/changes/&lt;id&gt;; empty when snapd no longer knows the change (pruned, or its state was reset). */
@@ -128,14 +125,6 @@ final class MachineReading {
     }
 
     /** Whether a change the unit store remembers is still running (as read this hook). */
-    /**
-     * Whether this unit last reported {@code snap} at another revision than {@code revision}: the machine moved since
-     * its last committed report (a refresh whose hook, and the memory of it, were lost with a killed commit).
-     */
-    boolean reportedOtherThan(String snap, int revision) {
-        return Optional.ofNullable(lastReported.get(snap)).filter(r -> r.revision() != revision).isPresent();
-    }
-
     boolean rememberedRunning() {
         return followed.values().stream().anyMatch(c -> !c.ready());
     }

@@ -91,7 +91,7 @@ final class RefreshRun {
 
     /**
      * Every change {@code Done} and verified, and the node's health gate not passed yet ({@link HealthCheck}):
-     * {@code targets} are the snaps the attempt changed, which count at their last reported revisions meanwhile.
+     * {@code targets} are the plan's targets on this node, which count at their last reported revisions meanwhile.
      */
     record Gating(List<Target> targets, io.snapcoherence.juju.Status status) implements Result {
         Gating {
@@ -256,15 +256,13 @@ final class RefreshRun {
         if (failure.isPresent()) {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
-        // The snaps this attempt changed: those the unit still reported off their targets (its last committed
-        // report: a refresh whose hook was killed before its commit left the machine on the target and no memory of
-        // it, seed 191899), and those whose changes it followed, managed or not any more (a snap dropped from config
-        // snaps while its refresh ran is still a change of this attempt on this node). Kubernetes on the node has the
-        // last word on them (a snap only verified has not changed).
-        boolean underWay = health.underWay(plan);
-        List<Target> changed = new ArrayList<>(verify.stream().filter(t -> underWay || refresh.contains(t)
-                || memory.changes().containsKey(t.snap()) || reading.reportedOtherThan(t.snap(), t.revision()))
-                .toList());
+        // Every target of the plan on this node, and the snaps whose changes this attempt followed, managed or not
+        // any more (a snap dropped from config snaps while its refresh ran is still a change of this attempt on this
+        // node): Kubernetes on the node has the last word on them. Not only what this attempt refreshed: a refresh
+        // whose hook was killed before its commit leaves the machine on the target and no memory of it (seed
+        // 191899); the attempt before a resume, or snapd's timer with hold=false, may have brought a snap onto its
+        // target unchecked (seed 199179); none of it is verified until the node answers healthy for it.
+        List<Target> changed = new ArrayList<>(verify);
         plan.targets().stream().filter(t -> memory.changes().containsKey(t.snap()) && !names.contains(t.snap())
                 && after.stream().anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision()))
                 .forEach(changed::add);

@@ -1,5 +1,9 @@
 package io.snapcoherence.coherence;
 
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /** A refresh that did not work: which snap, to which revision, and snapd's (or the verification's) words. */
 public record Failure(String snap, int revision, String error) {
     /**
@@ -17,6 +21,14 @@ public record Failure(String snap, int revision, String error) {
 
     public String describe(long planId) {
         return snap + " " + revision + " failed (plan " + planId + "): " + error;
+    }
+
+    /** The failure {@link #describe} wrote for the plan, read back; empty for any other text (a silent unit's halt). */
+    public static Optional<Failure> described(String text, long planId) {
+        Matcher m = Pattern.compile("(\\S+) (\\d{1,9}) failed \\(plan " + planId + "\\): (.*)", Pattern.DOTALL)
+                .matcher(text);
+        return m.matches() ? Optional.of(new Failure(m.group(1), Integer.parseInt(m.group(2)), m.group(3)))
+                : Optional.empty();
     }
 
     // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,

@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * Whether Kubernetes on this node is healthy enough for the unit to say done: after its refresh changes are
- * {@code Done} and its services active, the node endpoints of the snaps its attempt changed ({@code /readyz} for
+ * {@code Done} and its services active, the node endpoints of the plan's targets on the node ({@code /readyz} for
  * kube-apiserver, the kubelet's {@code /healthz}) must answer healthy. An API server takes a while to become ready
  * after a restart (etcd, informers, its post-start hooks), and a kubelet to load its config, so one bad answer is not
  * a failure: the unit asks again in later hooks and fails only after {@link #FAILED_CHECKS} failing checks spanning at

@@ -24,6 +24,20 @@ public final class UnitAgent {
                 + "; run the resume action to retry it");
     }
 
+    /**
+     * Halted on this unit for a failure of this attempt that its own report does not hold: its status told it and a
+     * hook killed before its commit lost it from the report. The unit writes it back as its own (`progress`
+     * failed): a report on the targets without it would count as done (the leader frees its grant, and after a
+     * resume the unit would never verify the attempt it failed; seed 199179).
+     */
+    private static AgentDecision haltedHere(AgentInput input, Plan plan, Halt halt) {
+        boolean reportedThisAttempt = input.lastProgress()
+                .filter(p -> p.plan() == plan.id() && p.attempt() == plan.attempt()).isPresent();
+        Optional<Progress> told = reportedThisAttempt ? Optional.empty()
+                : Failure.described(halt.reason(), plan.id()).map(f -> Progress.failed(plan, Phase.FAILED, f));
+        return new AgentDecision.Settle(haltedHere(plan, halt), told);
+    }
+
     public static AgentDecision decide(AgentInput input) {
         if (input.app() instanceof PeerCodec.AppReading.Unreadable bad) {
             return settle(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
@@ -48,6 +62,14 @@ public final class UnitAgent {
         List<Target> mine = plan.coveredOn(input.arch(), input.installed());
         boolean granted = state.granted(input.unit());
         if (pending.isEmpty()) {
+            if (state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
+                // Halted on this unit while it is on the targets: a failure its status told and a killed hook then
+                // lost from its report, or a soak check never read; and snapd's timer (hold=false) or a refresh by
+                // hand may have finished what the failed attempt left off its targets. That attempt failed here:
+                // it is never verified, whatever the machine runs now; the operator's next move is about this
+                // unit, so it says so, not `active` (seeds 180048, 173854, 175215, 184822, 199179).
+                return haltedHere(input, plan, state.halt().get());
+            }
             // Already on target, e.g. an earlier hook refreshed but was killed before its report was written:
             // verify and report, without refreshing again.
             boolean reported = input.lastProgress().equals(Optional.of(Progress.done(plan)));
@@ -56,12 +78,6 @@ public final class UnitAgent {
             }
             // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
             Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();
-            if (reporting.isEmpty() && state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
-                // Halted on this unit while it is on the targets: a failure its status told and a killed hook then
-                // lost from its report, or a soak check never read. The operator's next move is about this unit,
-                // so it says so, not `active` (seeds 180048, 173854, 175215).
-                return settle(haltedHere(plan, state.halt().get()));
-            }
             return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)
                     : Status.active("on plan " + plan.id()), reporting);
         }
@@ -83,7 +99,7 @@ public final class UnitAgent {
             if (halt.unit().equals(input.unit())) {
                 // Halted on this unit (its failure read from its status, whose report a failed hook then lost; or
                 // silent too long): it says so, as the operator's next move is about it.
-                return settle(haltedHere(plan, halt));
+                return haltedHere(input, plan, halt);
             }
             return settle(Status.waiting("rollout halted at plan " + plan.id() + " by " + halt.unit()));
         }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 
 import static io.snapcoherence.charm.Cluster.lifecycle;
 import static io.snapcoherence.charm.Cluster.peerChanged;
@@ -111,6 +112,63 @@ class HealthGateScenarioTest {
         later(c, 3);
         c.settle();
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
+    }
+
+    /**
+     * A worker's attempt fails on kubectl (undone) after its kubelet went in on a node sick for kubelet; the hook is
+     * killed before its commit, and the leader halts on the failure its status told. With hold=false snapd's timer
+     * then moves kubectl onto the target: the machine stands on every target with nothing to do. The halt names the
+     * unit, so it shows the halt, never `verified` for the attempt that failed (seed 199179: it said `on plan 1
+     * (attempt 1, verified)` and wrote a done report while its kubelet answered 500).
+     */
+    @Test
+    void aUnitTheHaltNamesIsNeverVerifiedForTheFailedAttemptWhenSnapdsTimerBringsItOntoTheTargets() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.settle();
+        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        worker.machine.failAfterLink("kubectl", "start snap.kubectl.daemon.service failed");
+        c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // nothing to do itself: grants the worker
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+
+        c.killedHook(worker, peerChanged()); // kubelet goes in, kubectl is undone; its report is lost
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        assertThat(worker.machine.installedRevision("kubectl")).contains(300);
+        assertThat(worker.status.message()).startsWith("kubectl 301 failed (plan 1, attempt 1)");
+        c.hook(c.member(0), peerChanged()); // halts on the failure its status told
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubectl 301 failed");
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status.message()).startsWith("rollout halted at plan 1 on this unit");
+        // The failure its status told is its report's again: on the targets or not, it is not done.
+        assertThat(worker.databag.get("progress")).contains("\"phase\":\"failed\"").contains("\"snap\":\"kubectl\"");
+
+        c.config.put("hold", false);
+        c.hook(worker, lifecycle(Event.LifecycleKind.CONFIG_CHANGED));
+        assertThat(worker.machine.autoRefreshTick()).isNotEmpty();
+        assertThat(worker.machine.installedRevision("kubectl")).contains(301);
+
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status.kind()).isEqualTo(Status.Kind.BLOCKED);
+        assertThat(worker.status.message()).doesNotContain("verified");
+        assertThat(worker.databag.get("progress")).contains("\"phase\":\"failed\"");
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubectl 301 failed");
+        assertThat(c.appData.get("grants")).as("a failed unit keeps its grant").isEqualTo("[\"snap-coherence/1\"]");
+
+        // Resumed with the node still sick for kubelet: attempt 2 has nothing to refresh there, and is gated all the
+        // same on the kubelet the failed attempt put in.
+        c.action(c.member(0), "resume", Map.of());
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status.message()).startsWith("checking health of kubelet (plan 1, attempt 2): /healthz 500");
+        later(c, 3);
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed (plan 1): "
+                + "node health check failed");
     }
 
     @Test

@@ -299,6 +299,33 @@ class UnitAgentTest {
     }
 
     @Test
+    void aUnitTheHaltNamesWritesBackTheFailureItsReportLostAndIsNeverVerifiedOnTheTargets() {
+        // Its failure was in its status only (a killed hook lost it from its report); snapd's timer then brought the
+        // machine onto the targets (seed 199179: it verified and reported done for the attempt that failed).
+        var halted = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(5),
+                "kubelet 201 failed (plan 7): cannot perform the following tasks: - Start snap \"kubelet\" (201)")),
+                false);
+        var onTargets = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.empty(),
+                app(halted), Optional.of(CP_ON_TARGET), true);
+        Failure lost = new Failure("kubelet", 201, "cannot perform the following tasks: - Start snap \"kubelet\" (201)");
+        assertThat(decide(onTargets)).isEqualTo(new AgentDecision.Settle(Status.blocked("rollout halted at plan 7 on "
+                + "this unit: kubelet 201 failed (plan 7): cannot perform the following tasks: - Start snap \"kubelet\" "
+                + "(201); run the resume action to retry it"), Optional.of(Progress.failed(PLAN, Phase.FAILED, lost))));
+        // Off the targets, the same.
+        var offTargets = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
+                app(halted), Optional.of(CP_ON_TARGET), true);
+        assertThat(decide(offTargets)).isEqualTo(decide(onTargets));
+
+        // A halt for silence names no failure: nothing is written, and it is not verified either.
+        var silent = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(5),
+                "granted, not in the relation for 45 min")), false);
+        assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.empty(),
+                app(silent), Optional.of(CP_ON_TARGET), true))).isEqualTo(new AgentDecision.Settle(Status.blocked(
+                "rollout halted at plan 7 on this unit: granted, not in the relation for 45 min; run the resume action"
+                + " to retry it"), Optional.empty()));
+    }
+
+    @Test
     void nothingStartsWhileHaltedWhileAPeerHasFailedOrBeforeRegistration() {
         var halted = new RolloutState(Optional.of(PLAN), List.of(u(5)), Optional.of(new Halt(u(6), "x")), false);
         assertThat(decide(workerFive(halted, CP_ON_TARGET))).isInstanceOf(AgentDecision.Settle.class);
