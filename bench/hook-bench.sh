@@ -4,16 +4,26 @@
 # Unpacks target/snap-coherence.charm as Juju does (no file times kept), then measures, in one run, the median
 # wall time, median CPU time (user + system of the hook's processes and their children) and median peak RSS of:
 #   (a) floor      the bundled runtime running an empty main (dispatch's JVM flags, a JDK-only CDS archive)
-#   (b) no-op      update-status through dispatch, on the leader (no-op-nl: on a unit that is not the leader)
-#   (c) peer       coherence-relation-changed that changes nothing, through dispatch
-#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url)
+#   (b) no-op      update-status through dispatch, on the leader (no-op-nl: on the unit that is not the leader)
+#   (c) peer       coherence-relation-changed on the leader that changes nothing, through dispatch
+#   (d) reconcile  config-changed (the full reconcile as it exists today, without proxy-url), a look included
 #   (e) probe-*    the bundled runtime and the charm's archive running the charm's snapd client after one tool
 #                  spawn: no request (idle), GET /v2/snaps (list), and then GET /v2/changes/<id> (follow):
 #                  list - idle is a hook's first request to snapd, follow - list what following a change adds
 # and for reference: the shaded JAR with `java -jar` on the system JDK, and a minimal Python dispatch -> exit.
 # snapd is the fake snapd (tests/fake-snapd) with kubectl installed at the store's revision, found through
-# SNAPPY_GLOBAL_ROOT; hook tools are the canned ones of packaging/training-tools, with the unit store and the peer
-# databags answering what a first config-changed wrote (the steady state).
+# SNAPPY_GLOBAL_ROOT; hook tools are the canned ones of packaging/training-tools, except those of the unit store,
+# the peer relation and leadership.
+# The frozen state is the steady state of a converged model, derived by this build's own hooks: a model of two
+# units (snap-coherence/0 the leader, snap-coherence/1; their stores and databags and the app databag kept in
+# files, as Juju keeps a successful hook's writes) runs install, leader-elected, config-changed, start and the
+# peer relation's joined and changed, then rounds of update-status and coherence-relation-changed on each unit until a round
+# writes nothing. So the app databag holds what a converged leader holds (its offers for the units' view, the
+# check round they answered, no plan), and each unit's store and databag what it wrote. Only one value is then
+# moved: each unit's last look (store-check) two minutes back, so every reconcile looks as an operator's config
+# change does. The measured hooks read that state and their writes are logged, not kept; the script fails if
+# no-op, no-op-nl, peer or java-jar writes anything or any hook of this build asks snapd for its sequences
+# (GET /v2/snaps?select=all, asked only where the unit's view may be written): then the state is not steady.
 #   CHARM=<file>         benchmark another build instead of target/snap-coherence.charm
 #   CHARM_BEFORE=<file>  also run (b)-(d) of this build, interleaved, and print after/before ratios; a build that
 #                        runs the snap CLI needs SNAP_CLI
@@ -90,30 +100,179 @@ printf '#!/bin/sh\nexec /usr/bin/python3 "$(dirname "$0")/charm.py"\n' > "$work/
 printf 'import os, sys\nsys.exit(0)\n' > "$work/py/charm.py"
 chmod +x "$work/py/dispatch"
 
-# Hook tools: the training tools, except that the unit store and this unit's and the application's peer databags
-# answer what a first config-changed wrote (as Juju keeps a successful hook's writes), so the measured hooks are
-# in the steady state: nothing to write, role and peer relation remembered.
+# The frozen state is derived, not written by hand: the charm's own hooks run against a model of two units kept in
+# files (model-tool.py below: unit stores, unit databags and the app databag, each write applied as Juju applies a
+# successful hook's writes), snap-coherence/0 the leader, until a round of update-status and
+# coherence-relation-changed on both units writes nothing. The measured hooks then read that state through
+# canned tools that discard writes and log them, so every run of a case starts from the same converged state.
 tools="$work/tools"
-tools_nl="$work/tools-nl"    # the same for a unit that is not the leader
+converge_tools="$work/tools-converge"
+model="$work/model"
+frozen="$work/frozen"
+mkdir -p "$model" "$frozen"
+cat > "$work/model-tool.py" <<'PY'
+# One Juju hook tool (named by the first argument) of a model of the units snap-coherence/0 (the leader) and
+# snap-coherence/1, kept in files under MODEL_DIR. As Juju: relation-get -r <id> [--app] --format=json - <unit or
+# app> reads a databag, relation-set -r <id> [--app] --file - merges one (an empty value deletes the key),
+# state-set --file - merges the unit store (an empty value is kept as "": only state-delete deletes), is-leader
+# answers per unit; each as the charm's HookTools interface documents it (src/main/java/io/snapcoherence/juju/HookTools.java).
+import json, os, sys
+tool, args = sys.argv[1], sys.argv[2:]
+model, unit = os.environ["MODEL_DIR"], os.environ["JUJU_UNIT_NAME"]
+units = ["snap-coherence/0", "snap-coherence/1"]
+relation = args[args.index("-r") + 1] if "-r" in args else None
+def path(name):
+    return os.path.join(model, name.replace("/", "-") + ".json")
+def load(name):
+    try:
+        with open(path(name)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+def merge(name, values, drop_empty):
+    data = load(name)
+    data.update(values)
+    with open(path(name), "w") as f:
+        json.dump({k: v for k, v in data.items() if v != "" or not drop_empty}, f, sort_keys=True)
+    with open(os.path.join(model, "writes"), "a") as f:
+        f.write(f"{unit} {os.environ.get('JUJU_DISPATCH_PATH')} {tool} {' '.join(args)}\n")
+if tool == "is-leader":
+    print(json.dumps(unit == units[0]))
+elif tool == "state-get":
+    print(json.dumps(load("store-" + unit)))
+elif tool == "state-set":
+    merge("store-" + unit, json.load(sys.stdin), False)
+elif tool == "relation-list":
+    if "--app" in args:
+        print(json.dumps("snap-coherence"))
+    elif relation == "coherence:2":
+        print(json.dumps([u for u in units if u != unit]))
+    else:
+        print(json.dumps([os.environ["JUJU_PRINCIPAL_UNIT"]]))
+elif tool == "relation-get":
+    owner = ("app-" if "--app" in args else "unit-") + args[-1]
+    print(json.dumps(load(owner) if relation == "coherence:2" else {}))
+elif tool == "relation-set":
+    owner = "app-snap-coherence" if "--app" in args else "unit-" + unit
+    if relation == "coherence:2":
+        merge(owner, json.load(sys.stdin), True)
+    else:
+        sys.stdin.read()
+else:
+    sys.exit(f"{tool}: not modelled")
+PY
+cp -r "$project/packaging/training-tools" "$converge_tools"
+for tool in is-leader state-get state-set relation-list relation-get relation-set; do
+    printf '#!/bin/sh\nexec python3 %q/model-tool.py %s "$@"\n' "$work" "$tool" > "$converge_tools/$tool"
+done
+chmod +x "$converge_tools"/*
+hook_env() {    # <tools> <charm dir> <unit number>: Juju's environment of a hook
+    echo env -i PATH="$1:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$2" SNAPPY_GLOBAL_ROOT="$snapd_root" \
+        JUJU_UNIT_NAME="snap-coherence/$3" JUJU_MODEL_NAME=bench JUJU_PRINCIPAL_UNIT="kubernetes-worker/$3" \
+        MODEL_DIR="$model"
+}
+remote_env() {    # <remote unit number>
+    echo JUJU_RELATION=coherence JUJU_RELATION_ID=coherence:2 JUJU_REMOTE_UNIT="snap-coherence/$1" \
+        JUJU_REMOTE_APP=snap-coherence
+}
+converge_hook() {    # <unit number> <hook> [<remote unit number>]
+    local env remote=()
+    read -r -a env <<< "$(hook_env "$converge_tools" "$charm" "$1")"
+    [ $# -lt 3 ] || read -r -a remote <<< "$(remote_env "$3")"
+    (cd "$charm" && "${env[@]}" "${remote[@]}" JUJU_DISPATCH_PATH="hooks/$2" ./dispatch >/dev/null 2>&1) \
+        || { echo "converging: $2 on snap-coherence/$1 failed" >&2; exit 1; }
+}
+if [ -n "$before_zip" ]; then    # its first hook restores the JAR's time (dispatch); its writes are not kept
+    read -r -a install_env <<< "$(hook_env "$project/packaging/training-tools" "$work/before" 0)"
+    (cd "$work/before" && "${install_env[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1)
+fi
+# A deployment's hooks, in Juju's order, then rounds until quiet.
+for unit in 0 1; do
+    converge_hook $unit install
+    [ $unit != 0 ] || converge_hook $unit leader-elected
+    converge_hook $unit config-changed
+    converge_hook $unit start
+done
+for unit in 0 1; do
+    converge_hook $unit coherence-relation-joined $((1 - unit))
+    converge_hook $unit coherence-relation-changed $((1 - unit))
+done
+rounds=0
+while [ -s "$model/writes" ]; do
+    rounds=$((rounds + 1))
+    if [ $rounds -gt 10 ]; then
+        echo "the model did not converge in 10 rounds; last writes:" >&2
+        cat "$model/writes" >&2
+        exit 1
+    fi
+    : > "$model/writes"
+    for unit in 0 1; do
+        converge_hook $unit update-status
+        converge_hook $unit coherence-relation-changed $((1 - unit))
+    done
+done
+# Frozen: the converged files, but each unit's last look (store-check) put back by two minutes, as the operator's
+# config change of the reconcile case comes more than StoreCheck.EVERY (1 minute) after it: so every run of
+# config-changed looks, not only those more than a minute after the model converged.
+python3 - "$model" "$frozen" <<'PY'
+import datetime, json, os, sys
+model, frozen = sys.argv[1:]
+for name in os.listdir(model):
+    if not name.endswith(".json"):
+        continue
+    with open(os.path.join(model, name)) as f:
+        data = json.load(f)
+    if name.startswith("store-") and data.get("store-check"):
+        check = json.loads(data["store-check"])
+        at = datetime.datetime.fromisoformat(check["at"].rstrip("Z")[:26])
+        check["at"] = (at - datetime.timedelta(minutes=2)).isoformat() + "Z"
+        data["store-check"] = json.dumps(check, separators=(",", ":"))
+    with open(os.path.join(frozen, name), "w") as f:
+        json.dump(data, f, sort_keys=True)
+PY
+app="$frozen/app-snap-coherence.json"
+python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("offers") else 1)' "$app" \
+    || { echo "the converged app databag holds no offers: $(cat "$app")" >&2; exit 1; }
+echo "converged: the deployment's hooks, then $rounds round(s), the last writing nothing; app databag keys:" \
+    "$(python3 -c 'import json, sys; print(" ".join(sorted(json.load(open(sys.argv[1])))))' "$app")"
+
+# The measured hooks' tools: the training tools answering the frozen state for the unit they run as, and logging
+# a write (state-set, relation-set) instead of keeping it.
 cp -r "$project/packaging/training-tools" "$tools"
 if [ -n "${SNAP_CLI:-}" ]; then
     ln -s "$(readlink -f "$SNAP_CLI")" "$tools/snap"
 fi
-kept="$work/kept"
-mkdir -p "$kept"
-printf '#!/bin/sh\ncat >> %q/state-set\necho >> %q/state-set\n' "$kept" "$kept" > "$tools/state-set"
-printf '#!/bin/sh\ncase "$*" in *--app*) f=app ;; *) f=unit ;; esac\ncat >> %q/relation-set-$f\necho >> %q/relation-set-$f\n' \
-    "$kept" "$kept" > "$tools/relation-set"
-hook_env() {    # <tools> <charm dir>: Juju's environment of a hook
-    echo env -i PATH="$1:/usr/bin:/bin" LANG=C.UTF-8 JUJU_CHARM_DIR="$2" SNAPPY_GLOBAL_ROOT="$snapd_root" \
-        JUJU_UNIT_NAME=snap-coherence/0 JUJU_MODEL_NAME=bench JUJU_PRINCIPAL_UNIT=kubernetes-worker/0
-}
-read -r -a juju_env <<< "$(hook_env "$tools" "$charm")"
-read -r -a nl_env <<< "$(hook_env "$tools_nl" "$charm")"
-read -r -a before_env <<< "$(hook_env "$tools" "$work/before")"
-read -r -a nl_before_env <<< "$(hook_env "$tools_nl" "$work/before")"
-peer_env=(JUJU_DISPATCH_PATH=hooks/coherence-relation-changed JUJU_RELATION=coherence
-    JUJU_RELATION_ID=coherence:2 JUJU_REMOTE_UNIT=snap-coherence/1 JUJU_REMOTE_APP=snap-coherence)
+writes="$work/writes"
+: > "$writes"
+printf '#!/bin/sh\ncase "$JUJU_UNIT_NAME" in */0) echo true ;; *) echo false ;; esac\n' > "$tools/is-leader"
+printf '#!/bin/sh\ncat %q/store-snap-coherence-"${JUJU_UNIT_NAME##*/}".json\n' "$frozen" > "$tools/state-get"
+cat > "$tools/relation-get" <<SH
+#!/bin/sh
+case "\$*" in
+    *coherence:2*--app*snap-coherence) cat $(printf %q "$frozen")/app-snap-coherence.json ;;
+    *coherence:2*snap-coherence/[01]) cat $(printf %q "$frozen")/unit-snap-coherence-"\${*##*/}".json ;;
+    *) echo "{}" ;;
+esac
+SH
+cat > "$tools/relation-list" <<'SH'
+#!/bin/sh
+case "$*" in
+    *--app*) echo '"snap-coherence"' ;;
+    *coherence:2*)
+        case "$JUJU_UNIT_NAME" in */0) echo '["snap-coherence/1"]' ;; *) echo '["snap-coherence/0"]' ;; esac ;;
+    *) echo "[\"$JUJU_PRINCIPAL_UNIT\"]" ;;
+esac
+SH
+for tool in state-set relation-set; do
+    printf '#!/bin/sh\ncat > /dev/null\necho "$JUJU_UNIT_NAME $JUJU_DISPATCH_PATH %s $*" >> %q\n' "$tool" "$writes" \
+        > "$tools/$tool"
+done
+chmod +x "$tools"/*
+read -r -a juju_env <<< "$(hook_env "$tools" "$charm" 0)"
+read -r -a nl_env <<< "$(hook_env "$tools" "$charm" 1)"
+read -r -a before_env <<< "$(hook_env "$tools" "$work/before" 0)"
+read -r -a nl_before_env <<< "$(hook_env "$tools" "$work/before" 1)"
+read -r -a peer_env <<< "JUJU_DISPATCH_PATH=hooks/coherence-relation-changed $(remote_env 1)"
 
 # Cases run round-robin (one run of each per round), so a change in machine load hits every case alike.
 declare -A command wall cpu rss
@@ -147,32 +306,6 @@ if [ -x /usr/bin/python3 ]; then
 fi
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-keep() {    # merges the JSON objects a hook wrote (one per line) into one answer
-    python3 -c 'import json, sys
-kept = {}
-for line in open(sys.argv[1]) if len(sys.argv) > 1 else []:
-    if line.strip(): kept.update(json.loads(line))
-print(json.dumps({k: v for k, v in kept.items() if v != ""}))' "$@"
-}
-for dir in "$charm" ${before_zip:+"$work/before"}; do    # the first hook restores the JAR's time (dispatch)
-    read -r -a install_env <<< "$(hook_env "$tools" "$dir")"
-    (cd "$dir" && "${install_env[@]}" JUJU_DISPATCH_PATH=hooks/install ./dispatch >/dev/null 2>&1)
-done
-rm -f "$kept"/*
-(cd "$charm" && "${juju_env[@]}" JUJU_DISPATCH_PATH=hooks/config-changed ./dispatch >/dev/null 2>&1)
-[ -f "$kept/state-set" ] && keep "$kept/state-set" > "$kept/store" || echo '{}' > "$kept/store"
-[ -f "$kept/relation-set-unit" ] && keep "$kept/relation-set-unit" > "$kept/unit" || echo '{}' > "$kept/unit"
-[ -f "$kept/relation-set-app" ] && keep "$kept/relation-set-app" > "$kept/app" || echo '{}' > "$kept/app"
-printf '#!/bin/sh\ncat %q/store\n' "$kept" > "$tools/state-get"
-printf '#!/bin/sh\ncase "$*" in *--app*) cat %q/app ;; *snap-coherence/0) cat %q/unit ;; *) echo "{}" ;; esac\n' \
-    "$kept" "$kept" > "$tools/relation-get"
-printf '#!/bin/sh\ncat > /dev/null\n' > "$tools/state-set"
-printf '#!/bin/sh\ncat > /dev/null\n' > "$tools/relation-set"
-chmod +x "$tools"/*
-cp -a "$tools" "$tools_nl"
-printf '#!/bin/sh\necho false\n' > "$tools_nl/is-leader"
-# Every case is then the steady state: a hook that writes must show up here, as a benchmark run is no test.
-echo "steady state: unit store $(cat "$kept/store")"
 : > "$work/snapd/requests"
 
 cases="$work/cases"
@@ -182,13 +315,21 @@ for label in "${labels[@]}"; do
 done
 # Each run: bash execs the case's command (one process all the way to the JVM); wait4 gives its wall time, its
 # CPU time and peak RSS together with those of the processes it waited for (hook tools, a snap CLI).
+# What each case asked snapd and tried to write is counted over all its runs (the fake snapd logs a request
+# before it answers it, a measured hook's write tools log their call), for the check below.
 cat > "$work/measure.py" <<'PY'
 import collections, os, statistics, subprocess, sys, time
 cases = [line.rstrip("\n").split("\t", 1) for line in open(sys.argv[1]) if line.strip()]
-runs, requests = int(sys.argv[2]), sys.argv[3]
+runs, requests, writes = int(sys.argv[2]), sys.argv[3], sys.argv[4]
 wall, cpu, rss = (collections.defaultdict(list) for _ in range(3))
+asked, select_all, wrote = (collections.Counter() for _ in range(3))
+def lines_after(path, offset):
+    with open(path) as f:
+        f.seek(offset)
+        return f.read().splitlines()
 for round in range(-2, runs):    # two warm-up rounds fill the page cache
     for label, command in cases:
+        requests_at, writes_at = os.path.getsize(requests), os.path.getsize(writes)
         start = time.perf_counter()
         child = subprocess.Popen(["bash", "-c", "exec " + command], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
@@ -198,26 +339,39 @@ for round in range(-2, runs):    # two warm-up rounds fill the page cache
             wall[label].append((time.perf_counter() - start) * 1000)
             cpu[label].append((usage.ru_utime + usage.ru_stime) * 1000)
             rss[label].append(usage.ru_maxrss / 1024)
+        new = lines_after(requests, requests_at)
+        asked[label] += len(new)
+        select_all[label] += sum(1 for line in new if "select=all" in line)
+        wrote[label] += len(lines_after(writes, writes_at))
     if round == -2:    # what one round asked snapd, for the record
         for request, count in sorted(collections.Counter(l.strip() for l in open(requests)).items()):
             print(f"#   snapd, one round: {count:3d} {request}")
 for label, _ in cases:
     print(label, statistics.median(wall[label]), statistics.median(cpu[label]), statistics.median(rss[label]))
+for label, _ in cases:    # per run, over the warm-up and measured runs
+    n = runs + 2
+    print(f"@ {label} {asked[label] / n:.1f} {select_all[label] / n:.1f} {wrote[label] / n:.1f}")
 PY
-python3 "$work/measure.py" "$cases" "$runs" "$work/snapd/requests" > "$work/results"
+python3 "$work/measure.py" "$cases" "$runs" "$work/snapd/requests" "$writes" > "$work/results"
 sed -n 's/^# //p' "$work/results"
-while read -r label w c r; do
-    [ "${label:0:1}" = "#" ] && continue
-    wall[$label]=$w cpu[$label]=$c rss[$label]=$r
+declare -A asked select_all wrote
+while read -r label w c r x; do
+    case "$label" in
+        "#"*) ;;
+        @) asked[$w]=$c select_all[$w]=$r wrote[$w]=$x ;;
+        *) wall[$label]=$w cpu[$label]=$c rss[$label]=$r ;;
+    esac
 done < "$work/results"
 
 echo "load average before: $load_before   after: $(cut -d' ' -f1-3 /proc/loadavg)   cores: $(nproc)"
 echo "runs: $runs   runtime: $(sed -n 's/^MODULES=//p' "$charm/runtime/release")   charm: $(($(stat -c %s "$charm_zip") / 1024)) KiB${before_zip:+   before: $(($(stat -c %s "$before_zip") / 1024)) KiB}"
-printf '%-12s %10s %8s %8s %8s\n' case "median ms" "x floor" "CPU ms" "RSS MiB"
+# per run: requests to snapd, of which GET /v2/snaps?select=all, and write tool calls (state-set, relation-set)
+printf '%-12s %10s %8s %8s %8s %6s %6s %6s\n' case "median ms" "x floor" "CPU ms" "RSS MiB" snapd all writes
 for label in "${labels[@]}"; do
     [ -n "${wall[$label]:-}" ] || continue
     awk -v l="$label" -v t="${wall[$label]}" -v f="${wall[floor]}" -v c="${cpu[$label]}" -v r="${rss[$label]}" \
-        'BEGIN { printf "%-12s %10.1f %8.2f %8.1f %8.1f\n", l, t, t / f, c, r }'
+        -v q="${asked[$label]}" -v a="${select_all[$label]}" -v w="${wrote[$label]}" \
+        'BEGIN { printf "%-12s %10.1f %8.2f %8.1f %8.1f %6.1f %6.1f %6.1f\n", l, t, t / f, c, r, q, a, w }'
 done
 awk -v i="${wall[probe-idle]}" -v l="${wall[probe-list]}" -v f="${wall[probe-follow]}" \
     -v ic="${cpu[probe-idle]}" -v lc="${cpu[probe-list]}" -v fc="${cpu[probe-follow]}" \
@@ -230,3 +384,19 @@ if [ -n "$before_zip" ]; then
                 l, a / b, a - b, ac / bc, ac - bc }'
     done
 fi
+# The check that the frozen state is the steady state for this build: its idle hooks write nothing and its hooks
+# never read snapd's sequences (GET /v2/snaps?select=all, only where the view may be written), else the figures
+# above measure something else. The build before is measured as it behaves in that state, unchecked.
+steady=true
+for label in no-op no-op-nl peer java-jar reconcile; do
+    if [ "${select_all[$label]}" != 0.0 ] || { [ "$label" != reconcile ] && [ "${wrote[$label]}" != 0.0 ]; }; then
+        echo "NOT STEADY: $label made ${select_all[$label]} select=all requests and ${wrote[$label]} writes per run" >&2
+        steady=false
+    fi
+done
+if ! $steady; then
+    echo "writes of the measured hooks (first 20):" >&2
+    head -20 "$writes" >&2
+    exit 1
+fi
+echo "steady: no-op, no-op-nl, peer and java-jar wrote nothing; no hook of this build asked snapd for select=all"

@@ -15,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -63,6 +64,20 @@ final class Holds {
     /** What the charm knows of refresh.hold: the value it set, when snapd lets it lapse, a value it did not set. */
     private record SystemHold(String set, Optional<Instant> lapses, String operator) {
         static final SystemHold NONE = new SystemHold("", Optional.empty(), "");
+
+        // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use
+        // (about 20 spun at run time, not in the class-data archive), and every hook compares the remembered hold
+        // with NONE (docs/performance.md).
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SystemHold other && Objects.equals(set, other.set)
+                    && Objects.equals(lapses, other.lapses) && Objects.equals(operator, other.operator);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(set, lapses, operator);
+        }
     }
 
     Holds(HookTools tools, UnitStore store, Snaps snaps, Clock clock) {

@@ -28,6 +28,18 @@ public record CheckRound(long round, Instant at, List<String> asked) {
         asked = List.copyOf(asked);
     }
 
+    // Written out, not generated: see UnitReport.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CheckRound other && round == other.round && java.util.Objects.equals(at, other.at)
+                && java.util.Objects.equals(asked, other.asked);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(round, at, asked);
+    }
+
     /** Whether {@code unit}'s view answers this round. */
     public boolean answeredBy(UnitReport report) {
         return report.view().map(v -> v.round() >= round).orElse(false);

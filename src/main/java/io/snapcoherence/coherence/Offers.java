@@ -33,6 +33,18 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
 
     /** One accepted view of one (snap, channel) on one architecture. */
     public record Offer(int revision, Instant at, String unit) {
+
+        // Written out, not generated: see UnitReport.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Offer other && revision == other.revision
+                    && java.util.Objects.equals(at, other.at) && java.util.Objects.equals(unit, other.unit);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(revision, at, unit);
+        }
     }
 
     public static final Offers NONE = new Offers("", Map.of(), CheckRound.NONE);
@@ -45,6 +57,18 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             }
         });
         byArch = java.util.Collections.unmodifiableMap(copy);
+    }
+
+    // Written out, not generated: see UnitReport; a steady leader's hook compares offers (Planner.prunes).
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Offers other && java.util.Objects.equals(proxy, other.proxy)
+                && java.util.Objects.equals(byArch, other.byArch) && java.util.Objects.equals(check, other.check);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(proxy, byArch, check);
     }
 
     public Optional<Offer> offer(String arch, SnapChannel snapChannel) {

@@ -183,4 +183,22 @@ class OffersTest {
         assertThat(silent.toAsk(alone, managed, 4, Optional.of(u(2)), T.plusSeconds(600), Optional.empty()))
                 .containsExactly(u(2), u(1));
     }
+
+    @Test
+    void offersAreEqualByValueAsThePlannerComparesThemAndDifferInEachPart() {
+        CheckRound round = new CheckRound(3, T, List.of(u(1)));
+        Offers offers = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))), round);
+        Offers same = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))),
+                new CheckRound(3, T, List.of(u(1))));
+        assertThat(same).isEqualTo(offers).hasSameHashCodeAs(offers);
+        assertThat(new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3155, T, u(1)))), round))
+                .isNotEqualTo(offers);
+        assertThat(new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(2)))), round))
+                .isNotEqualTo(offers);
+        assertThat(new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T.plusSeconds(1),
+                u(1)))), round)).isNotEqualTo(offers);
+        assertThat(new Offers(PROXY, offers.byArch(), new CheckRound(4, T, List.of(u(1))))).isNotEqualTo(offers);
+        assertThat(new Offers(PROXY, offers.byArch(), new CheckRound(3, T, List.of(u(2))))).isNotEqualTo(offers);
+        assertThat(new Offers("", offers.byArch(), round)).isNotEqualTo(offers);
+    }
 }
