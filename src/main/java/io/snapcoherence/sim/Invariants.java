@@ -42,7 +42,7 @@ import java.util.Set;
  *   request, refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may
  *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended (or has done all it does on the machine and said so, its status saying its
+ *   the hook that made it has ended (a later hook that touches no snap holds it no longer: seed 207035) (or has done all it does on the machine and said so, its status saying its
  *   refresh is verified for the plan's attempt, on a machine that runs every service of its managed snaps and of
  *   the snaps it asked to refresh: only its commit is pending),
  *   snapd has finished every change of its machine's managed snaps (a change shows
