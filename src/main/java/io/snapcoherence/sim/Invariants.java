@@ -42,7 +42,7 @@ import java.util.Set;
  *   request, refused ones included, not at the change: a change snapd finishes after the hook stopped waiting may
  *   land after a control-plane unit joined.</dd>
  * <dt>I2 max-unavailable</dt><dd>A unit is unavailable from its first refresh attempt (successful or not) until
- *   the hook that made it has ended (or has done all it does on the machine and said so, its status saying its
+ *   the hook that made it has ended (a later hook that touches no snap holds it no longer: seed 207035) (or has done all it does on the machine and said so, its status saying its
  *   refresh is verified for the plan's attempt, on a machine that runs every service of its managed snaps and of
  *   the snaps it asked to refresh: only its commit is pending),
  *   snapd has finished every change of its machine's managed snaps (a change shows
@@ -166,6 +166,12 @@ public final class Invariants implements StepObserver {
      * unit snapd's timer moved onto the targets, failing its verification, made no attempt: seed wide 25).
      */
     private final Map<String, Set<Long>> attemptedFor = new HashMap<>();
+    /**
+     * Units inside a hook that touched their machine's snaps (a refresh attempt, a change read, a revert): the hook
+     * that makes a unit unavailable keeps it so until it ends (I2). A later hook that touches nothing keeps no unit
+     * unavailable by running (seed 207035).
+     */
+    private final Set<String> inHookOnSnaps = new HashSet<>();
     /** Units whose committed databag reports a failure (not reverted) of the plan attempt named: they count in I2. */
     private final Map<String, PlanAttempt> failed = new HashMap<>();
     /** A reported failure of a plan attempt that has not halted it yet, and the unit that reported it (I4). */
@@ -274,6 +280,10 @@ public final class Invariants implements StepObserver {
                 && !haltNow.map(p -> p.id() == haltStanding.get().id() && p.attempt() == haltStanding.get().attempt())
                 .orElse(false);
         haltStanding = haltNow;
+        if (step.hookRan() && step.started() && (!step.attempts().isEmpty()
+                || step.events().stream().anyMatch(e -> e.cause() != RefreshEvent.Cause.AUTO))) {
+            inHookOnSnaps.add(unit.name());
+        }
         for (ObservedMachine.Attempt attempt : step.attempts()) {
             onAttempt(model, unit, attempt, step, config.get(), active, before);
         }
@@ -307,6 +317,9 @@ public final class Invariants implements StepObserver {
                 .forEach(u -> onTargetsTillTimer.put(u.name(), plan.id())));
         onReports(model, unit, step, rollout);
         closeWindows(model, step, active, config.get());
+        if (step.hookRan() && step.finished() || !unit.alive()) {
+            inHookOnSnaps.remove(unit.name());
+        }
         noteAutoRefreshesUnheld(model, config.get());
     }
 
@@ -794,7 +807,11 @@ public final class Invariants implements StepObserver {
                     && io.snapcoherence.coherence.StatusLine.parse(io.snapcoherence.juju.WorkloadStatus.of(unit.status()))
                     .filter(line -> line instanceof io.snapcoherence.coherence.StatusLine.Done && line.about(active.get()))
                     .isPresent();
-            if ((unit.busy() && !finishing) || refreshUnfinished(unit, config)) {
+            // Inside the hook that touched its snaps, the unit is unavailable until that hook ends. Inside a later hook
+            // that touches none (a failed canary's slow hook while the operator's refresh replaced its plan, seed
+            // 207035), it is what its machine and reports make it: the hook changes nothing the window judges.
+            boolean refreshingHook = unit.busy() && inHookOnSnaps.contains(unit.name());
+            if ((refreshingHook && !finishing) || refreshUnfinished(unit, config)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
             if (failed.containsKey(unit.name())) {

@@ -913,6 +913,59 @@ class InvariantsTest {
     }
 
     /**
+     * Seed 207035: max-unavailable 1, two control-plane units. The one that is not leading fails its refresh and
+     * reports it failed; it counts in its tier until the plan is replaced. It then runs a slow hook that touches no
+     * snap, and the leader's replacing plan commits meanwhile; the leader starts. The failed unit's hook is not the
+     * one that made it unavailable: it is through by the replacing plan, whatever hook it is in. Without the
+     * replacing plan its failure still counts; a slow hook that refreshes keeps it unavailable until it ends.
+     */
+    @Test
+    void aLaterHookThatTouchesNoSnapKeepsNoUnitUnavailableOnceItsPlanWasReplacedI2() {
+        assertThat(startBesideAFailedUnitInASlowHook(true, false)).isEmpty();
+        assertThat(startBesideAFailedUnitInASlowHook(false, false)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("started while 2 control-plane units are unavailable"));
+        assertThat(startBesideAFailedUnitInASlowHook(true, true)).hasValueSatisfying(v -> assertThat(v.getMessage())
+                .contains("started while 2 control-plane units are unavailable"));
+    }
+
+    private static Optional<InvariantViolation> startBesideAFailedUnitInASlowHook(boolean replaced,
+                                                                                  boolean slowHookRefreshes) {
+        Controlled toy = new Controlled();
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 2, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        String leader = model.leader();
+        String failing = leader.equals("snap-coherence/0") ? "snap-coherence/1" : "snap-coherence/0";
+        publishNew(model);
+        model.setConfig(Map.of("hold", false)); // the leader writes plan 1
+        model.runUntilQuiet(500);
+        model.unit(failing).machine().failRefresh("kube-apiserver", "error: download failed", true);
+        toy.mayRefresh.add(failing);
+        model.setConfig(Map.of("hold", true));
+        model.runUntilQuiet(500);
+        assertThat(toy.mayRefresh).as("its failure reported").doesNotContain(failing);
+        if (slowHookRefreshes) {
+            toy.mayRefresh.add(failing); // it tries again (kube-apiserver fails again) in its slow hook
+            model.unit(failing).machine().failRefresh("kube-apiserver", "error: download failed", true);
+        }
+        if (replaced) {
+            toy.planId = 2;
+        }
+        if (slowHookRefreshes) {
+            model.setRefreshRounds(failing, 8);
+        } else {
+            model.slowNextHook(failing, 8);
+        }
+        model.setConfig(Map.of("hold", false));
+        for (int round = 0; round < 4; round++) {
+            model.runRound();
+        }
+        assertThat(model.unit(failing).busy()).as("inside its slow hook").isTrue();
+        toy.mayRefresh.add(leader);
+        model.setConfig(Map.of("hold", true));
+        return violationUntilQuiet(model);
+    }
+
+    /**
      * max-unavailable 1: snap-coherence/0's refresh fails (at its first snap, or halfway) and it reports the phase
      * given; then /1 starts.
      */
