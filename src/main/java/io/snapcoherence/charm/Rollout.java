@@ -109,10 +109,32 @@ final class Rollout {
      */
     private record Reading(PeerView peers, OwnReport ownReport, Optional<RefreshMemory> memory,
                            MachineReading machine, String arch, boolean leader, boolean leaving, Set<String> left,
-                           List<String> leftGranted, Optional<Witnessed> witnessed) {
+                           List<String> leftGranted, Optional<Witnessed> witnessed, Optional<HealthGate.Memory> gate) {
         /** A snap with a change in progress counts at its last reported revision (see MachineReading). */
         Map<String, InstalledRevision> installed() {
             return machine.settled();
+        }
+
+        /**
+         * What this unit may report of its machine with {@code progress}: {@link #installed()}, except while its node
+         * health gate for the active plan stands (unit store {@code health-gate}, of any attempt) and it has not
+         * reported the plan done. Then the plan's targets on this node count at their last reported revisions, as
+         * while it gates: a report on the targets without a failure is done by its revisions (leader rule 3), and a
+         * unit whose gate was under way when a halt came (silent, named) would be counted through after `resume` on
+         * a node it never found healthy, its grant freed, never asked again.
+         */
+        Map<String, InstalledRevision> reportable(Map<String, InstalledRevision> installed,
+                                                  Optional<Progress> progress) {
+            Optional<Plan> plan = activePlan(peers.app).filter(p -> gate.filter(g -> g.plan() == p.id()).isPresent()
+                    && progress.filter(g -> g.plan() == p.id() && g.phase() == Phase.DONE).isEmpty());
+            if (plan.isEmpty()) {
+                return installed;
+            }
+            Map<String, InstalledRevision> reported = new java.util.TreeMap<>(installed);
+            Map<String, InstalledRevision> last = ownReport.lastInstalled(peers.ownData);
+            plan.get().coveredOn(arch, installed).forEach(t -> Optional.ofNullable(last.get(t.snap()))
+                    .ifPresent(rev -> reported.put(t.snap(), rev)));
+            return reported;
         }
 
         Optional<Progress> lastProgress() {
@@ -157,8 +179,9 @@ final class Rollout {
         Optional<String> holdNote = new Holds(tools, store, snaps, clock)
                 .apply(config.hold() ? reading.installed().keySet() : Set.of(), reading.machine().listed());
         StoreCheck.Outcome look = look(reading, registration, request);
-        UnitReport own = new UnitReport(unit, role, reading.installed(), reading.lastProgress(), reading.witnessed(),
-                reading.arch(), look.report()).on(principal).checked(standingCheck(reading));
+        UnitReport own = new UnitReport(unit, role, reading.reportable(reading.installed(), reading.lastProgress()),
+                reading.lastProgress(), reading.witnessed(), reading.arch(), look.report()).on(principal)
+                .checked(standingCheck(reading));
 
         Optional<LeaderTurn> leader = leaderDecides(reading, own, request);
         PeerCodec.AppReading app = leader.map(LeaderTurn::forOwnAgent).orElse(reading.peers().app);
@@ -196,7 +219,10 @@ final class Rollout {
         // Granted units seen leaving are also reported in the databag, for a leader that never saw them.
         List<String> leftGranted = leaving ? List.of() : left.stream().filter(granted::contains).toList();
         boolean leader = tools.isLeader(); // asked once: a hook acts on one answer
-        return new Reading(peers, ownReport, memory, machine, arch, leader, leaving, left, leftGranted, witnessed);
+        // Read with the rest of the unit store (one state-get per hook): no call of its own.
+        Optional<HealthGate.Memory> gate = store.get(HealthCheck.KEY);
+        return new Reading(peers, ownReport, memory, machine, arch, leader, leaving, left, leftGranted, witnessed,
+                gate);
     }
 
     /**
@@ -350,7 +376,8 @@ final class Rollout {
         Optional<Progress> lastProgress = reading.lastProgress();
         if (!(turn.act() instanceof AgentDecision.Refresh refresh)) {
             AgentDecision.Settle settle = (AgentDecision.Settle) turn.act();
-            return new Applied(settle.status(), report(reading, installed, settle.progress().or(() -> lastProgress),
+            Optional<Progress> progress = settle.progress().or(() -> lastProgress);
+            return new Applied(settle.status(), report(reading, reading.reportable(installed, progress), progress,
                     own));
         }
         RefreshRun.Result result = new RefreshRun(tools, store, snaps, health, config, clock).run(refresh.plan(),
@@ -376,7 +403,7 @@ final class Rollout {
         }
         if (result instanceof RefreshRun.NotNow waiting) {
             return new Applied(turn.heldBack().orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(),
-                    waiting.since())), report(reading, installed, lastProgress, own));
+                    waiting.since())), report(reading, reading.reportable(installed, lastProgress), lastProgress, own));
         }
         RefreshRun.Finished finished = (RefreshRun.Finished) result;
         Progress progress = finished.progress();

@@ -115,9 +115,11 @@ import java.util.Set;
  *   breaks them only while its soak runs, before its end: the canary's check at the end must find them broken
  *   and halt the rollout).</dd>
  * <dt>I11 health gate</dt><dd>With config {@code health-checks} on, a unit never newly says done for the active
- *   plan's attempt (a {@code verified} status, or a committed {@code done} progress) while its node answers
- *   unhealthy ({@link SimulatedMachine#nodeSick}, ground truth) for a snap serving a node endpoint that a charm
- *   refresh of that attempt changed on its machine. A gate that fails is a failure, judged by I4 as any other.</dd>
+ *   plan's attempt (a {@code verified} status, a committed {@code done} progress, or a committed report the leader
+ *   counts done by its revisions: every target on them and no failure of the plan standing, leader rule 3) while
+ *   its node answers unhealthy ({@link SimulatedMachine#nodeSick}, ground truth) for a snap of the plan's targets
+ *   serving a node endpoint that a charm refresh of the plan (any attempt: a resume repairs no node) changed on its
+ *   machine. A gate that fails is a failure, judged by I4 as any other.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -142,10 +144,12 @@ public final class Invariants implements StepObserver {
         }
     }
 
-    /** I11: per unit, the plan attempt it refreshed for and the snaps its charm refreshes changed in it. */
+    /** I11: per unit, the plan it refreshed for (the first attempt's) and the snaps its charm refreshes changed. */
     private final Map<String, Map.Entry<PlanAttempt, Set<String>>> refreshedForGate = new HashMap<>();
     /** I11: per unit, the plan attempt it last said done for (status verified, or progress done committed). */
     private final Map<String, PlanAttempt> saidDone = new HashMap<>();
+    /** I11: per unit, the plan its committed report was last counted done by its revisions for. */
+    private final Map<String, Long> countedDone = new HashMap<>();
 
     private final Set<Id> enabled;
     /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
@@ -621,7 +625,7 @@ public final class Invariants implements StepObserver {
         for (RefreshEvent event : step.events()) {
             if (event.cause() == RefreshEvent.Cause.REFRESH) {
                 Map.Entry<PlanAttempt, Set<String>> seen = refreshedForGate.get(unit.name());
-                if (seen == null || !seen.getKey().equals(now)) {
+                if (seen == null || seen.getKey().plan() != now.plan()) {
                     seen = Map.entry(now, new HashSet<>());
                     refreshedForGate.put(unit.name(), seen);
                 }
@@ -638,12 +642,20 @@ public final class Invariants implements StepObserver {
         boolean reportedDone = step.committed() && report(model, unit).flatMap(io.snapcoherence.coherence.UnitReport::progress)
                 .filter(p -> p.phase() == io.snapcoherence.coherence.Phase.DONE && p.plan() == now.plan()
                         && p.attempt() == now.attempt()).isPresent();
-        if (!verified && !reportedDone || now.equals(saidDone.get(unit.name()))) {
-            return;
+        boolean newly = (verified || reportedDone) && !now.equals(saidDone.get(unit.name()));
+        if (verified || reportedDone) {
+            saidDone.put(unit.name(), now);
         }
-        saidDone.put(unit.name(), now);
+        if (step.committed()) {
+            // Done by its revisions (leader rule 3): the leader frees its grant on that report alone.
+            if (report(model, unit).filter(r -> r.done(active.get())).isPresent()) {
+                newly |= !Long.valueOf(now.plan()).equals(countedDone.put(unit.name(), now.plan()));
+            } else {
+                countedDone.remove(unit.name());
+            }
+        }
         Map.Entry<PlanAttempt, Set<String>> refreshed = refreshedForGate.get(unit.name());
-        if (!config.healthChecks() || refreshed == null || !refreshed.getKey().equals(now)) {
+        if (!newly || !config.healthChecks() || refreshed == null || refreshed.getKey().plan() != now.plan()) {
             return;
         }
         for (String snap : refreshed.getValue()) {

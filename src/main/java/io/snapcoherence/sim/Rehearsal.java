@@ -43,7 +43,8 @@ public final class Rehearsal {
                           boolean chaos,
                           boolean resumeAfterHalt, int updateStatusEvery, long maxRounds, Set<Invariants.Id> checks,
                           Set<Hostility> hostility, String soak, boolean breakCanaryWhileSoaking,
-                          List<String> unhealthy, int unhealthyChecks, boolean unhealthySilent) {
+                          List<String> unhealthy, int unhealthyChecks, boolean unhealthySilent,
+                          boolean stillUnhealthy) {
         public Options {
             fails = List.copyOf(fails);
             unhealthy = List.copyOf(unhealthy);
@@ -71,7 +72,7 @@ public final class Rehearsal {
                     .slowRefreshRounds(slowRefreshRounds).longChangeRounds(longChangeRounds).chaos(chaos)
                     .resumeAfterHalt(resumeAfterHalt).updateStatusEvery(updateStatusEvery).maxRounds(maxRounds)
                     .checks(checks).hostility(hostility).soak(soak, breakCanaryWhileSoaking)
-                    .unhealthy(unhealthy, unhealthyChecks, unhealthySilent);
+                    .unhealthy(unhealthy, unhealthyChecks, unhealthySilent).stillUnhealthy(stillUnhealthy);
         }
 
         public Options withHostility(Set<Hostility> hostility) {
@@ -107,6 +108,7 @@ public final class Rehearsal {
             private List<String> unhealthy = List.of();
             private int unhealthyChecks = -1;
             private boolean unhealthySilent;
+            private boolean stillUnhealthy;
 
             private Builder() {
             }
@@ -205,11 +207,20 @@ public final class Rehearsal {
                 return this;
             }
 
+            /**
+             * With {@code resumeAfterHalt}: the operator resumes without fixing the unhealthy nodes, which stay sick
+             * (see {@link Rehearsal#run}).
+             */
+            public Builder stillUnhealthy(boolean stillUnhealthy) {
+                this.stillUnhealthy = stillUnhealthy;
+                return this;
+            }
+
             public Options build() {
                 return new Options(controlPlane, workers, seed, maxUnavailable, fails, proxyUrl, onFailure,
                         slowRefreshRounds, longChangeRounds, chaos, resumeAfterHalt, updateStatusEvery, maxRounds,
                         checks, hostility, soak, breakCanaryWhileSoaking, unhealthy, unhealthyChecks,
-                        unhealthySilent);
+                        unhealthySilent, stillUnhealthy);
             }
         }
     }
@@ -299,8 +310,14 @@ public final class Rehearsal {
                 proxy.setMode(SimulatedProxy.Mode.OK);
                 model.units().forEach(u -> CONTROL_PLANE_SNAPS.forEach(s -> u.machine().clearRefreshFault(s)));
                 breaker.repair(model);
-                // ... and fixes the nodes whose Kubernetes answered unhealthy.
-                model.units().forEach(u -> u.machine().healNodeHealth());
+                // ... and fixes the nodes whose Kubernetes answered unhealthy, unless told to resume without: a real
+                // node answers unhealthy until someone repairs what broke it (etcd, the kubelet's config; Kubernetes'
+                // healthz handler reports its checks as they stand, k8s.io/apiserver pkg/server/healthz), and
+                // `resume` retries the rollout, it repairs nothing. An operator may resume first to see whether it
+                // was transient.
+                if (!options.stillUnhealthy()) {
+                    model.units().forEach(u -> u.machine().healNodeHealth());
+                }
                 // The operator removes what the status named on machines that died, then resumes on the leader.
                 model.units().stream().filter(u -> !u.gone() && !u.machineUp()).forEach(u -> model.forceRemove(u.name()));
                 quiet = settle(model, options.maxRounds());

@@ -20,7 +20,7 @@ public final class Rehearse {
                      [--proxy-url URL | --no-proxy] [--slow ROUNDS] [--long-changes ROUNDS] [--chaos]
                      [--update-status-every ROUNDS] [--tame BEHAVIOUR[,BEHAVIOUR]]... [--trace STEPS] [--brief]
                      [--soak DURATION [--break-canary]] [--unhealthy UNIT[,UNIT]]... [--unhealthy-for CHECKS]
-                     [--silent-node]
+                     [--silent-node] [--still-unhealthy]
                    snap-coherence rehearse --status FILE [--config FILE] [--seed N] [--brief]
               UNIT is a principal unit (kubernetes-worker/4, or worker/4, control-plane/0) or a snap-coherence unit
               (snap-coherence/7). --fail makes the next refresh of SNAP on that unit fail, --fail-always every one.
@@ -35,7 +35,8 @@ public final class Rehearse {
               (default 60, at most 600). --brief: summary only. --soak: config soak (90s, 30m, 2h; a round is
               10 s of model time); --break-canary: the canary's services break while it soaks.
               --unhealthy: after its refresh, the unit's node answers /readyz and /healthz with 500 (--silent-node:
-              no answer) until the operator fixes it before --resume (--unhealthy-for: only that many checks).
+              no answer) until the operator fixes it before --resume (--unhealthy-for: only that many checks;
+              --still-unhealthy: --resume leaves it sick, as a resume repairs no node).
               --status: rehearse on a real model's topology, from juju status --format=yaml (or json) output;
               --config: with the options set in juju config snap-coherence --format=yaml output.""";
 
@@ -126,6 +127,7 @@ public final class Rehearse {
         List<String> unhealthy = new ArrayList<>();
         int unhealthyChecks = -1;
         boolean silentNode = false;
+        boolean stillUnhealthy = false;
         int updateStatusEvery = d.updateStatusEvery();
         java.util.EnumSet<Hostility> hostility = java.util.EnumSet.allOf(Hostility.class);
         for (int i = 0; i < args.length; i++) {
@@ -165,6 +167,7 @@ public final class Rehearse {
                 }
                 case "--unhealthy-for" -> unhealthyChecks = number(args, ++i, arg, 1);
                 case "--silent-node" -> silentNode = true;
+                case "--still-unhealthy" -> stillUnhealthy = true;
                 case "--update-status-every" -> updateStatusEvery = number(args, ++i, arg, 1);
                 case "--tame" -> {
                     for (String name : value(args, ++i, arg).split(",")) {
@@ -180,7 +183,8 @@ public final class Rehearse {
         return d.toBuilder().controlPlane(controlPlane).workers(workers).seed(seed).maxUnavailable(maxUnavailable)
                 .fails(fails).proxyUrl(proxyUrl).onFailure(onFailure).slowRefreshRounds(slow)
                 .longChangeRounds(longChanges).chaos(chaos).resumeAfterHalt(resume).updateStatusEvery(updateStatusEvery).hostility(hostility)
-                .soak(soak, breakCanary).unhealthy(unhealthy, unhealthyChecks, silentNode).build();
+                .soak(soak, breakCanary).unhealthy(unhealthy, unhealthyChecks, silentNode)
+                .stillUnhealthy(stillUnhealthy).build();
     }
 
     static void print(Rehearsal.Result result, boolean brief, int traceSteps, long millis, PrintStream out) {

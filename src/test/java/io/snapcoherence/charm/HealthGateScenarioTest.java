@@ -171,6 +171,57 @@ class HealthGateScenarioTest {
                 + "node health check failed");
     }
 
+    /**
+     * A worker's kubelet goes in on a node that stays sick; its refreshing hook is killed before its commit, so its
+     * gate runs on a machine already on the targets with no change to follow. Its machine then runs no hook for 50
+     * minutes: the leader halts on it for silence. It comes back and shows the halt; the operator resumes, the node
+     * still sick. The unit must finish its gate before it counts as done: the rollout halts on it again, the next
+     * worker never refreshes, and the plan never completes (it was counted done by the revisions its halted hook
+     * reported, and settled `on plan 1` without asking its node again).
+     */
+    @Test
+    void aUnitSilentWhileItsGateRanIsNotCountedDoneAfterResumeWhileItsNodeIsStillSick() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        Cluster.Member next = c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.settle();
+        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the workers
+        c.killedHook(worker, peerChanged()); // refreshes; its memory and report are lost
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(worker.status.message()).startsWith("checking health of kubelet (plan 1, attempt 1): /healthz 500");
+        assertThat(worker.unitStore.get("health-gate")).contains("\"failed\":1");
+
+        // Its machine runs no hook for 50 minutes; the leader's watch halts on it.
+        later(c, 50);
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.hook(next, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 granted and silent");
+        later(c, 51);
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // back: shows the halt
+        assertThat(worker.status.message()).startsWith("rollout halted at plan 1 on this unit");
+        assertThat(worker.databag.get("installed")).as("not the revision its node has not answered healthy for")
+                .contains("\"kubelet\":{\"channel\":\"1.29/stable\",\"revision\":200}");
+
+        c.action(c.member(0), "resume", Map.of());
+        for (int minutes = 52; minutes <= 56; minutes++) {
+            later(c, minutes);
+            c.settle();
+            assertThat(worker.status.message()).doesNotContain("verified").isNotEqualTo("on plan 1");
+            assertThat(c.appStatus.message()).doesNotStartWith("up to date");
+        }
+        assertThat(worker.machine.nodeUnhealthy("kubelet")).isTrue();
+        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 2): node health check "
+                + "failed");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
+        assertThat(next.machine.installedRevision("kubelet")).as("the next worker held back").contains(200);
+    }
+
     @Test
     void aRevertWhoseHookWasKilledIsStillRememberedSoTheNodeDoesNotTellTheRevisionItWentBackTo() {
         Cluster c = Cluster.kubernetes(CH);
