@@ -60,7 +60,9 @@ import java.util.Set;
  *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
  *   {@code blocked}, or no control-plane unit is left in the relation (control plane first: a plan waits for
  *   one, and none is made), or the control plane is not known because of a unit whose data cannot be read on a
- *   machine that is down, which the application status names (I9).</dd>
+ *   machine that is down, which the application status names (I9). A snap on a node left registered with a proxy
+ *   while proxy-url is empty, which its status says, is not judged where no other unit of its architecture off
+ *   any proxy runs it on that channel: nothing can tell what the store serves it there (a known limit).</dd>
  * <dt>I4 halt</dt><dd>Once a failed refresh attempt is reported (a committed hook of the unit that saw snapd fail
  *   wrote the failure of the plan's current attempt into its databag: the hook that saw it, or with
  *   {@code on-failure=revert} the one that saw its reverts end), no unit makes a refresh attempt until the operator
