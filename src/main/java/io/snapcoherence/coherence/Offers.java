@@ -208,7 +208,9 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
      * Whom a check round asks: for each architecture ({@code onlyArchs}, when given: those), units until every
      * managed (snap, channel) its units track is covered, each time the unit that covers most of what is left, the
      * leader only for what no other unit covers (it answers only in a later hook of its own: its own write does not
-     * wake it), a unit that has not answered the last round only for what no other unit nor the leader covers. On a tie: a unit whose last view was usable through this proxy (it was registered), then in unit
+     * wake it), a unit that has not answered the last round, or whose last answer said it could not look, only for
+     * what no other unit nor the leader covers. On a tie: a unit whose last view was usable through this proxy (it
+     * was registered), then in unit
      * order turned by the round number (a unit that could not answer is not the first asked again). What the
      * leader has looked at in this very hook needs no asking.
      */
@@ -273,10 +275,16 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
     /**
      * Who is asked first: other units (0), the leader (1: it answers only in a later hook of its own), a unit asked
      * in the last round that has not answered it (2: its machine may be down, and, covering most, it would be the
-     * only one asked again and again while no plan is made; seed 108523).
+     * only one asked again and again while no plan is made; seed 108523), and likewise a unit whose last answer
+     * through this proxy-url said it could not look (2: a control-plane unit left registered with a proxy while
+     * proxy-url is empty answers so every round, and, covering most, was the only one of its architecture asked,
+     * every 10 minutes, while the workers of that architecture, the leader among them, could look; seed 212241).
      */
     private int rank(UnitReport report, Optional<String> leader) {
         if (check.round() > 0 && check.asked().contains(report.unit()) && !check.answeredBy(report)) {
+            return 2;
+        }
+        if (report.view().filter(v -> !v.usable() && v.proxy().equals(proxy)).isPresent()) {
             return 2;
         }
         return leader.equals(Optional.of(report.unit())) ? 1 : 0;

@@ -185,6 +185,32 @@ class OffersTest {
     }
 
     @Test
+    void aUnitWhoseLastAnswerSaidItCouldNotLookIsAskedAgainOnlyForWhatNobodyElseCovers() {
+        // Seed 212241: with proxy-url empty, u(3), the one control-plane unit of arm64, is left registered with the
+        // proxy (its registering hook was killed before its commit) and answers every round that it cannot look.
+        // Covering most, it was the only unit of arm64 asked, every 10 minutes, and the leader, an arm64 worker
+        // that could look, never was: nothing told what the store serves arm64 and the worker stayed where it was.
+        StoreView couldNot = StoreView.unavailable(T, 5, "", "proxy.store is snap-proxy-store while proxy-url is "
+                + "empty: snapd asks that proxy, not the store (unset proxy.store, or set proxy-url to that proxy)");
+        List<UnitReport> reports = List.of(
+                unit(1, Role.WORKER, "arm64", StoreView.answer(T.minusSeconds(600), 3, PROXY,
+                        Map.of(KUBELET, 4154)), "kubelet", 4154),
+                unit(2, Role.WORKER, "amd64", StoreView.answer(T, 5, "", Map.of(KUBELET, 3174)), "kubelet", 3154),
+                unit(3, Role.CONTROL_PLANE, "arm64", couldNot, "kube-apiserver", 4100, "kubelet", 4154));
+        List<String> managed = List.of("kube-apiserver", "kubelet");
+        Offers answered = new Offers("", Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3174, T, u(2)))),
+                new CheckRound(5, T, List.of(u(3))));
+        for (long round = 6; round <= 8; round++) {
+            assertThat(answered.toAsk(reports, managed, round, Optional.of(u(1)), T.plusSeconds(600),
+                    Optional.of(Set.of("arm64")))).as("round " + round).containsExactly(u(1), u(3));
+        }
+        // A unit that could not look through another proxy-url (before it changed) is asked as any other.
+        Offers otherProxy = new Offers(PROXY, Map.of(), new CheckRound(5, T, List.of(u(3))));
+        assertThat(otherProxy.toAsk(reports, managed, 6, Optional.of(u(1)), T.plusSeconds(600),
+                Optional.of(Set.of("arm64")))).containsExactly(u(3));
+    }
+
+    @Test
     void offersAreEqualByValueAsThePlannerComparesThemAndDifferInEachPart() {
         CheckRound round = new CheckRound(3, T, List.of(u(1)));
         Offers offers = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))), round);
