@@ -140,7 +140,8 @@ class SoakScenarioTest {
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
         c.settle();
 
-        // Still broken: plan 2 halts on it, and nobody else refreshed to 101 beside its broken API server.
+        // Still broken: nobody else refreshed to 101 beside its broken API server, and plan 2 halts on it.
+        assertThat(c.timeline).extracting(RefreshEvent::machine).containsExactly("machine-1");
         assertThat(c.member(1).status).isEqualTo(Status.blocked("kube-apiserver 101 failed (plan 2, attempt 1): "
                 + "enabled services not active: kube-apiserver.daemon"));
         assertThat(c.appStatus.message()).startsWith("halted at plan 2: snap-coherence/1 kube-apiserver 101 failed");
