@@ -310,8 +310,10 @@ public final class PeerCodec {
             target.put("revision", t.revision());
             targets.add(target);
         });
-        return Json.write(fields("id", plan.id(), "attempt", plan.attempt(), "targets", targets,
-                "complete", plan.complete()));
+        Map<String, Object> node = fields("id", plan.id(), "attempt", plan.attempt(), "targets", targets,
+                "complete", plan.complete());
+        plan.replaces().ifPresent(id -> node.put("replaces", id));
+        return Json.write(node);
     }
 
     /** The rollout state, or why the app databag cannot be read ({@code source} names it in the report). */
@@ -462,7 +464,15 @@ public final class PeerCodec {
         if (!(node.get("complete") instanceof Boolean complete)) {
             throw new BadData("plan.complete is not true or false");
         }
-        return new Plan(positiveLong(node, "id"), positive(node, "attempt"), parsed, complete);
+        long id = positiveLong(node, "id");
+        // Absent in a plan that replaced none, and in one written by an earlier version, which reads plans by their
+        // keys and so ignores this one (it counts a failed unit of the replaced plan done, as it always did).
+        Optional<Long> replaces = node.containsKey("replaces") ? Optional.of(positiveLong(node, "replaces"))
+                : Optional.empty();
+        if (replaces.filter(r -> r >= id).isPresent()) {
+            throw new BadData("plan " + id + " replaces plan " + replaces.get() + ", not an earlier one");
+        }
+        return new Plan(id, positive(node, "attempt"), parsed, complete, replaces);
     }
 
     /** The app databag read: a state, or why not. */

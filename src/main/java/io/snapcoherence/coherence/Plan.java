@@ -2,18 +2,38 @@ package io.snapcoherence.coherence;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One rollout: the targets every unit must reach, per architecture. {@code attempt} starts at 1 and grows with each
  * resume of a halted plan, so a unit can tell a failure it reported before the resume from one it reports after it.
+ * {@code replaces} is the halted plan an operator's {@code refresh} replaced with this one, if so: a failure of that
+ * plan still standing on a unit keeps it from counting done here until it has verified for this plan
+ * ({@link UnitReport#done}).
  */
-public record Plan(long id, int attempt, List<Target> targets, boolean complete) {
+public record Plan(long id, int attempt, List<Target> targets, boolean complete, Optional<Long> replaces) {
 
     public Plan {
         targets = targets.stream().sorted().toList();
         if (id <= 0 || attempt <= 0) {
             throw new IllegalArgumentException("plan id and attempt must be positive");
         }
+        if (replaces.filter(r -> r <= 0 || r >= id).isPresent()) {
+            throw new IllegalArgumentException("plan " + id + " cannot replace plan " + replaces.get());
+        }
+    }
+
+    /** A plan that replaced none. */
+    public Plan(long id, int attempt, List<Target> targets, boolean complete) {
+        this(id, attempt, targets, complete, Optional.empty());
+    }
+
+    /**
+     * Whether a failure a unit reported for plan {@code failedPlan} stands in this plan: one of this plan (any
+     * attempt), or of the halted plan it replaced, whose targets it may share (seed 207035).
+     */
+    public boolean failureOf(long failedPlan) {
+        return failedPlan == id || replaces.equals(Optional.of(failedPlan));
     }
 
     public boolean active() {
@@ -21,11 +41,11 @@ public record Plan(long id, int attempt, List<Target> targets, boolean complete)
     }
 
     public Plan completed() {
-        return new Plan(id, attempt, targets, true);
+        return new Plan(id, attempt, targets, true, replaces);
     }
 
     public Plan nextAttempt() {
-        return new Plan(id, attempt + 1, targets, complete);
+        return new Plan(id, attempt + 1, targets, complete, replaces);
     }
 
     /**

@@ -137,7 +137,10 @@ public final class Planner {
             // asked have not answered, the control plane is not known), the plan stays halted and the request waits.
             planBlocked = planBlocked.or(() -> unseen);
             if (planBlocked.isEmpty()) {
-                Plan next = new Plan(halted.get().id() + 1, 1, differences, differences.isEmpty());
+                // The new plan records what it replaced: a unit whose failure of that plan stands is not done in it
+                // until it verifies for it (UnitReport.done), so it keeps its grant and is granted first (seed 207035).
+                Plan next = new Plan(halted.get().id() + 1, 1, differences, differences.isEmpty(),
+                        Optional.of(halted.get().id()));
                 superseded = Optional.of(halted.get().id());
                 plan = Optional.of(next);
                 halt = Optional.empty();
@@ -513,6 +516,8 @@ public final class Planner {
      * that tier are granted and not done; new grants are appended after the existing ones, whose order is kept.
      * The leader goes last because it refreshes only on a grant committed before its hook
      * ({@link #forLeaderAgent}); granted after the others of its tier, it is woken by their {@code done} reports.
+     * In a plan that replaced a halted one, the units of the tier whose failure of that plan stands are granted
+     * first and alone, until each has verified for this plan.
      */
     static List<String> grant(Census census, Plan plan, List<String> grants, int maxUnavailable,
                               Optional<String> leader) {
@@ -526,7 +531,16 @@ public final class Planner {
         Set<String> next = new LinkedHashSet<>(grants);
         // A granted unit whose role cannot be read counts against the tier: it may be refreshing in it.
         long busy = grants.stream().filter(u -> census.report(u).map(r -> r.role() == tier).orElse(true)).count();
-        for (UnitReport report : leaderLast(census.tier(tier), leader)) {
+        List<UnitReport> candidates = leaderLast(census.tier(tier), leader);
+        // In a plan that replaced a halted one, a unit of the tier whose failure of that plan stands goes alone: it
+        // verifies for this plan (its services, the node's health) before anyone else of its tier is granted, as
+        // after a resume; a failure halts the rollout instead of spreading across a replacement (seed 207035).
+        List<UnitReport> failedBefore = candidates.stream().filter(r -> failedReplaced(r, plan)
+                && !census.done(r, plan)).toList();
+        if (!failedBefore.isEmpty()) {
+            candidates = failedBefore;
+        }
+        for (UnitReport report : candidates) {
             if (busy >= (long) batches * maxUnavailable) {
                 break;
             }
@@ -536,6 +550,12 @@ public final class Planner {
             }
         }
         return List.copyOf(next);
+    }
+
+    /** Whether the unit's last outcome is a failure of the halted plan this one replaced. */
+    static boolean failedReplaced(UnitReport report, Plan plan) {
+        return plan.replaces().isPresent() && report.progress()
+                .filter(p -> p.phase().failed() && plan.replaces().equals(Optional.of(p.plan()))).isPresent();
     }
 
     /**

@@ -56,8 +56,13 @@ public sealed interface StatusLine {
 
     /** This unit's attempt failed. */
     static Status failed(Plan plan, Failure failure) {
-        return Status.blocked(failure.snap() + " " + failure.revision() + " failed (" + of(plan) + "): "
-                + failure.error());
+        return failed(plan.id(), plan.attempt(), failure);
+    }
+
+    /** This unit's attempt of plan {@code plan} failed. */
+    static Status failed(long plan, int attempt, Failure failure) {
+        return Status.blocked(failure.snap() + " " + failure.revision() + " failed (plan " + plan + ", attempt "
+                + attempt + "): " + failure.error());
     }
 
     /** Changes run; {@code what} is {@code refreshing kubelet 3154 and 1 more} or {@code reverting kubelet}. */
@@ -77,7 +82,9 @@ public sealed interface StatusLine {
      * the unit has since gone back on (a canary done, then broken while it soaked). Its reading keeps the failure:
      * the unit is not done, and must verify again after a resume, so the leader grants it rather than take it for
      * through on the stale report (seed 168599: a soak restarted after a resume waited for a check from a canary it
-     * had freed, which cannot check before it verified again).
+     * had freed, which cannot check before it verified again). So too a status that says the halted plan this one
+     * replaced failed, while the report says nothing of this plan: the failure stands here ({@link UnitReport#done}),
+     * and the unit is granted first, to verify for this plan before anyone else of its tier moves (seed 207035).
      */
     static List<UnitReading> applied(List<UnitReading> readings, Map<String, StatusLine> lines, Optional<Plan> plan) {
         if (lines.isEmpty() || plan.isEmpty()) {
@@ -95,7 +102,9 @@ public sealed interface StatusLine {
                 out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), installed,
                         Optional.of(Progress.done(p)), was.witnessed(), was.arch(), was.view(), was.principal())));
             } else if (reading instanceof UnitReading.Reported r && lines.get(r.unit()) instanceof Failed f
-                    && f.plan() == p.id() && f.attempt() <= p.attempt() && goneBackOn(r.report(), f)) {
+                    && (f.plan() == p.id() && f.attempt() <= p.attempt()
+                    || p.replaces().equals(Optional.of(f.plan())) && nothingOf(r.report(), p))
+                    && goneBackOn(r.report(), f)) {
                 UnitReport was = r.report();
                 out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), was.installed(),
                         Optional.of(new Progress(f.plan(), f.attempt(), Phase.FAILED, Optional.of(f.failure()))),
@@ -105,6 +114,11 @@ public sealed interface StatusLine {
             }
         }
         return out;
+    }
+
+    /** Whether a report says nothing of this plan (its outcome is of an earlier one, or there is none). */
+    private static boolean nothingOf(UnitReport report, Plan plan) {
+        return report.progress().map(p -> p.plan() < plan.id()).orElse(true);
     }
 
     /** Whether a report says nothing of the plan later than the failure a status tells of, nor that failure. */

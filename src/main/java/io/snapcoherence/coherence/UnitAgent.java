@@ -76,6 +76,14 @@ public final class UnitAgent {
             if (granted && !reported && !mine.isEmpty()) {
                 return new AgentDecision.Refresh(plan, List.of(), mine);
             }
+            Optional<Progress> failedReplaced = input.lastProgress().filter(p -> p.phase().failed()
+                    && plan.replaces().equals(Optional.of(p.plan())));
+            if (!granted && failedReplaced.isPresent()) {
+                // Its failure of the halted plan this one replaced stands until it verifies for this plan: it says
+                // so, not `active` (the leader grants it first; seed 207035).
+                Progress failed = failedReplaced.get();
+                return settle(StatusLine.failed(failed.plan(), failed.attempt(), failed.failure().orElseThrow()));
+            }
             // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
             Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();
             return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)

@@ -84,8 +84,9 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
     /**
      * Done means on the plan's revisions of its architecture, and no failure for this plan left standing (of any
      * attempt: after a resume a unit whose verification failed must verify again), or reported done for this plan
-     * (any attempt). A unit that reports no architecture is done only on every target of its channels, whatever
-     * their architecture: it could be any.
+     * (any attempt). A failure of the halted plan this one replaced ({@link Plan#replaces}) stands as one of this
+     * plan: the unit is done only once it reports done for this plan. A unit that reports no architecture is done
+     * only on every target of its channels, whatever their architecture: it could be any.
      *
      * <p>Done stays done within a plan: the charm reports done only once its machine is verified on the targets,
      * and units granted after it start on that report. Should its snaps move afterwards (snapd's own timer with
@@ -97,7 +98,10 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
         if (reportedDone(plan)) {
             return true;
         }
-        boolean failureStanding = progress.map(p -> p.plan() == plan.id() && p.phase().failed()).orElse(false);
+        // A failure of the halted plan this one replaced stands too: with the same targets (the proxy still serving
+        // the revision that failed), the failed unit runs them, and counted done it would let the rest of its tier
+        // refresh beside its broken services (seed 207035). It must verify for this plan first.
+        boolean failureStanding = progress.map(p -> plan.failureOf(p.plan()) && p.phase().failed()).orElse(false);
         return plan.reachedBy(arch, installed) && !failureStanding;
     }
 

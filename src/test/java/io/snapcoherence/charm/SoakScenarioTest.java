@@ -2,6 +2,8 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.coherence.Role;
 import io.snapcoherence.juju.Event;
+import io.snapcoherence.juju.ModelState;
+import io.snapcoherence.sim.RefreshEvent;
 import io.snapcoherence.juju.Status;
 import org.junit.jupiter.api.Test;
 
@@ -104,6 +106,69 @@ class SoakScenarioTest {
         assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
         assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
+    }
+
+    /**
+     * Plan 1 halted on its canary, whose kube-apiserver broke while it soaked; the operator's refresh, with the
+     * proxy still serving 101, replaces plan 1 with plan 2 of the same target (seed 207035).
+     */
+    private static Cluster replacedWhileTheProxyServesWhatFailed(boolean repairedFirst) {
+        Cluster c = cluster();
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        at(c, Duration.ofMinutes(10));
+        c.member(1).machine.breakServices("kube-apiserver");
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        if (repairedFirst) {
+            c.member(1).machine.repairServices();
+        }
+        at(c, Duration.ofMinutes(15));
+        ModelState out = c.action(c.member(0), "refresh", Map.of());
+        assertThat(out.action().results()).containsEntry("replaces-plan", "1");
+        c.askedAnswer();
+        c.hook(c.member(0), Cluster.peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"id\":2", "\"revision\":101", "\"replaces\":1");
+        return c;
+    }
+
+    @Test
+    void aRefreshThatReplacesAPlanHaltedOnABrokenCanaryAsksTheCanaryAgainBeforeAnyoneElseStarts() {
+        Cluster c = replacedWhileTheProxyServesWhatFailed(false);
+        // The canary runs plan 2's target, but its failure of plan 1 stands: it is granted first, alone, and
+        // verifies for plan 2 before any other control-plane unit moves.
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+        c.settle();
+
+        // Still broken: nobody else refreshed to 101 beside its broken API server, and plan 2 halts on it.
+        assertThat(c.timeline).extracting(RefreshEvent::machine).containsExactly("machine-1");
+        assertThat(c.member(1).status).isEqualTo(Status.blocked("kube-apiserver 101 failed (plan 2, attempt 1): "
+                + "enabled services not active: kube-apiserver.daemon"));
+        assertThat(c.appStatus.message()).startsWith("halted at plan 2: snap-coherence/1 kube-apiserver 101 failed");
+        at(c, Duration.ofMinutes(90));
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.timeline).extracting(RefreshEvent::machine).containsExactly("machine-1");
+    }
+
+    @Test
+    void aRefreshThatReplacesAPlanHaltedOnACanaryHealthyAgainLetsTheRestFollowOnceItVerified() {
+        Cluster c = replacedWhileTheProxyServesWhatFailed(true);
+        c.settle();
+        // Healthy again, the canary verifies for plan 2 (no refresh: it runs the target) and soaks as its canary;
+        // nobody else has moved yet.
+        assertThat(c.member(1).databag.get("progress")).contains("\"plan\":2", "\"phase\":\"done\"");
+        assertThat(c.appStatus.message()).startsWith("soaking kube-apiserver 101 on snap-coherence/1 until "
+                + until(Duration.ofMinutes(45)));
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(100);
+
+        at(c, Duration.ofMinutes(46));
+        c.hook(c.member(1), Cluster.lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.settle();
+        c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
+                .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).as(m.unit).contains(101));
+        assertThat(c.appStatus).isEqualTo(Status.active("up to date (plan 2)"));
     }
 
     @Test

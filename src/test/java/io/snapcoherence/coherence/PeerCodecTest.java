@@ -86,6 +86,24 @@ class PeerCodecTest {
     }
 
     @Test
+    void aPlanThatReplacedAHaltedOneRoundTripsAndABadReplacesMakesTheAppDataUnreadable() {
+        var replacing = new Plan(8, 1, PLAN.targets(), false, Optional.of(7L));
+        var state = new RolloutState(Optional.of(replacing), List.of("snap-coherence/1"), Optional.empty(), false);
+        Map<String, String> databag = PeerCodec.encodeApp(state);
+        assertThat(databag.get("plan")).contains("\"replaces\":7");
+        assertThat(PeerCodec.decodeApp("snap-coherence", databag)).isEqualTo(new PeerCodec.AppReading.Read(state));
+        // A plan that replaced none has no such key, as an earlier version wrote it.
+        assertThat(PeerCodec.encodeApp(new RolloutState(Optional.of(PLAN), List.of(), Optional.empty(), false))
+                .get("plan")).doesNotContain("replaces");
+        String good = databag.get("plan");
+        for (String bad : List.of("0", "8", "9", "\"7\"", "7.5", "null", "-1")) {
+            databag.put("plan", good.replace("\"replaces\":7", "\"replaces\":" + bad));
+            assertThat(PeerCodec.decodeApp("snap-coherence", databag)).as(bad)
+                    .isInstanceOf(PeerCodec.AppReading.Unreadable.class);
+        }
+    }
+
+    @Test
     void theWindowInForceRoundTripsAndABadOneMakesTheAppDataUnreadable() {
         var state = new RolloutState(Optional.of(PLAN), List.of("snap-coherence/2"), Optional.empty(), false);
         Map<String, String> databag = PeerCodec.encodeApp(state, Optional.empty(), Offers.NONE, Optional.of(2));

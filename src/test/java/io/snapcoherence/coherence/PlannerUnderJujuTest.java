@@ -116,6 +116,87 @@ class PlannerUnderJujuTest {
                 + "than one plan holds (" + Planner.MAX_TARGETS + "): manage fewer snaps, or fewer channels at once"));
     }
 
+    /** A control-plane unit on kubectl 1350 whose failure of plan 1 stands (its services broke while it soaked). */
+    private static UnitReading brokenCanary(Failure broken) {
+        return reported(u(1), Role.CONTROL_PLANE, Map.of("kubectl", rev(1350)),
+                Optional.of(Progress.failed(PLAN, Phase.FAILED, broken)));
+    }
+
+    @Test
+    void aUnitWhoseFailureOfTheReplacedPlanStandsIsNotDoneAndGoesFirstAloneUntilItVerifiesForTheNewPlan() {
+        // Plan 1 halted on its canary, broken while it soaked (its grant was freed when it verified); the operator's
+        // refresh while the proxy still serves kubectl 1350 makes a plan of the same target (seed 207035).
+        Failure broken = new Failure("kubectl", 1350, "enabled services not active: kubectl.daemon (found while "
+                + "soaking)");
+        var halted = new RolloutState(Optional.of(PLAN), List.of(), Optional.of(new Halt(u(1),
+                broken.describe(1))), false);
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), brokenCanary(broken),
+                cp(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))));
+        PlannerDecision asked = Planner.decide(PlannerInput.builder().peers(peers).state(halted)
+                .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
+                .request(Optional.of(new LeaderRequest.Refresh(Set.of()))).leader(Optional.of(u(0))).left(Set.of())
+                .build());
+        List<UnitReading> answered = peers.stream().map(r -> asked.offers().check().asked().contains(r.unit())
+                ? answering(r, 1, "kubectl", 1350) : r).toList();
+        PlannerDecision replaced = Planner.decide(PlannerInput.builder().peers(answered).state(asked.state())
+                .offers(asked.offers()).managedSnaps(List.of("kubectl")).maxUnavailable(2).leader(Optional.of(u(0)))
+                .left(Set.of()).build());
+        assertThat(replaced.superseded()).contains(1L);
+        Plan next = replaced.state().plan().orElseThrow();
+        assertThat(next).isEqualTo(new Plan(2, 1, KUBECTL, false, Optional.of(1L)));
+        // On the target, but its failure of the plan it replaced stands: not done, granted first and alone (two
+        // batches of 2 would have granted /2 and /0 beside it), the tally counts it not through.
+        UnitReport canary = ((UnitReading.Reported) brokenCanary(broken)).report();
+        assertThat(canary.done(next)).isFalse();
+        assertThat(replaced.state().grants()).containsExactly(u(1));
+        assertThat(replaced.tally()).contains(new Tally(0, 3, 0, 1));
+
+        // The same plan without what it replaced (the rule before) counts it done and grants the rest beside it.
+        assertThat(canary.done(new Plan(2, 1, KUBECTL, false))).isTrue();
+
+        // Its machine died: it is granted and first in line, so the watch names it after a refresh's time.
+        Instant now = NOW.plus(Duration.ofHours(1));
+        PlannerDecision silent = Planner.decide(PlannerInput.builder().peers(answered).state(replaced.state())
+                .offers(replaced.offers()).managedSnaps(List.of("kubectl")).maxUnavailable(2)
+                .leader(Optional.of(u(0))).left(Set.of()).build()
+                .at(new Watch(now, Map.of(u(1), now.minus(Duration.ofMinutes(46))), Watch.SILENT_AFTER)));
+        assertThat(silent.state().halt().map(Halt::unit)).contains(u(1));
+
+        // Asked again, it fails again: plan 2 halts on it.
+        var failedAgain = peers(cp(0, Map.of("kubectl", rev(1342))), reported(u(1), Role.CONTROL_PLANE,
+                        Map.of("kubectl", rev(1350)), Optional.of(Progress.failed(next, Phase.FAILED, broken))),
+                cp(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))));
+        PlannerDecision haltedAgain = Planner.decide(input(failedAgain, replaced.state(), 2, Optional.empty()));
+        assertThat(haltedAgain.state().halt()).contains(new Halt(u(1), broken.describe(2)));
+        assertThat(haltedAgain.state().grants()).containsExactly(u(1));
+
+        // Healthy again, it verifies for plan 2: it is done, and the rest of the control plane follows, the
+        // leader last.
+        var verified = peers(cp(0, Map.of("kubectl", rev(1342))), reported(u(1), Role.CONTROL_PLANE,
+                        Map.of("kubectl", rev(1350)), Optional.of(Progress.done(next))),
+                cp(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))));
+        PlannerDecision through = Planner.decide(input(verified, replaced.state(), 2, Optional.empty()));
+        assertThat(through.state().halt()).isEmpty();
+        assertThat(through.state().grants()).containsExactly(u(2), u(0));
+
+        // A status that says plan 1 failed stands over a report the leader still holds from before the failure
+        // (done for plan 1, through Juju's relation cache): not done either (seed 168599's case, across a
+        // replacement).
+        var cached = peers(cp(0, Map.of("kubectl", rev(1342))), reported(u(1), Role.CONTROL_PLANE,
+                        Map.of("kubectl", rev(1350)), Optional.of(Progress.done(PLAN))),
+                cp(2, Map.of("kubectl", rev(1342))), worker(3, Map.of("kubectl", rev(1342))));
+        PlannerDecision stale = Planner.decide(input(cached, replaced.state(), 2, Optional.empty())
+                .toBuilder().statuses(Map.of(u(1), new StatusLine.Failed(1, 1, broken))).build());
+        assertThat(stale.state().grants()).containsExactly(u(1));
+
+        // A unit that left cannot hold the new plan: the others are granted.
+        var gone = peers(cp(0, Map.of("kubectl", rev(1342))), cp(2, Map.of("kubectl", rev(1342))),
+                worker(3, Map.of("kubectl", rev(1342))));
+        PlannerDecision without = Planner.decide(input(gone, replaced.state(), 2, Optional.empty())
+                .toBuilder().left(Set.of(u(1))).build());
+        assertThat(without.state().grants()).containsExactly(u(2), u(0));
+    }
+
     @Test
     void aRefreshReplacingAHaltedPlanWithNothingLeftToChangeClosesItWithAnEmptyPlan() {
         // The override pinned kubectl back to what every unit runs.
@@ -138,7 +219,8 @@ class PlannerUnderJujuTest {
                 .offers(asked.offers()).managedSnaps(List.of("kubectl")).leader(Optional.of(u(0))).left(Set.of())
                 .build());
         assertThat(d.superseded()).contains(1L);
-        assertThat(d.state()).isEqualTo(new RolloutState(Optional.of(new Plan(2, 1, List.of(), true)), List.of(),
+        assertThat(d.state()).isEqualTo(new RolloutState(Optional.of(new Plan(2, 1, List.of(), true,
+                Optional.of(1L))), List.of(),
                 Optional.empty(), false));
         assertThat(d.appStatus()).isEqualTo(Status.active("up to date (plan 2)"));
     }

@@ -71,6 +71,24 @@ class UnitAgentTest {
     private static final List<UnitReading> CP_ON_TARGET = List.of(cp(0, Map.of("kube-apiserver", rev(10))));
 
     @Test
+    void aUnitWhoseFailureOfTheReplacedPlanStandsShowsItUntilGrantedThenVerifiesForTheNewPlan() {
+        // Plan 8 replaced plan 7, halted on this unit, with the same target: it runs it, and its failure stands.
+        Plan replacing = new Plan(8, 1, List.of(KUBELET), false, Optional.of(7L));
+        Failure broken = new Failure("kubelet", 201, "enabled services not active: kubelet.daemon");
+        Optional<Progress> failed = Optional.of(Progress.failed(PLAN, Phase.FAILED, broken));
+        var notGranted = new RolloutState(Optional.of(replacing), List.of(), Optional.empty(), false);
+        AgentDecision waiting = decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), failed,
+                app(notGranted), Optional.of(CP_ON_TARGET), true));
+        assertThat(waiting).isEqualTo(new AgentDecision.Settle(Status.blocked("kubelet 201 failed (plan 7, attempt "
+                + "1): enabled services not active: kubelet.daemon"), Optional.empty()));
+        // Granted, it verifies for plan 8 without refreshing (services, the node's health), then reports.
+        var grantedFirst = new RolloutState(Optional.of(replacing), List.of(u(5)), Optional.empty(), false);
+        assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), failed,
+                app(grantedFirst), Optional.of(CP_ON_TARGET), true)))
+                .isEqualTo(new AgentDecision.Refresh(replacing, List.of(), List.of(KUBELET)));
+    }
+
+    @Test
     void aGrantedWorkerRefreshesItsPendingTargetsOnlyWhenTheControlPlaneIsOnThePlan() {
         AgentDecision go = decide(workerFive(granted(u(5)), CP_ON_TARGET));
         assertThat(go).isEqualTo(new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
