@@ -256,14 +256,17 @@ final class RefreshRun {
         if (failure.isPresent()) {
             return failed(plan, memory.withFailure(failure.get()), deadline, reading, Set.of());
         }
-        // Every target of the plan on this node, and the snaps whose changes this attempt followed, managed or not
-        // any more (a snap dropped from config snaps while its refresh ran is still a change of this attempt on this
-        // node): Kubernetes on the node has the last word on them. Not only what this attempt refreshed: a refresh
-        // whose hook was killed before its commit leaves the machine on the target and no memory of it (seed
-        // 191899); the attempt before a resume, or snapd's timer with hold=false, may have brought a snap onto its
-        // target unchecked (seed 199179); none of it is verified until the node answers healthy for it.
+        // Every target of the plan this node runs at its target revision, managed or not any more: Kubernetes on
+        // the node has the last word on them. Not only what this attempt refreshed: a refresh whose hook was killed
+        // before its commit leaves the machine on the target and no memory of it (seed 191899); the attempt before a
+        // resume, or snapd's timer with hold=false, may have brought a snap onto its target unchecked (seed 199179).
+        // Not only what config snaps manages now: a snap dropped from it while its refresh ran is still a change of
+        // this plan on this node (seed 188), also after a resume, when the new attempt has no memory of that change
+        // (seeds 225422, wide 167573). A revision is one snap's build for one architecture, so a target whose
+        // revision the machine lists is one of its architecture. None of it is verified until the node answers
+        // healthy for it.
         List<Target> changed = new ArrayList<>(verify);
-        plan.targets().stream().filter(t -> memory.changes().containsKey(t.snap()) && !names.contains(t.snap())
+        plan.targets().stream().filter(t -> !names.contains(t.snap())
                 && after.stream().anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision()))
                 .forEach(changed::add);
         HealthGate.Verdict gate = health.run(plan, changed, services, deadline,

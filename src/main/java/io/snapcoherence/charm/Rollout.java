@@ -320,9 +320,19 @@ final class Rollout {
             // (a peer it no longer lists, its turn) it will never act on: it says it is leaving.
             act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
         }
+        Optional<Plan> activePlan = activePlan(app);
+        if (act instanceof AgentDecision.Settle settle && activePlan.isPresent()
+                && settle.progress().equals(Optional.of(Progress.done(activePlan.get())))
+                && !unmanagedOnTargets(reading, activePlan.get()).isEmpty()) {
+            // On every target it manages (none left to verify), but the machine runs a target of the plan that
+            // config snaps no longer manages, with a node endpoint: the plan may have put it there (dropped while
+            // its refresh ran, or before a resume), and it is not done until the node answers healthy for it (seeds
+            // 225422, wide 167573). The listing is this hook's: no call unless there is one.
+            Plan plan = activePlan.get();
+            act = new AgentDecision.Refresh(plan, List.of(), List.of());
+        }
         // Changes this unit started for the active plan run on whatever else holds it back now (a halt, a pause,
         // its own removal): it follows them to their end and reports, and starts nothing new.
-        Optional<Plan> activePlan = activePlan(app);
         if (act instanceof AgentDecision.Settle settle && activePlan.isPresent() && reading.memory()
                 .filter(m -> m.isFor(activePlan.get()) && !m.changes().isEmpty()).isPresent()) {
             Plan plan = activePlan.get();
@@ -330,6 +340,16 @@ final class Rollout {
                     plan.coveredOn(reading.arch(), reading.installed())), true, Optional.of(settle.status()));
         }
         return new OwnTurn(act, false, Optional.empty());
+    }
+
+    /**
+     * The plan's targets this machine lists at their revisions, not managed by config snaps, that serve a node
+     * endpoint (a revision is one snap's build for one architecture).
+     */
+    private static List<Target> unmanagedOnTargets(Reading reading, Plan plan) {
+        return plan.targets().stream().filter(t -> !reading.installed().containsKey(t.snap())
+                && NodeHealth.Endpoint.of(t.snap()).isPresent() && reading.machine().listed().stream()
+                .anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision())).toList();
     }
 
     /**

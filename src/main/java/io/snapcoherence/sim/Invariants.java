@@ -121,7 +121,8 @@ import java.util.Set;
  *   counts done by its revisions: every target on them and no failure of the plan standing, leader rule 3) while
  *   its node answers unhealthy ({@link SimulatedMachine#nodeSick}, ground truth) for a snap of the plan's targets
  *   serving a node endpoint that a charm refresh of the plan (any attempt: a resume repairs no node) changed on its
- *   machine. A gate that fails is a failure, judged by I4 as any other.</dd>
+ *   machine and that the machine still runs at the plan's revision (one snapd's timer or a refresh by hand moved on
+ *   since, unmanaged, is no longer the plan's change). A gate that fails is a failure, judged by I4 as any other.</dd>
  * </dl>
  */
 public final class Invariants implements StepObserver {
@@ -686,9 +687,13 @@ public final class Invariants implements StepObserver {
         if (!newly || !config.healthChecks() || refreshed == null || refreshed.getKey().plan() != now.plan()) {
             return;
         }
+        // Only while the machine still runs the plan's revision of it: a snap the charm no longer manages that
+        // snapd's timer (or a refresh by hand) moved on since is no longer the plan's change (wide seed 167573).
         for (String snap : refreshed.getValue()) {
+            Optional<Integer> runs = unit.machine().installedRevision(snap);
             if (io.snapcoherence.kube.NodeHealth.Endpoint.of(snap).isPresent() && unit.machine().nodeSick(snap)
-                    && active.get().targets().stream().anyMatch(t -> t.snap().equals(snap))) {
+                    && active.get().targets().stream().anyMatch(t -> t.snap().equals(snap)
+                    && runs.equals(Optional.of(t.revision())))) {
                 throw new InvariantViolation("I11", unit.name() + " said done for plan " + now.plan() + " attempt "
                         + now.attempt() + " while its node answers unhealthy for " + snap + " (" + unit.status()
                         + ")");

@@ -222,6 +222,39 @@ class HealthGateScenarioTest {
         assertThat(next.machine.installedRevision("kubelet")).as("the next worker held back").contains(200);
     }
 
+    /**
+     * A worker's gate fails its attempt on a node sick for kubelet, and kubelet is then dropped from config snaps
+     * (a snap dropped while its refresh ran is still the plan's change on the node). The operator resumes without
+     * repairing the node: the new attempt has no memory of the change, and kubelet is no longer managed, but the
+     * node still runs the plan's kubelet, so the gate asks it again (seeds 225422, wide 167573: `on plan 1 (attempt
+     * 2, verified)` while the kubelet the plan put in answered 500).
+     */
+    @Test
+    void aSnapDroppedFromSnapsAfterItsPlanPutItInIsStillGatedAfterResume() {
+        Cluster c = Cluster.kubernetes(CH);
+        Cluster.Member first = c.member(2);
+        first.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.settle();
+        later(c, 3);
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed");
+
+        c.config.put("snaps", "kube-apiserver kubectl");
+        c.settle();
+        c.action(c.member(0), "resume", Map.of());
+        for (int minutes = 4; minutes <= 8; minutes++) {
+            later(c, minutes);
+            c.settle();
+            assertThat(first.status.message()).doesNotContain("verified");
+        }
+        assertThat(first.machine.installedRevision("kubelet")).contains(201);
+        assertThat(first.machine.nodeUnhealthy("kubelet")).isTrue();
+        assertThat(first.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 2): node health check "
+                + "failed");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/2 kubelet 201 failed");
+    }
+
     @Test
     void aRevertWhoseHookWasKilledIsStillRememberedSoTheNodeDoesNotTellTheRevisionItWentBackTo() {
         Cluster c = Cluster.kubernetes(CH);

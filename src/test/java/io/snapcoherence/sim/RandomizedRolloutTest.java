@@ -72,10 +72,10 @@ class RandomizedRolloutTest {
                 147263, 155690, 157070, 162896, 167863, 169500, 165547, 2383, 168599, 169544, 169936, 165826,
                 169680, 169940, 173854, 175215, 180048, 184822, 2611, 172240, 183416, 176757, 185957,
                 187465, 191899,
-                198069, 199179, 207035, 212241}) {
+                198069, 199179, 207035, 212241, 225422}) {
             failures.addAll(failureOf(optionsFor(seed, false)));
         }
-        for (long seed : new long[] {50204, 81, 56, 25, 165613, 165849}) {
+        for (long seed : new long[] {50204, 81, 56, 25, 165613, 165849, 167573}) {
             failures.addAll(failureOf(optionsFor(seed, true)));
         }
         assertThat(failures).isEmpty();
