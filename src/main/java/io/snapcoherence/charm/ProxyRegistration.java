@@ -38,7 +38,7 @@ public final class ProxyRegistration {
     /** What the unit store remembers: the URL registered for, its store id, and whether this charm set proxy.store. */
     record Remembered(String url, String storeId, boolean setByCharm) {
         /** Unreadable: as never set, so nothing is undone wrongly. */
-        static final UnitStore.Key<Remembered> KEY = new UnitStore.Key<>(REMEMBERED_KEY, Remembered::decode,
+        static final UnitStore.Key<Remembered> KEY = new UnitStore.Key<>("proxy-registration", Remembered::decode,
                 Remembered::toJson);
 
         private static Remembered decode(String text) {
@@ -77,7 +77,7 @@ public final class ProxyRegistration {
     /** In the charm directory; public for checks that read the machine as ground truth. */
     public static final String INTENT_FILE = ".proxy-registration-intent.json";
     /** The unit-store key of {@link Remembered}; public for checks that read the unit store as ground truth. */
-    public static final String REMEMBERED_KEY = "proxy-registration";
+    public static final String REMEMBERED_KEY = Remembered.KEY.name();
 
     /** The result of one hook's registration; the rollout must not refresh unless {@link #allowsRefresh()}. */
     public sealed interface Outcome {
