@@ -56,9 +56,11 @@ public final class Main {
         switch (command) {
             case "hook" -> {
                 Map<String, String> environment = System.getenv(); // read here only, once
-                System.exit(CharmRunner.run(JujuContext.fromEnvironment(environment), new ProcessHookTools(),
+                JujuContext context = JujuContext.fromEnvironment(environment);
+                System.exit(CharmRunner.run(context, new ProcessHookTools(),
                         new SnapdClient(SnapdClient.socketPath(environment)),
-                        nodeHealthOnFirstUse(), onFirstUse(), Clock.systemUTC()));
+                        nodeHealthOnFirstUse(), onFirstUse(), io.snapcoherence.juju.CharmDir.at(context.charmDir()),
+                        Clock.systemUTC()));
             }
             case "rehearse" -> System.exit(rehearse(rest));
             default -> {

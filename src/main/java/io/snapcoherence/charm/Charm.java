@@ -1,5 +1,6 @@
 package io.snapcoherence.charm;
 
+import io.snapcoherence.juju.CharmDir;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
@@ -25,10 +26,14 @@ public final class Charm {
     private final Snaps snaps;
     private final NodeHealth health;
     private final StoreProxy proxy;
+    private final CharmDir charmDir;
     private final Clock clock;
 
-    public Charm(JujuContext context, HookTools tools, Snaps snaps, NodeHealth health, StoreProxy proxy, Clock clock) {
+    /** {@code charmDir}: the unit's charm directory on the machine ({@link JujuContext#charmDir()} in production). */
+    public Charm(JujuContext context, HookTools tools, Snaps snaps, NodeHealth health, StoreProxy proxy,
+                 CharmDir charmDir, Clock clock) {
         this.context = context;
+        this.charmDir = charmDir;
         this.tools = tools;
         this.snaps = snaps;
         this.health = health;
@@ -63,7 +68,7 @@ public final class Charm {
             config = CharmConfig.defaults();
         }
         // Registration comes first: no refresh may be planned before the node uses the proxy's store (I6).
-        ProxyRegistration.Outcome registration = new ProxyRegistration(store, snaps, proxy)
+        ProxyRegistration.Outcome registration = new ProxyRegistration(store, snaps, proxy, charmDir)
                 .reconcile(config, context.event());
         if (teardown) {
             // Leaving the machine (the container relation may already be gone): release the holds we set.
@@ -87,7 +92,7 @@ public final class Charm {
     private void runAction(Event.Action action, UnitStore store) {
         switch (action.name()) {
             case "plan", "refresh", "pause", "resume" -> new RolloutActions(context, tools, store, snaps, health, proxy,
-                    clock)
+                    charmDir, clock)
                     .run(action.name());
             case "history" -> new HistoryAction(context, tools, store).run();
             default -> tools.actionFail("unknown action " + action.name());

@@ -1,5 +1,6 @@
 package io.snapcoherence.charm;
 
+import io.snapcoherence.juju.CharmDir;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookTools;
 import io.snapcoherence.juju.JujuContext;
@@ -21,14 +22,17 @@ public final class CharmRunner {
     private CharmRunner() {
     }
 
-    /** Runs the event; returns the process exit code. */
+    /**
+     * Runs the event; returns the process exit code. {@code charmDir} is the unit's charm directory on its machine:
+     * {@code CharmDir.at(context.charmDir())} in production, the simulated machine's in the simulator.
+     */
     public static int run(JujuContext context, HookTools tools, Snaps snaps, NodeHealth health, StoreProxy proxy,
-                          Clock clock) {
+                          CharmDir charmDir, Clock clock) {
         if (context.event() instanceof Event.Unknown) {
             return 0;
         }
         try {
-            new Charm(context, tools, snaps, health, proxy, clock).handle();
+            new Charm(context, tools, snaps, health, proxy, charmDir, clock).handle();
             return 0;
         } catch (RuntimeException e) {
             StringWriter trace = new StringWriter();

@@ -2,6 +2,7 @@ package io.snapcoherence.charm;
 
 import io.snapcoherence.Json;
 import io.snapcoherence.coherence.Role;
+import io.snapcoherence.juju.CharmDir;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.ProxyException;
@@ -11,6 +12,7 @@ import io.snapcoherence.snap.Snaps;
 import io.snapcoherence.snap.StoreAssertions;
 import io.snapcoherence.snap.StoreProxy;
 
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,13 @@ import java.util.Optional;
  * Decisions are pure ({@link #planTeardown}, {@link #isRegistered}, {@link #checkStoreId}); this class only
  * reads the node, calls the proxy and snapd in order, and remembers in the unit store what it set, so that it
  * undoes only its own change. With {@code proxy-url} empty it never touches the node's proxy settings.
+ * <p>
+ * The unit store is written only when the hook's context is flushed (runner/context/context.go
+ * {@code HookContext.Flush}), but {@code snap set core proxy.store} takes effect at once: a hook killed between
+ * the two leaves the node registered and no memory of it. So, just before setting {@code proxy.store}, the charm
+ * writes an {@link Intent} to its charm directory, which a killed hook does not undo; a later hook that finds
+ * {@code proxy.store} holding the intent's store id takes the registration as its own, and drops the intent once the
+ * unit store holds it.
  */
 public final class ProxyRegistration {
     static final String PROXY_STORE = "proxy.store";
@@ -42,6 +51,33 @@ public final class ProxyRegistration {
             return Json.write(Map.of("url", url, "store-id", storeId, "set-by-charm", String.valueOf(setByCharm)));
         }
     }
+
+    /**
+     * Written to the charm directory ({@link #INTENT_FILE}) just before the charm sets {@code proxy.store}: the
+     * proxy-url registered for and the store id about to be set. Only that store id, found in {@code proxy.store},
+     * proves the registration the charm's; anything else in the file proves nothing.
+     */
+    record Intent(String url, String storeId) {
+        private static Optional<Intent> decode(String text) {
+            try {
+                Map<String, String> fields = Json.stringMap(text);
+                String url = fields.getOrDefault("url", "");
+                String storeId = fields.getOrDefault("store-id", "");
+                return url.isBlank() || storeId.isBlank() ? Optional.empty() : Optional.of(new Intent(url, storeId));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+
+        String toJson() {
+            return Json.write(Map.of("url", url, "store-id", storeId));
+        }
+    }
+
+    /** In the charm directory; public for checks that read the machine as ground truth. */
+    public static final String INTENT_FILE = ".proxy-registration-intent.json";
+    /** The unit-store key of {@link Remembered}; public for checks that read the unit store as ground truth. */
+    public static final String REMEMBERED_KEY = Remembered.KEY.name();
 
     /** The result of one hook's registration; the rollout must not refresh unless {@link #allowsRefresh()}. */
     public sealed interface Outcome {
@@ -94,16 +130,19 @@ public final class ProxyRegistration {
     private final UnitStore store;
     private final Snaps snaps;
     private final StoreProxy proxy;
+    private final CharmDir charmDir;
 
-    ProxyRegistration(UnitStore store, Snaps snaps, StoreProxy proxy) {
+    ProxyRegistration(UnitStore store, Snaps snaps, StoreProxy proxy, CharmDir charmDir) {
         this.store = store;
         this.snaps = snaps;
         this.proxy = proxy;
+        this.charmDir = charmDir;
     }
 
     public Outcome reconcile(CharmConfig config, Event event) {
         Optional<Remembered> remembered = store.get(Remembered.KEY);
         try {
+            remembered = settleIntent(remembered);
             if (isTeardown(event) || config.proxyUrl().isEmpty()) {
                 return release(remembered, config.proxyUrl().isEmpty());
             }
@@ -119,6 +158,34 @@ public final class ProxyRegistration {
     /** The unit is going, or its container relation to the principal (a role's endpoint) is. */
     static boolean isTeardown(Event event) {
         return event.stopsUnit() || event.brokenEndpoint().flatMap(Role::ofEndpoint).isPresent();
+    }
+
+    /**
+     * What the charm knows it set: the unit store's memory, or, when the node holds the store id of an intent the unit
+     * store does not hold as the charm's (its hook killed before its commit), that intent. An intent naming another
+     * store than {@code proxy.store}, or none readable, claims nothing.
+     */
+    static Optional<Remembered> recovered(Optional<Remembered> remembered, Optional<Intent> intent,
+                                          Optional<String> currentProxyStore) {
+        if (intent.isEmpty() || !currentProxyStore.equals(Optional.of(intent.get().storeId()))) {
+            return remembered;
+        }
+        if (remembered.filter(r -> r.setByCharm() && r.storeId().equals(intent.get().storeId())).isPresent()) {
+            return remembered;
+        }
+        return Optional.of(new Remembered(intent.get().url(), intent.get().storeId(), true));
+    }
+
+    /**
+     * Whether the intent can go: the unit store (as committed before this hook) holds it as the charm's, or the node
+     * does not hold its store id (never set, or changed since: nothing of it to claim). An unreadable one goes too.
+     */
+    static boolean intentSettled(Optional<Remembered> committed, Optional<Intent> intent,
+                                 Optional<String> currentProxyStore) {
+        if (intent.isEmpty() || !currentProxyStore.equals(Optional.of(intent.get().storeId()))) {
+            return true;
+        }
+        return committed.filter(r -> r.setByCharm() && r.storeId().equals(intent.get().storeId())).isPresent();
     }
 
     /** Undo only what this charm set, and only while the node still holds that value. */
@@ -188,6 +255,40 @@ public final class ProxyRegistration {
 
     // ---- applying -------------------------------------------------------------------------------
 
+    /**
+     * Reads the intent a hook left in the charm directory, if any: claims the registration it proves (remembered in
+     * this hook's unit store, to be committed with it) and removes the file once it is no longer needed.
+     */
+    private Optional<Remembered> settleIntent(Optional<Remembered> remembered) {
+        Optional<String> text;
+        try {
+            text = charmDir.read(INTENT_FILE);
+        } catch (UncheckedIOException e) {
+            text = Optional.of(""); // unreadable: proves nothing
+        }
+        if (text.isEmpty()) {
+            return remembered;
+        }
+        Optional<Intent> intent = Intent.decode(text.get());
+        Optional<String> current = intent.isPresent() ? proxyStore() : Optional.empty();
+        Optional<Remembered> known = recovered(remembered, intent, current);
+        if (!known.equals(remembered)) {
+            store.put(Remembered.KEY, known.orElseThrow());
+        }
+        if (intentSettled(remembered, intent, current)) {
+            deleteIntent();
+        }
+        return known;
+    }
+
+    private void deleteIntent() {
+        try {
+            charmDir.delete(INTENT_FILE);
+        } catch (UncheckedIOException e) {
+            // Left behind, it claims nothing unless proxy.store holds its store id; the next hook tries again.
+        }
+    }
+
     private Outcome release(Optional<Remembered> remembered, boolean proxyUrlEmptied) {
         if (remembered.isEmpty()) {
             // Never registered by this charm: not even a read of the node's proxy settings.
@@ -197,6 +298,7 @@ public final class ProxyRegistration {
         if (plan == Teardown.UNSET_AND_FORGET) {
             snaps.unsetSystem(PROXY_STORE);
         }
+        deleteIntent();
         store.clear(Remembered.KEY);
         return proxyUrlEmptied ? new Outcome.NotConfigured() : new Outcome.Released(plan == Teardown.UNSET_AND_FORGET);
     }
@@ -251,6 +353,12 @@ public final class ProxyRegistration {
                 if (acknowledged.isPresent()) {
                     return new Outcome.Blocked(acknowledged.get());
                 }
+            }
+            try {
+                charmDir.write(INTENT_FILE, new Intent(url.toString(), storeId).toJson());
+            } catch (UncheckedIOException e) {
+                return new Outcome.Blocked("cannot write " + INTENT_FILE + " in the charm directory before setting "
+                        + "proxy.store=" + storeId + ": " + e.getCause().getMessage() + " (retrying on the next hook)");
             }
             try {
                 snaps.setSystem(PROXY_STORE, storeId);

@@ -31,11 +31,14 @@ final class RolloutActions {
     private final Snaps snaps;
     private final io.snapcoherence.kube.NodeHealth health;
     private final StoreProxy proxy;
+    private final io.snapcoherence.juju.CharmDir charmDir;
     private final Clock clock;
 
     RolloutActions(JujuContext context, HookTools tools, UnitStore store, Snaps snaps,
-                   io.snapcoherence.kube.NodeHealth health, StoreProxy proxy, Clock clock) {
+                   io.snapcoherence.kube.NodeHealth health, StoreProxy proxy,
+                   io.snapcoherence.juju.CharmDir charmDir, Clock clock) {
         this.health = health;
+        this.charmDir = charmDir;
         this.store = store;
         this.clock = clock;
         this.context = context;
@@ -72,7 +75,7 @@ final class RolloutActions {
         if (request.isEmpty()) {
             return;
         }
-        ProxyRegistration.Outcome registration = new ProxyRegistration(store, snaps, proxy)
+        ProxyRegistration.Outcome registration = new ProxyRegistration(store, snaps, proxy, charmDir)
                 .reconcile(config, context.event());
         Rollout.Outcome outcome = rollout.reconcile(registration, request);
         tools.statusSet(registration.status().orElse(outcome.unitStatus()));

@@ -136,8 +136,8 @@ final class StoreCheck {
      * proxy.store must name its store before and after the look: Juju's machine agent may have cleared it
      * meanwhile, and then snapd asked upstream. Without a proxy ({@code expectedStore} empty text) proxy.store must
      * be unset after the look (one local read; a value cleared during the look gives at most one stray view, which
-     * the next look corrects): a node left registered with a proxy (the model's snap-store-proxy, or a
-     * registration this charm made in a hook killed before its commit, which it therefore leaves) sees that proxy's
+     * the next look corrects): a node left registered with a proxy (the model's snap-store-proxy, or an
+     * operator's, which this charm did not set and therefore leaves) sees that proxy's
      * revisions, not the store's; counted as a view, it and the other nodes' views told each other as news without
      * end, a check round each time (seed 108521).
      */

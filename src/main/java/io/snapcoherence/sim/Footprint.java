@@ -218,7 +218,7 @@ public final class Footprint {
         JujuContext context = new JujuContext(unit.name, "footprint", Path.of("."), Optional.of(unit.principal()),
                 event);
         HookRun run = HookRun.run((c, hookTools) -> CharmRunner.run(c, hookTools, unit.machine, unit.machine, proxy,
-                clock), context, tools);
+                unit.machine, clock), context, tools);
         hooks++;
         if (!run.committed()) {
             throw new IllegalStateException(unit.name + " " + event.name() + " not committed ("

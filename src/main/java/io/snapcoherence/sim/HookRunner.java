@@ -16,12 +16,15 @@ import java.time.Clock;
 @FunctionalInterface
 public interface HookRunner {
 
-    /** {@code machine} is the unit's machine: its snapd, and (for the real charm) its node's health endpoints. */
+    /**
+     * {@code machine} is the unit's machine: its snapd, and (for the real charm) its node's health endpoints and the
+     * unit's charm directory on its disk.
+     */
     int run(JujuContext context, HookTools tools, Snaps machine);
 
     /** The real charm through its one production entry point. */
     static HookRunner charm(StoreProxy proxy, Clock clock) {
         return (context, tools, machine) -> CharmRunner.run(context, tools, machine,
-                (io.snapcoherence.kube.NodeHealth) machine, proxy, clock);
+                (io.snapcoherence.kube.NodeHealth) machine, proxy, (io.snapcoherence.juju.CharmDir) machine, clock);
     }
 }

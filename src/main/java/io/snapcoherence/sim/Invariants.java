@@ -1,6 +1,7 @@
 package io.snapcoherence.sim;
 
 import io.snapcoherence.charm.CharmConfig;
+import io.snapcoherence.charm.ProxyRegistration;
 import io.snapcoherence.coherence.InstalledRevision;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Plan;
@@ -421,12 +422,15 @@ public final class Invariants implements StepObserver {
     }
 
     /**
-     * A unit whose node stays registered with a proxy while proxy-url is empty (a registration the charm does not
-     * know it made: its hook was killed before its commit), that says so in its status, and that is the only unit
-     * of its architecture running {@code snap} on that channel: its snapd asks that proxy, so it reports no view,
-     * and no other unit can tell what the store serves that architecture there (docs/protocol.md, "Known limits";
-     * seed 212241). Where another unit of its architecture can look, the snap is planned and this unit refreshes
-     * to the plan like any other, so it is judged as any other.
+     * A unit whose node stays registered with a proxy while proxy-url is empty, by a registration the charm cannot
+     * know as its own (the model's snap-store-proxy, an operator's {@code snap set}), that says so in its status, and
+     * that is the only unit of its architecture running {@code snap} on that channel: its snapd asks that proxy, so
+     * it reports no view, and no other unit can tell what the store serves that architecture there (docs/protocol.md,
+     * "Known limits"). Where another unit of its architecture can look, the snap is planned and this unit refreshes
+     * to the plan like any other, so it is judged as any other. A registration the charm can know as its own (an
+     * intent naming that store in its charm directory, or its committed unit store remembering it set it) is never
+     * accepted: the charm undoes it when proxy-url is emptied (seed 212241, whose registration was made by a hook
+     * killed before its commit, holds without this rule since the intent).
      */
     private static boolean leftRegisteredAlone(SimulatedModel model, SimUnit unit, InstalledSnap snap,
                                                CharmConfig config) {
@@ -434,7 +438,7 @@ public final class Invariants implements StepObserver {
             return false;
         }
         String store = unit.machine().systemConfig().getOrDefault("proxy.store", "");
-        if (store.isEmpty() || !unit.status().message().contains("proxy.store is " + store
+        if (store.isEmpty() || knownAsTheCharms(unit, store) || !unit.status().message().contains("proxy.store is " + store
                 + " while proxy-url is empty")) {
             return false;
         }
@@ -443,6 +447,24 @@ public final class Invariants implements StepObserver {
                         && other.machine().systemConfig().getOrDefault("proxy.store", "").isEmpty())
                 .noneMatch(other -> other.machine().installedSnaps().stream().anyMatch(
                         s -> s.name().equals(snap.name()) && s.tracking().equals(snap.tracking())));
+    }
+
+    /** Ground truth of what the charm can know it set: the intent file on the machine, the committed unit store. */
+    private static boolean knownAsTheCharms(SimUnit unit, String store) {
+        Map<String, String> intent = jsonFields(unit.machine().charmFiles()
+                .getOrDefault(ProxyRegistration.INTENT_FILE, ""));
+        Map<String, String> remembered = jsonFields(unit.unitStore()
+                .getOrDefault(ProxyRegistration.REMEMBERED_KEY, ""));
+        return store.equals(intent.get("store-id"))
+                || store.equals(remembered.get("store-id")) && "true".equals(remembered.get("set-by-charm"));
+    }
+
+    private static Map<String, String> jsonFields(String text) {
+        try {
+            return io.snapcoherence.Json.stringMap(text);
+        } catch (IllegalArgumentException e) {
+            return Map.of();
+        }
     }
 
     private void onAttempt(SimulatedModel model, SimUnit unit, ObservedMachine.Attempt attempt, Step step,

@@ -23,7 +23,7 @@ import java.util.Set;
  * failures included, which the machine's history omits), and can kill the hook process after a number of requests,
  * as a machine crash or OOM kill would.
  */
-final class ObservedMachine implements Snaps, io.snapcoherence.kube.NodeHealth {
+final class ObservedMachine implements Snaps, io.snapcoherence.kube.NodeHealth, io.snapcoherence.juju.CharmDir {
 
     /** A refresh the charm asked for and how snapd answered, or a refresh change the charm saw end in failure. */
     record Attempt(String snap, String channel, int revision, Result result, Optional<String> failure) {
@@ -181,6 +181,24 @@ final class ObservedMachine implements Snaps, io.snapcoherence.kube.NodeHealth {
     public List<StoreAssertion> knownStores() {
         call();
         return machine.knownStores();
+    }
+
+    // The charm directory is the machine's disk, not a request to snapd: a kill lands between snapd's requests, so
+    // one before the request that follows a write (setting proxy.store after writing the intent) leaves the file.
+
+    @Override
+    public Optional<String> read(String name) {
+        return machine.read(name);
+    }
+
+    @Override
+    public void write(String name, String text) {
+        machine.write(name, text);
+    }
+
+    @Override
+    public void delete(String name) {
+        machine.delete(name);
     }
 
     @Override

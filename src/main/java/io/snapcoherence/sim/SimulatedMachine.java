@@ -1,5 +1,6 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.juju.CharmDir;
 import io.snapcoherence.kube.NodeHealth;
 import io.snapcoherence.snap.Assertions;
 import io.snapcoherence.snap.Change;
@@ -87,8 +88,16 @@ import java.util.function.Supplier;
  *       request, so a refresh it started goes on.</li>
  * </ul>
  * Every revision change is recorded as a {@link RefreshEvent} and passed to the listener.
+ * <p>
+ * The machine also holds the unit's charm directory ({@link CharmDir}): files on its disk, so what a hook wrote there
+ * stays when the hook is killed (unlike its unit store and relation data, which Juju writes only when it flushes the
+ * hook's context, runner/context/context.go {@code HookContext.Flush}), and they go with the machine. The ops
+ * framework keeps its StoredState there for that reason (canonical/operator ops/_main.py {@code CHARM_STATE_FILE},
+ * {@code .unit-state.db} under {@code JUJU_CHARM_DIR}). A write replaces a file whole, as the charm's write of a
+ * temporary file and rename does (rename(2) is atomic); a subordinate's unit has the machine to itself here, as each
+ * unit of this model gets its own machine.
  */
-public final class SimulatedMachine implements Snaps, NodeHealth {
+public final class SimulatedMachine implements Snaps, NodeHealth, CharmDir {
     /** Snaps of Charmed Kubernetes that run no service, and snapd's own snaps. */
     private static final Set<String> WITHOUT_SERVICES = Set.of("kubectl", "core20", "snapd");
     /** What a per-snap hold "forever" stores: now plus snapd's maximum duration, in effect never. */
@@ -103,6 +112,8 @@ public final class SimulatedMachine implements Snaps, NodeHealth {
     private String architecture = "amd64";
     private final Map<String, Installed> installed = new LinkedHashMap<>();
     private final Map<String, String> systemConfig = new LinkedHashMap<>();
+    /** The unit's charm directory on this machine's disk: file name to contents. */
+    private final Map<String, String> charmFiles = new TreeMap<>();
     private final Map<String, Optional<String>> knownStores = new LinkedHashMap<>();
     private final Map<String, RefreshFault> refreshFaults = new HashMap<>();
     private final Set<String> brokenServices = new LinkedHashSet<>();
@@ -582,6 +593,28 @@ public final class SimulatedMachine implements Snaps, NodeHealth {
     /** Juju's machine agent starting: it sets proxy.store to the model's snap-store-proxy, empty here. */
     public void jujuAgentRestart() {
         systemConfig.put("proxy.store", "");
+    }
+
+    // ---- the unit's charm directory -------------------------------------------------------------
+
+    @Override
+    public Optional<String> read(String name) {
+        return Optional.ofNullable(charmFiles.get(name));
+    }
+
+    @Override
+    public void write(String name, String text) {
+        charmFiles.put(name, text);
+    }
+
+    @Override
+    public void delete(String name) {
+        charmFiles.remove(name);
+    }
+
+    /** The charm directory's files, for checks that read ground truth. */
+    public Map<String, String> charmFiles() {
+        return Map.copyOf(charmFiles);
     }
 
     // ---- observation --------------------------------------------------------------------------

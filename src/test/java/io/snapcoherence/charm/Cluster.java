@@ -181,7 +181,7 @@ final class Cluster {
         Clock hookClock = Clock.offset(clock, Duration.ofNanos(++hooks));
         lastHookAt = hookClock.instant();
         return HookRun.run((c, hookTools) -> CharmRunner.run(c, withGoalState(m, hookTools),
-                m.around.apply(m.machine), m.machine, proxy, hookClock), context, tools);
+                m.around.apply(m.machine), m.machine, proxy, m.machine, hookClock), context, tools);
     }
 
     /** The member's hook tools, with {@code goal-state} failing when the test says so. */

@@ -45,7 +45,7 @@ class CommitOnSuccessTest {
                 event);
         HookRun run = HookRun.run((c, state) -> CharmRunner.run(c, writingHandler(state, failAfterWrites),
                 unused(Snaps.class), unused(io.snapcoherence.kube.NodeHealth.class),
-                unused(StoreProxy.class), Scenario.FIXED_CLOCK), context,
+                unused(StoreProxy.class), unused(io.snapcoherence.juju.CharmDir.class), Scenario.FIXED_CLOCK), context,
                 new StateHookTools(initial));
         return new Outcome(run.finish(), run.exitCode());
     }

@@ -27,6 +27,7 @@ class ProxyRegistrationScenarioTest {
     private static final String URL = "http://snap-proxy.internal";
     private static final Event CONFIG_CHANGED = new Event.Lifecycle(Event.LifecycleKind.CONFIG_CHANGED);
     private static final Event UPDATE_STATUS = new Event.Lifecycle(Event.LifecycleKind.UPDATE_STATUS);
+    private static final Event INSTALL = new Event.Lifecycle(Event.LifecycleKind.INSTALL);
     private static FakeSnapStore fakeStore;
 
     private final SimulatedStore store = new SimulatedStore("proxy-store-id");
@@ -272,7 +273,8 @@ class ProxyRegistrationScenarioTest {
                 + URL));
         assertThat(machine.calls().subList(before, machine.calls().size())).noneMatch(c -> c.startsWith("snap set"));
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
-        assertThat(new ProxyRegistration(new UnitStore(new io.snapcoherence.juju.StateHookTools(after)), machine, proxy)
+        assertThat(new ProxyRegistration(new UnitStore(new io.snapcoherence.juju.StateHookTools(after)), machine, proxy,
+                machine)
                 .reconcile(CharmConfig.parse(Map.of("proxy-url", URL)), UPDATE_STATUS).allowsRefresh()).isFalse();
     }
 
@@ -286,6 +288,64 @@ class ProxyRegistrationScenarioTest {
         assertThat(after.unitStatus().message()).startsWith("proxy.store is model-store, not set by this charm");
         assertThat(machine.systemConfig()).containsEntry("proxy.store", "model-store");
         assertThat(machine.calls()).noneMatch(c -> c.equals("snap set system proxy.store=proxy-store-id"));
+    }
+
+    /** The install hook that registered was killed before its commit: Juju never wrote its unit store. */
+    private ModelState registeredByAKilledInstallThenRetried(ModelState initial) {
+        scenario.run(INSTALL, initial);
+        assertThat(machine.systemConfig()).containsEntry("proxy.store", "proxy-store-id");
+        ModelState retried = scenario.run(INSTALL, initial).state();
+        assertThat(retried.unitStatus().kind()).isNotIn(Status.Kind.BLOCKED);
+        return scenario.run(UPDATE_STATUS, retried).state();
+    }
+
+    @Test
+    void aRegistrationWhoseHookWasKilledBeforeItsCommitIsUndoneWhenProxyUrlIsEmptied() {
+        ModelState registered = registeredByAKilledInstallThenRetried(unit(URL));
+        assertThat(machine.charmFiles()).as("the intent goes once the unit store holds the registration").isEmpty();
+
+        scenario.run(CONFIG_CHANGED, registered.withConfigValue("proxy-url", ""));
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+    }
+
+    @Test
+    void aRegistrationWhoseHookWasKilledBeforeItsCommitIsUndoneOnRemoval() {
+        ModelState registered = registeredByAKilledInstallThenRetried(unit(URL));
+
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.STOP), registered);
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+    }
+
+    @Test
+    void theIntentIsKeptUntilACommittedUnitStoreHoldsTheRegistration() {
+        ModelState initial = unit(URL);
+        scenario.run(INSTALL, initial); // killed before its commit
+        scenario.run(INSTALL, initial); // killed again: the claim it remembered is lost too
+        assertThat(machine.charmFiles()).containsKey(ProxyRegistration.INTENT_FILE);
+
+        ModelState retried = scenario.run(INSTALL, initial).state();
+        scenario.run(CONFIG_CHANGED, retried.withConfigValue("proxy-url", ""));
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+        assertThat(machine.charmFiles()).isEmpty();
+    }
+
+    @Test
+    void anIntentThatIsUnreadableOrNamesAnotherStoreClaimsNothing() {
+        machine.ack(store.assertions());
+        machine.setSystem("proxy.store", "proxy-store-id"); // set outside the charm
+        for (String bad : new String[] {"{\"url\": \"" + URL + "\", \"store-id\": \"other-store\"}", "{\"url\": ",
+                "{\"url\": \"" + URL + "\"}"}) {
+            machine.write(ProxyRegistration.INTENT_FILE, bad);
+            ModelState adopted = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+            scenario.run(new Event.Lifecycle(Event.LifecycleKind.STOP), adopted);
+
+            assertThat(machine.systemConfig()).as(bad).containsEntry("proxy.store", "proxy-store-id");
+            assertThat(machine.charmFiles()).as(bad).isEmpty();
+        }
     }
 
     @Test
@@ -305,5 +365,18 @@ class ProxyRegistrationScenarioTest {
                 Optional.of("id"), known)).isFalse();
         assertThat(ProxyRegistration.isRegistered(java.net.URI.create(URL), Optional.empty(), mine, Optional.of("id"),
                 java.util.List.of(new StoreAssertion("id", Optional.of("http://other-host"))))).isFalse();
+
+        var intent = Optional.of(new ProxyRegistration.Intent(URL, "id"));
+        var claimed = Optional.of(new ProxyRegistration.Remembered(URL, "id", true));
+        assertThat(ProxyRegistration.recovered(Optional.empty(), intent, Optional.of("id"))).isEqualTo(claimed);
+        assertThat(ProxyRegistration.recovered(theirs, intent, Optional.of("id"))).isEqualTo(claimed);
+        assertThat(ProxyRegistration.recovered(Optional.empty(), intent, Optional.of("other"))).isEmpty();
+        assertThat(ProxyRegistration.recovered(theirs, intent, Optional.empty())).isEqualTo(theirs);
+        assertThat(ProxyRegistration.recovered(Optional.empty(), Optional.empty(), Optional.of("id"))).isEmpty();
+        assertThat(ProxyRegistration.intentSettled(mine, intent, Optional.of("id"))).isTrue();
+        assertThat(ProxyRegistration.intentSettled(theirs, intent, Optional.of("id"))).isFalse();
+        assertThat(ProxyRegistration.intentSettled(Optional.empty(), intent, Optional.of("id"))).isFalse();
+        assertThat(ProxyRegistration.intentSettled(Optional.empty(), intent, Optional.empty())).isTrue();
+        assertThat(ProxyRegistration.intentSettled(Optional.empty(), Optional.empty(), Optional.of("id"))).isTrue();
     }
 }

@@ -354,7 +354,7 @@ class RolloutScenarioTest {
         var tools = new io.snapcoherence.juju.StateHookTools(atStop);
         int exit = CharmRunner.run(new io.snapcoherence.juju.JujuContext(leaving.unit, "m", java.nio.file.Path.of("."),
                 java.util.Optional.empty(), Cluster.lifecycle(Event.LifecycleKind.STOP)), tools, leaving.machine,
-                leaving.machine, c.proxy, Scenario.FIXED_CLOCK);
+                leaving.machine, c.proxy, leaving.machine, Scenario.FIXED_CLOCK);
         assertThat(exit).isZero();
         assertThat(c.member(2).machine.isHeld("kubelet")).isFalse();
         assertThat(c.member(2).machine.isHeld("kubectl")).isFalse();

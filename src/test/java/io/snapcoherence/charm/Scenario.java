@@ -1,5 +1,6 @@
 package io.snapcoherence.charm;
 
+import io.snapcoherence.juju.CharmDir;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.HookRun;
 import io.snapcoherence.juju.JujuContext;
@@ -24,6 +25,7 @@ public final class Scenario {
     private final Snaps snaps;
     private final StoreProxy proxy;
     private final Clock clock;
+    private final CharmDir charmDir;
 
     public Scenario(Snaps snaps, StoreProxy proxy) {
         this(snaps, proxy, FIXED_CLOCK);
@@ -33,6 +35,29 @@ public final class Scenario {
         this.snaps = snaps;
         this.proxy = proxy;
         this.clock = clock;
+        this.charmDir = charmDir(snaps);
+    }
+
+    /**
+     * The unit's charm directory, kept across the scenario's hooks as on a machine's disk: the simulated machine's
+     * own; on another machine (a real snapd) a fresh directory on this disk.
+     */
+    private static CharmDir charmDir(Snaps snaps) {
+        if (snaps instanceof CharmDir machine) {
+            return machine;
+        }
+        try {
+            Path directory = java.nio.file.Files.createTempDirectory("charm-dir");
+            directory.toFile().deleteOnExit();
+            return CharmDir.at(directory);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** What the hooks left in the unit's charm directory. */
+    public CharmDir charmDir() {
+        return charmDir;
     }
 
     /**
@@ -57,7 +82,7 @@ public final class Scenario {
 
     public Result run(Event event, ModelState state, Optional<String> principalUnit) {
         JujuContext context = new JujuContext(state.unitName(), "test-model", Path.of("."), principalUnit, event);
-        HookRun run = HookRun.run((c, tools) -> CharmRunner.run(c, tools, snaps, health(snaps), proxy, clock), context,
+        HookRun run = HookRun.run((c, tools) -> CharmRunner.run(c, tools, snaps, health(snaps), proxy, charmDir, clock), context,
                 new StateHookTools(state));
         return new Result(run.finish(), run.reportedExitCode());
     }

@@ -348,8 +348,8 @@ class TargetsScenarioTest {
         c.add(1, Role.WORKER, "kubelet", CH, 200);
         c.add(2, Role.WORKER, "kubelet", CH, 200);
         c.settle();
-        // proxy-url is empty, but worker 2 is left registered with the proxy (a registration whose hook was killed
-        // before its commit, or the model's snap-store-proxy): its snapd asks the proxy, the others upstream.
+        // proxy-url is empty, but worker 2 is left registered with the proxy (the model's snap-store-proxy, set
+        // outside the charm): its snapd asks the proxy, the others upstream.
         Cluster.Member stray = c.member(2);
         stray.machine.ack(c.store.assertions());
         stray.machine.setSystem("proxy.store", c.store.storeId());

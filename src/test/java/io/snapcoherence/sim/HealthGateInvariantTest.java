@@ -20,7 +20,7 @@ class HealthGateInvariantTest {
     /** 1 control-plane unit and 2 workers running the real charm, told about their node by {@code health}. */
     private static SimulatedModel model(Optional<NodeHealth> health) {
         return model((proxy, clock) -> health.<HookRunner>map(h -> (context, tools, machine) -> CharmRunner.run(
-                context, tools, machine, h, proxy, clock)).orElse(HookRunner.charm(proxy, clock)));
+                context, tools, machine, h, proxy, (io.snapcoherence.juju.CharmDir) machine, clock)).orElse(HookRunner.charm(proxy, clock)));
     }
 
     private static SimulatedModel model(java.util.function.BiFunction<SimulatedProxy, SimClock, HookRunner> charm) {

@@ -1,5 +1,6 @@
 package io.snapcoherence.sim;
 
+import io.snapcoherence.charm.ProxyRegistration;
 import io.snapcoherence.coherence.PeerCodec;
 import io.snapcoherence.coherence.Plan;
 import io.snapcoherence.coherence.Role;
@@ -346,6 +347,16 @@ class InvariantsTest {
         // Another control-plane unit of amd64 off the proxy can tell what the store serves: the snap is planned.
         assertThat(leftRegistered(2, true)).hasValueSatisfying(e -> assertThat(e.getMessage())
                 .contains("I3: snap-coherence/0 ended on kube-apiserver"));
+        // A registration the charm can know as its own is undone when proxy-url is emptied: never accepted.
+        assertThat(leftRegistered(1, true, Map.of(ProxyRegistration.INTENT_FILE,
+                "{\"url\": \"http://snap-proxy.internal\", \"store-id\": \"store\"}"), Map.of()))
+                .hasValueSatisfying(e -> assertThat(e.getMessage()).contains("I3: snap-coherence/0 ended on"));
+        assertThat(leftRegistered(1, true, Map.of(), Map.of(ProxyRegistration.REMEMBERED_KEY,
+                "{\"url\": \"http://snap-proxy.internal\", \"store-id\": \"store\", \"set-by-charm\": \"true\"}")))
+                .hasValueSatisfying(e -> assertThat(e.getMessage()).contains("I3: snap-coherence/0 ended on"));
+        // An intent naming another store proves nothing.
+        assertThat(leftRegistered(1, true, Map.of(ProxyRegistration.INTENT_FILE,
+                "{\"url\": \"http://snap-proxy.internal\", \"store-id\": \"other\"}"), Map.of())).isEmpty();
     }
 
     /**
@@ -353,6 +364,13 @@ class InvariantsTest {
      * proxy-url is empty (saying so in its status when {@code saysWhy}); then the store serves a new kube-apiserver.
      */
     private static Optional<InvariantViolation> leftRegistered(int controlPlane, boolean saysWhy) {
+        return leftRegistered(controlPlane, saysWhy, Map.of(), Map.of());
+    }
+
+    /** As above, with {@code charmFiles} in the registered unit's charm directory and {@code unitStore} committed. */
+    private static Optional<InvariantViolation> leftRegistered(int controlPlane, boolean saysWhy,
+                                                               Map<String, String> charmFiles,
+                                                               Map<String, String> unitStore) {
         SimulatedStore store = new SimulatedStore("store");
         Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         String registered = "snap-coherence/0";
@@ -361,6 +379,11 @@ class InvariantsTest {
         HookRunner toy = (context, tools, machine) -> {
             tools.statusSet(io.snapcoherence.juju.Status.active(context.unitName().equals(registered) && saysWhy
                     ? "up to date; " + why : "up to date"));
+            if (context.unitName().equals(registered)) {
+                if (!unitStore.isEmpty()) {
+                    tools.stateSet(unitStore);
+                }
+            }
             return 0;
         };
         SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5), new SimClock(Instant.EPOCH), store,
@@ -372,6 +395,7 @@ class InvariantsTest {
         SimulatedMachine machine = model.unit(registered).machine();
         machine.ack(store.assertions());
         machine.setSystem("proxy.store", store.storeId());
+        charmFiles.forEach(machine::write);
         model.runUntilQuiet(500);
         model.store().publish("kube-apiserver", Rehearsal.CHANNEL, Rehearsal.NEW.get("kube-apiserver"));
         model.runUntilQuiet(500);
