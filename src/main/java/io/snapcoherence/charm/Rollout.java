@@ -125,7 +125,27 @@ final class Rollout {
          */
         Map<String, InstalledRevision> reportable(Map<String, InstalledRevision> installed,
                                                   Optional<Progress> progress) {
-            Optional<Plan> plan = activePlan(peers.app).filter(p -> gate.filter(g -> g.plan() == p.id()).isPresent()
+            return heldBack(installed, progress, gate.isPresent() ? gate.get().plan() : -1);
+        }
+
+        /**
+         * What this unit reports to the leader's decision in its own hook, before its own turn: {@link
+         * #reportable}, and, while it is granted for the active plan and has not reported it done, the plan's
+         * targets at their last reported revisions. Its own turn comes after, on the leader's grants; counted done
+         * by revisions first, the leader freed its own grant and the unit, no longer granted, never verified
+         * targets its machine ran with no memory of the change (a hook killed before its commit), on a sick node
+         * (seed 237137). The report its turn ends with is decided on again (applyLeader).
+         */
+        Map<String, InstalledRevision> beforeOwnTurn(String unit, Map<String, InstalledRevision> installed,
+                                                     Optional<Progress> progress) {
+            boolean granted = peers.app instanceof PeerCodec.AppReading.Read read && read.state().granted(unit);
+            return granted ? heldBack(installed, progress, activePlan(peers.app).map(Plan::id).orElse(-1L))
+                    : reportable(installed, progress);
+        }
+
+        private Map<String, InstalledRevision> heldBack(Map<String, InstalledRevision> installed,
+                                                        Optional<Progress> progress, long heldFor) {
+            Optional<Plan> plan = activePlan(peers.app).filter(p -> p.id() == heldFor
                     && progress.filter(g -> g.plan() == p.id() && g.phase() == Phase.DONE).isEmpty());
             if (plan.isEmpty()) {
                 return installed;
@@ -179,7 +199,7 @@ final class Rollout {
         Optional<String> holdNote = new Holds(tools, store, snaps, clock)
                 .apply(config.hold() ? reading.installed().keySet() : Set.of(), reading.machine().listed());
         StoreCheck.Outcome look = look(reading, registration, request);
-        UnitReport own = new UnitReport(unit, role, reading.reportable(reading.installed(), reading.lastProgress()),
+        UnitReport own = new UnitReport(unit, role, reading.beforeOwnTurn(unit, reading.installed(), reading.lastProgress()),
                 reading.lastProgress(), reading.witnessed(), reading.arch(), look.report()).on(principal)
                 .checked(standingCheck(reading));
 

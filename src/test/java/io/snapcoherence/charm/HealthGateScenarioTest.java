@@ -115,6 +115,42 @@ class HealthGateScenarioTest {
     }
 
     /**
+     * The leader is the unit whose refreshing hook is killed before its commit (its kube-apiserver in, on a node sick
+     * for it). In its next hook the leader decides before its own turn: its report then shows the plan's targets at
+     * their last reported revisions while it is granted and not done, so it keeps its grant, gates and fails; the
+     * workers are not granted meanwhile (seed 237137: counted done by its revisions, its grant freed, it settled `on
+     * plan 1` without asking its node and the workers were granted over a sick API server).
+     */
+    @Test
+    void aLeaderWhoseRefreshingHookWasKilledIsNotCountedDoneByItsOwnDecision() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200);
+        Cluster.Member leader = c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200);
+        c.settle();
+        leader.machine.unhealthyAfterRefresh("kube-apiserver", FOREVER_500);
+        c.store.publish("kube-apiserver", CH, 101).publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.hook(leader, peerChanged()); // plans, grants itself
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+
+        c.killedHook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // refreshes; memory, gate, report lost
+        assertThat(leader.machine.installedRevision("kube-apiserver")).contains(101);
+        assertThat(leader.unitStore.getOrDefault(RefreshMemory.KEY.name(), "")).isEmpty();
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+
+        c.hook(leader, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(leader.status.message()).startsWith("checking health of kube-apiserver (plan 1, attempt 1): "
+                + "/readyz 500");
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/0\"]");
+        assertThat(leader.databag.get("installed")).contains("\"revision\":100");
+        later(c, 3);
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/0 kube-apiserver 101 failed");
+        assertThat(worker.machine.installedRevision("kubelet")).contains(200);
+    }
+
+    /**
      * A worker's attempt fails on kubectl (undone) after its kubelet went in on a node sick for kubelet; the hook is
      * killed before its commit, and the leader halts on the failure its status told. With hold=false snapd's timer
      * then moves kubectl onto the target: the machine stands on every target with nothing to do. The halt names the
