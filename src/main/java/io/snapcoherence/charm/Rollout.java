@@ -116,36 +116,22 @@ final class Rollout {
         }
 
         /**
-         * What this unit may report of its machine with {@code progress}: {@link #installed()}, except while its node
-         * health gate for the active plan stands (unit store {@code health-gate}, of any attempt) and it has not
-         * reported the plan done. Then the plan's targets on this node count at their last reported revisions, as
-         * while it gates: a report on the targets without a failure is done by its revisions (leader rule 3), and a
-         * unit whose gate was under way when a halt came (silent, named) would be counted through after `resume` on
-         * a node it never found healthy, its grant freed, never asked again.
+         * What this unit may report of its machine with {@code progress}: {@link #installed()}, except while it is
+         * granted for the active plan (grants committed before this hook) or its node health gate for the plan stands
+         * (unit store {@code health-gate}, of any attempt), and it has not reported the plan done. Then the plan's
+         * targets on this node count at their last reported revisions, in every report it writes (to the leader's
+         * decision before its own turn, and whatever its turn decided: a halt, a pause, snapd not answering). A
+         * report on the targets without a failure is done by its revisions (leader rule 3): a granted unit whose
+         * machine runs targets it never checked (its refreshing hook killed before its commit, a gate under way when
+         * a halt came) would be counted done, its grant freed, and never asked about its node (seed 237137). The
+         * report says what the leader may count; the machine's truth is for the unit's own turn, which verifies
+         * and reports done or failed.
          */
-        Map<String, InstalledRevision> reportable(Map<String, InstalledRevision> installed,
+        Map<String, InstalledRevision> reportable(String unit, Map<String, InstalledRevision> installed,
                                                   Optional<Progress> progress) {
-            return heldBack(installed, progress, gate.isPresent() ? gate.get().plan() : -1);
-        }
-
-        /**
-         * What this unit reports to the leader's decision in its own hook, before its own turn: {@link
-         * #reportable}, and, while it is granted for the active plan and has not reported it done, the plan's
-         * targets at their last reported revisions. Its own turn comes after, on the leader's grants; counted done
-         * by revisions first, the leader freed its own grant and the unit, no longer granted, never verified
-         * targets its machine ran with no memory of the change (a hook killed before its commit), on a sick node
-         * (seed 237137). The report its turn ends with is decided on again (applyLeader).
-         */
-        Map<String, InstalledRevision> beforeOwnTurn(String unit, Map<String, InstalledRevision> installed,
-                                                     Optional<Progress> progress) {
             boolean granted = peers.app instanceof PeerCodec.AppReading.Read read && read.state().granted(unit);
-            return granted ? heldBack(installed, progress, activePlan(peers.app).map(Plan::id).orElse(-1L))
-                    : reportable(installed, progress);
-        }
-
-        private Map<String, InstalledRevision> heldBack(Map<String, InstalledRevision> installed,
-                                                        Optional<Progress> progress, long heldFor) {
-            Optional<Plan> plan = activePlan(peers.app).filter(p -> p.id() == heldFor
+            Optional<Plan> plan = activePlan(peers.app).filter(p -> (granted
+                    || gate.filter(g -> g.plan() == p.id()).isPresent())
                     && progress.filter(g -> g.plan() == p.id() && g.phase() == Phase.DONE).isEmpty());
             if (plan.isEmpty()) {
                 return installed;
@@ -199,9 +185,9 @@ final class Rollout {
         Optional<String> holdNote = new Holds(tools, store, snaps, clock)
                 .apply(config.hold() ? reading.installed().keySet() : Set.of(), reading.machine().listed());
         StoreCheck.Outcome look = look(reading, registration, request);
-        UnitReport own = new UnitReport(unit, role, reading.beforeOwnTurn(unit, reading.installed(), reading.lastProgress()),
-                reading.lastProgress(), reading.witnessed(), reading.arch(), look.report()).on(principal)
-                .checked(standingCheck(reading));
+        UnitReport own = new UnitReport(unit, role,
+                reading.reportable(unit, reading.installed(), reading.lastProgress()), reading.lastProgress(),
+                reading.witnessed(), reading.arch(), look.report()).on(principal).checked(standingCheck(reading));
 
         Optional<LeaderTurn> leader = leaderDecides(reading, own, request);
         PeerCodec.AppReading app = leader.map(LeaderTurn::forOwnAgent).orElse(reading.peers().app);
@@ -417,8 +403,8 @@ final class Rollout {
         if (!(turn.act() instanceof AgentDecision.Refresh refresh)) {
             AgentDecision.Settle settle = (AgentDecision.Settle) turn.act();
             Optional<Progress> progress = settle.progress().or(() -> lastProgress);
-            return new Applied(settle.status(), report(reading, reading.reportable(installed, progress), progress,
-                    own));
+            return new Applied(settle.status(), report(reading, reading.reportable(unit, installed, progress),
+                    progress, own));
         }
         RefreshRun.Result result = new RefreshRun(tools, store, snaps, health, config, clock).run(refresh.plan(),
                 refresh.refresh(), refresh.verify(), reading.machine(), turn.followOnly());
@@ -443,7 +429,8 @@ final class Rollout {
         }
         if (result instanceof RefreshRun.NotNow waiting) {
             return new Applied(turn.heldBack().orElse(UnitAgent.waitingForSnapd(refresh.plan(), waiting.reason(),
-                    waiting.since())), report(reading, reading.reportable(installed, lastProgress), lastProgress, own));
+                    waiting.since())), report(reading, reading.reportable(unit, installed, lastProgress),
+                    lastProgress, own));
         }
         RefreshRun.Finished finished = (RefreshRun.Finished) result;
         Progress progress = finished.progress();

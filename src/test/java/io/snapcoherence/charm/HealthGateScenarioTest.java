@@ -259,6 +259,52 @@ class HealthGateScenarioTest {
     }
 
     /**
+     * A worker's kubelet goes in on a node that stays sick; its refreshing hook is killed before its commit, so it has
+     * neither memory of the change nor a gate. In its next hook its own turn goes to verify, and snapd does not answer
+     * in time (`snap services`): the turn ends waiting for snapd, having checked nothing. Its report must still not
+     * show the targets, or the leader counts it done by its revisions, frees its grant, and it is never asked about its
+     * node. Kept granted, it gates in a later hook and fails; the next worker is never refreshed.
+     */
+    @Test
+    void aGrantedUnitWhoseVerifyingHookFindsSnapdSilentAfterItsRefreshingHookWasKilledIsNotCountedDone() {
+        Cluster c = new Cluster();
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        Cluster.Member next = c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.settle();
+        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the workers
+        assertThat(c.appData.get("grants")).contains("\"snap-coherence/1\"");
+        c.killedHook(worker, peerChanged()); // refreshes; its memory, gate and report are lost
+        assertThat(worker.machine.installedRevision("kubelet")).contains(201);
+        assertThat(worker.unitStore.getOrDefault("health-gate", "")).isEmpty();
+
+        worker.machine.noAnswerTo("snap services");
+        c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // its turn checks nothing
+        assertThat(worker.unitStore.getOrDefault("health-gate", "")).isEmpty();
+        assertThat(worker.databag.get("installed")).as("not the revision its node has not answered healthy for")
+                .contains("\"kubelet\":{\"channel\":\"1.29/stable\",\"revision\":200}");
+        c.hook(c.member(0), peerChanged());
+        assertThat(c.appData.get("grants")).as("not counted done by its revisions")
+                .contains("\"snap-coherence/1\"");
+
+        for (int minutes = 1; minutes <= 4; minutes++) {
+            later(c, minutes);
+            c.settle();
+            assertThat(worker.status.message()).doesNotContain("verified").isNotEqualTo("on plan 1");
+            assertThat(c.appStatus.message()).doesNotStartWith("up to date");
+        }
+        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): node health check "
+                + "failed");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
+        assertThat(next.machine.installedRevision("kubelet")).as("the next worker held back").contains(200);
+    }
+
+    /**
      * A worker's gate fails its attempt on a node sick for kubelet, and kubelet is then dropped from config snaps
      * (a snap dropped while its refresh ran is still the plan's change on the node). The operator resumes without
      * repairing the node: the new attempt has no memory of the change, and kubelet is no longer managed, but the
