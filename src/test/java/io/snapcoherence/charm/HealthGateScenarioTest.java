@@ -94,11 +94,7 @@ class HealthGateScenarioTest {
         c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
         Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
-        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
-        c.store.publish("kubelet", CH, 201);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged()); // plans
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the worker
+        plansKubelet201OnASickWorker(c, worker);
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
 
         c.killedHook(worker, peerChanged()); // refreshes; its memory, gate and report are lost
@@ -223,11 +219,7 @@ class HealthGateScenarioTest {
         Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         Cluster.Member next = c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
-        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
-        c.store.publish("kubelet", CH, 201);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged()); // plans
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the workers
+        plansKubelet201OnASickWorker(c, worker);
         c.killedHook(worker, peerChanged()); // refreshes; its memory and report are lost
         c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
         assertThat(worker.status.message()).startsWith("checking health of kubelet (plan 1, attempt 1): /healthz 500");
@@ -273,11 +265,7 @@ class HealthGateScenarioTest {
         Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         Cluster.Member next = c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
         c.settle();
-        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
-        c.store.publish("kubelet", CH, 201);
-        c.everyoneLooks();
-        c.hook(c.member(0), peerChanged()); // plans
-        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the workers
+        plansKubelet201OnASickWorker(c, worker);
         assertThat(c.appData.get("grants")).contains("\"snap-coherence/1\"");
         c.killedHook(worker, peerChanged()); // refreshes; its memory, gate and report are lost
         assertThat(worker.machine.installedRevision("kubelet")).contains(201);
@@ -494,5 +482,17 @@ class HealthGateScenarioTest {
         c.settle();
         c.members.values().stream().filter(m -> m.role == Role.CONTROL_PLANE)
                 .forEach(m -> assertThat(m.machine.installedRevision("kube-apiserver")).as(m.unit).contains(101));
+    }
+
+    /**
+     * The worker's node answers /healthz 500 from its next kubelet refresh on; the proxy serves kubelet 201; the
+     * leader (control-plane unit 0, through itself) plans it and grants the workers.
+     */
+    private static void plansKubelet201OnASickWorker(Cluster c, Cluster.Member worker) {
+        worker.machine.unhealthyAfterRefresh("kubelet", FOREVER_500);
+        c.store.publish("kubelet", CH, 201);
+        c.everyoneLooks();
+        c.hook(c.member(0), peerChanged()); // plans
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS)); // through itself, grants the workers
     }
 }
