@@ -6,6 +6,7 @@ import io.snapcoherence.juju.CharmDir;
 import io.snapcoherence.juju.Event;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.ProxyException;
+import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.SnapException;
 import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.Snaps;
@@ -188,6 +189,18 @@ public final class ProxyRegistration {
         return committed.filter(r -> r.setByCharm() && r.storeId().equals(intent.get().storeId())).isPresent();
     }
 
+    /**
+     * Whether a {@code snap set} snapd did not confirm may still have taken effect, so that its intent must stay: the
+     * answer was lost or unreadable, or snapd went away while the client waited, and the configure change snapd had
+     * already made (daemon/api_snap_conf.go setSnapConf answers only once the change exists) may have run. Any other
+     * error is snapd's own verdict on the change, which keeps nothing of a failed configure.
+     */
+    static boolean mayHaveTakenEffect(SnapError error) {
+        return error instanceof SnapError.Timeout
+                || error instanceof SnapError.BadResponse
+                || error instanceof SnapError.SnapdUnavailable;
+    }
+
     /** Undo only what this charm set, and only while the node still holds that value. */
     static Teardown planTeardown(Optional<Remembered> remembered, Optional<String> currentProxyStore) {
         if (remembered.isEmpty()) {
@@ -363,6 +376,9 @@ public final class ProxyRegistration {
             try {
                 snaps.setSystem(PROXY_STORE, storeId);
             } catch (SnapException e) {
+                if (!mayHaveTakenEffect(e.error())) {
+                    deleteIntent(); // nothing of it on the node: a value someone sets later is not the charm's
+                }
                 return snapdRefused(url, "proxy.store=" + storeId, e);
             }
             setByCharm = true;

@@ -349,6 +349,27 @@ final class Rollout {
     }
 
     /**
+     * {@code verify}, with the plan's targets whose refresh change this attempt started and follows but that config
+     * snaps no longer manages (dropped while the refresh ran): the plan's change on the node all the same, followed to
+     * its end and checked like the others before the unit says done. Without them, a unit whose other targets were
+     * reached said done while snapd still refreshed the dropped snap, and the next unit of its tier started beside it
+     * (I2). The target is the one of this machine's architecture for the channel the machine tracks.
+     */
+    static List<Target> withFollowedChanges(Plan plan, List<Target> verify, Optional<RefreshMemory> memory,
+                                            String arch, List<InstalledSnap> listed) {
+        Set<String> changed = memory.filter(m -> m.isFor(plan)).map(m -> m.changes().keySet()).orElse(Set.of());
+        List<Target> followed = new ArrayList<>(verify);
+        for (Target t : plan.targets()) {
+            boolean covered = followed.stream().anyMatch(v -> v.snap().equals(t.snap()));
+            if (!covered && changed.contains(t.snap()) && t.appliesTo(arch) && listed.stream()
+                    .anyMatch(s -> s.name().equals(t.snap()) && s.tracking().equals(t.channel()))) {
+                followed.add(t);
+            }
+        }
+        return followed.size() == verify.size() ? verify : List.copyOf(followed);
+    }
+
+    /**
      * The plan's targets this machine lists at their revisions, not managed by config snaps, that serve a node
      * endpoint (a revision is one snap's build for one architecture).
      */
@@ -407,7 +428,8 @@ final class Rollout {
                     progress, own));
         }
         RefreshRun.Result result = new RefreshRun(tools, store, snaps, health, config, clock).run(refresh.plan(),
-                refresh.refresh(), refresh.verify(), reading.machine(), turn.followOnly());
+                refresh.refresh(), withFollowedChanges(refresh.plan(), refresh.verify(), reading.memory(),
+                        reading.arch(), reading.machine().listed()), reading.machine(), turn.followOnly());
         if (result instanceof RefreshRun.StillRunning running) {
             // Granted and not done: the others keep counting this unit; the next hook looks again. Snaps snapd is
             // still changing (a revert started in this hook included) count at what this unit last reported.

@@ -46,7 +46,8 @@ import java.util.Set;
  *   the hook that made it has ended (a later hook that touches no snap holds it no longer: seed 207035) (or has done all it does on the machine and said so, its status saying its
  *   refresh is verified for the plan's attempt, on a machine that runs every service of its managed snaps and of
  *   the snaps it asked to refresh: only its commit is pending),
- *   snapd has finished every change of its machine's managed snaps (a change shows
+ *   snapd has finished every change of its machine's managed snaps and of the snaps it asked to refresh, managed
+ *   or not any more (a change shows
  *   the new revision from link-snap on, before its services restart, and can still be undone), and its machine is
  *   on the active plan's targets, or back on the revisions it had before (nothing changed, or reverted, or undone by
  *   snapd), or on the targets as the charm left them (snapd's own timer moved snaps since, with {@code hold=false}:
@@ -878,7 +879,7 @@ public final class Invariants implements StepObserver {
             // that touches none (a failed canary's slow hook while the operator's refresh replaced its plan, seed
             // 207035), it is what its machine and reports make it: the hook changes nothing the window judges.
             boolean refreshingHook = unit.busy() && inHookOnSnaps.contains(unit.name());
-            if ((refreshingHook && !finishing) || refreshUnfinished(unit, config)) {
+            if ((refreshingHook && !finishing) || refreshUnfinished(unit, judged)) {
                 return false; // a change snapd has not finished can still restart services or be undone
             }
             if (failed.containsKey(unit.name())) {
@@ -952,8 +953,14 @@ public final class Invariants implements StepObserver {
      * on a unit the charm had just brought onto the plan, and the window stayed open for good); no unit can know of
      * it before the moved unit reports, as for settling on a plan ({@link #settledOn}).
      */
-    private static boolean refreshUnfinished(SimUnit unit, CharmConfig config) {
-        return config.snaps().stream().anyMatch(snap -> unit.machine().changeInProgress(snap)
+    /**
+     * Whether snapd still has a change that is not its timer's on one of {@code snaps}: the snaps config manages and
+     * those the unit asked to refresh in this window, managed or not any more (a snap dropped from {@code snaps}
+     * while its refresh ran is still the plan's change on the node: its services restart when it ends, and it can be
+     * undone).
+     */
+    private static boolean refreshUnfinished(SimUnit unit, Set<String> snaps) {
+        return snaps.stream().anyMatch(snap -> unit.machine().changeInProgress(snap)
                 && !unit.machine().autoRefreshing(snap));
     }
 

@@ -85,7 +85,8 @@ import java.util.function.Supplier;
  *       {@link SnapError.StoreUnreachable} in snapd's words for a refused connection.</li>
  *   <li><b>Answers the client does not get</b> ({@link #noAnswerTo}, {@link #garbledAnswerTo}): what the REST
  *       client turns a request without an answer in time, or an unreadable answer, into; snapd did receive the
- *       request, so a refresh it started goes on.</li>
+ *       request, so a change it started goes on: a refresh, a revert, a hold, a {@code snap set} or
+ *       {@code unset} of core (applied, or failed by its configure hook, all the same).</li>
  * </ul>
  * Every revision change is recorded as a {@link RefreshEvent} and passed to the listener.
  * <p>
@@ -871,13 +872,26 @@ public final class SimulatedMachine implements Snaps, NodeHealth, CharmDir {
 
     @Override
     public void setSystem(String key, String value) {
-        request("snap set system " + key + "=" + value);
+        String call = "snap set system " + key + "=" + value;
+        request(call);
+        Optional<SnapError> refused = configureRefusal(key, value);
+        if (refused.isEmpty()) {
+            systemConfig.put(key, value);
+        }
+        answerFault(call); // the configure change ran whether or not its answer reached the client
+        refused.ifPresent(error -> {
+            throw new SnapException(error);
+        });
+    }
+
+    /** Why snapd's configure change of core fails for this value, if it does; nothing of a failed change is kept. */
+    private Optional<SnapError> configureRefusal(String key, String value) {
         if (key.equals("proxy.store") && !value.isEmpty()) {
             if (!knownStores.containsKey(value)) {
-                throw new SnapException(new SnapError.NoMatchingStoreAssertion(value));
+                return Optional.of(new SnapError.NoMatchingStoreAssertion(value));
             }
             if (knownStores.get(value).isEmpty()) {
-                throw new SnapException(new SnapError.StoreAssertionWithoutUrl(value));
+                return Optional.of(new SnapError.StoreAssertionWithoutUrl(value));
             }
         }
         if (key.equals("refresh.hold") && !value.isEmpty() && !(value.equals("forever") && perSnapHolds())
@@ -885,23 +899,26 @@ public final class SimulatedMachine implements Snaps, NodeHealth, CharmDir {
             // configcore/refresh.go validateRefreshSchedule: time.Parse(time.RFC3339, value) fails in the configure
             // change, which the client reports with the change's error text (SnapdErrors.configureFailed). Go's
             // words here are those for a value that is no date at all, as "forever" (observed on 2.57.6).
-            throw new SnapException(new SnapError.Other(0, "", "cannot perform the following tasks:\n- Run "
+            return Optional.of(new SnapError.Other(0, "", "cannot perform the following tasks:\n- Run "
                     + "configure hook of \"core\" snap (run hook \"configure\": refresh.hold cannot be parsed: "
                     + "parsing time \"" + value + "\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"" + value
                     + "\" as \"2006\")"));
         }
-        systemConfig.put(key, value);
+        return Optional.empty();
     }
 
     @Override
     public void unsetSystem(String key) {
-        request("snap unset system " + key);
+        String call = "snap unset system " + key;
+        request(call);
         systemConfig.remove(key);
+        answerFault(call);
     }
 
     @Override
     public void hold(List<String> snaps) {
-        request("snap refresh --hold " + String.join(" ", snaps));
+        String call = "snap refresh --hold " + String.join(" ", snaps);
+        request(call);
         requirePerSnapHolds("hold");
         for (String snap : snaps) {
             if (!installed.containsKey(snap)) {
@@ -912,13 +929,16 @@ public final class SimulatedMachine implements Snaps, NodeHealth, CharmDir {
             }
         }
         snaps.forEach(snap -> installed.get(snap).hold = Optional.of(clock.get().plus(FOREVER)));
+        answerFault(call);
     }
 
     @Override
     public void unhold(List<String> snaps) {
-        request("snap refresh --unhold " + String.join(" ", snaps));
+        String call = "snap refresh --unhold " + String.join(" ", snaps);
+        request(call);
         requirePerSnapHolds("unhold");
         snaps.forEach(snap -> Optional.ofNullable(installed.get(snap)).ifPresent(i -> i.hold = Optional.empty()));
+        answerFault(call);
     }
 
     // ---- internals --------------------------------------------------------------------------------
@@ -929,9 +949,19 @@ public final class SimulatedMachine implements Snaps, NodeHealth, CharmDir {
             throw new SnapException(new SnapError.SnapdUnavailable("cannot connect to snapd: "
                     + "dial unix /run/snapd.socket: connect: connection refused"));
         }
-        if (!call.startsWith("snap refresh ") && !call.startsWith("snap revert ")) {
+        if (!startsChange(call)) {
             answerFault(call);
         }
+    }
+
+    /**
+     * Requests snapd answers with a change it has already made (an async response): a refresh, a revert, and the
+     * configuration of core (daemon/api_snap_conf.go setSnapConf: {@code newChange}, then {@code AsyncResponse}).
+     * Their answer can be lost only after the change exists.
+     */
+    private static boolean startsChange(String call) {
+        return call.startsWith("snap refresh ") || call.startsWith("snap revert ") || call.startsWith("snap set ")
+                || call.startsWith("snap unset ");
     }
 
     /** A lost or unreadable answer to this request; for a request that starts a change, after snapd started it. */

@@ -7,6 +7,7 @@ import io.snapcoherence.sim.SimulatedMachine;
 import io.snapcoherence.sim.SimulatedProxy;
 import io.snapcoherence.sim.SimulatedStore;
 import io.snapcoherence.snap.HttpStoreProxy;
+import io.snapcoherence.snap.SnapError;
 import io.snapcoherence.snap.StoreAssertion;
 import io.snapcoherence.snap.fakestore.FakeSnapStore;
 import org.junit.jupiter.api.AfterAll;
@@ -333,6 +334,24 @@ class ProxyRegistrationScenarioTest {
     }
 
     @Test
+    void aSetWhoseAnswerWasLostIsTheCharmsAndIsUndoneOnRemoval() {
+        machine.noAnswerTo("snap set system proxy.store");
+        ModelState waited = scenario.run(CONFIG_CHANGED, unit(URL)).state();
+
+        assertThat(waited.unitStatus().kind()).isEqualTo(Status.Kind.WAITING);
+        assertThat(waited.unitStatus().message()).contains("no answer from snapd in time");
+        assertThat(machine.systemConfig()).as("snapd ran the change").containsEntry("proxy.store", "proxy-store-id");
+        assertThat(machine.charmFiles()).as("the outcome is unknown: the intent stays")
+                .containsKey(ProxyRegistration.INTENT_FILE);
+
+        ModelState next = scenario.run(UPDATE_STATUS, waited).state();
+        scenario.run(new Event.Lifecycle(Event.LifecycleKind.STOP), next);
+
+        assertThat(machine.systemConfig()).doesNotContainKey("proxy.store");
+        assertThat(machine.charmFiles()).isEmpty();
+    }
+
+    @Test
     void anIntentThatIsUnreadableOrNamesAnotherStoreClaimsNothing() {
         machine.ack(store.assertions());
         machine.setSystem("proxy.store", "proxy-store-id"); // set outside the charm
@@ -378,5 +397,13 @@ class ProxyRegistrationScenarioTest {
         assertThat(ProxyRegistration.intentSettled(Optional.empty(), intent, Optional.of("id"))).isFalse();
         assertThat(ProxyRegistration.intentSettled(Optional.empty(), intent, Optional.empty())).isTrue();
         assertThat(ProxyRegistration.intentSettled(Optional.empty(), Optional.empty(), Optional.of("id"))).isTrue();
+
+        assertThat(ProxyRegistration.mayHaveTakenEffect(new SnapError.Timeout("PUT /v2/snaps/system/conf"))).isTrue();
+        assertThat(ProxyRegistration.mayHaveTakenEffect(new SnapError.BadResponse("PUT", "truncated"))).isTrue();
+        assertThat(ProxyRegistration.mayHaveTakenEffect(new SnapError.SnapdUnavailable("restarting"))).isTrue();
+        assertThat(ProxyRegistration.mayHaveTakenEffect(new SnapError.NoMatchingStoreAssertion("id"))).isFalse();
+        assertThat(ProxyRegistration.mayHaveTakenEffect(new SnapError.StoreAssertionWithoutUrl("id"))).isFalse();
+        assertThat(ProxyRegistration.mayHaveTakenEffect(new SnapError.Other(0, "", "cannot perform the following "
+                + "tasks:\n- Run configure hook of \"core\" snap"))).isFalse();
     }
 }

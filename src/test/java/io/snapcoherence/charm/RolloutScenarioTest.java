@@ -19,6 +19,45 @@ class RolloutScenarioTest {
         return Cluster.kubernetes(CH);
     }
 
+    /**
+     * A worker's kubelet refresh for the plan is running when the operator drops kubelet from {@code snaps}; its
+     * kubectl is already on the target. Its report now leaves kubelet out and shows kubectl on the plan's revision,
+     * yet the change the plan started is still on the node: the unit follows it to its end, the leader keeps its
+     * grant and the next worker waits (with {@code max-unavailable} 1) until the unit says done.
+     */
+    @Test
+    void aUnitWhoseDroppedSnapIsStillRefreshingIsNotCountedDoneByItsOtherTargets() {
+        Cluster c = Cluster.kubernetes(CH, 1, 2);
+        Cluster.Member first = c.member(1);
+        Cluster.Member next = c.member(2);
+        first.machine.changesTakeRounds(2);
+        first.machine.startOtherChange("kubelet", "configure-snap", 1); // the principal's `snap set kubelet ...`
+        c.store.publish("kubelet", CH, 201).publish("kubectl", CH, 301);
+        c.settle(); // the control plane is through; the first worker starts kubectl, kubelet waits in line
+        first.machine.advanceChanges();
+        first.machine.advanceChanges();
+        c.settle(); // kubectl is on 301; the kubelet refresh starts
+        assertThat(first.machine.installedRevision("kubectl")).contains(301);
+        assertThat(first.machine.changeInProgress("kubelet")).isTrue();
+
+        c.config.put("snaps", "kube-apiserver kubectl");
+        c.settle();
+
+        assertThat(first.status.message()).startsWith("refreshing kubelet 201 (plan 1, attempt 1): snapd still at it");
+        assertThat(first.databag.getOrDefault("progress", "")).doesNotContain("done");
+        assertThat(c.appData.get("grants")).contains("\"snap-coherence/1\"");
+        assertThat(next.machine.installedRevision("kubectl")).as("the next worker waits").contains(300);
+
+        first.machine.advanceChanges();
+        first.machine.advanceChanges();
+        c.settle();
+
+        assertThat(first.machine.installedRevision("kubelet")).contains(201);
+        assertThat(first.status.message()).isEqualTo("on plan 1 (attempt 1, verified)");
+        assertThat(next.machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.appData.get("plan")).contains("\"complete\":true");
+    }
+
     @Test
     void aNewRevisionRollsOutControlPlaneFirstThenWorkersOneAtATime() {
         Cluster c = kubernetes();

@@ -310,6 +310,69 @@ class InvariantsTest {
                 .extracting(e -> ((InvariantViolation) e).invariant()).isEqualTo("I2");
     }
 
+    /**
+     * A control-plane unit refreshes every snap; kube-proxy's change stays at starting its services, and the operator
+     * drops kube-proxy from {@code snaps} meanwhile. The other unit starts once the first one's other changes are
+     * done: the kube-proxy change the first one asked for still runs on its node, so two units are unavailable.
+     */
+    @Test
+    void aChangeOfASnapDroppedFromSnapsWhileItRanKeepsItsUnitUnavailableI2() {
+        SimulatedStore store = new SimulatedStore("store");
+        Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+        HookRunner ignoresTheDroppedChange = (context, tools, machine) -> {
+            if (tools.isLeader() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
+                    && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
+                List<Target> targets = new ArrayList<>();
+                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
+                        revision)));
+                tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
+                        Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
+                return 0;
+            }
+            if (tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()) {
+                return 0;
+            }
+            boolean first = context.unitName().equals("snap-coherence/0");
+            if ("1".equals(tools.relationGet(PEER, context.unitName()).get("started"))) {
+                boolean through = machine.list().stream().filter(s -> !s.name().equals("kube-proxy")).allMatch(s ->
+                        s.revision() == Rehearsal.NEW.get(s.name()) && machine.changesInProgress(s.name()).isEmpty());
+                if (first && through) {
+                    tools.relationSet(PEER, Map.of("through", "1"));
+                }
+                return 0;
+            }
+            if (first || "1".equals(tools.relationGet(PEER, "snap-coherence/0").get("through"))) {
+                for (InstalledSnap snap : machine.list()) {
+                    machine.startRefresh(snap.name(), snap.tracking(), Rehearsal.NEW.get(snap.name()));
+                }
+                tools.relationSet(PEER, Map.of("started", "1"));
+            }
+            return 0;
+        };
+        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(Map.of("max-unavailable", 1,
+                "snaps", String.join(" ", Rehearsal.CONTROL_PLANE_SNAPS))), new SimClock(Instant.EPOCH), store,
+                ignoresTheDroppedChange, (role, machine) -> Rehearsal.CONTROL_PLANE_SNAPS.forEach(snap ->
+                        machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
+        model.observe(Invariants.all());
+        model.addUnit(Role.CONTROL_PLANE);
+        model.addUnit(Role.CONTROL_PLANE);
+        model.runUntilQuiet(500);
+        model.unit("snap-coherence/0").machine().holdServiceStarts("kube-proxy");
+        publishNew(model);
+        for (int round = 0; round < 50 && !"1".equals(model.unitData("snap-coherence/0").orElse(Map.of())
+                .get("started")); round++) {
+            model.runRound();
+        }
+        assertThat(model.unit("snap-coherence/0").machine().changeInProgress("kube-proxy")).isTrue();
+        model.setConfig(Map.of("snaps", String.join(" ", Rehearsal.CONTROL_PLANE_SNAPS).replace("kube-proxy ", "")));
+
+        assertThat(violationUntilQuiet(model)).get().satisfies(e -> {
+            assertThat(e.invariant()).isEqualTo("I2");
+            assertThat(e.getMessage()).contains("snap-coherence/1 started while 2 control-plane units are "
+                    + "unavailable");
+        });
+    }
+
     @Test
     void snapdsTimerOnAnUnheldSnapBreaksI5() {
         SimulatedModel model = model(new Toy(false, false, false), Map.of(), 1, 0);

@@ -94,6 +94,23 @@ class SimulatedMachineTest {
     }
 
     @Test
+    void aLostAnswerToSnapSetComesAfterTheConfigureChangeRan() {
+        machine.ack(store.assertions());
+        machine.noAnswerTo("snap set system proxy.store");
+        assertThat(failure(() -> machine.setSystem("proxy.store", "store123"))).isInstanceOf(SnapError.Timeout.class);
+        assertThat(machine.getSystem("proxy.store")).contains("store123");
+
+        machine.garbledAnswerTo("snap unset system proxy.store");
+        assertThat(failure(() -> machine.unsetSystem("proxy.store"))).isInstanceOf(SnapError.BadResponse.class);
+        assertThat(machine.getSystem("proxy.store")).isEmpty();
+
+        machine.noAnswerTo("snap set system proxy.store");
+        assertThat(failure(() -> machine.setSystem("proxy.store", "unknown-store")))
+                .as("the client sees no answer, not the change's error").isInstanceOf(SnapError.Timeout.class);
+        assertThat(machine.getSystem("proxy.store")).as("a failed configure change keeps nothing").isEmpty();
+    }
+
+    @Test
     void ackRefusesGarbageAndAnEmptyStreamAsTheClientDoes() {
         assertThat(failure(() -> machine.ack(new byte[0]))).isInstanceOf(SnapError.AssertionsRejected.class);
         assertThat(machine.knownStores()).isEmpty();
