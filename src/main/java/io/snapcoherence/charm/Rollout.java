@@ -683,7 +683,7 @@ final class Rollout {
         }
         RolloutState state = read.state();
         List<UnitReading> all = withOwn(own, peers.others());
-        var census = io.snapcoherence.coherence.Census.of(all);
+        var census = io.snapcoherence.coherence.Census.of(all).withGrants(state.grants());
         Optional<String> leader = tools.isLeader() ? Optional.of(unit) : Optional.empty();
         Optional<Plan> active = state.activePlan();
         if (active.isPresent()) {

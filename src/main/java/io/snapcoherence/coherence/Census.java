@@ -5,13 +5,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The peers sorted by what can be known of them: readable reports per tier, unreadable data, silent units; and
  * every reading by unit name (a leader of thousands of units looks units up by name for every grant).
  */
 public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
-                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses) {
+                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses, Set<String> granted) {
 
     public static Census of(List<UnitReading> readings) {
         Map<String, UnitReading> byUnit = new HashMap<>();
@@ -30,7 +31,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
         return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
-                java.util.Collections.unmodifiableMap(byUnit), Map.of());
+                java.util.Collections.unmodifiableMap(byUnit), Map.of(), Set.of());
     }
 
     /**
@@ -39,16 +40,40 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * counts as done ({@link #done}) before the leader has read its report in its databag.
      */
     public Census withStatuses(Map<String, StatusLine> lines) {
-        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines));
+        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines), granted);
     }
 
     /**
-     * Whether a unit is done with the plan: its report says so (its revisions are the targets, no failure of the
-     * plan stands), or its status says its refresh for the plan's current attempt is verified done. Both are facts
-     * about its machine: the status is set after verification, at once, and may be read before the report commits.
+     * The same census knowing which units the active plan's grants name (as committed when the hook began): a
+     * granted unit is done only by its done report or its verified status ({@link #done}).
+     */
+    public Census withGrants(java.util.Collection<String> grants) {
+        return new Census(reports, unreadable, unreported, byUnit, statuses, Set.copyOf(grants));
+    }
+
+    /**
+     * Whether a unit is done with the plan: its report says it verified the plan (progress done, any attempt), or
+     * its status says its refresh for the plan's current attempt is verified done; or, for a unit the plan has not
+     * granted, its report's revisions are the targets and no failure of the plan stands. Each is a fact about its
+     * machine: the status is set after verification, at once, and may be read before the report commits.
+     *
+     * <p>A granted unit's revisions are no sign of it. It is granted on a reading off the targets (or carried over
+     * from a halted plan its plan replaced, and then verifies for this one before it is through), and every
+     * report it writes while granted holds the targets at their last reported revisions until it reports the plan
+     * done (leader rule 3), so a report of it on the targets without done predates its grant, and its machine has
+     * moved since: Juju's relation cache serves the copy of a peer's report read in the hook for that peer, which
+     * may have run while the peer's hook refreshing it elsewhere was still under way (seed 248268: a control-plane
+     * unit on upstream's revisions from snapd's timer, brought back to the proxy's by its grant for one plan, was
+     * counted done for the next plan, whose targets were upstream's, on the copy from before: the worker tier
+     * opened while it ran the old revisions). Counted not done, it keeps its grant, verifies in its next hook and
+     * reports done, or refreshes; a machine dead meanwhile is due and halts the rollout, named (leader rule 7).
      */
     public boolean done(UnitReport report, Plan plan) {
-        return report.done(plan) || (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan));
+        if (report.reportedDone(plan)
+                || (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan))) {
+            return true;
+        }
+        return !granted.contains(report.unit()) && report.done(plan);
     }
 
     /** The failures of the plan's current attempt the units' statuses tell of, in unit order. */

@@ -33,8 +33,10 @@ public final class Planner {
     public static PlannerDecision decide(PlannerInput input) {
         // What the units' statuses say counts with their reports: a verified done frees a grant and lets the next
         // unit in, a failure halts, in the leader's first hook after the status was set (docs/protocol.md).
+        // A granted unit counts done only by its done report or status, never by revisions a copy of its report
+        // from before its grant shows (Census.done).
         Census census = Census.of(StatusLine.applied(input.peers(), input.statuses(), input.state().plan()))
-                .withStatuses(input.statuses());
+                .withStatuses(input.statuses()).withGrants(input.state().grants());
         if (input.leaderLeaving()) {
             return whileLeaving(input, census);
         }

@@ -178,7 +178,7 @@ public final class Soak {
             // from a canary nobody grants (seed 173854). One that left is no canary: the next goes alone.
             Entry before = entry.get();
             boolean reached = before.stage() == Stage.CANARY
-                    ? census.report(before.unit()).map(r -> r.done(plan)).orElse(!census.knows(before.unit()))
+                    ? census.report(before.unit()).map(r -> census.done(r, plan)).orElse(!census.knows(before.unit()))
                     : controlPlaneDone;
             if (!reached) {
                 return before.stage() == Stage.CANARY ? new Verdict.CanaryOnly(entry, Optional.of(before.unit()))
@@ -216,7 +216,9 @@ public final class Soak {
             return controlPlaneDone ? new Verdict.Go(Optional.empty())
                     : new Verdict.CanaryOnly(Optional.empty(), Optional.empty());
         }
-        boolean canaryDone = census.report(canary.get()).map(r -> r.done(plan)).orElse(false);
+        // Granted, the canary is done only by its done report or status: a copy of its report from before its grant
+        // may show the targets while it has not refreshed yet (Census.done, seed 248268).
+        boolean canaryDone = census.report(canary.get()).map(r -> census.done(r, plan)).orElse(false);
         if (!canaryDone) {
             return new Verdict.CanaryOnly(Optional.empty(), Optional.empty());
         }
@@ -253,7 +255,8 @@ public final class Soak {
                 named.add(entry.unit());
             }
         } else {
-            census.tier(Role.CONTROL_PLANE).stream().filter(r -> r.done(plan)).forEach(r -> named.add(r.unit()));
+            census.tier(Role.CONTROL_PLANE).stream().filter(r -> census.done(r, plan))
+                    .forEach(r -> named.add(r.unit()));
         }
         return named.stream().filter(u -> census.report(u).flatMap(UnitReport::soakCheck)
                 .map(c -> !c.counts(entry)).orElse(true)).toList();
@@ -269,7 +272,7 @@ public final class Soak {
         List<String> kept = new ArrayList<>(before);
         if (verdict.canary().isPresent()) {
             String canary = verdict.canary().get();
-            if (!kept.contains(canary) && census.report(canary).map(r -> !r.done(plan)).orElse(false)) {
+            if (!kept.contains(canary) && census.report(canary).map(r -> !census.done(r, plan)).orElse(false)) {
                 kept.add(canary);
             }
             after.stream().filter(u -> !kept.contains(u) && census.report(u)
@@ -278,7 +281,7 @@ public final class Soak {
         }
         // A granted unit whose report cannot be read (not yet, or damaged) may be the canary, refreshing.
         long busy = before.stream().filter(u -> census.report(u).map(r -> r.role() == Role.CONTROL_PLANE
-                && !r.done(plan)).orElse(true)).count();
+                && !census.done(r, plan)).orElse(true)).count();
         for (String unit : after) {
             if (kept.contains(unit)) {
                 continue;

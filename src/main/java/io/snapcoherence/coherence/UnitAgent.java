@@ -135,7 +135,7 @@ public final class UnitAgent {
         }
         // Decided twice when it may go: with the readings of the units granted before it, then with every peer's
         // (the checks below run again on the wider view).
-        Census census = Census.of(withSelf(input));
+        Census census = Census.of(withSelf(input)).withGrants(state.grants());
         // Every failure comes from a granted unit (only granted units refresh, and a failed one keeps its grant),
         // so a unit that reads every other granted unit sees every failure of the plan (I4). While it waits in
         // line it reads only the units granted before it (what the window needs); before it starts, all.

@@ -441,6 +441,52 @@ class RolloutUnderJujuScenarioTest {
     }
 
     @Test
+    void aGrantedControlPlaneUnitIsNotCountedDoneByACopyOfItsReportOlderThanItsLastRefresh() {
+        // snap-coherence/1's machine runs kube-apiserver 101 and kubectl 301 (snapd's timer took them upstream
+        // before its charm held them) while the store serves 100 and 300; it reports them, and the leader's agent
+        // keeps that copy: Juju reads a peer afresh only in a hook after its hook for that peer, and the leader's
+        // next one is not run yet (seed 248268).
+        Cluster c = new Cluster();
+        c.config.put("max-unavailable", 1);
+        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
+        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.add(1, Role.CONTROL_PLANE, "kube-apiserver", CH, 101, "kubelet", CH, 200, "kubectl", CH, 301);
+        c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
+        c.everyoneLooks();
+        assertThat(c.member(1).databag.get("installed")).contains("301");
+        c.member(0).cached.put(U1, c.member(1).databag);
+        // Plan 1 brings it back to what the store serves; it verifies and says so in its status, and the leader
+        // completes the plan on that status while its copy of the report still shows 101 and 301.
+        c.settle();
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.member(1).status).isEqualTo(Status.active("on plan 1 (attempt 1, verified)"));
+        assertThat(c.appData.get("plan")).contains("\"id\":1").contains("\"complete\":true");
+
+        // The store now serves 101 and 301: plan 2's targets are what the leader's copy shows.
+        c.store.publish("kube-apiserver", CH, 101).publish("kubectl", CH, 301);
+        c.everyoneLooks();
+        // The leader holds snap-coherence/1's old view; the others tell what changed when they see it again.
+        c.hook(c.member(2), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        c.hook(c.member(0), lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+        assertThat(c.appData.get("plan")).contains("\"id\":2").contains("\"complete\":false");
+        // Its status tells the leader it runs plan 1's targets: granted, the leader last.
+        assertThat(c.appData.get("grants")).isEqualTo("[\"" + U1 + "\",\"" + U0 + "\"]");
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(300);
+
+        // Its status no longer tells of plan 1 (a hook where it waits), and the leader decides again.
+        c.member(1).status = Status.waiting("granted for plan 2; waiting to read snap-coherence/0's report");
+        c.hook(c.member(0), changedBy(U2));
+        assertThat(c.appData.get("grants")).contains(U1).doesNotContain(U2);
+
+        // Once it has refreshed and reported done the line moves on, the worker last.
+        c.member(0).cached.clear();
+        c.settle();
+        assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.member(2).machine.installedRevision("kubectl")).contains(301);
+        assertThat(c.firstRefreshIndex(Role.WORKER)).isGreaterThan(c.lastRefreshIndex(Role.CONTROL_PLANE));
+    }
+
+    @Test
     void theLeaderFreesTheGrantOfAUnitWhoseStatusSaysItsRefreshIsVerifiedDoneBeforeItReadsItsReport() {
         Cluster c = Cluster.workersGranted(3, 1);
         Map<String, String> before = c.member(1).databag;

@@ -43,6 +43,16 @@ final class Fixtures {
     }
 
     /**
+     * The reading as the unit reports it once it has verified {@code plan}: its done report. A unit the plan
+     * granted is done only by it (or its status), not by its revisions ({@link Census#done}).
+     */
+    static UnitReading verified(Plan plan, UnitReading reading) {
+        UnitReport r = ((UnitReading.Reported) reading).report();
+        return new UnitReading.Reported(new UnitReport(r.unit(), r.role(), r.installed(),
+                Optional.of(Progress.done(plan)), r.witnessed(), r.arch(), r.view()));
+    }
+
+    /**
      * What the units reported the store serves, already merged: {@code snap} (on {@link #CH}) or
      * {@code snap@channel}, then the revision, for the fixtures' architecture; no proxy.
      */

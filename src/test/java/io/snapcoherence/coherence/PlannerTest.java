@@ -102,7 +102,7 @@ class PlannerTest {
         assertThat(asked.appStatus().message()).endsWith("; a requested refresh follows");
 
         // Plan 3 completes: the waiting request makes plan 4, for the snaps it named, and is used up.
-        peers.set(1, cp(1, Map.of("kubectl", rev(1350), "kubelet", rev(5))));
+        peers.set(1, verified(active.plan().orElseThrow(), cp(1, Map.of("kubectl", rev(1350), "kubelet", rev(5)))));
         var next = Planner.decide(PlannerInput.builder().peers(peers).state(asked.state())
                 .offers(store("kubectl", 1350, "kubelet", 6)).managedSnaps(List.of("kubectl", "kubelet"))
                 .autoRefresh(false).build());
@@ -150,7 +150,14 @@ class PlannerTest {
         PlannerDecision d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().grants()).containsExactly(u(1));
 
+        // Granted, its report shows the target but not that it verified it: a copy from before its grant (Juju's
+        // relation cache), its machine moved since (seed 248268). It keeps its grant; the workers wait.
         peers.set(1, cp(1, Map.of("kubectl", rev(1350))));
+        d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
+        assertThat(d.state().grants()).containsExactly(u(1));
+        assertThat(d.appStatus().message()).isEqualTo("rolling out plan 7: control plane 1/2, workers 0/1");
+
+        peers.set(1, verified(planned(7, target).plan().orElseThrow(), cp(1, Map.of("kubectl", rev(1350)))));
         d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().grants()).containsExactly(u(2));
         assertThat(d.appStatus().message()).isEqualTo("rolling out plan 7: control plane 2/2, workers 0/1");
@@ -182,9 +189,10 @@ class PlannerTest {
                 + "units of a tier are not done (2 in force until then)");
 
         // Control plane through, two workers done: one granted worker not done in each tier, so 1 comes into force.
-        peers.set(1, cp(5, Map.of("kubectl", rev(1350))));
-        peers.set(2, worker(2, Map.of("kubectl", rev(1350))));
-        peers.set(3, worker(3, Map.of("kubectl", rev(1350))));
+        Plan seven = planned(7, target).plan().orElseThrow();
+        peers.set(1, verified(seven, cp(5, Map.of("kubectl", rev(1350)))));
+        peers.set(2, verified(seven, worker(2, Map.of("kubectl", rev(1350)))));
+        peers.set(3, verified(seven, worker(3, Map.of("kubectl", rev(1350)))));
         d = Planner.decide(input(peers, planned(7, target, u(2), u(3), u(4)), store("kubectl", 1350), 1)
                 .withWindow(Optional.of(2)));
         assertThat(d.window()).contains(1);
@@ -204,7 +212,7 @@ class PlannerTest {
         // u(3) was granted first and stays first: units pace themselves by the order of the grants.
         assertThat(d.state().grants()).containsExactly(u(3), u(2), u(4), u(5));
 
-        peers.set(3, worker(3, Map.of("kubectl", rev(1350))));
+        peers.set(3, verified(d.state().plan().orElseThrow(), worker(3, Map.of("kubectl", rev(1350)))));
         d = decide(peers, d.state(), store("kubectl", 1350), 2);
         assertThat(d.state().grants()).containsExactly(u(2), u(4), u(5), u(10));
     }
@@ -216,7 +224,7 @@ class PlannerTest {
         PlannerDecision during = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
         assertThat(during.state().plan().orElseThrow().id()).isEqualTo(3);
 
-        peers.set(1, cp(1, Map.of("kubectl", rev(1350))));
+        peers.set(1, verified(during.state().plan().orElseThrow(), cp(1, Map.of("kubectl", rev(1350)))));
         PlannerDecision after = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
         Plan next = after.state().plan().orElseThrow();
         assertThat(next.id()).isEqualTo(4);
@@ -227,7 +235,8 @@ class PlannerTest {
     @Test
     void allUnitsDoneCompletesThePlan() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
-        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), verified(planned(2, target).plan().orElseThrow(),
+                worker(1, Map.of("kubectl", rev(1350)))));
         PlannerDecision d = decide(peers, planned(2, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().plan().orElseThrow().complete()).isTrue();
         assertThat(d.state().grants()).isEmpty();
@@ -359,8 +368,8 @@ class PlannerTest {
     @Test
     void pauseKeepsTheCurrentBatchAndGrantsNoMore() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
-        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))),
-                cp(2, Map.of("kubectl", rev(1342))));
+        var peers = peers(verified(planned(1, target).plan().orElseThrow(), cp(0, Map.of("kubectl", rev(1350)))),
+                cp(1, Map.of("kubectl", rev(1342))), cp(2, Map.of("kubectl", rev(1342))));
         PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).state(planned(1, target, u(0), u(1)))
                 .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
                 .request(Optional.of(new LeaderRequest.Pause())).build());

@@ -248,6 +248,20 @@ class PlannerUnderJujuTest {
     }
 
     @Test
+    void aGrantedUnitOnTheTargetsWithoutItsDoneReportIsDueAndHaltsTheRolloutOnceSilentLong() {
+        // The leader's copy shows it on kubectl 1350 from before its grant; it never reports done (its machine died).
+        var peers = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1350))),
+                worker(2, Map.of("kubectl", rev(1342))));
+        PlannerDecision d = Planner.decide(input(peers, planned(u(1)), 1, Optional.empty())
+                .at(new Watch(NOW, Map.of(), Watch.SILENT_AFTER)));
+        assertThat(d.state().grants()).containsExactly(u(1), u(0)); // kept, and the second batch behind it
+        assertThat(d.dueSince()).containsOnlyKeys(u(1));
+        Watch late = new Watch(NOW, Map.of(u(1), NOW.minus(Duration.ofMinutes(46))), Watch.SILENT_AFTER);
+        assertThat(Planner.decide(input(peers, planned(u(1)), 1, Optional.empty()).at(late)).state().halt())
+                .hasValueSatisfying(h -> assertThat(h.unit()).isEqualTo(u(1)));
+    }
+
+    @Test
     void aGrantedUnitWhoseDataCannotBeReadHaltsTheRolloutOnceSilentLong() {
         var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1342))),
                 new UnitReading.Unreadable(new Malformed(u(2), "schema 2")));

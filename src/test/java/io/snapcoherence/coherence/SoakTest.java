@@ -47,6 +47,21 @@ class SoakTest {
     }
 
     @Test
+    void aGrantedCanarysSoakStartsOnItsDoneReportNotOnRevisionsACopyFromBeforeItsGrantShows() {
+        // The leader's census knows the canary is granted (Census.done): on 101 without a done report is a copy
+        // of its report from before its grant (seed 248268); its soak would start before it refreshed.
+        Census copy = census(cp(0, 100), cp(1, 101), cp(2, 100)).withGrants(List.of("snap-coherence/1"));
+        assertThat(Soak.decide(SOAK, PLAN, copy, List.of("snap-coherence/1"), Optional.empty(), T0))
+                .isInstanceOf(Soak.Verdict.CanaryOnly.class);
+        UnitReport verified = new UnitReport("snap-coherence/1", Role.CONTROL_PLANE,
+                Map.of("kube-apiserver", new InstalledRevision(CH, 101)), Optional.of(Progress.done(PLAN)),
+                Optional.empty(), "amd64", Optional.empty());
+        Census done = census(cp(0, 100), verified, cp(2, 100)).withGrants(List.of("snap-coherence/1"));
+        assertThat(Soak.decide(SOAK, PLAN, done, List.of("snap-coherence/1"), Optional.empty(), T0))
+                .isInstanceOf(Soak.Verdict.Soaking.class);
+    }
+
+    @Test
     void aSoakEndsOnlyPastItsTimeWithACheckMadeAfterIt() {
         Soak.Entry entry = new Soak.Entry(7, 1, Soak.Stage.CANARY, "snap-coherence/1", T0.plus(SOAK), false);
         Census unchecked = census(cp(0, 100), cp(1, 101), cp(2, 100));

@@ -103,6 +103,20 @@ class UnitAgentTest {
     }
 
     @Test
+    void aGrantedWorkerCountsAControlPlaneUnitStillGrantedThroughByItsDoneReportNotByItsRevisions() {
+        // The leader still grants snap-coherence/0 (it has not read its done report, or it is refreshing): this
+        // worker's copy of its report may be from before its grant and show the target (seed 248268).
+        var onTarget = List.<UnitReading>of(cp(0, Map.of("kubelet", rev(201))));
+        AgentDecision wait = decide(workerFive(granted(u(0), u(5)), onTarget));
+        assertThat(wait).isEqualTo(new AgentDecision.Settle(Status.waiting("control plane 0/1 on plan 7"),
+                Optional.empty()));
+        var verified = List.<UnitReading>of(reported(u(0), Role.CONTROL_PLANE, Map.of("kubelet", rev(201)),
+                Optional.of(Progress.done(PLAN))));
+        assertThat(decide(workerFive(granted(u(0), u(5)), verified))).isEqualTo(
+                new AgentDecision.Refresh(PLAN, List.of(KUBELET), List.of(KUBELET)));
+    }
+
+    @Test
     void aGrantedWorkerWaitsWhileTheLeadersTallyShowsTheControlPlaneNotThrough() {
         // The leader saw a unit join that this worker has not seen yet: it could be control plane.
         var tallyBehind = new PeerCodec.AppReading.Read(granted(u(5)), Optional.of(new Tally(1, 2, 0, 3)));
