@@ -45,7 +45,7 @@ work=$(mktemp -d)
 snapd_pid=
 cleanup() {
     [ -z "$snapd_pid" ] || kill "$snapd_pid" 2>/dev/null || true
-    rm -rf "$work"
+    [ -n "${KEEP_WORK:-}" ] && echo "work dir kept: $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 unpack() {    # <charm zip> <dir>
@@ -101,69 +101,19 @@ printf 'import os, sys\nsys.exit(0)\n' > "$work/py/charm.py"
 chmod +x "$work/py/dispatch"
 
 # The frozen state is derived, not written by hand: the charm's own hooks run against a model of two units kept in
-# files (model-tool.py below: unit stores, unit databags and the app databag, each write applied as Juju applies a
-# successful hook's writes), snap-coherence/0 the leader, until a round of update-status and
-# coherence-relation-changed on both units writes nothing. The measured hooks then read that state through
-# canned tools that discard writes and log them, so every run of a case starts from the same converged state.
+# files (packaging/model-tool.py, on which the build trains its class-data archive too: unit stores, unit databags
+# and the app databag, each write applied as Juju applies a successful hook's writes), snap-coherence/0 the leader,
+# until a round of update-status and coherence-relation-changed on both units writes nothing. The measured hooks then
+# read that state through canned tools that discard writes and log them, so every run of a case starts from the same
+# converged state.
 tools="$work/tools"
 converge_tools="$work/tools-converge"
 model="$work/model"
 frozen="$work/frozen"
 mkdir -p "$model" "$frozen"
-cat > "$work/model-tool.py" <<'PY'
-# One Juju hook tool (named by the first argument) of a model of the units snap-coherence/0 (the leader) and
-# snap-coherence/1, kept in files under MODEL_DIR. As Juju: relation-get -r <id> [--app] --format=json - <unit or
-# app> reads a databag, relation-set -r <id> [--app] --file - merges one (an empty value deletes the key),
-# state-set --file - merges the unit store (an empty value is kept as "": only state-delete deletes), is-leader
-# answers per unit; each as the charm's HookTools interface documents it (src/main/java/io/snapcoherence/juju/HookTools.java).
-import json, os, sys
-tool, args = sys.argv[1], sys.argv[2:]
-model, unit = os.environ["MODEL_DIR"], os.environ["JUJU_UNIT_NAME"]
-units = ["snap-coherence/0", "snap-coherence/1"]
-relation = args[args.index("-r") + 1] if "-r" in args else None
-def path(name):
-    return os.path.join(model, name.replace("/", "-") + ".json")
-def load(name):
-    try:
-        with open(path(name)) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return {}
-def merge(name, values, drop_empty):
-    data = load(name)
-    data.update(values)
-    with open(path(name), "w") as f:
-        json.dump({k: v for k, v in data.items() if v != "" or not drop_empty}, f, sort_keys=True)
-    with open(os.path.join(model, "writes"), "a") as f:
-        f.write(f"{unit} {os.environ.get('JUJU_DISPATCH_PATH')} {tool} {' '.join(args)}\n")
-if tool == "is-leader":
-    print(json.dumps(unit == units[0]))
-elif tool == "state-get":
-    print(json.dumps(load("store-" + unit)))
-elif tool == "state-set":
-    merge("store-" + unit, json.load(sys.stdin), False)
-elif tool == "relation-list":
-    if "--app" in args:
-        print(json.dumps("snap-coherence"))
-    elif relation == "coherence:2":
-        print(json.dumps([u for u in units if u != unit]))
-    else:
-        print(json.dumps([os.environ["JUJU_PRINCIPAL_UNIT"]]))
-elif tool == "relation-get":
-    owner = ("app-" if "--app" in args else "unit-") + args[-1]
-    print(json.dumps(load(owner) if relation == "coherence:2" else {}))
-elif tool == "relation-set":
-    owner = "app-snap-coherence" if "--app" in args else "unit-" + unit
-    if relation == "coherence:2":
-        merge(owner, json.load(sys.stdin), True)
-    else:
-        sys.stdin.read()
-else:
-    sys.exit(f"{tool}: not modelled")
-PY
 cp -r "$project/packaging/training-tools" "$converge_tools"
 for tool in is-leader state-get state-set relation-list relation-get relation-set; do
-    printf '#!/bin/sh\nexec python3 %q/model-tool.py %s "$@"\n' "$work" "$tool" > "$converge_tools/$tool"
+    printf '#!/bin/sh\nexec python3 %q/packaging/model-tool.py %s "$@"\n' "$project" "$tool" > "$converge_tools/$tool"
 done
 chmod +x "$converge_tools"/*
 hook_env() {    # <tools> <charm dir> <unit number>: Juju's environment of a hook
@@ -214,22 +164,8 @@ done
 # Frozen: the converged files, but each unit's last look (store-check) put back by two minutes, as the operator's
 # config change of the reconcile case comes more than StoreCheck.EVERY (1 minute) after it: so every run of
 # config-changed looks, not only those more than a minute after the model converged.
-python3 - "$model" "$frozen" <<'PY'
-import datetime, json, os, sys
-model, frozen = sys.argv[1:]
-for name in os.listdir(model):
-    if not name.endswith(".json"):
-        continue
-    with open(os.path.join(model, name)) as f:
-        data = json.load(f)
-    if name.startswith("store-") and data.get("store-check"):
-        check = json.loads(data["store-check"])
-        at = datetime.datetime.fromisoformat(check["at"].rstrip("Z")[:26])
-        check["at"] = (at - datetime.timedelta(minutes=2)).isoformat() + "Z"
-        data["store-check"] = json.dumps(check, separators=(",", ":"))
-    with open(os.path.join(frozen, name), "w") as f:
-        json.dump(data, f, sort_keys=True)
-PY
+MODEL_DIR="$model" python3 "$project/packaging/model-tool.py" age-last-look 2
+cp "$model"/*.json "$frozen"/
 app="$frozen/app-snap-coherence.json"
 python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("offers") else 1)' "$app" \
     || { echo "the converged app databag holds no offers: $(cat "$app")" >&2; exit 1; }
@@ -384,6 +320,19 @@ if [ -n "$before_zip" ]; then
                 l, a / b, a - b, ac / bc, ac - bc }'
     done
 fi
+# What the archive misses: the classes a steady hook loads from elsewhere (the JAR, the runtime image, or defined at
+# run time: lambda forms, method handles of a record's equals), each one parsed or spun at every hook. One run of
+# each with class loading logged (JAVA_TOOL_OPTIONS, which the JVM reads from the environment dispatch passes on).
+outside() {    # <label>: prints the count for that case's command
+    local log="$work/classes-$1.log" cmd=${command[$1]}
+    cmd=${cmd/env -i /env -i JAVA_TOOL_OPTIONS=-Xlog:class+load:file=$(printf %q "$log") }
+    bash -c "exec $cmd" >/dev/null 2>&1 || true
+    grep -vc 'source: shared objects file' "$log" || true
+}
+for label in no-op no-op-nl peer; do
+    printf 'classes loaded outside the archive, %s: %s%s\n' "$label" "$(outside "$label")" \
+        "${before_zip:+ (before: $(outside "$label-b"))}"
+done
 # The check that the frozen state is the steady state for this build: its idle hooks write nothing and its hooks
 # never read snapd's sequences (GET /v2/snaps?select=all, only where the view may be written), else the figures
 # above measure something else. The build before is measured as it behaves in that state, unchecked.

@@ -3,7 +3,6 @@ package io.snapcoherence.coherence;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -108,7 +107,7 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
         Set<String> changedBy = new TreeSet<>(Units.ORDER);
         int refused = 0;
         List<UnitReport> ordered = new ArrayList<>(reports);
-        ordered.sort(Comparator.comparing(UnitReport::unit, Units.ORDER));
+        ordered.sort(Units.BY_UNIT);
         for (UnitReport report : ordered) {
             if (report.arch().equals(UnitReport.UNKNOWN_ARCH) || report.view().isEmpty()) {
                 continue;
@@ -226,12 +225,14 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
         Set<String> asked = new LinkedHashSet<>();
         for (List<UnitReport> ofArch : byArchReports.values()) {
             List<UnitReport> candidates = new ArrayList<>(ofArch);
-            candidates.sort(Comparator.comparing(UnitReport::unit, Units.ORDER));
+            candidates.sort(Units.BY_UNIT);
             if (!candidates.isEmpty()) {
                 java.util.Collections.rotate(candidates, (int) -(round % candidates.size()));
             }
-            candidates.sort(Comparator.comparing((UnitReport r) -> rank(r, leader))
-                    .thenComparing(r -> !r.view().map(v -> v.usable() && v.proxy().equals(proxy)).orElse(false)));
+            candidates.sort((a, b) -> {
+                int byRank = Integer.compare(rank(a, leader), rank(b, leader));
+                return byRank != 0 ? byRank : Boolean.compare(offProxy(a, proxy), offProxy(b, proxy));
+            });
             Set<SnapChannel> left = new TreeSet<>();
             ofArch.forEach(r -> r.installed().forEach((snap, have) -> {
                 if (managed.contains(snap)) {
@@ -280,6 +281,11 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
      * proxy-url is empty answers so every round, and, covering most, was the only one of its architecture asked,
      * every 10 minutes, while the workers of that architecture, the leader among them, could look; seed 212241).
      */
+    /** Whether the report's view is not a usable one through {@code proxy}: such views are asked after the others. */
+    private static boolean offProxy(UnitReport report, String proxy) {
+        return !report.view().map(v -> v.usable() && v.proxy().equals(proxy)).orElse(false);
+    }
+
     private int rank(UnitReport report, Optional<String> leader) {
         if (check.round() > 0 && check.asked().contains(report.unit()) && !check.answeredBy(report)) {
             return 2;

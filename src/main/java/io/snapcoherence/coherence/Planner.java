@@ -4,7 +4,6 @@ import io.snapcoherence.juju.Status;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -598,7 +597,9 @@ public final class Planner {
 
     private static List<UnitReport> leaderLast(List<UnitReport> tier, Optional<String> leader) {
         List<UnitReport> ordered = new ArrayList<>(tier);
-        ordered.sort(Comparator.comparing(r -> leader.equals(Optional.of(r.unit())))); // stable: false first
+        // stable: false first (a lambda, not Comparator.comparing: see Units.ORDER)
+        ordered.sort((a, b) -> Boolean.compare(leader.equals(Optional.of(a.unit())),
+                leader.equals(Optional.of(b.unit()))));
         return ordered;
     }
 
