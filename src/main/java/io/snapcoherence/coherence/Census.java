@@ -5,13 +5,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The peers sorted by what can be known of them: readable reports per tier, unreadable data, silent units; and
  * every reading by unit name (a leader of thousands of units looks units up by name for every grant).
  */
 public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
-                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses) {
+                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses, Set<String> granted) {
 
     public static Census of(List<UnitReading> readings) {
         Map<String, UnitReading> byUnit = new HashMap<>();
@@ -30,7 +31,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
         return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
-                java.util.Collections.unmodifiableMap(byUnit), Map.of());
+                java.util.Collections.unmodifiableMap(byUnit), Map.of(), Set.of());
     }
 
     /**
@@ -39,16 +40,36 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * counts as done ({@link #done}) before the leader has read its report in its databag.
      */
     public Census withStatuses(Map<String, StatusLine> lines) {
-        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines));
+        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines), granted);
+    }
+
+    /**
+     * The same census as the leader judges the units granted for the plan: a granted unit is done only by its own
+     * word ({@link #done}).
+     */
+    public Census withGrants(List<String> grants) {
+        return new Census(reports, unreadable, unreported, byUnit, statuses, Set.copyOf(grants));
     }
 
     /**
      * Whether a unit is done with the plan: its report says so (its revisions are the targets, no failure of the
      * plan stands), or its status says its refresh for the plan's current attempt is verified done. Both are facts
      * about its machine: the status is set after verification, at once, and may be read before the report commits.
+     *
+     * <p>A granted unit ({@link #withGrants}) is done only by its own word: its done report of the plan (any
+     * attempt) or that status. A granted unit reports no targets' revisions until it reports done, so a report that
+     * shows them without done is a copy older than its grant (Juju's relation cache serves a peer's data as of the
+     * reader's last hook for it), and the machine may have moved since: snapd's timer (hold=false) takes a unit off
+     * the targets, the leader grants it, it refreshes, while the leader's copy still shows the targets. Counted done
+     * by it, its grant was freed and the leader started beside it, one unit more than the window (I2; wide seed
+     * 169016). A granted unit found on the targets reports done in its next hook; one whose machine died there is
+     * due (the watch) and halts the rollout, named, after {@link Watch#SILENT_AFTER}.
      */
     public boolean done(UnitReport report, Plan plan) {
-        return report.done(plan) || (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan));
+        if (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan)) {
+            return true;
+        }
+        return granted.contains(report.unit()) ? report.reportedDone(plan) : report.done(plan);
     }
 
     /** The failures of the plan's current attempt the units' statuses tell of, in unit order. */

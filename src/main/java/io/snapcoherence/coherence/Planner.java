@@ -33,8 +33,9 @@ public final class Planner {
     public static PlannerDecision decide(PlannerInput input) {
         // What the units' statuses say counts with their reports: a verified done frees a grant and lets the next
         // unit in, a failure halts, in the leader's first hook after the status was set (docs/protocol.md).
+        // A granted unit is done only by its own word: the leader's copy of its report may be older than its grant.
         Census census = Census.of(StatusLine.applied(input.peers(), input.statuses(), input.state().plan()))
-                .withStatuses(input.statuses());
+                .withStatuses(input.statuses()).withGrants(input.state().grants());
         if (input.leaderLeaving()) {
             return whileLeaving(input, census);
         }
@@ -54,7 +55,8 @@ public final class Planner {
                 halt = firstFailure(census, input.leaving(), active);
             }
             grants = notDone(grants, census, active);
-            boolean allDone = grants.stream().allMatch(census::knows) && census.controlPlaneKnown()
+            // Every grant left is of a unit not in view or not done by its own word (Census.done).
+            boolean allDone = grants.isEmpty() && census.controlPlaneKnown()
                     && census.reports().stream().allMatch(r -> census.done(r, active));
             // A failure of this attempt halts it even when every unit left is done (the failed unit left with
             // its report): it is news about the revision, and only the operator moves on from it (I4).

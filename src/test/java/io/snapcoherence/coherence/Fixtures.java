@@ -36,6 +36,16 @@ final class Fixtures {
         return reported("snap-coherence/" + n, Role.WORKER, installed, Optional.empty());
     }
 
+    /**
+     * The reading as its unit reports it once granted and verified for plan {@code plan} (attempt 1): a granted
+     * unit counts done for the leader only by that report (Census.done).
+     */
+    static UnitReading doneFor(long plan, UnitReading reading) {
+        UnitReport r = ((UnitReading.Reported) reading).report();
+        return reported(r.unit(), r.role(), r.installed(), Optional.of(new Progress(plan, 1, Phase.DONE,
+                Optional.empty())));
+    }
+
     static UnitReading reported(String unit, Role role, Map<String, InstalledRevision> installed,
                                 Optional<Progress> progress) {
         return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, Optional.empty(), ARCH,

@@ -40,12 +40,12 @@ class LeaderViewTest {
         PlannerDecision d = decide(controlPlane(0, 1, 2, 3), RolloutState.EMPTY, 1, u(0), Set.of());
         assertThat(d.state().grants()).containsExactly(u(1), u(2));
         // u(1) done: the next batch is granted behind u(2), the leader still last.
-        var oneDone = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1350))),
+        var oneDone = peers(cp(0, Map.of("kubectl", rev(1342))), doneFor(1, cp(1, Map.of("kubectl", rev(1350)))),
                 cp(2, Map.of("kubectl", rev(1342))), cp(3, Map.of("kubectl", rev(1342))));
         d = decide(oneDone, d.state(), 1, u(0), Set.of());
         assertThat(d.state().grants()).containsExactly(u(2), u(3));
-        var othersDone = peers(cp(0, Map.of("kubectl", rev(1342))), cp(1, Map.of("kubectl", rev(1350))),
-                cp(2, Map.of("kubectl", rev(1350))), cp(3, Map.of("kubectl", rev(1342))));
+        var othersDone = peers(cp(0, Map.of("kubectl", rev(1342))), doneFor(1, cp(1, Map.of("kubectl", rev(1350)))),
+                doneFor(1, cp(2, Map.of("kubectl", rev(1350)))), cp(3, Map.of("kubectl", rev(1342))));
         assertThat(decide(othersDone, d.state(), 1, u(0), Set.of()).state().grants()).containsExactly(u(3), u(0));
         assertThat(Planner.order(Census.of(controlPlane(0, 1, 2, 3)), d.state().plan().orElseThrow(),
                 Optional.of(u(0))).get(Role.CONTROL_PLANE)).containsExactly(u(1), u(2), u(3), u(0));

@@ -102,7 +102,7 @@ class PlannerTest {
         assertThat(asked.appStatus().message()).endsWith("; a requested refresh follows");
 
         // Plan 3 completes: the waiting request makes plan 4, for the snaps it named, and is used up.
-        peers.set(1, cp(1, Map.of("kubectl", rev(1350), "kubelet", rev(5))));
+        peers.set(1, doneFor(3, cp(1, Map.of("kubectl", rev(1350), "kubelet", rev(5)))));
         var next = Planner.decide(PlannerInput.builder().peers(peers).state(asked.state())
                 .offers(store("kubectl", 1350, "kubelet", 6)).managedSnaps(List.of("kubectl", "kubelet"))
                 .autoRefresh(false).build());
@@ -150,7 +150,7 @@ class PlannerTest {
         PlannerDecision d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().grants()).containsExactly(u(1));
 
-        peers.set(1, cp(1, Map.of("kubectl", rev(1350))));
+        peers.set(1, doneFor(7, cp(1, Map.of("kubectl", rev(1350)))));
         d = decide(peers, planned(7, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().grants()).containsExactly(u(2));
         assertThat(d.appStatus().message()).isEqualTo("rolling out plan 7: control plane 2/2, workers 0/1");
@@ -183,8 +183,8 @@ class PlannerTest {
 
         // Control plane through, two workers done: one granted worker not done in each tier, so 1 comes into force.
         peers.set(1, cp(5, Map.of("kubectl", rev(1350))));
-        peers.set(2, worker(2, Map.of("kubectl", rev(1350))));
-        peers.set(3, worker(3, Map.of("kubectl", rev(1350))));
+        peers.set(2, doneFor(7, worker(2, Map.of("kubectl", rev(1350)))));
+        peers.set(3, doneFor(7, worker(3, Map.of("kubectl", rev(1350)))));
         d = Planner.decide(input(peers, planned(7, target, u(2), u(3), u(4)), store("kubectl", 1350), 1)
                 .withWindow(Optional.of(2)));
         assertThat(d.window()).contains(1);
@@ -204,7 +204,7 @@ class PlannerTest {
         // u(3) was granted first and stays first: units pace themselves by the order of the grants.
         assertThat(d.state().grants()).containsExactly(u(3), u(2), u(4), u(5));
 
-        peers.set(3, worker(3, Map.of("kubectl", rev(1350))));
+        peers.set(3, doneFor(1, worker(3, Map.of("kubectl", rev(1350)))));
         d = decide(peers, d.state(), store("kubectl", 1350), 2);
         assertThat(d.state().grants()).containsExactly(u(2), u(4), u(5), u(10));
     }
@@ -216,7 +216,7 @@ class PlannerTest {
         PlannerDecision during = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
         assertThat(during.state().plan().orElseThrow().id()).isEqualTo(3);
 
-        peers.set(1, cp(1, Map.of("kubectl", rev(1350))));
+        peers.set(1, doneFor(3, cp(1, Map.of("kubectl", rev(1350)))));
         PlannerDecision after = decide(peers, planned(3, target, u(1)), store("kubectl", 1360), 1);
         Plan next = after.state().plan().orElseThrow();
         assertThat(next.id()).isEqualTo(4);
@@ -227,7 +227,7 @@ class PlannerTest {
     @Test
     void allUnitsDoneCompletesThePlan() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
-        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))));
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), doneFor(2, worker(1, Map.of("kubectl", rev(1350)))));
         PlannerDecision d = decide(peers, planned(2, target, u(1)), store("kubectl", 1350), 1);
         assertThat(d.state().plan().orElseThrow().complete()).isTrue();
         assertThat(d.state().grants()).isEmpty();
@@ -359,7 +359,7 @@ class PlannerTest {
     @Test
     void pauseKeepsTheCurrentBatchAndGrantsNoMore() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
-        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), cp(1, Map.of("kubectl", rev(1342))),
+        var peers = peers(doneFor(1, cp(0, Map.of("kubectl", rev(1350)))), cp(1, Map.of("kubectl", rev(1342))),
                 cp(2, Map.of("kubectl", rev(1342))));
         PlannerDecision d = Planner.decide(PlannerInput.builder().peers(peers).state(planned(1, target, u(0), u(1)))
                 .offers(store("kubectl", 1350)).managedSnaps(List.of("kubectl")).maxUnavailable(2)
