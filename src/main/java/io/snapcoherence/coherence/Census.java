@@ -65,8 +65,11 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * may have run while the peer's hook refreshing it elsewhere was still under way (seed 248268: a control-plane
      * unit on upstream's revisions from snapd's timer, brought back to the proxy's by its grant for one plan, was
      * counted done for the next plan, whose targets were upstream's, on the copy from before: the worker tier
-     * opened while it ran the old revisions). Counted not done, it keeps its grant, verifies in its next hook and
-     * reports done, or refreshes; a machine dead meanwhile is due and halts the rollout, named (leader rule 7).
+     * opened while it ran the old revisions; wide seed 169016: snapd's timer took two workers off the targets, the
+     * leader granted them for the next plan and freed both grants on its copies of their reports from before, then
+     * started beside them, one more than the window). Counted not done, it keeps its grant, verifies in its next
+     * hook and reports done, or refreshes; a machine dead meanwhile is due and halts the rollout, named (leader
+     * rule 7).
      */
     public boolean done(UnitReport report, Plan plan) {
         if (report.reportedDone(plan)

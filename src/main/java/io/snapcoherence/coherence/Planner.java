@@ -55,7 +55,8 @@ public final class Planner {
                 halt = firstFailure(census, input.leaving(), active);
             }
             grants = notDone(grants, census, active);
-            boolean allDone = grants.stream().allMatch(census::knows) && census.controlPlaneKnown()
+            // Every grant left is of a unit not in view or not done by its own word (Census.done).
+            boolean allDone = grants.isEmpty() && census.controlPlaneKnown()
                     && census.reports().stream().allMatch(r -> census.done(r, active));
             // A failure of this attempt halts it even when every unit left is done (the failed unit left with
             // its report): it is news about the revision, and only the operator moves on from it (I4).

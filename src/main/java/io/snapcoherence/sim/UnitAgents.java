@@ -204,11 +204,11 @@ final class UnitAgents {
                 unitChanged = true;
             }
             if (tools.wroteAppData() && !peer.localAppData().equals(controller.appData)) {
-                // the parts a reader of the trace needs to follow a rollout: who is granted, what stops it
+                // the parts a reader of the trace needs to follow a rollout: who is granted, what stops it, the window
                 model.note(unit.name() + " app data: grants " + peer.localAppData().getOrDefault("grants", "[]")
                         + peer.localAppData().entrySet().stream().filter(e -> e.getKey().equals("halt")
-                        || e.getKey().equals("paused")).map(e -> " " + e.getKey() + " " + e.getValue())
-                        .reduce("", String::concat));
+                        || e.getKey().equals("paused") || e.getKey().equals("window"))
+                        .map(e -> " " + e.getKey() + " " + e.getValue()).reduce("", String::concat));
                 controller.commitAppData(peer.localAppData());
                 unit.ownWrites++;
                 appChanged = true;

@@ -278,4 +278,51 @@ class PlannerUnderJujuTest {
         assertThat(resumed.state().halt()).isEmpty();
         assertThat(resumed.dueSince()).containsEntry(u(2), soon.now());
     }
+
+    @Test
+    void aGrantedUnitIsDoneOnlyByItsOwnWordNotByACopyOfItsReportOlderThanItsGrant() {
+        // Wide seed 169016: the leader u(3), a worker, granted u(1), u(2) and itself (max-unavailable 2) when their
+        // statuses said they were on the previous plan's revisions; its copies of their reports are older than
+        // that (Juju's relation cache) and show kubectl 1350, where snapd's timer had moved them before. Both are
+        // refreshing to 1350 now, as their statuses say.
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))),
+                worker(2, Map.of("kubectl", rev(1350))), worker(3, Map.of("kubectl", rev(1342))),
+                worker(4, Map.of("kubectl", rev(1350))));
+        Map<String, StatusLine> refreshing = Map.of(u(1), new StatusLine.Refreshing(1, 1),
+                u(2), new StatusLine.Refreshing(1, 1));
+        RolloutState state = planned(u(1), u(2), u(3));
+        PlannerDecision d = Planner.decide(input(peers, state, 2, Optional.empty()).toBuilder().statuses(refreshing)
+                .leader(Optional.of(u(3))).build());
+        // Their grants stand (freed, the leader's own turn would find nobody ahead of it and start beside them),
+        // the plan is not complete, and a unit never granted that runs the target is done as before.
+        assertThat(d.state().grants()).containsExactly(u(1), u(2), u(3));
+        assertThat(d.state().plan().orElseThrow().complete()).isFalse();
+        assertThat(Planner.forLeaderAgent(state, d.state(), u(3)).grantedBefore(u(3))).containsExactly(u(1), u(2));
+        assertThat(d.tally()).contains(new Tally(1, 1, 1, 4));
+
+        // Granted and on the target with nothing said, it is due: a dead machine there halts the rollout, named.
+        Instant later = NOW.plus(Duration.ofHours(1));
+        PlannerDecision silent = Planner.decide(input(peers, state, 2, Optional.empty()).toBuilder()
+                .leader(Optional.of(u(3))).build()
+                .at(new Watch(later, Map.of(u(1), later.minus(Duration.ofMinutes(46))), Watch.SILENT_AFTER)));
+        assertThat(silent.state().halt().map(Halt::unit)).contains(u(1));
+
+        // Its word frees its grant: a done report of the plan (any attempt), or its status saying it is verified.
+        var reportedDone = peers(cp(0, Map.of("kubectl", rev(1350))), reported(u(1), Role.WORKER,
+                        Map.of("kubectl", rev(1350)), Optional.of(Progress.done(PLAN))),
+                worker(2, Map.of("kubectl", rev(1350))), worker(3, Map.of("kubectl", rev(1342))),
+                worker(4, Map.of("kubectl", rev(1350))));
+        PlannerDecision one = Planner.decide(input(reportedDone, state, 2, Optional.empty()).toBuilder()
+                .statuses(Map.of(u(2), new StatusLine.Done(1, 1))).leader(Optional.of(u(3))).build());
+        assertThat(one.state().grants()).containsExactly(u(3));
+
+        // Every unit on the target, every granted one done by its word: the plan completes.
+        var allDone = peers(cp(0, Map.of("kubectl", rev(1350))), reported(u(1), Role.WORKER,
+                        Map.of("kubectl", rev(1350)), Optional.of(Progress.done(PLAN))),
+                reported(u(2), Role.WORKER, Map.of("kubectl", rev(1350)), Optional.of(Progress.done(PLAN))),
+                worker(3, Map.of("kubectl", rev(1350))), worker(4, Map.of("kubectl", rev(1350))));
+        PlannerDecision complete = Planner.decide(input(allDone, planned(u(1), u(2)), 2, Optional.empty()));
+        assertThat(complete.state().plan().orElseThrow().complete()).isTrue();
+        assertThat(complete.state().grants()).isEmpty();
+    }
 }
