@@ -298,8 +298,13 @@ final class Rollout {
      */
     private OwnTurn ownDecision(Reading reading, PeerCodec.AppReading app, boolean registrationOk) {
         PeerView peers = reading.peers();
+        // The snaps the machine lists that config snaps does not manage: this hook's listing, no call of its own.
+        Map<String, Integer> unmanaged = new java.util.HashMap<>();
+        reading.machine().listed().stream().filter(s -> !reading.installed().containsKey(s.name()))
+                .forEach(s -> unmanaged.put(s.name(), s.revision()));
         AgentInput input = new AgentInput(unit, role, reading.installed(), reading.lastProgress(), app,
-                config.maxUnavailable(), Optional.empty(), false, registrationOk, reading.witnessed(), reading.arch());
+                config.maxUnavailable(), Optional.empty(), false, registrationOk, reading.witnessed(), reading.arch(),
+                unmanaged);
         AgentDecision act = UnitAgent.decide(input);
         if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
             // The units granted before this one, in the app state it acts on, are the line it waits in.
@@ -327,16 +332,6 @@ final class Rollout {
             act = new AgentDecision.Settle(Status.maintenance("leaving the relation: no refresh"), Optional.empty());
         }
         Optional<Plan> activePlan = activePlan(app);
-        if (act instanceof AgentDecision.Settle settle && activePlan.isPresent()
-                && settle.progress().equals(Optional.of(Progress.done(activePlan.get())))
-                && !unmanagedOnTargets(reading, activePlan.get()).isEmpty()) {
-            // On every target it manages (none left to verify), but the machine runs a target of the plan that
-            // config snaps no longer manages, with a node endpoint: the plan may have put it there (dropped while
-            // its refresh ran, or before a resume), and it is not done until the node answers healthy for it (seeds
-            // 225422, wide 167573). The listing is this hook's: no call unless there is one.
-            Plan plan = activePlan.get();
-            act = new AgentDecision.Refresh(plan, List.of(), List.of());
-        }
         // Changes this unit started for the active plan run on whatever else holds it back now (a halt, a pause,
         // its own removal): it follows them to their end and reports, and starts nothing new.
         if (act instanceof AgentDecision.Settle settle && activePlan.isPresent() && reading.memory()
@@ -367,16 +362,6 @@ final class Rollout {
             }
         }
         return followed.size() == verify.size() ? verify : List.copyOf(followed);
-    }
-
-    /**
-     * The plan's targets this machine lists at their revisions, not managed by config snaps, that serve a node
-     * endpoint (a revision is one snap's build for one architecture).
-     */
-    private static List<Target> unmanagedOnTargets(Reading reading, Plan plan) {
-        return plan.targets().stream().filter(t -> !reading.installed().containsKey(t.snap())
-                && NodeHealth.Endpoint.of(t.snap()).isPresent() && reading.machine().listed().stream()
-                .anyMatch(s -> s.name().equals(t.snap()) && s.revision() == t.revision())).toList();
     }
 
     /**

@@ -12,19 +12,31 @@ import java.util.Optional;
  * ({@code witnessed}: it stops this unit as a peer's failure would), and its machine's architecture (its targets
  * are those of its architecture). {@code controlPlaneGoal}: the control-plane principal units Juju's
  * {@code goal-state} lists alive, asked only by a worker about to start ({@link AgentDecision.NeedGoalState}).
+ * {@code unmanagedListed}: the revisions its machine lists of the snaps config snaps does not manage (a plan may
+ * have put one there before it was dropped from {@code snaps}).
  */
 public record AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
                          Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
-                         Optional<Witnessed> witnessed, String arch, Optional<List<String>> controlPlaneGoal) {
+                         Optional<Witnessed> witnessed, String arch, Optional<List<String>> controlPlaneGoal,
+                         Map<String, Integer> unmanagedListed) {
 
     /** Before goal-state was asked. */
     public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
                       Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
                       Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
+                      Optional<Witnessed> witnessed, String arch, Map<String, Integer> unmanagedListed) {
+        this(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers, registrationOk, witnessed,
+                arch, Optional.empty(), unmanagedListed);
+    }
+
+    /** Of a machine that lists nothing config snaps does not manage. */
+    public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
+                      Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
                       Optional<Witnessed> witnessed, String arch) {
         this(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers, registrationOk, witnessed,
-                arch, Optional.empty());
+                arch, Map.of());
     }
 
     /** Of a machine whose architecture is not said: every target of its channels concerns it. */
@@ -47,6 +59,7 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
         installed = Map.copyOf(installed);
         peers = peers.map(List::copyOf);
         controlPlaneGoal = controlPlaneGoal.map(List::copyOf);
+        unmanagedListed = Map.copyOf(unmanagedListed);
         if (maxUnavailable < 1) {
             throw new IllegalArgumentException("max-unavailable must be at least 1, got " + maxUnavailable);
         }
@@ -62,12 +75,12 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
     /** The same input with the readings the agent asked for ({@code all}: every peer's). */
     public AgentInput withPeers(List<UnitReading> readings, boolean all) {
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, Optional.of(readings), all,
-                registrationOk, witnessed, arch, controlPlaneGoal);
+                registrationOk, witnessed, arch, controlPlaneGoal, unmanagedListed);
     }
 
     /** The same input with the live control-plane principal units goal-state lists. */
     public AgentInput withControlPlaneGoal(List<String> principals) {
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers,
-                registrationOk, witnessed, arch, Optional.of(principals));
+                registrationOk, witnessed, arch, Optional.of(principals), unmanagedListed);
     }
 }

@@ -38,6 +38,16 @@ public final class UnitAgent {
         return new AgentDecision.Settle(haltedHere(plan, halt), told);
     }
 
+    /**
+     * The plan's targets the machine lists at their revisions, not managed by config snaps, that serve a node
+     * endpoint (a revision is one snap's build for one architecture).
+     */
+    static List<Target> unmanagedOnTargets(AgentInput input, Plan plan) {
+        return plan.targets().stream().filter(t -> !input.installed().containsKey(t.snap())
+                && io.snapcoherence.kube.NodeHealth.Endpoint.of(t.snap()).isPresent()
+                && Integer.valueOf(t.revision()).equals(input.unmanagedListed().get(t.snap()))).toList();
+    }
+
     public static AgentDecision decide(AgentInput input) {
         if (input.app() instanceof PeerCodec.AppReading.Unreadable bad) {
             return settle(Status.blocked("rollout data unreadable: " + bad.malformed().reason()));
@@ -83,6 +93,13 @@ public final class UnitAgent {
                 // so, not `active` (the leader grants it first; seed 207035).
                 Progress failed = failedReplaced.get();
                 return settle(StatusLine.failed(failed.plan(), failed.attempt(), failed.failure().orElseThrow()));
+            }
+            if (granted && !reported && !unmanagedOnTargets(input, plan).isEmpty()) {
+                // On every target it manages (none to verify), but its machine runs a target of the plan that config
+                // snaps no longer manages, with a node endpoint: the plan may have put it there (dropped while its
+                // refresh ran, or before a resume), and it is not done until the node answers healthy for it (seeds
+                // 225422, wide 167573): it verifies.
+                return new AgentDecision.Refresh(plan, List.of(), List.of());
             }
             // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
             Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();

@@ -88,6 +88,32 @@ class UnitAgentTest {
                 .isEqualTo(new AgentDecision.Refresh(replacing, List.of(), List.of(KUBELET)));
     }
 
+    /**
+     * Granted, with no target among the snaps it manages (kube-proxy only), and its machine lists kubelet, dropped
+     * from config snaps, at the plan's revision: the plan may have put it there, and the node has not answered for
+     * it yet, so the unit verifies instead of reporting done (seeds 225422, wide 167573). Not for a revision other
+     * than the plan's, nor for a snap without a node endpoint, nor once it has reported done.
+     */
+    @Test
+    void aGrantedUnitWhoseMachineRunsAnUnmanagedTargetWithANodeEndpointVerifiesIt() {
+        Target kubectl = new Target("kubectl", CH, ARCH, 301);
+        Plan plan = new Plan(7, 1, List.of(KUBELET, kubectl), false);
+        RolloutState state = new RolloutState(Optional.of(plan), List.of(u(5)), Optional.empty(), false);
+        java.util.function.BiFunction<Map<String, Integer>, Optional<Progress>, AgentDecision> decideWith =
+                (unmanaged, progress) -> decide(new AgentInput(u(5), Role.WORKER, Map.of("kube-proxy", rev(10)),
+                        progress, app(state), 1, Optional.of(CP_ON_TARGET), true, true, Optional.empty(), ARCH,
+                        unmanaged));
+        AgentDecision reportsDone = new AgentDecision.Settle(StatusLine.done(plan), Optional.of(Progress.done(plan)));
+
+        assertThat(decideWith.apply(Map.of("kubelet", 201, "kubectl", 301), Optional.empty()))
+                .isEqualTo(new AgentDecision.Refresh(plan, List.of(), List.of()));
+        assertThat(decideWith.apply(Map.of("kubelet", 200, "kubectl", 301), Optional.empty()))
+                .as("kubelet is not the plan's revision; kubectl serves no node endpoint").isEqualTo(reportsDone);
+        assertThat(decideWith.apply(Map.of(), Optional.empty())).isEqualTo(reportsDone);
+        assertThat(decideWith.apply(Map.of("kubelet", 201), Optional.of(Progress.done(plan))))
+                .isEqualTo(new AgentDecision.Settle(StatusLine.done(plan), Optional.empty()));
+    }
+
     @Test
     void aGrantedWorkerRefreshesItsPendingTargetsOnlyWhenTheControlPlaneIsOnThePlan() {
         AgentDecision go = decide(workerFive(granted(u(5)), CP_ON_TARGET));
