@@ -32,13 +32,8 @@ class InvariantsTest {
     /** Leader writes a plan of the store's revisions; units refresh as soon as they see it, no grants at all. */
     private static HookRunner reckless(Toy toy, SimulatedStore store) {
         return (context, tools, machine) -> {
-            if (tools.isLeader() && toy.plan() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
-                    && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
-                List<Target> targets = new ArrayList<>();
-                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
-                        revision)));
-                tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
-                        Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
+            if (toy.plan()) {
+                planOnceTheNewRevisionsAreServed(tools, store);
             }
             boolean worker = context.principalUnit().orElse("").startsWith(SimulatedModel.WORKER_APP);
             if (worker ? !toy.workersRefresh() : !toy.controlPlaneRefreshes()) {
@@ -63,6 +58,28 @@ class InvariantsTest {
             }
             return 0;
         };
+    }
+
+    /** Plan 1: every new revision of the rehearsal, for amd64. */
+    private static Plan planOfTheNewRevisions() {
+        List<Target> targets = new ArrayList<>();
+        Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64", revision)));
+        return new Plan(1, 1, targets, false);
+    }
+
+    /**
+     * A toy leader's planning: once the store serves the new kubelet and nothing is planned yet, it writes plan 1 of
+     * every new revision. Whether it did.
+     */
+    private static boolean planOnceTheNewRevisionsAreServed(io.snapcoherence.juju.HookTools tools,
+                                                           SimulatedStore store) {
+        if (!tools.isLeader() || !tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
+                || !store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
+            return false;
+        }
+        tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(Optional.of(planOfTheNewRevisions()),
+                List.of(), Optional.empty(), false)));
+        return true;
     }
 
     /** The failure as the charm reports it: {@code progress} failed for the plan's attempt. */
@@ -163,11 +180,8 @@ class InvariantsTest {
         Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         HookRunner runner = (context, tools, machine) -> {
             if (tools.isLeader() && !soak.isEmpty()) {
-                List<Target> targets = new ArrayList<>();
-                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
-                        revision)));
                 Map<String, String> app = new java.util.HashMap<>(PeerCodec.encodeApp(new RolloutState(
-                        Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
+                        Optional.of(planOfTheNewRevisions()), List.of(), Optional.empty(), false)));
                 app.putAll(soak);
                 tools.relationSetApp(PEER, app);
             }
@@ -267,13 +281,7 @@ class InvariantsTest {
         SimulatedStore store = new SimulatedStore("store");
         Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         HookRunner trustsTheList = (context, tools, machine) -> {
-            if (tools.isLeader() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
-                    && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
-                List<Target> targets = new ArrayList<>();
-                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
-                        revision)));
-                tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
-                        Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
+            if (planOnceTheNewRevisionsAreServed(tools, store)) {
                 return 0;
             }
             if (tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
@@ -320,13 +328,7 @@ class InvariantsTest {
         SimulatedStore store = new SimulatedStore("store");
         Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         HookRunner ignoresTheDroppedChange = (context, tools, machine) -> {
-            if (tools.isLeader() && tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()
-                    && store.revision("kubelet", Rehearsal.CHANNEL).orElse(0).equals(Rehearsal.NEW.get("kubelet"))) {
-                List<Target> targets = new ArrayList<>();
-                Rehearsal.NEW.forEach((snap, revision) -> targets.add(new Target(snap, Rehearsal.CHANNEL, "amd64",
-                        revision)));
-                tools.relationSetApp(PEER, PeerCodec.encodeApp(new RolloutState(
-                        Optional.of(new Plan(1, 1, targets, false)), List.of(), Optional.empty(), false)));
+            if (planOnceTheNewRevisionsAreServed(tools, store)) {
                 return 0;
             }
             if (tools.relationGetApp(PEER, SimulatedModel.APP).isEmpty()) {
