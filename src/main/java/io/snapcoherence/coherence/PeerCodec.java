@@ -12,8 +12,8 @@ import java.util.TreeMap;
 
 /**
  * The peer relation's wire format. Unit databag, schema 1: {@code schema}, {@code role}, {@code installed},
- * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}, {@code principal}; the previous
- * version reads it
+ * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}, {@code principal},
+ * {@code managed}; the previous version reads it
  * (it ignores the keys it does not know, whose meaning it does not need). App databag, schema 2: {@code schema},
  * {@code plan}, {@code grants}, {@code halt}, {@code paused}, {@code tally}, {@code requested}, {@code refresh},
  * {@code offers}, {@code check}, {@code window}. Schema 2 because a plan holds a target per architecture: the previous version would
