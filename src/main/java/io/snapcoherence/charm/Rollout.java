@@ -187,7 +187,8 @@ final class Rollout {
         StoreCheck.Outcome look = look(reading, registration, request);
         UnitReport own = new UnitReport(unit, role,
                 reading.reportable(unit, reading.installed(), reading.lastProgress()), reading.lastProgress(),
-                reading.witnessed(), reading.arch(), look.report()).on(principal).checked(standingCheck(reading));
+                reading.witnessed(), reading.arch(), look.report()).on(principal).checked(standingCheck(reading))
+                .managing(config.snaps());
 
         Optional<LeaderTurn> leader = leaderDecides(reading, own, request);
         PeerCodec.AppReading app = leader.map(LeaderTurn::forOwnAgent).orElse(reading.peers().app);
@@ -450,7 +451,7 @@ final class Rollout {
     private UnitReport report(Reading reading, Map<String, InstalledRevision> installed, Optional<Progress> progress,
                               UnitReport own) {
         return new UnitReport(unit, role, installed, progress, reading.witnessed(), reading.arch(), own.view())
-                .on(principal).checked(standingCheck(reading));
+                .on(principal).checked(standingCheck(reading)).managing(config.snaps());
     }
 
     /** The soak check this unit last reported, while its plan is active (a unit with nothing to do has no progress). */
@@ -661,7 +662,7 @@ final class Rollout {
                 ownReport.lastInstalled(peers.ownData), RefreshMemory.recall(store)).settled();
         String arch = ownReport.lastArch(peers.ownData).orElseGet(() -> snaps.systemInfo().architecture());
         UnitReport own = new UnitReport(unit, role, installed, ownReport.lastProgress(peers.ownData), Optional.empty(),
-                arch, ownReport.lastView(peers.ownData));
+                arch, ownReport.lastView(peers.ownData)).managing(config.snaps());
         if (!(peers.app instanceof PeerCodec.AppReading.Read read)) {
             throw new IllegalStateException("rollout data unreadable: "
                     + ((PeerCodec.AppReading.Unreadable) peers.app).malformed().reason());

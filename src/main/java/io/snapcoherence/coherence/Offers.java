@@ -130,6 +130,14 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
                     continue;
                 }
                 Offer before = ofArch.get(seen.getKey());
+                if (before == null && check.round() > 0 && at.isBefore(check.at())) {
+                    // Nothing held, and seen before the last round: a view kept in a databag since (views are
+                    // written only as answers or news) may be older than a change of the proxy that the views
+                    // which told it have dropped since (their snap no longer managed). Taken, a kubectl put back
+                    // in snaps was planned back to a revision the proxy had stopped serving (seed 262783). What
+                    // the leader holds nothing for comes from a look since its last round: it asks.
+                    continue;
+                }
                 if (before != null && (before.at().isAfter(at)
                         || before.at().equals(at) && before.revision() == seen.getValue())) {
                     continue; // older than what is held, or the same seen at the same time

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 
 /**
  * The peer relation's wire format. Unit databag, schema 1: {@code schema}, {@code role}, {@code installed},
- * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}, {@code principal}; the previous
- * version reads it
+ * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}, {@code principal},
+ * {@code managed}; the previous version reads it
  * (it ignores the keys it does not know, whose meaning it does not need). App databag, schema 2: {@code schema},
  * {@code plan}, {@code grants}, {@code halt}, {@code paused}, {@code tally}, {@code requested}, {@code refresh},
  * {@code offers}, {@code check}, {@code window}. Schema 2 because a plan holds a target per architecture: the previous version would
@@ -57,6 +57,11 @@ public final class PeerCodec {
     static final int MAX_WINDOW = 100;
     static final String KEY_REFRESH = "refresh";
     static final String KEY_PRINCIPAL = "principal";
+    static final String KEY_MANAGED = "managed";
+    /** A snap name as snapd accepts them (at most 40 characters), and how many a config may manage. */
+    private static final java.util.regex.Pattern SNAP_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
+    private static final int MAX_MANAGED = 32;
+
     /** A unit name as Juju makes them: application name, slash, number. */
     private static final java.util.regex.Pattern UNIT_NAME =
             java.util.regex.Pattern.compile("[a-z][a-z0-9-]{0,62}/[0-9]{1,9}");
@@ -84,6 +89,7 @@ public final class PeerCodec {
         out.put(KEY_OFFERS, report.view().map(PeerCodec::encodeView).orElse(""));
         out.put(KEY_PRINCIPAL, report.principal().orElse(""));
         out.put(Soak.CHECK_KEY, report.soakCheck().map(Soak.Check::encode).orElse(""));
+        out.put(KEY_MANAGED, report.managed().map(snaps -> Json.write(List.copyOf(snaps))).orElse(""));
         return out;
     }
 
@@ -164,8 +170,10 @@ public final class PeerCodec {
             } catch (IllegalArgumentException e) {
                 throw new BadData(e.getMessage());
             }
+            Optional<java.util.SortedSet<String>> managed = Optional.ofNullable(data.get(KEY_MANAGED))
+                    .map(PeerCodec::decodeManaged);
             return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view,
-                    principal, soakCheck));
+                    principal, soakCheck, managed));
         } catch (BadData e) {
             return new UnitReading.Unreadable(new Malformed(unit, e.getMessage()));
         }
@@ -420,6 +428,20 @@ public final class PeerCodec {
             throw new BadData("offers hold " + entries + " entries, more than " + Offers.MAX_ENTRIES);
         }
         return new Offers(proxy, out, check);
+    }
+
+    /** The snaps a unit report was written for: at most 32 snap names ({@code snaps} config). */
+    private static java.util.SortedSet<String> decodeManaged(String text) {
+        List<String> snaps = namesOf(parse(text, KEY_MANAGED), KEY_MANAGED);
+        if (snaps.size() > MAX_MANAGED) {
+            throw new BadData(KEY_MANAGED + " holds " + snaps.size() + " snaps, more than " + MAX_MANAGED);
+        }
+        for (String snap : snaps) {
+            if (!SNAP_NAME.matcher(snap).matches()) {
+                throw new BadData(KEY_MANAGED + " holds " + Json.abbreviate(snap) + ", not a snap name");
+            }
+        }
+        return new java.util.TreeSet<>(snaps);
     }
 
     /** A JSON list of names (units, snaps) under {@code key}. */

@@ -100,7 +100,8 @@ public sealed interface StatusLine {
                 p.coveredOn(was.arch(), was.installed()).forEach(t -> installed.put(t.snap(),
                         new InstalledRevision(t.channel(), t.revision())));
                 out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), installed,
-                        Optional.of(Progress.done(p)), was.witnessed(), was.arch(), was.view(), was.principal())));
+                        Optional.of(Progress.done(p)), was.witnessed(), was.arch(), was.view(), was.principal(),
+                        Optional.empty(), was.managed())));
             } else if (reading instanceof UnitReading.Reported r && lines.get(r.unit()) instanceof Failed f
                     && (f.plan() == p.id() && f.attempt() <= p.attempt()
                     || p.replaces().equals(Optional.of(f.plan())) && nothingOf(r.report(), p))
@@ -108,7 +109,7 @@ public sealed interface StatusLine {
                 UnitReport was = r.report();
                 out.add(new UnitReading.Reported(new UnitReport(was.unit(), was.role(), was.installed(),
                         Optional.of(new Progress(f.plan(), f.attempt(), Phase.FAILED, Optional.of(f.failure()))),
-                        was.witnessed(), was.arch(), was.view(), was.principal(), was.soakCheck())));
+                        was.witnessed(), was.arch(), was.view(), was.principal(), was.soakCheck(), was.managed())));
             } else {
                 out.add(reading);
             }

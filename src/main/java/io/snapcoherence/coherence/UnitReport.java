@@ -10,17 +10,28 @@ import java.util.TreeMap;
  * {@code amd64}) and the last view of the store it reported ({@link StoreView}). A report without an architecture
  * ({@link #UNKNOWN_ARCH}) comes from the previous charm version. {@code principal} names the principal unit it
  * runs on ({@code kubernetes-control-plane/3}), which is how Juju's {@code goal-state} names it to the others; a
- * report of the previous version has none.
+ * report of the previous version has none. {@code managed} is the {@code snaps} config the report was written
+ * under: {@code installed} speaks only for those snaps (none: a report that does not say, counted as speaking for
+ * every snap, as before).
  */
 public record UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
-                         Optional<StoreView> view, Optional<String> principal, Optional<Soak.Check> soakCheck) {
+                         Optional<StoreView> view, Optional<String> principal, Optional<Soak.Check> soakCheck,
+                         Optional<java.util.SortedSet<String>> managed) {
 
     /** The architecture of a unit that reports none. */
     public static final String UNKNOWN_ARCH = "";
 
     public UnitReport {
         installed = java.util.Collections.unmodifiableMap(new TreeMap<>(installed));
+        managed = managed.map(m -> java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(m)));
+    }
+
+    /** A report that does not say which snaps it was written for. */
+    public UnitReport(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> progress, Optional<Witnessed> witnessed, String arch,
+                      Optional<StoreView> view, Optional<String> principal, Optional<Soak.Check> soakCheck) {
+        this(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck, Optional.empty());
     }
 
     /** A report without a soak check. */
@@ -51,17 +62,23 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
 
     /** The same report with this architecture and view. */
     public UnitReport on(String arch, Optional<StoreView> view) {
-        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck);
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck, managed);
     }
 
     /** The same report, saying the principal unit it runs on (none: it does not say). */
     public UnitReport on(Optional<String> principal) {
-        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck);
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck, managed);
+    }
+
+    /** The same report, written for these managed snaps (the {@code snaps} config the unit's hook read). */
+    public UnitReport managing(java.util.Collection<String> snaps) {
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck,
+                Optional.of(new java.util.TreeSet<>(snaps)));
     }
 
     /** The same report with this soak check (none: it reports none). */
     public UnitReport checked(Optional<Soak.Check> check) {
-        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, check);
+        return new UnitReport(unit, role, installed, progress, witnessed, arch, view, principal, check, managed);
     }
 
     /** Whether this unit failed the plan's current attempt. */
@@ -102,7 +119,19 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
         // the revision that failed), the failed unit runs them, and counted done it would let the rest of its tier
         // refresh beside its broken services (seed 207035). It must verify for this plan first.
         boolean failureStanding = progress.map(p -> plan.failureOf(p.plan()) && p.phase().failed()).orElse(false);
-        return plan.reachedBy(arch, installed) && !failureStanding;
+        return plan.reachedBy(arch, installed) && !failureStanding && speaksFor(plan);
+    }
+
+    /**
+     * Whether this report can tell where the machine stands on every snap of the plan's targets: it was written
+     * while the unit managed each of them. One written before a snap was managed (again) does not list it whatever
+     * the machine runs, and counted done by the snaps it lists, a control-plane unit running another revision of
+     * the snap let its plan complete and the next one replace it (seed 262783: kubectl dropped from {@code snaps}
+     * and put back; the leader's copies of two peers' reports were from between). Such a unit is done only once
+     * its report of the new config says so, or by its done report when granted.
+     */
+    public boolean speaksFor(Plan plan) {
+        return managed.map(snaps -> plan.targets().stream().allMatch(t -> snaps.contains(t.snap()))).orElse(true);
     }
 
     /** Whether the unit's last outcome is done for this plan, in any attempt. */
@@ -122,11 +151,13 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
                 && java.util.Objects.equals(arch, other.arch)
                 && java.util.Objects.equals(view, other.view)
                 && java.util.Objects.equals(principal, other.principal)
-                && java.util.Objects.equals(soakCheck, other.soakCheck);
+                && java.util.Objects.equals(soakCheck, other.soakCheck)
+                && java.util.Objects.equals(managed, other.managed);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck);
+        return java.util.Objects.hash(unit, role, installed, progress, witnessed, arch, view, principal, soakCheck,
+                managed);
     }
 }

@@ -42,6 +42,11 @@ final class Fixtures {
                 Optional.empty()));
     }
 
+    /** The reading as a unit writes it under a {@code snaps} config of these snaps. */
+    static UnitReading managing(UnitReading reading, List<String> snaps) {
+        return new UnitReading.Reported(((UnitReading.Reported) reading).report().managing(snaps));
+    }
+
     /**
      * The reading as the unit reports it once it has verified {@code plan}: its done report. A unit the plan
      * granted is done only by it (or its status), not by its revisions ({@link Census#done}).

@@ -77,6 +77,31 @@ class OffersTest {
         assertThat(merged.offers()).isEqualTo(held);
     }
 
+    /**
+     * A (snap, channel) the leader holds nothing for is taken only from a look since its last round: a view kept
+     * in a databag from before may predate a change of the proxy whose telling views are gone (seed 262783:
+     * kubectl dropped from snaps and put back, the leader's own answer to round 1 brought back a revision the
+     * proxy had stopped serving).
+     */
+    @Test
+    void whatTheLeaderHoldsNothingForIsTakenOnlyFromALookSinceItsLastRound() {
+        SnapChannel kubectl = new SnapChannel("kubectl", CH);
+        CheckRound third = new CheckRound(3, T.plusSeconds(240), List.of(u(1)));
+        Offers held = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, third.at(), u(1)))),
+                third);
+        StoreView first = StoreView.answer(T.plusSeconds(20), 1, PROXY, Map.of(KUBELET, 3104, kubectl, 3105));
+        Offers.Merged merged = held.merge(List.of(unit(0, Role.CONTROL_PLANE, "amd64", first, "kubelet", 3154,
+                "kubectl", 3155)), T.plusSeconds(740));
+        assertThat(merged.offers().offer("amd64", kubectl)).isEmpty();
+        assertThat(merged.offers()).isEqualTo(held);
+
+        // A look since the round is taken.
+        StoreView now = StoreView.news(T.plusSeconds(700), 3, PROXY, Map.of(KUBELET, 3154, kubectl, 3155));
+        merged = held.merge(List.of(unit(0, Role.CONTROL_PLANE, "amd64", now, "kubelet", 3154, "kubectl", 3155)),
+                T.plusSeconds(740));
+        assertThat(merged.offers().revision("amd64", "kubectl", CH)).contains(3155);
+    }
+
     @Test
     void aClockAheadCountsAsTheLeadersNowAndAnAnswerAsNoOlderThanTheRound() {
         Offers offers = new Offers(PROXY, Map.of(), new CheckRound(4, T, List.of(u(1))));

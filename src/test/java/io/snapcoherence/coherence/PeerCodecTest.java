@@ -40,6 +40,27 @@ class PeerCodecTest {
     }
 
     @Test
+    void theSnapsAReportWasWrittenForRoundTripAndBadOnesMakeItUnreadable() {
+        var report = new UnitReport("snap-coherence/3", Role.WORKER,
+                Map.of("kubelet", new InstalledRevision("1.29/stable", 1342)), Optional.empty())
+                .managing(List.of("kubelet", "kubectl"));
+        Map<String, String> databag = PeerCodec.encodeUnit(report);
+        assertThat(databag).containsEntry("managed", "[\"kubectl\",\"kubelet\"]");
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", databag)).isEqualTo(new UnitReading.Reported(report));
+        // A report without the key (the previous version) speaks for every snap, as before.
+        var without = new java.util.HashMap<>(databag);
+        without.remove("managed");
+        assertThat(((UnitReading.Reported) PeerCodec.decodeUnit("snap-coherence/3", without)).report().managed())
+                .isEmpty();
+        for (String bad : List.of("{}", "[1]", "[\"Kubelet\"]", "[\"" + "a".repeat(41) + "\"]")) {
+            var broken = new java.util.HashMap<>(databag);
+            broken.put("managed", bad);
+            assertThat(PeerCodec.decodeUnit("snap-coherence/3", broken)).as(bad)
+                    .isInstanceOf(UnitReading.Unreadable.class);
+        }
+    }
+
+    @Test
     void aFailuresErrorIsCutToABoundedLength() {
         Failure failure = new Failure("kubelet", 1350, "x".repeat(10_000));
         assertThat(failure.error()).hasSize(Failure.MAX_ERROR).endsWith("...");

@@ -172,6 +172,32 @@ class PlannerTest {
     }
 
     @Test
+    void aReportWrittenBeforeATargetSnapWasManagedDoesNotCountTheUnitDone() {
+        // kubectl was dropped from snaps and put back; plan 3 targets it. The leader (u0) verified plan 3. Its
+        // copies of u1's and u2's reports are from while kubectl was not managed: they list no kubectl, whatever
+        // the machines run (3155 here). Counted done by them, plan 3 completed and the next plan replaced it with
+        // u1 and u2 off its target (seed 262783).
+        var target = List.of(new Target("kubectl", CH, ARCH, 3105));
+        Plan three = planned(3, target).plan().orElseThrow();
+        var without = List.of("kube-apiserver", "kubelet");
+        var peers = peers(verified(three, cp(0, Map.of("kube-apiserver", rev(3150), "kubectl", rev(3105)))),
+                managing(cp(1, Map.of("kube-apiserver", rev(3150))), without),
+                managing(cp(2, Map.of("kube-apiserver", rev(3150))), without),
+                managing(worker(3, Map.of("kubelet", rev(4154))), List.of("kubelet", "kubectl")));
+        PlannerDecision d = decide(peers, planned(3, target, u(0)), store("kubectl", 3105), 1);
+        assertThat(d.state().plan()).contains(three);
+        assertThat(d.state().grants()).containsExactly(u(1), u(2));
+        assertThat(d.appStatus().message()).startsWith("rolling out plan 3: control plane 1/3, workers 1/1");
+
+        // Their reports of the config that manages kubectl speak for it: on the target, they are done.
+        peers.set(1, managing(cp(1, Map.of("kube-apiserver", rev(3150), "kubectl", rev(3105))),
+                List.of("kube-apiserver", "kubelet", "kubectl")));
+        peers.set(2, verified(three, cp(2, Map.of("kube-apiserver", rev(3150), "kubectl", rev(3105)))));
+        d = decide(peers, planned(3, target), store("kubectl", 3105), 1);
+        assertThat(d.state().plan().orElseThrow().complete()).isTrue();
+    }
+
+    @Test
     void aLoweredMaxUnavailableComesIntoForceOnceEveryTierCanKeepItOneBatchGrantedMeanwhile() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         // Workers 2, 3, 4 were granted under max-unavailable 2, then control-plane unit 5 joined (the control plane
