@@ -281,6 +281,11 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
         return List.copyOf(asked);
     }
 
+    /** Whether the report's view is not a usable one through {@code proxy}: such views are asked after the others. */
+    private static boolean offProxy(UnitReport report, String proxy) {
+        return !report.view().map(v -> v.usable() && v.proxy().equals(proxy)).orElse(false);
+    }
+
     /**
      * Who is asked first: other units (0), the leader (1: it answers only in a later hook of its own), a unit asked
      * in the last round that has not answered it (2: its machine may be down, and, covering most, it would be the
@@ -289,11 +294,6 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
      * proxy-url is empty answers so every round, and, covering most, was the only one of its architecture asked,
      * every 10 minutes, while the workers of that architecture, the leader among them, could look; seed 212241).
      */
-    /** Whether the report's view is not a usable one through {@code proxy}: such views are asked after the others. */
-    private static boolean offProxy(UnitReport report, String proxy) {
-        return !report.view().map(v -> v.usable() && v.proxy().equals(proxy)).orElse(false);
-    }
-
     private int rank(UnitReport report, Optional<String> leader) {
         if (check.round() > 0 && check.asked().contains(report.unit()) && !check.answeredBy(report)) {
             return 2;
