@@ -58,7 +58,11 @@ public final class PeerCodec {
     static final String KEY_REFRESH = "refresh";
     static final String KEY_PRINCIPAL = "principal";
     static final String KEY_MANAGED = "managed";
-    /** A snap name as snapd accepts them (at most 40 characters), and how many a config may manage. */
+    /**
+     * A snap name as snapd accepts them (at most 40 characters), and how many a config may manage: no fewer than
+     * config {@code snaps} lets an operator name (charm.CharmConfig SNAP_NAME, MAX_SNAPS), or a unit's own report
+     * would be unreadable to its peers.
+     */
     private static final java.util.regex.Pattern SNAP_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
     private static final int MAX_MANAGED = 32;
 
