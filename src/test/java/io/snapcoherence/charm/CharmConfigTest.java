@@ -53,4 +53,21 @@ class CharmConfigTest {
         assertThatThrownBy(() -> CharmConfig.parse(Map.of("soak", "25h")))
                 .hasMessage("soak \"25h\" is longer than 24h");
     }
+
+    /** Every unit writes the snaps it manages into its report: the most config allows must stay readable to peers. */
+    @Test
+    void aReportOfTheMostSnapsConfigAllowsIsReadableToPeers() {
+        String longest = "a".repeat(40);
+        java.util.List<String> snaps = new java.util.ArrayList<>(java.util.List.of(longest));
+        for (int i = 1; i < CharmConfig.MAX_SNAPS; i++) {
+            snaps.add("snap-" + i);
+        }
+        CharmConfig config = CharmConfig.parse(Map.of("snaps", String.join(" ", snaps)));
+        var report = new io.snapcoherence.coherence.UnitReport("snap-coherence/0",
+                io.snapcoherence.coherence.Role.WORKER, Map.of(), java.util.Optional.empty()).managing(config.snaps());
+
+        assertThat(io.snapcoherence.coherence.PeerCodec.decodeUnit("snap-coherence/0",
+                io.snapcoherence.coherence.PeerCodec.encodeUnit(report)))
+                .isEqualTo(new io.snapcoherence.coherence.UnitReading.Reported(report));
+    }
 }
