@@ -127,8 +127,9 @@ final class Rollout {
          * report says what the leader may count; the machine's truth is for the unit's own turn, which verifies
          * and reports done or failed.
          */
-        Map<String, InstalledRevision> reportable(String unit, Map<String, InstalledRevision> installed,
+        Map<String, InstalledRevision> reportable(String unit, Map<String, InstalledRevision> settled,
                                                   Optional<Progress> progress) {
+            Map<String, InstalledRevision> installed = withTimersMoves(settled);
             boolean granted = peers.app instanceof PeerCodec.AppReading.Read read && read.state().granted(unit);
             Optional<Plan> plan = activePlan(peers.app).filter(p -> (granted
                     || gate.filter(g -> g.plan() == p.id()).isPresent())
@@ -146,7 +147,28 @@ final class Rollout {
         Optional<Progress> lastProgress() {
             return ownReport.lastProgress(peers.ownData);
         }
+
+        /**
+         * {@code settled} with each snap that snapd's own timer is refreshing (a change of kind {@code auto-refresh},
+         * snapd's overlord/snapstate/autorefresh.go; never this charm's {@code refresh-snap}) at the revision snapd
+         * lists. Its last reported revision is not what the machine runs any more, and a unit the plan never granted
+         * is counted done by its revisions (leader rule 3): a control-plane unit whose report kept the targets while
+         * the timer moved it off was counted done by a plan made in that time, and a worker refreshed before it
+         * (seed 269195). The unit's own decisions still go by {@code settled}.
+         */
+        private Map<String, InstalledRevision> withTimersMoves(Map<String, InstalledRevision> settled) {
+            Map<String, InstalledRevision> listed = machine.listedManaged(List.copyOf(settled.keySet()));
+            Map<String, InstalledRevision> told = new java.util.TreeMap<>(settled);
+            settled.keySet().forEach(snap -> machine.inProgress(snap)
+                    .filter(change -> change.kind().equals(SNAPD_TIMER_CHANGE))
+                    .flatMap(change -> Optional.ofNullable(listed.get(snap)))
+                    .ifPresent(revision -> told.put(snap, revision)));
+            return told;
+        }
     }
+
+    /** The kind of change snapd's own refresh timer makes (overlord/snapstate/autorefresh.go, NewChange). */
+    static final String SNAPD_TIMER_CHANGE = "auto-refresh";
 
     /** The leader's decision this hook, what it decided from, and the app state its own agent acts on. */
     private record LeaderTurn(PlannerInput input, PlannerDecision decision, PeerCodec.AppReading forOwnAgent) {

@@ -64,6 +64,35 @@ class RolloutWindowScenarioTest {
     }
 
     @Test
+    void aUnitReportsTheRevisionSnapdsTimerIsMovingItToWhileTheChangeStillRuns() {
+        Cluster c = Cluster.kubernetes(CH);
+        c.config.put("hold", false); // the operator lets snapd's timer refresh the managed snaps
+        c.updateStatusEverywhere(); // every unit releases its holds
+        Cluster.Member controlPlane = c.member(1);
+        assertThat(controlPlane.databag.get("installed")).contains("\"kubectl\":{\"channel\":\"" + CH
+                + "\",\"revision\":300}");
+
+        // snapd's timer moves the control-plane unit on; the change has linked the new revision and is still
+        // running (services restarting) when the unit's next hook reads the machine.
+        controlPlane.machine.changesTakeRounds(1, 3);
+        c.store.publishUpstream("kubectl", CH, 302);
+        controlPlane.machine.autoRefreshTick();
+        for (int round = 0; round < 3 && !controlPlane.machine.installedRevision("kubectl").equals(Optional.of(302));
+             round++) {
+            controlPlane.machine.advanceChanges();
+        }
+        assertThat(controlPlane.machine.installedRevision("kubectl")).contains(302);
+        assertThat(controlPlane.machine.changesRunning()).isTrue();
+        c.hook(controlPlane, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
+
+        // Its report no longer says 300: a plan to 300 made now (what a proxy it is off serves) would count it done
+        // by its revisions, never grant it, and open the worker tier over it (seed 269195).
+        assertThat(controlPlane.databag.get("installed")).contains("\"kubectl\":{\"channel\":\"" + CH
+                + "\",\"revision\":302}");
+        assertThat(controlPlane.machine.changesRunning()).isTrue();
+    }
+
+    @Test
     void maxUnavailableLoweredWhileUnitsRefreshComesIntoForceOnceItCanBeKept() {
         Cluster c = Cluster.workersGranted(4, 2);
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\",\"snap-coherence/2\","
