@@ -27,6 +27,25 @@ class HealthGateScenarioTest {
         c.clock = Clock.offset(Scenario.FIXED_CLOCK, Duration.ofMinutes(minutes));
     }
 
+    /**
+     * Minute by minute from {@code from} to {@code to}, everyone's hooks run and the worker (snap-coherence/1, on a
+     * node sick for kubelet 201) never says it is verified nor the rollout up to date; then its gate has failed the
+     * attempt, the rollout halts on it, and the next worker was held back.
+     */
+    private static void neverVerifiedThenHaltedOn(Cluster c, Cluster.Member worker, Cluster.Member next, int from,
+                                                  int to, int attempt) {
+        for (int minutes = from; minutes <= to; minutes++) {
+            later(c, minutes);
+            c.settle();
+            assertThat(worker.status.message()).doesNotContain("verified").isNotEqualTo("on plan 1");
+            assertThat(c.appStatus.message()).doesNotStartWith("up to date");
+        }
+        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt " + attempt + "): node "
+                + "health check failed");
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
+        assertThat(next.machine.installedRevision("kubelet")).as("the next worker held back").contains(200);
+    }
+
     @Test
     void aWorkerWhoseKubeletAnswers500AfterItsRefreshIsNotDoneRetriesThenFailsAndTheRolloutHalts() {
         Cluster c = Cluster.kubernetes(CH);
@@ -237,17 +256,8 @@ class HealthGateScenarioTest {
                 .contains("\"kubelet\":{\"channel\":\"1.29/stable\",\"revision\":200}");
 
         c.action(c.member(0), "resume", Map.of());
-        for (int minutes = 52; minutes <= 56; minutes++) {
-            later(c, minutes);
-            c.settle();
-            assertThat(worker.status.message()).doesNotContain("verified").isNotEqualTo("on plan 1");
-            assertThat(c.appStatus.message()).doesNotStartWith("up to date");
-        }
+        neverVerifiedThenHaltedOn(c, worker, next, 52, 56, 2);
         assertThat(worker.machine.nodeUnhealthy("kubelet")).isTrue();
-        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 2): node health check "
-                + "failed");
-        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
-        assertThat(next.machine.installedRevision("kubelet")).as("the next worker held back").contains(200);
     }
 
     /**
@@ -280,16 +290,7 @@ class HealthGateScenarioTest {
         assertThat(c.appData.get("grants")).as("not counted done by its revisions")
                 .contains("\"snap-coherence/1\"");
 
-        for (int minutes = 1; minutes <= 4; minutes++) {
-            later(c, minutes);
-            c.settle();
-            assertThat(worker.status.message()).doesNotContain("verified").isNotEqualTo("on plan 1");
-            assertThat(c.appStatus.message()).doesNotStartWith("up to date");
-        }
-        assertThat(worker.status.message()).startsWith("kubelet 201 failed (plan 1, attempt 1): node health check "
-                + "failed");
-        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kubelet 201 failed");
-        assertThat(next.machine.installedRevision("kubelet")).as("the next worker held back").contains(200);
+        neverVerifiedThenHaltedOn(c, worker, next, 1, 4, 1);
     }
 
     /**
