@@ -108,11 +108,8 @@ class HealthGateScenarioTest {
      */
     @Test
     void aRefreshWhoseHookWasKilledBeforeItsCommitIsStillGated() {
-        Cluster c = new Cluster();
-        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
-        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
-        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        c.settle();
+        Cluster c = Cluster.kubernetes(CH, 1, 1);
+        Cluster.Member worker = c.member(1);
         plansKubelet201OnASickWorker(c, worker);
         assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
 
@@ -232,12 +229,9 @@ class HealthGateScenarioTest {
      */
     @Test
     void aUnitSilentWhileItsGateRanIsNotCountedDoneAfterResumeWhileItsNodeIsStillSick() {
-        Cluster c = new Cluster();
-        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
-        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
-        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        Cluster.Member next = c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        c.settle();
+        Cluster c = Cluster.kubernetes(CH, 1, 2);
+        Cluster.Member worker = c.member(1);
+        Cluster.Member next = c.member(2);
         plansKubelet201OnASickWorker(c, worker);
         c.killedHook(worker, peerChanged()); // refreshes; its memory and report are lost
         c.hook(worker, lifecycle(Event.LifecycleKind.UPDATE_STATUS));
@@ -269,12 +263,9 @@ class HealthGateScenarioTest {
      */
     @Test
     void aGrantedUnitWhoseVerifyingHookFindsSnapdSilentAfterItsRefreshingHookWasKilledIsNotCountedDone() {
-        Cluster c = new Cluster();
-        c.store.publish("kube-apiserver", CH, 100).publish("kubelet", CH, 200).publish("kubectl", CH, 300);
-        c.add(0, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
-        Cluster.Member worker = c.add(1, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        Cluster.Member next = c.add(2, Role.WORKER, "kubelet", CH, 200, "kubectl", CH, 300);
-        c.settle();
+        Cluster c = Cluster.kubernetes(CH, 1, 2);
+        Cluster.Member worker = c.member(1);
+        Cluster.Member next = c.member(2);
         plansKubelet201OnASickWorker(c, worker);
         assertThat(c.appData.get("grants")).contains("\"snap-coherence/1\"");
         c.killedHook(worker, peerChanged()); // refreshes; its memory, gate and report are lost
