@@ -76,7 +76,26 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
                 || (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan))) {
             return true;
         }
-        return !granted.contains(report.unit()) && report.done(plan);
+        return !granted.contains(report.unit()) && !movedSince(report, plan) && report.done(plan);
+    }
+
+    /**
+     * Whether the unit's status, read afresh, says its machine may have moved since the report the leader holds was
+     * written: it is queued for the plan (its last hook found it off the targets), or it tells of a refresh for a
+     * plan that report says nothing of (done, failed or running: the report is from before that refresh). The
+     * status is set in every hook before the report commits, so it is never older than the report, and Juju does
+     * not cache it; the leader's copy of the report is as of its own last hook for the unit, maybe long before (wide
+     * seed 173266: two workers refreshed for an earlier plan while the leader ran no hook for them; never granted for
+     * the next plan, whose targets their copies from before showed, they were counted done, and the plan completed
+     * and was replaced while they ran the earlier plan's revisions). Such a unit is granted, and verifies or
+     * refreshes in its turn.
+     */
+    private boolean movedSince(UnitReport report, Plan plan) {
+        StatusLine line = statuses.get(report.unit());
+        if (line instanceof StatusLine.Queued) {
+            return line.about(plan);
+        }
+        return line != null && line.plan() > report.progress().map(Progress::plan).orElse(0L);
     }
 
     /** The failures of the plan's current attempt the units' statuses tell of, in unit order. */

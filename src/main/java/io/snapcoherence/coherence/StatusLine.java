@@ -10,8 +10,8 @@ import java.util.Optional;
 /**
  * A unit's workload status as a wire format: the line an operator reads in {@code juju status} also tells the
  * leader, which reads every unit's status afresh with {@code status-get --application}, how this unit's attempt
- * at a plan stands. Only three forms say anything, each anchored at the start of the message and naming plan and
- * attempt:
+ * at a plan stands. Only four forms say anything, each anchored at the start of the message and naming the plan
+ * (the first three its attempt too):
  * <ul>
  *   <li>{@code active: on plan 7 (attempt 1, verified)}, optionally followed by {@code ; <note>}: every change of
  *   the attempt ended {@code Done} and the targets are verified (or the plan has nothing for this machine);</li>
@@ -19,7 +19,10 @@ import java.util.Optional;
  *   reverted) on this unit;</li>
  *   <li>{@code maintenance: refreshing kubelet 3154 and 1 more (plan 7, attempt 1): ...} (or {@code reverting
  *   ...}, or {@code checking health of kubelet ...}: changes done, the node's health gate not passed yet): not
- *   done.</li>
+ *   done;</li>
+ *   <li>{@code waiting: queued for plan 7}, optionally followed by {@code  (<tally>)}: a unit the plan has not
+ *   granted found its machine off the plan's targets in its last hook. Every attempt of a plan has the same targets,
+ *   so it names none.</li>
  * </ul>
  * Parsing is strict: another status kind, another wording, numbers out of range, a unit of the previous version
  * ({@code on plan 7}), Juju's own statuses ({@code error}, {@code waiting: agent initialising}) are no news, never a
@@ -29,11 +32,12 @@ public sealed interface StatusLine {
 
     long plan();
 
+    /** The attempt the line is about; 0 for a line that names none (about every attempt of its plan). */
     int attempt();
 
-    /** Whether this line is about the plan's current attempt. */
+    /** Whether this line is about the plan's current attempt (a line naming no attempt: about the plan). */
     default boolean about(Plan plan) {
-        return plan() == plan.id() && attempt() == plan.attempt();
+        return plan() == plan.id() && (attempt() == 0 || attempt() == plan.attempt());
     }
 
     record Done(long plan, int attempt) implements StatusLine {
@@ -43,6 +47,14 @@ public sealed interface StatusLine {
     }
 
     record Refreshing(long plan, int attempt) implements StatusLine {
+    }
+
+    /** A unit the plan has not granted, off its targets when its last hook read its machine. */
+    record Queued(long plan) implements StatusLine {
+        @Override
+        public int attempt() {
+            return 0;
+        }
     }
 
     private static String of(Plan plan) {
@@ -63,6 +75,14 @@ public sealed interface StatusLine {
     static Status failed(long plan, int attempt, Failure failure) {
         return Status.blocked(failure.snap() + " " + failure.revision() + " failed (plan " + plan + ", attempt "
                 + attempt + "): " + failure.error());
+    }
+
+    /**
+     * This unit is not granted and its machine is off the plan's targets: it waits for its grant. {@code progress} is
+     * the leader's tally, for the operator ({@code workers 9/12 done}).
+     */
+    static Status queued(Plan plan, Optional<String> progress) {
+        return Status.waiting("queued for plan " + plan.id() + progress.map(t -> " (" + t + ")").orElse(""));
     }
 
     /** Changes run; {@code what} is {@code refreshing kubelet 3154 and 1 more} or {@code reverting kubelet}. */
@@ -128,7 +148,7 @@ public sealed interface StatusLine {
                 || (p.attempt() == status.attempt() && !p.phase().failed())).orElse(true);
     }
 
-    /** What a unit's workload status says, if it is one of the three forms; anything else is no news. */
+    /** What a unit's workload status says, if it is one of the four forms; anything else is no news. */
     static Optional<StatusLine> parse(WorkloadStatus status) {
         // Read by hand, not by regular expressions: the leader reads thousands of lines per hook, interpreted.
         Reader in = new Reader(status.message());
@@ -169,6 +189,11 @@ public sealed interface StatusLine {
                             && (in.atEnd() || in.take(": "))) {
                         return Optional.of(new Refreshing(in.numbers[0], (int) in.numbers[1]));
                     }
+                }
+            }
+            case "waiting" -> {
+                if (in.take("queued for plan ") && in.number(18) && (in.atEnd() || in.take(" ("))) {
+                    return Optional.of(new Queued(in.numbers[0]));
                 }
             }
             default -> {

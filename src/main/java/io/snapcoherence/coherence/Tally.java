@@ -24,8 +24,17 @@ public record Tally(long controlPlaneDone, long controlPlaneTotal, long workersD
 
     /** {@code control plane 2/3 on plan 7} until the control plane is through, then the workers' count. */
     public String describe(long planId) {
-        return (controlPlaneDone < controlPlaneTotal
+        return counted() + " on plan " + planId;
+    }
+
+    /** {@code control plane 2/3 done} until the control plane is through, then the workers' count. */
+    public String done() {
+        return counted() + " done";
+    }
+
+    private String counted() {
+        return controlPlaneDone < controlPlaneTotal
                 ? "control plane " + controlPlaneDone + "/" + controlPlaneTotal
-                : "workers " + workersDone + "/" + workersTotal) + " on plan " + planId;
+                : "workers " + workersDone + "/" + workersTotal;
     }
 }

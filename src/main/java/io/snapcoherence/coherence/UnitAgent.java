@@ -134,8 +134,9 @@ public final class UnitAgent {
             return settle(Status.waiting("rollout paused at plan " + plan.id() + "; granted, starts after resume"));
         }
         if (!granted) {
-            return settle(Status.waiting(((PeerCodec.AppReading.Read) input.app()).tally()
-                    .map(t -> t.describe(plan.id())).orElse("queued for plan " + plan.id())));
+            // Its status tells the leader, which reads it afresh, that this machine is off the targets: the leader's
+            // copy of its report may be older than a move of the machine (StatusLine.Queued, Census.done).
+            return settle(StatusLine.queued(plan, ((PeerCodec.AppReading.Read) input.app()).tally().map(Tally::done)));
         }
         Optional<Soak.Entry> soaking = ((PeerCodec.AppReading.Read) input.app()).soak()
                 .filter(e -> !e.ended() && e.plan() == plan.id() && e.attempt() == plan.attempt());

@@ -237,7 +237,7 @@ class RolloutScenarioTest {
         c.hook(c.member(1), peerChanged());
         assertThat(c.member(1).machine.installedRevision("kubectl")).contains(301);
         c.hook(c.member(4), peerChanged());
-        assertThat(c.member(4).status).isEqualTo(Status.waiting("control plane 0/2 on plan 1"));
+        assertThat(c.member(4).status).isEqualTo(Status.waiting("queued for plan 1 (control plane 0/2 done)"));
 
         // snap-coherence/1 is done; the new leader frees its grant and grants the last control-plane unit only.
         c.leader = "snap-coherence/3";

@@ -325,4 +325,54 @@ class PlannerUnderJujuTest {
         assertThat(complete.state().plan().orElseThrow().complete()).isTrue();
         assertThat(complete.state().grants()).isEmpty();
     }
+
+    @Test
+    void aUnitNeverGrantedWhoseStatusSaysItIsQueuedIsNotDoneByACopyOfItsReportOnTheTargets() {
+        // Wide seed 173266: workers u(1) and u(2) refreshed for an earlier plan while the leader u(3) ran no hook for
+        // them; its copies of their reports are from before and show this plan's target, 1350. Their statuses, read
+        // afresh, say they are queued for this plan: their machines are off its targets.
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))),
+                worker(2, Map.of("kubectl", rev(1350))), worker(3, Map.of("kubectl", rev(1350))));
+        Map<String, StatusLine> queued = Map.of(u(1), new StatusLine.Queued(1), u(2), new StatusLine.Queued(1));
+        PlannerDecision d = Planner.decide(input(peers, planned(), 1, Optional.empty()).toBuilder().statuses(queued)
+                .leader(Optional.of(u(3))).build());
+        // Not complete: they are granted (two batches of one), to verify or refresh in their turn; the tally does not
+        // count them.
+        assertThat(d.state().plan().orElseThrow().complete()).isFalse();
+        assertThat(d.state().grants()).containsExactly(u(1), u(2));
+        assertThat(d.tally()).contains(new Tally(1, 1, 1, 3));
+
+        // A queued line of another plan is no news about this one; without a line the copy counts as before.
+        for (Map<String, StatusLine> noNews : List.<Map<String, StatusLine>>of(Map.of(u(1), new StatusLine.Queued(2),
+                u(2), new StatusLine.Queued(2)), Map.of())) {
+            PlannerDecision complete = Planner.decide(input(peers, planned(), 1, Optional.empty()).toBuilder()
+                    .statuses(noNews).leader(Optional.of(u(3))).build());
+            assertThat(complete.state().plan().orElseThrow().complete()).isTrue();
+        }
+    }
+
+    @Test
+    void aUnitNeverGrantedWhoseStatusTellsOfARefreshItsReportSaysNothingOfIsNotDoneByThatReport() {
+        // Plan 3 is active; u(1)'s status tells of its refresh for plan 2 (not yet moved on by a hook of its own
+        // since plan 3 was published), while the leader's copy of its report is from before that refresh and shows
+        // plan 3's target. Whatever that refresh did, the copy is older than the machine: u(1) is not done by it.
+        Plan plan3 = new Plan(3, 1, KUBECTL, false);
+        RolloutState state = new RolloutState(Optional.of(plan3), List.of(), Optional.empty(), false);
+        var peers = peers(cp(0, Map.of("kubectl", rev(1350))), worker(1, Map.of("kubectl", rev(1350))),
+                worker(3, Map.of("kubectl", rev(1350))));
+        for (StatusLine earlier : List.of(new StatusLine.Done(2, 1), new StatusLine.Refreshing(2, 1),
+                new StatusLine.Failed(2, 1, new Failure("kubectl", 1360, "cannot refresh")))) {
+            PlannerDecision d = Planner.decide(input(peers, state, 1, Optional.empty()).toBuilder()
+                    .statuses(Map.of(u(1), earlier)).leader(Optional.of(u(3))).build());
+            assertThat(d.state().plan().orElseThrow().complete()).as(earlier.toString()).isFalse();
+            assertThat(d.state().grants()).as(earlier.toString()).containsExactly(u(1));
+        }
+        // A report that says how that refresh ended is as new as the status: its revisions count.
+        var reportOfIt = peers(cp(0, Map.of("kubectl", rev(1350))), reported(u(1), Role.WORKER,
+                Map.of("kubectl", rev(1350)), Optional.of(Progress.done(new Plan(2, 1, KUBECTL, false)))),
+                worker(3, Map.of("kubectl", rev(1350))));
+        PlannerDecision complete = Planner.decide(input(reportOfIt, state, 1, Optional.empty()).toBuilder()
+                .statuses(Map.of(u(1), new StatusLine.Done(2, 1))).leader(Optional.of(u(3))).build());
+        assertThat(complete.state().plan().orElseThrow().complete()).isTrue();
+    }
 }

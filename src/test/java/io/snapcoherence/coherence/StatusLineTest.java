@@ -33,6 +33,14 @@ class StatusLineTest {
         assertThat(read(UnitAgent.stillRefreshing(PLAN, PLAN.targets(), java.time.Instant.EPOCH, false)))
                 .contains(new StatusLine.Refreshing(7, 2));
         assertThat(read(UnitAgent.refreshing(PLAN, PLAN.targets().get(0)))).contains(new StatusLine.Refreshing(7, 2));
+        // A unit not granted, off the targets: it names the plan, not the attempt (every attempt has its targets).
+        assertThat(StatusLine.queued(PLAN, Optional.of("workers 9/12 done")).toString())
+                .isEqualTo("waiting: queued for plan 7 (workers 9/12 done)");
+        assertThat(read(StatusLine.queued(PLAN, Optional.of("workers 9/12 done")))).contains(new StatusLine.Queued(7));
+        assertThat(read(StatusLine.queued(PLAN, Optional.empty()))).contains(new StatusLine.Queued(7));
+        assertThat(new StatusLine.Queued(7).about(PLAN)).isTrue();
+        assertThat(new StatusLine.Queued(7).about(new Plan(7, 5, PLAN.targets(), false))).isTrue();
+        assertThat(new StatusLine.Queued(6).about(PLAN)).isFalse();
         assertThat(new StatusLine.Done(7, 2).about(PLAN)).isTrue();
         assertThat(new StatusLine.Done(7, 1).about(PLAN)).isFalse();
         assertThat(new StatusLine.Done(6, 2).about(PLAN)).isFalse();
@@ -55,6 +63,12 @@ class StatusLineTest {
                 new WorkloadStatus("blocked", "kubelet 201 failed (plan 7, attempt 2): "),
                 new WorkloadStatus("blocked", "kubelet 99999999999 failed (plan 7, attempt 2): x"),
                 new WorkloadStatus("maintenance", "refreshing kubelet 201 (plan 7): snapd still at it"),
+                new WorkloadStatus("waiting", "workers 9/12 on plan 7"), // the previous version's
+                new WorkloadStatus("active", "queued for plan 7"), // wrong kind
+                new WorkloadStatus("waiting", "queued for plan 07"),
+                new WorkloadStatus("waiting", "queued for plan 7x"),
+                new WorkloadStatus("waiting", "queued for plan 7; workers 9/12 done"),
+                new WorkloadStatus("waiting", "granted for plan 7 in line: 1 unit ahead not done yet"),
                 new WorkloadStatus("unknown", ""));
         assertThat(noNews).allSatisfy(status -> assertThat(StatusLine.parse(status)).as(status.toString()).isEmpty());
     }

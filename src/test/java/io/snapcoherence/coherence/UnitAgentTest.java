@@ -194,11 +194,11 @@ class UnitAgentTest {
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), withTally,
                 Optional.empty(), true);
         assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(
-                Status.waiting("workers 1/2 on plan 7"), Optional.empty()));
+                Status.waiting("queued for plan 7 (workers 1/2 done)"), Optional.empty()));
         var cpTally = new PeerCodec.AppReading.Read(granted(u(6)), Optional.of(new Tally(2, 3, 0, 2)));
         assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 cpTally, Optional.empty(), true))).isEqualTo(new AgentDecision.Settle(
-                Status.waiting("control plane 2/3 on plan 7"), Optional.empty()));
+                Status.waiting("queued for plan 7 (control plane 2/3 done)"), Optional.empty()));
         // Granted: the agent asks for the peers before refreshing.
         assertThat(decide(new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(),
                 app(granted(u(5))), Optional.empty(), true))).isEqualTo(new AgentDecision.NeedPeers(false));
