@@ -19,7 +19,8 @@ import java.util.TreeMap;
  *       otherwise install, config-changed, relation hooks, and update-status only when nothing else is due;</li>
  *   <li>per relation (internal/worker/uniter/relation/resolver.go nextHookForRelation): the -changed that follows a
  *       -joined, departures (sorted; JUJU_DEPARTING_UNIT is this unit when it is the one dying), -broken (never for
- *       a peer relation), the application's -changed, joins, then units' -changed in sorted name order; relations
+ *       a peer relation), the application's -changed, joins, then units' -changed in sorted name order (names as
+ *       strings, set.Strings.SortedValues: /10 before /9); relations
  *       are visited in no fixed order (a Go map);</li>
  *   <li>leadership (internal/worker/uniter/leadership/resolver.go): leader-elected once the lease is held, never
  *       while Dying or with a hook pending; losing the lease, or dying, only clears the agent's own flag;</li>

@@ -708,6 +708,33 @@ class SimulatedModelTest {
                 .doesNotContain("update-status");
     }
 
+    /**
+     * Units' -changed hooks come in the order of their names as strings, not as numbers (relation/resolver.go
+     * nextHookForRelation: the union of unit names, {@code set.Strings.SortedValues}, the first whose version
+     * differs): {@code /10} and {@code /11} before {@code /9}. A unit whose data keeps changing while the agent is
+     * busy is served before a later name each time, so the later one's change can wait long (wide seed 173266).
+     */
+    @Test
+    void unitsChangedHooksComeInTheStringOrderOfTheirNames() {
+        SimulatedModel model = model(32, 1, 11, quiet());
+        model.runUntilQuiet(2000);
+        model.slowNextHook("snap-coherence/0", 6);
+        for (int i = 0; i < 30 && !model.unit("snap-coherence/0").busy(); i++) {
+            model.runRound();
+        }
+        assertThat(model.unit("snap-coherence/0").busy()).isTrue();
+        steps.clear();
+
+        model.overwriteUnitData("snap-coherence/9", Map.of("n", "1"));
+        model.overwriteUnitData("snap-coherence/11", Map.of("n", "1"));
+        model.overwriteUnitData("snap-coherence/10", Map.of("n", "1"));
+        model.runUntilQuiet(500);
+
+        assertThat(hooksOn("snap-coherence/0").stream().filter(h -> h.startsWith("coherence-relation-changed")))
+                .containsExactly("coherence-relation-changed(snap-coherence/10)",
+                        "coherence-relation-changed(snap-coherence/11)", "coherence-relation-changed(snap-coherence/9)");
+    }
+
     @Test
     void anActionRunsWhileItsUnitIsInHookErrorAndWhileAnotherUnitsHookIsInFlight() {
         SimulatedModel model = model(26, 1, 2, (context, tools, machine) -> {
