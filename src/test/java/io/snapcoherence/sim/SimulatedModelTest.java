@@ -64,6 +64,15 @@ class SimulatedModelTest {
         };
     }
 
+    /** Runs rounds until the unit is inside a hook that takes {@code rounds} rounds (its next one). */
+    private static void busyInASlowHook(SimulatedModel model, String unit, int rounds) {
+        model.slowNextHook(unit, rounds);
+        for (int i = 0; i < 30 && !model.unit(unit).busy(); i++) {
+            model.runRound();
+        }
+        assertThat(model.unit(unit).busy()).isTrue();
+    }
+
     private List<String> hooksOn(String unit) {
         return steps.stream().filter(s -> s.unit().equals(unit) && s.finished()).map(Step::hook).toList();
     }
@@ -686,11 +695,7 @@ class SimulatedModelTest {
             return 0;
         });
         model.runUntilQuiet(500);
-        model.slowNextHook("snap-coherence/3", 6);
-        for (int i = 0; i < 30 && !model.unit("snap-coherence/3").busy(); i++) {
-            model.runRound();
-        }
-        assertThat(model.unit("snap-coherence/3").busy()).isTrue();
+        busyInASlowHook(model, "snap-coherence/3", 6);
         steps.clear();
 
         model.queueAction("snap-coherence/3", "look", Map.of());
@@ -718,11 +723,7 @@ class SimulatedModelTest {
     void unitsChangedHooksComeInTheStringOrderOfTheirNames() {
         SimulatedModel model = model(32, 1, 11, quiet());
         model.runUntilQuiet(2000);
-        model.slowNextHook("snap-coherence/0", 6);
-        for (int i = 0; i < 30 && !model.unit("snap-coherence/0").busy(); i++) {
-            model.runRound();
-        }
-        assertThat(model.unit("snap-coherence/0").busy()).isTrue();
+        busyInASlowHook(model, "snap-coherence/0", 6);
         steps.clear();
 
         model.overwriteUnitData("snap-coherence/9", Map.of("n", "1"));
@@ -745,10 +746,7 @@ class SimulatedModelTest {
             model.runRound();
         }
         assertThat(model.unit("snap-coherence/1").failedHooks()).isPositive();
-        model.slowNextHook("snap-coherence/2", 8);
-        for (int i = 0; i < 30 && !model.unit("snap-coherence/2").busy(); i++) {
-            model.runRound();
-        }
+        busyInASlowHook(model, "snap-coherence/2", 8);
 
         String id = model.queueAction("snap-coherence/1", "resume", Map.of());
         model.runRound();
