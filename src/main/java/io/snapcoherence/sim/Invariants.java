@@ -55,8 +55,10 @@ import java.util.Set;
  *   one, or it is removed. When a unit becomes
  *   unavailable, its tier has at most the {@code max-unavailable} in force when its hook started unavailable units,
  *   itself included: the window the app databag held in the hook's view (the leader puts a raised value in force
- *   at once and a lowered one once it can be kept), else the config the hook read. Lowering the value does not
- *   make units already refreshing a violation; a unit starting above the value in force is one.</dd>
+ *   at once and a lowered one once it can be kept), else the config the hook read; or the value in force as it
+ *   starts, if higher (a unit keeping to the lower value its hook read may start beside one that started by the
+ *   raised value meanwhile). Lowering the value does not make units already refreshing a violation; a unit
+ *   starting above the value in force is one.</dd>
  * <dt>I3 end state</dt><dd>At quiescence every unit alive on a machine that is up has, for every managed snap, its
  *   store's current revision (the proxy's view with {@code proxy-url}, upstream's without), unless the operator
  *   paused the rollout, or it is halted (app databag {@code halt}) and the halted unit, if still alive, shows
@@ -1023,11 +1025,11 @@ public final class Invariants implements StepObserver {
         // The max-unavailable in force as the hook read it: the window the app databag held (the leader puts a
         // lowered value in force only once it can be kept), else the unit's config.
         // A step that recorded no view (a failure counted when its report commits, seed 155041) reads the app
-        // databag as committed then.
+        // databag as committed then. Or the value in force as the unit starts, if higher: a hook reads the model
+        // when it starts and acts later, so a unit may start by the lower value it read beside one that started
+        // by the raised value the leader has put in force meanwhile, within that value (seed 329382).
         Map<String, String> app = step.peerView().app().isEmpty() ? model.appData() : step.peerView().app();
-        Optional<Integer> window = PeerCodec.decodeApp("view", app)
-                instanceof PeerCodec.AppReading.Read read ? read.window() : Optional.empty();
-        int limit = window.or(() -> viewConfig(step).map(CharmConfig::maxUnavailable)).orElse(Integer.MAX_VALUE);
+        int limit = Math.max(limitInForce(app, viewConfig(step)), limitInForce(model.appData(), config(model)));
         List<String> tier = unavailableSincePlan.keySet().stream()
                 .filter(name -> model.unit(name).alive() && model.unit(name).role() == starting.role()).sorted()
                 .toList();
@@ -1035,6 +1037,13 @@ public final class Invariants implements StepObserver {
             throw new InvariantViolation("I2", starting.name() + " " + how + " while " + tier.size() + " "
                     + starting.role().endpoint() + " units are unavailable " + tier + ", max-unavailable is " + limit);
         }
+    }
+
+    /** The max-unavailable in force by an app databag: its window, else the config's value. */
+    private static int limitInForce(Map<String, String> app, Optional<CharmConfig> config) {
+        Optional<Integer> window = PeerCodec.decodeApp("view", app)
+                instanceof PeerCodec.AppReading.Read read ? read.window() : Optional.empty();
+        return window.or(() -> config.map(CharmConfig::maxUnavailable)).orElse(Integer.MAX_VALUE);
     }
 
     private void checkPlanContinuity(SimulatedModel model, Optional<RolloutState> rollout, Step step) {

@@ -865,6 +865,39 @@ class InvariantsTest {
     }
 
     /**
+     * A hook reads the model when it starts and acts later: a unit keeping to the value it read (1) starts after one
+     * that started by the value the leader raised meanwhile (3), within the value in force then (seed 329382). It
+     * is judged by the value in force as it starts, the higher of the two.
+     */
+    @Test
+    void aStartByALowerValueAHookReadBesideOneByTheRaisedValueInForceIsNoI2() {
+        Controlled toy = new Controlled();
+        toy.window = Optional.of(1);
+        SimulatedModel model = toy.model(Map.of("max-unavailable", 1), 3, 0);
+        model.observe(new Invariants(EnumSet.of(Invariants.Id.I2)));
+        model.liveUnits().forEach(u -> model.setRefreshRounds(u.name(), 6));
+        publishNew(model);
+        model.setConfig(Map.of("max-unavailable", 1, "on-failure", "halt"));
+        model.runUntilQuiet(500); // the leader writes the plan and the window
+        toy.mayRefresh.add("snap-coherence/1");
+        model.slowNextHook("snap-coherence/1", 4);
+        model.queueAction("snap-coherence/1", "look", Map.of());
+        for (int i = 0; i < 30 && !model.unit("snap-coherence/1").busy(); i++) {
+            model.runRound();
+        }
+        assertThat(model.unit("snap-coherence/1").busy()).isTrue();
+
+        toy.window = Optional.of(3);
+        toy.mayRefresh.add("snap-coherence/2");
+        model.setConfig(Map.of("max-unavailable", 3, "on-failure", "halt")); // the leader raises the window
+        model.runUntilQuiet(500);
+        assertThat(model.unit("snap-coherence/1").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+        assertThat(model.unit("snap-coherence/2").machine().installedRevision("kubelet"))
+                .contains(Rehearsal.NEW.get("kubelet"));
+    }
+
+    /**
      * A revert is the charm's to make only with on-failure=revert; one it started under that value runs on in
      * snapd after the operator set halt, and is no I5.
      */
