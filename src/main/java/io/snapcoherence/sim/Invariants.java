@@ -217,6 +217,12 @@ public final class Invariants implements StepObserver {
     private final Map<Long, java.time.Instant> controlPlaneDoneAt = new HashMap<>();
     /** I10: per plan id, the canary a committed soak entry named. */
     private final Map<Long, String> soakedCanary = new HashMap<>();
+    /** I10: per plan id, the latest attempt of a committed canary entry that named it. */
+    private final Map<Long, Integer> soakedCanaryAttempt = new HashMap<>();
+    /** I10: per plan id, whether a committed entry showed its canary's soak over (ended, or the control plane's). */
+    private final Set<Long> canarySoakOver = new HashSet<>();
+    /** I10: per plan id, canaries that left before their soak was over and were replaced after a resume. */
+    private final Map<Long, Set<String>> noLongerCanary = new HashMap<>();
     /** I10: per plan id, the canary's last refresh before its soak was seen over. */
     private final Map<Long, java.time.Instant> canarySoakedFrom = new HashMap<>();
     /** I10: per control-plane unit, when a charm refresh last changed its machine. */
@@ -735,7 +741,16 @@ public final class Invariants implements StepObserver {
         }
         java.time.Instant now = model.clock().instant();
         Rehearsal.soak(model).filter(e -> e.stage() == io.snapcoherence.coherence.Soak.Stage.CANARY)
-                .ifPresent(e -> soakedCanary.putIfAbsent(e.plan(), e.unit()));
+                .filter(e -> !noLongerCanary.getOrDefault(e.plan(), Set.of()).contains(e.unit()))
+                .ifPresent(e -> {
+                    soakedCanary.putIfAbsent(e.plan(), e.unit());
+                    if (e.unit().equals(soakedCanary.get(e.plan()))) {
+                        soakedCanaryAttempt.merge(e.plan(), e.attempt(), Math::max);
+                    }
+                });
+        Rehearsal.soak(model)
+                .filter(e -> e.ended() || e.stage() == io.snapcoherence.coherence.Soak.Stage.CONTROL_PLANE)
+                .ifPresent(e -> canarySoakOver.add(e.plan()));
         // Once the canary's soak is over (ended, or the control plane's begun) it stays over (leader rule 9): a
         // later refresh of the canary (after a resume, its machine moved off the plan) starts no canary soak
         // again, and the control plane's soak holds the workers (wide seed 165849). What counts from then on is
@@ -759,9 +774,21 @@ public final class Invariants implements StepObserver {
             // was made, by an earlier plan of the same revisions, may be one); else the first to attempt.
             String canary = Optional.ofNullable(soakedCanary.get(id)).orElse(canaryOf.get(id));
             // A canary removed (dying or gone) before its soak started is no canary; one removed after keeps its
-            // soak (the charm's soak ends at its time without the check of a unit that left).
+            // soak (the charm's soak ends at its time without the check of a unit that left), unless that soak
+            // never got over and a resume came since: nothing of the plan soaked, and the next control-plane unit
+            // goes alone and soaks (leader rule 9, wide seed 178268).
+            boolean soakAbandoned = canary != null && canary.equals(soakedCanary.get(id))
+                    && !canarySoakOver.contains(id) && plan.get().attempt() > soakedCanaryAttempt.getOrDefault(id,
+                    Integer.MAX_VALUE);
             if (unit.role() == Role.CONTROL_PLANE && (canary == null
-                    || !model.unit(canary).alive() && !canary.equals(soakedCanary.get(id)))) {
+                    || !model.unit(canary).alive() && (!canary.equals(soakedCanary.get(id)) || soakAbandoned))) {
+                if (soakAbandoned) {
+                    noLongerCanary.computeIfAbsent(id, p -> new HashSet<>()).add(canary);
+                    soakedCanary.remove(id);
+                    soakedCanaryAttempt.remove(id);
+                }
+                // Its refresh is what the others wait on now, not the one before's.
+                canaryDoneAt.remove(id);
                 canaryOf.put(id, unit.name());
                 canaryRound.putIfAbsent(id, model.round());
                 continue;
