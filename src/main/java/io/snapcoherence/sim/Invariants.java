@@ -109,7 +109,8 @@ import java.util.Set;
  *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * <dt>I10 soak</dt><dd>With config {@code soak} S: for each plan, the canary is the first control-plane unit
  *   that makes a refresh attempt to one of its targets (the next one, if it is removed before a committed soak
- *   entry named it: the charm then soaks the next one). No other control-plane unit makes one before S after the
+ *   entry named it, or before a committed entry showed its soak over and a later attempt of the plan is committed:
+ *   the charm then soaks the next one). No other control-plane unit makes one before S after the
  *   refresh that put the canary on every target of that plan (the moment snapd linked its revision: the canary is
  *   done no sooner, and the leader starts the soak no sooner than it reads that; once a committed entry shows the
  *   canary's soak over, its last refresh before that: an ended soak stays ended, and a canary refreshed again
