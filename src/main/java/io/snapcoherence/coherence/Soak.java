@@ -175,10 +175,17 @@ public final class Soak {
             // what leads back to it is granted: the same canary, or the rest of the control plane.
             // A canary whose data cannot be read now (damaged, another version's) has not verified again: the soak
             // waits for its report, which its next write repairs; restarted on it, the soak would wait for a check
-            // from a canary nobody grants (seed 173854). One that left is no canary: the next goes alone.
+            // from a canary nobody grants (seed 173854).
             Entry before = entry.get();
+            if (before.stage() == Stage.CANARY && !census.knows(before.unit())) {
+                // One that left the relation before its soak ended is no canary: nothing of the plan soaked, so
+                // the entry is dropped and the next control-plane unit goes alone and soaks. Restarted on the unit
+                // that left, the soak waited for no check and then let the rest of the control plane go together
+                // onto the revision the canary had failed with (wide seed 178268).
+                return decide(soakFor, plan, census, grants, Optional.empty(), now);
+            }
             boolean reached = before.stage() == Stage.CANARY
-                    ? census.report(before.unit()).map(r -> census.done(r, plan)).orElse(!census.knows(before.unit()))
+                    ? census.report(before.unit()).map(r -> census.done(r, plan)).orElse(false)
                     : controlPlaneDone;
             if (!reached) {
                 return before.stage() == Stage.CANARY ? new Verdict.CanaryOnly(entry, Optional.of(before.unit()))

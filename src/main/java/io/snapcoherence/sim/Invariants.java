@@ -109,7 +109,8 @@ import java.util.Set;
  *   that is down (no unit can tell its role; only the operator, by removing it, can end that).</dd>
  * <dt>I10 soak</dt><dd>With config {@code soak} S: for each plan, the canary is the first control-plane unit
  *   that makes a refresh attempt to one of its targets (the next one, if it is removed before a committed soak
- *   entry named it: the charm then soaks the next one). No other control-plane unit makes one before S after the
+ *   entry named it, or before a committed entry showed its soak over and a later attempt of the plan is committed:
+ *   the charm then soaks the next one). No other control-plane unit makes one before S after the
  *   refresh that put the canary on every target of that plan (the moment snapd linked its revision: the canary is
  *   done no sooner, and the leader starts the soak no sooner than it reads that; once a committed entry shows the
  *   canary's soak over, its last refresh before that: an ended soak stays ended, and a canary refreshed again
@@ -217,6 +218,12 @@ public final class Invariants implements StepObserver {
     private final Map<Long, java.time.Instant> controlPlaneDoneAt = new HashMap<>();
     /** I10: per plan id, the canary a committed soak entry named. */
     private final Map<Long, String> soakedCanary = new HashMap<>();
+    /** I10: per plan id, the latest attempt of a committed canary entry that named it. */
+    private final Map<Long, Integer> soakedCanaryAttempt = new HashMap<>();
+    /** I10: per plan id, whether a committed entry showed its canary's soak over (ended, or the control plane's). */
+    private final Set<Long> canarySoakOver = new HashSet<>();
+    /** I10: per plan id, canaries that left before their soak was over and were replaced after a resume. */
+    private final Map<Long, Set<String>> noLongerCanary = new HashMap<>();
     /** I10: per plan id, the canary's last refresh before its soak was seen over. */
     private final Map<Long, java.time.Instant> canarySoakedFrom = new HashMap<>();
     /** I10: per control-plane unit, when a charm refresh last changed its machine. */
@@ -735,7 +742,16 @@ public final class Invariants implements StepObserver {
         }
         java.time.Instant now = model.clock().instant();
         Rehearsal.soak(model).filter(e -> e.stage() == io.snapcoherence.coherence.Soak.Stage.CANARY)
-                .ifPresent(e -> soakedCanary.putIfAbsent(e.plan(), e.unit()));
+                .filter(e -> !noLongerCanary.getOrDefault(e.plan(), Set.of()).contains(e.unit()))
+                .ifPresent(e -> {
+                    soakedCanary.putIfAbsent(e.plan(), e.unit());
+                    if (e.unit().equals(soakedCanary.get(e.plan()))) {
+                        soakedCanaryAttempt.merge(e.plan(), e.attempt(), Math::max);
+                    }
+                });
+        Rehearsal.soak(model)
+                .filter(e -> e.ended() || e.stage() == io.snapcoherence.coherence.Soak.Stage.CONTROL_PLANE)
+                .ifPresent(e -> canarySoakOver.add(e.plan()));
         // Once the canary's soak is over (ended, or the control plane's begun) it stays over (leader rule 9): a
         // later refresh of the canary (after a resume, its machine moved off the plan) starts no canary soak
         // again, and the control plane's soak holds the workers (wide seed 165849). What counts from then on is
@@ -759,9 +775,21 @@ public final class Invariants implements StepObserver {
             // was made, by an earlier plan of the same revisions, may be one); else the first to attempt.
             String canary = Optional.ofNullable(soakedCanary.get(id)).orElse(canaryOf.get(id));
             // A canary removed (dying or gone) before its soak started is no canary; one removed after keeps its
-            // soak (the charm's soak ends at its time without the check of a unit that left).
+            // soak (the charm's soak ends at its time without the check of a unit that left), unless that soak
+            // never got over and a resume came since: nothing of the plan soaked, and the next control-plane unit
+            // goes alone and soaks (leader rule 9, wide seed 178268).
+            boolean soakAbandoned = canary != null && canary.equals(soakedCanary.get(id))
+                    && !canarySoakOver.contains(id) && plan.get().attempt() > soakedCanaryAttempt.getOrDefault(id,
+                    Integer.MAX_VALUE);
             if (unit.role() == Role.CONTROL_PLANE && (canary == null
-                    || !model.unit(canary).alive() && !canary.equals(soakedCanary.get(id)))) {
+                    || !model.unit(canary).alive() && (!canary.equals(soakedCanary.get(id)) || soakAbandoned))) {
+                if (soakAbandoned) {
+                    noLongerCanary.computeIfAbsent(id, p -> new HashSet<>()).add(canary);
+                    soakedCanary.remove(id);
+                    soakedCanaryAttempt.remove(id);
+                }
+                // Its refresh is what the others wait on now, not the one before's.
+                canaryDoneAt.remove(id);
                 canaryOf.put(id, unit.name());
                 canaryRound.putIfAbsent(id, model.round());
                 continue;

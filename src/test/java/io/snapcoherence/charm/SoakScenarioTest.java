@@ -114,6 +114,41 @@ class SoakScenarioTest {
     }
 
     /**
+     * The canary's kube-apiserver broke while it soaked and the rollout halted on it; the operator removed it and
+     * resumed (wide seed 178268). It is no canary any more: the next control-plane unit goes alone and soaks before
+     * the last one starts, rather than both going together once a soak restarted on the removed unit ran out.
+     */
+    @Test
+    void afterAResumeACanaryRemovedAfterItFailedIsNoCanaryAndTheNextGoesAloneAndSoaks() {
+        Cluster c = cluster();
+        c.store.publish("kube-apiserver", CH, 101);
+        c.settle();
+        at(c, Duration.ofMinutes(10));
+        c.member(1).machine.breakServices("kube-apiserver");
+        c.settle();
+        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+
+        c.members.remove("snap-coherence/1");
+        c.members.values().forEach(m -> c.hook(m, Cluster.departed("snap-coherence/1")));
+        at(c, Duration.ofMinutes(15));
+        c.action(c.member(0), "resume", Map.of());
+        c.settle();
+        assertThat(c.member(2).machine.installedRevision("kube-apiserver")).contains(101);
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        assertThat(c.appData.get("soak")).contains("\"stage\":\"canary\"", "\"unit\":\"snap-coherence/2\"",
+                "\"attempt\":2");
+        assertThat(c.appStatus.message()).startsWith("soaking kube-apiserver 101 on snap-coherence/2 until ");
+
+        // It soaks from its done (at the resume here); the last one goes only after its end.
+        at(c, Duration.ofMinutes(15 + 29));
+        c.settle();
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(100);
+        at(c, Duration.ofMinutes(15 + 31));
+        c.settle();
+        assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(101);
+    }
+
+    /**
      * Plan 1 halted on its canary, whose kube-apiserver broke while it soaked; the operator's refresh, with the
      * proxy still serving 101, replaces plan 1 with plan 2 of the same target (seed 207035).
      */

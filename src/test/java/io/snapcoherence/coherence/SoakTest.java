@@ -128,10 +128,30 @@ class SoakTest {
                 T0.plus(Duration.ofHours(1)));
         assertThat(waiting).isEqualTo(new Soak.Verdict.CanaryOnly(Optional.of(entry), Optional.of("snap-coherence/2")));
 
-        // Gone from the relation: no canary to wait for, the soak goes on as before.
-        Soak.Verdict gone = Soak.decide(SOAK, resumed, census(cp(0, 100), cp(1, 100)), List.of(), Optional.of(entry),
+    }
+
+    @Test
+    void afterAResumeACanaryThatLeftIsNoCanaryAndTheNextControlPlaneUnitGoesAloneAndSoaks() {
+        // The canary failed while soaking and was removed before the resume (wide seed 178268): restarted on the
+        // unit that left, the soak waited for no check and then let the rest of the control plane go together.
+        Soak.Entry entry = new Soak.Entry(7, 1, Soak.Stage.CANARY, "snap-coherence/2", T0.plus(SOAK), false);
+        Plan resumed = PLAN.nextAttempt();
+        Census left = census(cp(0, 100), cp(1, 100));
+        Soak.Verdict next = Soak.decide(SOAK, resumed, left, List.of(), Optional.of(entry),
                 T0.plus(Duration.ofHours(1)));
-        assertThat(gone).isInstanceOf(Soak.Verdict.Soaking.class);
+        assertThat(next).isEqualTo(new Soak.Verdict.CanaryOnly(Optional.empty(), Optional.empty()));
+        assertThat(Soak.canaryOnly((Soak.Verdict.CanaryOnly) next, List.of(),
+                List.of("snap-coherence/0", "snap-coherence/1"), left, resumed)).containsExactly("snap-coherence/0");
+
+        // Once that one is done, its soak starts, on it.
+        UnitReport done = new UnitReport("snap-coherence/0", Role.CONTROL_PLANE,
+                Map.of("kube-apiserver", new InstalledRevision(CH, 101)), Optional.of(Progress.done(resumed)),
+                Optional.empty(), "amd64", Optional.empty());
+        Soak.Verdict soaking = Soak.decide(SOAK, resumed, census(done, cp(1, 100)).withGrants(
+                List.of("snap-coherence/0")), List.of("snap-coherence/0"), Optional.of(entry),
+                T0.plus(Duration.ofHours(2)));
+        assertThat(soaking.entry()).contains(new Soak.Entry(7, 2, Soak.Stage.CANARY, "snap-coherence/0",
+                T0.plus(Duration.ofHours(2)).plus(SOAK), false));
     }
 
     @Test

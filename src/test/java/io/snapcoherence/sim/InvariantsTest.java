@@ -234,6 +234,84 @@ class InvariantsTest {
         assertThat(model.unit(other).machine().list()).allMatch(s -> s.revision() == Rehearsal.NEW.get(s.name()));
     }
 
+    /**
+     * The canary refreshed and failed while it soaked; the operator removed it and resumed. It is no canary any more
+     * (leader rule 9): the next control-plane unit goes alone and soaks (wide seed 178268: the checker judged that
+     * one's refresh against the soak of the unit removed), and the last one starting right after it still breaks I10.
+     */
+    @Test
+    void aCanaryRemovedBeforeItsSoakWasOverIsReplacedAfterAResumeUnderI10() {
+        java.util.Set<String> refreshing = new java.util.HashSet<>();
+        Plan[] plan = {planOfTheNewRevisions()};
+        boolean[] planned = {false};
+        Map<String, String> soak = new java.util.HashMap<>();
+        SimulatedStore store = new SimulatedStore("store");
+        Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+        HookRunner runner = (context, tools, machine) -> {
+            if (tools.isLeader() && planned[0]) {
+                Map<String, String> app = new java.util.HashMap<>(PeerCodec.encodeApp(new RolloutState(
+                        Optional.of(plan[0]), List.of(), Optional.empty(), false)));
+                app.putAll(soak);
+                tools.relationSetApp(PEER, app);
+            }
+            if (refreshing.contains(context.unitName())) {
+                for (InstalledSnap snap : machine.list()) {
+                    int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
+                    if (head != snap.revision()) {
+                        machine.change(machine.startRefresh(snap.name(), snap.tracking(), head));
+                    }
+                }
+            }
+            return 0;
+        };
+        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(Map.of("soak", "30m")),
+                new SimClock(Instant.EPOCH), store, runner, (role, machine) -> Rehearsal.CONTROL_PLANE_SNAPS
+                .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
+        model.observe(Invariants.all());
+        String last = model.addUnit(Role.CONTROL_PLANE).name();
+        String canary = model.addUnit(Role.CONTROL_PLANE).name();
+        String next = model.addUnit(Role.CONTROL_PLANE).name();
+        model.runUntilQuiet(500);
+        int[] nudge = {1};
+        Runnable hooks = () -> model.setConfig(Map.of("max-unavailable", 1 + nudge[0]++ % 2));
+        publishNew(model);
+        planned[0] = true;
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).isEmpty();
+        refreshing.add(canary);
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).isEmpty();
+        soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 1,
+                io.snapcoherence.coherence.Soak.Stage.CANARY, canary,
+                model.clock().instant().plus(java.time.Duration.ofMinutes(30)), false).encode());
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).isEmpty();
+
+        // Removed while its soak had not ended (the rollout halted on it), then the resume: attempt 2.
+        model.clock().advance(java.time.Duration.ofMinutes(10));
+        model.removeUnit(canary);
+        assertThat(violationUntilQuiet(model)).isEmpty();
+        plan[0] = plan[0].nextAttempt();
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).isEmpty();
+        refreshing.add(next);
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).isEmpty();
+        assertThat(model.unit(next).machine().list()).allMatch(s -> s.revision() == Rehearsal.NEW.get(s.name()));
+        soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 2,
+                io.snapcoherence.coherence.Soak.Stage.CANARY, next,
+                model.clock().instant().plus(java.time.Duration.ofMinutes(30)), false).encode());
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).isEmpty();
+
+        refreshing.add(last);
+        hooks.run();
+        assertThat(violationUntilQuiet(model)).hasValueSatisfying(e -> {
+            assertThat(e.invariant()).isEqualTo("I10");
+            assertThat(e.getMessage()).contains(last + " started refreshing", "before the soak of its canary " + next);
+        });
+    }
+
     @Test
     void theSameRefreshesWithoutASoakKeepI10() {
         SimulatedModel model = model(new Toy(true, true, false), Map.of(), 3, 0);
