@@ -99,16 +99,9 @@ class SoakScenarioTest {
 
     @Test
     void aCanaryWhoseServicesBreakDuringTheSoakHaltsTheRollout() {
-        Cluster c = cluster();
-        c.store.publish("kube-apiserver", CH, 101);
-        c.settle();
-        at(c, Duration.ofMinutes(10));
-        c.member(1).machine.breakServices("kube-apiserver");
-        c.settle();
-
+        Cluster c = haltedOnItsCanaryBrokenWhileSoaking();
         assertThat(c.member(1).status).isEqualTo(Status.blocked("kube-apiserver 101 failed (plan 1, attempt 1): enabled "
                 + "services not active: kube-apiserver.daemon (found while soaking)"));
-        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
         othersStayOnTheOldApiServerUntil(c, 60);
         assertThat(c.appStatus.kind()).isEqualTo(Status.Kind.BLOCKED);
     }
@@ -120,13 +113,7 @@ class SoakScenarioTest {
      */
     @Test
     void afterAResumeACanaryRemovedAfterItFailedIsNoCanaryAndTheNextGoesAloneAndSoaks() {
-        Cluster c = cluster();
-        c.store.publish("kube-apiserver", CH, 101);
-        c.settle();
-        at(c, Duration.ofMinutes(10));
-        c.member(1).machine.breakServices("kube-apiserver");
-        c.settle();
-        assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        Cluster c = haltedOnItsCanaryBrokenWhileSoaking();
 
         c.members.remove("snap-coherence/1");
         c.members.values().forEach(m -> c.hook(m, Cluster.departed("snap-coherence/1")));
@@ -148,11 +135,8 @@ class SoakScenarioTest {
         assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(101);
     }
 
-    /**
-     * Plan 1 halted on its canary, whose kube-apiserver broke while it soaked; the operator's refresh, with the
-     * proxy still serving 101, replaces plan 1 with plan 2 of the same target (seed 207035).
-     */
-    private static Cluster replacedWhileTheProxyServesWhatFailed(boolean repairedFirst) {
+    /** Plan 1 of kube-apiserver 101, halted on its canary snap-coherence/1, whose API server broke while it soaked. */
+    private static Cluster haltedOnItsCanaryBrokenWhileSoaking() {
         Cluster c = cluster();
         c.store.publish("kube-apiserver", CH, 101);
         c.settle();
@@ -160,6 +144,15 @@ class SoakScenarioTest {
         c.member(1).machine.breakServices("kube-apiserver");
         c.settle();
         assertThat(c.appStatus.message()).startsWith("halted at plan 1: snap-coherence/1 kube-apiserver 101 failed");
+        return c;
+    }
+
+    /**
+     * Plan 1 halted on its canary, whose kube-apiserver broke while it soaked; the operator's refresh, with the
+     * proxy still serving 101, replaces plan 1 with plan 2 of the same target (seed 207035).
+     */
+    private static Cluster replacedWhileTheProxyServesWhatFailed(boolean repairedFirst) {
+        Cluster c = haltedOnItsCanaryBrokenWhileSoaking();
         if (repairedFirst) {
             c.member(1).machine.repairServices();
         }

@@ -174,62 +174,38 @@ class InvariantsTest {
      */
     @Test
     void aCanaryRefreshedAgainAfterItsSoakEndedHoldsTheControlPlaneNoLongerUnderI10() {
-        java.util.Set<String> refreshing = new java.util.HashSet<>();
-        Map<String, String> soak = new java.util.HashMap<>();
-        SimulatedStore store = new SimulatedStore("store");
-        Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
-        HookRunner runner = (context, tools, machine) -> {
-            if (tools.isLeader() && !soak.isEmpty()) {
-                Map<String, String> app = new java.util.HashMap<>(PeerCodec.encodeApp(new RolloutState(
-                        Optional.of(planOfTheNewRevisions()), List.of(), Optional.empty(), false)));
-                app.putAll(soak);
-                tools.relationSetApp(PEER, app);
-            }
-            if (refreshing.contains(context.unitName())) {
-                for (InstalledSnap snap : machine.list()) {
-                    int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
-                    if (head != snap.revision()) {
-                        machine.change(machine.startRefresh(snap.name(), snap.tracking(), head));
-                    }
-                }
-            }
-            return 0;
-        };
-        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(Map.of("soak", "30m")),
-                new SimClock(Instant.EPOCH), store, runner, (role, machine) -> Rehearsal.CONTROL_PLANE_SNAPS
-                .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
-        model.observe(Invariants.all());
+        SoakToy toy = new SoakToy();
+        SimulatedModel model = toy.model();
         String canary = model.addUnit(Role.CONTROL_PLANE).name();
         String other = model.addUnit(Role.CONTROL_PLANE).name();
         model.runUntilQuiet(500);
-        int[] nudge = {1};
-        Runnable hooks = () -> model.setConfig(Map.of("max-unavailable", 1 + nudge[0]++ % 2));
+        toy.plan = Optional.of(planOfTheNewRevisions());
         publishNew(model);
         io.snapcoherence.coherence.Soak.Entry soaking = new io.snapcoherence.coherence.Soak.Entry(1, 1,
                 io.snapcoherence.coherence.Soak.Stage.CANARY, canary,
                 model.clock().instant().plus(java.time.Duration.ofMinutes(30)), false);
-        soak.put(io.snapcoherence.coherence.Soak.KEY, soaking.encode());
-        refreshing.add(canary);
-        hooks.run();
+        toy.soak.put(io.snapcoherence.coherence.Soak.KEY, soaking.encode());
+        toy.refreshing.add(canary);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
         model.clock().advance(java.time.Duration.ofMinutes(31));
-        soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 1,
+        toy.soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 1,
                 io.snapcoherence.coherence.Soak.Stage.CANARY, canary, soaking.until(), true).encode());
-        refreshing.add(other);
-        hooks.run();
+        toy.refreshing.add(other);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
 
         // Both moved off the plan, then brought back: the canary first, the other right after it.
-        refreshing.clear();
+        toy.refreshing.clear();
         for (String unit : List.of(canary, other)) {
             Rehearsal.CONTROL_PLANE_SNAPS.forEach(snap -> model.unit(unit).machine().install(snap, Rehearsal.CHANNEL,
                     Rehearsal.OLD.get(snap)));
         }
-        refreshing.add(canary);
-        hooks.run();
+        toy.refreshing.add(canary);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
-        refreshing.add(other);
-        hooks.run();
+        toy.refreshing.add(other);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
         assertThat(model.unit(other).machine().list()).allMatch(s -> s.revision() == Rehearsal.NEW.get(s.name()));
     }
@@ -241,75 +217,92 @@ class InvariantsTest {
      */
     @Test
     void aCanaryRemovedBeforeItsSoakWasOverIsReplacedAfterAResumeUnderI10() {
-        java.util.Set<String> refreshing = new java.util.HashSet<>();
-        Plan[] plan = {planOfTheNewRevisions()};
-        boolean[] planned = {false};
-        Map<String, String> soak = new java.util.HashMap<>();
-        SimulatedStore store = new SimulatedStore("store");
-        Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
-        HookRunner runner = (context, tools, machine) -> {
-            if (tools.isLeader() && planned[0]) {
-                Map<String, String> app = new java.util.HashMap<>(PeerCodec.encodeApp(new RolloutState(
-                        Optional.of(plan[0]), List.of(), Optional.empty(), false)));
-                app.putAll(soak);
-                tools.relationSetApp(PEER, app);
-            }
-            if (refreshing.contains(context.unitName())) {
-                for (InstalledSnap snap : machine.list()) {
-                    int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
-                    if (head != snap.revision()) {
-                        machine.change(machine.startRefresh(snap.name(), snap.tracking(), head));
-                    }
-                }
-            }
-            return 0;
-        };
-        SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(Map.of("soak", "30m")),
-                new SimClock(Instant.EPOCH), store, runner, (role, machine) -> Rehearsal.CONTROL_PLANE_SNAPS
-                .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
-        model.observe(Invariants.all());
+        SoakToy toy = new SoakToy();
+        SimulatedModel model = toy.model();
         String last = model.addUnit(Role.CONTROL_PLANE).name();
         String canary = model.addUnit(Role.CONTROL_PLANE).name();
         String next = model.addUnit(Role.CONTROL_PLANE).name();
         model.runUntilQuiet(500);
-        int[] nudge = {1};
-        Runnable hooks = () -> model.setConfig(Map.of("max-unavailable", 1 + nudge[0]++ % 2));
         publishNew(model);
-        planned[0] = true;
-        hooks.run();
+        toy.plan = Optional.of(planOfTheNewRevisions());
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
-        refreshing.add(canary);
-        hooks.run();
+        toy.refreshing.add(canary);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
-        soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 1,
+        toy.soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 1,
                 io.snapcoherence.coherence.Soak.Stage.CANARY, canary,
                 model.clock().instant().plus(java.time.Duration.ofMinutes(30)), false).encode());
-        hooks.run();
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
 
         // Removed while its soak had not ended (the rollout halted on it), then the resume: attempt 2.
         model.clock().advance(java.time.Duration.ofMinutes(10));
         model.removeUnit(canary);
         assertThat(violationUntilQuiet(model)).isEmpty();
-        plan[0] = plan[0].nextAttempt();
-        hooks.run();
+        toy.plan = toy.plan.map(Plan::nextAttempt);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
-        refreshing.add(next);
-        hooks.run();
+        toy.refreshing.add(next);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
         assertThat(model.unit(next).machine().list()).allMatch(s -> s.revision() == Rehearsal.NEW.get(s.name()));
-        soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 2,
+        toy.soak.put(io.snapcoherence.coherence.Soak.KEY, new io.snapcoherence.coherence.Soak.Entry(1, 2,
                 io.snapcoherence.coherence.Soak.Stage.CANARY, next,
                 model.clock().instant().plus(java.time.Duration.ofMinutes(30)), false).encode());
-        hooks.run();
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).isEmpty();
 
-        refreshing.add(last);
-        hooks.run();
+        toy.refreshing.add(last);
+        toy.hooks(model);
         assertThat(violationUntilQuiet(model)).hasValueSatisfying(e -> {
             assertThat(e.invariant()).isEqualTo("I10");
             assertThat(e.getMessage()).contains(last + " started refreshing", "before the soak of its canary " + next);
         });
+    }
+
+    /**
+     * Control-plane units whose leader writes {@code plan} (once set) and the {@code soak} entry the test gives, and
+     * whose units in {@code refreshing} refresh to the store's revisions in their hooks: a soak's course told by hand.
+     */
+    private static final class SoakToy {
+        final java.util.Set<String> refreshing = new java.util.HashSet<>();
+        final Map<String, String> soak = new java.util.HashMap<>();
+        Optional<Plan> plan = Optional.empty();
+        private int nudge;
+
+        /** A hook on every unit: a config change that means nothing to the toy. */
+        void hooks(SimulatedModel model) {
+            model.setConfig(Map.of("max-unavailable", 1 + ++nudge % 2));
+        }
+
+        SimulatedModel model() {
+            SimulatedStore store = new SimulatedStore("store");
+            Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
+            HookRunner runner = (context, tools, machine) -> {
+                if (tools.isLeader() && plan.isPresent()) {
+                    Map<String, String> app = new java.util.HashMap<>(PeerCodec.encodeApp(new RolloutState(
+                            plan, List.of(), Optional.empty(), false)));
+                    app.putAll(soak);
+                    tools.relationSetApp(PEER, app);
+                }
+                if (refreshing.contains(context.unitName())) {
+                    for (InstalledSnap snap : machine.list()) {
+                        int head = store.revision(snap.name(), snap.tracking()).orElseThrow();
+                        if (head != snap.revision()) {
+                            machine.change(machine.startRefresh(snap.name(), snap.tracking(), head));
+                        }
+                    }
+                }
+                return 0;
+            };
+            SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5)
+                    .withConfig(Map.of("soak", "30m")), new SimClock(Instant.EPOCH), store, runner, (role, machine) ->
+                    Rehearsal.CONTROL_PLANE_SNAPS.forEach(snap -> machine.install(snap, Rehearsal.CHANNEL,
+                            Rehearsal.OLD.get(snap))));
+            model.observe(Invariants.all());
+            return model;
+        }
     }
 
     @Test
