@@ -87,9 +87,10 @@ import java.util.Set;
  *   remove, its container relation's -broken: the charm then releases its holds), while both the config in force
  *   and the one the unit's last hook acted on say {@code hold=true} and manage the snap (a config change reaches
  *   the machine with the unit's next hook; a hook killed while it ran acted on its config only where the one
- *   before agrees: it may have died before it reached snapd's holds, and its retry brings them), unless the machine's snapd is older than 2.58 and its refresh.hold had
- *   lapsed (snapd's 95-day cap), or the change was seen running while the snap was not to be held (snapd leaves
- *   held snaps out when its timer makes a change; a change made runs to its end).</dd>
+ *   before agrees: it may have died before it reached snapd's holds, and its retry brings them), unless the
+ *   machine's snapd is older than 2.58 and its refresh.hold had lapsed (snapd's 95-day cap), or the change was
+ *   seen running while the snap was not to be held (snapd leaves held snaps out when its timer makes a change; a
+ *   change made runs to its end).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
  *   the machine's {@code proxy.store} is the proxy's store id; and with {@code proxy-url} set, every target of
  *   every plan (one the leader's hook wrote, committed or not) is a revision the proxy served that architecture on

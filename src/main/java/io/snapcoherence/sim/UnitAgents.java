@@ -134,7 +134,8 @@ final class UnitAgents {
             unit.inFlight = new SimUnit.InFlight(model.round, model.round + unit.refreshRounds, hook, true,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
             model.emit(Step.builder().number(++model.steps).round(model.round).unit(unit.name()).hook(hook.describe()).finished(false)
-                    .killed(killed[0]).exitCode(exit).committed(false).attempts(attempts).events(events).leader(controller.leader)
+                    .killed(killed[0])
+                    .exitCode(exit).committed(false).attempts(attempts).events(events).leader(controller.leader)
                     .appDataWritten(written).viewStep(viewStep).viewRound(viewRound).viewConfig(view.config())
                     .peerView(peerView).build());
             return;
