@@ -12,6 +12,7 @@ import io.snapcoherence.coherence.Target;
 import io.snapcoherence.juju.Status;
 import io.snapcoherence.snap.InstalledSnap;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -85,9 +86,11 @@ import java.util.Set;
  *   snapd's own timer changes no snap on a unit that has run {@code start}, and not yet a teardown hook (stop,
  *   remove, its container relation's -broken: the charm then releases its holds), while both the config in force
  *   and the one the unit's last hook acted on say {@code hold=true} and manage the snap (a config change reaches
- *   the machine with the unit's next hook), unless the machine's snapd is older than 2.58 and its refresh.hold had
- *   lapsed (snapd's 95-day cap), or the change was seen running while the snap was not to be held (snapd leaves
- *   held snaps out when its timer makes a change; a change made runs to its end).</dd>
+ *   the machine with the unit's next hook; a hook killed while it ran acted on its config only where the one
+ *   before agrees: it may have died before it reached snapd's holds, and its retry brings them), unless the
+ *   machine's snapd is older than 2.58 and its refresh.hold had lapsed (snapd's 95-day cap), or the change was
+ *   seen running while the snap was not to be held (snapd leaves held snaps out when its timer makes a change; a
+ *   change made runs to its end).</dd>
  * <dt>I6 proxy first</dt><dd>With {@code proxy-url} set (in the config the hook read), at every refresh attempt
  *   the machine's {@code proxy.store} is the proxy's store id; and with {@code proxy-url} set, every target of
  *   every plan (one the leader's hook wrote, committed or not) is a revision the proxy served that architecture on
@@ -162,8 +165,13 @@ public final class Invariants implements StepObserver {
     private final Set<Id> enabled;
     /** Units unavailable now: the plan they started for and their managed revisions before their first attempt. */
     private final Map<String, Window> unavailableSincePlan = new HashMap<>();
-    /** The config each unit's last hook that ran read: what its holds follow. */
+    /** The config each unit's last hook that ran to its end read (committed or not): what its holds follow. */
     private final Map<String, Map<String, Object>> appliedConfig = new HashMap<>();
+    /**
+     * Per unit, the configs of its hooks killed while they ran since its last hook that ran to its end: each made
+     * the snapd requests it got to, so its holds are the applied config's, this one's, or partly either (seed 344832).
+     */
+    private final Map<String, List<Map<String, Object>>> killedSinceApplied = new HashMap<>();
     /**
      * Units whose reverts may be the charm's: a hook of theirs read on-failure=revert, and none since read halt with
      * no change of a managed snap left running (a revert started under revert runs on in snapd).
@@ -266,7 +274,12 @@ public final class Invariants implements StepObserver {
             tornDown.add(unit.name()); // from its first teardown hook on, the unit releases its holds
         }
         if (step.hookRan() && step.started()) {
-            appliedConfig.put(unit.name(), step.viewConfig());
+            if (step.killed()) {
+                killedSinceApplied.computeIfAbsent(unit.name(), u -> new ArrayList<>()).add(step.viewConfig());
+            } else {
+                appliedConfig.put(unit.name(), step.viewConfig());
+                killedSinceApplied.remove(unit.name());
+            }
             if (viewConfig(step).map(c -> c.onFailure() == CharmConfig.OnFailure.REVERT).orElse(false)) {
                 mayRevert.add(unit.name());
             } else if (!changing(unit, config.get())) {
@@ -941,11 +954,19 @@ public final class Invariants implements StepObserver {
                 .map(SimUnit::name).findFirst();
     }
 
-    /** Whether the unit must hold the snap: both the config in force and the one its last hook acted on say so. */
+    /**
+     * Whether the unit must hold the snap: the config in force, the one its last hook that ran to its end acted on,
+     * and that of every hook killed while it ran since all say so. A hook killed while it ran may have died before
+     * it reached snapd's holds (the config it read is then not on the machine: its retry brings it) or after it
+     * released some (seed 344832: snaps widened to kubectl, the config-changed killed before its hold request, and
+     * snapd's timer moved kubectl before the retry).
+     */
     private boolean toHold(SimUnit unit, String snap, CharmConfig config) {
         Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
         return config.hold() && config.snaps().contains(snap)
-                && applied.map(c -> c.hold() && c.snaps().contains(snap)).orElse(false);
+                && applied.map(c -> c.hold() && c.snaps().contains(snap)).orElse(false)
+                && killedSinceApplied.getOrDefault(unit.name(), List.of()).stream()
+                .allMatch(killed -> parse(killed).map(c -> c.hold() && c.snaps().contains(snap)).orElse(false));
     }
 
     /** Notes the changes of snapd's timer running on a machine whose unit is not to hold their snap now (I5). */

@@ -9,6 +9,9 @@ import java.util.Map;
  *
  * @param started   the hook ran its code in this step (refresh attempts and machine events happened now)
  * @param finished  the hook ended in this step: its writes are committed (or discarded when not {@code committed})
+ * @param killed    the hook's process was killed while it ran (exit 137): it made the snapd requests it got to and
+ *                  none after, so it may have died before it reached snapd's holds; not a hook killed after it ran
+ *                  (before its commit)
  * @param appDataWritten the app databag as this leader's hook wrote it, committed or not (a slow hook commits
  *                  later, a killed one never): its refreshes ran under that plan; empty when not the leader
  * @param viewStep  the number of the last step before this hook took its view of the model (what it read: a hook
@@ -20,7 +23,7 @@ import java.util.Map;
  *                  {@link PeerView#NONE} otherwise
  */
 public record Step(long number, long round, String unit, String hook, boolean started, boolean finished,
-                   int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
+                   boolean killed, int exitCode, boolean committed, List<ObservedMachine.Attempt> attempts,
                    List<RefreshEvent> events, boolean unitDataChanged, boolean appDataChanged, String leader,
                    Map<String, String> appDataWritten, long viewStep, long viewRound,
                    Map<String, Object> viewConfig, PeerView peerView) {
@@ -53,6 +56,7 @@ public record Step(long number, long round, String unit, String hook, boolean st
         private String hook;
         private boolean started = true;
         private boolean finished = true;
+        private boolean killed;
         private int exitCode;
         private boolean committed = true;
         private List<ObservedMachine.Attempt> attempts = List.of();
@@ -96,6 +100,11 @@ public record Step(long number, long round, String unit, String hook, boolean st
 
         public Builder finished(boolean finished) {
             this.finished = finished;
+            return this;
+        }
+
+        public Builder killed(boolean killed) {
+            this.killed = killed;
             return this;
         }
 
@@ -162,7 +171,8 @@ public record Step(long number, long round, String unit, String hook, boolean st
         public Step build() {
             long n = required(number, "number");
             long r = required(round, "round");
-            return new Step(n, r, required(unit, "unit"), required(hook, "hook"), started, finished, exitCode,
+            return new Step(n, r, required(unit, "unit"), required(hook, "hook"), started, finished, killed,
+                    exitCode,
                     committed, attempts, events, unitDataChanged, appDataChanged, required(leader, "leader"),
                     appDataWritten, viewStep == null ? n - 1 : viewStep, viewRound == null ? r : viewRound,
                     required(viewConfig, "viewConfig"), peerView);

@@ -129,11 +129,12 @@ final class UnitAgents {
             controller.appStatus = statuses.appStatus();
         }
         PeerView peerView = attempts.isEmpty() ? PeerView.NONE : peerView(unit, hook, view, readable);
-        Ended ended = new Ended(hook, view, run, viewStep, viewRound, written, peerView);
+        Ended ended = new Ended(hook, view, run, killed[0], viewStep, viewRound, written, peerView);
         if (!attempts.isEmpty() && unit.refreshRounds > 0) {
             unit.inFlight = new SimUnit.InFlight(model.round, model.round + unit.refreshRounds, hook, true,
                     () -> finishHook(unit, ended, false, List.of(), List.of()));
             model.emit(Step.builder().number(++model.steps).round(model.round).unit(unit.name()).hook(hook.describe()).finished(false)
+                    .killed(killed[0])
                     .exitCode(exit).committed(false).attempts(attempts).events(events).leader(controller.leader)
                     .appDataWritten(written).viewStep(viewStep).viewRound(viewRound).viewConfig(view.config())
                     .peerView(peerView).build());
@@ -164,7 +165,7 @@ final class UnitAgents {
     }
 
     /** A hook that has run: what it saw and what it did, waiting for its commit. */
-    private record Ended(HookEvent hook, ModelState view, HookRun run, long viewStep, long viewRound,
+    private record Ended(HookEvent hook, ModelState view, HookRun run, boolean killed, long viewStep, long viewRound,
                          Map<String, String> written, PeerView peerView) {
     }
 
@@ -227,7 +228,7 @@ final class UnitAgents {
             }
         }
         model.emit(Step.builder().number(++model.steps).round(model.round).unit(unit.name()).hook(hook.describe()).started(started)
-                .exitCode(run.exitCode()).committed(committed).attempts(attempts).events(events)
+                .killed(ended.killed()).exitCode(run.exitCode()).committed(committed).attempts(attempts).events(events)
                 .unitDataChanged(unitChanged).appDataChanged(appChanged).leader(controller.leader).appDataWritten(ended.written())
                 .viewStep(ended.viewStep()).viewRound(ended.viewRound()).viewConfig(ended.view().config())
                 .peerView(started ? ended.peerView() : PeerView.NONE).build());

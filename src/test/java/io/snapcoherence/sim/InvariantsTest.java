@@ -106,10 +106,15 @@ class InvariantsTest {
     }
 
     private static SimulatedModel model(Toy toy, Map<String, Object> config, int controlPlane, int workers) {
+        return model(store -> reckless(toy, store), config, controlPlane, workers);
+    }
+
+    private static SimulatedModel model(java.util.function.Function<SimulatedStore, HookRunner> charm,
+                                        Map<String, Object> config, int controlPlane, int workers) {
         SimulatedStore store = new SimulatedStore("store");
         Rehearsal.OLD.forEach((snap, revision) -> store.publish(snap, Rehearsal.CHANNEL, revision));
         SimulatedModel model = new SimulatedModel(SimulatedModel.Settings.of(5).withConfig(config),
-                new SimClock(Instant.EPOCH), store, reckless(toy, store),
+                new SimClock(Instant.EPOCH), store, charm.apply(store),
                 (role, machine) -> (role == Role.CONTROL_PLANE ? Rehearsal.CONTROL_PLANE_SNAPS : Rehearsal.WORKER_SNAPS)
                         .forEach(snap -> machine.install(snap, Rehearsal.CHANNEL, Rehearsal.OLD.get(snap))));
         model.observe(Invariants.all());
@@ -1343,6 +1348,64 @@ class InvariantsTest {
         } catch (InvariantViolation e) {
             return Optional.of(e);
         }
+    }
+
+    /** Holds every installed snap while the config says hold=true and releases them otherwise, as the charm does. */
+    private static HookRunner holdsAsConfigured() {
+        return (context, tools, machine) -> {
+            List<String> names = machine.list().stream().map(InstalledSnap::name).toList();
+            if (io.snapcoherence.charm.CharmConfig.parse(tools.configGet()).hold()) {
+                machine.hold(names);
+            } else {
+                machine.unhold(names);
+            }
+            return 0;
+        };
+    }
+
+    /**
+     * Seed 344832: the config asks for a hold the machine does not have yet, and the unit's hook that read it was
+     * killed before its first snapd request. Until its retry the machine is as the hook before left it: snapd's
+     * timer may move the snap. The retry holds it.
+     */
+    @Test
+    void aHookKilledBeforeItReachedSnapdHoldsNothingYetI5() {
+        SimulatedModel model = model(store -> holdsAsConfigured(), Map.of("hold", false), 1, 0);
+        SimulatedMachine machine = model.unit("snap-coherence/0").machine();
+        publishNew(model);
+        model.killNextHook("snap-coherence/0", 0);
+        model.setConfig(Map.of("hold", true));
+        model.runRound(); // config-changed, killed at its first request
+        assertThat(model.trace()).anyMatch(line -> line.contains("config-changed killed"));
+        assertThat(machine.isHeld("kubelet")).isFalse();
+
+        model.runSnapdTimer();
+        assertThat(machine.installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet"));
+
+        model.runUntilQuiet(500); // the retry holds every snap
+        Rehearsal.NEW.forEach((snap, revision) -> model.store().publish(snap, Rehearsal.CHANNEL, revision + 100));
+        model.runSnapdTimer();
+        assertThat(machine.installedRevision("kubelet")).contains(Rehearsal.NEW.get("kubelet"));
+    }
+
+    /**
+     * A hook killed before its first snapd request leaves the machine as the hook before left it: with hold=true
+     * applied by then, a snap that hook did not hold is the charm's fault all the same.
+     */
+    @Test
+    void aHookKilledUnderTheHoldAlreadyAppliedExcusesNothingI5() {
+        SimulatedModel model = model(store -> (context, tools, machine) -> {
+            machine.list(); // reads, holds nothing
+            return 0;
+        }, Map.of("hold", true), 1, 0);
+        publishNew(model);
+        model.killNextHook("snap-coherence/0", 0);
+        model.setConfig(Map.of("max-unavailable", 2));
+        model.runRound();
+        assertThat(model.trace()).anyMatch(line -> line.contains("config-changed killed"));
+
+        assertThatThrownBy(model::runSnapdTimer).isInstanceOf(InvariantViolation.class)
+                .hasMessageContaining("although hold=true");
     }
 
     @Test
