@@ -184,8 +184,10 @@ public final class Soak {
                 // onto the revision the canary had failed with (wide seed 178268).
                 return decide(soakFor, plan, census, grants, Optional.empty(), now);
             }
+            // The canary verified again only by a report or status of this attempt: the leader's copy of its done
+            // from before the failure would restart the soak while it refreshes (wide seed 180251).
             boolean reached = before.stage() == Stage.CANARY
-                    ? census.report(before.unit()).map(r -> census.done(r, plan)).orElse(false)
+                    ? census.report(before.unit()).map(r -> census.doneInAttempt(r, plan)).orElse(false)
                     : controlPlaneDone;
             if (!reached) {
                 return before.stage() == Stage.CANARY ? new Verdict.CanaryOnly(entry, Optional.of(before.unit()))
