@@ -281,7 +281,10 @@ public final class Soak {
         List<String> kept = new ArrayList<>(before);
         if (verdict.canary().isPresent()) {
             String canary = verdict.canary().get();
-            if (!kept.contains(canary) && census.report(canary).map(r -> !census.done(r, plan)).orElse(false)) {
+            // Granted until it verified for this attempt (Census.doneInAttempt): counted through on a report of the
+            // attempt before, it would never be granted to verify, and the soak would never start again.
+            if (!kept.contains(canary) && census.report(canary).map(r -> !census.doneInAttempt(r, plan))
+                    .orElse(false)) {
                 kept.add(canary);
             }
             after.stream().filter(u -> !kept.contains(u) && census.report(u)

@@ -129,6 +129,11 @@ class SoakTest {
         assertThat(Soak.decide(SOAK, resumed, refreshing, List.of("snap-coherence/2"), Optional.of(entry),
                 T0.plus(Duration.ofHours(1))))
                 .isEqualTo(new Soak.Verdict.CanaryOnly(Optional.of(entry), Optional.of("snap-coherence/2")));
+        // And it is granted (again) until it verified for this attempt: counted through on that copy, it was never
+        // granted to verify, and the soak never started again (seed 180048).
+        assertThat(Soak.canaryOnly(new Soak.Verdict.CanaryOnly(Optional.of(entry), Optional.of("snap-coherence/2")),
+                List.of(), List.of(), census(cp(0, 100), cp(1, 100), copyFromBefore), resumed))
+                .containsExactly("snap-coherence/2");
 
         // Its done of this attempt, read, starts the soak again from then; so does its verified status.
         UnitReport verified = new UnitReport("snap-coherence/2", Role.CONTROL_PLANE,
