@@ -80,6 +80,22 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
     }
 
     /**
+     * Whether a unit is done with the plan's current attempt: as {@link #done}, but a report of an earlier attempt
+     * (done, or failed) is no sign of it. After a resume the leader's copy of a peer's report may be from before
+     * the failure that halted the attempt (Juju's relation cache serves the copy read in its last hook for that
+     * peer): a canary done, then broken while it soaked and reverted, whose done the copy still holds, is not
+     * through until it verifies for this attempt (wide seed 180251: its soak started again while it refreshed).
+     */
+    public boolean doneInAttempt(UnitReport report, Plan plan) {
+        if (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan)) {
+            return true;
+        }
+        boolean earlierAttempt = report.progress()
+                .map(p -> p.plan() == plan.id() && p.attempt() < plan.attempt()).orElse(false);
+        return !earlierAttempt && done(report, plan);
+    }
+
+    /**
      * Whether the unit's status, read afresh, says its machine may have moved since the report the leader holds was
      * written: it is queued for the plan (its last hook found it off the targets), or it tells of a refresh for a
      * plan that report says nothing of (done, failed or running: the report is from before that refresh). The

@@ -184,8 +184,10 @@ public final class Soak {
                 // onto the revision the canary had failed with (wide seed 178268).
                 return decide(soakFor, plan, census, grants, Optional.empty(), now);
             }
+            // The canary verified again only by a report or status of this attempt: the leader's copy of its done
+            // from before the failure would restart the soak while it refreshes (wide seed 180251).
             boolean reached = before.stage() == Stage.CANARY
-                    ? census.report(before.unit()).map(r -> census.done(r, plan)).orElse(false)
+                    ? census.report(before.unit()).map(r -> census.doneInAttempt(r, plan)).orElse(false)
                     : controlPlaneDone;
             if (!reached) {
                 return before.stage() == Stage.CANARY ? new Verdict.CanaryOnly(entry, Optional.of(before.unit()))
@@ -279,7 +281,10 @@ public final class Soak {
         List<String> kept = new ArrayList<>(before);
         if (verdict.canary().isPresent()) {
             String canary = verdict.canary().get();
-            if (!kept.contains(canary) && census.report(canary).map(r -> !census.done(r, plan)).orElse(false)) {
+            // Granted until it verified for this attempt (Census.doneInAttempt): counted through on a report of the
+            // attempt before, it would never be granted to verify, and the soak would never start again.
+            if (!kept.contains(canary) && census.report(canary).map(r -> !census.doneInAttempt(r, plan))
+                    .orElse(false)) {
                 kept.add(canary);
             }
             after.stream().filter(u -> !kept.contains(u) && census.report(u)

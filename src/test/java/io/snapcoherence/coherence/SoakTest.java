@@ -116,6 +116,40 @@ class SoakTest {
     }
 
     @Test
+    void afterAResumeACanarysDoneFromBeforeItsFailureDoesNotStartItsSoakAgain() {
+        // Broken while it soaked and reverted (wide seed 180251): the leader's copy of its report, read before the
+        // failure, still says done (attempt 1); granted again after the resume and refreshing, it has not verified
+        // for this attempt, and a soak started now would end before its own refresh had soaked.
+        Soak.Entry entry = new Soak.Entry(7, 1, Soak.Stage.CANARY, "snap-coherence/2", T0.plus(SOAK), false);
+        Plan resumed = PLAN.nextAttempt();
+        UnitReport copyFromBefore = new UnitReport("snap-coherence/2", Role.CONTROL_PLANE,
+                Map.of("kube-apiserver", new InstalledRevision(CH, 101)), Optional.of(Progress.done(PLAN)),
+                Optional.empty(), "amd64", Optional.empty());
+        Census refreshing = census(cp(0, 100), cp(1, 100), copyFromBefore).withGrants(List.of("snap-coherence/2"));
+        assertThat(Soak.decide(SOAK, resumed, refreshing, List.of("snap-coherence/2"), Optional.of(entry),
+                T0.plus(Duration.ofHours(1))))
+                .isEqualTo(new Soak.Verdict.CanaryOnly(Optional.of(entry), Optional.of("snap-coherence/2")));
+        // And it is granted (again) until it verified for this attempt: counted through on that copy, it was never
+        // granted to verify, and the soak never started again (seed 180048).
+        assertThat(Soak.canaryOnly(new Soak.Verdict.CanaryOnly(Optional.of(entry), Optional.of("snap-coherence/2")),
+                List.of(), List.of(), census(cp(0, 100), cp(1, 100), copyFromBefore), resumed))
+                .containsExactly("snap-coherence/2");
+
+        // Its done of this attempt, read, starts the soak again from then; so does its verified status.
+        UnitReport verified = new UnitReport("snap-coherence/2", Role.CONTROL_PLANE,
+                Map.of("kube-apiserver", new InstalledRevision(CH, 101)), Optional.of(Progress.done(resumed)),
+                Optional.empty(), "amd64", Optional.empty());
+        Soak.Entry again = new Soak.Entry(7, 2, Soak.Stage.CANARY, "snap-coherence/2",
+                T0.plus(Duration.ofHours(2)).plus(SOAK), false);
+        assertThat(Soak.decide(SOAK, resumed, census(cp(0, 100), cp(1, 100), verified)
+                        .withGrants(List.of("snap-coherence/2")), List.of("snap-coherence/2"), Optional.of(entry),
+                T0.plus(Duration.ofHours(2))).entry()).contains(again);
+        assertThat(Soak.decide(SOAK, resumed, refreshing.withStatuses(Map.of("snap-coherence/2",
+                        new StatusLine.Done(7, 2))), List.of("snap-coherence/2"), Optional.of(entry),
+                T0.plus(Duration.ofHours(2))).entry()).contains(again);
+    }
+
+    @Test
     void afterAResumeACanaryWhoseDataCannotBeReadHasNotVerifiedAgain() {
         // Its databag overwritten with another version's data after it failed while soaking (seed 173854): taken for
         // through, the soak restarted on a canary nobody granted, and the rollout halted 45 minutes later on it.
