@@ -72,8 +72,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * rule 7).
      */
     public boolean done(UnitReport report, Plan plan) {
-        if (report.reportedDone(plan)
-                || (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan))) {
+        if (report.reportedDone(plan) || verifiedByStatus(report.unit(), plan)) {
             return true;
         }
         return !granted.contains(report.unit()) && !movedSince(report, plan) && report.done(plan);
@@ -87,12 +86,17 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * through until it verifies for this attempt (wide seed 180251: its soak started again while it refreshed).
      */
     public boolean doneInAttempt(UnitReport report, Plan plan) {
-        if (statuses.get(report.unit()) instanceof StatusLine.Done d && d.about(plan)) {
+        if (verifiedByStatus(report.unit(), plan)) {
             return true;
         }
         boolean earlierAttempt = report.progress()
                 .map(p -> p.plan() == plan.id() && p.attempt() < plan.attempt()).orElse(false);
         return !earlierAttempt && done(report, plan);
+    }
+
+    /** Whether the unit's status says its refresh for the plan's current attempt is verified done. */
+    private boolean verifiedByStatus(String unit, Plan plan) {
+        return statuses.get(unit) instanceof StatusLine.Done d && d.about(plan);
     }
 
     /**

@@ -963,10 +963,14 @@ public final class Invariants implements StepObserver {
      */
     private boolean toHold(SimUnit unit, String snap, CharmConfig config) {
         Optional<CharmConfig> applied = Optional.ofNullable(appliedConfig.get(unit.name())).flatMap(this::parse);
-        return config.hold() && config.snaps().contains(snap)
-                && applied.map(c -> c.hold() && c.snaps().contains(snap)).orElse(false)
+        return holds(Optional.of(config), snap) && holds(applied, snap)
                 && killedSinceApplied.getOrDefault(unit.name(), List.of()).stream()
-                .allMatch(killed -> parse(killed).map(c -> c.hold() && c.snaps().contains(snap)).orElse(false));
+                .allMatch(killed -> holds(parse(killed), snap));
+    }
+
+    /** Whether a config (none: unreadable) says to hold the snap: hold=true, and the snap managed. */
+    private static boolean holds(Optional<CharmConfig> config, String snap) {
+        return config.map(c -> c.hold() && c.snaps().contains(snap)).orElse(false);
     }
 
     /** Notes the changes of snapd's timer running on a machine whose unit is not to hold their snap now (I5). */

@@ -172,8 +172,7 @@ public record Step(long number, long round, String unit, String hook, boolean st
             long n = required(number, "number");
             long r = required(round, "round");
             return new Step(n, r, required(unit, "unit"), required(hook, "hook"), started, finished, killed,
-                    exitCode,
-                    committed, attempts, events, unitDataChanged, appDataChanged, required(leader, "leader"),
+                    exitCode, committed, attempts, events, unitDataChanged, appDataChanged, required(leader, "leader"),
                     appDataWritten, viewStep == null ? n - 1 : viewStep, viewRound == null ? r : viewRound,
                     required(viewConfig, "viewConfig"), peerView);
         }
