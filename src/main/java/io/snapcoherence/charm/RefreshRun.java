@@ -278,7 +278,11 @@ final class RefreshRun {
             memory.remember(store);
             return new Gating(changed, HealthGate.checking(plan, waiting, "checked again on the next hook"));
         }
-        Progress done = Progress.done(plan);
+        // The done covers the snaps config manages and every target verified here (a snap dropped from snaps while
+        // its refresh ran was refreshed and verified for the plan all the same): nothing else (Progress.covers).
+        Set<String> covered = new java.util.TreeSet<>(config.snaps());
+        changed.forEach(t -> covered.add(t.snap()));
+        Progress done = Progress.done(plan, covered);
         AttemptLog.ended(store, memory, done, clock.instant());
         RefreshMemory.forget(store);
         return new Finished(done, Optional.of(installed));

@@ -327,7 +327,7 @@ final class Rollout {
                 .forEach(s -> unmanaged.put(s.name(), s.revision()));
         AgentInput input = new AgentInput(unit, role, reading.installed(), reading.lastProgress(), app,
                 config.maxUnavailable(), Optional.empty(), false, registrationOk, reading.witnessed(), reading.arch(),
-                unmanaged);
+                unmanaged).managing(config.snaps());
         AgentDecision act = UnitAgent.decide(input);
         if (act instanceof AgentDecision.NeedPeers need && !need.all()) {
             // The units granted before this one, in the app state it acts on, are the line it waits in.
@@ -465,7 +465,7 @@ final class Rollout {
         RefreshRun.Finished finished = (RefreshRun.Finished) result;
         Progress progress = finished.progress();
         Status status = progress.failure().map(f -> StatusLine.failed(refresh.plan(), f))
-                .orElse(StatusLine.done(refresh.plan()));
+                .orElse(StatusLine.done(refresh.plan(), progress));
         return new Applied(status, report(reading, finished.installed().orElse(installed), Optional.of(progress), own));
     }
 
@@ -691,7 +691,7 @@ final class Rollout {
         }
         RolloutState state = read.state();
         List<UnitReading> all = withOwn(own, peers.others());
-        var census = io.snapcoherence.coherence.Census.of(all).withGrants(state.grants());
+        var census = io.snapcoherence.coherence.Census.of(all).withGrants(state.grants()).managing(config.snaps());
         Optional<String> leader = tools.isLeader() ? Optional.of(unit) : Optional.empty();
         Optional<Plan> active = state.activePlan();
         if (active.isPresent()) {

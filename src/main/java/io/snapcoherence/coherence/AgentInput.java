@@ -13,13 +13,24 @@ import java.util.Optional;
  * are those of its architecture). {@code controlPlaneGoal}: the control-plane principal units Juju's
  * {@code goal-state} lists alive, asked only by a worker about to start ({@link AgentDecision.NeedGoalState}).
  * {@code unmanagedListed}: the revisions its machine lists of the snaps config snaps does not manage (a plan may
- * have put one there before it was dropped from {@code snaps}).
+ * have put one there before it was dropped from {@code snaps}). {@code managedSnaps}: its {@code snaps} config, by
+ * which it counts its peers' done reports ({@link Census#managing}); none said: every done counts.
  */
 public record AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
                          Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
                          Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
                          Optional<Witnessed> witnessed, String arch, Optional<List<String>> controlPlaneGoal,
-                         Map<String, Integer> unmanagedListed) {
+                         Map<String, Integer> unmanagedListed, List<String> managedSnaps) {
+
+    /** Not saying its {@code snaps} config. */
+    public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
+                      Optional<Progress> lastProgress, PeerCodec.AppReading app, int maxUnavailable,
+                      Optional<List<UnitReading>> peers, boolean allPeers, boolean registrationOk,
+                      Optional<Witnessed> witnessed, String arch, Optional<List<String>> controlPlaneGoal,
+                      Map<String, Integer> unmanagedListed) {
+        this(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers, registrationOk, witnessed,
+                arch, controlPlaneGoal, unmanagedListed, List.of());
+    }
 
     /** Before goal-state was asked. */
     public AgentInput(String unit, Role role, Map<String, InstalledRevision> installed,
@@ -60,6 +71,7 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
         peers = peers.map(List::copyOf);
         controlPlaneGoal = controlPlaneGoal.map(List::copyOf);
         unmanagedListed = Map.copyOf(unmanagedListed);
+        managedSnaps = List.copyOf(managedSnaps);
         if (maxUnavailable < 1) {
             throw new IllegalArgumentException("max-unavailable must be at least 1, got " + maxUnavailable);
         }
@@ -75,12 +87,18 @@ public record AgentInput(String unit, Role role, Map<String, InstalledRevision> 
     /** The same input with the readings the agent asked for ({@code all}: every peer's). */
     public AgentInput withPeers(List<UnitReading> readings, boolean all) {
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, Optional.of(readings), all,
-                registrationOk, witnessed, arch, controlPlaneGoal, unmanagedListed);
+                registrationOk, witnessed, arch, controlPlaneGoal, unmanagedListed, managedSnaps);
     }
 
     /** The same input with the live control-plane principal units goal-state lists. */
     public AgentInput withControlPlaneGoal(List<String> principals) {
         return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers,
-                registrationOk, witnessed, arch, Optional.of(principals), unmanagedListed);
+                registrationOk, witnessed, arch, Optional.of(principals), unmanagedListed, managedSnaps);
+    }
+
+    /** The same input of a unit whose {@code snaps} config is {@code snaps}. */
+    public AgentInput managing(List<String> snaps) {
+        return new AgentInput(unit, role, installed, lastProgress, app, maxUnavailable, peers, allPeers,
+                registrationOk, witnessed, arch, controlPlaneGoal, unmanagedListed, snaps);
     }
 }

@@ -12,7 +12,8 @@ import java.util.Set;
  * every reading by unit name (a leader of thousands of units looks units up by name for every grant).
  */
 public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
-                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses, Set<String> granted) {
+                     Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses, Set<String> granted,
+                     Set<String> managed) {
 
     public static Census of(List<UnitReading> readings) {
         Map<String, UnitReading> byUnit = new HashMap<>();
@@ -31,7 +32,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
         return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
-                java.util.Collections.unmodifiableMap(byUnit), Map.of(), Set.of());
+                java.util.Collections.unmodifiableMap(byUnit), Map.of(), Set.of(), Set.of());
     }
 
     /**
@@ -40,7 +41,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * counts as done ({@link #done}) before the leader has read its report in its databag.
      */
     public Census withStatuses(Map<String, StatusLine> lines) {
-        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines), granted);
+        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines), granted, managed);
     }
 
     /**
@@ -48,7 +49,21 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * granted unit is done only by its done report or its verified status ({@link #done}).
      */
     public Census withGrants(java.util.Collection<String> grants) {
-        return new Census(reports, unreadable, unreported, byUnit, statuses, Set.copyOf(grants));
+        return new Census(reports, unreadable, unreported, byUnit, statuses, Set.copyOf(grants), managed);
+    }
+
+    /**
+     * The same census counted by a unit that manages {@code snaps} (its {@code snaps} config): a done report counts
+     * only for the snaps it covered ({@link UnitReport#reportedDone(Plan, java.util.Collection)}). None given: every
+     * done counts, as a report of the previous version does.
+     */
+    public Census managing(java.util.Collection<String> snaps) {
+        return new Census(reports, unreadable, unreported, byUnit, statuses, granted, Set.copyOf(snaps));
+    }
+
+    /** Whether the unit reported the plan done, covering what this census's unit manages. */
+    public boolean reportedDone(UnitReport report, Plan plan) {
+        return report.reportedDone(plan, managed);
     }
 
     /**
@@ -72,10 +87,10 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * rule 7).
      */
     public boolean done(UnitReport report, Plan plan) {
-        if (report.reportedDone(plan) || verifiedByStatus(report.unit(), plan)) {
+        if (report.reportedDone(plan, managed) || verifiedByStatus(report.unit(), plan)) {
             return true;
         }
-        return !granted.contains(report.unit()) && !movedSince(report, plan) && report.done(plan);
+        return !granted.contains(report.unit()) && !movedSince(report, plan) && report.done(plan, managed);
     }
 
     /**

@@ -13,7 +13,7 @@ import java.util.TreeMap;
 /**
  * The peer relation's wire format. Unit databag, schema 1: {@code schema}, {@code role}, {@code installed},
  * {@code progress}, {@code witnessed}, {@code left}, {@code arch}, {@code offers}, {@code principal},
- * {@code managed}; the previous version reads it
+ * {@code managed}, {@code covers}; the previous version reads it
  * (it ignores the keys it does not know, whose meaning it does not need). App databag, schema 2: {@code schema},
  * {@code plan}, {@code grants}, {@code halt}, {@code paused}, {@code tally}, {@code requested}, {@code refresh},
  * {@code offers}, {@code check}, {@code window}. Schema 2 because a plan holds a target per architecture: the previous version would
@@ -58,6 +58,8 @@ public final class PeerCodec {
     static final String KEY_REFRESH = "refresh";
     static final String KEY_PRINCIPAL = "principal";
     static final String KEY_MANAGED = "managed";
+    /** The {@code snaps} config the unit's done was verified under ({@link Progress#covers}); empty without a done. */
+    static final String KEY_COVERS = "covers";
     /**
      * A snap name as snapd accepts them (at most 40 characters), and how many a config may manage: no fewer than
      * config {@code snaps} lets an operator name (charm.CharmConfig SNAP_NAME, MAX_SNAPS), or a unit's own report
@@ -94,6 +96,8 @@ public final class PeerCodec {
         out.put(KEY_PRINCIPAL, report.principal().orElse(""));
         out.put(Soak.CHECK_KEY, report.soakCheck().map(Soak.Check::encode).orElse(""));
         out.put(KEY_MANAGED, report.managed().map(snaps -> Json.write(List.copyOf(snaps))).orElse(""));
+        out.put(KEY_COVERS, report.progress().flatMap(Progress::covers).map(snaps -> Json.write(List.copyOf(snaps)))
+                .orElse(""));
         return out;
     }
 
@@ -157,6 +161,14 @@ public final class PeerCodec {
                 installed.put(entry.getKey(), new InstalledRevision(text(rev, "channel"), positive(rev, "revision")));
             }
             Optional<Progress> progress = Optional.ofNullable(data.get(KEY_PROGRESS)).map(PeerCodec::decodeProgress);
+            Optional<java.util.SortedSet<String>> covers = Optional.ofNullable(data.get(KEY_COVERS))
+                    .map(text -> snapNames(text, KEY_COVERS));
+            if (covers.isPresent()) {
+                if (progress.filter(p -> p.phase() == Phase.DONE).isEmpty()) {
+                    throw new BadData(KEY_COVERS + " without a done progress");
+                }
+                progress = progress.map(p -> p.covering(covers.get()));
+            }
             Optional<Witnessed> witnessed = Optional.ofNullable(data.get(KEY_WITNESSED))
                     .map(PeerCodec::decodeWitnessed);
             String arch = data.getOrDefault(KEY_ARCH, UnitReport.UNKNOWN_ARCH);
@@ -175,7 +187,7 @@ public final class PeerCodec {
                 throw new BadData(e.getMessage());
             }
             Optional<java.util.SortedSet<String>> managed = Optional.ofNullable(data.get(KEY_MANAGED))
-                    .map(PeerCodec::decodeManaged);
+                    .map(text -> snapNames(text, KEY_MANAGED));
             return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view,
                     principal, soakCheck, managed));
         } catch (BadData e) {
@@ -434,15 +446,18 @@ public final class PeerCodec {
         return new Offers(proxy, out, check);
     }
 
-    /** The snaps a unit report was written for: at most 32 snap names ({@code snaps} config). */
-    private static java.util.SortedSet<String> decodeManaged(String text) {
-        List<String> snaps = namesOf(parse(text, KEY_MANAGED), KEY_MANAGED);
+    /**
+     * A {@code snaps} config as a report carries it (what it was written for, what its done covered): at most 32
+     * snap names.
+     */
+    private static java.util.SortedSet<String> snapNames(String text, String key) {
+        List<String> snaps = namesOf(parse(text, key), key);
         if (snaps.size() > MAX_MANAGED) {
-            throw new BadData(KEY_MANAGED + " holds " + snaps.size() + " snaps, more than " + MAX_MANAGED);
+            throw new BadData(key + " holds " + snaps.size() + " snaps, more than " + MAX_MANAGED);
         }
         for (String snap : snaps) {
             if (!SNAP_NAME.matcher(snap).matches()) {
-                throw new BadData(KEY_MANAGED + " holds " + Json.abbreviate(snap) + ", not a snap name");
+                throw new BadData(key + " holds " + Json.abbreviate(snap) + ", not a snap name");
             }
         }
         return new java.util.TreeSet<>(snaps);

@@ -35,7 +35,7 @@ public final class Planner {
         // A granted unit counts done only by its done report or status, never by revisions a copy of its report
         // from before its grant shows (Census.done).
         Census census = Census.of(StatusLine.applied(input.peers(), input.statuses(), input.state().plan()))
-                .withStatuses(input.statuses()).withGrants(input.state().grants());
+                .withStatuses(input.statuses()).withGrants(input.state().grants()).managing(input.managedSnaps());
         if (input.leaderLeaving()) {
             return whileLeaving(input, census);
         }
@@ -53,6 +53,18 @@ public final class Planner {
             Plan active = plan.get();
             if (halt.isEmpty()) {
                 halt = firstFailure(census, input.leaving(), active);
+            }
+            if (halt.isEmpty()) {
+                // A unit done with this attempt without a snap the plan targets, off its target on that snap: it can
+                // move only on a grant it can tell from the one its done answered, which a resume gives (rule 11).
+                // Its grant is freed: after the resume it is granted again last in its tier's line, behind units
+                // that may have started on its done.
+                Optional<Halt> missed = doneWithout(census, active);
+                if (missed.isPresent()) {
+                    halt = missed;
+                    String unit = missed.get().unit();
+                    grants = grants.stream().filter(u -> !u.equals(unit)).toList();
+                }
             }
             grants = notDone(grants, census, active);
             // Every grant left is of a unit not in view or not done by its own word (Census.done).
@@ -337,6 +349,27 @@ public final class Planner {
                 .or(() -> census.statusFailures(plan).stream().findFirst());
     }
 
+    /**
+     * The first unit, control plane first, whose done of the plan's current attempt did not cover a snap the leader
+     * manages and whose report, written under a config that manages every such snap, shows it off the targets. A
+     * copy of its report from before its config changed cannot tell where that snap is: the leader waits for the
+     * next one (the unit is neither done nor granted meanwhile), so a unit already on every target is not halted on.
+     */
+    private static Optional<Halt> doneWithout(Census census, Plan plan) {
+        for (Role tier : Role.values()) {
+            for (UnitReport report : census.tier(tier)) {
+                Optional<String> snap = report.doneWithout(plan, census.managed());
+                boolean speaks = report.managed().map(m -> plan.targets().stream().map(Target::snap)
+                        .filter(census.managed()::contains).allMatch(m::contains)).orElse(true);
+                if (snap.isPresent() && speaks && !census.done(report, plan)) {
+                    return Optional.of(new Halt(report.unit(), UnitAgent.doneWithout(plan, snap.get())
+                            + "; resume refreshes it"));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     private static List<String> notDone(List<String> grants, Census census, Plan plan) {
         return grants.stream().filter(u -> census.report(u).map(r -> !census.done(r, plan)).orElse(true)).toList();
     }
@@ -546,7 +579,10 @@ public final class Planner {
             if (busy >= (long) batches * maxUnavailable) {
                 break;
             }
-            if (!next.contains(report.unit()) && !census.done(report, plan)) {
+            // A unit done with this attempt without a snap now managed is not granted: the grant its done answered
+            // may still stand in its view, and it could not tell a new one from it (rule 11; it halts the plan).
+            if (!next.contains(report.unit()) && !census.done(report, plan)
+                    && report.doneWithout(plan, census.managed()).isEmpty()) {
                 next.add(report.unit());
                 busy++;
             }

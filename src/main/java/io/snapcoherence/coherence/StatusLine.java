@@ -66,6 +66,22 @@ public sealed interface StatusLine {
         return Status.active("on plan " + plan.id() + " (attempt " + plan.attempt() + ", verified)");
     }
 
+    /**
+     * The status of a unit whose {@code done} of the plan's current attempt stands: verified ({@link #done(Plan)}) when
+     * the done covered every snap of the plan's targets; otherwise a line that is no news to the leader, which then
+     * counts the unit by its report, covering what the leader's own {@code snaps} say (a leader whose config holds
+     * a snap this unit's did not must not count it done on its status).
+     */
+    static Status done(Plan plan, Progress done) {
+        if (done.coversAll(plan)) {
+            return done(plan);
+        }
+        String left = plan.targets().stream().map(Target::snap).filter(s -> !done.covers().get().contains(s))
+                .distinct().collect(java.util.stream.Collectors.joining(", "));
+        return Status.active("on plan " + plan.id() + " (attempt " + plan.attempt() + ") for the snaps it manages; "
+                + "not " + left);
+    }
+
     /** This unit's attempt failed. */
     static Status failed(Plan plan, Failure failure) {
         return failed(plan.id(), plan.attempt(), failure);

@@ -58,8 +58,8 @@ public final class UnitAgent {
             // A unit that verified its refresh for the plan keeps saying so (StatusLine) once it is complete: the
             // leader may complete a plan on the statuses before it has read every report.
             return settle(state.plan().filter(p -> p.reachedBy(input.arch(), input.installed()))
-                    .map(p -> input.lastProgress().equals(Optional.of(Progress.done(p))) ? StatusLine.done(p)
-                            : Status.active("on plan " + p.id()))
+                    .map(p -> input.lastProgress().filter(d -> d.doneWith(p)).map(d -> StatusLine.done(p, d))
+                            .orElse(Status.active("on plan " + p.id())))
                     .orElse(Status.active("up to date")));
         }
         Plan plan = active.get();
@@ -82,7 +82,10 @@ public final class UnitAgent {
             }
             // Already on target, e.g. an earlier hook refreshed but was killed before its report was written:
             // verify and report, without refreshing again.
-            boolean reported = input.lastProgress().equals(Optional.of(Progress.done(plan)));
+            // A done that did not cover a snap now managed is no done of this attempt here: verified again, it
+            // covers what the unit manages now (Progress.covers).
+            boolean reported = input.lastProgress()
+                    .filter(p -> p.doneWith(plan) && p.covers(plan, input.managedSnaps())).isPresent();
             if (granted && !reported && !mine.isEmpty()) {
                 return new AgentDecision.Refresh(plan, List.of(), mine);
             }
@@ -102,11 +105,28 @@ public final class UnitAgent {
                 return new AgentDecision.Refresh(plan, List.of(), List.of());
             }
             // Its status tells the leader at once that this attempt is done here (StatusLine), once it is.
-            Optional<Progress> reporting = granted && !reported ? Optional.of(Progress.done(plan)) : Optional.empty();
-            return new AgentDecision.Settle(reported || reporting.isPresent() ? StatusLine.done(plan)
-                    : Status.active("on plan " + plan.id()), reporting);
+            Optional<Progress> reporting = granted && !reported ? Optional.of(doneNow(input, plan)) : Optional.empty();
+            Optional<Progress> done = reported ? input.lastProgress() : reporting;
+            return new AgentDecision.Settle(done.map(d -> StatusLine.done(plan, d))
+                    .orElse(Status.active("on plan " + plan.id())), reporting);
         }
-        if (input.lastProgress().filter(p -> p.plan() == plan.id() && p.phase() == Phase.DONE).isPresent()) {
+        Optional<Progress> doneBefore = input.lastProgress()
+                .filter(p -> p.plan() == plan.id() && p.phase() == Phase.DONE);
+        Optional<String> notCovered = doneBefore.flatMap(p -> p.covers().flatMap(c -> pending.stream()
+                .map(Target::snap).filter(snap -> !c.contains(snap)).findFirst()));
+        if (notCovered.isPresent() && doneBefore.get().doneWith(plan)) {
+            // Done with this attempt while a snap it runs off the targets was not in its snaps: the plan never
+            // refreshed it here. Its grant, if it still stands, is the one its done answered, and units granted
+            // after it may be refreshing on that done: refreshing there could make one more than max-unavailable
+            // (I2). Nobody counts the done for that snap (UnitReport.reportedDone), so the leader halts naming it,
+            // and after the operator's resume it is granted again, last in its tier's line (leader rule 11).
+            if (state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
+                return settle(haltedHere(plan, state.halt().get()));
+            }
+            return settle(Status.waiting(doneWithout(plan, notCovered.get()) + "; the rollout halts on it, and "
+                    + "resume refreshes it here"));
+        }
+        if (doneBefore.isPresent() && notCovered.isEmpty()) {
             // Done for this plan, then moved off its targets by something else (snapd's timer with hold=false, a
             // snap managed again after it was dropped, a refresh by hand). Units granted after this one started on
             // its done report: refreshing again at its old place in the line could make one unit more than
@@ -153,7 +173,7 @@ public final class UnitAgent {
         }
         // Decided twice when it may go: with the readings of the units granted before it, then with every peer's
         // (the checks below run again on the wider view).
-        Census census = Census.of(withSelf(input)).withGrants(state.grants());
+        Census census = Census.of(withSelf(input)).withGrants(state.grants()).managing(input.managedSnaps());
         // Every failure comes from a granted unit (only granted units refresh, and a failed one keeps its grant),
         // so a unit that reads every other granted unit sees every failure of the plan (I4). While it waits in
         // line it reads only the units granted before it (what the window needs); before it starts, all.
@@ -186,7 +206,7 @@ public final class UnitAgent {
         int window = Math.min(input.maxUnavailable(),
                 ((PeerCodec.AppReading.Read) input.app()).window().orElse(input.maxUnavailable()));
         long ahead = state.grantedBefore(input.unit()).stream().map(u -> census.report(u).orElseThrow())
-                .filter(r -> r.role() == input.role() && !r.reportedDone(plan)).count();
+                .filter(r -> r.role() == input.role() && !census.reportedDone(r, plan)).count();
         if (ahead >= window) {
             return settle(Status.waiting("granted for plan " + plan.id() + " in line: " + ahead
                     + (ahead == 1 ? " unit" : " units") + " ahead not done yet"));
@@ -224,6 +244,17 @@ public final class UnitAgent {
             }
         }
         return new AgentDecision.Refresh(plan, pending, mine);
+    }
+
+    /** A done of this attempt, saying the {@code snaps} it covered when the unit's config is known. */
+    private static Progress doneNow(AgentInput input, Plan plan) {
+        return input.managedSnaps().isEmpty() ? Progress.done(plan) : Progress.done(plan, input.managedSnaps());
+    }
+
+    /** Why a unit's done of the plan's current attempt counts for no snap of its targets {@code snap} is one. */
+    public static String doneWithout(Plan plan, String snap) {
+        return "done with plan " + plan.id() + " (attempt " + plan.attempt() + ") while " + snap
+                + " was not in snaps: never refreshed for it";
     }
 
     /** The status line of a worker that cannot read goal-state before it starts; it tries again later. */

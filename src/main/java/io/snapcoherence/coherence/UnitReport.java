@@ -112,7 +112,16 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
      * the next plan, made from what it runs then, moves it instead.
      */
     public boolean done(Plan plan) {
-        if (reportedDone(plan)) {
+        return done(plan, java.util.Set.of());
+    }
+
+    /**
+     * As {@link #done(Plan)}, counted by a unit that manages {@code managed} ({@code snaps} config): a done report
+     * counts only if it covered each of those snaps the plan targets ({@link #reportedDone(Plan, java.util.Collection)});
+     * one that did not is no sign, and the revisions speak.
+     */
+    public boolean done(Plan plan, java.util.Collection<String> managed) {
+        if (reportedDone(plan, managed)) {
             return true;
         }
         // A failure of the halted plan this one replaced stands too: with the same targets (the proxy still serving
@@ -134,9 +143,28 @@ public record UnitReport(String unit, Role role, Map<String, InstalledRevision> 
         return managed.map(snaps -> plan.targets().stream().allMatch(t -> snaps.contains(t.snap()))).orElse(true);
     }
 
-    /** Whether the unit's last outcome is done for this plan, in any attempt. */
+    /** Whether the unit's last outcome is done for this plan, in any attempt, whatever it covered. */
     public boolean reportedDone(Plan plan) {
         return progress.map(p -> p.plan() == plan.id() && p.phase() == Phase.DONE).orElse(false);
+    }
+
+    /**
+     * Whether the unit's last outcome is done for this plan, in any attempt, covering every snap of its targets in
+     * {@code managed}, the {@code snaps} of the unit that counts. A done written while a snap the plan targets was
+     * not in {@code snaps} never refreshed that snap; counted once the snap is managed again, it let workers refresh
+     * it while a control-plane unit still ran its old revision (seed 334233). Each unit counts by its own config,
+     * read afresh in its hook, so a copy of the report from before the change counts no more than one after it.
+     */
+    public boolean reportedDone(Plan plan, java.util.Collection<String> managed) {
+        return reportedDone(plan) && progress.get().covers(plan, managed);
+    }
+
+    /**
+     * The snap a done of the plan's current attempt did not cover, of the plan's targets in {@code managed}: the
+     * unit verified this attempt without refreshing it, and must refresh it in a later attempt.
+     */
+    public Optional<String> doneWithout(Plan plan, java.util.Collection<String> managed) {
+        return progress.filter(p -> p.doneWith(plan)).flatMap(p -> p.uncovered(plan, managed));
     }
 
     // Written out, not generated: a record's generated equals/hashCode bootstraps method handles on first use,

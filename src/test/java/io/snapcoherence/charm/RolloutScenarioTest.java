@@ -58,6 +58,62 @@ class RolloutScenarioTest {
         assertThat(c.appData.get("plan")).contains("\"complete\":true");
     }
 
+    /**
+     * Seed 334233: kubectl is dropped from {@code snaps} after plan 1 (kube-apiserver 101, kubectl 301) is made and
+     * before control-plane unit 1 refreshes; it refreshes kube-apiserver alone and reports done. kubectl is managed
+     * again while the leader's own refresh still runs. Unit 1's done did not cover kubectl, so nobody counts it for
+     * kubectl: no worker moves kubectl while unit 1 runs 300, the leader halts naming unit 1, and after the
+     * operator's resume unit 1 refreshes kubectl before any worker does.
+     */
+    @Test
+    void aControlPlaneUnitDoneWhileASnapWasNotManagedMovesOnItBeforeAnyWorker() {
+        Cluster c = Cluster.kubernetes(CH, 2, 2);
+        Cluster.Member leader = c.member(0);
+        Cluster.Member unit1 = c.member(1);
+        leader.machine.changesTakeRounds(3); // the leader's own refresh outlasts the config change
+        c.store.publish("kube-apiserver", CH, 101).publish("kubectl", CH, 301);
+        c.everyoneLooks();
+        c.hook(leader, peerChanged());
+        assertThat(c.appData.get("plan")).contains("\"kubectl\"", "301", "\"complete\":false");
+
+        c.config.put("snaps", "kube-apiserver kubelet");
+        for (int i = 0; i < 3 && !unit1.databag.getOrDefault("progress", "").contains("done"); i++) {
+            c.hook(leader, peerChanged());
+            c.hook(unit1, peerChanged());
+        }
+        assertThat(unit1.machine.installedRevision("kube-apiserver")).contains(101);
+        assertThat(unit1.machine.installedRevision("kubectl")).contains(300);
+        assertThat(unit1.databag).containsEntry("covers", "[\"kube-apiserver\",\"kubelet\"]");
+        assertThat(unit1.status.message()).isEqualTo("on plan 1 (attempt 1) for the snaps it manages; not kubectl");
+
+        c.config.put("snaps", "kube-apiserver kubelet kubectl");
+        for (int i = 0; i < 4; i++) {
+            leader.machine.advanceChanges();
+            c.settle();
+        }
+
+        assertThat(c.member(2).machine.installedRevision("kubectl")).as("no worker moves kubectl").contains(300);
+        assertThat(c.member(3).machine.installedRevision("kubectl")).contains(300);
+        assertThat(c.appData.get("halt")).contains("snap-coherence/1")
+                .contains("done with plan 1 (attempt 1) while kubectl was not in snaps");
+        assertThat(unit1.status).isEqualTo(Status.blocked("rollout halted at plan 1 on this unit: done with plan 1 "
+                + "(attempt 1) while kubectl was not in snaps: never refreshed for it; resume refreshes it; run the "
+                + "resume action to retry it"));
+
+        c.action(leader, "resume", Map.of());
+        for (int i = 0; i < 4; i++) {
+            leader.machine.advanceChanges();
+            c.settle();
+        }
+
+        assertThat(unit1.machine.installedRevision("kubectl")).contains(301);
+        int unit1Kubectl = c.timeline.indexOf(new RefreshEvent(unit1.machine.name(), "kubectl", CH, 300, 301,
+                RefreshEvent.Cause.REFRESH));
+        assertThat(unit1Kubectl).isGreaterThanOrEqualTo(0).isLessThan(c.firstRefreshIndex(Role.WORKER));
+        c.members.values().forEach(m -> assertThat(m.machine.installedRevision("kubectl")).contains(301));
+        assertThat(c.appData.get("plan")).contains("\"complete\":true");
+    }
+
     @Test
     void aNewRevisionRollsOutControlPlaneFirstThenWorkersOneAtATime() {
         Cluster c = kubernetes();

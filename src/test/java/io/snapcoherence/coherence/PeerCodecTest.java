@@ -61,6 +61,32 @@ class PeerCodecTest {
     }
 
     @Test
+    void theSnapsADoneCoveredRoundTripOnlyWithADoneAndBadOnesMakeItUnreadable() {
+        Plan plan = new Plan(7, 2, List.of(new Target("kubelet", "1.29/stable", "amd64", 1350)), false);
+        var report = new UnitReport("snap-coherence/3", Role.WORKER, Map.of(),
+                Optional.of(Progress.done(plan, List.of("kubelet", "kube-proxy")))).managing(List.of("kubelet"));
+        Map<String, String> databag = PeerCodec.encodeUnit(report);
+        assertThat(databag).containsEntry("covers", "[\"kube-proxy\",\"kubelet\"]");
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", databag)).isEqualTo(new UnitReading.Reported(report));
+        // The previous version's done says nothing of it: it covers every snap.
+        var without = new java.util.HashMap<>(databag);
+        without.remove("covers");
+        assertThat(((UnitReading.Reported) PeerCodec.decodeUnit("snap-coherence/3", without)).report().progress())
+                .contains(Progress.done(plan));
+        var failed = new java.util.HashMap<>(databag);
+        failed.put("progress", "{\"plan\":7,\"attempt\":2,\"phase\":\"failed\",\"failure\":{\"snap\":"
+                + "\"kubelet\",\"revision\":1350,\"error\":\"x\"}}");
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", failed)).isEqualTo(new UnitReading.Unreadable(
+                new Malformed("snap-coherence/3", "covers without a done progress")));
+        for (String bad : List.of("{}", "[1]", "[\"Kubelet\"]")) {
+            var broken = new java.util.HashMap<>(databag);
+            broken.put("covers", bad);
+            assertThat(PeerCodec.decodeUnit("snap-coherence/3", broken)).as(bad)
+                    .isInstanceOf(UnitReading.Unreadable.class);
+        }
+    }
+
+    @Test
     void aFailuresErrorIsCutToABoundedLength() {
         Failure failure = new Failure("kubelet", 1350, "x".repeat(10_000));
         assertThat(failure.error()).hasSize(Failure.MAX_ERROR).endsWith("...");

@@ -198,6 +198,45 @@ class PlannerTest {
     }
 
     @Test
+    void aDoneThatDidNotCoverAManagedTargetCountsForNothingAndHaltsOnceAReportOfTheNewConfigShowsItOff() {
+        // Plan 3 targets kube-apiserver and kubectl. u1 verified it while kubectl was not in snaps (its done covers
+        // kube-apiserver and kubelet) and runs kubectl 3100; kubectl is managed again (seed 334233).
+        var targets = List.of(new Target("kube-apiserver", CH, ARCH, 3150), new Target("kubectl", CH, ARCH, 3105));
+        Plan three = planned(3, targets).plan().orElseThrow();
+        var without = List.of("kube-apiserver", "kubelet");
+        Progress partial = Progress.done(three, without);
+        UnitReading leader = verified(three, cp(0, Map.of("kube-apiserver", rev(3150), "kubectl", rev(3105))));
+        UnitReading before = managing(reported(u(1), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(3150)),
+                Optional.of(partial)), without);
+        var peers = peers(leader, before, worker(2, Map.of("kubectl", rev(3100))));
+        // The leader's copy is from before the config change: it cannot tell where kubectl is. u1 is not done (the
+        // workers' tier stays closed), not granted again (its old grant answered), and nothing halts yet.
+        PlannerDecision d = decide(peers, planned(3, targets, u(1)), store("kube-apiserver", 3150, "kubectl", 3105),
+                1);
+        assertThat(d.state().halt()).isEmpty();
+        assertThat(d.state().grants()).containsExactly(u(1));
+        assertThat(d.appStatus().message()).startsWith("rolling out plan 3: control plane 1/2, workers 0/1");
+        d = decide(peers, planned(3, targets), store("kube-apiserver", 3150, "kubectl", 3105), 1);
+        assertThat(d.state().grants()).isEmpty();
+
+        // Its report of the config that manages kubectl shows kubectl off the target: the plan halts on it and its
+        // grant is freed, so that after a resume it is granted again behind units that started on its done.
+        peers.set(1, managing(reported(u(1), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(3150),
+                "kubectl", rev(3100)), Optional.of(partial)), List.of("kube-apiserver", "kubelet", "kubectl")));
+        d = decide(peers, planned(3, targets, u(1)), store("kube-apiserver", 3150, "kubectl", 3105), 1);
+        assertThat(d.state().halt()).contains(new Halt(u(1), "done with plan 3 (attempt 1) while kubectl was not "
+                + "in snaps: never refreshed for it; resume refreshes it"));
+        assertThat(d.state().grants()).isEmpty();
+
+        // The same report on kubectl's target speaks for it: done by its revisions, no halt.
+        peers.set(1, managing(reported(u(1), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(3150),
+                "kubectl", rev(3105)), Optional.of(partial)), List.of("kube-apiserver", "kubelet", "kubectl")));
+        d = decide(peers, planned(3, targets), store("kube-apiserver", 3150, "kubectl", 3105), 1);
+        assertThat(d.state().halt()).isEmpty();
+        assertThat(d.state().grants()).containsExactly(u(2));
+    }
+
+    @Test
     void aLoweredMaxUnavailableComesIntoForceOnceEveryTierCanKeepItOneBatchGrantedMeanwhile() {
         var target = List.of(new Target("kubectl", CH, ARCH, 1350));
         // Workers 2, 3, 4 were granted under max-unavailable 2, then control-plane unit 5 joined (the control plane

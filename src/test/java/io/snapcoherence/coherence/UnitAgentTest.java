@@ -63,6 +63,35 @@ class UnitAgentTest {
                 .isInstanceOf(AgentDecision.Refresh.class);
     }
 
+    @Test
+    void aDoneThatDidNotCoverASnapNowManagedNeitherLetsAWorkerGoNorRefreshesOnTheGrantItAnswered() {
+        var managed = List.of("kubelet", "kube-apiserver");
+        Progress partial = Progress.done(PLAN, List.of("kube-apiserver"));
+        // Control-plane unit 0 verified plan 7 while kubelet was not in snaps; it runs kubelet 200 (seed 334233).
+        UnitReading cp0 = reported(u(0), Role.CONTROL_PLANE, Map.of("kube-apiserver", rev(10), "kubelet", rev(200)),
+                Optional.of(partial));
+        AgentDecision worker = decide(workerFive(granted(u(5)), List.of(cp0)).managing(managed));
+        assertThat(worker).isEqualTo(new AgentDecision.Settle(Status.waiting("control plane 0/1 on plan 7"),
+                Optional.empty()));
+        // Counted by a worker whose snaps leave kubelet out, as before.
+        assertThat(decide(workerFive(granted(u(5)), List.of(cp0)).managing(List.of("kube-apiserver"))))
+                .isInstanceOf(AgentDecision.Refresh.class);
+
+        // The unit itself, its grant still standing: the one its done answered. It waits for the halt.
+        AgentInput self = new AgentInput(u(0), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)), Optional.of(partial),
+                app(granted(u(0), u(1))), Optional.of(List.of()), true).managing(managed);
+        assertThat(decide(self)).isEqualTo(new AgentDecision.Settle(Status.waiting("done with plan 7 (attempt 1) "
+                + "while kubelet was not in snaps: never refreshed for it; the rollout halts on it, and resume "
+                + "refreshes it here"), Optional.empty()));
+        // After the resume (attempt 2) its done is of an earlier attempt: granted again, it refreshes kubelet.
+        Plan second = PLAN.nextAttempt();
+        AgentInput resumed = new AgentInput(u(0), Role.CONTROL_PLANE, Map.of("kubelet", rev(200)),
+                Optional.of(partial), app(new RolloutState(Optional.of(second), List.of(u(1), u(0)),
+                Optional.empty(), false)), Optional.of(List.of(reported(u(1), Role.CONTROL_PLANE,
+                Map.of("kubelet", rev(201)), Optional.of(Progress.done(PLAN))))), true).managing(managed);
+        assertThat(decide(resumed)).isEqualTo(new AgentDecision.Refresh(second, List.of(KUBELET), List.of(KUBELET)));
+    }
+
     private static AgentInput workerFive(RolloutState state, List<UnitReading> peers) {
         return new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(200)), Optional.empty(), app(state),
                 Optional.of(peers), true);
