@@ -13,7 +13,7 @@ import java.util.Set;
  */
 public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<String> unreported,
                      Map<String, UnitReading> byUnit, Map<String, StatusLine> statuses, Set<String> granted,
-                     Set<String> managed) {
+                     Set<String> managed, Set<String> gone) {
 
     public static Census of(List<UnitReading> readings) {
         Map<String, UnitReading> byUnit = new HashMap<>();
@@ -32,7 +32,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
         }
         reports.sort((a, b) -> Units.ORDER.compare(a.unit(), b.unit()));
         return new Census(List.copyOf(reports), List.copyOf(unreadable), Units.ordered(unreported),
-                java.util.Collections.unmodifiableMap(byUnit), Map.of(), Set.of(), Set.of());
+                java.util.Collections.unmodifiableMap(byUnit), Map.of(), Set.of(), Set.of(), Set.of());
     }
 
     /**
@@ -41,7 +41,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * counts as done ({@link #done}) before the leader has read its report in its databag.
      */
     public Census withStatuses(Map<String, StatusLine> lines) {
-        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines), granted, managed);
+        return new Census(reports, unreadable, unreported, byUnit, Map.copyOf(lines), granted, managed, gone);
     }
 
     /**
@@ -49,7 +49,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * granted unit is done only by its done report or its verified status ({@link #done}).
      */
     public Census withGrants(java.util.Collection<String> grants) {
-        return new Census(reports, unreadable, unreported, byUnit, statuses, Set.copyOf(grants), managed);
+        return new Census(reports, unreadable, unreported, byUnit, statuses, Set.copyOf(grants), managed, gone);
     }
 
     /**
@@ -58,7 +58,7 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
      * done counts, as a report of the previous version does.
      */
     public Census managing(java.util.Collection<String> snaps) {
-        return new Census(reports, unreadable, unreported, byUnit, statuses, granted, Set.copyOf(snaps));
+        return new Census(reports, unreadable, unreported, byUnit, statuses, granted, Set.copyOf(snaps), gone);
     }
 
     /** Whether the unit reported the plan done, covering what this census's unit manages. */
@@ -157,6 +157,22 @@ public record Census(List<UnitReport> reports, List<Malformed> unreadable, List<
 
     public boolean knows(String unit) {
         return byUnit.containsKey(unit);
+    }
+
+    /**
+     * The same census knowing which units out of view are gone: seen leaving the relation (by this unit, or by a
+     * peer that reported it), or out of view for longer than a refresh can take ({@link Watch#silent}). A unit
+     * merely out of view may not have been joined yet: a leader elected a moment after it was added has run few
+     * {@code -joined} hooks, and every peer it has not joined is out of its view (Juju lists in relation-list only
+     * the units whose {@code -joined} ran on it).
+     */
+    public Census knowingGone(java.util.Collection<String> units) {
+        return new Census(reports, unreadable, unreported, byUnit, statuses, granted, managed, Set.copyOf(units));
+    }
+
+    /** Whether the unit is out of view and known to be gone ({@link #knowingGone}). */
+    public boolean gone(String unit) {
+        return !knows(unit) && gone.contains(unit);
     }
 
     public long doneCount(Role role, Plan plan) {

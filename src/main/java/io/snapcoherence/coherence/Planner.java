@@ -35,7 +35,8 @@ public final class Planner {
         // A granted unit counts done only by its done report or status, never by revisions a copy of its report
         // from before its grant shows (Census.done).
         Census census = Census.of(StatusLine.applied(input.peers(), input.statuses(), input.state().plan()))
-                .withStatuses(input.statuses()).withGrants(input.state().grants()).managing(input.managedSnaps());
+                .withStatuses(input.statuses()).withGrants(input.state().grants()).managing(input.managedSnaps())
+                .knowingGone(gone(input));
         if (input.leaderLeaving()) {
             return whileLeaving(input, census);
         }
@@ -338,6 +339,13 @@ public final class Planner {
         return new PlannerDecision(next, input.committedTally(), status, List.of(), false,
                 input.watch().dueSince(), Optional.empty(), refused, input.offers(), input.soak(),
                 active.isPresent() ? input.window() : Optional.empty());
+    }
+
+    /** The units known gone: seen leaving the relation, or watched out of view longer than a refresh can take. */
+    private static Set<String> gone(PlannerInput input) {
+        Set<String> gone = new java.util.TreeSet<>(input.left());
+        input.watch().dueSince().keySet().stream().filter(input.watch()::silent).forEach(gone::add);
+        return gone;
     }
 
     /** The first failure of the plan's current attempt any reading tells of, the units leaving included. */

@@ -177,11 +177,15 @@ public final class Soak {
             // waits for its report, which its next write repairs; restarted on it, the soak would wait for a check
             // from a canary nobody grants (seed 173854).
             Entry before = entry.get();
-            if (before.stage() == Stage.CANARY && !census.knows(before.unit())) {
+            if (before.stage() == Stage.CANARY && census.gone(before.unit())) {
                 // One that left the relation before its soak ended is no canary: nothing of the plan soaked, so
                 // the entry is dropped and the next control-plane unit goes alone and soaks. Restarted on the unit
                 // that left, the soak waited for no check and then let the rest of the control plane go together
-                // onto the revision the canary had failed with (wide seed 178268).
+                // onto the revision the canary had failed with (wide seed 178268). Out of view is not gone: a
+                // leader elected a moment after it joined sees few peers, and took the canary it had not joined
+                // yet for one that left: the next control-plane unit started while the canary, in the relation
+                // all along, had not verified again (wide seed 186105). Until it is seen, or known gone (left, or
+                // silent long enough that resume frees its grant: rule 7), only the canary is granted.
                 return decide(soakFor, plan, census, grants, Optional.empty(), now);
             }
             // The canary verified again only by a report or status of this attempt: the leader's copy of its done
@@ -282,9 +286,13 @@ public final class Soak {
         if (verdict.canary().isPresent()) {
             String canary = verdict.canary().get();
             // Granted until it verified for this attempt (Census.doneInAttempt): counted through on a report of the
-            // attempt before, it would never be granted to verify, and the soak would never start again.
+            // attempt before, it would never be granted to verify, and the soak would never start again. Granted
+            // too while out of the leader's view (not known gone): it may be in the relation, not joined by this
+            // leader yet, and then verifies again on the grant; if it is gone, its grant is watched like any other
+            // out of view, named in the app status and, after 45 minutes, halted on, and the resume that frees it
+            // drops the canary (rule 7; wide seed 186105).
             if (!kept.contains(canary) && census.report(canary).map(r -> !census.doneInAttempt(r, plan))
-                    .orElse(false)) {
+                    .orElse(!census.knows(canary))) {
                 kept.add(canary);
             }
             after.stream().filter(u -> !kept.contains(u) && census.report(u)

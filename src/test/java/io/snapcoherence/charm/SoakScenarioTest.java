@@ -135,6 +135,37 @@ class SoakScenarioTest {
         assertThat(c.member(0).machine.installedRevision("kube-apiserver")).contains(101);
     }
 
+    /**
+     * The canary's API server broke while it soaked and the rollout halted on it; a control-plane unit added since is
+     * elected leader before its {@code -joined} hook for the canary ran, so the canary, in the relation all along,
+     * is out of its view, and the operator resumes on it (wide seed 186105). Out of view is not gone: the canary
+     * is granted again, alone, verifies again (its services repaired) and soaks before anyone else of the control
+     * plane starts.
+     */
+    @Test
+    void afterAResumeOnALeaderThatHasNotJoinedTheCanaryTheCanaryStillGoesFirstAndSoaksAgain() {
+        Cluster c = haltedOnItsCanaryBrokenWhileSoaking();
+        c.member(1).machine.repairServices();
+        Cluster.Member added = c.add(5, Role.CONTROL_PLANE, "kube-apiserver", CH, 100, "kubectl", CH, 300);
+        added.hidden.add("snap-coherence/1");
+        c.hook(added, Cluster.lifecycle(Event.LifecycleKind.INSTALL));
+        c.leader = added.unit;
+        c.hook(added, Cluster.lifecycle(Event.LifecycleKind.LEADER_ELECTED));
+        at(c, Duration.ofMinutes(15));
+        c.action(added, "resume", Map.of());
+        assertThat(c.appData.get("grants")).isEqualTo("[\"snap-coherence/1\"]");
+
+        c.hook(c.member(1), Cluster.peerChanged()); // verifies again on its grant
+        added.hidden.remove("snap-coherence/1");
+        c.hook(added, Cluster.peerChanged()); // its -joined for the canary, at last
+        c.settle();
+        assertThat(c.appData.get("soak")).contains("\"stage\":\"canary\"", "\"unit\":\"snap-coherence/1\"",
+                "\"attempt\":2");
+        for (int n : new int[] {0, 2, 5}) {
+            assertThat(c.member(n).machine.installedRevision("kube-apiserver")).as("unit " + n).contains(100);
+        }
+    }
+
     /** Plan 1 of kube-apiserver 101, halted on its canary snap-coherence/1, whose API server broke while it soaked. */
     private static Cluster haltedOnItsCanaryBrokenWhileSoaking() {
         Cluster c = cluster();
