@@ -48,13 +48,22 @@ class PeerCodecTest {
         assertThat(databag).containsEntry("managed", "[\"kubectl\",\"kubelet\"]");
         assertThat(PeerCodec.decodeUnit("snap-coherence/3", databag)).isEqualTo(new UnitReading.Reported(report));
         // A report without the key (the previous version) speaks for every snap, as before.
+        assertThat(without(databag, "managed").report().managed()).isEmpty();
+        unreadableWithAnyOf(databag, "managed", "{}", "[1]", "[\"Kubelet\"]", "[\"" + "a".repeat(41) + "\"]");
+    }
+
+    /** The report decoded from the databag without {@code key}. */
+    private static UnitReading.Reported without(Map<String, String> databag, String key) {
         var without = new java.util.HashMap<>(databag);
-        without.remove("managed");
-        assertThat(((UnitReading.Reported) PeerCodec.decodeUnit("snap-coherence/3", without)).report().managed())
-                .isEmpty();
-        for (String bad : List.of("{}", "[1]", "[\"Kubelet\"]", "[\"" + "a".repeat(41) + "\"]")) {
+        without.remove(key);
+        return (UnitReading.Reported) PeerCodec.decodeUnit("snap-coherence/3", without);
+    }
+
+    /** The databag with each of these values under {@code key} is unreadable. */
+    private static void unreadableWithAnyOf(Map<String, String> databag, String key, String... values) {
+        for (String bad : values) {
             var broken = new java.util.HashMap<>(databag);
-            broken.put("managed", bad);
+            broken.put(key, bad);
             assertThat(PeerCodec.decodeUnit("snap-coherence/3", broken)).as(bad)
                     .isInstanceOf(UnitReading.Unreadable.class);
         }
@@ -69,21 +78,13 @@ class PeerCodecTest {
         assertThat(databag).containsEntry("covers", "[\"kube-proxy\",\"kubelet\"]");
         assertThat(PeerCodec.decodeUnit("snap-coherence/3", databag)).isEqualTo(new UnitReading.Reported(report));
         // The previous version's done says nothing of it: it covers every snap.
-        var without = new java.util.HashMap<>(databag);
-        without.remove("covers");
-        assertThat(((UnitReading.Reported) PeerCodec.decodeUnit("snap-coherence/3", without)).report().progress())
-                .contains(Progress.done(plan));
+        assertThat(without(databag, "covers").report().progress()).contains(Progress.done(plan));
         var failed = new java.util.HashMap<>(databag);
         failed.put("progress", "{\"plan\":7,\"attempt\":2,\"phase\":\"failed\",\"failure\":{\"snap\":"
                 + "\"kubelet\",\"revision\":1350,\"error\":\"x\"}}");
         assertThat(PeerCodec.decodeUnit("snap-coherence/3", failed)).isEqualTo(new UnitReading.Unreadable(
                 new Malformed("snap-coherence/3", "covers without a done progress")));
-        for (String bad : List.of("{}", "[1]", "[\"Kubelet\"]")) {
-            var broken = new java.util.HashMap<>(databag);
-            broken.put("covers", bad);
-            assertThat(PeerCodec.decodeUnit("snap-coherence/3", broken)).as(bad)
-                    .isInstanceOf(UnitReading.Unreadable.class);
-        }
+        unreadableWithAnyOf(databag, "covers", "{}", "[1]", "[\"Kubelet\"]");
     }
 
     @Test
