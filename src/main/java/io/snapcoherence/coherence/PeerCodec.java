@@ -67,6 +67,11 @@ public final class PeerCodec {
      */
     private static final java.util.regex.Pattern SNAP_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
     private static final int MAX_MANAGED = 32;
+    /**
+     * What a done may cover: the {@code snaps} config it was verified under and the snaps of the plan's targets,
+     * which came from the config the plan was made under (RefreshRun): two configs' worth.
+     */
+    private static final int MAX_COVERS = 2 * MAX_MANAGED;
 
     /** A unit name as Juju makes them: application name, slash, number. */
     private static final java.util.regex.Pattern UNIT_NAME =
@@ -162,7 +167,7 @@ public final class PeerCodec {
             }
             Optional<Progress> progress = Optional.ofNullable(data.get(KEY_PROGRESS)).map(PeerCodec::decodeProgress);
             Optional<java.util.SortedSet<String>> covers = Optional.ofNullable(data.get(KEY_COVERS))
-                    .map(text -> snapNames(text, KEY_COVERS));
+                    .map(text -> snapNames(text, KEY_COVERS, MAX_COVERS));
             if (covers.isPresent()) {
                 if (progress.filter(p -> p.phase() == Phase.DONE).isEmpty()) {
                     throw new BadData(KEY_COVERS + " without a done progress");
@@ -187,7 +192,7 @@ public final class PeerCodec {
                 throw new BadData(e.getMessage());
             }
             Optional<java.util.SortedSet<String>> managed = Optional.ofNullable(data.get(KEY_MANAGED))
-                    .map(text -> snapNames(text, KEY_MANAGED));
+                    .map(text -> snapNames(text, KEY_MANAGED, MAX_MANAGED));
             return new UnitReading.Reported(new UnitReport(unit, role, installed, progress, witnessed, arch, view,
                     principal, soakCheck, managed));
         } catch (BadData e) {
@@ -447,13 +452,12 @@ public final class PeerCodec {
     }
 
     /**
-     * A {@code snaps} config as a report carries it (what it was written for, what its done covered): at most 32
-     * snap names.
+     * Snap names as a report carries them (what it was written for, what its done covered): at most {@code max}.
      */
-    private static java.util.SortedSet<String> snapNames(String text, String key) {
+    private static java.util.SortedSet<String> snapNames(String text, String key, int max) {
         List<String> snaps = namesOf(parse(text, key), key);
-        if (snaps.size() > MAX_MANAGED) {
-            throw new BadData(key + " holds " + snaps.size() + " snaps, more than " + MAX_MANAGED);
+        if (snaps.size() > max) {
+            throw new BadData(key + " holds " + snaps.size() + " snaps, more than " + max);
         }
         for (String snap : snaps) {
             if (!SNAP_NAME.matcher(snap).matches()) {

@@ -1,5 +1,6 @@
 package io.snapcoherence.coherence;
 
+import io.snapcoherence.Json;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -84,7 +85,16 @@ class PeerCodecTest {
                 + "\"kubelet\",\"revision\":1350,\"error\":\"x\"}}");
         assertThat(PeerCodec.decodeUnit("snap-coherence/3", failed)).isEqualTo(new UnitReading.Unreadable(
                 new Malformed("snap-coherence/3", "covers without a done progress")));
-        unreadableWithAnyOf(databag, "covers", "{}", "[1]", "[\"Kubelet\"]");
+        unreadableWithAnyOf(databag, "covers", "{}", "[1]", "[\"Kubelet\"]", names(65));
+        // Two configs' worth: the snaps config when it verified, and the plan's, made under another (32 each).
+        var wide = new java.util.HashMap<>(databag);
+        wide.put("covers", names(64));
+        assertThat(PeerCodec.decodeUnit("snap-coherence/3", wide)).isInstanceOf(UnitReading.Reported.class);
+    }
+
+    /** A JSON list of {@code count} snap names. */
+    private static String names(int count) {
+        return Json.write(java.util.stream.IntStream.range(0, count).mapToObj(i -> "snap-" + i).toList());
     }
 
     @Test
