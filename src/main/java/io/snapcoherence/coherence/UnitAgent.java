@@ -31,9 +31,11 @@ public final class UnitAgent {
      * resume the unit would never verify the attempt it failed; seed 199179).
      */
     private static AgentDecision haltedHere(AgentInput input, Plan plan, Halt halt) {
-        boolean reportedThisAttempt = input.lastProgress()
-                .filter(p -> p.plan() == plan.id() && p.attempt() == plan.attempt()).isPresent();
-        Optional<Progress> told = reportedThisAttempt ? Optional.empty()
+        // A done of this attempt does not hold it: a canary verified, then found broken while it soaked, in a hook
+        // killed before its commit (its revert done on the machine), still reports that done; counted on it after a
+        // resume, workers refreshed while it ran the old revisions (seed 365670).
+        boolean failedThisAttempt = input.lastProgress().filter(p -> p.failedAttemptOf(plan)).isPresent();
+        Optional<Progress> told = failedThisAttempt ? Optional.empty()
                 : Failure.described(halt.reason(), plan.id()).map(f -> Progress.failed(plan, Phase.FAILED, f));
         return new AgentDecision.Settle(haltedHere(plan, halt), told);
     }
@@ -121,7 +123,7 @@ public final class UnitAgent {
             // (I2). Nobody counts the done for that snap (UnitReport.reportedDone), so the leader halts naming it,
             // and after the operator's resume it is granted again, last in its tier's line (leader rule 11).
             if (state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
-                return settle(haltedHere(plan, state.halt().get()));
+                return haltedHere(input, plan, state.halt().get());
             }
             return settle(Status.waiting(doneWithout(plan, notCovered.get()) + "; the rollout halts on it, and "
                     + "resume refreshes it here"));
@@ -133,7 +135,7 @@ public final class UnitAgent {
             // max-unavailable refresh (I2). It stays done for this plan; the next plan moves it.
             Target moved = pending.get(0);
             if (state.halt().filter(h -> h.unit().equals(input.unit())).isPresent()) {
-                return settle(haltedHere(plan, state.halt().get())); // as on the targets (seed 184822)
+                return haltedHere(input, plan, state.halt().get()); // as on the targets (seeds 184822, 365670)
             }
             return settle(Status.active("done for plan " + plan.id() + "; " + moved.snap() + " is on "
                     + input.installed().get(moved.snap()).revision() + " since, moved outside the plan (snapd's "

@@ -368,16 +368,19 @@ class UnitAgentTest {
     }
 
     @Test
-    void aUnitOnTheTargetsThatTheHaltNamesSaysSoRatherThanVerified() {
+    void aUnitOnTheTargetsThatTheHaltNamesSaysSoRatherThanVerifiedAndWritesTheFailureOverItsDone() {
         // Its soak check failed and said so in its status; the hook was killed before its commit, so its report
         // still says done (seed 180048): it showed `active: on plan 7 (attempt 1, verified)` under a halt naming it.
+        // It writes the failure back over its done: counted done on it after a resume, a canary whose killed hook
+        // had reverted it let the workers refresh while it ran the old revisions (seed 365670).
         var halted = new RolloutState(Optional.of(PLAN), List.of(), Optional.of(new Halt(u(5),
                 "kubelet 201 failed (plan 7): enabled services not active (found while soaking)")), false);
         var input = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(201)), Optional.of(Progress.done(PLAN)),
                 app(halted), Optional.of(CP_ON_TARGET), true);
         assertThat(decide(input)).isEqualTo(new AgentDecision.Settle(Status.blocked("rollout halted at plan 7 on "
                 + "this unit: kubelet 201 failed (plan 7): enabled services not active (found while soaking); run the "
-                + "resume action to retry it"), Optional.empty()));
+                + "resume action to retry it"), Optional.of(Progress.failed(PLAN, Phase.FAILED, new Failure("kubelet",
+                201, "enabled services not active (found while soaking)")))));
 
         // Done, then moved off the targets by snapd's timer: the halt all the same (seed 184822).
         var moved = new AgentInput(u(5), Role.WORKER, Map.of("kubelet", rev(202)), Optional.of(Progress.done(PLAN)),
