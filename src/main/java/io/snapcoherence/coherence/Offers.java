@@ -216,8 +216,9 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
      * managed (snap, channel) its units track is covered, each time the unit that covers most of what is left, the
      * leader only for what no other unit covers (it answers only in a later hook of its own: its own write does not
      * wake it), a unit that has not answered the last round, or whose last answer said it could not look, only for
-     * what no other unit nor the leader covers. On a tie: a unit whose last view was usable through this proxy (it
-     * was registered), then in unit
+     * what no other unit nor the leader covers, and each unit for what its last look through this proxy left out
+     * only when no unit that could see it tracks it. On a tie: a unit whose last view was usable through this proxy
+     * (it was registered), then in unit
      * order turned by the round number (a unit that could not answer is not the first asked again). What the
      * leader has looked at in this very hook needs no asking.
      */
@@ -256,29 +257,60 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             }
             // Greedy cover: the unit that covers most of what is left, the first in that order on a tie; the leader
             // only for what no other unit covers, a unit that did not answer the last round only for what neither
-            // another unit nor the leader covers.
-            while (!left.isEmpty() && asked.size() < CheckRound.MAX_ASKED) {
-                UnitReport best = null;
-                long most = 0;
-                for (UnitReport candidate : candidates) {
-                    if (best != null && rank(candidate, leader) > rank(best, leader)) {
-                        continue;
-                    }
-                    long covers = candidate.installed().entrySet().stream()
-                            .filter(e -> left.contains(new SnapChannel(e.getKey(), e.getValue().channel()))).count();
-                    if (covers > most) {
-                        best = candidate;
-                        most = covers;
-                    }
+            // another unit nor the leader covers. First only for what each unit can see: what its last look through
+            // this proxy left out (a snap it reverted, snapd hiding the revision it went back from; one with a change
+            // in progress) it would leave out again, so it is asked about that only when no unit that can see it
+            // tracks it (seed 468610: the reverted control-plane unit, covering most, was the only unit asked).
+            cover(candidates, left, asked, leader, true);
+            for (UnitReport r : ofArch) {
+                if (asked.contains(r.unit())) {
+                    r.installed().forEach((snap, have) -> left.remove(new SnapChannel(snap, have.channel())));
                 }
-                if (best == null) {
-                    break;
-                }
-                asked.add(best.unit());
-                best.installed().forEach((snap, have) -> left.remove(new SnapChannel(snap, have.channel())));
             }
+            cover(candidates, left, asked, leader, false);
         }
         return List.copyOf(asked);
+    }
+
+    /**
+     * Adds to {@code asked} units from {@code candidates} (in order of preference) until nothing of {@code left} is
+     * covered that a candidate could answer for, each time the one covering most; with {@code sightedOnly} a unit
+     * covers only what its last look through this proxy did not leave out.
+     */
+    private void cover(List<UnitReport> candidates, Set<SnapChannel> left, Set<String> asked,
+                       Optional<String> leader, boolean sightedOnly) {
+        while (!left.isEmpty() && asked.size() < CheckRound.MAX_ASKED) {
+            UnitReport best = null;
+            long most = 0;
+            for (UnitReport candidate : candidates) {
+                if (best != null && rank(candidate, leader) > rank(best, leader)) {
+                    continue;
+                }
+                long covers = covered(candidate, left, sightedOnly).size();
+                if (covers > most) {
+                    best = candidate;
+                    most = covers;
+                }
+            }
+            if (best == null) {
+                return;
+            }
+            asked.add(best.unit());
+            left.removeAll(covered(best, left, sightedOnly));
+        }
+    }
+
+    /** What of {@code left} the unit tracks, and with {@code sightedOnly}, can see. */
+    private Set<SnapChannel> covered(UnitReport report, Set<SnapChannel> left, boolean sightedOnly) {
+        Optional<StoreView> look = report.view().filter(v -> v.usable() && v.proxy().equals(proxy));
+        Set<SnapChannel> covered = new TreeSet<>();
+        report.installed().forEach((snap, have) -> {
+            SnapChannel pair = new SnapChannel(snap, have.channel());
+            if (left.contains(pair) && (!sightedOnly || look.map(v -> v.serves().containsKey(pair)).orElse(true))) {
+                covered.add(pair);
+            }
+        });
+        return covered;
     }
 
     /** Whether the report's view is not a usable one through {@code proxy}: such views are asked after the others. */

@@ -236,6 +236,40 @@ class OffersTest {
     }
 
     @Test
+    void aUnitWhoseLastAnswerLeftOutWhatItTracksIsAskedAboutItOnlyWhenNobodyElseTracksIt() {
+        // Seed 468610: u(1), a control-plane unit, reverted kubectl (snapd hides the revision it went back from, so
+        // its look leaves kubectl out). Tracking every snap, it was the only unit asked, every 10 minutes, and it
+        // answered without kubectl each time; the workers that run kubectl on the same channel never were, nothing
+        // told what the proxy serves kubectl, and u(1) stayed on the revision it went back to.
+        SnapChannel kubectl = new SnapChannel("kubectl", CH);
+        SnapChannel apiserver = new SnapChannel("kube-apiserver", CH);
+        StoreView withoutKubectl = StoreView.answer(T, 4, PROXY, Map.of(apiserver, 3150));
+        UnitReport blind = unit(1, Role.CONTROL_PLANE, "amd64", withoutKubectl, "kube-apiserver", 3150,
+                "kubectl", 3105);
+        List<UnitReport> reports = List.of(
+                unit(0, Role.CONTROL_PLANE, "amd64", null, "kube-apiserver", 3150, "kubectl", 3155),
+                blind,
+                unit(2, Role.WORKER, "amd64", null, "kubectl", 3155));
+        List<String> managed = List.of("kube-apiserver", "kubectl");
+        Offers offers = new Offers(PROXY, Map.of("amd64", Map.of(apiserver, new Offers.Offer(3150, T, u(1)))),
+                new CheckRound(4, T, List.of(u(1))));
+        for (long round = 5; round <= 7; round++) {
+            assertThat(offers.toAsk(reports, managed, round, Optional.of(u(0)), T.plusSeconds(600),
+                    Optional.of(Set.of("amd64")))).as("round " + round).contains(u(2)).doesNotContain(u(0));
+        }
+        // A view through another proxy-url says nothing of what this one hides: such a unit is asked as any other.
+        UnitReport otherProxy = unit(1, Role.CONTROL_PLANE, "amd64", StoreView.answer(T, 4, "",
+                Map.of(apiserver, 3150)), "kube-apiserver", 3150, "kubectl", 3105);
+        assertThat(offers.toAsk(List.of(reports.get(0), otherProxy, reports.get(2)), managed, 5, Optional.of(u(0)),
+                T.plusSeconds(600), Optional.of(Set.of("amd64")))).containsExactly(u(1));
+        // With nobody else tracking it, the unit is asked again: its change may be over, its revert undone by hand.
+        UnitReport onlyKubectl = unit(1, Role.CONTROL_PLANE, "amd64", StoreView.answer(T, 4, PROXY, Map.of()),
+                "kubectl", 3105);
+        assertThat(offers.toAsk(List.of(onlyKubectl), managed, 5, Optional.of(u(9)), T.plusSeconds(600),
+                Optional.of(Set.of("amd64")))).containsExactly(u(1));
+    }
+
+    @Test
     void offersAreEqualByValueAsThePlannerComparesThemAndDifferInEachPart() {
         CheckRound round = new CheckRound(3, T, List.of(u(1)));
         Offers offers = new Offers(PROXY, Map.of("amd64", Map.of(KUBELET, new Offers.Offer(3154, T, u(1)))), round);
