@@ -109,13 +109,11 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
         List<UnitReport> ordered = new ArrayList<>(reports);
         ordered.sort(Units.BY_UNIT);
         for (UnitReport report : ordered) {
-            if (report.arch().equals(UnitReport.UNKNOWN_ARCH) || report.view().isEmpty()) {
+            Optional<StoreView> look = usableLook(report);
+            if (report.arch().equals(UnitReport.UNKNOWN_ARCH) || look.isEmpty()) {
                 continue;
             }
-            StoreView view = report.view().get();
-            if (!view.usable() || !view.proxy().equals(proxy)) {
-                continue;
-            }
+            StoreView view = look.get();
             Instant at = view.at().isAfter(now) ? now : view.at();
             if (view.answer() && view.round() == check.round() && at.isBefore(check.at())) {
                 at = check.at(); // it looked after it read the round: later than the leader asked, whatever its clock
@@ -240,7 +238,7 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             }
             candidates.sort((a, b) -> {
                 int byRank = Integer.compare(rank(a, leader), rank(b, leader));
-                return byRank != 0 ? byRank : Boolean.compare(offProxy(a, proxy), offProxy(b, proxy));
+                return byRank != 0 ? byRank : Boolean.compare(usableLook(a).isEmpty(), usableLook(b).isEmpty());
             });
             Set<SnapChannel> left = new TreeSet<>();
             ofArch.forEach(r -> r.installed().forEach((snap, have) -> {
@@ -250,9 +248,9 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             }));
             // The leader's own view taken in this very hook is as fresh as an answer: it is not asked.
             for (UnitReport r : ofArch) {
-                if (leader.equals(Optional.of(r.unit())) && r.view().filter(v -> v.usable() && v.proxy().equals(proxy)
-                        && !v.at().isBefore(now)).isPresent()) {
-                    left.removeAll(r.view().get().serves().keySet());
+                if (leader.equals(Optional.of(r.unit()))) {
+                    usableLook(r).filter(v -> !v.at().isBefore(now))
+                            .ifPresent(v -> left.removeAll(v.serves().keySet()));
                 }
             }
             // Greedy cover: the unit that covers most of what is left, the first in that order on a tie; the leader
@@ -262,11 +260,9 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
             // in progress) it would leave out again, so it is asked about that only when no unit that can see it
             // tracks it (seed 468610: the reverted control-plane unit, covering most, was the only unit asked).
             cover(candidates, left, asked, leader, true);
-            for (UnitReport r : ofArch) {
-                if (asked.contains(r.unit())) {
-                    r.installed().forEach((snap, have) -> left.remove(new SnapChannel(snap, have.channel())));
-                }
-            }
+            // what the units already asked track is asked of them, seen or not
+            ofArch.stream().filter(r -> asked.contains(r.unit()))
+                    .forEach(r -> left.removeAll(covered(r, left, false)));
             cover(candidates, left, asked, leader, false);
         }
         return List.copyOf(asked);
@@ -302,7 +298,7 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
 
     /** What of {@code left} the unit tracks, and with {@code sightedOnly}, can see. */
     private Set<SnapChannel> covered(UnitReport report, Set<SnapChannel> left, boolean sightedOnly) {
-        Optional<StoreView> look = report.view().filter(v -> v.usable() && v.proxy().equals(proxy));
+        Optional<StoreView> look = usableLook(report);
         Set<SnapChannel> covered = new TreeSet<>();
         report.installed().forEach((snap, have) -> {
             SnapChannel pair = new SnapChannel(snap, have.channel());
@@ -313,9 +309,12 @@ public record Offers(String proxy, Map<String, Map<SnapChannel, Offer>> byArch, 
         return covered;
     }
 
-    /** Whether the report's view is not a usable one through {@code proxy}: such views are asked after the others. */
-    private static boolean offProxy(UnitReport report, String proxy) {
-        return !report.view().map(v -> v.usable() && v.proxy().equals(proxy)).orElse(false);
+    /**
+     * The report's last look when it is usable and through this proxy: only such a look says what the proxy serves
+     * (a unit without one is asked after the others).
+     */
+    private Optional<StoreView> usableLook(UnitReport report) {
+        return report.view().filter(v -> v.usable() && v.proxy().equals(proxy));
     }
 
     /**

@@ -241,7 +241,6 @@ class OffersTest {
         // its look leaves kubectl out). Tracking every snap, it was the only unit asked, every 10 minutes, and it
         // answered without kubectl each time; the workers that run kubectl on the same channel never were, nothing
         // told what the proxy serves kubectl, and u(1) stayed on the revision it went back to.
-        SnapChannel kubectl = new SnapChannel("kubectl", CH);
         SnapChannel apiserver = new SnapChannel("kube-apiserver", CH);
         StoreView withoutKubectl = StoreView.answer(T, 4, PROXY, Map.of(apiserver, 3150));
         UnitReport blind = unit(1, Role.CONTROL_PLANE, "amd64", withoutKubectl, "kube-apiserver", 3150,
